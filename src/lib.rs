@@ -1,0 +1,17 @@
+#![deny(clippy::all)]
+//! wx-cloud-openapi: the Rust core of the `wx-cloud-openapi` npm package.
+//!
+//! Every module except [`binding`] is plain Rust with no knowledge of napi:
+//! it can be used and tested on its own. `binding` is the one thin layer that
+//! exports the core to JavaScript.
+
+pub mod case;
+pub mod cloud;
+pub mod emulator;
+pub mod env;
+pub mod error;
+pub mod json_text;
+pub mod options;
+pub mod transport;
+
+mod binding;
