@@ -1,0 +1,1 @@
+//! The napi layer: the only module that knows about JavaScript.
