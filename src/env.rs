@@ -1,1 +1,235 @@
-//! TODO
+//! Environment lookup through an injectable source.
+//!
+//! A cloud function's runtime hands credentials and context to the SDK in
+//! environment variables. Every read goes through an [`EnvSource`], so tests
+//! (and users who emulate a function locally) can supply a map instead of
+//! touching the process environment. A call works on a [`Context`]: a
+//! snapshot of the variables it may need, taken once when the call starts.
+
+use std::collections::HashMap;
+
+/// Where environment variables come from.
+pub trait EnvSource {
+    /// The value of `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+/// A fixed map of variables, used instead of the process environment.
+#[derive(Debug, Default, Clone)]
+pub struct MapEnv(pub HashMap<String, String>);
+
+impl EnvSource for MapEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// The context variables the platform always provides to the SDK.
+pub const CONTEXT_VARS: &[&str] = &[
+    "TRIGGER_SRC",
+    "SCF_NAMESPACE",
+    "TENCENTCLOUD_RUNENV",
+    "TENCENTCLOUD_SECRETID",
+    "TENCENTCLOUD_SECRETKEY",
+    "TENCENTCLOUD_SESSIONTOKEN",
+    "WX_CONTEXT_KEYS",
+    "WX_TRIGGER_API_TOKEN_V0",
+    "WX_CLIENTIP",
+    "WX_CLIENTIPV6",
+    "TCB_CONTEXT_KEYS",
+    "TCB_CONTEXT_CNFG",
+    "LOGINTYPE",
+];
+
+/// Variables that normally reach the SDK through `TCB_CONTEXT_KEYS` /
+/// `WX_CONTEXT_KEYS`, read directly as a fallback, plus the plain process
+/// settings the SDK consults.
+pub const OTHER_VARS: &[&str] = &[
+    "WX_API_TOKEN",
+    "TCB_ENV",
+    "TCB_SEQID",
+    "TCB_SESSIONTOKEN",
+    "TCB_SOURCE",
+    "WX_CLOUDBASE_ACCESSTOKEN",
+    "TENCENTCLOUD_REGION",
+    "CBR_ENV_ID",
+    "SUMERU_ENV",
+    "TENCENTCLOUD",
+    "TCB_TRACELOG",
+    "DEBUG",
+];
+
+/// A snapshot of the environment one call works with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Context {
+    vars: HashMap<String, String>,
+}
+
+impl Context {
+    /// Take the variables a call needs from `source`: the fixed context set,
+    /// the fallbacks, and every name listed (comma separated) in
+    /// `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
+    pub fn snapshot(source: &dyn EnvSource) -> Context {
+        let mut vars = HashMap::new();
+        for name in CONTEXT_VARS.iter().chain(OTHER_VARS) {
+            if let Some(v) = source.get(name) {
+                vars.insert((*name).to_string(), v);
+            }
+        }
+        for list in ["TCB_CONTEXT_KEYS", "WX_CONTEXT_KEYS"] {
+            let Some(names) = vars.get(list).cloned() else {
+                continue;
+            };
+            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if vars.contains_key(name) {
+                    continue;
+                }
+                if let Some(v) = source.get(name) {
+                    vars.insert(name.to_string(), v);
+                }
+            }
+        }
+        Context { vars }
+    }
+
+    /// A context made of exactly these variables (for tests).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Context
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Context {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The value of `name`, if set (even when empty).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// The value of `name` if set and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// Running on the cloud function platform (SCF).
+    pub fn is_scf(&self) -> bool {
+        self.get("TENCENTCLOUD_RUNENV") == Some("SCF")
+    }
+
+    /// Running on CloudBase Run.
+    pub fn is_cbr(&self) -> bool {
+        self.non_empty("CBR_ENV_ID").is_some()
+    }
+
+    /// Running on Sumeru.
+    pub fn is_sumeru(&self) -> bool {
+        matches!(self.get("SUMERU_ENV"), Some("formal" | "pre" | "test"))
+    }
+
+    /// Declared to run inside Tencent Cloud (we never probe the metadata host).
+    pub fn is_tencent_cloud(&self) -> bool {
+        self.get("TENCENTCLOUD") == Some("true")
+    }
+
+    /// Internal traffic: the request may use the platform's internal host over http.
+    pub fn is_internal(&self) -> bool {
+        self.is_scf() || self.is_cbr() || self.is_sumeru() || self.is_tencent_cloud()
+    }
+
+    /// The tag sent in `x-tcb-source` after the comma.
+    pub fn run_env_tag(&self) -> &'static str {
+        if self.is_scf() {
+            "scf"
+        } else if self.is_cbr() {
+            "cbr"
+        } else if self.is_sumeru() {
+            "sumeru"
+        } else if self.is_tencent_cloud() {
+            "tencentcloud"
+        } else {
+            "unknown"
+        }
+    }
+
+    /// Debug logging asked for through `DEBUG` (a comma-separated list of
+    /// namespaces, as the `debug` package reads it).
+    pub fn debug_enabled(&self) -> bool {
+        self.get("DEBUG").is_some_and(|d| {
+            d.split([',', ' '])
+                .any(|n| n == "wx-cloud-openapi" || n == "wx-cloud-openapi:*" || n == "*")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_expands_listed_context_keys() {
+        let src = MapEnv(HashMap::from([
+            (
+                "TCB_CONTEXT_KEYS".to_string(),
+                "TCB_ENV, CUSTOM_X".to_string(),
+            ),
+            ("WX_CONTEXT_KEYS".to_string(), "WX_ONLY".to_string()),
+            ("TCB_ENV".to_string(), "e1".to_string()),
+            ("CUSTOM_X".to_string(), "x".to_string()),
+            ("WX_ONLY".to_string(), "w".to_string()),
+            ("UNRELATED".to_string(), "u".to_string()),
+        ]));
+        let ctx = Context::snapshot(&src);
+        assert_eq!(ctx.get("TCB_ENV"), Some("e1"));
+        assert_eq!(ctx.get("CUSTOM_X"), Some("x"));
+        assert_eq!(ctx.get("WX_ONLY"), Some("w"));
+        assert_eq!(ctx.get("UNRELATED"), None);
+    }
+
+    #[test]
+    fn run_env_tags() {
+        assert_eq!(
+            Context::from_pairs([("TENCENTCLOUD_RUNENV", "SCF")]).run_env_tag(),
+            "scf"
+        );
+        assert_eq!(
+            Context::from_pairs([("CBR_ENV_ID", "x")]).run_env_tag(),
+            "cbr"
+        );
+        assert_eq!(
+            Context::from_pairs([("SUMERU_ENV", "pre")]).run_env_tag(),
+            "sumeru"
+        );
+        assert_eq!(
+            Context::from_pairs([("SUMERU_ENV", "dev")]).run_env_tag(),
+            "unknown"
+        );
+        assert_eq!(
+            Context::from_pairs([("TENCENTCLOUD", "true")]).run_env_tag(),
+            "tencentcloud"
+        );
+        assert!(!Context::default().is_internal());
+    }
+
+    #[test]
+    fn debug_namespaces() {
+        assert!(Context::from_pairs([("DEBUG", "foo,wx-cloud-openapi")]).debug_enabled());
+        assert!(Context::from_pairs([("DEBUG", "*")]).debug_enabled());
+        assert!(!Context::from_pairs([("DEBUG", "wx-cloud")]).debug_enabled());
+    }
+}

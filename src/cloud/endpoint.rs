@@ -1,1 +1,249 @@
-//! TODO
+//! Where a cloud call goes: the gateway URL, its query, the environment id
+//! and the request's `seqId` (wire contract, sections 1 and 2).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::env::Context;
+use crate::options::{Config, EnvChoice};
+
+/// The resolved target of one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Full URL, with `env` and `seqId` in the query.
+    pub url: String,
+    /// The URL without its query string, safe to show in messages.
+    pub display_url: String,
+    /// The `Host` header value (host and port as in the URL).
+    pub host: String,
+    /// Region sent as `x-tcb-region`, when known.
+    pub region: Option<String>,
+    /// Environment id sent as `envName` and `env=`.
+    pub env_id: String,
+    /// The request's `seqId`.
+    pub seq_id: String,
+}
+
+static EVENT_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// `{ms in hex}_{counter in hex}`, the counter starting at 1 per process.
+pub fn next_event_id(now_ms: u64) -> String {
+    let n = EVENT_COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
+    format!("{now_ms:x}_{n:x}")
+}
+
+/// `seqId`: `{TCB_SEQID}-{eventId}` when `TCB_SEQID` is set, else the event id.
+pub fn seq_id(ctx: &Context, event_id: &str) -> String {
+    match ctx.non_empty("TCB_SEQID") {
+        Some(prefix) => format!("{prefix}-{event_id}"),
+        None => event_id.to_string(),
+    }
+}
+
+/// The function's own environment: `TCB_ENV || SCF_NAMESPACE`.
+pub fn current_env(ctx: &Context) -> String {
+    ctx.non_empty("TCB_ENV")
+        .or_else(|| ctx.non_empty("SCF_NAMESPACE"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The environment id the call targets (section 2).
+pub fn env_id(cfg: &Config, ctx: &Context) -> String {
+    match &cfg.env {
+        EnvChoice::Id(id) => id.clone(),
+        EnvChoice::Dynamic => current_env(ctx),
+        EnvChoice::Unset if ctx.is_scf() => current_env(ctx),
+        EnvChoice::Unset => String::new(),
+    }
+}
+
+/// An env id that may be put in the host name: `^[a-z0-9_-]{1,40}$`.
+pub fn is_valid_env_format(env: &str) -> bool {
+    (1..=40).contains(&env.len())
+        && env
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// The `URL` field of `TCB_CONTEXT_CNFG`, when it is JSON carrying one.
+fn injected_url(ctx: &Context) -> Option<String> {
+    let raw = ctx.non_empty("TCB_CONTEXT_CNFG")?;
+    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+    v.get("URL")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Resolve the call's target.
+pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpoint {
+    let own_region = ctx.non_empty("TENCENTCLOUD_REGION");
+    let region = cfg.region.as_deref().or(own_region).map(str::to_string);
+    let base = cfg
+        .service_url
+        .clone()
+        .or_else(|| injected_url(ctx))
+        .unwrap_or_else(|| {
+            let internal = ctx.is_internal();
+            let same_region = match &region {
+                Some(r) => Some(r.as_str()) == own_region,
+                None => true,
+            };
+            let host = match (&region, internal && same_region) {
+                (Some(r), true) => format!("internal.{r}.tcb-api.tencentcloudapi.com"),
+                (None, true) => "internal.tcb-api.tencentcloudapi.com".to_string(),
+                (Some(r), false) => format!("{r}.tcb-api.tencentcloudapi.com"),
+                (None, false) => "tcb-api.tencentcloudapi.com".to_string(),
+            };
+            let host = if is_valid_env_format(env_id) {
+                format!("{env_id}.{host}")
+            } else {
+                host
+            };
+            let scheme = if internal {
+                "http"
+            } else {
+                cfg.protocol.as_deref().unwrap_or("https")
+            };
+            format!("{scheme}://{host}/admin")
+        });
+    let query = format!("env={env_id}&seqId={seq_id}");
+    let url = if base.contains('?') {
+        format!("{base}{query}")
+    } else {
+        format!("{base}?{query}")
+    };
+    let display_url = base.split('?').next().unwrap_or("").to_string();
+    Endpoint {
+        host: host_of(&base),
+        url,
+        display_url,
+        region,
+        env_id: env_id.to_string(),
+        seq_id: seq_id.to_string(),
+    }
+}
+
+/// `host[:port]` of a URL, as Node's `url.parse(u).host` gives it.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    authority.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        Config::default()
+    }
+
+    #[test]
+    fn built_url_on_scf_is_internal_http() {
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TCB_ENV", "test-env-123"),
+        ]);
+        let c = Config {
+            env: EnvChoice::Dynamic,
+            ..cfg()
+        };
+        let env = env_id(&c, &ctx);
+        let ep = resolve(&c, &ctx, &env, "abc_1");
+        assert_eq!(
+            ep.url,
+            "http://test-env-123.internal.ap-guangzhou.tcb-api.tencentcloudapi.com/admin?env=test-env-123&seqId=abc_1"
+        );
+        assert_eq!(
+            ep.host,
+            "test-env-123.internal.ap-guangzhou.tcb-api.tencentcloudapi.com"
+        );
+        assert_eq!(ep.region.as_deref(), Some("ap-guangzhou"));
+    }
+
+    #[test]
+    fn other_region_goes_public_and_odd_env_stays_out_of_host() {
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+        ]);
+        let c = Config {
+            region: Some("ap-shanghai".into()),
+            ..cfg()
+        };
+        let ep = resolve(&c, &ctx, "Bad.Env", "s");
+        assert_eq!(
+            ep.url,
+            "http://ap-shanghai.tcb-api.tencentcloudapi.com/admin?env=Bad.Env&seqId=s"
+        );
+        let ep = resolve(&Config::default(), &Context::default(), "", "s");
+        assert_eq!(
+            ep.url,
+            "https://tcb-api.tencentcloudapi.com/admin?env=&seqId=s"
+        );
+        let c = Config {
+            protocol: Some("http".into()),
+            ..cfg()
+        };
+        assert!(resolve(&c, &Context::default(), "e", "s")
+            .url
+            .starts_with("http://e.tcb-api"));
+    }
+
+    #[test]
+    fn service_url_and_injected_url_win() {
+        let ctx =
+            Context::from_pairs([("TCB_CONTEXT_CNFG", r#"{"URL":"http://127.0.0.1:9/admin"}"#)]);
+        let ep = resolve(&cfg(), &ctx, "e", "s");
+        assert_eq!(ep.url, "http://127.0.0.1:9/admin?env=e&seqId=s");
+        assert_eq!(ep.host, "127.0.0.1:9");
+        assert_eq!(ep.display_url, "http://127.0.0.1:9/admin");
+        let c = Config {
+            service_url: Some("http://h:1/x?k=v&".into()),
+            ..cfg()
+        };
+        let ep = resolve(&c, &ctx, "e", "s");
+        assert_eq!(ep.url, "http://h:1/x?k=v&env=e&seqId=s");
+        assert_eq!(ep.display_url, "http://h:1/x");
+    }
+
+    #[test]
+    fn env_selection() {
+        let scf = Context::from_pairs([("TENCENTCLOUD_RUNENV", "SCF"), ("SCF_NAMESPACE", "ns")]);
+        assert_eq!(env_id(&cfg(), &scf), "ns");
+        assert_eq!(env_id(&cfg(), &Context::from_pairs([("TCB_ENV", "x")])), "");
+        let c = Config {
+            env: EnvChoice::Dynamic,
+            ..cfg()
+        };
+        assert_eq!(env_id(&c, &Context::from_pairs([("TCB_ENV", "x")])), "x");
+        let c = Config {
+            env: EnvChoice::Id("fixed".into()),
+            ..cfg()
+        };
+        assert_eq!(env_id(&c, &scf), "fixed");
+    }
+
+    #[test]
+    fn seq_ids() {
+        let a = next_event_id(0x1a2b);
+        let b = next_event_id(0x1a2b);
+        assert!(a.starts_with("1a2b_") && b.starts_with("1a2b_") && a != b);
+        assert_eq!(
+            seq_id(&Context::from_pairs([("TCB_SEQID", "req")]), "e_1"),
+            "req-e_1"
+        );
+        assert_eq!(seq_id(&Context::default(), "e_1"), "e_1");
+    }
+
+    #[test]
+    fn env_format() {
+        assert!(is_valid_env_format("test-env-123"));
+        assert!(!is_valid_env_format("Test"));
+        assert!(!is_valid_env_format(""));
+        assert!(!is_valid_env_format(&"a".repeat(41)));
+    }
+}

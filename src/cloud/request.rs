@@ -1,1 +1,544 @@
-//! TODO
+//! The cloud call's request: `requestData` protobuf, multipart fields,
+//! headers and signature (wire contract, sections 3–6).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::endpoint::Endpoint;
+use super::proto::{encode_request, KeyValuePair};
+use super::sign::{sign, SignRequest};
+use crate::case;
+use crate::env::Context;
+use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
+use crate::json_text;
+use crate::options::Config;
+
+/// `user-agent` the gateway expects from the cloud-call SDK.
+pub const USER_AGENT: &str = "tcb-node-sdk/3.17.2";
+/// `x-sdk-version` of the wx-server-sdk release whose wire format we speak.
+pub const SDK_VERSION: &str = "wx-server-sdk/4.0.2";
+/// Marker key the JavaScript layer puts in place of a media value.
+pub const MEDIA_MARKER: &str = "\u{0}wxmedia";
+/// Prefix the JavaScript layer gives a BigInt (as a string) in params JSON.
+pub const BIGINT_MARKER: &str = "\u{0}bigint:";
+/// Where CloudBase Run puts the cloudbase access token.
+pub const CLOUDBASE_ACCESS_TOKEN_PATH: &str = "/.tencentcloudbase/wx/cloudbase_access_token";
+
+/// A media upload parameter (`{ contentType, value: Buffer, fileName? }`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Media {
+    pub content_type: String,
+    pub file_name: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// What the caller asked for.
+#[derive(Clone, Default)]
+pub struct CallInput {
+    /// Dotted API name without the `openapi.` prefix, e.g. `tcb.createenvandresource`.
+    pub api: String,
+    /// JSON text of the params object (`None` when the caller passed nothing).
+    pub params_json: Option<String>,
+    /// Media values referenced from `params_json` by index.
+    pub media: Vec<Media>,
+    /// `openapi({ appid })`.
+    pub appid: Option<String>,
+    /// `openapi({ convertCase })`, default true.
+    pub convert_case: bool,
+}
+
+impl CallInput {
+    /// The name shown in messages: `openapi.{api}`.
+    pub fn display_api(&self) -> String {
+        format!("openapi.{}", self.api)
+    }
+}
+
+/// The Tencent Cloud secret pair a call is signed with.
+#[derive(Clone)]
+pub struct SecretPair {
+    pub secret_id: String,
+    pub secret_key: String,
+    pub session_token: Option<String>,
+}
+
+/// Find the secret pair: `init()` options first, else the environment.
+/// Missing credentials are an error that names what is missing.
+pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair, ApiError> {
+    if let Some(c) = &cfg.credentials {
+        return Ok(SecretPair {
+            secret_id: c.secret_id.clone(),
+            secret_key: c.secret_key.clone(),
+            session_token: c
+                .session_token
+                .clone()
+                .or_else(|| ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string)),
+        });
+    }
+    let id = ctx.non_empty("TENCENTCLOUD_SECRETID");
+    let key = ctx.non_empty("TENCENTCLOUD_SECRETKEY");
+    match (id, key) {
+        (Some(id), Some(key)) => Ok(SecretPair {
+            secret_id: id.to_string(),
+            secret_key: key.to_string(),
+            session_token: ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string),
+        }),
+        (id, key) => {
+            let mut missing = Vec::new();
+            if id.is_none() {
+                missing.push("TENCENTCLOUD_SECRETID");
+            }
+            if key.is_none() {
+                missing.push("TENCENTCLOUD_SECRETKEY");
+            }
+            let half = match cfg.partial_credentials {
+                Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
+                None => String::new(),
+            };
+            Err(ApiError::cloud(
+                INVALID_COMMON_PARAM,
+                fail_msg(
+                    api,
+                    &format!(
+                        "missing credentials: {} not set in the environment{half}; run inside a cloud function, \
+                         pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
+                        missing.join(" and ")
+                    ),
+                ),
+            ))
+        }
+    }
+}
+
+/// Build the `KeyValuePair`s of `requestData` from the params.
+pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
+    let api = input.display_api();
+    let Some(text) = input.params_json.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::cloud(
+            INVALID_PARAM,
+            fail_msg(&api, &format!("params could not be serialised ({e})")),
+        )
+    })?;
+    let value = if text.contains(BIGINT_MARKER_ESCAPED) {
+        restore_bigints(value)
+    } else {
+        value
+    };
+    let value = match value {
+        Value::Null => return Ok(Vec::new()),
+        v @ Value::Object(_) => v,
+        _ => {
+            return Err(ApiError::cloud(
+                INVALID_PARAM,
+                fail_msg(&api, "params must be an object"),
+            ))
+        }
+    };
+    let value = if input.convert_case {
+        case::to_snake(value)
+    } else {
+        value
+    };
+    let Value::Object(map) = value else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, val) in map {
+        if let Some(media) = media_ref(&val).and_then(|i| input.media.get(i)) {
+            let filename = match (&media.file_name, input.convert_case) {
+                // With case conversion on, the reference looks for `fileName`
+                // after it became `file_name`, so it never finds it.
+                (Some(name), false) if !name.is_empty() => name.clone(),
+                _ => format!("{key}.{}", extension_for(&media.content_type)),
+            };
+            out.push(KeyValuePair {
+                key,
+                value: media.data.clone(),
+                contenttype: media.content_type.clone(),
+                filename,
+            });
+        } else {
+            out.push(KeyValuePair {
+                value: json_text::write(&val).into_bytes(),
+                key,
+                contenttype: String::new(),
+                filename: String::new(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// How the BigInt marker looks inside JSON text (`\u0000` escaped).
+const BIGINT_MARKER_ESCAPED: &str = "\\u0000bigint:";
+
+fn restore_bigints(v: Value) -> Value {
+    match v {
+        Value::String(s) => match s.strip_prefix(BIGINT_MARKER) {
+            Some(digits) => serde_json::from_str::<serde_json::Number>(digits)
+                .map(Value::Number)
+                .unwrap_or(Value::String(s)),
+            None => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(restore_bigints).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, restore_bigints(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn media_ref(v: &Value) -> Option<usize> {
+    let obj = v.as_object()?;
+    if obj.len() != 1 {
+        return None;
+    }
+    obj.get(MEDIA_MARKER)?.as_u64().map(|i| i as usize)
+}
+
+/// First file extension of a mime type (as mime-db lists it), `png` when unknown.
+pub fn extension_for(content_type: &str) -> &'static str {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "image/jpeg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/bmp" => "bmp",
+        "image/svg+xml" => "svg",
+        "image/tiff" => "tif",
+        "audio/mpeg" => "mpga",
+        "audio/mp4" => "m4a",
+        "audio/amr" => "amr",
+        "audio/wav" | "audio/wave" => "wav",
+        "audio/ogg" => "oga",
+        "video/mp4" => "mp4",
+        "video/mpeg" => "mpeg",
+        "video/quicktime" => "qt",
+        "application/pdf" => "pdf",
+        "application/json" => "json",
+        "application/zip" => "zip",
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "text/csv" => "csv",
+        _ => "png",
+    }
+}
+
+/// One multipart field.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: Vec<u8>,
+    /// Sent with `Content-Type: application/octet-stream`.
+    pub binary: bool,
+}
+
+/// A request ready for the transport.
+pub struct Prepared {
+    pub endpoint: Endpoint,
+    /// Headers to send, besides `content-type` (set by the multipart encoder).
+    pub headers: Vec<(&'static str, String)>,
+    pub fields: Vec<Field>,
+}
+
+static CLOUDBASE_TOKEN_CACHE: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+
+/// The CloudBase Run token file, re-read at most every 10 minutes.
+fn cloudbase_access_token_file() -> String {
+    let mut cache = match CLOUDBASE_TOKEN_CACHE.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((token, at)) = cache.as_ref() {
+        if !token.is_empty() && at.elapsed() < Duration::from_secs(600) {
+            return token.clone();
+        }
+    }
+    match std::fs::read_to_string(CLOUDBASE_ACCESS_TOKEN_PATH) {
+        Ok(token) => {
+            *cache = Some((token.clone(), Instant::now()));
+            token
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// The WeChat tokens of the multipart body (section 4): `(wxCloudApiToken,
+/// wxCloudbaseAccesstoken)`; the second is absent when the first is set.
+pub fn wx_tokens(ctx: &Context) -> (String, Option<String>) {
+    let api_token = if ctx.get("TRIGGER_SRC") == Some("timer") {
+        ctx.non_empty("WX_TRIGGER_API_TOKEN_V0")
+            .or_else(|| ctx.non_empty("WX_API_TOKEN"))
+    } else {
+        ctx.non_empty("WX_API_TOKEN")
+    }
+    .unwrap_or("")
+    .to_string();
+    if !api_token.is_empty() {
+        return (api_token, None);
+    }
+    let access = match ctx.non_empty("WX_CLOUDBASE_ACCESSTOKEN") {
+        Some(t) => t.to_string(),
+        None if ctx.is_cbr() => cloudbase_access_token_file(),
+        None => String::new(),
+    };
+    (api_token, Some(access))
+}
+
+/// Build the whole signed request. `now_ms` is the current time in ms.
+pub fn prepare(
+    endpoint: Endpoint,
+    input: &CallInput,
+    ctx: &Context,
+    secrets: &SecretPair,
+    now_ms: u64,
+) -> Result<Prepared, ApiError> {
+    let request_data = encode_request(pairs(input)?, input.appid.as_deref());
+    let (api_token, cloudbase_token) = wx_tokens(ctx);
+    let mut fields = vec![
+        Field {
+            name: "action",
+            value: b"wx.openApi".to_vec(),
+            binary: false,
+        },
+        Field {
+            name: "apiName",
+            value: input.api.clone().into_bytes(),
+            binary: false,
+        },
+        Field {
+            name: "requestData",
+            value: request_data,
+            binary: true,
+        },
+        Field {
+            name: "envName",
+            value: endpoint.env_id.clone().into_bytes(),
+            binary: false,
+        },
+        Field {
+            name: "wxCloudApiToken",
+            value: api_token.into_bytes(),
+            binary: false,
+        },
+    ];
+    if let Some(t) = cloudbase_token {
+        fields.push(Field {
+            name: "wxCloudbaseAccesstoken",
+            value: t.into_bytes(),
+            binary: false,
+        });
+    }
+    fields.push(Field {
+        name: "tcb_sessionToken",
+        value: ctx
+            .get("TCB_SESSIONTOKEN")
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec(),
+        binary: false,
+    });
+    if let Some(tok) = &secrets.session_token {
+        fields.push(Field {
+            name: "sessionToken",
+            value: tok.clone().into_bytes(),
+            binary: false,
+        });
+    }
+    fields.push(Field {
+        name: "crossAuthorizationToken",
+        value: Vec::new(),
+        binary: false,
+    });
+
+    let source = format!(
+        "{},{}",
+        ctx.get("TCB_SOURCE").unwrap_or(""),
+        ctx.run_env_tag()
+    );
+    let mut headers: Vec<(&'static str, String)> = vec![
+        ("user-agent", USER_AGENT.to_string()),
+        ("x-tcb-source", source),
+        ("x-client-timestamp", now_ms.to_string()),
+        ("x-sdk-version", SDK_VERSION.to_string()),
+        ("host", endpoint.host.clone()),
+    ];
+    if let Some(trace) = ctx.non_empty("TCB_TRACELOG") {
+        headers.push(("x-tcb-tracelog", trace.to_string()));
+    }
+    if let Some(region) = &endpoint.region {
+        headers.push(("x-tcb-region", region.clone()));
+    }
+    let mut signed_headers: Vec<(&str, String)> =
+        vec![("content-type", "multipart/form-data".to_string())];
+    signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
+    let params: Vec<(&str, &[u8])> = fields
+        .iter()
+        .map(|f| (f.name, f.value.as_slice()))
+        .collect();
+    let timestamp = (now_ms / 1000) as i64 - 1;
+    let signed = sign(&SignRequest {
+        method: "post",
+        url: &endpoint.url,
+        headers: &signed_headers,
+        params: &params,
+        secret_id: &secrets.secret_id,
+        secret_key: &secrets.secret_key,
+        timestamp,
+    });
+    headers.push(("authorization", signed.authorization));
+    headers.push(("x-signature-expires", "600".to_string()));
+    headers.push(("x-timestamp", timestamp.to_string()));
+    Ok(Prepared {
+        endpoint,
+        headers,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::endpoint;
+
+    fn input(json: &str) -> CallInput {
+        CallInput {
+            api: "tcb.createenvandresource".into(),
+            params_json: Some(json.into()),
+            convert_case: true,
+            ..CallInput::default()
+        }
+    }
+
+    #[test]
+    fn basic_request_data_matches_recording() {
+        let p = pairs(&input(
+            r#"{"type":"CreatePostpayPackage","alias":"test-env"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            hex::encode(encode_request(p, None)),
+            "080012350a1e0a0474797065121622437265617465506f73747061795061636b616765220a130a05616c696173120a22746573742d656e7622"
+        );
+    }
+
+    #[test]
+    fn media_values_become_file_pairs() {
+        let mut i = input(r#"{"imgData":{"\u0000wxmedia":0},"x":1}"#);
+        i.media.push(Media {
+            content_type: "image/jpeg".into(),
+            file_name: Some("a.jpg".into()),
+            data: vec![1, 2],
+        });
+        let p = pairs(&i).unwrap();
+        assert_eq!(p[0].key, "x");
+        assert_eq!(p[1].key, "img_data");
+        assert_eq!(p[1].value, vec![1, 2]);
+        assert_eq!(p[1].contenttype, "image/jpeg");
+        assert_eq!(p[1].filename, "img_data.jpeg");
+        i.convert_case = false;
+        let p = pairs(&i).unwrap();
+        assert_eq!(p[0].filename, "a.jpg");
+    }
+
+    #[test]
+    fn bigints_are_written_as_numbers() {
+        let p = pairs(&input(
+            r#"{"n":"\u0000bigint:123456789012345678901234567890"}"#,
+        ))
+        .unwrap();
+        assert_eq!(p[0].value, b"123456789012345678901234567890");
+    }
+
+    #[test]
+    fn non_object_params_are_rejected_with_a_clear_message() {
+        let err = pairs(&input("[1,2]")).unwrap_err();
+        assert!(
+            err.err_msg.contains("params must be an object"),
+            "{}",
+            err.err_msg
+        );
+        assert!(pairs(&input("null")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_credentials_name_the_variables() {
+        let err = credentials(&Config::default(), &Context::default(), "openapi.x").unwrap_err();
+        assert!(
+            err.err_msg
+                .contains("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY"),
+            "{}",
+            err.err_msg
+        );
+        let ctx = Context::from_pairs([("TENCENTCLOUD_SECRETID", "id")]);
+        let err = credentials(&Config::default(), &ctx, "openapi.x").unwrap_err();
+        assert!(
+            err.err_msg.contains("TENCENTCLOUD_SECRETKEY") && !err.err_msg.contains("SECRETID")
+        );
+    }
+
+    #[test]
+    fn fields_and_headers_follow_the_contract() {
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TENCENTCLOUD_REGION", "ap-shanghai"),
+            ("WX_API_TOKEN", "apitoken"),
+        ]);
+        let ep = endpoint::resolve(&Config::default(), &ctx, "test-env-123", "1_1");
+        let secrets = SecretPair {
+            secret_id: "AKID".into(),
+            secret_key: "k".into(),
+            session_token: None,
+        };
+        let p = prepare(ep, &input("{}"), &ctx, &secrets, 1_795_805_474_134).unwrap();
+        let names: Vec<_> = p.fields.iter().map(|f| f.name).collect();
+        // wxCloudbaseAccesstoken and sessionToken are undefined here, so left out.
+        assert_eq!(
+            names,
+            [
+                "action",
+                "apiName",
+                "requestData",
+                "envName",
+                "wxCloudApiToken",
+                "tcb_sessionToken",
+                "crossAuthorizationToken"
+            ]
+        );
+        let auth = &p
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "authorization")
+            .unwrap()
+            .1;
+        assert!(auth.starts_with("TC3-HMAC-SHA256 Credential=AKID/2026-11-27/tcb/tc3_request, SignedParams=action;apiname;envname;requestdata;wxcloudapitoken, SignedHeaders=content-type;host;user-agent;x-client-timestamp;x-sdk-version;x-tcb-region;x-tcb-source,"), "{auth}");
+        assert!(p
+            .headers
+            .contains(&("x-timestamp", "1795805473".to_string())));
+        assert!(p.headers.contains(&("x-tcb-source", ",scf".to_string())));
+    }
+
+    #[test]
+    fn timer_trigger_prefers_v0_token() {
+        let ctx = Context::from_pairs([
+            ("TRIGGER_SRC", "timer"),
+            ("WX_TRIGGER_API_TOKEN_V0", "v0"),
+            ("WX_API_TOKEN", "t"),
+        ]);
+        assert_eq!(wx_tokens(&ctx), ("v0".to_string(), None));
+        let ctx = Context::from_pairs([("WX_CLOUDBASE_ACCESSTOKEN", "cb")]);
+        assert_eq!(wx_tokens(&ctx), (String::new(), Some("cb".to_string())));
+    }
+}

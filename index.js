@@ -1,0 +1,256 @@
+'use strict'
+// wx-cloud-openapi: a drop-in for wx-server-sdk's `cloud.openapi`.
+//
+// This file only routes: it keeps the `cloud` object's shape (init,
+// openapi proxy, DYNAMIC_CURRENT_ENV, CloudSDKError), hands each call to the
+// Rust core through the generated binding, and turns the core's outcome
+// into a resolved value or a rejected Error.
+
+const { version } = require('./package.json')
+
+/** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
+const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
+
+const NOT_INITED_MSG =
+  "Cloud API isn't enabled, please call init first\n" +
+  '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
+
+let binding = null
+
+/** Load the native addon on first use (keeps `require` cheap). */
+function loadBinding() {
+  if (binding === null) {
+    binding = require('./binding.js')
+  }
+  return binding
+}
+
+/** The reference SDK's description of an errCode ('' when it has none). */
+function describeErrCode(code) {
+  try {
+    return loadBinding().describeErrCode(Number(code))
+  } catch (_) {
+    return ''
+  }
+}
+
+/** The error class of WeChat and platform errors, as in wx-server-sdk. */
+class CloudSDKError extends Error {
+  constructor(options = {}) {
+    super(options.errMsg)
+    Object.defineProperty(this, 'message', {
+      get() {
+        const description = describeErrCode(this.errCode)
+        return `errCode: ${this.errCode} ${description} | errMsg: ${this.errMsg}`
+      },
+      set(msg) {
+        this.errMsg = msg
+      },
+      configurable: true,
+      enumerable: false,
+    })
+    this.errCode = options.errCode || -1
+    this.errMsg = options.errMsg
+  }
+}
+
+/** A failed outcome of the core → the Error the reference would throw. */
+function toError(outcome) {
+  if (outcome.cloudError) {
+    return new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+  }
+  const err = new Error(outcome.errMsg)
+  err.errCode = outcome.errCode
+  err.errMsg = outcome.errMsg
+  return err
+}
+
+function invalidParam(api, msg) {
+  return new CloudSDKError({ errCode: -501007, errMsg: `openapi.${api}:fail ${msg}` })
+}
+
+function describeType(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    if (typeof value.then === 'function') return 'a Promise (did you forget `await`?)'
+    return Object.prototype.toString.call(value).slice(8, -1)
+  }
+  return `a ${typeof value}`
+}
+
+const isPlainObject = (v) => Object.prototype.toString.call(v) === '[object Object]'
+
+/** A media value: `{ contentType | content_type, value: Buffer, fileName? }`. */
+function isMedia(v) {
+  return isPlainObject(v) && Boolean(v.contentType || v.content_type) && Boolean(v.value) && Buffer.isBuffer(v.value)
+}
+
+const MEDIA_MARKER = '\u0000wxmedia'
+const BIGINT_MARKER = '\u0000bigint:'
+const bigintReplacer = (_key, value) => (typeof value === 'bigint' ? BIGINT_MARKER + value.toString() : value)
+
+/**
+ * Params → [JSON text, media list]. The JSON text keeps JavaScript's key
+ * order; case conversion and serialisation happen in the core.
+ */
+function marshalParams(api, data) {
+  if (data === undefined || data === null) return [undefined, []]
+  if (!isPlainObject(data)) {
+    throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
+  }
+  const media = []
+  let payload = data
+  for (const key of Object.keys(data)) {
+    const value = data[key]
+    if (isMedia(value)) {
+      if (payload === data) payload = { ...data }
+      payload[key] = { [MEDIA_MARKER]: media.length }
+      media.push({
+        contentType: String(value.contentType || value.content_type),
+        fileName: typeof value.fileName === 'string' ? value.fileName : undefined,
+        value: value.value,
+      })
+    }
+  }
+  let json
+  try {
+    json = JSON.stringify(payload)
+  } catch (e) {
+    if (e instanceof TypeError && /BigInt/i.test(e.message)) {
+      try {
+        json = JSON.stringify(payload, bigintReplacer)
+      } catch (e2) {
+        throw invalidParam(api, `params could not be serialised: ${e2 && e2.message}`)
+      }
+    } else {
+      throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
+    }
+  }
+  return [json, media]
+}
+
+/** Log the core's debug line, if it made one. */
+function logDebug(outcome) {
+  if (outcome.debugLine) console.error(outcome.debugLine)
+}
+
+/** init() options → the JSON the core validates. */
+function normalizeOptions(config) {
+  if (config === undefined || config === null) return {}
+  if (typeof config !== 'object' || Array.isArray(config)) {
+    throw new CloudSDKError({
+      errCode: -501007,
+      errMsg: `init:fail options must be an object, got ${describeType(config)}`,
+    })
+  }
+  const out = {}
+  for (const key of Object.keys(config)) {
+    const value = config[key]
+    if (typeof value === 'function' || value === undefined) continue
+    out[key] = value
+  }
+  if ('env' in out) out.env = normalizeEnv(out.env)
+  if (out.processEnv !== undefined && out.processEnv !== null && typeof out.processEnv === 'object') {
+    out.processEnv = { ...out.processEnv }
+  }
+  return out
+}
+
+function normalizeEnv(env) {
+  if (env === DYNAMIC_CURRENT_ENV) return { dynamic: true }
+  if (typeof env === 'symbol') return null
+  if (isPlainObject(env)) return { default: normalizeEnv(env.default) }
+  return env
+}
+
+// Properties of a function that the openapi proxy must not turn into API paths.
+const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.prototype))
+
+function callableProxy(ctx, paths) {
+  const f = function () {}
+  return new Proxy(f, {
+    get(target, prop) {
+      if (prop === 'toJSON') return {}
+      if (typeof prop === 'symbol' || functionIntrinsicProperties.has(prop)) return target[prop]
+      return callableProxy(ctx, [...paths, prop])
+    },
+    apply(_target, _thisArg, args) {
+      return ctx.call(paths.join('.'), args[0])
+    },
+  })
+}
+
+function openapiProxy(cloud, options) {
+  const f = () => {}
+  return new Proxy(f, {
+    get(target, prop) {
+      if (prop === 'toJSON') return {}
+      if (typeof prop === 'symbol') return target[prop]
+      return callableProxy({ call: (api, data) => cloud._call(api, data, options) }, [prop])
+    },
+    apply(_target, _thisArg, args) {
+      if (!args[0] || typeof args[0] !== 'object') {
+        throw new Error('an options object is expected')
+      }
+      return openapiProxy(cloud, { appid: args[0].appid, convertCase: args[0].convertCase })
+    },
+  })
+}
+
+/** A cloud SDK instance; the package itself is one. */
+class Cloud {
+  constructor() {
+    this._client = null
+    this.DYNAMIC_CURRENT_ENV = DYNAMIC_CURRENT_ENV
+    this.openapi = openapiProxy(this, {})
+  }
+
+  /**
+   * Configure the SDK. May be called again to change the configuration.
+   * Throws a CloudSDKError naming the option when an option is invalid.
+   */
+  init(config) {
+    const b = loadBinding()
+    const created = b.createClient(JSON.stringify(normalizeOptions(config)))
+    if (created && created.ok === false) throw toError(created)
+    this._client = created
+  }
+
+  /** Route one `openapi.*` call to the core. */
+  _call(api, data, options) {
+    if (this._client === null) {
+      throw new CloudSDKError({ errMsg: NOT_INITED_MSG })
+    }
+    let json, media
+    try {
+      ;[json, media] = marshalParams(api, data)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const callOptions = {}
+    if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
+    if (options.convertCase === false) callOptions.convertCase = false
+    return this._client.call(api, json, media, callOptions).then((outcome) => {
+      logDebug(outcome)
+      if (!outcome.ok) throw toError(outcome)
+      if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
+      return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
+    })
+  }
+}
+
+const cloud = new Cloud()
+
+module.exports = {
+  init: (config) => cloud.init(config),
+  get openapi() {
+    return cloud.openapi
+  },
+  DYNAMIC_CURRENT_ENV,
+  CloudSDKError,
+  Cloud,
+  version,
+  /** Start the local emulator (see README). */
+  startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
+}
