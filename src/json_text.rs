@@ -9,6 +9,7 @@
 //! `\b \t \n \f \r " \\` use their short escapes, everything else in the set
 //! becomes `\u` + four lower-case hex digits. All other characters (including
 //! those beyond the BMP) are written as raw UTF-8.
+#![warn(missing_docs)]
 
 use serde_json::Value;
 

@@ -20,6 +20,7 @@
 //! - an answer body quoted in an error message is cut at
 //!   [`MAX_BODY_IN_MESSAGE`] bytes, and the raw body attached to an error
 //!   ([`ApiError::raw_body`]) at the same size.
+#![warn(missing_docs)]
 
 use serde_json::{Map, Value};
 

@@ -5,6 +5,7 @@
 //! `openapiData` so that its encoding matches the reference byte for byte:
 //! it always starts `08 00 12 …`, even for an empty parameter object
 //! (`08 00 12 00`).
+#![warn(missing_docs)]
 
 /// One top-level parameter of the call.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -5,6 +5,7 @@
 //! See `cloud-call-wire.md`, section 6. [`sign`] returns every intermediate
 //! value so that tests and the emulator's verifier can compare step by step;
 //! [`parse_authorization`] and [`constant_time_eq`] serve the verifier.
+#![warn(missing_docs)]
 
 use std::cmp::Ordering;
 
