@@ -329,17 +329,27 @@ fn uri_component(s: &str) -> String {
     out
 }
 
-/// `url.replace(/^https?:/, '').split('?')[0]` and the query of `url.parse(url)`.
-fn split_url(url: &str) -> (&str, &str) {
+/// `url.replace(/^https?:/, '').split('?')[0]` and the query of Node's
+/// legacy `url.parse(url)` (text after `?` up to `#`, with the characters
+/// `url.parse` auto-escapes percent-encoded).
+fn split_url(url: &str) -> (&str, String) {
     let no_scheme = url
         .strip_prefix("https:")
         .or_else(|| url.strip_prefix("http:"))
         .unwrap_or(url);
     let path = no_scheme.split('?').next().unwrap_or("");
-    let query = match url.split_once('?') {
+    let raw_query = match url.split_once('?') {
         Some((_, q)) => q.split('#').next().unwrap_or(""),
         None => "",
     };
+    let mut query = String::with_capacity(raw_query.len());
+    for c in raw_query.chars() {
+        match c {
+            '{' | '}' | '|' | '\\' | '^' | '`' | '<' | '>' | '"' | ' ' | '\r' | '\n' | '\t'
+            | '\'' => query.push_str(&format!("%{:02X}", u32::from(c))),
+            other => query.push(other),
+        }
+    }
     (path, query)
 }
 
@@ -543,8 +553,16 @@ mod tests {
         assert_eq!(utc_date(-1), "1969-12-31");
         let _ = utc_date(i64::MIN);
         let _ = utc_date(i64::MAX);
-        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1"));
-        assert_eq!(split_url("https://h/a"), ("//h/a", ""));
+        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1".to_string()));
+        assert_eq!(split_url("https://h/a"), ("//h/a", String::new()));
+        // Node's url.parse auto-escaping (checked with node 20).
+        assert_eq!(
+            split_url("http://h:1/ad min?env=a b{}|\\^`<>\"'&x=\u{e9}#frag"),
+            (
+                "//h:1/ad min",
+                "env=a%20b%7B%7D%7C%5C%5E%60%3C%3E%22%27&x=\u{e9}".to_string()
+            )
+        );
     }
 
     #[test]
