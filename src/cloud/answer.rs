@@ -119,7 +119,7 @@ pub fn decode_gateway(
         return wechat_text(api, &text, convert_case, ct.contains("text/plain"));
     }
     Ok(Success::Binary {
-        content_type: js_trim(ct).to_string(),
+        content_type: crate::json_text::js_trim(ct).to_string(),
         data: resp.resp_data,
     })
 }
@@ -339,11 +339,6 @@ fn js_order(v: Value) -> Value {
     }
 }
 
-/// JavaScript `trim`.
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-}
-
 fn capped(body: &[u8]) -> &[u8] {
     &body[..body.len().min(MAX_BODY_IN_MESSAGE)]
 }
@@ -439,19 +434,6 @@ mod tests {
 
     const API: &str = "openapi.tcb.createenvandresource";
 
-    fn recording() -> Value {
-        let rel = "conformance/wx-server-sdk-4.0.2.json";
-        let first = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(rel);
-        let path = if first.exists() {
-            first
-        } else {
-            std::path::Path::new("/work/shared").join(rel)
-        };
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
     /// (status, http content type, body) of a recorded gateway answer.
     fn gateway_answer(gw: &Value) -> (u16, String, Vec<u8>) {
         let status = gw.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
@@ -496,7 +478,7 @@ mod tests {
 
     #[test]
     fn replays_every_recorded_answer() {
-        let rec = recording();
+        let rec = crate::test_support::recording();
         let cases = rec["responses"].as_array().unwrap();
         assert!(cases.len() >= 20);
         for case in cases {

@@ -12,6 +12,8 @@ use std::cmp::Ordering;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::json_text::js_trim;
+
 /// The signing algorithm name, first word of the `authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 /// The service in the credential scope.
@@ -311,11 +313,6 @@ fn upsert<V>(list: &mut Vec<(String, V)>, key: String, value: V) {
     }
 }
 
-/// JavaScript `String.prototype.trim`: white space and line terminators, incl. U+FEFF.
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-}
-
 /// `encodeURIComponent`, then `! ' ( ) *` percent-encoded too (the reference's `camSafeUrlEncode`).
 fn uri_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -409,20 +406,8 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn shared(rel: &str) -> std::path::PathBuf {
-        let first = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(rel);
-        if first.exists() {
-            first
-        } else {
-            std::path::Path::new("/work/shared").join(rel)
-        }
-    }
-
     fn vectors() -> Vec<Value> {
-        let text = std::fs::read_to_string(shared("conformance/signature-vectors.json")).unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v = crate::test_support::shared_json("conformance/signature-vectors.json");
         v["vectors"].as_array().unwrap().clone()
     }
 
