@@ -12,6 +12,10 @@
 //! - numbers are kept as their JSON text (integers beyond 2^53 are not turned
 //!   into bignumber.js internals `{s, e, c}`);
 //! - HTTP failures show the URL the caller passes (without its query);
+//! - a 200 body that is no `CommOpenApiResp` but JSON: a `{code, message}`
+//!   gateway error becomes a plain `Error` (like an HTTP JSON error), any other
+//!   JSON a `CloudSDKError` -501001 `{api}:fail {json}` (the reference's
+//!   choice, but with the `openapi.` prefix);
 //! - a body that is neither a `CommOpenApiResp` nor JSON fails with -601001
 //!   `{api}:fail unknown wx response received: invalid protobuf ({decoder error})`
 //!   (the reference drops the `openapi.` prefix and shows protobufjs's text);
@@ -72,34 +76,42 @@ pub fn decode_gateway(
             fail_msg(api, "empty response from the gateway"),
         ));
     }
-    let json_body = content_type
+    // A JSON body is parsed at most once: up front when the content type says
+    // JSON, else only if it is no protobuf.
+    let mut json = if content_type
         .to_ascii_lowercase()
-        .contains("application/json");
-    if json_body {
-        if let Some(err) = tcb_json_error(api, body) {
-            return Err(err);
-        }
+        .contains("application/json")
+    {
+        serde_json::from_slice::<Value>(body).ok()
+    } else {
+        None
+    };
+    if let Some(err) = json.as_ref().and_then(|v| tcb_json_error(api, v, body)) {
+        return Err(err);
     }
     let resp = match proto::decode_response(body) {
         Ok(resp) => resp,
         Err(decode_error) => {
-            if let Some(err) = tcb_json_error(api, body) {
-                return Err(err);
+            if json.is_none() {
+                json = serde_json::from_slice::<Value>(body).ok();
             }
-            if let Ok(v) = serde_json::from_slice::<Value>(body) {
-                // Some other JSON: the reference reports it as an unknown gateway error.
-                let text = serde_json::to_string(&v).unwrap_or_default();
-                return Err(ApiError::cloud(TCB_SYS_ERR, fail_msg(api, &excerpt(&text)))
-                    .with_body(capped(body)));
-            }
-            return Err(ApiError::cloud(
-                WX_SYSTEM_ERROR,
-                fail_msg(
-                    api,
-                    &format!("unknown wx response received: invalid protobuf ({decode_error})"),
-                ),
-            )
-            .with_body(capped(body)));
+            let err = match json {
+                Some(v) => tcb_json_error(api, &v, body).unwrap_or_else(|| {
+                    // Some other JSON: the reference reports it as an unknown gateway error.
+                    let text = serde_json::to_string(&v).unwrap_or_default();
+                    ApiError::cloud(TCB_SYS_ERR, fail_msg(api, &excerpt(&text)))
+                        .with_body(capped(body))
+                }),
+                None => ApiError::cloud(
+                    WX_SYSTEM_ERROR,
+                    fail_msg(
+                        api,
+                        &format!("unknown wx response received: invalid protobuf ({decode_error})"),
+                    ),
+                )
+                .with_body(capped(body)),
+            };
+            return Err(err);
         }
     };
     if resp.error_code != 0 {
@@ -236,8 +248,7 @@ fn gateway_error(api: &str, err_code: i64, message: &str, body: &[u8]) -> ApiErr
 }
 
 /// A `{code, message, …}` gateway error body (`code` truthy, `message` present).
-fn tcb_json_error(api: &str, body: &[u8]) -> Option<ApiError> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+fn tcb_json_error(api: &str, v: &Value, body: &[u8]) -> Option<ApiError> {
     let obj = v.as_object()?;
     let code = obj.get("code")?;
     if !js_truthy(code) || !obj.contains_key("message") {
