@@ -12,12 +12,18 @@ const { spawn } = require('child_process');
 const CHILD = path.join(__dirname, 'sdk-child.js');
 const REFERENCE = require.resolve('wx-server-sdk', { paths: [path.join(__dirname, '..', '..')] });
 
-// Environment of a cloud function whose gateway is `gatewayUrl`.
+// The test credentials, and the keyring the scripted gateway verifies with.
+const SECRET_ID = 'AKIDtest';
+const SECRET_KEY = 'testsecretkey';
+const GATEWAY_KEYS = { [SECRET_ID]: SECRET_KEY };
+
+// Environment of a cloud function whose gateway is `gatewayUrl` (values match
+// the recorded sample_wire: env test-env-123, session token sesstoken).
 function cloudEnv(gatewayUrl, extra = {}) {
   return {
     TENCENTCLOUD_RUNENV: 'SCF',
-    TENCENTCLOUD_SECRETID: 'AKIDtest',
-    TENCENTCLOUD_SECRETKEY: 'testsecretkey',
+    TENCENTCLOUD_SECRETID: SECRET_ID,
+    TENCENTCLOUD_SECRETKEY: SECRET_KEY,
     TENCENTCLOUD_SESSIONTOKEN: 'sesstoken',
     TENCENTCLOUD_REGION: 'ap-shanghai',
     SCF_NAMESPACE: 'test-env-123',
@@ -57,4 +63,4 @@ async function runReference({ env, init = {}, calls, guard = true }) {
   return { ...r, initOutcome: r.outcomes[0], outcomes: r.outcomes.slice(1) };
 }
 
-module.exports = { runSdk, runReference, cloudEnv, REFERENCE };
+module.exports = { runSdk, runReference, cloudEnv, REFERENCE, GATEWAY_KEYS, SECRET_ID, SECRET_KEY };
