@@ -20,7 +20,7 @@ const GATEWAY_KEYS = { [SECRET_ID]: SECRET_KEY };
 // Environment of a cloud function whose gateway is `gatewayUrl` (values match
 // the recorded sample_wire: env test-env-123, session token sesstoken).
 function cloudEnv(gatewayUrl, extra = {}) {
-  return {
+  const env = {
     TENCENTCLOUD_RUNENV: 'SCF',
     TENCENTCLOUD_SECRETID: SECRET_ID,
     TENCENTCLOUD_SECRETKEY: SECRET_KEY,
@@ -32,6 +32,9 @@ function cloudEnv(gatewayUrl, extra = {}) {
     TCB_CONTEXT_CNFG: JSON.stringify({ URL: gatewayUrl }),
     ...extra,
   };
+  // `extra` may remove a variable by giving it as undefined
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env;
 }
 
 // Returns {code, signal, stdout, stderr, outcomes, unhandled, fatal}.
