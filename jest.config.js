@@ -1,7 +1,7 @@
 'use strict';
 
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/__test__/helpers/environment.js',
   roots: ['<rootDir>/__test__'],
   testMatch: ['**/*.test.js'],
   testTimeout: 30000,
