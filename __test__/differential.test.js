@@ -1,0 +1,189 @@
+'use strict';
+
+// Differential test: the same calls, with the same environment, through the
+// REFERENCE SDK (one child process per environment) and through OUR SDK,
+// against the same kind of scripted gateway. Everything that is not per-call
+// (timestamps, seqId, signature) must be identical: requestData bytes,
+// multipart field names and values, signed header/param lists, outcomes.
+
+const { startGateway, SUCCESS } = require('./helpers/gateway');
+const { runReference, cloudEnv, GATEWAY_KEYS } = require('./helpers/reference');
+const { initOurs } = require('./helpers/ours');
+const { capture, invoke } = require('./helpers/outcome');
+const { parseAuthorization } = require('./helpers/tc3');
+const { comparable } = require('./helpers/recordings');
+const { generateInputs, FIXED_INPUTS } = require('./helpers/inputs');
+
+const SEED = 20261127;
+const GENERATED = generateInputs(SEED, 32);
+const INPUTS = [...FIXED_INPUTS, ...GENERATED];
+const OPTIONS = [null, { convertCase: false }, { appid: 'wx1234567890abcdef' }];
+const SAMPLE_INPUT = { type: 'CreatePostpayPackage', alias: 'x' };
+
+const TRICKY_JSON = JSON.stringify({
+  errcode: 0,
+  errmsg: 'ok',
+  a_b: 1,
+  aB: 2,
+  _x: 3,
+  x_: 4,
+  a__b: 5,
+  '1_a': 6,
+  2: 7,
+  nested_list: [{ in_ner: [{ deep_key: null }] }, [{ arr_in_arr: 1 }]],
+  'uni_键': '\u2028é🚀\ufeff',
+  f: 1.5,
+  e: 1e21,
+  s: 'line\nbreak "q"',
+  t: true,
+  empty_obj: {},
+});
+
+// Scripted answers whose outcome must be identical (documented deviations,
+// see conformance.test.js, are left out).
+const ANSWERS = [
+  { name: 'tricky keys json', reply: { pb: { respData: TRICKY_JSON, contentType: 'application/json' } } },
+  { name: 'tricky keys json, convertCase false', options: { convertCase: false }, reply: { pb: { respData: TRICKY_JSON, contentType: 'application/json' } } },
+  { name: 'tricky keys as text/plain', reply: { pb: { respData: TRICKY_JSON, contentType: 'text/plain; charset=utf-8' } } },
+  { name: 'text/plain not json', reply: { pb: { respData: 'plain 🚀 text\n', contentType: 'text/plain' } } },
+  { name: 'json without errcode', reply: { pb: { respData: '{"env_id":"e","x":[1,{"y_z":2}]}', contentType: 'application/json' } } },
+  { name: 'json array', reply: { pb: { respData: '[1,{"a_b":2}]', contentType: 'application/json' } } },
+  { name: 'binary with padded content type', reply: { pb: { respData: Buffer.from([0xff, 0xd8, 0x00, 0x0a, 0x80]), contentType: ' image/jpeg ' } } },
+  { name: 'wx errcode 45009', reply: { pb: { respData: '{"errcode":45009,"errmsg":"reach max api daily quota limit"}', contentType: 'application/json' } } },
+  { name: 'wx errcode with extra fields', reply: { pb: { respData: '{"errcode":-501000,"errmsg":"x","env_id":"e"}', contentType: 'text/plain' } } },
+  { name: 'pb errorCode -604102', reply: { pb: { errorCode: -604102, respData: '{"errcode":0}', contentType: 'application/json' } } },
+  { name: 'pb errorCode -604104', reply: { pb: { errorCode: -604104 } } },
+  { name: 'gateway EXCEED_REQUEST_LIMIT', reply: { raw: '{"code":"EXCEED_REQUEST_LIMIT","message":"slow down","requestId":"r"}', ct: 'application/json; charset=utf-8' } },
+  { name: 'gateway INVALIID_ENV', reply: { raw: '{"code":"INVALIID_ENV","message":"no such env","requestId":"r"}', ct: 'application/json; charset=utf-8' } },
+];
+
+// Environments: the recorded one, and variants exercising the token fields.
+const ENVS = {
+  base: (url) => cloudEnv(url),
+  tokens: (url) =>
+    cloudEnv(url, {
+      TENCENTCLOUD_SESSIONTOKEN: undefined,
+      TENCENTCLOUD_REGION: undefined,
+      TCB_CONTEXT_KEYS: 'TCB_ENV,TCB_SEQID,TCB_SESSIONTOKEN,TCB_SOURCE,TCB_TRACELOG',
+      WX_CONTEXT_KEYS: 'WX_API_TOKEN',
+      WX_API_TOKEN: 'wx-api-token',
+      TCB_SESSIONTOKEN: 'tcb-sess',
+      TCB_SOURCE: 'wx_devtools',
+      TCB_SEQID: 'req-42',
+      TCB_TRACELOG: 'trace-abc',
+    }),
+  timer: (url) =>
+    cloudEnv(url, {
+      TRIGGER_SRC: 'timer',
+      WX_TRIGGER_API_TOKEN_V0: 'trigger-token',
+      WX_CONTEXT_KEYS: 'WX_API_TOKEN',
+      WX_API_TOKEN: 'api-token',
+      TENCENTCLOUD_REGION: 'ap-guangzhou',
+    }),
+  cloudbaseToken: (url) =>
+    cloudEnv(url, {
+      TCB_CONTEXT_KEYS: 'TCB_ENV,WX_CLOUDBASE_ACCESSTOKEN',
+      TCB_ENV: undefined,
+      SCF_NAMESPACE: 'ns-env-9',
+      WX_CLOUDBASE_ACCESSTOKEN: 'cb-token',
+    }),
+};
+
+function plan() {
+  const runs = { base: [], tokens: [], timer: [], cloudbaseToken: [] };
+  INPUTS.forEach((input, i) => {
+    for (const options of OPTIONS) {
+      runs.base.push({ name: `input #${i} ${options ? JSON.stringify(options) : 'default'}`, input, options, reply: SUCCESS });
+    }
+  });
+  for (const a of ANSWERS) runs.base.push({ name: `answer: ${a.name}`, input: SAMPLE_INPUT, options: a.options || null, reply: a.reply });
+  for (const env of ['tokens', 'timer', 'cloudbaseToken']) {
+    for (const [i, input] of [FIXED_INPUTS[0], FIXED_INPUTS[3]].entries()) {
+      for (const options of OPTIONS) runs[env].push({ name: `fixed #${i} ${options ? JSON.stringify(options) : 'default'}`, input, options, reply: SUCCESS });
+    }
+  }
+  return runs;
+}
+
+const RUNS = plan();
+const results = {}; // env -> [{call, ref: {outcome, requests}, ours: {outcome, requests}}]
+
+// Phase 1 (all environments in parallel): the reference, one child process
+// per environment, each against its own gateway.
+async function runReferenceEnv(envName, calls) {
+  const gw = await startGateway({ keys: GATEWAY_KEYS });
+  const env = ENVS[envName](gw.url);
+  gw.queue(...calls.map((c) => c.reply));
+  const ref = await runReference({ env, calls });
+  if (ref.code !== 0 || ref.unhandled.length) throw new Error(`reference child: exit ${ref.code}, ${JSON.stringify(ref.unhandled)}`);
+  if (gw.requests.length !== calls.length) throw new Error(`reference sent ${gw.requests.length} requests for ${calls.length} calls`);
+  const out = calls.map((call, i) => ({ call, ref: { outcome: ref.outcomes[i], requests: [gw.requests[i]] } }));
+  gw.reset();
+  return { gw, env, out };
+}
+
+// Phase 2 (one environment after the other): ours, same environment, same gateway.
+async function runOursEnv({ gw, env, out }) {
+  const cloud = initOurs(env);
+  for (const r of out) {
+    gw.queue(r.call.reply);
+    const outcome = await capture(() => invoke(cloud, structuredClone(r.call.input), r.call.options));
+    r.ours = { outcome, requests: gw.requests.slice() };
+    gw.reset();
+  }
+}
+
+const gateways = [];
+beforeAll(async () => {
+  const names = Object.keys(RUNS);
+  const runs = await Promise.all(names.map((n) => runReferenceEnv(n, RUNS[n])));
+  runs.forEach((r, i) => {
+    gateways.push(r.gw);
+    results[names[i]] = r.out;
+  });
+  for (const r of runs) await runOursEnv(r);
+});
+afterAll(() => Promise.all(gateways.map((gw) => gw.close())));
+
+const SAME_HEADERS = ['host', 'x-tcb-source', 'x-tcb-region', 'x-tcb-tracelog', 'x-signature-expires'];
+
+function compare(envName, index) {
+  const { ref, ours } = results[envName][index];
+  // one request per call (on failure, show what the call gave instead)
+  expect({ requests: ours.requests.length, outcome: ours.outcome }).toMatchObject({ requests: 1 });
+  const a = ref.requests[0];
+  const b = ours.requests[0];
+  expect(b.parseError).toBeNull();
+  expect(b.signature).toMatchObject({ ok: true });
+  expect(a.signature).toMatchObject({ ok: true });
+  // requestData first: the most useful failure message
+  expect(b.fields.requestData).toBe(a.fields.requestData);
+  expect(b.requestData).toEqual(a.requestData);
+  expect(b.fieldNames).toEqual(a.fieldNames);
+  expect(b.fields).toEqual(a.fields);
+  expect(b.parts.map((p) => p.headers['content-type'])).toEqual(a.parts.map((p) => p.headers['content-type']));
+  expect(b.path).toBe(a.path);
+  expect(Object.keys(b.query)).toEqual(Object.keys(a.query));
+  expect(b.query.env).toBe(a.query.env);
+  const seqPrefix = (s) => s.replace(/[0-9a-f]+_[0-9a-f]+$/, '');
+  expect(seqPrefix(b.query.seqId)).toBe(seqPrefix(a.query.seqId));
+  expect(b.query.seqId).toMatch(/[0-9a-f]+_[0-9a-f]+$/);
+  for (const h of SAME_HEADERS) expect([h, b.headers[h]]).toEqual([h, a.headers[h]]);
+  const authA = parseAuthorization(a.headers.authorization);
+  const authB = parseAuthorization(b.headers.authorization);
+  expect(authB.signedParams).toEqual(authA.signedParams);
+  expect(authB.signedHeaders).toEqual(authA.signedHeaders);
+  expect(comparable(ours.outcome)).toEqual(comparable(ref.outcome));
+}
+
+test('plan: at least 30 generated inputs, deterministic for the seed', () => {
+  expect(GENERATED.length).toBeGreaterThanOrEqual(30);
+  expect(generateInputs(SEED, 32)).toEqual(GENERATED);
+  expect(generateInputs(SEED + 1, 32)).not.toEqual(GENERATED);
+});
+
+for (const envName of Object.keys(RUNS)) {
+  describe(`environment ${envName}`, () => {
+    test.each(RUNS[envName].map((c, i) => [c.name, i]))('%s', (_name, i) => compare(envName, i));
+  });
+}
