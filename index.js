@@ -88,7 +88,23 @@ function isMedia(v) {
 
 const MEDIA_MARKER = '\u0000wxmedia'
 const BIGINT_MARKER = '\u0000bigint:'
-const bigintReplacer = (_key, value) => (typeof value === 'bigint' ? BIGINT_MARKER + value.toString() : value)
+const UNDEFINED_MARKER = '\u0000undefined'
+
+// undefined, functions and symbols are kept as a marker so that they take
+// part in case conversion (a colliding key can be overwritten by them, as in
+// wx-server-sdk) and are dropped after it; BigInts are written as numbers.
+function replacer(_key, value) {
+  switch (typeof value) {
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return UNDEFINED_MARKER
+    case 'bigint':
+      return BIGINT_MARKER + value.toString()
+    default:
+      return value
+  }
+}
 
 /**
  * Params → [JSON text, media list]. The JSON text keeps JavaScript's key
@@ -113,21 +129,11 @@ function marshalParams(api, data) {
       })
     }
   }
-  let json
   try {
-    json = JSON.stringify(payload)
+    return [JSON.stringify(payload, replacer), media]
   } catch (e) {
-    if (e instanceof TypeError && /BigInt/i.test(e.message)) {
-      try {
-        json = JSON.stringify(payload, bigintReplacer)
-      } catch (e2) {
-        throw invalidParam(api, `params could not be serialised: ${e2 && e2.message}`)
-      }
-    } else {
-      throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
-    }
+    throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
   }
-  return [json, media]
 }
 
 /** Log the core's debug line, if it made one. */

@@ -23,6 +23,10 @@ pub const SDK_VERSION: &str = "wx-server-sdk/4.0.2";
 pub const MEDIA_MARKER: &str = "\u{0}wxmedia";
 /// Prefix the JavaScript layer gives a BigInt (as a string) in params JSON.
 pub const BIGINT_MARKER: &str = "\u{0}bigint:";
+/// What the JavaScript layer puts in place of `undefined`, a function or a
+/// symbol, so that such values still take part in case conversion (where they
+/// can overwrite a colliding key) before they are dropped, as in the reference.
+pub const UNDEFINED_MARKER: &str = "\u{0}undefined";
 /// Where CloudBase Run puts the cloudbase access token.
 pub const CLOUDBASE_ACCESS_TOKEN_PATH: &str = "/.tencentcloudbase/wx/cloudbase_access_token";
 
@@ -62,6 +66,16 @@ pub struct SecretPair {
     pub secret_id: String,
     pub secret_key: String,
     pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for SecretPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretPair")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"***")
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// Find the secret pair: `init()` options first, else the environment.
@@ -118,7 +132,8 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     let Some(text) = input.params_json.as_deref() else {
         return Ok(Vec::new());
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let (text, stand_in) = replace_lone_surrogates(text);
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
         ApiError::cloud(
             INVALID_PARAM,
             fail_msg(&api, &format!("params could not be serialised ({e})")),
@@ -144,6 +159,11 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     } else {
         value
     };
+    let value = if text.contains(UNDEFINED_MARKER_ESCAPED) {
+        drop_undefined(value)
+    } else {
+        value
+    };
     let Value::Object(map) = value else {
         return Ok(Vec::new());
     };
@@ -157,15 +177,15 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
                 _ => format!("{key}.{}", extension_for(&media.content_type)),
             };
             out.push(KeyValuePair {
-                key,
+                key: restore_lone(key, stand_in),
                 value: media.data.clone(),
                 contenttype: media.content_type.clone(),
                 filename,
             });
         } else {
             out.push(KeyValuePair {
-                value: json_text::write(&val).into_bytes(),
-                key,
+                value: restore_lone(json_text::write(&val), stand_in).into_bytes(),
+                key: restore_lone(key, stand_in),
                 contenttype: String::new(),
                 filename: String::new(),
             });
@@ -176,6 +196,88 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
 
 /// How the BigInt marker looks inside JSON text (`\u0000` escaped).
 const BIGINT_MARKER_ESCAPED: &str = "\\u0000bigint:";
+/// How the undefined marker looks inside JSON text.
+const UNDEFINED_MARKER_ESCAPED: &str = "\\u0000undefined";
+
+/// `JSON.stringify` escapes a lone surrogate as `\udXXX`, which no Rust
+/// string can hold. The reference writes the string raw, and UTF-8 encoding
+/// turns the lone surrogate into U+FFFD (`EF BF BD`), while a real U+FFFD
+/// would be escaped as `\ufffd`. So each lone surrogate becomes a stand-in
+/// character that does not occur in the text (a noncharacter, written raw),
+/// swapped for U+FFFD once the JSON text is written.
+fn replace_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>) {
+    if !text.contains("\\ud") {
+        return (std::borrow::Cow::Borrowed(text), None);
+    }
+    let Some(stand_in) = ('\u{fdd0}'..='\u{fdef}').find(|c| !text.contains(*c)) else {
+        return (std::borrow::Cow::Borrowed(text), None);
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    let mut replaced = false;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // An escape: `\uXXXX` or `\c`.
+        let is_surrogate = bytes.get(i + 1) == Some(&b'u')
+            && text
+                .get(i + 2..i + 6)
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                .is_some_and(|u| (0xd800..=0xdfff).contains(&u));
+        if is_surrogate {
+            out.push_str(&text[last..i]);
+            out.push(stand_in);
+            i += 6;
+            last = i;
+            replaced = true;
+        } else {
+            i += 2;
+        }
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    (std::borrow::Cow::Owned(out), replaced.then_some(stand_in))
+}
+
+/// Undo the stand-in of [`replace_lone_surrogates`] in written text.
+fn restore_lone(text: String, stand_in: Option<char>) -> String {
+    match stand_in {
+        Some(c) if text.contains(c) => text.replace(c, "\u{fffd}"),
+        _ => text,
+    }
+}
+
+fn is_undefined(v: &Value) -> bool {
+    v.as_str() == Some(UNDEFINED_MARKER)
+}
+
+/// Drop `undefined` after case conversion: object members go, array
+/// elements become `null` (as JSON serialisation does).
+fn drop_undefined(v: Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(_, v)| !is_undefined(v))
+                .map(|(k, v)| (k, drop_undefined(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .map(|v| {
+                    if is_undefined(&v) {
+                        Value::Null
+                    } else {
+                        drop_undefined(v)
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
 
 fn restore_bigints(v: Value) -> Value {
     match v {
@@ -460,6 +562,31 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(p[0].value, b"123456789012345678901234567890");
+    }
+
+    #[test]
+    fn undefined_takes_part_in_collisions_then_goes() {
+        // {A_b: {...}, aB: undefined}: both become a_b; the later undefined wins, so a_b is dropped.
+        let p = pairs(&input(
+            r#"{"A_b":{"x":1},"aB":"\u0000undefined","k":["\u0000undefined"]}"#,
+        ))
+        .unwrap();
+        let keys: Vec<_> = p.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["k"]);
+        assert_eq!(p[0].value, b"[null]");
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let p = pairs(&input(
+            r#"{"lone":"a\ud800b","pair":"\\ud800","real":"\ufffd"}"#,
+        ))
+        .unwrap();
+        assert_eq!(p[0].value, "\"a\u{fffd}b\"".as_bytes());
+        // A real U+FFFD is in json2's escape set.
+        assert_eq!(p[2].value, br#""\ufffd""#);
+        // An escaped backslash followed by text "ud800" is not a surrogate.
+        assert_eq!(p[1].value, br#""\\ud800""#);
     }
 
     #[test]
