@@ -1,1 +1,2 @@
 //! The napi layer: the only module that knows about JavaScript.
+mod emulator;
