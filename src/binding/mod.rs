@@ -4,6 +4,8 @@
 //! result, error and panic into an [`Outcome`] that the hand-written
 //! `index.js` makes into a resolved value or a rejected `Error`.
 
+mod emulator;
+
 use std::future::Future;
 use std::sync::Arc;
 
