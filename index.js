@@ -204,19 +204,27 @@ function openapiProxy(cloud, options) {
   })
 }
 
-/** A cloud SDK instance; the package itself is one. */
+/** A cloud SDK instance; the package itself is one. `new Cloud(options)` keeps the options for its `init()`. */
 class Cloud {
-  constructor() {
+  constructor(options) {
     this._client = null
+    this._options = options
     this.DYNAMIC_CURRENT_ENV = DYNAMIC_CURRENT_ENV
     this.openapi = openapiProxy(this, {})
   }
 
   /**
-   * Configure the SDK. May be called again to change the configuration.
+   * Configure the SDK. As in wx-server-sdk, only the first call takes
+   * effect (use `updateConfig` to change the configuration later).
    * Throws a CloudSDKError naming the option when an option is invalid.
    */
   init(config) {
+    if (this._client !== null) return
+    this.updateConfig(config === undefined ? this._options : config)
+  }
+
+  /** Replace the configuration (wx-server-sdk's `updateConfig`). */
+  updateConfig(config) {
     const b = loadBinding()
     const created = b.createClient(JSON.stringify(normalizeOptions(config)))
     if (created && created.ok === false) throw toError(created)
@@ -250,6 +258,7 @@ const cloud = new Cloud()
 
 module.exports = {
   init: (config) => cloud.init(config),
+  updateConfig: (config) => cloud.updateConfig(config),
   get openapi() {
     return cloud.openapi
   },
