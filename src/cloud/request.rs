@@ -134,10 +134,12 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     };
     let (text, stand_in) = replace_lone_surrogates(text);
     let value: Value = serde_json::from_str(&text).map_err(|e| {
-        ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(&api, &format!("params could not be serialised ({e})")),
-        )
+        let why = if e.to_string().contains("recursion limit") {
+            "params are nested deeper than 128 levels".to_string()
+        } else {
+            format!("params could not be serialised ({e})")
+        };
+        ApiError::cloud(INVALID_PARAM, fail_msg(&api, &why))
     })?;
     let value = if text.contains(BIGINT_MARKER_ESCAPED) {
         restore_bigints(value)
@@ -587,6 +589,14 @@ mod tests {
         assert_eq!(p[2].value, br#""\ufffd""#);
         // An escaped backslash followed by text "ud800" is not a surrogate.
         assert_eq!(p[1].value, br#""\\ud800""#);
+    }
+
+    #[test]
+    fn too_deep_params_are_rejected_by_name() {
+        let json = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let err = pairs(&input(&json)).unwrap_err();
+        assert_eq!(err.err_code, INVALID_PARAM);
+        assert!(err.err_msg.contains("nested deeper than 128 levels"), "{}", err.err_msg);
     }
 
     #[test]
