@@ -215,6 +215,9 @@ mod tests {
             let (code, _) = gateway_code(name);
             assert_eq!(gateway_code_name(code), name);
         }
-        assert_eq!(gateway_code("SOMETHING_NEW"), (-501001, "resource system error"));
+        assert_eq!(
+            gateway_code("SOMETHING_NEW"),
+            (-501001, "resource system error")
+        );
     }
 }
