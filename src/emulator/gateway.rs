@@ -507,4 +507,50 @@ mod tests {
         );
         assert_eq!(v["code"], "INVALID_PARAM");
     }
+
+    #[tokio::test]
+    async fn hostile_bodies_never_panic() {
+        let g = gateway(None);
+        let now = chrono::Utc::now().timestamp();
+        let good = signed_request(
+            "AKIDtest",
+            "secret",
+            now,
+            "tcb.createenvandresource",
+            &request_data(),
+        );
+        let mut rng = fastrand::Rng::with_seed(42);
+        for i in 0..400 {
+            let mut r = signed_request(
+                "AKIDtest",
+                "secret",
+                now,
+                "tcb.createenvandresource",
+                &request_data(),
+            );
+            let mut body = good.body.to_vec();
+            match i % 4 {
+                // Flip random bytes.
+                0 => {
+                    for _ in 0..rng.usize(1..8) {
+                        let at = rng.usize(..body.len());
+                        body[at] = rng.u8(..);
+                    }
+                }
+                // Cut it short.
+                1 => body.truncate(rng.usize(..body.len())),
+                // Pure noise.
+                2 => body = (0..rng.usize(..512)).map(|_| rng.u8(..)).collect(),
+                // Random bytes as requestData, re-signed: exercises the decoder.
+                _ => {
+                    let rd: Vec<u8> = (0..rng.usize(..64)).map(|_| rng.u8(..)).collect();
+                    r = signed_request("AKIDtest", "secret", now, "tcb.createenvandresource", &rd);
+                    body = r.body.to_vec();
+                }
+            }
+            r.body = Bytes::from(body);
+            let reply = call(&g, r).await;
+            assert!(matches!(reply, Reply::Full { status: 200, .. }));
+        }
+    }
 }
