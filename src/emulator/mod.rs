@@ -283,6 +283,11 @@ mod tests {
         )
         .await;
         assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+        // Keep-alive: two requests on one connection, two answers.
+        let two = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let r = raw(port, two).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert!(r.contains("HTTP/1.1 404"), "{r}");
         let env = emu.cloud_env();
         assert!(env
             .iter()

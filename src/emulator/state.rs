@@ -325,9 +325,9 @@ impl State {
         }
     }
 
-    /// Does `env` name the emulated environment or a created one?
+    /// Does `env` name a created environment (or one being made durable)?
     pub fn has_environment(&self, env: &str) -> bool {
-        self.lock().envs.iter().any(|e| e.env == env)
+        self.lock().env_ids.contains(env)
     }
 
     fn issue(&self, g: &mut Inner, kind: TokenKind, appid: &str, now_ms: u64) -> IssuedToken {
