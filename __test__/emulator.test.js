@@ -463,6 +463,9 @@ describe('durability', () => {
         const missing = answered.filter((id) => !onDisk.has(id))
         expect(missing).toEqual([])
         expect(onDisk.size).toBeGreaterThanOrEqual(answered.length)
+        // A temp file the kill left half-written is cleaned up at start.
+        const prefix = `.${path.basename(dataFile)}.tmp-`
+        expect(fs.readdirSync(path.dirname(dataFile)).filter((n) => n.startsWith(prefix))).toEqual([])
       } finally {
         await reloaded.close()
       }
