@@ -292,7 +292,7 @@ mod tests {
         assert!(env
             .iter()
             .any(|(k, v)| k == "TCB_CONTEXT_CNFG" && v.contains(&format!("{}/admin", emu.url()))));
-        emu.close().await;
+        tokio::join!(emu.close(), emu.close());
         emu.close().await;
         assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await

@@ -7,7 +7,7 @@
 //! kept alive between requests.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -71,7 +71,8 @@ impl std::error::Error for DropConnection {}
 pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Held across the wait, so a second `close()` returns only when the first is done.
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Server {
@@ -97,7 +98,7 @@ impl Server {
         Ok(Server {
             addr,
             shutdown: tx,
-            task: Mutex::new(Some(task)),
+            task: tokio::sync::Mutex::new(Some(task)),
         })
     }
 
@@ -110,8 +111,8 @@ impl Server {
     /// close every connection. Idempotent.
     pub async fn close(&self) {
         let _ = self.shutdown.send(true);
-        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = task {
+        let mut task = self.task.lock().await;
+        if let Some(t) = task.take() {
             let _ = t.await;
         }
     }
