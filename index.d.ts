@@ -116,3 +116,7 @@ export declare function init(options?: InitOptions): void
 
 /** `openapi.tcb.createenvandresource(params)`, `openapi({ appid }).…`. Calling before `init` throws like wx-server-sdk. */
 export declare const openapi: OpenApi
+
+export type { Emulator, EmulatorStartOptions, EmulatorFaultSpec, EmulatorEnvironment, EmulatorStats } from './lib/emulator'
+/** Start the local emulator of the gateway and the WeChat API (see README). */
+export { startEmulator } from './lib/emulator'
