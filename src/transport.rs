@@ -173,7 +173,7 @@ pub fn redact(text: &str) -> String {
         while let Some(pos) = out[from..].find(key) {
             let start = from + pos + key.len();
             let end = out[start..]
-                .find(|c: char| c == '&' || c == ' ' || c == ')' || c == '"' || c == '\'')
+                .find(['&', ' ', ')', '"', '\''])
                 .map(|e| start + e)
                 .unwrap_or(out.len());
             out.replace_range(start..end, "***");

@@ -596,7 +596,11 @@ mod tests {
         let json = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
         let err = pairs(&input(&json)).unwrap_err();
         assert_eq!(err.err_code, INVALID_PARAM);
-        assert!(err.err_msg.contains("nested deeper than 128 levels"), "{}", err.err_msg);
+        assert!(
+            err.err_msg.contains("nested deeper than 128 levels"),
+            "{}",
+            err.err_msg
+        );
     }
 
     #[test]
