@@ -1,0 +1,88 @@
+'use strict'
+// Shared helpers of the benchmark: statistics, child processes, paths.
+
+const path = require('path')
+const fs = require('fs')
+const { spawn } = require('child_process')
+
+const ROOT = path.join(__dirname, '..', '..')
+const REFERENCE = require.resolve('wx-server-sdk', { paths: [ROOT] })
+
+function quantile(values, q) {
+  if (values.length === 0) return NaN
+  const s = [...values].sort((a, b) => a - b)
+  const pos = (s.length - 1) * q
+  const lo = Math.floor(pos)
+  const hi = Math.ceil(pos)
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+}
+const median = (v) => quantile(v, 0.5)
+
+/** {median, p10, p90, min, max, n} of a sample. */
+function summary(values) {
+  return {
+    median: median(values),
+    p10: quantile(values, 0.1),
+    p90: quantile(values, 0.9),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    n: values.length,
+  }
+}
+
+/**
+ * Run `node script args` with exactly `env` (plus PATH) and collect the last
+ * line of stdout that starts with `@@RESULT@@ ` as JSON. Kills the child
+ * after `timeoutMs` (bounded: a hung child never hangs the bench).
+ */
+function runChild(script, args, { env = {}, timeoutMs = 60000, nodeArgs = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    let resultAt = null
+    child.stdout.on('data', (c) => {
+      out += c
+      if (resultAt === null && out.includes('@@RESULT@@ ')) resultAt = process.hrtime.bigint()
+    })
+    child.stderr.on('data', (c) => (err += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const exitedAt = process.hrtime.bigint()
+      const line = out.split('\n').reverse().find((l) => l.startsWith('@@RESULT@@ '))
+      if (!line) {
+        reject(new Error(`${path.basename(script)} ${args.join(' ')}: no result (code ${code}, signal ${signal})\n${err.slice(-2000)}`))
+        return
+      }
+      const result = JSON.parse(line.slice('@@RESULT@@ '.length))
+      result.wallToResultMs = Number((resultAt || exitedAt) - started) / 1e6
+      result.wallToExitMs = Number(exitedAt - started) / 1e6
+      resolve(result)
+    })
+  })
+}
+
+/** Print the result line a child reports to the orchestrator. */
+function report(result) {
+  process.stdout.write(`\n@@RESULT@@ ${JSON.stringify(result)}\n`)
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSecondsOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return ticks / 100 // USER_HZ is 100 on Linux
+  } catch (_) {
+    return NaN
+  }
+}
+
+module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf }

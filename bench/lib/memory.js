@@ -1,0 +1,65 @@
+'use strict'
+// Memory in a fresh process (run with --expose-gc):
+//   node memory.js require ours|ref   RSS before require, after require, after
+//                                     init + one cloud call
+//   node memory.js soak N1 N2 C       our SDK: RSS after N1 calls and after N2
+//                                     calls at concurrency C
+// RSS is read after a full GC; the environment is the gateway's cloudEnv().
+
+const { ROOT, REFERENCE, report } = require('./common')
+
+const rssMB = () => {
+  global.gc()
+  global.gc()
+  return process.memoryUsage.rss() / 2 ** 20
+}
+const PARAMS = { type: 'CreatePostpayPackage', alias: 'mem' }
+
+async function requireCost(which) {
+  const before = rssMB()
+  const cloud = require(which === 'ours' ? ROOT : REFERENCE)
+  const afterRequire = rssMB()
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  const r = await cloud.openapi.tcb.createenvandresource(PARAMS)
+  if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
+  const afterCall = rssMB()
+  report({ before, afterRequire, afterCall, requireMB: afterRequire - before, firstCallMB: afterCall - before })
+}
+
+async function soak(n1, n2, concurrency) {
+  const cloud = require(ROOT)
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  let done = 0
+  let failures = 0
+  async function runTo(n) {
+    let next = done
+    async function worker() {
+      while (next < n) {
+        next++
+        const r = await cloud.openapi.tcb.createenvandresource(PARAMS).catch(() => null)
+        if (!r || r.errCode !== 0) failures++
+        done++
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+  }
+  await runTo(n1)
+  await new Promise((r) => setTimeout(r, 200))
+  const rss1 = rssMB()
+  const heap1 = process.memoryUsage().heapUsed / 2 ** 20
+  await runTo(n2)
+  await new Promise((r) => setTimeout(r, 200))
+  const rss2 = rssMB()
+  const heap2 = process.memoryUsage().heapUsed / 2 ** 20
+  report({ n1, n2, done, failures, rss1, rss2, grewMB: rss2 - rss1, heap1, heap2 })
+}
+
+const [cmd, a, b, c] = process.argv.slice(2)
+const job = cmd === 'require' ? requireCost(a) : soak(Number(a), Number(b), Number(c))
+job.then(
+  () => process.exit(0),
+  (e) => {
+    report({ error: String((e && (e.stack || e.errMsg)) || e) })
+    process.exit(1)
+  },
+)

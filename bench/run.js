@@ -1,0 +1,508 @@
+'use strict'
+// `npm run bench`: our SDK vs the reference wx-server-sdk 4.0.2 vs a plain
+// Node.js keep-alive `http` POST, side by side in one run, on loopback only.
+// Prints a markdown table of ratios (medians and spread) and writes it, with
+// the machine it ran on, to bench/RESULTS.md (and to README.md between the
+// bench markers).
+//
+// Every server runs in its own process (bench/lib/server-proc.js) and every
+// measured client in a fresh process of its own, so no two of them share an
+// event loop. Runs of the compared clients alternate (their order rotates on
+// each repetition) so that a change in machine load hits all of them alike.
+//
+// Options (for quick looks; the defaults are what RESULTS.md reports):
+//   --quick          fewer repetitions and shorter runs
+//   --no-build       do not (re)build the release addon
+//   --only=a,b       sections: cold, throughput, https, memory, footprint
+
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const http = require('http')
+const { spawn, spawnSync } = require('child_process')
+const { ROOT, summary, median, runChild, cpuSecondsOf } = require('./lib/common')
+const { measureFootprint } = require('./lib/footprint')
+
+const argv = process.argv.slice(2)
+const QUICK = argv.includes('--quick')
+const ONLY = (argv.find((a) => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
+const want = (section) => ONLY.length === 0 || ONLY.includes(section)
+
+const CONFIG = {
+  coldProcesses: QUICK ? 4 : 15,
+  concurrencies: [1, 16, 64, 256],
+  throughputReps: QUICK ? 1 : 3,
+  warmupMs: QUICK ? 200 : 300,
+  durationMs: QUICK ? 400 : 1000,
+  memoryReps: QUICK ? 2 : 5,
+  soak: { n1: 1000, n2: 100000, concurrency: 64 },
+}
+
+const LIB = path.join(__dirname, 'lib')
+const log = (...a) => console.error('[bench]', ...a)
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a')
+
+// ---------------------------------------------------------------- build
+
+function buildRelease() {
+  // Always ask cargo for the release build: it is a no-op when up to date,
+  // and it replaces a debug addon left by `npm test` (which would otherwise
+  // be measured instead of the release one).
+  log('building the release addon (no-op when up to date)…')
+  const r = spawnSync('npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  })
+  if (r.status !== 0) throw new Error('release build failed')
+}
+
+// ---------------------------------------------------------------- machine
+
+function machineInfo() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8')
+  const model = (cpuinfo.match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0].model
+  const rustc = spawnSync('rustc', ['-V'], { encoding: 'utf8' }).stdout.trim() || 'unknown'
+  return {
+    cpu: model.trim(),
+    cores: os.cpus().length,
+    node: process.version,
+    rustc,
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+    loadavg: os.loadavg(),
+  }
+}
+
+// ---------------------------------------------------------------- servers
+
+/** Start a server process; resolves {info, pid, stop()}. */
+function startServer(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(LIB, 'server-proc.js'), ...args], {
+      env: { PATH: process.env.PATH },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    let out = ''
+    const onData = (c) => {
+      out += c
+      const line = out.split('\n').find((l) => l.startsWith('@@READY@@ '))
+      if (line) {
+        child.stdout.off('data', onData)
+        child.stdout.resume()
+        const info = JSON.parse(line.slice(10))
+        resolve({
+          info,
+          pid: child.pid,
+          stop: () =>
+            new Promise((res) => {
+              child.on('close', res)
+              child.stdin.end()
+              setTimeout(() => child.kill('SIGKILL'), 8000).unref()
+            }),
+        })
+      }
+    }
+    child.stdout.on('data', onData)
+    child.on('error', reject)
+    child.on('close', (code) => reject(new Error(`server ${args[0]} exited (${code}) before it was ready`)))
+  })
+}
+
+/**
+ * Record the exact request our SDK sends for one call (method, path,
+ * headers, body) with a capture server, and aim it at `targetUrl`. The Host
+ * header keeps the recorded value, so the signature stays valid for the
+ * emulator (which signs over the Host it receives). A recorded request stays
+ * valid for 600 s (the gateway's clock-skew window); it is re-recorded before
+ * every run.
+ */
+async function recordRequest(cloudEnv, targetUrl) {
+  const cloud = require(ROOT)
+  let captured = null
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      captured = { path: req.url, headers: { ...req.headers }, body: Buffer.concat(chunks) }
+      res.writeHead(500)
+      res.end()
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  try {
+    const cnfg = JSON.parse(cloudEnv.TCB_CONTEXT_CNFG)
+    const u = new URL(cnfg.URL)
+    const captureUrl = `http://127.0.0.1:${server.address().port}${u.pathname}${u.search}`
+    const c = new cloud.Cloud()
+    c.init({
+      env: cloud.DYNAMIC_CURRENT_ENV,
+      processEnv: { ...cloudEnv, TCB_CONTEXT_CNFG: JSON.stringify({ ...cnfg, URL: captureUrl }) },
+    })
+    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'bench' }).catch(() => {})
+  } finally {
+    server.close()
+  }
+  if (!captured) throw new Error('the capture server saw no request')
+  const headers = { ...captured.headers }
+  delete headers['transfer-encoding']
+  headers['content-length'] = String(captured.body.length)
+  headers.connection = 'keep-alive'
+  return { url: new URL(captured.path, targetUrl).toString(), headers, bodyBase64: captured.body.toString('base64') }
+}
+
+/** POST a recorded request once; resolves {status, contentType, body}. */
+function sendOnce(rec) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(rec.url, { method: 'POST', headers: { ...rec.headers, connection: 'close' } }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, contentType: res.headers['content-type'] || '', body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end(Buffer.from(rec.bodyBase64, 'base64'))
+  })
+}
+
+// ---------------------------------------------------------------- sections
+
+async function coldStart(emu) {
+  const samples = { ours: [], ref: [] }
+  for (let i = 0; i < CONFIG.coldProcesses; i++) {
+    const order = i % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']
+    for (const which of order) {
+      const r = await runChild(path.join(LIB, 'cold.js'), [which], { env: emu.info.cloudEnv, timeoutMs: 30000 })
+      if (!r.ok) throw new Error(`cold start of ${which} failed: ${r.error}`)
+      samples[which].push(r)
+    }
+  }
+  const pick = (which, key) => samples[which].map((s) => s[key])
+  const pairRatios = (key) => samples.ours.map((s, i) => s[key] / samples.ref[i][key])
+  return {
+    ours: { packageMs: summary(pick('ours', 'packageMs')), processMs: summary(pick('ours', 'wallToResultMs')), requireMs: summary(pick('ours', 'requireMs')), initMs: summary(pick('ours', 'initMs')), callMs: summary(pick('ours', 'callMs')) },
+    ref: { packageMs: summary(pick('ref', 'packageMs')), processMs: summary(pick('ref', 'wallToResultMs')), requireMs: summary(pick('ref', 'requireMs')), initMs: summary(pick('ref', 'initMs')), callMs: summary(pick('ref', 'callMs')) },
+    ratioPackage: summary(pairRatios('packageMs')),
+    ratioProcess: summary(pairRatios('wallToResultMs')),
+  }
+}
+
+/**
+ * One throughput run of `mode` in a fresh client process, with the server's
+ * CPU time over the run (from /proc) divided by the calls counted.
+ */
+async function throughputRun(server, mode, concurrency, extra) {
+  const spec = { mode, concurrency, warmupMs: CONFIG.warmupMs, durationMs: CONFIG.durationMs, ...extra }
+  const cpu0 = cpuSecondsOf(server.pid)
+  const r = await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], {
+    env: server.info.cloudEnv || extra.cloudEnv,
+    timeoutMs: 60000,
+  })
+  const cpu1 = cpuSecondsOf(server.pid)
+  if (r.error) throw new Error(`${mode} c=${concurrency}: ${r.error}`)
+  if (r.failures > 0) throw new Error(`${mode} c=${concurrency}: ${r.failures} failed calls, first: ${r.firstFailure}`)
+  r.serverCpuUsPerCall = r.started ? ((cpu1 - cpu0) * 1e6) / r.started : NaN
+  return r
+}
+
+/**
+ * Throughput of the compared `modes` at each concurrency, `reps` times, the
+ * order of the modes rotating on each repetition. `specFor(mode)` gives the
+ * extra spec of a run (it may record a fresh request).
+ */
+async function throughputMatrix(label, server, modes, specFor) {
+  const out = {}
+  for (const c of CONFIG.concurrencies) {
+    const runs = Object.fromEntries(modes.map((m) => [m, []]))
+    for (let rep = 0; rep < CONFIG.throughputReps; rep++) {
+      const order = modes.map((_, i) => modes[(i + rep + c) % modes.length])
+      for (const mode of order) {
+        const r = await throughputRun(server, mode, c, await specFor(mode))
+        runs[mode].push(r)
+        log(`${label} c=${c} ${mode}: ${fmtInt(r.callsPerSec)} calls/s (client ${fmt(r.clientCpuUsPerCall)} µs CPU/call, server ${fmt(r.serverCpuUsPerCall)} µs CPU/call)`)
+      }
+    }
+    out[c] = runs
+  }
+  return out
+}
+
+/** Summaries and paired ratios (per repetition) of a throughput matrix. */
+function summarizeMatrix(matrix, a, b) {
+  const rows = {}
+  for (const [c, runs] of Object.entries(matrix)) {
+    const rate = (m) => runs[m].map((r) => r.callsPerSec)
+    const row = { concurrency: Number(c) }
+    for (const m of Object.keys(runs)) {
+      row[m] = summary(rate(m))
+      row[`${m}ClientCpu`] = median(runs[m].map((r) => r.clientCpuUsPerCall))
+      row[`${m}ServerCpu`] = median(runs[m].map((r) => r.serverCpuUsPerCall))
+    }
+    if (a && b) row.ratio = summary(rate(a).map((x, i) => x / rate(b)[i]))
+    rows[c] = row
+  }
+  return rows
+}
+
+async function memory(fixed) {
+  const req = { ours: [], ref: [] }
+  for (let i = 0; i < CONFIG.memoryReps; i++) {
+    for (const which of i % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']) {
+      const r = await runChild(path.join(LIB, 'memory.js'), ['require', which], { env: fixed.info.cloudEnv, nodeArgs: ['--expose-gc'] })
+      if (r.error) throw new Error(`memory ${which}: ${r.error}`)
+      req[which].push(r)
+    }
+  }
+  const { n1, n2, concurrency } = CONFIG.soak
+  const soak = await runChild(path.join(LIB, 'memory.js'), ['soak', String(n1), String(n2), String(concurrency)], {
+    env: fixed.info.cloudEnv,
+    nodeArgs: ['--expose-gc'],
+    timeoutMs: 240000,
+  })
+  if (soak.error || soak.failures) throw new Error(`soak: ${soak.error || `${soak.failures} failed calls`}`)
+  const s = (which, key) => summary(req[which].map((r) => r[key]))
+  return {
+    ours: { requireMB: s('ours', 'requireMB'), firstCallMB: s('ours', 'firstCallMB') },
+    ref: { requireMB: s('ref', 'requireMB'), firstCallMB: s('ref', 'firstCallMB') },
+    soak,
+  }
+}
+
+/** Is the HTTPS calling mode available in this checkout? */
+function httpsModeAvailable(emu) {
+  try {
+    const cloud = require(ROOT)
+    const c = new cloud.Cloud()
+    c.init({ mode: 'https', appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret', apiBaseUrl: emu.info.httpsBaseUrl })
+    return true
+  } catch (_) {
+    return false
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const spread = (s, digits = 0, unit = '') => `${fmt(s.median, digits)}${unit} (${fmt(s.p10, digits)}–${fmt(s.p90, digits)})`
+const ratioCell = (s, digits = 2) => `**${fmt(s.median, digits)}×** (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
+const verdict = (ok) => (ok === null ? 'n/a' : ok ? '**met**' : '**missed**')
+const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`
+
+function render(machine, R) {
+  const lines = []
+  const targets = []
+  const add = (measure, ours, other, ratio, target, ok) => targets.push(`| ${measure} | ${ours} | ${other} | ${ratio} | ${target} | ${verdict(ok)} |`)
+
+  if (R.cold) {
+    const c = R.cold
+    add(
+      'Cold start: `require` + `init` + one cloud call, ms (fresh process, emulator)',
+      spread(c.ours.packageMs, 1),
+      spread(c.ref.packageMs, 1),
+      `${fmt(c.ratioPackage.median, 3)} (${fmt(c.ratioPackage.p10, 3)}–${fmt(c.ratioPackage.p90, 3)})`,
+      '≤ 1/20 = 0.050',
+      c.ratioPackage.median <= 0.05,
+    )
+    add(
+      'Cold start incl. node\'s own start-up (spawn → result), ms',
+      spread(c.ours.processMs, 1),
+      spread(c.ref.processMs, 1),
+      `${fmt(c.ratioProcess.median, 3)} (${fmt(c.ratioProcess.p10, 3)}–${fmt(c.ratioProcess.p90, 3)})`,
+      'context only',
+      null,
+    )
+  }
+  if (R.fixed) {
+    const r = R.fixed[64]
+    add('Throughput c=64, minimal gateway, calls/s', spread(r.ours), spread(r.ref), ratioCell(r.ratio), '≥ 6× reference', r.ratio.median >= 6)
+  }
+  if (R.emulator) {
+    const r = R.emulator[64]
+    add('Throughput c=64, emulator (signature checked), calls/s', spread(r.ours), spread(r.ref), ratioCell(r.ratio), '≥ 6× reference', r.ratio.median >= 6)
+  }
+  if (R.https && R.https.rows) {
+    for (const c of [64]) {
+      const r = R.https.rows[c]
+      add(`HTTPS mode c=${c}, emulator, calls/s (vs raw Node POST)`, spread(r['https-ours']), spread(r['https-raw']), ratioCell(r.ratio), '≥ 1.2× raw POST', r.ratio.median >= 1.2)
+    }
+  } else if (R.https) {
+    add('HTTPS mode, emulator, calls/s (vs raw Node POST)', R.https.note, '', '', '≥ 1.2× raw POST', null)
+  }
+  if (R.memory) {
+    const m = R.memory
+    add('RSS added by `require`, MB', spread(m.ours.requireMB, 2), spread(m.ref.requireMB, 2), '', '≤ 4 MB', m.ours.requireMB.median <= 4)
+    add('RSS added by `require` + `init` + first call, MB', spread(m.ours.firstCallMB, 2), spread(m.ref.firstCallMB, 2), '', '≤ 4 MB', m.ours.firstCallMB.median <= 4)
+    add(
+      `RSS after ${fmtInt(m.soak.n2)} calls − after ${fmtInt(m.soak.n1)} (c=${CONFIG.soak.concurrency}, minimal gateway), MB`,
+      `${fmt(m.soak.grewMB, 2)} (${fmt(m.soak.rss1, 1)} → ${fmt(m.soak.rss2, 1)})`,
+      '',
+      '',
+      '≤ 10 MB',
+      m.soak.grewMB <= 10,
+    )
+  }
+  if (R.footprint) {
+    const f = R.footprint
+    add(
+      'Install footprint (`--omit=dev`), bytes / packages',
+      `${mb(f.ours.bytes)} / ${f.ours.packages} (addon ${mb(f.ours.addonBytes)})`,
+      `${mb(f.ref.bytes)} / ${f.ref.packages}`,
+      `${fmt(f.ours.bytes / f.ref.bytes, 3)}`,
+      '≤ 4 MB, no runtime npm dependency',
+      f.ours.bytes <= 4e6 && f.ours.runtimeDependencies.length === 0,
+    )
+  }
+
+  lines.push('| measure | ours, median (p10–p90) | reference, median (p10–p90) | ratio ours/reference, median (spread) | target | |')
+  lines.push('|---|---|---|---|---|---|')
+  lines.push(...targets)
+  lines.push('')
+
+  const matrixTable = (title, rows, cols, ratioTitle) => {
+    lines.push(`**${title}** — calls/s, median (min–max) of ${CONFIG.throughputReps} runs of ${CONFIG.durationMs} ms; CPU µs per call (client / server process), median`)
+    lines.push('')
+    lines.push(`| concurrency | ${cols.map((c) => c[1]).join(' | ')} | ${ratioTitle} |`)
+    lines.push(`|---|${cols.map(() => '---|').join('')}---|`)
+    for (const row of Object.values(rows)) {
+      const cells = cols.map(([m]) => `${fmtInt(row[m].median)} (${fmtInt(row[m].min)}–${fmtInt(row[m].max)}); ${fmt(row[`${m}ClientCpu`])} / ${fmt(row[`${m}ServerCpu`])} µs`)
+      lines.push(`| ${row.concurrency} | ${cells.join(' | ')} | ${ratioCell(row.ratio)} |`)
+    }
+    lines.push('')
+  }
+  const cloudCols = [
+    ['ours', 'ours'],
+    ['ref', 'reference'],
+    ['raw', 'raw Node POST (floor)'],
+  ]
+  if (R.fixed) {
+    matrixTable('Cloud call, minimal gateway (node `http`, own process)', R.fixed, cloudCols, 'ours/reference')
+    lines.push(`ours / raw Node POST: ${Object.values(R.fixed).map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`).join(', ')}`)
+    lines.push('')
+  }
+  if (R.emulator) {
+    matrixTable('Cloud call, emulator (signature checked, own process)', R.emulator, cloudCols, 'ours/reference')
+    lines.push(`ours / raw Node POST: ${Object.values(R.emulator).map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`).join(', ')}`)
+    lines.push('')
+  }
+  if (R.https && R.https.rows) {
+    matrixTable('HTTPS mode, emulator', R.https.rows, [['https-ours', 'ours (HTTPS mode)'], ['https-raw', 'raw Node POST']], 'ours/raw')
+  }
+  if (R.cold) {
+    const c = R.cold
+    lines.push(`**Cold start breakdown**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`)
+    lines.push('')
+  }
+  if (R.footprint) {
+    const f = R.footprint.ours
+    lines.push(`**Install**: our tarball ${mb(f.tarballBytes)}; installed JS packages: ${f.jsPackages.join(', ') || 'none'}; native addon ${f.addonInTarball ? 'in the tarball' : `not in the tarball, counted as one platform package of ${mb(f.addonBytes)}`}; runtime dependencies in package.json: ${f.runtimeDependencies.length ? f.runtimeDependencies.join(', ') : 'none'}.`)
+    lines.push('')
+  }
+  const table = lines.join('\n')
+
+  const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}, ${machine.rustc}, ${machine.date} (load average at start ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')})`
+  return { table, machineLine }
+}
+
+function writeResults(machineLine, table, elapsedS) {
+  const notes = fs.readFileSync(path.join(__dirname, 'NOTES.md'), 'utf8')
+  const doc = [
+    '# Benchmark results',
+    '',
+    `Generated by \`npm run bench\` (bench/run.js) in ${fmt(elapsedS)} s on: ${machineLine}.`,
+    '',
+    table,
+    notes,
+  ].join('\n')
+  fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), doc)
+
+  const readme = path.join(ROOT, 'README.md')
+  const text = fs.readFileSync(readme, 'utf8')
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  if (a >= 0 && b > a) {
+    const block = `${start}\n_${machineLine}; details and what limits each figure in [bench/RESULTS.md](bench/RESULTS.md)._\n\n${table}\n${end}`
+    fs.writeFileSync(readme, text.slice(0, a) + block + text.slice(b + end.length))
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const t0 = Date.now()
+  if (!argv.includes('--no-build')) buildRelease()
+  const machine = machineInfo()
+  log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.rustc}`)
+
+  const emu = await startServer(['emulator'])
+  const servers = [emu]
+  const R = {}
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxco-bench-run-'))
+  try {
+    // The fixed answer of the minimal gateway: the emulator's real answer to
+    // the recorded request (a valid CommOpenApiResp).
+    const probe = await recordRequest(emu.info.cloudEnv, emu.info.url)
+    const answer = await sendOnce(probe)
+    if (answer.status !== 200 || answer.body[0] === 0x7b) throw new Error(`the emulator rejected the recorded request: ${answer.body}`)
+    const answerFile = path.join(tmp, 'answer.json')
+    fs.writeFileSync(answerFile, JSON.stringify({ status: answer.status, contentType: answer.contentType, bodyBase64: answer.body.toString('base64') }))
+    const fixedServer = await startServer(['fixed', answerFile])
+    servers.push(fixedServer)
+    const fixed = { ...fixedServer, info: { ...fixedServer.info, cloudEnv: { ...emu.info.cloudEnv } } }
+    const cnfg = JSON.parse(emu.info.cloudEnv.TCB_CONTEXT_CNFG)
+    const u = new URL(cnfg.URL)
+    fixed.info.cloudEnv.TCB_CONTEXT_CNFG = JSON.stringify({ ...cnfg, URL: `${fixedServer.info.url}${u.pathname}${u.search}` })
+
+    let recIndex = 0
+    const rawSpec = (server) => async (mode) => {
+      if (mode !== 'raw') return {}
+      const file = path.join(tmp, `request-${recIndex++}.json`)
+      fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
+      return { request: file }
+    }
+
+    if (want('cold')) {
+      log('cold start…')
+      R.cold = await coldStart(emu)
+    }
+    if (want('throughput')) {
+      log('throughput, minimal gateway…')
+      R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, ['ours', 'ref', 'raw'], rawSpec(fixed)), 'ours', 'ref')
+      log('throughput, emulator…')
+      R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, ['ours', 'ref', 'raw'], rawSpec(emu)), 'ours', 'ref')
+    }
+    if (want('https')) {
+      if (httpsModeAvailable(emu)) {
+        log('HTTPS mode, emulator…')
+        const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
+        const m = await throughputMatrix('https', emu, ['https-ours', 'https-raw'], async () => ({ https }))
+        R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
+      } else {
+        R.https = { note: 'not measured: HTTPS mode not merged yet' }
+      }
+    }
+    if (want('memory')) {
+      log('memory…')
+      R.memory = await memory(fixed)
+    }
+  } finally {
+    for (const s of servers) await s.stop()
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  if (want('footprint')) {
+    log('install footprint…')
+    R.footprint = measureFootprint()
+  }
+
+  const elapsedS = (Date.now() - t0) / 1000
+  const { table, machineLine } = render(machine, R)
+  console.log(`\n${machineLine}\n\n${table}`)
+  fs.writeFileSync(path.join(__dirname, 'last-run.json'), JSON.stringify({ machine, config: CONFIG, results: R }, null, 1))
+  if (ONLY.length === 0 && !QUICK) writeResults(machineLine, table, elapsedS)
+  else log('partial or quick run: RESULTS.md left unchanged')
+  log(`done in ${fmt(elapsedS)} s`)
+}
+
+main().catch((e) => {
+  console.error(e && e.stack)
+  process.exit(1)
+})
