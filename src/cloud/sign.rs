@@ -370,27 +370,29 @@ fn utc_date(timestamp: i64) -> String {
 /// symbols (in ICU's order), then digits, then letters case-insensitively;
 /// ties broken by lower case first, then by code point.
 fn locale_compare(a: &str, b: &str) -> Ordering {
-    let primary = |s: &str| s.chars().map(collation_weight).collect::<Vec<_>>();
-    primary(a)
-        .cmp(&primary(b))
+    // Compared lazily, character by character (no allocation: signing sorts
+    // every header and field name with this on each call).
+    let primary = a
+        .chars()
+        .map(collation_weight)
+        .cmp(b.chars().map(collation_weight));
+    primary
         .then_with(|| {
-            let tert = |s: &str| {
-                s.chars()
-                    .map(|c| c.is_ascii_uppercase())
-                    .collect::<Vec<_>>()
-            };
-            tert(a).cmp(&tert(b))
+            let upper = |c: char| c.is_ascii_uppercase();
+            a.chars().map(upper).cmp(b.chars().map(upper))
         })
         .then_with(|| a.cmp(b))
 }
 
 fn collation_weight(c: char) -> u32 {
-    const PUNCT: &str = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
+    const PUNCT: &[u8] = b"_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
     if c.is_whitespace() {
         return u32::from(c);
     }
-    if let Some(i) = PUNCT.find(c) {
-        return 0x1000 + i as u32;
+    if c.is_ascii() {
+        if let Some(i) = PUNCT.iter().position(|&p| char::from(p) == c) {
+            return 0x1000 + i as u32;
+        }
     }
     if c.is_ascii_digit() {
         return 0x2000 + u32::from(c);
