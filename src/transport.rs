@@ -129,20 +129,18 @@ pub async fn post_multipart(
     fields: &[FormField<'_>],
 ) -> Result<RawAnswer, TransportError> {
     let client = client()?;
+    // The body is encoded once, in one buffer (a retry sends the same bytes).
+    let encoded = encode_multipart(fields);
     let mut attempt = 0;
     loop {
-        let mut form = Form::new();
-        for (name, value, binary) in fields {
-            let part = if *binary {
-                Part::bytes(value.to_vec())
-                    .mime_str("application/octet-stream")
-                    .map_err(|e| TransportError::Io(cause(e)))?
-            } else {
-                Part::bytes(value.to_vec())
-            };
-            form = form.part(name.to_string(), part);
-        }
-        let mut req = client.post(url).multipart(form);
+        let mut req = match &encoded {
+            Some((content_type, body)) => client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                .header(reqwest::header::CONTENT_LENGTH, body.len())
+                .body(body.clone()),
+            None => client.post(url).multipart(reqwest_form(fields)?),
+        };
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
@@ -155,6 +153,84 @@ pub async fn post_multipart(
             Err(e) => return Err(classify(e)),
         }
     }
+}
+
+/// The fields as reqwest's streaming `Form` (for names [`encode_multipart`]
+/// does not take).
+fn reqwest_form(fields: &[FormField<'_>]) -> Result<Form, TransportError> {
+    let mut form = Form::new();
+    for (name, value, binary) in fields {
+        let part = if *binary {
+            Part::bytes(value.to_vec())
+                .mime_str("application/octet-stream")
+                .map_err(|e| TransportError::Io(cause(e)))?
+        } else {
+            Part::bytes(value.to_vec())
+        };
+        form = form.part(name.to_string(), part);
+    }
+    Ok(form)
+}
+
+/// The multipart body exactly as reqwest's `Form` writes it (same boundary
+/// shape, part headers and delimiters), built in one buffer instead of a
+/// stream of pieces: `(content type with the boundary, body)`. `None` when
+/// there is no field or a name would need percent-encoding (reqwest's `Form`
+/// handles those).
+pub fn encode_multipart(fields: &[FormField<'_>]) -> Option<(String, Bytes)> {
+    let plain = |n: &str| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    if fields.is_empty() || !fields.iter().all(|(n, _, _)| plain(n)) {
+        return None;
+    }
+    let boundary = format!(
+        "{:016x}-{:016x}-{:016x}-{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..),
+        fastrand::u64(..),
+        fastrand::u64(..)
+    );
+    const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; name=\"";
+    const OCTET_STREAM: &[u8] = b"\r\nContent-Type: application/octet-stream";
+    let len: usize = fields
+        .iter()
+        .map(|(n, v, _)| {
+            2 + boundary.len()
+                + DISPOSITION.len()
+                + n.len()
+                + 1
+                + OCTET_STREAM.len()
+                + 4
+                + v.len()
+                + 2
+        })
+        .sum::<usize>()
+        + boundary.len()
+        + 6;
+    let mut body = Vec::with_capacity(len);
+    for (name, value, binary) in fields {
+        body.extend_from_slice(b"--");
+        body.extend_from_slice(boundary.as_bytes());
+        body.extend_from_slice(DISPOSITION);
+        body.extend_from_slice(name.as_bytes());
+        body.push(b'"');
+        if *binary {
+            body.extend_from_slice(OCTET_STREAM);
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--");
+    body.extend_from_slice(boundary.as_bytes());
+    body.extend_from_slice(b"--\r\n");
+    Some((
+        format!("multipart/form-data; boundary={boundary}"),
+        Bytes::from(body),
+    ))
 }
 
 /// Replace the values of secret-bearing query parameters in any text
@@ -197,6 +273,34 @@ mod tests {
             redact("component_access_token=Z authorizer_access_token=Q"),
             "component_access_token=*** authorizer_access_token=***"
         );
+    }
+
+    #[test]
+    fn multipart_body_is_what_reqwest_writes() {
+        let fields: [FormField<'_>; 3] = [
+            ("action", b"wx.openApi", false),
+            ("requestData", &[0, 1, 0xff], true),
+            ("empty", b"", false),
+        ];
+        let (content_type, body) = encode_multipart(&fields).unwrap();
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
+        assert_eq!(boundary.len(), 4 * 16 + 3);
+        let mut expected = Vec::new();
+        expected.extend_from_slice(
+            b"--B\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nwx.openApi\r\n",
+        );
+        expected.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"requestData\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+        expected.extend_from_slice(&[0, 1, 0xff]);
+        expected.extend_from_slice(
+            b"\r\n--B\r\nContent-Disposition: form-data; name=\"empty\"\r\n\r\n\r\n--B--\r\n",
+        );
+        let body = String::from_utf8_lossy(&body).replace(boundary, "B");
+        assert_eq!(body, String::from_utf8_lossy(&expected));
+        // names that need percent-encoding, and no field at all, go through reqwest's Form
+        assert!(encode_multipart(&[("a b", b"1", false)]).is_none());
+        assert!(encode_multipart(&[]).is_none());
     }
 
     #[tokio::test]
