@@ -12,6 +12,7 @@ mod emulator;
 use std::future::Future;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -149,8 +150,9 @@ fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Outcome>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
+    // The panic is caught in place (no second task per call).
     env.spawn_future(async move {
-        match tokio::spawn(fut).await {
+        match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
             Ok(outcome) => Ok(outcome),
             Err(_) => Ok(Outcome::failure(&ApiError::cloud(
                 WX_SYSTEM_ERROR,
