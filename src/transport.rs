@@ -9,7 +9,6 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::multipart::{Form, Part};
 
 /// Largest answer body accepted; bigger answers fail instead of exhausting memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -130,17 +129,14 @@ pub async fn post_multipart(
 ) -> Result<RawAnswer, TransportError> {
     let client = client()?;
     // The body is encoded once, in one buffer (a retry sends the same bytes).
-    let encoded = encode_multipart(fields);
+    let (content_type, body) = encode_multipart(fields);
     let mut attempt = 0;
     loop {
-        let mut req = match &encoded {
-            Some((content_type, body)) => client
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                .header(reqwest::header::CONTENT_LENGTH, body.len())
-                .body(body.clone()),
-            None => client.post(url).multipart(reqwest_form(fields)?),
-        };
+        let mut req = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+            .header(reqwest::header::CONTENT_LENGTH, body.len())
+            .body(body.clone());
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
@@ -155,37 +151,18 @@ pub async fn post_multipart(
     }
 }
 
-/// The fields as reqwest's streaming `Form` (for names [`encode_multipart`]
-/// does not take).
-fn reqwest_form(fields: &[FormField<'_>]) -> Result<Form, TransportError> {
-    let mut form = Form::new();
-    for (name, value, binary) in fields {
-        let part = if *binary {
-            Part::bytes(value.to_vec())
-                .mime_str("application/octet-stream")
-                .map_err(|e| TransportError::Io(cause(e)))?
-        } else {
-            Part::bytes(value.to_vec())
-        };
-        form = form.part(name.to_string(), part);
-    }
-    Ok(form)
-}
-
 /// The multipart body exactly as reqwest's `Form` writes it (same boundary
 /// shape, part headers and delimiters), built in one buffer instead of a
-/// stream of pieces: `(content type with the boundary, body)`. `None` when
-/// there is no field or a name would need percent-encoding (reqwest's `Form`
-/// handles those).
-pub fn encode_multipart(fields: &[FormField<'_>]) -> Option<(String, Bytes)> {
+/// stream of pieces: `(content type with the boundary, body)`. A name with
+/// characters other than ASCII letters, digits, `_`, `-`, `.` is sent
+/// percent-encoded as `name*=utf-8''…` (as reqwest does; the cloud call's
+/// names never need it). No field: an empty body.
+pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
     let plain = |n: &str| {
         !n.is_empty()
             && n.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
     };
-    if fields.is_empty() || !fields.iter().all(|(n, _, _)| plain(n)) {
-        return None;
-    }
     let boundary = format!(
         "{:016x}-{:016x}-{:016x}-{:016x}",
         fastrand::u64(..),
@@ -193,7 +170,7 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> Option<(String, Bytes)> {
         fastrand::u64(..),
         fastrand::u64(..)
     );
-    const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; name=\"";
+    const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; ";
     const OCTET_STREAM: &[u8] = b"\r\nContent-Type: application/octet-stream";
     let len: usize = fields
         .iter()
@@ -215,8 +192,20 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> Option<(String, Bytes)> {
         body.extend_from_slice(b"--");
         body.extend_from_slice(boundary.as_bytes());
         body.extend_from_slice(DISPOSITION);
-        body.extend_from_slice(name.as_bytes());
-        body.push(b'"');
+        if plain(name) {
+            body.extend_from_slice(b"name=\"");
+            body.extend_from_slice(name.as_bytes());
+            body.push(b'"');
+        } else {
+            body.extend_from_slice(b"name*=utf-8''");
+            for &b in name.as_bytes() {
+                if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
+                    body.push(b);
+                } else {
+                    body.extend_from_slice(format!("%{b:02X}").as_bytes());
+                }
+            }
+        }
         if *binary {
             body.extend_from_slice(OCTET_STREAM);
         }
@@ -224,13 +213,15 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> Option<(String, Bytes)> {
         body.extend_from_slice(value);
         body.extend_from_slice(b"\r\n");
     }
-    body.extend_from_slice(b"--");
-    body.extend_from_slice(boundary.as_bytes());
-    body.extend_from_slice(b"--\r\n");
-    Some((
+    if !fields.is_empty() {
+        body.extend_from_slice(b"--");
+        body.extend_from_slice(boundary.as_bytes());
+        body.extend_from_slice(b"--\r\n");
+    }
+    (
         format!("multipart/form-data; boundary={boundary}"),
         Bytes::from(body),
-    ))
+    )
 }
 
 /// Replace the values of secret-bearing query parameters in any text
@@ -282,7 +273,7 @@ mod tests {
             ("requestData", &[0, 1, 0xff], true),
             ("empty", b"", false),
         ];
-        let (content_type, body) = encode_multipart(&fields).unwrap();
+        let (content_type, body) = encode_multipart(&fields);
         let boundary = content_type
             .strip_prefix("multipart/form-data; boundary=")
             .unwrap();
@@ -298,9 +289,13 @@ mod tests {
         );
         let body = String::from_utf8_lossy(&body).replace(boundary, "B");
         assert_eq!(body, String::from_utf8_lossy(&expected));
-        // names that need percent-encoding, and no field at all, go through reqwest's Form
-        assert!(encode_multipart(&[("a b", b"1", false)]).is_none());
-        assert!(encode_multipart(&[]).is_none());
+        let (content_type, body) = encode_multipart(&[("a b", b"1", false)]);
+        let boundary = content_type.rsplit('=').next().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&body).replace(boundary, "B"),
+            "--B\r\nContent-Disposition: form-data; name*=utf-8''a%20b\r\n\r\n1\r\n--B--\r\n"
+        );
+        assert!(encode_multipart(&[]).1.is_empty());
     }
 
     #[tokio::test]
