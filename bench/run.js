@@ -261,8 +261,8 @@ async function memory(fixed) {
   if (soak.error || soak.failures) throw new Error(`soak: ${soak.error || `${soak.failures} failed calls`}`)
   const s = (which, key) => summary(req[which].map((r) => r[key]))
   return {
-    ours: { requireMB: s('ours', 'requireMB'), firstCallMB: s('ours', 'firstCallMB') },
-    ref: { requireMB: s('ref', 'requireMB'), firstCallMB: s('ref', 'firstCallMB') },
+    ours: { requireMB: s('ours', 'requireMB'), firstCallMB: s('ours', 'firstCallMB'), anonMB: s('ours', 'firstCallAnonMB'), fileMB: s('ours', 'firstCallFileMB') },
+    ref: { requireMB: s('ref', 'requireMB'), firstCallMB: s('ref', 'firstCallMB'), anonMB: s('ref', 'firstCallAnonMB'), fileMB: s('ref', 'firstCallFileMB') },
     soak,
   }
 }
@@ -329,10 +329,17 @@ function render(machine, R) {
   if (R.memory) {
     const m = R.memory
     add('RSS added by `require`, MB', spread(m.ours.requireMB, 2), spread(m.ref.requireMB, 2), '', '≤ 4 MB', m.ours.requireMB.median <= 4)
-    add('RSS added by `require` + `init` + first call, MB', spread(m.ours.firstCallMB, 2), spread(m.ref.firstCallMB, 2), '', '≤ 4 MB', m.ours.firstCallMB.median <= 4)
+    add(
+      'RSS added by `require` + `init` + first call, MB [of which anonymous / file-backed]',
+      `${spread(m.ours.firstCallMB, 2)} [${fmt(m.ours.anonMB.median, 2)} / ${fmt(m.ours.fileMB.median, 2)}]`,
+      `${spread(m.ref.firstCallMB, 2)} [${fmt(m.ref.anonMB.median, 2)} / ${fmt(m.ref.fileMB.median, 2)}]`,
+      '',
+      '≤ 4 MB',
+      m.ours.firstCallMB.median <= 4,
+    )
     add(
       `RSS after ${fmtInt(m.soak.n2)} calls − after ${fmtInt(m.soak.n1)} (c=${CONFIG.soak.concurrency}, minimal gateway), MB`,
-      `${fmt(m.soak.grewMB, 2)} (${fmt(m.soak.rss1, 1)} → ${fmt(m.soak.rss2, 1)})`,
+      `${fmt(m.soak.grewMB, 2)} (RSS ${fmt(m.soak.rss1, 1)} → ${fmt(m.soak.rss2, 1)}; V8 heap used ${fmt(m.soak.heap1, 1)} → ${fmt(m.soak.heap2, 1)}, committed ${fmt(m.soak.heapTotal1, 1)} → ${fmt(m.soak.heapTotal2, 1)})`,
       '',
       '',
       '≤ 10 MB',

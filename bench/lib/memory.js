@@ -13,17 +13,33 @@ const rssMB = () => {
   global.gc()
   return process.memoryUsage.rss() / 2 ** 20
 }
+/** Anonymous (private heap, stacks) and file-backed (mapped code) parts of RSS, MB. */
+function rssParts() {
+  const status = require('fs').readFileSync('/proc/self/status', 'utf8')
+  const kb = (name) => Number((new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status) || [])[1]) / 1024
+  return { anon: kb('RssAnon'), file: kb('RssFile') }
+}
 const PARAMS = { type: 'CreatePostpayPackage', alias: 'mem' }
 
 async function requireCost(which) {
   const before = rssMB()
+  const p0 = rssParts()
   const cloud = require(which === 'ours' ? ROOT : REFERENCE)
   const afterRequire = rssMB()
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const r = await cloud.openapi.tcb.createenvandresource(PARAMS)
   if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
   const afterCall = rssMB()
-  report({ before, afterRequire, afterCall, requireMB: afterRequire - before, firstCallMB: afterCall - before })
+  const p1 = rssParts()
+  report({
+    before,
+    afterRequire,
+    afterCall,
+    requireMB: afterRequire - before,
+    firstCallMB: afterCall - before,
+    firstCallAnonMB: p1.anon - p0.anon,
+    firstCallFileMB: p1.file - p0.file,
+  })
 }
 
 async function soak(n1, n2, concurrency) {
@@ -47,11 +63,29 @@ async function soak(n1, n2, concurrency) {
   await new Promise((r) => setTimeout(r, 200))
   const rss1 = rssMB()
   const heap1 = process.memoryUsage().heapUsed / 2 ** 20
+  const heapTotal1 = process.memoryUsage().heapTotal / 2 ** 20
+  const parts1 = rssParts()
   await runTo(n2)
   await new Promise((r) => setTimeout(r, 200))
   const rss2 = rssMB()
   const heap2 = process.memoryUsage().heapUsed / 2 ** 20
-  report({ n1, n2, done, failures, rss1, rss2, grewMB: rss2 - rss1, heap1, heap2 })
+  const heapTotal2 = process.memoryUsage().heapTotal / 2 ** 20
+  const parts2 = rssParts()
+  report({
+    n1,
+    n2,
+    done,
+    failures,
+    rss1,
+    rss2,
+    grewMB: rss2 - rss1,
+    heap1,
+    heap2,
+    heapTotal1,
+    heapTotal2,
+    anonGrewMB: parts2.anon - parts1.anon,
+    fileGrewMB: parts2.file - parts1.file,
+  })
 }
 
 const [cmd, a, b, c] = process.argv.slice(2)
