@@ -177,8 +177,8 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
         .map(|(n, v, _)| {
             2 + boundary.len()
                 + DISPOSITION.len()
-                + n.len()
-                + 1
+                + 13
+                + 3 * n.len()
                 + OCTET_STREAM.len()
                 + 4
                 + v.len()
