@@ -12,6 +12,7 @@
 //! Only ASCII letters are affected. JavaScript puts integer-like keys first in
 //! every object; conversion never creates such keys, so the input order (which
 //! must already follow that rule) is all that matters here.
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 

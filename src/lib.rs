@@ -15,3 +15,5 @@ pub mod options;
 pub mod transport;
 
 mod binding;
+#[cfg(test)]
+mod test_support;

@@ -1,19 +1,781 @@
-//! TEMP STUB
-use crate::error::ApiError;
+//! A gateway answer → the call's result or an [`ApiError`]
+//! (`cloud-call-wire.md`, sections 8 and 9).
+//!
+//! [`decode_gateway`] reads the HTTP answer of the cloud-base gateway;
+//! [`wechat_json`] reads a WeChat JSON answer and is shared with the HTTPS
+//! calling mode.
+//!
+//! Deliberate differences from the reference (wx-server-sdk 4.0.2):
+//! - an empty HTTP 200 body fails with -601001
+//!   `{api}:fail empty response from the gateway` (the reference resolves
+//!   with an empty buffer);
+//! - numbers are kept as their JSON text (integers beyond 2^53 are not turned
+//!   into bignumber.js internals `{s, e, c}`);
+//! - HTTP failures show the URL the caller passes (without its query);
+//! - a 200 body that is no `CommOpenApiResp` but JSON: a `{code, message}`
+//!   gateway error becomes a plain `Error` (like an HTTP JSON error), any other
+//!   JSON a `CloudSDKError` -501001 `{api}:fail {json}` (the reference's
+//!   choice, but with the `openapi.` prefix);
+//! - a body that is neither a `CommOpenApiResp` nor JSON fails with -601001
+//!   `{api}:fail unknown wx response received: invalid protobuf ({decoder error})`
+//!   (the reference drops the `openapi.` prefix and shows protobufjs's text);
+//! - a WeChat JSON answer that is not an object resolves as
+//!   `{result: <value>, errMsg, errCode}` (see [`wechat_json`]);
+//! - an answer body quoted in an error message is cut at
+//!   [`MAX_BODY_IN_MESSAGE`] bytes, and the raw body attached to an error
+//!   ([`ApiError::raw_body`]) at the same size.
+#![warn(missing_docs)]
+
+use serde_json::{Map, Value};
+
+use crate::cloud::proto;
+use crate::error::{
+    description, fail_msg, gateway_code, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR,
+};
+
+/// Longest answer excerpt, in bytes, quoted in an error message or kept in
+/// [`ApiError::raw_body`].
+pub const MAX_BODY_IN_MESSAGE: usize = 64 * 1024;
+
+/// A successful call.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Success {
+    /// The full result object as JSON text, `errMsg` and `errCode` last
+    /// (unless the answer already had such keys, which keep their place).
     Json(String),
-    Binary { content_type: String, data: Vec<u8> },
+    /// A binary answer (e.g. an image): resolves as `{contentType, buffer, errMsg, errCode}`.
+    Binary {
+        /// WeChat's content type, trimmed.
+        content_type: String,
+        /// The answer bytes.
+        data: Vec<u8>,
+    },
 }
+
+/// Turn the gateway's HTTP answer into a result or an error.
+///
+/// `api` is the display name, e.g. `"openapi.tcb.createenvandresource"`;
+/// `content_type` is the HTTP `content-type` of the answer (may be empty);
+/// `url_for_msg` is the URL shown in HTTP failure messages (the caller strips
+/// the query). Never panics, whatever the body.
 pub fn decode_gateway(
-    _api: &str,
-    _status: u16,
-    _content_type: &str,
+    api: &str,
+    status: u16,
+    content_type: &str,
     body: &[u8],
-    _convert_case: bool,
-    _url_for_msg: &str,
+    convert_case: bool,
+    url_for_msg: &str,
 ) -> Result<Success, ApiError> {
+    if status != 200 {
+        let msg = format!("{} {} | [{}]", status, status_text(status), url_for_msg);
+        return Err(gateway_error(api, TCB_SYS_ERR, &msg, body));
+    }
+    if body.is_empty() {
+        return Err(ApiError::cloud(
+            WX_SYSTEM_ERROR,
+            fail_msg(api, "empty response from the gateway"),
+        ));
+    }
+    // A JSON body is parsed at most once: up front when the content type says
+    // JSON, else only if it is no protobuf.
+    let mut json = if content_type
+        .to_ascii_lowercase()
+        .contains("application/json")
+    {
+        serde_json::from_slice::<Value>(body).ok()
+    } else {
+        None
+    };
+    if let Some(err) = json.as_ref().and_then(|v| tcb_json_error(api, v, body)) {
+        return Err(err);
+    }
+    let resp = match proto::decode_response(body) {
+        Ok(resp) => resp,
+        Err(decode_error) => {
+            if json.is_none() {
+                json = serde_json::from_slice::<Value>(body).ok();
+            }
+            let err = match json {
+                Some(v) => tcb_json_error(api, &v, body).unwrap_or_else(|| {
+                    // Some other JSON: the reference reports it as an unknown gateway error.
+                    let text = serde_json::to_string(&v).unwrap_or_default();
+                    ApiError::cloud(TCB_SYS_ERR, fail_msg(api, &excerpt(&text)))
+                        .with_body(capped(body))
+                }),
+                None => ApiError::cloud(
+                    WX_SYSTEM_ERROR,
+                    fail_msg(
+                        api,
+                        &format!("unknown wx response received: invalid protobuf ({decode_error})"),
+                    ),
+                )
+                .with_body(capped(body)),
+            };
+            return Err(err);
+        }
+    };
+    if resp.error_code != 0 {
+        return Err(ApiError::cloud(
+            i64::from(resp.error_code),
+            format!(
+                "{}: error code: {}",
+                description(WX_SYSTEM_ERROR),
+                resp.error_code
+            ),
+        )
+        .with_body(capped(&resp.resp_data)));
+    }
+    let ct = resp.content_type.as_str();
+    if ct.contains("application/json") || ct.contains("text/plain") {
+        let text = String::from_utf8_lossy(&resp.resp_data);
+        return wechat_text(api, &text, convert_case, ct.contains("text/plain"));
+    }
     Ok(Success::Binary {
-        content_type: String::new(),
-        data: body.to_vec(),
+        content_type: crate::json_text::js_trim(ct).to_string(),
+        data: resp.resp_data,
     })
+}
+
+/// The WeChat JSON answer → result or error; shared with the HTTPS calling mode.
+///
+/// - invalid JSON: -601001
+///   `{api}:fail wechat server internal error, response body is invalid json: {text}`;
+/// - an object whose `errcode` is truthy in JavaScript's sense (a non-zero
+///   number, a non-empty string, `true`, an object or array): `CloudSDKError`
+///   with errCode = `errcode` and errMsg `{api}:fail {errmsg}` (`errmsg` as
+///   JavaScript would print it: a missing one shows `undefined`). An
+///   `errcode` that is not an integer (a numeric string is parsed) gives
+///   errCode -601001, since errCode is a number here;
+/// - otherwise `errcode` and `errmsg` are removed, keys are converted to
+///   camelCase (unless `convert_case` is false) with the reference's ordering,
+///   and `errMsg: "{api}:ok"`, `errCode: 0` are set (appended, or replaced in
+///   place when the answer already has those keys, like `Object.assign`);
+/// - JSON that is not an object (array, string, number, boolean, null)
+///   resolves as `{result: <value>, errMsg, errCode}`. The reference spreads
+///   such a value into the result (`{0: …, 1: …}` for an array, nothing for a
+///   number) or throws a `TypeError` for `null`; keeping the value under
+///   `result`, like the reference's own text/plain fallback, loses nothing.
+///
+/// Object keys that look like array indices come first in ascending order,
+/// as in any JavaScript object.
+pub fn wechat_json(api: &str, text: &str, convert_case: bool) -> Result<Success, ApiError> {
+    wechat_text(api, text, convert_case, false)
+}
+
+fn wechat_text(
+    api: &str,
+    text: &str,
+    convert_case: bool,
+    text_plain: bool,
+) -> Result<Success, ApiError> {
+    let parsed = match serde_json::from_str::<Value>(text) {
+        Ok(v) => js_order(v),
+        Err(_) => {
+            if text_plain {
+                let mut m = Map::new();
+                m.insert("result".to_string(), Value::String(text.to_string()));
+                return finish(api, m);
+            }
+            return Err(ApiError::cloud(
+                WX_SYSTEM_ERROR,
+                fail_msg(
+                    api,
+                    &format!(
+                        "wechat server internal error, response body is invalid json: {}",
+                        excerpt(text)
+                    ),
+                ),
+            )
+            .with_body(capped(text.as_bytes())));
+        }
+    };
+    let mut obj = match parsed {
+        Value::Object(m) => m,
+        other => {
+            let value = if convert_case {
+                crate::case::to_camel(other)
+            } else {
+                other
+            };
+            let mut m = Map::new();
+            m.insert("result".to_string(), value);
+            return finish(api, m);
+        }
+    };
+    if let Some(code) = obj.get("errcode") {
+        if js_truthy(code) {
+            let err_code = errcode_number(code);
+            let errmsg = js_string(obj.get("errmsg"));
+            return Err(ApiError::cloud(err_code, fail_msg(api, &excerpt(&errmsg)))
+                .with_body(capped(text.as_bytes())));
+        }
+    }
+    obj.shift_remove("errcode");
+    obj.shift_remove("errmsg");
+    let obj = if convert_case {
+        match crate::case::to_camel(Value::Object(obj)) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    } else {
+        obj
+    };
+    finish(api, obj)
+}
+
+/// `Object.assign({...result}, {errMsg, errCode: 0})`, as JSON text.
+fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
+    obj.insert("errMsg".to_string(), Value::String(ok_msg(api)));
+    obj.insert("errCode".to_string(), Value::from(0));
+    match serde_json::to_string(&Value::Object(obj)) {
+        Ok(text) => Ok(Success::Json(text)),
+        Err(e) => Err(ApiError::cloud(
+            WX_SYSTEM_ERROR,
+            fail_msg(api, &format!("cannot serialise the result: {e}")),
+        )),
+    }
+}
+
+/// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
+fn gateway_error(api: &str, err_code: i64, message: &str, body: &[u8]) -> ApiError {
+    let text = format!("{} {}. {}", err_code, description(err_code), message);
+    let err = ApiError::plain(err_code, fail_msg(api, &text));
+    if body.is_empty() {
+        err
+    } else {
+        err.with_body(capped(body))
+    }
+}
+
+/// A `{code, message, …}` gateway error body (`code` truthy, `message` present).
+fn tcb_json_error(api: &str, v: &Value, body: &[u8]) -> Option<ApiError> {
+    let obj = v.as_object()?;
+    let code = obj.get("code")?;
+    if !js_truthy(code) || !obj.contains_key("message") {
+        return None;
+    }
+    let (err_code, _) = gateway_code(&js_string(Some(code)));
+    let message = excerpt(&js_string(obj.get("message")));
+    Some(gateway_error(api, err_code, &message, body))
+}
+
+/// JavaScript truthiness of a JSON value.
+fn js_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => f != 0.0,
+            None => true,
+        },
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// `errcode` as an errCode number: integers (or integer strings) as they are,
+/// anything else -601001.
+fn errcode_number(v: &Value) -> i64 {
+    let from_f64 = |f: f64| {
+        if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+            Some(f as i64)
+        } else {
+            None
+        }
+    };
+    let n = match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(from_f64)),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    n.unwrap_or(WX_SYSTEM_ERROR)
+}
+
+/// How a template literal shows a value (`${v}`); `None` is `undefined`.
+fn js_string(v: Option<&Value>) -> String {
+    match v {
+        None => "undefined".to_string(),
+        Some(Value::Null) => "null".to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(_)) => "[object Object]".to_string(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => String::new(),
+                other => js_string(Some(other)),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Whether a key is an array index, which JavaScript orders first.
+fn is_array_index(key: &str) -> Option<u32> {
+    if key == "0" {
+        return Some(0);
+    }
+    let bytes = key.as_bytes();
+    if bytes.is_empty() || bytes.len() > 10 || bytes[0] == b'0' {
+        return None;
+    }
+    if !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    key.parse::<u64>()
+        .ok()
+        .filter(|&n| n < u64::from(u32::MAX))
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+/// Reorder every object like `JSON.parse` would: array-index keys first,
+/// ascending, then the others in text order.
+fn js_order(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let needs = m.keys().any(|k| is_array_index(k).is_some());
+            let mut entries: Vec<(String, Value)> =
+                m.into_iter().map(|(k, v)| (k, js_order(v))).collect();
+            if needs {
+                entries.sort_by_key(|(k, _)| match is_array_index(k) {
+                    Some(n) => (0u8, n),
+                    None => (1u8, 0),
+                });
+            }
+            Value::Object(entries.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(js_order).collect()),
+        other => other,
+    }
+}
+
+fn capped(body: &[u8]) -> &[u8] {
+    &body[..body.len().min(MAX_BODY_IN_MESSAGE)]
+}
+
+/// At most [`MAX_BODY_IN_MESSAGE`] bytes of `text`, cut at a character boundary.
+fn excerpt(text: &str) -> String {
+    if text.len() <= MAX_BODY_IN_MESSAGE {
+        return text.to_string();
+    }
+    let mut end = MAX_BODY_IN_MESSAGE;
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
+}
+
+/// Node's `http.STATUS_CODES[status]`, `undefined` for codes it does not know
+/// (as in the reference's message).
+fn status_text(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Payload Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        418 => "I'm a Teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        509 => "Bandwidth Limit Exceeded",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        _ => "undefined",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorClass;
+    use prost::Message;
+
+    const API: &str = "openapi.tcb.createenvandresource";
+
+    /// (status, http content type, body) of a recorded gateway answer.
+    fn gateway_answer(gw: &Value) -> (u16, String, Vec<u8>) {
+        let status = gw.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
+        if let Some(pb) = gw.get("pb") {
+            let resp = proto::CommOpenApiResp {
+                resp_data: pb
+                    .get("respData")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .as_bytes()
+                    .to_vec(),
+                content_type: pb
+                    .get("contentType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                error_code: pb.get("errorCode").and_then(Value::as_i64).unwrap_or(0) as i32,
+                ..Default::default()
+            };
+            (
+                status,
+                "application/octet-stream".into(),
+                resp.encode_to_vec(),
+            )
+        } else {
+            let raw = gw["raw"].as_str().unwrap().as_bytes().to_vec();
+            let ct = gw
+                .get("ct")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            (status, ct, raw)
+        }
+    }
+
+    fn url_in(msg: &str) -> &str {
+        match (msg.rfind('['), msg.rfind(']')) {
+            (Some(a), Some(b)) if a < b => &msg[a + 1..b],
+            _ => "",
+        }
+    }
+
+    #[test]
+    fn replays_every_recorded_answer() {
+        let rec = crate::test_support::recording();
+        let cases = rec["responses"].as_array().unwrap();
+        assert!(cases.len() >= 20);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let (status, ct, body) = gateway_answer(&case["gateway"]);
+            let expected = &case["result"];
+            let url = expected
+                .get("errMsg")
+                .and_then(Value::as_str)
+                .map(url_in)
+                .unwrap_or("");
+            let got = decode_gateway(API, status, &ct, &body, true, url);
+            match name {
+                "empty-200" => {
+                    let e = got.unwrap_err();
+                    assert_eq!(e.err_code, -601001);
+                    assert_eq!(e.class, ErrorClass::Cloud);
+                    assert_eq!(
+                        e.err_msg,
+                        format!("{API}:fail empty response from the gateway")
+                    );
+                    continue;
+                }
+                "garbage-200" => {
+                    let e = got.unwrap_err();
+                    assert_eq!(e.err_code, -601001, "{name}");
+                    assert_eq!(e.class, ErrorClass::Cloud);
+                    let prefix =
+                        format!("{API}:fail unknown wx response received: invalid protobuf (");
+                    assert!(e.err_msg.starts_with(&prefix), "{}", e.err_msg);
+                    assert!(e
+                        .message()
+                        .starts_with("errCode: -601001 system error | errMsg: "));
+                    continue;
+                }
+                "errcode-zero-string-json-in-pb" => {
+                    let Success::Json(text) = got.unwrap() else {
+                        panic!("{name}: not JSON");
+                    };
+                    assert_eq!(
+                        text,
+                        format!(
+                            r#"{{"bigNum":12345678901234567000,"errMsg":"{API}:ok","errCode":0}}"#
+                        )
+                    );
+                    continue;
+                }
+                _ => {}
+            }
+            if expected["threw"].as_bool().unwrap() {
+                let e = got.expect_err(name);
+                assert_eq!(e.err_code, expected["errCode"].as_i64().unwrap(), "{name}");
+                assert_eq!(e.err_msg, expected["errMsg"].as_str().unwrap(), "{name}");
+                assert_eq!(e.message(), expected["message"].as_str().unwrap(), "{name}");
+                let class = match expected["ctor"].as_str().unwrap() {
+                    "CloudSDKError" => ErrorClass::Cloud,
+                    _ => ErrorClass::Plain,
+                };
+                assert_eq!(e.class, class, "{name}");
+                continue;
+            }
+            let value = &expected["value"];
+            match got.expect(name) {
+                Success::Json(text) => {
+                    let want = match case.get("value_json_in_order").and_then(Value::as_str) {
+                        Some(s) => s.to_string(),
+                        None => value.to_string(),
+                    };
+                    assert_eq!(text, want, "{name}");
+                }
+                Success::Binary { content_type, data } => {
+                    assert_eq!(
+                        content_type,
+                        value["contentType"].as_str().unwrap(),
+                        "{name}"
+                    );
+                    assert_eq!(
+                        hex::encode(data),
+                        value["buffer"]["buffer_hex"].as_str().unwrap(),
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn json(r: Result<Success, ApiError>) -> String {
+        match r {
+            Ok(Success::Json(s)) => s,
+            other => panic!("not JSON: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn convert_case_off_keeps_keys() {
+        let s = json(wechat_json(
+            API,
+            r#"{"errcode":0,"errmsg":"ok","env_id":"e"}"#,
+            false,
+        ));
+        assert_eq!(
+            s,
+            format!(r#"{{"env_id":"e","errMsg":"{API}:ok","errCode":0}}"#)
+        );
+    }
+
+    #[test]
+    fn existing_err_keys_keep_their_place() {
+        let s = json(wechat_json(
+            API,
+            r#"{"errMsg":"x","a":1,"err_code":5}"#,
+            true,
+        ));
+        assert_eq!(s, format!(r#"{{"errMsg":"{API}:ok","a":1,"errCode":0}}"#));
+    }
+
+    #[test]
+    fn index_keys_first() {
+        let s = json(wechat_json(
+            API,
+            r#"{"b":1,"2":2,"1":{"z":1,"0":0},"01":3}"#,
+            true,
+        ));
+        assert_eq!(
+            s,
+            format!(
+                r#"{{"1":{{"0":0,"z":1}},"2":2,"b":1,"01":3,"errMsg":"{API}:ok","errCode":0}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn non_objects_resolve_under_result() {
+        for (text, want) in [
+            ("[1,{\"a_b\":1}]", r#"[1,{"aB":1}]"#),
+            ("5", "5"),
+            ("null", "null"),
+            ("\"s\"", "\"s\""),
+            ("true", "true"),
+        ] {
+            let s = json(wechat_json(API, text, true));
+            assert_eq!(
+                s,
+                format!(r#"{{"result":{want},"errMsg":"{API}:ok","errCode":0}}"#)
+            );
+        }
+    }
+
+    #[test]
+    fn errcode_truthiness() {
+        // Falsy errcodes resolve.
+        for code in ["0", "0.0", "-0", "null", "false", "\"\""] {
+            let text = format!(r#"{{"errcode":{code},"errmsg":"ok","v":1}}"#);
+            let s = json(wechat_json(API, &text, true));
+            assert_eq!(
+                s,
+                format!(r#"{{"v":1,"errMsg":"{API}:ok","errCode":0}}"#),
+                "{code}"
+            );
+        }
+        // Truthy errcodes reject.
+        for (code, err_code) in [
+            ("\"40001\"", 40001),
+            ("\"0\"", 0),
+            ("\"abc\"", -601001),
+            ("true", -601001),
+            ("1.5", -601001),
+            ("4e4", 40000),
+            ("{}", -601001),
+            ("123456789012345678901234567890", -601001),
+        ] {
+            let text = format!(r#"{{"errcode":{code}}}"#);
+            let e = wechat_json(API, &text, true).unwrap_err();
+            assert_eq!(e.err_code, err_code, "{code}");
+            assert_eq!(e.class, ErrorClass::Cloud);
+            assert_eq!(e.err_msg, format!("{API}:fail undefined"), "{code}");
+        }
+        let e = wechat_json(API, r#"{"errcode":1,"errmsg":["a",null,2]}"#, true).unwrap_err();
+        assert_eq!(e.err_msg, format!("{API}:fail a,,2"));
+    }
+
+    #[test]
+    fn gateway_json_errors() {
+        let e = decode_gateway(
+            API,
+            200,
+            "text/html",
+            br#"{"code":"INVALIID_ENV","message":"m"}"#,
+            true,
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(e.err_code, -501005);
+        assert_eq!(e.class, ErrorClass::Plain);
+        assert_eq!(e.err_msg, format!("{API}:fail -501005 invalid env. m"));
+        // Some other JSON that is no protobuf either.
+        let e =
+            decode_gateway(API, 200, "application/json", br#"{"foo": 1}"#, true, "").unwrap_err();
+        assert_eq!(e.err_code, -501001);
+        assert_eq!(e.class, ErrorClass::Cloud);
+        assert_eq!(e.err_msg, format!(r#"{API}:fail {{"foo":1}}"#));
+    }
+
+    #[test]
+    fn http_errors() {
+        let e = decode_gateway(API, 599, "", b"", true, "http://h/admin").unwrap_err();
+        assert_eq!(
+            e.err_msg,
+            format!("{API}:fail -501001 resource system error. 599 undefined | [http://h/admin]")
+        );
+        let e = decode_gateway(API, 418, "", b"x", true, "u").unwrap_err();
+        assert!(e.err_msg.contains("418 I'm a Teapot | [u]"));
+        assert_eq!(e.raw_body.as_deref(), Some(&b"x"[..]));
+    }
+
+    #[test]
+    fn hostile_bodies_do_not_panic() {
+        let big = vec![b'['; 1 << 20];
+        let deep = "[".repeat(100_000);
+        let inputs: Vec<Vec<u8>> = vec![
+            big.clone(),
+            deep.clone().into_bytes(),
+            vec![0xff; 1000],
+            vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            b"{\"code\":".to_vec(),
+        ];
+        for body in &inputs {
+            for ct in ["application/json", "", "text/plain"] {
+                let _ = decode_gateway(API, 200, ct, body, true, "");
+            }
+        }
+        for ct in ["application/json", "text/plain"] {
+            let resp = proto::CommOpenApiResp {
+                resp_data: deep.clone().into_bytes(),
+                content_type: ct.into(),
+                ..Default::default()
+            };
+            let r = decode_gateway(API, 200, "", &resp.encode_to_vec(), true, "");
+            if ct == "application/json" {
+                let e = r.unwrap_err();
+                assert!(e.err_msg.len() < MAX_BODY_IN_MESSAGE + 200);
+                assert!(e.raw_body.unwrap().len() <= MAX_BODY_IN_MESSAGE);
+            } else {
+                assert!(r.is_ok());
+            }
+        }
+        let resp = proto::CommOpenApiResp {
+            resp_data: vec![0xff, 0xfe, b'{'],
+            content_type: "text/plain".into(),
+            ..Default::default()
+        };
+        let s = json(decode_gateway(
+            API,
+            200,
+            "",
+            &resp.encode_to_vec(),
+            true,
+            "",
+        ));
+        assert!(
+            s.starts_with(r#"{"result":"\ufffd\ufffd{""#)
+                || s.starts_with("{\"result\":\"\u{fffd}\u{fffd}{\"")
+        );
+    }
+
+    #[test]
+    fn binary_content_type_trimmed() {
+        let resp = proto::CommOpenApiResp {
+            resp_data: vec![1, 2, 3],
+            content_type: "  image/jpeg \n".into(),
+            ..Default::default()
+        };
+        let got = decode_gateway(
+            API,
+            200,
+            "application/octet-stream",
+            &resp.encode_to_vec(),
+            true,
+            "",
+        );
+        assert_eq!(
+            got.unwrap(),
+            Success::Binary {
+                content_type: "image/jpeg".into(),
+                data: vec![1, 2, 3]
+            }
+        );
+    }
 }

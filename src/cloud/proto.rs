@@ -5,6 +5,7 @@
 //! `openapiData` so that its encoding matches the reference byte for byte:
 //! it always starts `08 00 12 …`, even for an empty parameter object
 //! (`08 00 12 00`).
+#![warn(missing_docs)]
 
 /// One top-level parameter of the call.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -115,30 +116,9 @@ pub fn decode_response(bytes: &[u8]) -> Result<CommOpenApiResp, prost::DecodeErr
 mod tests {
     use super::*;
     use prost::Message;
-    use serde_json::Value;
-
-    fn recording() -> Value {
-        let rel = "conformance/wx-server-sdk-4.0.2.json";
-        let first = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(rel);
-        let path = if first.exists() {
-            first
-        } else {
-            std::path::Path::new("/work/shared").join(rel)
-        };
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
 
     fn expected(name: &str) -> Vec<u8> {
-        let rec = recording();
-        let case = rec["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()
-            .clone();
+        let case = crate::test_support::request_case(name);
         hex::decode(case["requestData_hex"].as_str().unwrap()).unwrap()
     }
 

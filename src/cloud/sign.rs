@@ -5,11 +5,14 @@
 //! See `cloud-call-wire.md`, section 6. [`sign`] returns every intermediate
 //! value so that tests and the emulator's verifier can compare step by step;
 //! [`parse_authorization`] and [`constant_time_eq`] serve the verifier.
+#![warn(missing_docs)]
 
 use std::cmp::Ordering;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+use crate::json_text::js_trim;
 
 /// The signing algorithm name, first word of the `authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
@@ -310,11 +313,6 @@ fn upsert<V>(list: &mut Vec<(String, V)>, key: String, value: V) {
     }
 }
 
-/// JavaScript `String.prototype.trim`: white space and line terminators, incl. U+FEFF.
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-}
-
 /// `encodeURIComponent`, then `! ' ( ) *` percent-encoded too (the reference's `camSafeUrlEncode`).
 fn uri_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -328,17 +326,27 @@ fn uri_component(s: &str) -> String {
     out
 }
 
-/// `url.replace(/^https?:/, '').split('?')[0]` and the query of `url.parse(url)`.
-fn split_url(url: &str) -> (&str, &str) {
+/// `url.replace(/^https?:/, '').split('?')[0]` and the query of Node's
+/// legacy `url.parse(url)` (text after `?` up to `#`, with the characters
+/// `url.parse` auto-escapes percent-encoded).
+fn split_url(url: &str) -> (&str, String) {
     let no_scheme = url
         .strip_prefix("https:")
         .or_else(|| url.strip_prefix("http:"))
         .unwrap_or(url);
     let path = no_scheme.split('?').next().unwrap_or("");
-    let query = match url.split_once('?') {
+    let raw_query = match url.split_once('?') {
         Some((_, q)) => q.split('#').next().unwrap_or(""),
         None => "",
     };
+    let mut query = String::with_capacity(raw_query.len());
+    for c in raw_query.chars() {
+        match c {
+            '{' | '}' | '|' | '\\' | '^' | '`' | '<' | '>' | '"' | ' ' | '\r' | '\n' | '\t'
+            | '\'' => query.push_str(&format!("%{:02X}", u32::from(c))),
+            other => query.push(other),
+        }
+    }
     (path, query)
 }
 
@@ -398,20 +406,8 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn shared(rel: &str) -> std::path::PathBuf {
-        let first = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(rel);
-        if first.exists() {
-            first
-        } else {
-            std::path::Path::new("/work/shared").join(rel)
-        }
-    }
-
     fn vectors() -> Vec<Value> {
-        let text = std::fs::read_to_string(shared("conformance/signature-vectors.json")).unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v = crate::test_support::shared_json("conformance/signature-vectors.json");
         v["vectors"].as_array().unwrap().clone()
     }
 
@@ -542,8 +538,16 @@ mod tests {
         assert_eq!(utc_date(-1), "1969-12-31");
         let _ = utc_date(i64::MIN);
         let _ = utc_date(i64::MAX);
-        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1"));
-        assert_eq!(split_url("https://h/a"), ("//h/a", ""));
+        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1".to_string()));
+        assert_eq!(split_url("https://h/a"), ("//h/a", String::new()));
+        // Node's url.parse auto-escaping (checked with node 20).
+        assert_eq!(
+            split_url("http://h:1/ad min?env=a b{}|\\^`<>\"'&x=\u{e9}#frag"),
+            (
+                "//h:1/ad min",
+                "env=a%20b%7B%7D%7C%5C%5E%60%3C%3E%22%27&x=\u{e9}".to_string()
+            )
+        );
     }
 
     #[test]
