@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::endpoint::Endpoint;
 use super::proto::{encode_request, KeyValuePair};
@@ -64,6 +64,16 @@ pub struct SecretPair {
     pub session_token: Option<String>,
 }
 
+impl std::fmt::Debug for SecretPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretPair")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"***")
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
 /// Find the secret pair: `init()` options first, else the environment.
 /// Missing credentials are an error that names what is missing.
 pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair, ApiError> {
@@ -112,11 +122,14 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
     }
 }
 
-/// Build the `KeyValuePair`s of `requestData` from the params.
-pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
+/// The params object as it goes over the wire: parsed from the JSON text,
+/// BigInts restored, keys converted to snake_case unless `convertCase` is
+/// off. `None` when the caller passed no params (or `null`). Shared with the
+/// HTTPS calling mode, whose JSON body is this object.
+pub fn converted_params(input: &CallInput) -> Result<Option<Map<String, Value>>, ApiError> {
     let api = input.display_api();
     let Some(text) = input.params_json.as_deref() else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let value: Value = serde_json::from_str(text).map_err(|e| {
         ApiError::cloud(
@@ -130,7 +143,7 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
         value
     };
     let value = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
         _ => {
             return Err(ApiError::cloud(
@@ -144,7 +157,15 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     } else {
         value
     };
-    let Value::Object(map) = value else {
+    match value {
+        Value::Object(map) => Ok(Some(map)),
+        _ => Ok(None),
+    }
+}
+
+/// Build the `KeyValuePair`s of `requestData` from the params.
+pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
+    let Some(map) = converted_params(input)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(map.len());
