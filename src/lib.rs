@@ -14,6 +14,7 @@ pub mod json_text;
 pub mod options;
 pub mod transport;
 
+#[cfg_attr(test, allow(dead_code))]
 mod binding;
 #[cfg(test)]
 mod test_support;
