@@ -15,6 +15,8 @@ use crate::env::{Context, MapEnv, ProcessEnv};
 use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
 use crate::options::Config;
 
+mod emulator;
+
 /// A media parameter: `{ contentType, value: Buffer, fileName? }`.
 #[napi(object)]
 pub struct MediaInput {

@@ -1,1 +1,320 @@
 //! The local emulator of the cloud-base gateway and of the WeChat HTTPS API.
+//!
+//! One listener on 127.0.0.1 answers both doors over one state:
+//! - `POST /admin?env=…&seqId=…`: the gateway of a cloud call (TC3-signed
+//!   multipart, `CommApiData` in, `CommOpenApiResp` out), see [`gateway`];
+//! - `/tcb/*` and `/cgi-bin/*`: the WeChat HTTPS API and its token
+//!   endpoints, see [`wechat`].
+//!
+//! Faults can be injected on demand ([`faults`]); with a data file every
+//! environment is on disk before its creation is answered ([`state`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! use wx_cloud_openapi::emulator::{Emulator, EmulatorOptions};
+//! let emu = Emulator::start(EmulatorOptions::default()).await?;
+//! println!("{}", emu.url()); // http://127.0.0.1:PORT
+//! for (k, v) in emu.cloud_env() { println!("export {k}={v}"); }
+//! emu.close().await;
+//! # Ok(()) }
+//! ```
+
+pub mod faults;
+pub mod gateway;
+pub mod reply;
+pub mod server;
+pub mod state;
+pub mod wechat;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use faults::{FaultKind, FaultSpec};
+pub use state::EnvironmentRecord;
+
+use faults::Faults;
+use gateway::{Gateway, GatewayConfig};
+use server::Server;
+use state::State;
+use wechat::{Credentials, WeChat};
+
+/// How to start an emulator. `Default` gives a ready-to-use test setup.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// IP address to listen on (default `127.0.0.1`).
+    pub host: String,
+    /// Port, 0 for any free port (default 0).
+    pub port: u16,
+    /// Durable file of environments (JSON); loaded at start.
+    pub data_file: Option<PathBuf>,
+    /// (secretId, secretKey) pairs the gateway accepts; the first one goes
+    /// into [`Emulator::cloud_env`].
+    pub secret_pairs: Vec<(String, String)>,
+    /// The session token given in [`Emulator::cloud_env`].
+    pub session_token: String,
+    /// (appid, secret) pairs for `/cgi-bin/token` and `/cgi-bin/stable_token`.
+    pub app_credentials: Vec<(String, String)>,
+    /// (component_appid, component_appsecret) pairs.
+    pub component_credentials: Vec<(String, String)>,
+    /// The accepted `component_verify_ticket` (`None`: any non-empty one).
+    pub component_verify_ticket: Option<String>,
+    /// (authorizer_appid, first authorizer_refresh_token) pairs.
+    pub authorizers: Vec<(String, String)>,
+    /// Lifetime of issued tokens, seconds (default 7200).
+    pub token_lifetime_secs: u64,
+    /// How long a replaced token stays valid, seconds (default 300).
+    pub token_grace_secs: u64,
+    /// The emulated function's environment (default `emulator-env`).
+    pub env_id: String,
+    /// When set, the only `apiName`s the gateway lets through (-604101 otherwise).
+    pub allowed_apis: Option<Vec<String>>,
+    /// The function's region (default `ap-shanghai`).
+    pub region: String,
+}
+
+/// The default test secret pair (not a real credential).
+pub const DEFAULT_SECRET_ID: &str = "AKIDemulatortestsecretid0000000000";
+/// The default test secret key (not a real credential).
+pub const DEFAULT_SECRET_KEY: &str = "emulator-test-secret-key";
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            host: "127.0.0.1".into(),
+            port: 0,
+            data_file: None,
+            secret_pairs: vec![(DEFAULT_SECRET_ID.into(), DEFAULT_SECRET_KEY.into())],
+            session_token: "emulator-session-token".into(),
+            app_credentials: vec![("wx0emulatorapp0001".into(), "emulator-app-secret".into())],
+            component_credentials: vec![(
+                "wx0emulatorcomp001".into(),
+                "emulator-component-secret".into(),
+            )],
+            component_verify_ticket: None,
+            authorizers: vec![("wx0emulatorauth001".into(), "emulator-refresh-token".into())],
+            token_lifetime_secs: 7200,
+            token_grace_secs: 300,
+            env_id: "emulator-env".into(),
+            allowed_apis: None,
+            region: "ap-shanghai".into(),
+        }
+    }
+}
+
+/// A running emulator.
+pub struct Emulator {
+    server: Server,
+    state: State,
+    faults: Faults,
+    secret_id: String,
+    secret_key: String,
+    session_token: String,
+    env_id: String,
+    region: String,
+}
+
+impl Emulator {
+    /// Start listening. Must run inside a Tokio runtime.
+    pub async fn start(opts: EmulatorOptions) -> Result<Emulator, String> {
+        let (secret_id, secret_key) = opts
+            .secret_pairs
+            .first()
+            .cloned()
+            .ok_or("secret_pairs must hold at least one (secretId, secretKey) pair")?;
+        if opts
+            .secret_pairs
+            .iter()
+            .any(|(id, key)| id.is_empty() || key.is_empty())
+        {
+            return Err("secretId and secretKey must not be empty".into());
+        }
+        if opts.env_id.is_empty() {
+            return Err("env_id must not be empty".into());
+        }
+        let state = match &opts.data_file {
+            Some(p) => {
+                State::with_file(p.clone(), opts.token_lifetime_secs, opts.token_grace_secs)?
+            }
+            None => State::new(opts.token_lifetime_secs, opts.token_grace_secs),
+        };
+        for (appid, refresh) in &opts.authorizers {
+            state.add_authorizer(appid, refresh);
+        }
+        let wechat = WeChat::new(
+            state.clone(),
+            Credentials {
+                apps: opts.app_credentials.clone(),
+                components: opts.component_credentials.clone(),
+                component_verify_ticket: opts.component_verify_ticket.clone(),
+            },
+        );
+        let faults = Faults::default();
+        let app = Arc::new(Gateway {
+            config: GatewayConfig {
+                secret_pairs: opts.secret_pairs.clone(),
+                env_id: opts.env_id.clone(),
+                allowed_apis: opts.allowed_apis.clone(),
+            },
+            state: state.clone(),
+            wechat,
+            faults: faults.clone(),
+        });
+        let server = Server::bind(&opts.host, opts.port, app).await?;
+        Ok(Emulator {
+            server,
+            state,
+            faults,
+            secret_id,
+            secret_key,
+            session_token: opts.session_token,
+            env_id: opts.env_id,
+            region: opts.region,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        let addr = self.server.addr();
+        match addr.ip() {
+            std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+            std::net::IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+        }
+    }
+
+    /// The base URL replacing `https://api.weixin.qq.com` in HTTPS mode
+    /// (the same listener, plain HTTP).
+    pub fn https_base_url(&self) -> String {
+        self.url()
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The environment variables a cloud function would have, pointing at
+    /// this emulator: `TENCENTCLOUD_RUNENV=SCF` (so no SDK probes a cloud
+    /// metadata host), the secret pair and session token, `TCB_ENV`,
+    /// `SCF_NAMESPACE`, `TENCENTCLOUD_REGION`, and `TCB_CONTEXT_CNFG` whose
+    /// `URL` is `{url}/admin`.
+    pub fn cloud_env(&self) -> Vec<(String, String)> {
+        let cnfg = serde_json::json!({ "URL": format!("{}/admin", self.url()) }).to_string();
+        [
+            ("TENCENTCLOUD_RUNENV", "SCF".to_string()),
+            ("TENCENTCLOUD_SECRETID", self.secret_id.clone()),
+            ("TENCENTCLOUD_SECRETKEY", self.secret_key.clone()),
+            ("TENCENTCLOUD_SESSIONTOKEN", self.session_token.clone()),
+            ("TENCENTCLOUD_REGION", self.region.clone()),
+            ("SCF_NAMESPACE", self.env_id.clone()),
+            ("TCB_ENV", self.env_id.clone()),
+            ("TCB_CONTEXT_KEYS", "TCB_ENV".to_string()),
+            ("TCB_CONTEXT_CNFG", cnfg),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Every environment created (and durable, with a data file).
+    pub fn environments(&self) -> Vec<EnvironmentRecord> {
+        self.state.environments()
+    }
+
+    /// Calls per endpoint (`gateway:{api}`, `https:{api}`), tokens issued
+    /// per kind, environments, durable writes, faults fired.
+    pub fn stats(&self) -> serde_json::Value {
+        let mut s = self.state.stats();
+        if let Some(m) = s.as_object_mut() {
+            m.insert("activeFaults".into(), self.faults.len().into());
+        }
+        s
+    }
+
+    /// Add a fault.
+    pub fn inject_fault(&self, spec: FaultSpec) -> Result<(), String> {
+        self.faults.inject(spec)
+    }
+
+    /// Remove every fault.
+    pub fn clear_faults(&self) {
+        self.faults.clear()
+    }
+
+    /// Stop: no new connections, requests in flight finish (bounded), then
+    /// every connection is closed. Idempotent.
+    pub async fn close(&self) {
+        self.server.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn raw(url_port: u16, req: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", url_port))
+            .await
+            .unwrap();
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn serves_and_closes() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let port = emu.port();
+        let r = raw(
+            port,
+            "GET /cgi-bin/token?grant_type=client_credential&appid=wx0emulatorapp0001&secret=emulator-app-secret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert!(r.contains("\"access_token\""), "{r}");
+        let r = raw(
+            port,
+            "POST /tcb/createenvandresource HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+        let env = emu.cloud_env();
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "TCB_CONTEXT_CNFG" && v.contains(&format!("{}/admin", emu.url()))));
+        emu.close().await;
+        emu.close().await;
+        assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn drop_and_truncate_faults() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let port = emu.port();
+        let req = "POST /tcb/describeenvs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        emu.inject_fault(
+            FaultSpec::from_json(serde_json::json!({"kind":"drop_before","times":1})).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(raw(port, req).await, "");
+        emu.inject_fault(
+            FaultSpec::from_json(serde_json::json!({"kind":"truncated","times":1})).unwrap(),
+        )
+        .unwrap();
+        let r = raw(port, req).await;
+        let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{r:?}"));
+        let whole = r#"{"errcode":41001,"errmsg":"access_token missing"}"#;
+        assert!(
+            head.contains(&format!("content-length: {}", whole.len())),
+            "{head}"
+        );
+        assert_eq!(body, &whole[..whole.len() / 2]);
+        assert!(raw(port, req).await.contains("41001"));
+        assert_eq!(emu.stats()["faultsFired"], 2);
+        emu.close().await;
+    }
+}

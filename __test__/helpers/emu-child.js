@@ -1,0 +1,15 @@
+'use strict'
+// A child process running the emulator with a data file (argv[2]); prints
+// its URL and an app credential as one JSON line, then runs until killed.
+const { startEmulator } = require('../../lib/emulator.js')
+
+startEmulator({ dataFile: process.argv[2] }).then(
+  (emu) => {
+    process.stdout.write(JSON.stringify({ url: emu.url }) + '\n')
+    setInterval(() => {}, 1 << 30)
+  },
+  (e) => {
+    process.stderr.write(String(e && e.message) + '\n')
+    process.exit(1)
+  }
+)

@@ -1,0 +1,158 @@
+'use strict'
+// The local emulator of the cloud-base gateway and of the WeChat HTTPS API,
+// as a JS API over the native binding. Options are checked and normalised
+// here; everything else happens in Rust (src/emulator/).
+
+const path = require('path')
+
+const OPTION_KEYS = new Set([
+  'host',
+  'port',
+  'dataFile',
+  'secretId',
+  'secretKey',
+  'secretPairs',
+  'sessionToken',
+  'appCredentials',
+  'componentCredentials',
+  'componentVerifyTicket',
+  'authorizers',
+  'tokenLifetimeSecs',
+  'tokenGraceSecs',
+  'envId',
+  'allowedApis',
+  'region',
+])
+
+const FAULT_KEYS = new Set([
+  'api',
+  'kind',
+  'door',
+  'errcode',
+  'errmsg',
+  'delayMs',
+  'status',
+  'times',
+  'probability',
+  'seed',
+])
+
+let binding = null
+function loadBinding() {
+  if (binding === null) binding = require('../binding.js')
+  return binding
+}
+
+function nonNegativeInteger(name, v, max) {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new TypeError(`${name} must be an integer within 0..${max}, got ${String(v)}`)
+  }
+  return n
+}
+
+function normaliseOptions(options) {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError('startEmulator(options): options must be an object')
+  }
+  const out = {}
+  for (const [k, v] of Object.entries(options)) {
+    if (!OPTION_KEYS.has(k)) throw new TypeError(`startEmulator(options): unknown option ${k}`)
+    if (v === undefined || v === null) continue
+    out[k] = v
+  }
+  if (out.port !== undefined) out.port = nonNegativeInteger('port', out.port, 65535)
+  for (const k of ['tokenLifetimeSecs', 'tokenGraceSecs']) {
+    if (out[k] !== undefined) out[k] = nonNegativeInteger(k, out[k], 0xffffffff)
+  }
+  if (out.dataFile !== undefined) {
+    if (typeof out.dataFile !== 'string' || out.dataFile === '') {
+      throw new TypeError('dataFile must be a non-empty path')
+    }
+    out.dataFile = path.resolve(out.dataFile)
+  }
+  if ((out.secretId === undefined) !== (out.secretKey === undefined)) {
+    throw new TypeError('secretId and secretKey must be given together')
+  }
+  return out
+}
+
+function normaliseFault(spec) {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new TypeError('injectFault(spec): spec must be an object')
+  }
+  const out = {}
+  for (const [k, v] of Object.entries(spec)) {
+    const key = k === 'delay_ms' ? 'delayMs' : k
+    if (!FAULT_KEYS.has(key)) throw new TypeError(`injectFault(spec): unknown field ${k}`)
+    if (v !== undefined && v !== null) out[key] = v
+  }
+  if (typeof out.kind !== 'string') throw new TypeError('injectFault(spec): kind is required')
+  return out
+}
+
+/** A running emulator (see `startEmulator`). */
+class Emulator {
+  constructor(handle) {
+    this._handle = handle
+  }
+
+  /** `http://127.0.0.1:PORT`; the gateway is `{url}/admin`. */
+  get url() {
+    return this._handle.url
+  }
+
+  /** Base URL replacing `https://api.weixin.qq.com` in HTTPS mode. */
+  get httpsBaseUrl() {
+    return this._handle.httpsBaseUrl
+  }
+
+  /** Environment variables of a cloud function pointed at this emulator. */
+  cloudEnv() {
+    const env = this._handle.cloudEnv()
+    const sorted = {}
+    for (const k of Object.keys(env).sort()) sorted[k] = env[k]
+    return sorted
+  }
+
+  /** Environments created so far. */
+  environments() {
+    return this._handle.environments()
+  }
+
+  /** Counters: calls per endpoint, tokens issued, faults fired. */
+  stats() {
+    return this._handle.stats()
+  }
+
+  /** Inject a fault, e.g. `{ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 }`. */
+  injectFault(spec) {
+    this._handle.injectFault(normaliseFault(spec))
+  }
+
+  /** Remove every fault. */
+  clearFaults() {
+    this._handle.clearFaults()
+  }
+
+  /** Stop listening (requests in flight finish, at most 5 s). Idempotent. */
+  close() {
+    return this._handle.close()
+  }
+}
+
+/**
+ * Start the emulator.
+ *
+ *   const { startEmulator } = require('wx-cloud-openapi')
+ *   const emu = await startEmulator({ dataFile: './envs.json' })
+ *   spawn('node', ['fn.js'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
+ */
+async function startEmulator(options) {
+  const opts = normaliseOptions(options)
+  const handle = await loadBinding().startEmulator(opts)
+  return new Emulator(handle)
+}
+
+module.exports = { startEmulator, Emulator }

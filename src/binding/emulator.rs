@@ -1,0 +1,364 @@
+//! The napi layer of the local emulator: options in, a handle out.
+//! Everything here converts; the emulator itself lives in `crate::emulator`.
+
+// napi registers exports only outside `cargo test`; there they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
+
+/// A Tencent Cloud secret pair the emulated gateway accepts.
+#[napi(object)]
+pub struct EmulatorSecretPair {
+    pub secret_id: String,
+    pub secret_key: String,
+}
+
+/// An app's credentials for `/cgi-bin/token` and `/cgi-bin/stable_token`.
+#[napi(object)]
+pub struct EmulatorAppCredential {
+    pub appid: String,
+    pub secret: String,
+}
+
+/// A third-party platform's credentials for `api_component_token`.
+#[napi(object)]
+pub struct EmulatorComponentCredential {
+    pub component_appid: String,
+    pub component_appsecret: String,
+}
+
+/// An account authorized to a third-party platform, with its first refresh token.
+#[napi(object)]
+pub struct EmulatorAuthorizer {
+    pub authorizer_appid: String,
+    pub refresh_token: String,
+}
+
+/// Options of `startEmulator`. Every field is optional.
+#[napi(object)]
+pub struct EmulatorStartOptions {
+    /// IP address to listen on. Default `127.0.0.1`.
+    pub host: Option<String>,
+    /// Port; 0 (default) picks a free one.
+    pub port: Option<u32>,
+    /// JSON file of environments: loaded at start, and every environment is
+    /// written durably before its creation is answered.
+    pub data_file: Option<String>,
+    /// Shorthand for one secret pair (with `secretKey`).
+    pub secret_id: Option<String>,
+    /// Shorthand for one secret pair (with `secretId`).
+    pub secret_key: Option<String>,
+    /// Secret pairs the gateway accepts (after `secretId`/`secretKey` if given).
+    pub secret_pairs: Option<Vec<EmulatorSecretPair>>,
+    /// Session token handed out in `cloudEnv()`.
+    pub session_token: Option<String>,
+    /// Apps accepted by the token endpoints.
+    pub app_credentials: Option<Vec<EmulatorAppCredential>>,
+    /// Third-party platforms accepted by `api_component_token`.
+    pub component_credentials: Option<Vec<EmulatorComponentCredential>>,
+    /// The accepted `component_verify_ticket` (default: any non-empty one).
+    pub component_verify_ticket: Option<String>,
+    /// Authorized accounts and their first refresh tokens.
+    pub authorizers: Option<Vec<EmulatorAuthorizer>>,
+    /// Lifetime of issued tokens in seconds. Default 7200.
+    pub token_lifetime_secs: Option<u32>,
+    /// How long a replaced token stays valid, seconds. Default 300.
+    pub token_grace_secs: Option<u32>,
+    /// The emulated function's environment id. Default `emulator-env`.
+    pub env_id: Option<String>,
+    /// Only these API names may be called through the gateway (-604101 otherwise).
+    pub allowed_apis: Option<Vec<String>>,
+    /// The function's region. Default `ap-shanghai`.
+    pub region: Option<String>,
+}
+
+/// A fault to inject (see `injectFault`).
+#[napi(object)]
+pub struct EmulatorFaultSpec {
+    /// API name (`tcb.createenvandresource`, `cgi-bin.stable_token`, …) or `*` (default).
+    pub api: Option<String>,
+    /// `errcode` | `delay` | `drop_before` | `drop_after` | `status` | `malformed` | `truncated`.
+    pub kind: String,
+    /// `gateway` or `https`; default both.
+    pub door: Option<String>,
+    /// For `errcode`: the errcode (default -1).
+    pub errcode: Option<i64>,
+    /// For `errcode`: the errmsg (default `system error`).
+    pub errmsg: Option<String>,
+    /// For `delay`: milliseconds.
+    pub delay_ms: Option<u32>,
+    /// For `status`: a 5xx status (default 503).
+    pub status: Option<u32>,
+    /// Fire on at most this many matching calls.
+    pub times: Option<u32>,
+    /// Fire with this probability on each matching call.
+    pub probability: Option<f64>,
+    /// Seed of the probability draws (default 0).
+    pub seed: Option<u32>,
+}
+
+/// One environment created in the emulator.
+#[napi(object)]
+pub struct EmulatorEnvironment {
+    pub env: String,
+    pub alias: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    pub status: String,
+    /// `gateway` or `https`.
+    pub created_via: String,
+}
+
+/// Counters of an emulator.
+#[napi(object)]
+pub struct EmulatorStats {
+    /// Calls per endpoint: `gateway:{apiName}`, `https:{api}`.
+    pub calls: HashMap<String, i64>,
+    /// Tokens issued per kind: `classic`, `stable`, `component`, `authorizer`.
+    pub tokens_issued: HashMap<String, i64>,
+    /// Environments created.
+    pub environments: i64,
+    /// Data-file writes (one per group of concurrent creations).
+    pub durable_writes: i64,
+    /// Calls a fault acted on.
+    pub faults_fired: i64,
+    /// Faults still active.
+    pub active_faults: i64,
+}
+
+/// A running emulator.
+///
+/// ```js
+/// const { startEmulator } = require('wx-cloud-openapi')
+/// const emu = await startEmulator()
+/// Object.assign(process.env, emu.cloudEnv()) // a cloud function's environment
+/// // ... cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'test' })
+/// console.log(emu.environments())
+/// await emu.close()
+/// ```
+#[napi]
+pub struct EmulatorHandle {
+    inner: Arc<Emulator>,
+}
+
+fn to_map(v: &serde_json::Value) -> HashMap<String, i64> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[napi]
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT`: the gateway is at `{url}/admin`.
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.inner.url()
+    }
+
+    /// The base URL to use instead of `https://api.weixin.qq.com` in HTTPS mode.
+    #[napi(getter)]
+    pub fn https_base_url(&self) -> String {
+        self.inner.https_base_url()
+    }
+
+    /// The environment variables of a cloud function pointed at this emulator.
+    ///
+    /// ```js
+    /// spawn('node', ['fn.js'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
+    /// ```
+    #[napi(catch_unwind)]
+    pub fn cloud_env(&self) -> HashMap<String, String> {
+        self.inner.cloud_env().into_iter().collect()
+    }
+
+    /// Every environment created so far (durable ones, with a data file).
+    ///
+    /// ```js
+    /// emu.environments() // [{ env: 'test-a1b2c3', alias: 'test', createTime: 1764200000, status: 'NORMAL', createdVia: 'gateway' }]
+    /// ```
+    #[napi(catch_unwind)]
+    pub fn environments(&self) -> Vec<EmulatorEnvironment> {
+        self.inner
+            .environments()
+            .into_iter()
+            .map(|e| EmulatorEnvironment {
+                env: e.env,
+                alias: e.alias,
+                create_time: e.create_time,
+                status: e.status,
+                created_via: e.created_via,
+            })
+            .collect()
+    }
+
+    /// Counters: calls per endpoint, tokens issued, faults fired.
+    ///
+    /// ```js
+    /// emu.stats().calls['gateway:tcb.createenvandresource'] // 3
+    /// ```
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> EmulatorStats {
+        let s = self.inner.stats();
+        let n = |k: &str| s[k].as_i64().unwrap_or(0);
+        EmulatorStats {
+            calls: to_map(&s["calls"]),
+            tokens_issued: to_map(&s["tokensIssued"]),
+            environments: n("environments"),
+            durable_writes: n("durableWrites"),
+            faults_fired: n("faultsFired"),
+            active_faults: n("activeFaults"),
+        }
+    }
+
+    /// Inject a fault. Throws on an invalid spec.
+    ///
+    /// ```js
+    /// emu.injectFault({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 })
+    /// emu.injectFault({ kind: 'errcode', errcode: -1, probability: 0.3, seed: 7 })
+    /// emu.injectFault({ kind: 'delay', delayMs: 200 })
+    /// ```
+    #[napi(catch_unwind)]
+    pub fn inject_fault(&self, spec: EmulatorFaultSpec) -> Result<()> {
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), spec.kind.into());
+        if let Some(v) = spec.api {
+            m.insert("api".into(), v.into());
+        }
+        if let Some(v) = spec.door {
+            m.insert("door".into(), v.into());
+        }
+        if let Some(v) = spec.errcode {
+            m.insert("errcode".into(), v.into());
+        }
+        if let Some(v) = spec.errmsg {
+            m.insert("errmsg".into(), v.into());
+        }
+        if let Some(v) = spec.delay_ms {
+            m.insert("delay_ms".into(), v.into());
+        }
+        if let Some(v) = spec.status {
+            m.insert("status".into(), v.into());
+        }
+        if let Some(v) = spec.times {
+            m.insert("times".into(), v.into());
+        }
+        if let Some(v) = spec.probability {
+            let n = serde_json::Number::from_f64(v).ok_or_else(|| {
+                Error::from_reason("invalid fault spec: probability must be a number")
+            })?;
+            m.insert("probability".into(), serde_json::Value::Number(n));
+        }
+        if let Some(v) = spec.seed {
+            m.insert("seed".into(), v.into());
+        }
+        let spec =
+            FaultSpec::from_json(serde_json::Value::Object(m)).map_err(Error::from_reason)?;
+        self.inner.inject_fault(spec).map_err(Error::from_reason)
+    }
+
+    /// Remove every fault.
+    #[napi(catch_unwind)]
+    pub fn clear_faults(&self) {
+        self.inner.clear_faults()
+    }
+
+    /// Stop listening; requests in flight finish (at most 5 s). Idempotent.
+    ///
+    /// ```js
+    /// await emu.close()
+    /// ```
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        self.inner.close().await;
+        Ok(())
+    }
+}
+
+fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
+    let mut opts = EmulatorOptions::default();
+    let Some(o) = o else { return Ok(opts) };
+    if let Some(v) = o.host {
+        opts.host = v;
+    }
+    if let Some(v) = o.port {
+        opts.port = u16::try_from(v).map_err(|_| Error::from_reason("port must be 0..=65535"))?;
+    }
+    opts.data_file = o.data_file.map(Into::into);
+    let mut pairs = Vec::new();
+    match (o.secret_id, o.secret_key) {
+        (Some(id), Some(key)) => pairs.push((id, key)),
+        (None, None) => {}
+        _ => {
+            return Err(Error::from_reason(
+                "secretId and secretKey must be given together",
+            ))
+        }
+    }
+    if let Some(v) = o.secret_pairs {
+        pairs.extend(v.into_iter().map(|p| (p.secret_id, p.secret_key)));
+    }
+    if !pairs.is_empty() {
+        opts.secret_pairs = pairs;
+    }
+    if let Some(v) = o.session_token {
+        opts.session_token = v;
+    }
+    if let Some(v) = o.app_credentials {
+        opts.app_credentials = v.into_iter().map(|c| (c.appid, c.secret)).collect();
+    }
+    if let Some(v) = o.component_credentials {
+        opts.component_credentials = v
+            .into_iter()
+            .map(|c| (c.component_appid, c.component_appsecret))
+            .collect();
+    }
+    opts.component_verify_ticket = o.component_verify_ticket;
+    if let Some(v) = o.authorizers {
+        opts.authorizers = v
+            .into_iter()
+            .map(|a| (a.authorizer_appid, a.refresh_token))
+            .collect();
+    }
+    if let Some(v) = o.token_lifetime_secs {
+        opts.token_lifetime_secs = u64::from(v);
+    }
+    if let Some(v) = o.token_grace_secs {
+        opts.token_grace_secs = u64::from(v);
+    }
+    if let Some(v) = o.env_id {
+        opts.env_id = v;
+    }
+    opts.allowed_apis = o.allowed_apis;
+    if let Some(v) = o.region {
+        opts.region = v;
+    }
+    Ok(opts)
+}
+
+/// Start a local emulator of the cloud-base gateway and of the WeChat HTTPS
+/// API (one listener, one state).
+///
+/// ```js
+/// const emu = await startEmulator({ port: 0, dataFile: './envs.json', tokenLifetimeSecs: 60 })
+/// emu.url          // 'http://127.0.0.1:41234'
+/// emu.cloudEnv()   // { TENCENTCLOUD_RUNENV: 'SCF', TCB_CONTEXT_CNFG: '{"URL":"http://127.0.0.1:41234/admin"}', ... }
+/// await emu.close()
+/// ```
+#[napi]
+pub async fn start_emulator(options: Option<EmulatorStartOptions>) -> Result<EmulatorHandle> {
+    let opts = to_options(options)?;
+    let emu = Emulator::start(opts).await.map_err(Error::from_reason)?;
+    Ok(EmulatorHandle {
+        inner: Arc::new(emu),
+    })
+}

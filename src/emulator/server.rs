@@ -1,0 +1,259 @@
+//! The HTTP/1.1 listener: accept loop, routing, limits, graceful close.
+//!
+//! Limits: request bodies above [`MAX_BODY_BYTES`] get 413; request headers
+//! must arrive within [`HEADER_READ_TIMEOUT`] (slowloris) and bodies within
+//! [`BODY_READ_TIMEOUT`], else the connection is closed. Connections are
+//! kept alive between requests.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::faults::Door;
+use super::gateway::Gateway;
+use super::reply::{after_processing, before_processing, Reply};
+use super::wechat::WeChat;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
+/// Time allowed for a request's headers to arrive.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a request's body to arrive.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time `close()` waits for requests in flight before cutting them.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// Returned by the service to make hyper close the connection unanswered.
+#[derive(Debug)]
+struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// A running listener.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Server {
+    /// Bind `host:port` (port 0 = any free port) and start serving.
+    pub async fn bind(host: &str, port: u16, app: Arc<Gateway>) -> Result<Server, String> {
+        let ip: std::net::IpAddr = host
+            .parse()
+            .map_err(|_| format!("host must be an IP address, got {host:?}"))?;
+        let listener = TcpListener::bind(SocketAddr::new(ip, port))
+            .await
+            .map_err(|e| format!("cannot listen on {ip}:{port}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, app, rx));
+        Ok(Server {
+            addr,
+            shutdown: tx,
+            task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting, let requests in flight finish (up to [`CLOSE_GRACE`]),
+    /// close every connection. Idempotent.
+    pub async fn close(&self) {
+        let _ = self.shutdown.send(true);
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Arc<Gateway>, mut rx: watch::Receiver<bool>) {
+    let mut conns = JoinSet::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true);
+    loop {
+        tokio::select! {
+            _ = rx.changed() => break,
+            res = listener.accept() => match res {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    let app = app.clone();
+                    let mut rx = rx.clone();
+                    let builder = builder.clone();
+                    conns.spawn(async move {
+                        let svc = service_fn(move |req| {
+                            let app = app.clone();
+                            async move { route(&app, req).await }
+                        });
+                        let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                        tokio::pin!(conn);
+                        if *rx.borrow_and_update() {
+                            conn.as_mut().graceful_shutdown();
+                        }
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = rx.changed() => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = conn.await;
+                            }
+                        }
+                    });
+                }
+                // Out of file descriptors and the like: back off a little.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+        }
+        while conns.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+fn to_response(reply: Reply) -> Result<Response<Body>, DropConnection> {
+    let build = |status: u16, ct: &str, len: usize, body: Body| {
+        Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, ct)
+            .header(http::header::CONTENT_LENGTH, len)
+            .body(body)
+            .map_err(|_| DropConnection)
+    };
+    match reply {
+        Reply::Drop => Err(DropConnection),
+        Reply::Full {
+            status,
+            content_type,
+            body,
+        } => build(status, content_type, body.len(), full(body)),
+        Reply::Truncated {
+            status,
+            content_type,
+            body,
+        } => {
+            let len = body.len();
+            let half = Bytes::from(body).slice(..len / 2);
+            // Pause after the first half so hyper flushes it, then fail the
+            // body: hyper closes the connection short of Content-Length.
+            let first = futures_util::stream::iter([Ok(Frame::data(half))]);
+            let cut = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(std::io::Error::other("truncated on purpose"))
+            });
+            let stream = StreamBody::new(futures_util::StreamExt::chain(first, cut));
+            build(status, content_type, len, BodyExt::boxed(stream))
+        }
+    }
+}
+
+/// Read the whole body, or the reply that refuses it.
+async fn read_body(req: Request<Incoming>) -> Result<(http::request::Parts, Bytes), Reply> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Reply::text(413, "request body too large"));
+    }
+    match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    )
+    .await
+    {
+        Err(_) => Err(Reply::Drop),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(Reply::text(413, "request body too large"))
+        }
+        Ok(Err(_)) => Err(Reply::Drop),
+        Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
+    }
+}
+
+async fn route(app: &Gateway, req: Request<Incoming>) -> Result<Response<Body>, DropConnection> {
+    let path = req.uri().path().to_string();
+    let reply = if path == "/admin" {
+        if req.method() != http::Method::POST {
+            Reply::gateway_error("INVALID_PARAM", "method must be POST")
+        } else {
+            match read_body(req).await {
+                Err(r) => r,
+                Ok((parts, body)) => {
+                    let pq = parts
+                        .uri
+                        .path_and_query()
+                        .map(|p| p.as_str())
+                        .unwrap_or("/admin");
+                    app.handle(&parts.headers, pq, parts.uri.query(), body)
+                        .await
+                }
+            }
+        }
+    } else if let Some(api) = WeChat::api_of_path(&path) {
+        app.state.count(&format!("https:{api}"));
+        match read_body(req).await {
+            Err(r) => r,
+            Ok((parts, body)) => {
+                let plan = app.faults.decide(api, Door::Https);
+                if plan.action.is_some() || plan.delay_ms > 0 {
+                    app.state.count_fault();
+                }
+                if plan.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
+                }
+                match before_processing(plan.action.as_ref(), Reply::json) {
+                    Some(r) => r,
+                    None => {
+                        let v = app
+                            .wechat
+                            .https(&parts.method, &path, parts.uri.query(), &body)
+                            .await
+                            .unwrap_or_else(|| super::wechat::wx_error(-1, "system error"));
+                        after_processing(plan.action.as_ref(), Reply::json(&v))
+                    }
+                }
+            }
+        }
+    } else if path == "/" {
+        Reply::text(200, "wx-cloud-openapi emulator\n")
+    } else {
+        Reply::text(404, "not found\n")
+    };
+    to_response(reply)
+}
