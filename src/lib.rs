@@ -10,7 +10,9 @@ pub mod cloud;
 pub mod emulator;
 pub mod env;
 pub mod error;
+pub mod https;
 pub mod json_text;
+pub mod mode;
 pub mod options;
 pub mod transport;
 
