@@ -87,16 +87,18 @@ impl Request<'_> {
         )
         .await;
         let raw = match sent {
-            Err(_) => return Err(ApiError::cloud(
-                TCB_SERVER_TIMEOUT,
-                fail_msg(
-                    self.api,
-                    &format!(
+            Err(_) => {
+                return Err(ApiError::cloud(
+                    TCB_SERVER_TIMEOUT,
+                    fail_msg(
+                        self.api,
+                        &format!(
                         "-501002 resource server timeout. no answer within {} ms | [{display_url}]",
                         self.timeout.as_millis()
                     ),
-                ),
-            )),
+                    ),
+                ))
+            }
             Ok(Err(e)) => {
                 return Err(ApiError::plain(
                     TCB_SYS_ERR,
