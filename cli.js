@@ -72,9 +72,6 @@ async function runEmulator(args) {
     process.stderr.write(`wx-cloud-openapi emulator: ${e.message}\n`)
     process.exit(1)
   }
-  const lines = [`# wx-cloud-openapi emulator listening on ${emu.url}`]
-  for (const [k, v] of Object.entries(emu.cloudEnv())) lines.push(`export ${k}=${shellQuote(v)}`)
-  process.stdout.write(lines.join('\n') + '\n')
   // The native listener does not keep Node's event loop alive by itself.
   const keepAlive = setInterval(() => {}, 1 << 30)
   let closing = false
@@ -87,6 +84,10 @@ async function runEmulator(args) {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // Print only once the signal handlers are in place.
+  const lines = [`# wx-cloud-openapi emulator listening on ${emu.url}`]
+  for (const [k, v] of Object.entries(emu.cloudEnv())) lines.push(`export ${k}=${shellQuote(v)}`)
+  process.stdout.write(lines.join('\n') + '\n')
 }
 
 function main(argv) {

@@ -463,6 +463,9 @@ describe('durability', () => {
         const missing = answered.filter((id) => !onDisk.has(id))
         expect(missing).toEqual([])
         expect(onDisk.size).toBeGreaterThanOrEqual(answered.length)
+        // A temp file the kill left half-written is cleaned up at start.
+        const prefix = `.${path.basename(dataFile)}.tmp-`
+        expect(fs.readdirSync(path.dirname(dataFile)).filter((n) => n.startsWith(prefix))).toEqual([])
       } finally {
         await reloaded.close()
       }
@@ -490,18 +493,38 @@ describe('durability', () => {
 })
 
 describe('reference wx-server-sdk', () => {
+  const runSdk = (env, alias = 'sdk-env') =>
+    new Promise((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [path.join(__dirname, 'helpers', 'emu-sdk-fn.js'), alias],
+        { env, timeout: 30000, cwd: path.join(__dirname, '..') },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()))
+      )
+    )
+
+  test('sees faults and gateway errors as the platform would report them', async () => {
+    const e = await startEmulator()
+    try {
+      e.injectFault({ api: 'tcb.createenvandresource', kind: 'errcode', errcode: -1, times: 1 })
+      expect(await runSdk(e.cloudEnv())).toEqual({
+        ok: false,
+        errCode: -1,
+        errMsg: 'openapi.tcb.createenvandresource:fail system error',
+      })
+      const wrongKey = { ...e.cloudEnv(), TENCENTCLOUD_SECRETKEY: 'not-the-key' }
+      expect(await runSdk(wrongKey)).toMatchObject({ ok: false, errCode: -501008 })
+      expect(e.environments()).toEqual([])
+    } finally {
+      await e.close()
+    }
+  })
+
   test('creates an environment with only cloudEnv() as its environment', async () => {
     const e = await startEmulator()
     try {
-      const out = await new Promise((resolve, reject) =>
-        execFile(
-          process.execPath,
-          [path.join(__dirname, 'helpers', 'emu-sdk-fn.js'), 'sdk-env'],
-          { env: e.cloudEnv(), timeout: 30000, cwd: path.join(__dirname, '..') },
-          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))
-        )
-      )
-      const r = JSON.parse(out.trim().split('\n').pop())
+      const r = await runSdk(e.cloudEnv())
       expect(r.ok).toBe(true)
       expect(r.value).toEqual({
         envid: expect.stringMatching(/^sdk-env-[a-z0-9]{6}$/),

@@ -160,13 +160,13 @@ fn to_map(v: &serde_json::Value) -> HashMap<String, i64> {
 #[napi]
 impl EmulatorHandle {
     /// `http://127.0.0.1:PORT`: the gateway is at `{url}/admin`.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn url(&self) -> String {
         self.inner.url()
     }
 
     /// The base URL to use instead of `https://api.weixin.qq.com` in HTTPS mode.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn https_base_url(&self) -> String {
         self.inner.https_base_url()
     }

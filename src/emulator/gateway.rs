@@ -102,7 +102,8 @@ pub fn verify(
     let timestamp: i64 = header("x-timestamp")
         .and_then(|t| t.trim().parse().ok())
         .ok_or(("INVALID_COMMON_PARAM", "missing or malformed x-timestamp"))?;
-    if (now_secs - timestamp).abs() > MAX_CLOCK_SKEW_SECS {
+    let skew = now_secs.checked_sub(timestamp).map(i64::unsigned_abs);
+    if skew.map_or(true, |d| d > MAX_CLOCK_SKEW_SECS.unsigned_abs()) {
         return Err((
             "INVALID_REQUEST_SOURCE",
             "signature expired (x-timestamp too far from now)",
@@ -446,6 +447,12 @@ mod tests {
             .await,
         );
         assert_eq!(v["code"], "INVALID_REQUEST_SOURCE");
+        for ts in ["-9223372036854775808", "9223372036854775807", "1e9", ""] {
+            let mut r = signed_request("AKIDtest", "secret", now, "tcb.describeenvs", &rd);
+            r.headers.insert("x-timestamp", ts.parse().unwrap());
+            let code = json_of(&call(&g, r).await)["code"].clone();
+            assert!(code == "INVALID_REQUEST_SOURCE" || code == "INVALID_COMMON_PARAM");
+        }
         let mut r = signed_request("AKIDtest", "secret", now, "tcb.describeenvs", &rd);
         r.headers.remove("authorization");
         assert_eq!(json_of(&call(&g, r).await)["code"], "INVALID_COMMON_PARAM");
@@ -499,5 +506,51 @@ mod tests {
             .await,
         );
         assert_eq!(v["code"], "INVALID_PARAM");
+    }
+
+    #[tokio::test]
+    async fn hostile_bodies_never_panic() {
+        let g = gateway(None);
+        let now = chrono::Utc::now().timestamp();
+        let good = signed_request(
+            "AKIDtest",
+            "secret",
+            now,
+            "tcb.createenvandresource",
+            &request_data(),
+        );
+        let mut rng = fastrand::Rng::with_seed(42);
+        for i in 0..400 {
+            let mut r = signed_request(
+                "AKIDtest",
+                "secret",
+                now,
+                "tcb.createenvandresource",
+                &request_data(),
+            );
+            let mut body = good.body.to_vec();
+            match i % 4 {
+                // Flip random bytes.
+                0 => {
+                    for _ in 0..rng.usize(1..8) {
+                        let at = rng.usize(..body.len());
+                        body[at] = rng.u8(..);
+                    }
+                }
+                // Cut it short.
+                1 => body.truncate(rng.usize(..body.len())),
+                // Pure noise.
+                2 => body = (0..rng.usize(..512)).map(|_| rng.u8(..)).collect(),
+                // Random bytes as requestData, re-signed: exercises the decoder.
+                _ => {
+                    let rd: Vec<u8> = (0..rng.usize(..64)).map(|_| rng.u8(..)).collect();
+                    r = signed_request("AKIDtest", "secret", now, "tcb.createenvandresource", &rd);
+                    body = r.body.to_vec();
+                }
+            }
+            r.body = Bytes::from(body);
+            let reply = call(&g, r).await;
+            assert!(matches!(reply, Reply::Full { status: 200, .. }));
+        }
     }
 }

@@ -70,6 +70,8 @@ pub struct EmulatorOptions {
     pub allowed_apis: Option<Vec<String>>,
     /// The function's region (default `ap-shanghai`).
     pub region: String,
+    /// Body size limit and read timeouts (defaults: 12 MB, 10 s, 30 s).
+    pub limits: server::Limits,
 }
 
 /// The default test secret pair (not a real credential).
@@ -97,6 +99,7 @@ impl Default for EmulatorOptions {
             env_id: "emulator-env".into(),
             allowed_apis: None,
             region: "ap-shanghai".into(),
+            limits: server::Limits::default(),
         }
     }
 }
@@ -159,7 +162,7 @@ impl Emulator {
             wechat,
             faults: faults.clone(),
         });
-        let server = Server::bind(&opts.host, opts.port, app).await?;
+        let server = Server::bind(&opts.host, opts.port, opts.limits, app).await?;
         Ok(Emulator {
             server,
             state,
@@ -280,15 +283,47 @@ mod tests {
         )
         .await;
         assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+        // Keep-alive: two requests on one connection, two answers.
+        let two = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let r = raw(port, two).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert!(r.contains("HTTP/1.1 404"), "{r}");
         let env = emu.cloud_env();
         assert!(env
             .iter()
             .any(|(k, v)| k == "TCB_CONTEXT_CNFG" && v.contains(&format!("{}/admin", emu.url()))));
-        emu.close().await;
+        tokio::join!(emu.close(), emu.close());
         emu.close().await;
         assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_headers_are_cut_off() {
+        let emu = Emulator::start(EmulatorOptions {
+            host: "localhost".into(),
+            limits: server::Limits {
+                header_read_timeout: std::time::Duration::from_millis(200),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
+            .await
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "connection not closed");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        // hyper may answer 408 or just close; either way no 200.
+        assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+        emu.close().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

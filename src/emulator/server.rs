@@ -1,12 +1,13 @@
 //! The HTTP/1.1 listener: accept loop, routing, limits, graceful close.
 //!
-//! Limits: request bodies above [`MAX_BODY_BYTES`] get 413; request headers
-//! must arrive within [`HEADER_READ_TIMEOUT`] (slowloris) and bodies within
-//! [`BODY_READ_TIMEOUT`], else the connection is closed. Connections are
+//! Limits (defaults, see [`Limits`]): request bodies above [`MAX_BODY_BYTES`]
+//! get 413; request headers must arrive within [`HEADER_READ_TIMEOUT`]
+//! (slowloris) and bodies within [`BODY_READ_TIMEOUT`], else the connection
+//! is closed. Connections are
 //! kept alive between requests.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,12 +26,30 @@ use super::gateway::Gateway;
 use super::reply::{after_processing, before_processing, Reply};
 use super::wechat::WeChat;
 
-/// Largest request body accepted.
+/// Largest request body accepted by default.
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
-/// Time allowed for a request's headers to arrive.
+/// Default time allowed for a request's headers to arrive.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed for a request's body to arrive.
+/// Default time allowed for a request's body to arrive.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Per-connection limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: MAX_BODY_BYTES,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+        }
+    }
+}
 /// Time `close()` waits for requests in flight before cutting them.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
@@ -52,25 +71,34 @@ impl std::error::Error for DropConnection {}
 pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Held across the wait, so a second `close()` returns only when the first is done.
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Server {
     /// Bind `host:port` (port 0 = any free port) and start serving.
-    pub async fn bind(host: &str, port: u16, app: Arc<Gateway>) -> Result<Server, String> {
-        let ip: std::net::IpAddr = host
-            .parse()
-            .map_err(|_| format!("host must be an IP address, got {host:?}"))?;
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        limits: Limits,
+        app: Arc<Gateway>,
+    ) -> Result<Server, String> {
+        let ip: std::net::IpAddr = if host == "localhost" {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            host.parse()
+                .map_err(|_| format!("host must be an IP address or localhost, got {host:?}"))?
+        };
         let listener = TcpListener::bind(SocketAddr::new(ip, port))
             .await
             .map_err(|e| format!("cannot listen on {ip}:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, app, rx));
+        let task = tokio::spawn(accept_loop(listener, app, limits, rx));
         Ok(Server {
             addr,
             shutdown: tx,
-            task: Mutex::new(Some(task)),
+            task: tokio::sync::Mutex::new(Some(task)),
         })
     }
 
@@ -83,19 +111,24 @@ impl Server {
     /// close every connection. Idempotent.
     pub async fn close(&self) {
         let _ = self.shutdown.send(true);
-        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = task {
+        let mut task = self.task.lock().await;
+        if let Some(t) = task.take() {
             let _ = t.await;
         }
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Arc<Gateway>, mut rx: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    app: Arc<Gateway>,
+    limits: Limits,
+    mut rx: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
     loop {
         tokio::select! {
@@ -109,7 +142,7 @@ async fn accept_loop(listener: TcpListener, app: Arc<Gateway>, mut rx: watch::Re
                     conns.spawn(async move {
                         let svc = service_fn(move |req| {
                             let app = app.clone();
-                            async move { route(&app, req).await }
+                            async move { route(&app, limits, req).await }
                         });
                         let conn = builder.serve_connection(TokioIo::new(stream), svc);
                         tokio::pin!(conn);
@@ -181,19 +214,22 @@ fn to_response(reply: Reply) -> Result<Response<Body>, DropConnection> {
 }
 
 /// Read the whole body, or the reply that refuses it.
-async fn read_body(req: Request<Incoming>) -> Result<(http::request::Parts, Bytes), Reply> {
+async fn read_body(
+    req: Request<Incoming>,
+    limits: Limits,
+) -> Result<(http::request::Parts, Bytes), Reply> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
         return Err(Reply::text(413, "request body too large"));
     }
     match tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        Limited::new(body, MAX_BODY_BYTES).collect(),
+        limits.body_read_timeout,
+        Limited::new(body, limits.max_body_bytes).collect(),
     )
     .await
     {
@@ -206,13 +242,17 @@ async fn read_body(req: Request<Incoming>) -> Result<(http::request::Parts, Byte
     }
 }
 
-async fn route(app: &Gateway, req: Request<Incoming>) -> Result<Response<Body>, DropConnection> {
+async fn route(
+    app: &Gateway,
+    limits: Limits,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
     let path = req.uri().path().to_string();
     let reply = if path == "/admin" {
         if req.method() != http::Method::POST {
             Reply::gateway_error("INVALID_PARAM", "method must be POST")
         } else {
-            match read_body(req).await {
+            match read_body(req, limits).await {
                 Err(r) => r,
                 Ok((parts, body)) => {
                     let pq = parts
@@ -227,7 +267,7 @@ async fn route(app: &Gateway, req: Request<Incoming>) -> Result<Response<Body>, 
         }
     } else if let Some(api) = WeChat::api_of_path(&path) {
         app.state.count(&format!("https:{api}"));
-        match read_body(req).await {
+        match read_body(req, limits).await {
             Err(r) => r,
             Ok((parts, body)) => {
                 let plan = app.faults.decide(api, Door::Https);

@@ -158,13 +158,8 @@ pub fn load_file(path: &Path) -> Result<Vec<EnvironmentRecord>, String> {
     }
 }
 
-/// Write the whole list durably: temp file, fsync, rename, fsync the directory.
-pub fn write_file(path: &Path, envs: &[EnvironmentRecord]) -> std::io::Result<()> {
-    let data = DataFile {
-        version: 1,
-        environments: envs.to_vec(),
-    };
-    let bytes = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
+/// The directory of `path` and the name prefix of its temp files.
+fn temp_location(path: &Path) -> (PathBuf, String) {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -173,13 +168,45 @@ pub fn write_file(path: &Path, envs: &[EnvironmentRecord]) -> std::io::Result<()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "emulator-data.json".to_string());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    {
+    (dir, format!(".{file_name}.tmp-"))
+}
+
+/// Remove temp files a killed emulator left next to `path` (best effort).
+fn remove_stale_temp_files(path: &Path) {
+    let (dir, prefix) = temp_location(path);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Write the whole list durably: temp file, fsync, rename, fsync the directory.
+pub fn write_file(path: &Path, envs: &[EnvironmentRecord]) -> std::io::Result<()> {
+    let data = DataFile {
+        version: 1,
+        environments: envs.to_vec(),
+    };
+    let bytes = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
+    let (dir, tmp_prefix) = temp_location(path);
+    let tmp = dir.join(format!(
+        "{tmp_prefix}{}-{}",
+        std::process::id(),
+        random_string(ID_ALPHABET, 8)
+    ));
+    let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, path)?;
     // Make the rename itself durable. Directories cannot be opened on Windows.
     #[cfg(unix)]
     {
@@ -207,6 +234,7 @@ impl State {
         grace_secs: u64,
     ) -> Result<State, String> {
         let envs = load_file(&path)?;
+        remove_stale_temp_files(&path);
         // Fail early when the file cannot be written.
         write_file(&path, &envs)
             .map_err(|e| format!("cannot write data file {}: {e}", path.display()))?;
@@ -317,9 +345,9 @@ impl State {
         }
     }
 
-    /// Does `env` name the emulated environment or a created one?
+    /// Does `env` name a created environment (or one being made durable)?
     pub fn has_environment(&self, env: &str) -> bool {
-        self.lock().envs.iter().any(|e| e.env == env)
+        self.lock().env_ids.contains(env)
     }
 
     fn issue(&self, g: &mut Inner, kind: TokenKind, appid: &str, now_ms: u64) -> IssuedToken {
@@ -560,6 +588,18 @@ mod tests {
         drop(s);
         let s2 = State::with_file(path.clone(), 7200, 300).unwrap();
         assert_eq!(s2.environments().len(), 40);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn stale_temp_files_are_removed_at_start() {
+        let path = tmp_path("stale");
+        let (dir, prefix) = temp_location(&path);
+        let stale = dir.join(format!("{prefix}999-abcdefgh"));
+        std::fs::write(&stale, b"half a write").unwrap();
+        let _s = State::with_file(path.clone(), 7200, 300).unwrap();
+        assert!(!stale.exists());
+        assert!(load_file(&path).unwrap().is_empty());
         let _ = std::fs::remove_file(&path);
     }
 

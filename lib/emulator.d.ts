@@ -1,0 +1,54 @@
+// Types of lib/emulator.js. The option, fault and record shapes come from the
+// generated binding.d.ts.
+import type {
+  EmulatorStartOptions,
+  EmulatorFaultSpec,
+  EmulatorEnvironment,
+  EmulatorStats,
+} from '../binding'
+
+export type { EmulatorStartOptions, EmulatorFaultSpec, EmulatorEnvironment, EmulatorStats }
+
+/** A running emulator of the cloud-base gateway and the WeChat HTTPS API. */
+export declare class Emulator {
+  /** `http://127.0.0.1:PORT`; the gateway is `{url}/admin`. */
+  readonly url: string
+  /** Base URL replacing `https://api.weixin.qq.com` in HTTPS mode (same listener). */
+  readonly httpsBaseUrl: string
+  /**
+   * Environment variables of a cloud function pointed at this emulator
+   * (`TENCENTCLOUD_RUNENV=SCF`, secret pair, `TCB_ENV`, `TCB_CONTEXT_CNFG`…), keys sorted.
+   *
+   * ```js
+   * spawn(process.execPath, ['fn.js'], { env: emu.cloudEnv() })
+   * ```
+   */
+  cloudEnv(): Record<string, string>
+  /** Environments created so far (with a data file: the durable ones). */
+  environments(): EmulatorEnvironment[]
+  /** Calls per endpoint (`gateway:{api}`, `https:{api}`), tokens issued, faults fired. */
+  stats(): EmulatorStats
+  /**
+   * Inject a fault. Throws a TypeError on an unknown field, an Error on an invalid spec.
+   *
+   * ```js
+   * emu.injectFault({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 })
+   * emu.injectFault({ kind: 'errcode', errcode: -1, probability: 0.3, seed: 7 })
+   * ```
+   */
+  injectFault(spec: EmulatorFaultSpec): void
+  /** Remove every fault. */
+  clearFaults(): void
+  /** Stop listening; requests in flight finish (at most 5 s). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Start the emulator on 127.0.0.1 (a free port unless `port` is given).
+ *
+ * ```js
+ * const { startEmulator } = require('wx-cloud-openapi')
+ * const emu = await startEmulator({ dataFile: './envs.json' })
+ * ```
+ */
+export declare function startEmulator(options?: EmulatorStartOptions): Promise<Emulator>
