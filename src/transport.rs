@@ -378,6 +378,22 @@ mod tests {
     }
 
     #[test]
+    fn redact_never_panics_on_odd_text() {
+        for text in [
+            "\"secret\":\"abc\\",
+            "\"secret\":\"é\\é\"",
+            "\"secret\" : \"x\" \"secret\"",
+            "\"secret\":5,\"secret\":\"",
+            "access_token=",
+            "access_token=é&secret=日本",
+            "secret=secret=secret=",
+        ] {
+            let out = redact(text);
+            assert!(!out.contains("abc") && !out.contains("日本"), "{out}");
+        }
+    }
+
+    #[test]
     fn busy_backoff_grows_with_jitter_and_a_cap() {
         for _ in 0..50 {
             let d1 = busy_backoff(1).as_millis();
