@@ -235,10 +235,12 @@ describe('managed tokens', () => {
     ['https', ['https:cgi-bin.stable_token']],
     ['thirdparty', ['https:cgi-bin.component.api_component_token', 'https:cgi-bin.component.api_authorizer_token']],
   ])('%s: 1,000 concurrent calls started with an expired token cause exactly one token request each', async (mode, endpoints) => {
-    const emu = await emulator({ tokenLifetimeSecs: 2 })
+    // 4 s: long enough that the new token is not yet due for renewal (at
+    // 3 s) while 1,000 calls run on a loaded machine
+    const emu = await emulator({ tokenLifetimeSecs: 4 })
     const { cloud, rotated } = client(mode, emu)
     expect((await create(cloud, ok('warm'))).err).toBeUndefined()
-    await sleep(2600) // the token has expired, in the emulator and in the SDK's cache
+    await sleep(4300) // the token has expired, in the emulator and in the SDK's cache
     const before = emu.stats().calls
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => create(cloud, ok(`c${i}`))))
     const after = emu.stats().calls

@@ -108,7 +108,7 @@ async fn many_concurrent_calls_cause_one_token_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_keep_succeeding_across_expiry_and_an_expired_token_is_renewed_once() {
-    let emu = emulator(2).await;
+    let emu = emulator(3).await;
     let cfg = config(&emu, json!({}));
     let deadline = std::time::Instant::now() + Duration::from_millis(4500);
     let mut n = 0;
@@ -119,7 +119,7 @@ async fn calls_keep_succeeding_across_expiry_and_an_expired_token_is_renewed_onc
     }
     assert!(issued(&emu, "stable") >= 2, "{}", emu.stats());
     // Let the token expire, then start many calls at once.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     let before = issued(&emu, "stable");
     let mut tasks = Vec::new();
     for i in 0..100 {
