@@ -136,9 +136,34 @@ function marshalParams(api, data) {
   }
 }
 
+/** An outcome of the core → the resolved value, or throw its Error. */
+function settle(outcome) {
+  logDebug(outcome)
+  if (!outcome.ok) throw toError(outcome)
+  if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
+  return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
+}
+
 /** Log the core's debug line, if it made one. */
 function logDebug(outcome) {
   if (outcome.debugLine) console.error(outcome.debugLine)
+}
+
+// Options whose value may be a function: the core gets a marker in their place.
+const FUNCTION_MARKER = '\u0000function'
+const FUNCTION_OPTIONS = new Set(['accessToken', 'authorizerAccessToken', 'getComponentVerifyTicket', 'onAuthorizerRefreshToken'])
+
+/**
+ * A user callback → `(arg) => Promise<{ok, value?, error?}>` that never
+ * throws, as the core calls it (from any thread, through napi).
+ */
+function wrapHook(fn) {
+  if (typeof fn !== 'function') return undefined
+  return (arg) =>
+    new Promise((resolve) => resolve(fn(arg === '' ? undefined : arg))).then(
+      (value) => ({ ok: true, value: typeof value === 'string' ? value : undefined }),
+      (e) => ({ ok: false, error: String((e && e.message) || e) }),
+    )
 }
 
 /** init() options → the JSON the core validates. */
@@ -153,6 +178,10 @@ function normalizeOptions(config) {
   const out = {}
   for (const key of Object.keys(config)) {
     const value = config[key]
+    if (typeof value === 'function' && FUNCTION_OPTIONS.has(key)) {
+      out[key] = { [FUNCTION_MARKER]: true }
+      continue
+    }
     if (typeof value === 'function' || value === undefined) continue
     out[key] = value
   }
@@ -226,9 +255,43 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const created = b.createClient(JSON.stringify(normalizeOptions(config)))
+    const normalized = normalizeOptions(config)
+    const created = b.createClient(
+      JSON.stringify(normalized),
+      wrapHook(config && config.getComponentVerifyTicket),
+      wrapHook(config && config.onAuthorizerRefreshToken),
+    )
     if (created && created.ok === false) throw toError(created)
     this._client = created
+    this._tokenFunctions = {
+      accessToken: config && config.accessToken,
+      authorizerAccessToken: config && config.authorizerAccessToken,
+    }
+  }
+
+  /**
+   * Ask the user's token function (`accessToken` / `authorizerAccessToken`)
+   * for a token. It gets `{ forceRefresh }`: true when WeChat has just
+   * rejected the token it returned last.
+   */
+  async _suppliedToken(api, name, forceRefresh) {
+    const fn = this._tokenFunctions[name]
+    let token
+    try {
+      token = await fn({ forceRefresh })
+    } catch (e) {
+      throw new CloudSDKError({
+        errCode: -501006,
+        errMsg: `openapi.${api}:fail the ${name} function failed: ${(e && e.message) || e}`,
+      })
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new CloudSDKError({
+        errCode: -501006,
+        errMsg: `openapi.${api}:fail the ${name} function must return a non-empty string, got ${describeType(token)}`,
+      })
+    }
+    return token
   }
 
   /** Route one `openapi.*` call to the core. */
@@ -245,12 +308,23 @@ class Cloud {
     const callOptions = {}
     if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
     if (options.convertCase === false) callOptions.convertCase = false
-    return this._client.call(api, json, media, callOptions).then((outcome) => {
-      logDebug(outcome)
-      if (!outcome.ok) throw toError(outcome)
-      if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
-      return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
-    })
+    const client = this._client
+    const tokenFunction = client.tokenFunction
+    if (!tokenFunction) return client.call(api, json, media, callOptions).then(settle)
+    // A token function: ask it, call; if WeChat rejects that token, ask again
+    // and retry once (a token error proves the call was not executed).
+    return (async () => {
+      const first = await this._suppliedToken(api, tokenFunction, false)
+      const outcome = await client.call(api, json, media, { ...callOptions, token: first })
+      if (!outcome.ok && outcome.tokenRejected) {
+        const second = await this._suppliedToken(api, tokenFunction, true)
+        if (second !== first) {
+          logDebug(outcome)
+          return settle(await client.call(api, json, media, { ...callOptions, token: second }))
+        }
+      }
+      return settle(outcome)
+    })()
   }
 }
 

@@ -3,9 +3,6 @@
 //! It converts JavaScript values in, hands them to the core, and turns every
 //! result, error and panic into an [`Outcome`] that the hand-written
 //! `index.js` makes into a resolved value or a rejected `Error`.
-//!
-//! Under `cargo test` napi registers nothing, so the exports look unused.
-#![cfg_attr(test, allow(dead_code))]
 
 mod emulator;
 
@@ -15,9 +12,13 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::cloud::{self, answer::Success, request::CallInput, request::Media, CallReport};
+use napi::threadsafe_function::ThreadsafeFunction;
+
+use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, MapEnv, ProcessEnv};
 use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
+use crate::https::component::{HookFuture, Hooks};
+use crate::mode::{self, Report};
 use crate::options::Config;
 
 /// A media parameter: `{ contentType, value: Buffer, fileName? }`.
@@ -28,11 +29,86 @@ pub struct MediaInput {
     pub value: Buffer,
 }
 
-/// Options of one call, from `openapi({ appid, convertCase })`.
+/// Options of one call, from `openapi({ appid, convertCase })`, plus the
+/// token the JavaScript layer got from an `accessToken` /
+/// `authorizerAccessToken` function (see [`Client::token_function`]).
 #[napi(object)]
 pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
+    pub token: Option<String>,
+}
+
+/// What a wrapped user callback settled with (`index.js` wraps every
+/// callback so that it never throws and always resolves to this).
+#[napi(object)]
+pub struct HookResult {
+    pub ok: bool,
+    pub value: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A wrapped user callback: `(arg: string) => Promise<HookResult>`.
+type HookFn = ThreadsafeFunction<String, Promise<HookResult>, String, Status, false, true>;
+
+/// The user's third-party callbacks, called from the core through
+/// threadsafe functions (weak: they never keep Node alive).
+struct JsHooks {
+    ticket: Option<Arc<HookFn>>,
+    rotated: Option<Arc<HookFn>>,
+}
+
+async fn call_hook(
+    f: Option<Arc<HookFn>>,
+    name: &str,
+    arg: String,
+) -> std::result::Result<Option<String>, String> {
+    let Some(f) = f else {
+        return Err(format!("{name} is not set"));
+    };
+    let promise = f
+        .call_async_catch(arg)
+        .await
+        .map_err(|e| format!("{name} could not be called: {}", e.reason))?;
+    let r = promise
+        .await
+        .map_err(|e| format!("{name} failed: {}", e.reason))?;
+    if r.ok {
+        Ok(r.value)
+    } else {
+        Err(r.error.unwrap_or_else(|| format!("{name} failed")))
+    }
+}
+
+impl Hooks for JsHooks {
+    fn verify_ticket(&self) -> HookFuture<std::result::Result<String, String>> {
+        let f = self.ticket.clone();
+        Box::pin(async move {
+            call_hook(f, "getComponentVerifyTicket", String::new())
+                .await
+                .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn refresh_token_rotated(&self, token: String) -> HookFuture<std::result::Result<(), String>> {
+        let f = self.rotated.clone();
+        Box::pin(async move {
+            call_hook(f, "onAuthorizerRefreshToken", token)
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+fn hook_fn(f: Option<Function<'_, String, Promise<HookResult>>>) -> Result<Option<Arc<HookFn>>> {
+    match f {
+        None => Ok(None),
+        Some(f) => Ok(Some(Arc::new(
+            f.build_threadsafe_function::<String>()
+                .weak::<true>()
+                .build()?,
+        ))),
+    }
 }
 
 /// How a call ended. `index.js` turns it into a value or an `Error`.
@@ -52,6 +128,11 @@ pub struct Outcome {
     pub cloud_error: bool,
     /// The debug line for this call, when debug logging is on.
     pub debug_line: Option<String>,
+    /// The calling mode used: `cloud`, `https`, `thirdparty` (or `none`).
+    pub mode: Option<String>,
+    /// A supplied token was rejected (40001/40014/42001): the JavaScript
+    /// layer asks its token function again and retries once.
+    pub token_rejected: bool,
 }
 
 impl Outcome {
@@ -67,6 +148,8 @@ impl Outcome {
                 message: String::new(),
                 cloud_error: false,
                 debug_line: None,
+                mode: None,
+                token_rejected: false,
             },
             Ok(Success::Binary { content_type, data }) => Outcome {
                 ok: true,
@@ -78,6 +161,8 @@ impl Outcome {
                 message: String::new(),
                 cloud_error: false,
                 debug_line: None,
+                mode: None,
+                token_rejected: false,
             },
             Err(e) => Outcome::failure(&e),
         }
@@ -94,6 +179,8 @@ impl Outcome {
             message: e.message(),
             cloud_error: e.class == ErrorClass::Cloud,
             debug_line: None,
+            mode: None,
+            token_rejected: false,
         }
     }
 }
@@ -102,23 +189,40 @@ impl Outcome {
 #[napi]
 pub struct Client {
     config: Arc<Config>,
+    hooks: Option<Arc<dyn Hooks>>,
 }
 
 /// Validate `init()` options (JSON text) and create a client, or explain
 /// which option is wrong.
 ///
+/// The third-party callbacks are wrapped by `index.js` into
+/// `(arg) => Promise<HookResult>` functions that never throw.
+///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
 /// ```
 #[napi(catch_unwind)]
-pub fn create_client(options_json: String) -> Either<Client, Outcome> {
+pub fn create_client(
+    options_json: String,
+    get_component_verify_ticket: Option<Function<'_, String, Promise<HookResult>>>,
+    on_authorizer_refresh_token: Option<Function<'_, String, Promise<HookResult>>>,
+) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
-    match Config::from_json(&options_json) {
-        Ok(config) => Either::A(Client {
-            config: Arc::new(config),
-        }),
-        Err(e) => Either::B(Outcome::failure(&e)),
-    }
+    let config = match Config::from_json(&options_json) {
+        Ok(config) => config,
+        Err(e) => return Ok(Either::B(Outcome::failure(&e))),
+    };
+    let ticket = hook_fn(get_component_verify_ticket)?;
+    let rotated = hook_fn(on_authorizer_refresh_token)?;
+    let hooks: Option<Arc<dyn Hooks>> = if ticket.is_some() || rotated.is_some() {
+        Some(Arc::new(JsHooks { ticket, rotated }))
+    } else {
+        None
+    };
+    Ok(Either::A(Client {
+        config: Arc::new(config),
+        hooks,
+    }))
 }
 
 /// Replace the default panic hook (which prints the panic payload, and a
@@ -163,15 +267,28 @@ where
     })
 }
 
-fn debug_line(api: &str, mode: &str, report: &CallReport, outcome: &Outcome) -> String {
+fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={mode} elapsed={}ms errCode={} seqId={}",
-        report.elapsed_ms, outcome.err_code, report.seq_id
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} seqId={} sends={} busyRetries={}",
+        report.mode,
+        report.elapsed_ms,
+        outcome.err_code,
+        report.seq_id,
+        report.sends,
+        report.busy_retries
     ))
 }
 
 #[napi]
 impl Client {
+    /// The init option holding a token function the JavaScript layer must
+    /// call before each call and pass as `options.token`: `"accessToken"`,
+    /// `"authorizerAccessToken"`, or `null`.
+    #[napi(getter, catch_unwind)]
+    pub fn token_function(&self) -> Option<String> {
+        mode::token_function(&self.config).map(str::to_string)
+    }
+
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
     ///
     /// The environment is read here, on the JavaScript thread, before the
@@ -203,11 +320,16 @@ impl Client {
             convert_case: options.convert_case.unwrap_or(true),
         };
         let display = input.display_api();
+        let hooks = self.hooks.clone();
+        let token = options.token;
         settle(env, display.clone(), async move {
-            let (result, report) = cloud::call(&config, &ctx, &input).await;
+            let (result, report) =
+                mode::run(&config, &ctx, &input, token.as_deref(), hooks.as_ref()).await;
             let mut outcome = Outcome::from_result(&display, result);
+            outcome.mode = Some(report.mode.to_string());
+            outcome.token_rejected = report.token_rejected;
             if debug {
-                outcome.debug_line = Some(debug_line(&display, "cloud", &report, &outcome));
+                outcome.debug_line = Some(debug_line(&display, &report, &outcome));
             }
             outcome
         })
