@@ -27,10 +27,39 @@ export interface InitOptions {
   debug?: boolean
   /** Variables to read instead of `process.env` (e.g. an emulator's `cloudEnv()`); `process.env` is then not read at all. */
   processEnv?: Record<string, string | undefined>
+  /** Calling mode; by default chosen from the credentials given (see README). */
+  mode?: 'cloud' | 'https' | 'thirdparty'
+  /** HTTPS mode with a token managed by the SDK (also `WX_APPID` / `WX_APPSECRET`). */
+  appid?: string
+  secret?: string
+  /** `stable` (default: `/cgi-bin/stable_token`) or `classic` (`/cgi-bin/token`). */
+  tokenKind?: 'stable' | 'classic'
+  /** HTTPS mode with your token: a string, or a function called before each call (again with `forceRefresh: true` after WeChat rejected its token). */
+  accessToken?: string | TokenFunction
+  /** Third-party platform with your authorizer token. */
+  authorizerAccessToken?: string | TokenFunction
+  /** Third-party platform with tokens managed by the SDK: all six together. */
+  componentAppid?: string
+  componentAppsecret?: string
+  /** Returns the latest component_verify_ticket WeChat pushed to your server. */
+  getComponentVerifyTicket?: () => string | Promise<string>
+  authorizerAppid?: string
+  authorizerRefreshToken?: string
+  /** Receives a rotated authorizer refresh token (store it!) before the call that caused it resolves. */
+  onAuthorizerRefreshToken?: (refreshToken: string) => void | Promise<void>
+  /** WeChat API base URL, default `https://api.weixin.qq.com` (also `WX_API_BASE_URL`). */
+  apiBaseUrl?: string
+  /** An `http://` or `https://` proxy for the HTTPS modes. */
+  proxy?: string
+  /** Retry -1 / -1000 (system busy) answers up to `onBusy` times (0–10, default 0: the call may have executed). */
+  retry?: { onBusy?: number }
   /** Accepted for compatibility with wx-server-sdk; no effect on openapi calls. */
   traceUser?: boolean
   throwOnNotFound?: boolean
 }
+
+/** A user-supplied token source. */
+export type TokenFunction = (info: { forceRefresh: boolean }) => string | Promise<string>
 
 /** Params of `tcb.createenvandresource`. */
 export interface CreateEnvAndResourceParams {
@@ -66,7 +95,7 @@ export interface MediaParam {
 }
 
 /** Any other API: params in, JSON (or a buffer) out. */
-export type GenericOpenApiCall = (params?: Record<string, unknown>) => Promise<OpenApiOk & Record<string, any>>
+export type GenericOpenApiCall = (params?: any) => Promise<any>
 
 /** `openapi.<namespace>.<name>(params)`; any path is callable. */
 export type GenericNamespace = { [name: string]: GenericOpenApiCall & GenericNamespace }
@@ -106,13 +135,20 @@ export interface OpenApiError extends Error {
 
 /** A cloud SDK instance; the module itself is one. */
 export declare class Cloud {
+  constructor(options?: InitOptions)
+  /** Only the first call takes effect, as in wx-server-sdk. */
   init(options?: InitOptions): void
+  /** Replace the configuration. */
+  updateConfig(options?: InitOptions): void
   readonly openapi: OpenApi
   readonly DYNAMIC_CURRENT_ENV: typeof DYNAMIC_CURRENT_ENV
 }
 
 /** Configure the SDK; may be called again to change the configuration. Throws a CloudSDKError naming a bad option. */
 export declare function init(options?: InitOptions): void
+
+/** Replace the configuration set by `init()`. */
+export declare function updateConfig(options?: InitOptions): void
 
 /** `openapi.tcb.createenvandresource(params)`, `openapi({ appid }).…`. Calling before `init` throws like wx-server-sdk. */
 export declare const openapi: OpenApi
