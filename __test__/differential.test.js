@@ -133,18 +133,6 @@ async function runOursEnv({ gw, env, out }) {
   }
 }
 
-const gateways = [];
-beforeAll(async () => {
-  const names = Object.keys(RUNS);
-  const runs = await Promise.all(names.map((n) => runReferenceEnv(n, RUNS[n])));
-  runs.forEach((r, i) => {
-    gateways.push(r.gw);
-    results[names[i]] = r.out;
-  });
-  for (const r of runs) await runOursEnv(r);
-});
-afterAll(() => Promise.all(gateways.map((gw) => gw.close())));
-
 const SAME_HEADERS = ['host', 'x-tcb-source', 'x-tcb-region', 'x-tcb-tracelog', 'x-signature-expires'];
 
 function compare(envName, index) {
@@ -182,8 +170,60 @@ test('plan: at least 30 generated inputs, deterministic for the seed', () => {
   expect(generateInputs(SEED + 1, 32)).not.toEqual(GENERATED);
 });
 
-for (const envName of Object.keys(RUNS)) {
-  describe(`environment ${envName}`, () => {
-    test.each(RUNS[envName].map((c, i) => [c.name, i]))('%s', (_name, i) => compare(envName, i));
+test('plan: the inputs cover the edges the differential is for', () => {
+  const seen = new Set();
+  const walk = (v) => {
+    if (v === undefined) seen.add('undefined');
+    else if (v === null) seen.add('null');
+    else if (typeof v === 'boolean') seen.add('boolean');
+    else if (typeof v === 'number') {
+      if (Object.is(v, -0)) seen.add('-0');
+      if (v === 1e21) seen.add('1e21');
+      if (v < 0) seen.add('negative');
+      if (!Number.isInteger(v) && Number.isFinite(v)) seen.add('float');
+    } else if (typeof v === 'string') {
+      for (const ch of ['\u2028', '\u00ad', '\ufeff', '🚀']) if (v.includes(ch)) seen.add(ch);
+    } else if (Array.isArray(v)) {
+      seen.add('array');
+      v.forEach(walk);
+    } else if (v instanceof Date) seen.add('date');
+    else {
+      seen.add('object');
+      const keys = Object.keys(v);
+      for (const k of keys) {
+        if (/^(0|[1-9]\d*)$/.test(k)) seen.add('integer-like key');
+        if (/[a-z][A-Z]/.test(k)) seen.add('camel key');
+        if (/_[a-z]/.test(k)) seen.add('snake key');
+        if (/^[A-Z]/.test(k)) seen.add('leading-upper key');
+        if (/[A-Z]/.test(k) && keys.includes(k.replace(/[A-Z]/g, (m, i) => (i ? '_' : '') + m.toLowerCase()))) seen.add('collision');
+        walk(v[k]);
+      }
+    }
+  };
+  INPUTS.forEach(walk);
+  expect([...seen].sort()).toEqual(
+    ['undefined', 'null', 'boolean', '-0', '1e21', 'negative', 'float', '\u2028', '\u00ad', '\ufeff', '🚀', 'array', 'date', 'object',
+      'integer-like key', 'camel key', 'snake key', 'leading-upper key', 'collision'].sort(),
+  );
+  expect(OPTIONS).toEqual([null, { convertCase: false }, { appid: expect.any(String) }]);
+});
+
+describe('reference vs ours', () => {
+  const gateways = [];
+  beforeAll(async () => {
+    const names = Object.keys(RUNS);
+    const runs = await Promise.all(names.map((n) => runReferenceEnv(n, RUNS[n])));
+    runs.forEach((r, i) => {
+      gateways.push(r.gw);
+      results[names[i]] = r.out;
+    });
+    for (const r of runs) await runOursEnv(r);
   });
-}
+  afterAll(() => Promise.all(gateways.map((gw) => gw.close())));
+
+  for (const envName of Object.keys(RUNS)) {
+    describe(`environment ${envName}`, () => {
+      test.each(RUNS[envName].map((c, i) => [c.name, i]))('%s', (_name, i) => compare(envName, i));
+    });
+  }
+});
