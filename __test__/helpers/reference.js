@@ -37,13 +37,15 @@ function cloudEnv(gatewayUrl, extra = {}) {
   return env;
 }
 
-// Returns {code, signal, stdout, stderr, outcomes, unhandled, fatal}.
-function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 10000 }) {
-  const childEnv = { PATH: process.env.PATH, ...env, TENCENTCLOUD_RUNENV: env.TENCENTCLOUD_RUNENV || 'SCF' };
+// Returns {code, signal, stdout, stderr, outcomes, unhandled, fatal}. A child
+// still running after `killAfterMs` (e.g. kept alive by an open handle) is
+// killed, and reports signal SIGTERM.
+function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 10000, killAfterMs = 20000 }) {
+  const childEnv = { PATH: process.env.PATH, ...env, TENCENTCLOUD_RUNENV: 'SCF' };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
   const job = v8.serialize({ module, steps, guard, timeoutMs }).toString('base64');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'], timeout: killAfterMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
