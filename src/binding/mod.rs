@@ -137,32 +137,28 @@ pub struct Outcome {
 
 impl Outcome {
     fn from_result(api: &str, result: std::result::Result<Success, ApiError>) -> Outcome {
+        let ok = Outcome {
+            ok: true,
+            json: None,
+            content_type: None,
+            buffer: None,
+            err_code: 0.0,
+            err_msg: ok_msg(api),
+            message: String::new(),
+            cloud_error: false,
+            debug_line: None,
+            mode: None,
+            token_rejected: false,
+        };
         match result {
             Ok(Success::Json(json)) => Outcome {
-                ok: true,
                 json: Some(json),
-                content_type: None,
-                buffer: None,
-                err_code: 0.0,
-                err_msg: ok_msg(api),
-                message: String::new(),
-                cloud_error: false,
-                debug_line: None,
-                mode: None,
-                token_rejected: false,
+                ..ok
             },
             Ok(Success::Binary { content_type, data }) => Outcome {
-                ok: true,
-                json: None,
                 content_type: Some(content_type),
                 buffer: Some(data.into()),
-                err_code: 0.0,
-                err_msg: ok_msg(api),
-                message: String::new(),
-                cloud_error: false,
-                debug_line: None,
-                mode: None,
-                token_rejected: false,
+                ..ok
             },
             Err(e) => Outcome::failure(&e),
         }
