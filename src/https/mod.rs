@@ -136,18 +136,10 @@ pub async fn call(
                 secrets: &secrets,
             };
             let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
-            let mut retried = false;
-            loop {
-                let t = token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret).await?;
-                report.sends += 1;
-                match req.send(&t, &[&t, secret]).await {
-                    Err(e) if is_token_error(&e) && !retried => {
-                        cell.invalidate(&t);
-                        retried = true;
-                    }
-                    other => return other,
-                }
-            }
+            send_renewing_once(&req, &cell, &[secret], report, || {
+                token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
+            })
+            .await
         }
         Auth::Component(settings) => {
             let Some(hooks) = hooks else {
@@ -171,19 +163,40 @@ pub async fn call(
                 secrets: &secrets,
             };
             let slot = component::slot(&base, settings);
-            let mut retried = false;
-            loop {
-                let t = component::authorizer_access_token(&ep, settings, &slot, hooks.as_ref())
-                    .await?;
-                report.sends += 1;
-                match req.send(&t, &[&t]).await {
-                    Err(e) if is_token_error(&e) && !retried => {
-                        slot.cell().invalidate(&t);
-                        retried = true;
-                    }
-                    other => return other,
-                }
+            send_renewing_once(&req, slot.cell(), &[], report, || {
+                component::authorizer_access_token(&ep, settings, &slot, hooks.as_ref())
+            })
+            .await
+        }
+    }
+}
+
+/// Send with a managed token. When WeChat rejects it (a token error proves
+/// the call did not execute), drop it if it is still the cached one, get a
+/// new one and send once more.
+async fn send_renewing_once<F, Fut>(
+    req: &call::Request<'_>,
+    cell: &token::TokenCell,
+    secrets: &[&str],
+    report: &mut HttpsReport,
+    mut token: F,
+) -> Result<Success, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Arc<str>, ApiError>>,
+{
+    let mut retried = false;
+    loop {
+        let t = token().await?;
+        report.sends += 1;
+        let mut hidden: Vec<&str> = vec![&t];
+        hidden.extend_from_slice(secrets);
+        match req.send(&t, &hidden).await {
+            Err(e) if is_token_error(&e) && !retried => {
+                cell.invalidate(&t);
+                retried = true;
             }
+            other => return other,
         }
     }
 }
