@@ -267,15 +267,18 @@ where
     })
 }
 
+/// One line per call: API, mode, elapsed time, errCode, the request id
+/// (the gateway's `seqId` in a cloud call; WeChat's `rid`, which it gives
+/// only in errors, in the HTTPS modes), redacted.
 fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
+    let request_id = if report.mode == "cloud" {
+        format!("seqId={}", report.seq_id)
+    } else {
+        format!("rid={}", report.rid.as_deref().unwrap_or("-"))
+    };
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} seqId={} sends={} busyRetries={}",
-        report.mode,
-        report.elapsed_ms,
-        outcome.err_code,
-        report.seq_id,
-        report.sends,
-        report.busy_retries
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
+        report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
 }
 
@@ -357,4 +360,73 @@ pub fn sync_panic_for_test() -> Result<()> {
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
     crate::error::description(code as i64).to_string()
+}
+
+/// One setting a call would use (secrets `***`, ids shortened).
+#[napi(object)]
+pub struct ExplainedSetting {
+    pub name: String,
+    pub value: String,
+    /// `init option x`, `env X`, `default`, …
+    pub source: String,
+}
+
+/// Which calling mode a call would use, why, and with which settings.
+#[napi(object)]
+pub struct ConfigExplanation {
+    /// A call would be sent (the options are valid and the mode usable).
+    pub ok: bool,
+    /// `cloud`, `https`, `thirdparty`, or `none`.
+    pub mode: String,
+    /// Why this mode was chosen.
+    pub reason: String,
+    pub settings: Vec<ExplainedSetting>,
+    /// When `ok` is false: the error a call would fail with.
+    pub err_code: f64,
+    pub err_msg: String,
+}
+
+/// Explain, without sending anything, what a call made with these `init()`
+/// options (JSON text, as `createClient` takes them) would use: the same
+/// mode selection and credential lookup as a call, the environment read
+/// from `processEnv` or the process.
+///
+/// ```js
+/// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), 'openapi.tcb.createenvandresource')
+/// // { ok: true, mode: 'https', reason: 'init() was given `appid` and `secret`', settings: [...] }
+/// ```
+#[napi(catch_unwind)]
+pub fn explain_config(options_json: String, api: Option<String>) -> ConfigExplanation {
+    let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
+    let config = match Config::from_json(&options_json) {
+        Ok(c) => c,
+        Err(e) => {
+            return ConfigExplanation {
+                ok: false,
+                mode: "none".to_string(),
+                reason: "the options are invalid".to_string(),
+                settings: Vec::new(),
+                err_code: e.err_code as f64,
+                err_msg: e.err_msg,
+            }
+        }
+    };
+    let ctx = snapshot(&config);
+    let e = mode::explain(&config, &ctx, &api);
+    ConfigExplanation {
+        ok: e.problem.is_none(),
+        mode: e.mode.to_string(),
+        reason: e.reason,
+        settings: e
+            .settings
+            .into_iter()
+            .map(|s| ExplainedSetting {
+                name: s.name.to_string(),
+                value: s.value,
+                source: s.source,
+            })
+            .collect(),
+        err_code: e.problem.as_ref().map_or(0.0, |p| p.err_code as f64),
+        err_msg: e.problem.map(|p| p.err_msg).unwrap_or_default(),
+    }
 }
