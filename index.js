@@ -20,7 +20,7 @@ let binding = null
 /** Load the native addon on first use (keeps `require` cheap). */
 function loadBinding() {
   if (binding === null) {
-    binding = require('./binding.js')
+    binding = require('./lib/load.js').loadBinding()
   }
   return binding
 }
@@ -328,6 +328,24 @@ class Cloud {
   }
 }
 
+/**
+ * What a call made with these `init()` options would use, without sending
+ * anything: the calling mode, why, and the settings (secrets as `***`, ids
+ * shortened), by the same decision a call makes. `ok: false` with
+ * `errCode`/`errMsg` when a call would fail before sending (bad options,
+ * missing credentials). Used by `wx-cloud-openapi env`.
+ */
+function explainConfig(options, api) {
+  const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
+  let normalized
+  try {
+    normalized = normalizeOptions(options)
+  } catch (e) {
+    return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
+  }
+  return loadBinding().explainConfig(JSON.stringify(normalized), `openapi.${name.replace(/^openapi\./, '')}`)
+}
+
 const cloud = new Cloud()
 
 module.exports = {
@@ -340,6 +358,7 @@ module.exports = {
   CloudSDKError,
   Cloud,
   version,
+  explainConfig,
   /** Start the local emulator (see README). */
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
 }
