@@ -9,6 +9,7 @@ const EXIT_CODES = `Exit codes:
   1  the API call failed (errCode and errMsg on stderr)
   2  usage error (unknown command or option, bad JSON)
   3  configuration error (bad options, no usable credentials, no native addon)
+  70 internal error of the CLI (a bug: please report it)
 `
 
 const USAGE = `Usage: wx-cloud-openapi <command> [options]
