@@ -6,6 +6,7 @@
 
 mod emulator;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -37,6 +38,11 @@ pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
     pub token: Option<String>,
+    /// The variables of JavaScript's `process.env` the core reads (see
+    /// [`env_var_names`]), when `init()` had no `processEnv`: read in
+    /// JavaScript, so that a sandbox's `process.env` (jest gives each test
+    /// file its own copy) is the one that counts, as in wx-server-sdk.
+    pub env: Option<HashMap<String, String>>,
 }
 
 /// What a wrapped user callback settled with (`index.js` wraps every
@@ -241,11 +247,25 @@ fn install_panic_hook() {
     });
 }
 
-fn snapshot(config: &Config) -> Context {
-    match &config.process_env {
-        Some(vars) => Context::snapshot(&MapEnv(vars.clone())),
-        None => Context::snapshot(&ProcessEnv),
+/// The environment of a call: `processEnv` from `init()`, else the
+/// variables JavaScript read from `process.env`, else the process's own.
+fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context {
+    match (&config.process_env, js_env) {
+        (Some(vars), _) => Context::snapshot(&MapEnv(vars.clone())),
+        (None, Some(vars)) => Context::snapshot(&MapEnv(vars)),
+        (None, None) => Context::snapshot(&ProcessEnv),
     }
+}
+
+/// The names of the environment variables a call reads, besides those
+/// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
+#[napi(catch_unwind)]
+pub fn env_var_names() -> Vec<String> {
+    crate::env::CONTEXT_VARS
+        .iter()
+        .chain(crate::env::OTHER_VARS)
+        .map(|n| (*n).to_string())
+        .collect()
 }
 
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
@@ -306,7 +326,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let config = self.config.clone();
-        let ctx = snapshot(&config);
+        let ctx = snapshot(&config, options.env);
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
             api: api.clone(),
@@ -389,14 +409,19 @@ pub struct ConfigExplanation {
 /// Explain, without sending anything, what a call made with these `init()`
 /// options (JSON text, as `createClient` takes them) would use: the same
 /// mode selection and credential lookup as a call, the environment read
-/// from `processEnv` or the process.
+/// as a call reads it: `processEnv`, else `env` (what JavaScript's
+/// `process.env` holds, see [`CallOptions::env`]), else the process.
 ///
 /// ```js
 /// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), 'openapi.tcb.createenvandresource')
 /// // { ok: true, mode: 'https', reason: 'init() was given `appid` and `secret`', settings: [...] }
 /// ```
 #[napi(catch_unwind)]
-pub fn explain_config(options_json: String, api: Option<String>) -> ConfigExplanation {
+pub fn explain_config(
+    options_json: String,
+    api: Option<String>,
+    env: Option<HashMap<String, String>>,
+) -> ConfigExplanation {
     let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
     let config = match Config::from_json(&options_json) {
         Ok(c) => c,
@@ -411,7 +436,7 @@ pub fn explain_config(options_json: String, api: Option<String>) -> ConfigExplan
             }
         }
     };
-    let ctx = snapshot(&config);
+    let ctx = snapshot(&config, env);
     let e = mode::explain(&config, &ctx, &api);
     ConfigExplanation {
         ok: e.problem.is_none(),
