@@ -20,7 +20,7 @@ let binding = null
 /** Load the native addon on first use (keeps `require` cheap). */
 function loadBinding() {
   if (binding === null) {
-    binding = require('./binding.js')
+    binding = require('./lib/load.js').loadBinding()
   }
   return binding
 }
@@ -144,6 +144,33 @@ function settle(outcome) {
   return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
 }
 
+let envNames = null
+
+/**
+ * The variables of `process.env` a call reads (the core's list, plus the
+ * names listed in TCB_CONTEXT_KEYS / WX_CONTEXT_KEYS). Read here rather
+ * than in the core so that the `process.env` JavaScript sees is the one
+ * that counts, as in wx-server-sdk: jest, for one, gives each test file
+ * its own copy, which the process's real environment does not reflect.
+ */
+function processEnvVars() {
+  if (envNames === null) envNames = loadBinding().envVarNames()
+  const env = process.env
+  const out = {}
+  for (const name of envNames) {
+    const v = env[name]
+    if (typeof v === 'string') out[name] = v
+  }
+  for (const list of ['TCB_CONTEXT_KEYS', 'WX_CONTEXT_KEYS']) {
+    if (!out[list]) continue
+    for (const raw of out[list].split(',')) {
+      const name = raw.trim()
+      if (name && !(name in out) && typeof env[name] === 'string') out[name] = env[name]
+    }
+  }
+  return out
+}
+
 /** Log the core's debug line, if it made one. */
 function logDebug(outcome) {
   if (outcome.debugLine) console.error(outcome.debugLine)
@@ -263,6 +290,8 @@ class Cloud {
     )
     if (created && created.ok === false) throw toError(created)
     this._client = created
+    // Without `processEnv`, each call reads `process.env` (see processEnvVars).
+    this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
     this._tokenFunctions = {
       accessToken: config && config.accessToken,
       authorizerAccessToken: config && config.authorizerAccessToken,
@@ -308,6 +337,7 @@ class Cloud {
     const callOptions = {}
     if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
     if (options.convertCase === false) callOptions.convertCase = false
+    if (this._readsProcessEnv) callOptions.env = processEnvVars()
     const client = this._client
     const tokenFunction = client.tokenFunction
     if (!tokenFunction) return client.call(api, json, media, callOptions).then(settle)
@@ -328,6 +358,26 @@ class Cloud {
   }
 }
 
+/**
+ * What a call made with these `init()` options would use, without sending
+ * anything: the calling mode, why, and the settings (secrets as `***`, ids
+ * shortened), by the same decision a call makes. `ok: false` with
+ * `errCode`/`errMsg` when a call would fail before sending (bad options,
+ * missing credentials). Used by `wx-cloud-openapi env`.
+ */
+function explainConfig(options, api) {
+  const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
+  let normalized
+  try {
+    normalized = normalizeOptions(options)
+  } catch (e) {
+    return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
+  }
+  const b = loadBinding()
+  const env = normalized.processEnv === undefined || normalized.processEnv === null ? processEnvVars() : undefined
+  return b.explainConfig(JSON.stringify(normalized), `openapi.${name.replace(/^openapi\./, '')}`, env)
+}
+
 const cloud = new Cloud()
 
 module.exports = {
@@ -340,6 +390,7 @@ module.exports = {
   CloudSDKError,
   Cloud,
   version,
+  explainConfig,
   /** Start the local emulator (see README). */
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
 }

@@ -6,6 +6,7 @@
 
 mod emulator;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -37,6 +38,11 @@ pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
     pub token: Option<String>,
+    /// The variables of JavaScript's `process.env` the core reads (see
+    /// [`env_var_names`]), when `init()` had no `processEnv`: read in
+    /// JavaScript, so that a sandbox's `process.env` (jest gives each test
+    /// file its own copy) is the one that counts, as in wx-server-sdk.
+    pub env: Option<HashMap<String, String>>,
 }
 
 /// What a wrapped user callback settled with (`index.js` wraps every
@@ -237,11 +243,25 @@ fn install_panic_hook() {
     });
 }
 
-fn snapshot(config: &Config) -> Context {
-    match &config.process_env {
-        Some(vars) => Context::snapshot(&MapEnv(vars.clone())),
-        None => Context::snapshot(&ProcessEnv),
+/// The environment of a call: `processEnv` from `init()`, else the
+/// variables JavaScript read from `process.env`, else the process's own.
+fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context {
+    match (&config.process_env, js_env) {
+        (Some(vars), _) => Context::snapshot(&MapEnv(vars.clone())),
+        (None, Some(vars)) => Context::snapshot(&MapEnv(vars)),
+        (None, None) => Context::snapshot(&ProcessEnv),
     }
+}
+
+/// The names of the environment variables a call reads, besides those
+/// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
+#[napi(catch_unwind)]
+pub fn env_var_names() -> Vec<String> {
+    crate::env::CONTEXT_VARS
+        .iter()
+        .chain(crate::env::OTHER_VARS)
+        .map(|n| (*n).to_string())
+        .collect()
 }
 
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
@@ -263,15 +283,18 @@ where
     })
 }
 
+/// One line per call: API, mode, elapsed time, errCode, the request id
+/// (the gateway's `seqId` in a cloud call; WeChat's `rid`, which it gives
+/// only in errors, in the HTTPS modes), redacted.
 fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
+    let request_id = if report.mode == "cloud" {
+        format!("seqId={}", report.seq_id)
+    } else {
+        format!("rid={}", report.rid.as_deref().unwrap_or("-"))
+    };
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} seqId={} sends={} busyRetries={}",
-        report.mode,
-        report.elapsed_ms,
-        outcome.err_code,
-        report.seq_id,
-        report.sends,
-        report.busy_retries
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
+        report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
 }
 
@@ -299,7 +322,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let config = self.config.clone();
-        let ctx = snapshot(&config);
+        let ctx = snapshot(&config, options.env);
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
             api: api.clone(),
@@ -353,4 +376,78 @@ pub fn sync_panic_for_test() -> Result<()> {
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
     crate::error::description(code as i64).to_string()
+}
+
+/// One setting a call would use (secrets `***`, ids shortened).
+#[napi(object)]
+pub struct ExplainedSetting {
+    pub name: String,
+    pub value: String,
+    /// `init option x`, `env X`, `default`, …
+    pub source: String,
+}
+
+/// Which calling mode a call would use, why, and with which settings.
+#[napi(object)]
+pub struct ConfigExplanation {
+    /// A call would be sent (the options are valid and the mode usable).
+    pub ok: bool,
+    /// `cloud`, `https`, `thirdparty`, or `none`.
+    pub mode: String,
+    /// Why this mode was chosen.
+    pub reason: String,
+    pub settings: Vec<ExplainedSetting>,
+    /// When `ok` is false: the error a call would fail with.
+    pub err_code: f64,
+    pub err_msg: String,
+}
+
+/// Explain, without sending anything, what a call made with these `init()`
+/// options (JSON text, as `createClient` takes them) would use: the same
+/// mode selection and credential lookup as a call, the environment read
+/// as a call reads it: `processEnv`, else `env` (what JavaScript's
+/// `process.env` holds, see [`CallOptions::env`]), else the process.
+///
+/// ```js
+/// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), 'openapi.tcb.createenvandresource')
+/// // { ok: true, mode: 'https', reason: 'init() was given `appid` and `secret`', settings: [...] }
+/// ```
+#[napi(catch_unwind)]
+pub fn explain_config(
+    options_json: String,
+    api: Option<String>,
+    env: Option<HashMap<String, String>>,
+) -> ConfigExplanation {
+    let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
+    let config = match Config::from_json(&options_json) {
+        Ok(c) => c,
+        Err(e) => {
+            return ConfigExplanation {
+                ok: false,
+                mode: "none".to_string(),
+                reason: "the options are invalid".to_string(),
+                settings: Vec::new(),
+                err_code: e.err_code as f64,
+                err_msg: e.err_msg,
+            }
+        }
+    };
+    let ctx = snapshot(&config, env);
+    let e = mode::explain(&config, &ctx, &api);
+    ConfigExplanation {
+        ok: e.problem.is_none(),
+        mode: e.mode.to_string(),
+        reason: e.reason,
+        settings: e
+            .settings
+            .into_iter()
+            .map(|s| ExplainedSetting {
+                name: s.name.to_string(),
+                value: s.value,
+                source: s.source,
+            })
+            .collect(),
+        err_code: e.problem.as_ref().map_or(0.0, |p| p.err_code as f64),
+        err_msg: e.problem.map(|p| p.err_msg).unwrap_or_default(),
+    }
 }
