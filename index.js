@@ -112,6 +112,25 @@ function replacer(_key, value) {
  */
 function marshalParams(api, data) {
   if (data === undefined || data === null) return [undefined, []]
+  try {
+    return marshalObject(api, data)
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
+    throw invalidParam(api, `params could not be read: ${errorText(e)}`)
+  }
+}
+
+/** The text of something thrown, without letting a hostile value throw again. */
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
+  }
+}
+
+function marshalObject(api, data) {
   if (!isPlainObject(data)) {
     throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
   }
@@ -132,7 +151,11 @@ function marshalParams(api, data) {
   try {
     return [JSON.stringify(payload, replacer), media]
   } catch (e) {
-    throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
+    if (e instanceof RangeError) {
+      // JSON.stringify ran out of stack: thousands of levels of nesting.
+      throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
+    }
+    throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
   }
 }
 
@@ -183,18 +206,28 @@ function normalizeOptions(config) {
       continue
     }
     if (typeof value === 'function' || value === undefined) continue
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // JSON would turn NaN and Infinity into null, which means "not set".
+      throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
+    }
     out[key] = value
   }
   if ('env' in out) out.env = normalizeEnv(out.env)
-  if (out.processEnv !== undefined && out.processEnv !== null && typeof out.processEnv === 'object') {
-    out.processEnv = { ...out.processEnv }
-  }
+  // A copy of a plain object (a Proxy or getters are read once, here); an
+  // array or anything else goes to the core as it is, which rejects it.
+  if (isPlainObject(out.processEnv)) out.processEnv = { ...out.processEnv }
   return out
+}
+
+function badOption(msg) {
+  return new CloudSDKError({ errCode: -501007, errMsg: `init:fail ${msg}` })
 }
 
 function normalizeEnv(env) {
   if (env === DYNAMIC_CURRENT_ENV) return { dynamic: true }
-  if (typeof env === 'symbol') return null
+  if (typeof env === 'symbol') {
+    throw badOption(`option \`env\` must be an environment id, { default: id } or DYNAMIC_CURRENT_ENV, got ${String(env)}`)
+  }
   if (isPlainObject(env)) return { default: normalizeEnv(env.default) }
   return env
 }
@@ -255,9 +288,21 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const normalized = normalizeOptions(config)
+    let normalized, text
+    try {
+      normalized = normalizeOptions(config)
+    } catch (e) {
+      if (e instanceof CloudSDKError) throw e
+      // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be read: ${errorText(e)}` })
+    }
+    try {
+      text = JSON.stringify(normalized, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    } catch (e) {
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
+    }
     const created = b.createClient(
-      JSON.stringify(normalized),
+      text,
       wrapHook(config && config.getComponentVerifyTicket),
       wrapHook(config && config.onAuthorizerRefreshToken),
     )
