@@ -227,6 +227,78 @@ describe('emulator faults (injectFault), 100 calls per mode', () => {
 })
 
 // ---------------------------------------------------------------------------
+// Faults on the token endpoints (HTTPS and third-party with managed tokens)
+// ---------------------------------------------------------------------------
+
+describe('faults on the token endpoints, 100 concurrent calls on an empty token cache', () => {
+  // Token caches are per process and per base URL: a fresh emulator per case.
+  const TOKEN_APIS = [
+    ['https', 'cgi-bin.stable_token', 'access_token'],
+    ['thirdparty', 'cgi-bin.component.api_component_token', 'component_access_token'],
+    ['thirdparty', 'cgi-bin.component.api_authorizer_token', 'authorizer_access_token'],
+  ]
+  const KINDS = [
+    ['errcode -1', { kind: 'errcode', errcode: -1 }, -1, /cannot get \w+ from \/cgi-bin\/[\w/]+: system error$/],
+    ['errcode 40013', { kind: 'errcode', errcode: 40013, errmsg: 'invalid appid' }, 40013, /cannot get \w+ from \/cgi-bin\/[\w/]+: invalid appid$/],
+    ['status 503', { kind: 'status', status: 503 }, -501001, /cannot get \w+: HTTP 503/],
+    ['drop_before', { kind: 'drop_before' }, -501001, /cannot get \w+: connection failed/],
+    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, -501002, /cannot get \w+: no answer within 500 ms/],
+    // After processing: for the authorizer token the refresh token has then
+    // rotated on the server; see the next test.
+    ['malformed', { kind: 'malformed' }, -601001, /cannot get \w+: the answer of \/cgi-bin\/[\w/]+ is not a JSON object/],
+    ['truncated', { kind: 'truncated' }, -501001, /cannot get \w+: connection failed/],
+  ]
+  const cases = []
+  for (const [mode, api, what] of TOKEN_APIS) {
+    for (const [name, spec, errCode, msg] of KINDS) {
+      if (api.endsWith('api_authorizer_token') && ['malformed', 'truncated'].includes(name)) continue
+      cases.push([`${api} ${name}`, mode, api, what, spec, errCode, msg])
+    }
+  }
+
+  test.each(cases)('%s', async (_name, mode, api, what, spec, errCode, msg) => {
+    figures.faults.add(`token endpoint ${spec.kind}`)
+    const emu = await sdk.startEmulator()
+    try {
+      const cloud = emuClient(mode, emu)
+      emu.injectFault({ api, ...spec })
+      const results = await calls(cloud, N, N)
+      expectAllFailed(results, { errCode, msg })
+      for (const r of results) expect(r.err.errMsg).toContain(what)
+      // Calls waiting together share one token request (a later call may
+      // start another once that one failed): never more than one per call,
+      // and no API request is sent without a token.
+      const tokenRequests = emu.stats().calls[`https:${api}`]
+      expect(tokenRequests).toBeGreaterThanOrEqual(1)
+      expect(tokenRequests).toBeLessThanOrEqual(N)
+      expect(emu.stats().calls['https:tcb.createenvandresource'] || 0).toBe(0)
+      emu.clearFaults()
+      if (spec.kind === 'delay') await new Promise((r) => setTimeout(r, 500))
+      await expectNormalCall(cloud)
+    } finally {
+      await emu.close()
+    }
+  })
+
+  test('an authorizer-token answer lost after WeChat rotated the refresh token: later calls say so (61023), nothing crashes', async () => {
+    // What the emulator models: every authorizer-token request rotates the
+    // refresh token and refuses the old one. If the answer carrying the new
+    // one is lost, no client can recover without a new authorization: the
+    // calls must keep failing clearly, never hang or crash.
+    const emu = await sdk.startEmulator()
+    try {
+      const cloud = emuClient('thirdparty', emu)
+      emu.injectFault({ api: 'cgi-bin.component.api_authorizer_token', kind: 'truncated', times: 1 })
+      expectAllFailed(await calls(cloud, 1, 1), { errCode: -501001, msg: /cannot get authorizer_access_token: connection failed/ })
+      const later = await calls(cloud, N, N)
+      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid$/ })
+    } finally {
+      await emu.close()
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------
 // The hostile server
 // ---------------------------------------------------------------------------
 
