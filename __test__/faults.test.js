@@ -340,6 +340,15 @@ const HOSTILE = [
   ['HTTP 502', MODES, () => ({ kind: 'reply', status: 502, body: 'bad gateway' }), { errCode: -501001, msg: /502 Bad Gateway/, ctor: 'Error' }, { requests: 1 }],
   ['HTTP 503, connection closed', MODES, () => ({ kind: 'reply', status: 503, body: 'busy', keepAlive: false }), { errCode: -501001, msg: /503 Service Unavailable/, ctor: 'Error' }, { requests: 1 }],
   ['HTTP 504', MODES, () => ({ kind: 'reply', status: 504, body: '' }), { errCode: -501001, msg: /504 Gateway Timeout/, ctor: 'Error' }, { requests: 1 }],
+  // Redirects are not followed: a 307/308 would send the POST again (and a
+  // redirected token request would carry the app secret along).
+  ...[301, 302, 303, 307, 308].map((status) => [
+    `HTTP ${status} redirect to this server`,
+    MODES,
+    () => ({ kind: 'reply', status, body: '', headers: { location: '/elsewhere' } }),
+    { errCode: -501001, msg: new RegExp(`-501001 resource system error\\. ${status} (Moved Permanently|Found|See Other|Temporary Redirect|Permanent Redirect)`), ctor: 'Error' },
+    { requests: 1 },
+  ]),
   ['empty 200 body', MODES, () => ({ kind: 'reply', body: '' }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
   ['empty chunked 200 body', MODES, () => ({ kind: 'reply', body: '', chunked: true }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
   ['truncated protobuf', ['cloud'], () => ({ kind: 'reply', contentType: 'application/octet-stream', body: pbAnswer({ errcode: 0, errmsg: 'ok', envid: 'x' }).subarray(0, 9) }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
