@@ -24,6 +24,7 @@
 //   huge          read it, answer `size` bytes of `fill` (chunked unless
 //                 `declare` is set, in which case Content-Length says `size`
 //                 and only `send` bytes are written before closing)
+//   raw           read it, write `bytes` verbatim and close
 //   idle-close    answer normally (reply), then close the connection after
 //                 `idleMs` of idleness (a keep-alive connection the server
 //                 drops between calls, like a frozen and thawed function)
@@ -155,6 +156,10 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
           }
           return pump()
         }
+        case 'raw':
+          // these exact bytes, then close
+          sock.end(beh.bytes)
+          return undefined
         case 'idle-close':
           writeReply(sock, beh)
           idle = later(beh.idleMs || 0, () => sock.destroy())
