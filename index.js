@@ -235,11 +235,17 @@ function normalizeEnv(env) {
 // Properties of a function that the openapi proxy must not turn into API paths.
 const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.prototype))
 
+// `then` is never an API: a proxy with a `then` would be a thenable, and
+// returning `cloud.openapi.tcb` from an async function (or awaiting it)
+// would call an API named `…then` with the promise's resolve function,
+// reject it unhandled, kill the process and never settle. (A deliberate
+// difference from wx-server-sdk, whose proxies do have `then`.)
 function callableProxy(ctx, paths) {
   const f = function () {}
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol' || functionIntrinsicProperties.has(prop)) return target[prop]
       return callableProxy(ctx, [...paths, prop])
     },
@@ -254,6 +260,7 @@ function openapiProxy(cloud, options) {
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol') return target[prop]
       return callableProxy({ call: (api, data) => cloud._call(api, data, options) }, [prop])
     },

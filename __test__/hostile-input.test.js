@@ -264,6 +264,25 @@ test('openapi called before init throws synchronously, as the reference does', (
   expect(() => cloud.openapi.tcb.createenvandresource(valid('x'))).toThrow(/please call init first/)
 })
 
+test('openapi proxies are not thenables: returning or awaiting them neither calls an API `then` nor kills the process', () => {
+  // In a child with no handlers: an unhandled rejection would end it with status 1.
+  const { spawnSync } = require('child_process')
+  const script = `
+    const c = require(${JSON.stringify(require.resolve('../index.js'))})
+    c.init({ processEnv: {} })
+    ;(async () => {
+      const a = await (async () => c.openapi)()
+      const b = await (async () => c.openapi.tcb)()
+      const f = await c.openapi.tcb.createenvandresource
+      console.log(typeof a, typeof b, typeof f, typeof c.openapi.then, typeof c.openapi.tcb.then)
+    })()
+  `
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 })
+  expect(r.stderr).toBe('')
+  expect(r.status).toBe(0)
+  expect(r.stdout.trim()).toBe('function function function undefined undefined')
+})
+
 test('openapi({ … }) with a non-object throws a clear error', () => {
   expect(() => clients.cloud.openapi(null)).toThrow('an options object is expected')
   expect(() => clients.cloud.openapi('x')).toThrow('an options object is expected')
