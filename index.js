@@ -319,6 +319,8 @@ class Cloud {
       accessToken: config && config.accessToken,
       authorizerAccessToken: config && config.authorizerAccessToken,
     }
+    // validated by the core: 1 … 3 600 000 ms, default 15 s
+    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : 15000
   }
 
   /**
@@ -328,14 +330,21 @@ class Cloud {
    */
   async _suppliedToken(api, name, forceRefresh) {
     const fn = this._tokenFunctions[name]
-    let token
+    const ms = this._timeout
+    let token, timer
     try {
-      token = await fn({ forceRefresh })
+      // A token function that never settles must not hold the call past its timeout.
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), ms)
+      })
+      token = await Promise.race([Promise.resolve().then(() => fn({ forceRefresh })), late])
     } catch (e) {
       throw new CloudSDKError({
         errCode: -501006,
-        errMsg: `openapi.${api}:fail the ${name} function failed: ${(e && e.message) || e}`,
+        errMsg: `openapi.${api}:fail the ${name} function failed: ${errorText(e)}`,
       })
+    } finally {
+      clearTimeout(timer)
     }
     if (typeof token !== 'string' || token === '') {
       throw new CloudSDKError({

@@ -298,6 +298,30 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
   })
 })
 
+describe('user callbacks that never settle: the call still ends within its timeout', () => {
+  const never = () => new Promise(() => {})
+  const CASES = [
+    ['accessToken', (emu) => ({ accessToken: never }), /the accessToken function failed: it did not return within 500 ms$/],
+    ['authorizerAccessToken', (emu) => ({ authorizerAccessToken: never }), /the authorizerAccessToken function failed: it did not return within 500 ms$/],
+    ['getComponentVerifyTicket', (emu) => ({ ...COMPONENT, getComponentVerifyTicket: never, onAuthorizerRefreshToken: async () => {} }), /getComponentVerifyTicket failed: it did not return within 500 ms$/],
+    ['onAuthorizerRefreshToken', (emu) => ({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, onAuthorizerRefreshToken: never }), /onAuthorizerRefreshToken failed: it did not finish within 500 ms; /],
+  ]
+  test.each(CASES)('%s', async (name, options, msg) => {
+    figures.faults.add(`callback ${name} never settles`)
+    const emu = await sdk.startEmulator() // fresh token caches
+    try {
+      const cloud = new sdk.Cloud()
+      cloud.init({ debug: true, timeout: TIMEOUT, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, ...options(emu) })
+      const results = await calls(cloud, N, N)
+      expectAllFailed(results, { errCode: -501006, msg, ctor: 'CloudSDKError' })
+      // nothing was sent to the API without a token
+      expect(emu.stats().calls['https:tcb.createenvandresource'] || 0).toBe(0)
+    } finally {
+      await emu.close()
+    }
+  })
+})
+
 // ---------------------------------------------------------------------------
 // The hostile server
 // ---------------------------------------------------------------------------
