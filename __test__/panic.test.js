@@ -81,6 +81,12 @@ test('in a child process with no handlers at all, a panic does not kill the proc
   expect(r.stderr).not.toContain('deliberate')
 })
 
+test('terminating worker threads with calls and callbacks in flight does not crash the process', () => {
+  const { spawnSync } = require('child_process')
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers', 'worker-teardown.js')], { encoding: 'utf8', timeout: 60000 })
+  expect({ status: r.status, signal: r.signal, stdout: r.stdout.trim() }).toEqual({ status: 0, signal: null, stdout: 'alive' })
+})
+
 test('no Cargo profile sets panic = "abort" (a panic must unwind to the napi boundary)', () => {
   const toml = fs.readFileSync(path.join(__dirname, '..', 'Cargo.toml'), 'utf8')
   // any `panic = "abort"` (or 'abort'), in any profile or table, with any spacing
