@@ -495,6 +495,16 @@ describe('hostile server, 100 calls per fault and mode', () => {
     expect(srv.stats().requests).toBe(N)
   })
 
+  test.each(MODES)('an answer with an escaped lone surrogate resolves as JSON.parse reads it (%s), not as invalid JSON', async (mode) => {
+    const text = '{"errcode":0,"errmsg":"ok","envid":"half-\\ud83d","pair":"\\ud83d\\ude00"}'
+    await srv.set(wechatReply(mode, text))
+    const results = await calls(hostileClient(mode, srv.url), N, 50)
+    for (const r of results) {
+      expect(r.err).toBeUndefined()
+      expect({ envid: r.value.envid, pair: r.value.pair }).toEqual({ envid: 'half-\ud83d', pair: '\u{1f600}' })
+    }
+  })
+
   test('a WeChat or gateway message that quotes the caller\'s secrets shows them masked', async () => {
     figures.faults.add('hostile echo of secrets')
     for (const mode of MODES) {
