@@ -33,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
     ) {
         Ok(Success::Json(text)) => {
             // a success is always a JSON object ending with errMsg/errCode
-            let v: serde_json::Value = serde_json::from_str(&text).expect("success JSON parses");
+            let v: serde_json::Value =
+                serde_json::from_str(&lone_to_bmp(&text)).expect("success JSON parses");
             assert!(v.is_object());
             assert_eq!(v["errCode"], serde_json::json!(0));
         }
@@ -50,3 +51,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The success text may carry escaped lone surrogates (as JSON.parse reads
+/// them), which serde_json refuses: make them plain BMP escapes to check
+/// the rest. (serde_json writes proper pairs raw, so every `\ud` escape in
+/// the output is a lone one.)
+fn lone_to_bmp(text: &str) -> String {
+    text.replace("\\ud", "\\u0").replace("\\uD", "\\u0")
+}

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     match wechat_json("openapi.x.y", &text, flag & 1 == 1) {
         Ok(Success::Json(out)) => {
-            let v: serde_json::Value = serde_json::from_str(&out).expect("success JSON parses");
+            let v: serde_json::Value =
+                serde_json::from_str(&lone_to_bmp(&out)).expect("success JSON parses");
             assert_eq!(v["errCode"], serde_json::json!(0));
             assert_eq!(v["errMsg"], serde_json::json!("openapi.x.y:ok"));
         }
@@ -20,3 +21,11 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => assert!(e.err_msg.starts_with("openapi.x.y:fail "), "{}", e.err_msg),
     }
 });
+
+/// The success text may carry escaped lone surrogates (as JSON.parse reads
+/// them), which serde_json refuses: make them plain BMP escapes to check
+/// the rest. (serde_json writes proper pairs raw, so every `\ud` escape in
+/// the output is a lone one.)
+fn lone_to_bmp(text: &str) -> String {
+    text.replace("\\ud", "\\u0").replace("\\uD", "\\u0")
+}
