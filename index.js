@@ -112,6 +112,25 @@ function replacer(_key, value) {
  */
 function marshalParams(api, data) {
   if (data === undefined || data === null) return [undefined, []]
+  try {
+    return marshalObject(api, data)
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
+    throw invalidParam(api, `params could not be read: ${errorText(e)}`)
+  }
+}
+
+/** The text of something thrown, without letting a hostile value throw again. */
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
+  }
+}
+
+function marshalObject(api, data) {
   if (!isPlainObject(data)) {
     throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
   }
@@ -132,7 +151,11 @@ function marshalParams(api, data) {
   try {
     return [JSON.stringify(payload, replacer), media]
   } catch (e) {
-    throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
+    if (e instanceof RangeError) {
+      // JSON.stringify ran out of stack: thousands of levels of nesting.
+      throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
+    }
+    throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
   }
 }
 
@@ -210,18 +233,28 @@ function normalizeOptions(config) {
       continue
     }
     if (typeof value === 'function' || value === undefined) continue
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // JSON would turn NaN and Infinity into null, which means "not set".
+      throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
+    }
     out[key] = value
   }
   if ('env' in out) out.env = normalizeEnv(out.env)
-  if (out.processEnv !== undefined && out.processEnv !== null && typeof out.processEnv === 'object') {
-    out.processEnv = { ...out.processEnv }
-  }
+  // A copy of a plain object (a Proxy or getters are read once, here); an
+  // array or anything else goes to the core as it is, which rejects it.
+  if (isPlainObject(out.processEnv)) out.processEnv = { ...out.processEnv }
   return out
+}
+
+function badOption(msg) {
+  return new CloudSDKError({ errCode: -501007, errMsg: `init:fail ${msg}` })
 }
 
 function normalizeEnv(env) {
   if (env === DYNAMIC_CURRENT_ENV) return { dynamic: true }
-  if (typeof env === 'symbol') return null
+  if (typeof env === 'symbol') {
+    throw badOption(`option \`env\` must be an environment id, { default: id } or DYNAMIC_CURRENT_ENV, got ${String(env)}`)
+  }
   if (isPlainObject(env)) return { default: normalizeEnv(env.default) }
   return env
 }
@@ -229,11 +262,17 @@ function normalizeEnv(env) {
 // Properties of a function that the openapi proxy must not turn into API paths.
 const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.prototype))
 
+// `then` is never an API: a proxy with a `then` would be a thenable, and
+// returning `cloud.openapi.tcb` from an async function (or awaiting it)
+// would call an API named `…then` with the promise's resolve function,
+// reject it unhandled, kill the process and never settle. (A deliberate
+// difference from wx-server-sdk, whose proxies do have `then`.)
 function callableProxy(ctx, paths) {
   const f = function () {}
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol' || functionIntrinsicProperties.has(prop)) return target[prop]
       return callableProxy(ctx, [...paths, prop])
     },
@@ -248,6 +287,7 @@ function openapiProxy(cloud, options) {
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol') return target[prop]
       return callableProxy({ call: (api, data) => cloud._call(api, data, options) }, [prop])
     },
@@ -282,9 +322,21 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const normalized = normalizeOptions(config)
+    let normalized, text
+    try {
+      normalized = normalizeOptions(config)
+    } catch (e) {
+      if (e instanceof CloudSDKError) throw e
+      // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be read: ${errorText(e)}` })
+    }
+    try {
+      text = JSON.stringify(normalized, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    } catch (e) {
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
+    }
     const created = b.createClient(
-      JSON.stringify(normalized),
+      text,
       wrapHook(config && config.getComponentVerifyTicket),
       wrapHook(config && config.onAuthorizerRefreshToken),
     )
@@ -296,6 +348,8 @@ class Cloud {
       accessToken: config && config.accessToken,
       authorizerAccessToken: config && config.authorizerAccessToken,
     }
+    // validated by the core: 1 … 3 600 000 ms, default 15 s
+    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : 15000
   }
 
   /**
@@ -305,14 +359,21 @@ class Cloud {
    */
   async _suppliedToken(api, name, forceRefresh) {
     const fn = this._tokenFunctions[name]
-    let token
+    const ms = this._timeout
+    let token, timer
     try {
-      token = await fn({ forceRefresh })
+      // A token function that never settles must not hold the call past its timeout.
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), ms)
+      })
+      token = await Promise.race([Promise.resolve().then(() => fn({ forceRefresh })), late])
     } catch (e) {
       throw new CloudSDKError({
         errCode: -501006,
-        errMsg: `openapi.${api}:fail the ${name} function failed: ${(e && e.message) || e}`,
+        errMsg: `openapi.${api}:fail the ${name} function failed: ${errorText(e)}`,
       })
+    } finally {
+      clearTimeout(timer)
     }
     if (typeof token !== 'string' || token === '') {
       throw new CloudSDKError({

@@ -50,6 +50,10 @@ impl TransportError {
     }
 }
 
+// Redirects are never followed (reqwest's default follows up to 10): a 307
+// would send the POST again, possibly creating an environment twice, and a
+// redirected token request would carry the app secret to wherever the
+// Location points. A 3xx is reported like any other HTTP status ≠ 200.
 static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -58,6 +62,7 @@ static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
         .pool_max_idle_per_host(256)
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("could not create the HTTP client: {e}"))
 });
@@ -190,6 +195,7 @@ fn build_client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
         .pool_max_idle_per_host(256)
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
         // Only the `proxy` option decides: no proxy from the environment.
         .no_proxy();
     if let Some(url) = proxy {
@@ -425,6 +431,45 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, TransportError::Io(_)), "{err:?}");
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = sock.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let answer = format!(
+                            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\n\r\n"
+                        );
+                        if sock.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/x");
+        let answer = post_json(&client_for(None).unwrap(), &url, "{}")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 307);
+        let answer = post_multipart(&url, &[], &[("a", b"1", false)])
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 307);
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -98,15 +98,33 @@ impl AuthorizerSlot {
 
     /// Hand an undelivered refresh token to the callback (one delivery at a
     /// time; each token is delivered once).
-    pub async fn deliver_pending(&self, hooks: &dyn Hooks, api: &str) -> Result<(), ApiError> {
+    ///
+    /// A callback that does not settle within `timeout` fails the call like
+    /// one that threw (the token is offered again by the next call, so a
+    /// callback that was only slow may see it twice).
+    pub async fn deliver_pending(
+        &self,
+        hooks: &dyn Hooks,
+        api: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), ApiError> {
         if self.refresh().undelivered.is_none() {
             return Ok(());
         }
-        let _one = self.delivery.lock().await;
+        // One deadline for waiting on another call's delivery and for our own.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let late = || format!("it did not finish within {} ms", timeout.as_millis());
+        let Ok(_one) = tokio::time::timeout_at(deadline, self.delivery.lock()).await else {
+            return Err(delivery_failed(api, &late(), None));
+        };
         let Some(token) = self.refresh().undelivered.clone() else {
             return Ok(());
         };
-        match hooks.refresh_token_rotated(token.clone()).await {
+        let delivered =
+            tokio::time::timeout_at(deadline, hooks.refresh_token_rotated(token.clone()))
+                .await
+                .unwrap_or_else(|_| Err(late()));
+        match delivered {
             Ok(()) => {
                 let mut r = self.refresh();
                 if r.undelivered.as_deref() == Some(token.as_str()) {
@@ -119,19 +137,24 @@ impl AuthorizerSlot {
                 }
                 Ok(())
             }
-            Err(msg) => Err(ApiError::cloud(
-                INVALID_COMMON_PARAM,
-                fail_msg(
-                    api,
-                    &format!(
-                        "onAuthorizerRefreshToken failed: {}; WeChat issued a new authorizer refresh token, \
-                         which is kept in memory and offered to the callback again on the next call",
-                        transport::scrub(&msg, &[&token])
-                    ),
-                ),
-            )),
+            Err(msg) => Err(delivery_failed(api, &msg, Some(&token))),
         }
     }
+}
+
+/// A rotated refresh token did not reach `onAuthorizerRefreshToken`.
+fn delivery_failed(api: &str, why: &str, token: Option<&str>) -> ApiError {
+    ApiError::cloud(
+        INVALID_COMMON_PARAM,
+        fail_msg(
+            api,
+            &format!(
+                "onAuthorizerRefreshToken failed: {}; WeChat issued a new authorizer refresh token, \
+                 which is kept in memory and offered to the callback again on the next call",
+                transport::scrub(why, &token.into_iter().collect::<Vec<_>>())
+            ),
+        ),
+    )
 }
 
 static SLOTS: LazyLock<Mutex<HashMap<String, Arc<AuthorizerSlot>>>> =
@@ -170,7 +193,15 @@ async fn component_token(
     settings: &ComponentSettings,
     hooks: &dyn Hooks,
 ) -> Result<Fetched, ApiError> {
-    let ticket = match hooks.verify_ticket().await {
+    let asked = tokio::time::timeout(ep.timeout, hooks.verify_ticket())
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "it did not return within {} ms",
+                ep.timeout.as_millis()
+            ))
+        });
+    let ticket = match asked {
         Ok(t) if !t.trim().is_empty() => t,
         Ok(_) => {
             return Err(ApiError::cloud(
@@ -259,7 +290,7 @@ pub async fn authorizer_access_token(
             }
         })
         .await?;
-    slot.deliver_pending(hooks, ep.api).await?;
+    slot.deliver_pending(hooks, ep.api, ep.timeout).await?;
     Ok(token)
 }
 

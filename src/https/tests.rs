@@ -361,3 +361,54 @@ async fn a_failed_delivery_fails_the_call_and_is_offered_again() {
     assert_eq!(emu.environments().len(), 1);
     emu.close().await;
 }
+
+/// Hooks that never settle (a user callback awaiting something that never comes).
+struct HangingHooks {
+    ticket: bool,
+}
+
+impl Hooks for HangingHooks {
+    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
+        if self.ticket {
+            Box::pin(std::future::pending())
+        } else {
+            Box::pin(async { Ok("ticket@@@test".to_string()) })
+        }
+    }
+    fn refresh_token_rotated(&self, _token: String) -> HookFuture<Result<(), String>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn callbacks_that_never_settle_fail_the_call_within_its_timeout() {
+    for ticket in [true, false] {
+        let emu = emulator(7200).await;
+        let mut cfg = third_party_config(&emu);
+        cfg.timeout = Duration::from_millis(300);
+        let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(HangingHooks { ticket });
+        let started = std::time::Instant::now();
+        let (r, rep) = tokio::time::timeout(
+            Duration::from_secs(5),
+            crate::mode::run(&cfg, &Context::default(), &input("h"), None, Some(&h)),
+        )
+        .await
+        .expect("the call settles");
+        assert!(started.elapsed() < Duration::from_millis(1300));
+        let e = r.unwrap_err();
+        let (name, verb) = if ticket {
+            ("getComponentVerifyTicket", "return")
+        } else {
+            ("onAuthorizerRefreshToken", "finish")
+        };
+        assert_eq!(e.err_code, INVALID_COMMON_PARAM);
+        assert!(
+            e.err_msg
+                .contains(&format!("{name} failed: it did not {verb} within 300 ms")),
+            "{}",
+            e.err_msg
+        );
+        assert_eq!(rep.sends, 0);
+        emu.close().await;
+    }
+}
