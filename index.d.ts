@@ -7,30 +7,83 @@ export declare const DYNAMIC_CURRENT_ENV: unique symbol
 /** Package version. */
 export declare const version: string
 
-/** Options of `init()`. Unknown keys are rejected; wx-server-sdk options that do not affect openapi calls (traceUser, …) are accepted and ignored. */
-export interface InitOptions {
+/**
+ * Options of `init()` common to every mode. Unknown keys are rejected at run
+ * time (and by TypeScript in object literals); wx-server-sdk options that do
+ * not affect openapi calls (traceUser, …) are accepted and ignored.
+ */
+export interface BaseInitOptions {
   /** Environment id, `{ default: id }`, or `DYNAMIC_CURRENT_ENV`. Unset: the function's own environment on SCF, else the account's first. */
   env?: string | typeof DYNAMIC_CURRENT_ENV | { default?: string | typeof DYNAMIC_CURRENT_ENV; [service: string]: unknown }
   /** Region, e.g. `ap-shanghai`; default `TENCENTCLOUD_REGION`. */
   region?: string
-  /** Gateway URL to use instead of the platform's (e.g. an emulator's `${url}/admin`). */
+  /** Gateway URL to use instead of the platform's (e.g. an emulator's `${url}/admin`); default the `URL` of `TCB_CONTEXT_CNFG`, else built from env and region. */
   serviceUrl?: string
   /** `https` (default) or `http`, for the built gateway URL outside the platform. */
   protocol?: 'http' | 'https'
-  /** Tencent Cloud secret pair; default `TENCENTCLOUD_SECRETID` / `TENCENTCLOUD_SECRETKEY` / `TENCENTCLOUD_SESSIONTOKEN`. */
+  /** Cloud call: Tencent Cloud secret pair; default `TENCENTCLOUD_SECRETID` / `TENCENTCLOUD_SECRETKEY` / `TENCENTCLOUD_SESSIONTOKEN`. */
   secretId?: string
   secretKey?: string
   sessionToken?: string
   /** Milliseconds a call may take, from start to answer (1 … 3 600 000; default 15 000). */
   timeout?: number
-  /** Print one line per call (API, mode, elapsed time, errCode, request id), redacted. Also `DEBUG=wx-cloud-openapi`. */
+  /** Print one line per call (API, mode, elapsed time, errCode, request id), redacted, on stderr. Also `DEBUG=wx-cloud-openapi`. */
   debug?: boolean
   /** Variables to read instead of `process.env` (e.g. an emulator's `cloudEnv()`); `process.env` is then not read at all. */
   processEnv?: Record<string, string | undefined>
+  /** Calling mode; by default chosen from the credentials given (see docs/modes.md). */
+  mode?: CallingMode
+  /** HTTPS mode with a token managed by the SDK (also `WX_APPID` / `WX_APPSECRET`); `secret` is required with `appid`. */
+  appid?: string
+  secret?: string
+  /** `stable` (default: `/cgi-bin/stable_token`) or `classic` (`/cgi-bin/token`). */
+  tokenKind?: 'stable' | 'classic'
+  /** HTTPS mode with your token: a string, or a function called before each call (again with `forceRefresh: true` after WeChat rejected its token). */
+  accessToken?: string | TokenFunction
+  /** Third-party platform with your authorizer token: a string or a function, as `accessToken`. */
+  authorizerAccessToken?: string | TokenFunction
+  /** WeChat API base URL of the HTTPS modes, default `https://api.weixin.qq.com` (also `WX_API_BASE_URL`); e.g. an emulator's `httpsBaseUrl`. */
+  apiBaseUrl?: string
+  /** An `http://` or `https://` proxy for the HTTPS modes (environment proxy variables are not used). */
+  proxy?: string
+  /** Retry -1 / -1000 (system busy) answers up to `onBusy` times (0–10, default 0: the call may have executed). */
+  retry?: { onBusy?: number }
   /** Accepted for compatibility with wx-server-sdk; no effect on openapi calls. */
   traceUser?: boolean
   throwOnNotFound?: boolean
+  credentials?: unknown
+  isHttp?: boolean
+  version?: string
+  throwOnCode?: boolean
+  resourceAppid?: string
+  resourceEnv?: string
+  logger?: unknown
 }
+
+/** Third-party platform with tokens managed by the SDK: all six together. */
+export interface ManagedThirdPartyOptions {
+  componentAppid: string
+  componentAppsecret: string
+  /** Returns the latest component_verify_ticket WeChat pushed to your server. */
+  getComponentVerifyTicket: () => string | Promise<string>
+  authorizerAppid: string
+  /** The authorizer refresh token you stored; the SDK keeps the latest one. */
+  authorizerRefreshToken: string
+  /** Receives a rotated authorizer refresh token (store it!) before the call that caused it resolves. */
+  onAuthorizerRefreshToken: (refreshToken: string) => void | Promise<void>
+}
+
+/** None of the managed third-party options. */
+export type WithoutManagedThirdParty = { [K in keyof ManagedThirdPartyOptions]?: undefined }
+
+/** Options of `init()`: the common ones, with either all six managed third-party options or none. */
+export type InitOptions = BaseInitOptions & (ManagedThirdPartyOptions | WithoutManagedThirdParty)
+
+/** `cloud` (signed call through the cloud-base gateway), `https` (access_token) or `thirdparty` (authorizer token). */
+export type CallingMode = 'cloud' | 'https' | 'thirdparty'
+
+/** A user-supplied token source. */
+export type TokenFunction = (info: { forceRefresh: boolean }) => string | Promise<string>
 
 /** Params of `tcb.createenvandresource`. */
 export interface CreateEnvAndResourceParams {
@@ -58,23 +111,31 @@ export interface OpenApiBufferResult extends OpenApiOk {
   buffer: Buffer
 }
 
-/** A media parameter (file upload). */
+/** A media parameter (file upload; cloud call only). */
 export interface MediaParam {
   contentType: string
   value: Buffer
   fileName?: string
 }
 
-/** Any other API: params in, JSON (or a buffer) out. */
-export type GenericOpenApiCall = (params?: Record<string, unknown>) => Promise<OpenApiOk & Record<string, any>>
+/** The result of an API without its own types: the answer's keys (camelCase), or a binary answer. */
+export interface GenericOpenApiResult {
+  errMsg: string
+  errCode: number
+  [key: string]: any
+}
 
-/** `openapi.<namespace>.<name>(params)`; any path is callable. */
-export type GenericNamespace = { [name: string]: GenericOpenApiCall & GenericNamespace }
+/** Any other API: an object of params in (keys converted to snake_case), its result out. */
+export type GenericOpenApiCall = (params?: any) => Promise<GenericOpenApiResult>
+
+/** `openapi.<namespace>.<name>(params)`: any path is callable. */
+export type GenericApi = GenericOpenApiCall & GenericNamespace
+export type GenericNamespace = { [name: string]: GenericApi }
 
 export interface TcbNamespace {
   /** Create a cloud environment (pay-as-you-go). Not idempotent: never retried blindly. */
-  createenvandresource(params: CreateEnvAndResourceParams): Promise<CreateEnvAndResourceResult>
-  [name: string]: GenericOpenApiCall
+  createenvandresource: ((params: CreateEnvAndResourceParams) => Promise<CreateEnvAndResourceResult>) & GenericNamespace
+  [name: string]: GenericApi
 }
 
 /** Options of `openapi({ … })`. */
@@ -85,10 +146,11 @@ export interface OpenApiOptions {
   convertCase?: boolean
 }
 
+/** `cloud.openapi`: typed `tcb.createenvandresource`, any other path with generic types. */
 export interface OpenApi {
   (options: OpenApiOptions): OpenApi
   tcb: TcbNamespace
-  [namespace: string]: GenericNamespace | TcbNamespace | any
+  [namespace: string]: GenericNamespace | TcbNamespace
 }
 
 /** Error of WeChat and platform failures; `message` is `errCode: … | errMsg: …`. */
@@ -106,17 +168,55 @@ export interface OpenApiError extends Error {
 
 /** A cloud SDK instance; the module itself is one. */
 export declare class Cloud {
+  constructor(options?: InitOptions)
+  /** Only the first call takes effect, as in wx-server-sdk. */
   init(options?: InitOptions): void
+  /** Replace the configuration. */
+  updateConfig(options?: InitOptions): void
   readonly openapi: OpenApi
   readonly DYNAMIC_CURRENT_ENV: typeof DYNAMIC_CURRENT_ENV
 }
 
+/** One setting a call would use, as `explainConfig` reports it. */
+export interface ExplainedSetting {
+  /** `secretId`, `appid`, `apiBaseUrl`, `env`, `timeout`, … */
+  name: string
+  /** The value, secrets as `***`, ids shortened (`AKID…1234`). */
+  value: string
+  /** Where it comes from: `init option secretId`, `env TENCENTCLOUD_SECRETID`, `default`, … */
+  source: string
+}
+
+/** What a call made with some `init()` options would use (nothing is sent). */
+export interface ConfigExplanation {
+  /** A call would be sent; false: it would fail first with `errCode` / `errMsg`. */
+  ok: boolean
+  mode: CallingMode | 'none'
+  /** Why this mode, e.g. ``init() was given `appid` and `secret` ``. */
+  reason: string
+  settings: ExplainedSetting[]
+  /** 0 when `ok`. */
+  errCode: number
+  errMsg: string
+}
+
+/**
+ * Which calling mode, credentials (redacted) and settings a call made with
+ * these options would use, and why: the same decision a call makes, read
+ * from the same environment. `api` (default `tcb.createenvandresource`) only
+ * names the call in messages. Used by `npx wx-cloud-openapi env`.
+ */
+export declare function explainConfig(options?: InitOptions, api?: string): ConfigExplanation
+
 /** Configure the SDK; may be called again to change the configuration. Throws a CloudSDKError naming a bad option. */
 export declare function init(options?: InitOptions): void
+
+/** Replace the configuration set by `init()`. */
+export declare function updateConfig(options?: InitOptions): void
 
 /** `openapi.tcb.createenvandresource(params)`, `openapi({ appid }).…`. Calling before `init` throws like wx-server-sdk. */
 export declare const openapi: OpenApi
 
-export type { Emulator, EmulatorStartOptions, EmulatorFaultSpec, EmulatorEnvironment, EmulatorStats } from './lib/emulator'
+export type { Emulator, EmulatorStartOptions, EmulatorFaultSpec, EmulatorFaultKind, EmulatorEnvironment, EmulatorStats } from './lib/emulator'
 /** Start the local emulator of the gateway and the WeChat API (see README). */
 export { startEmulator } from './lib/emulator'

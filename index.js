@@ -20,7 +20,7 @@ let binding = null
 /** Load the native addon on first use (keeps `require` cheap). */
 function loadBinding() {
   if (binding === null) {
-    binding = require('./binding.js')
+    binding = require('./lib/load.js').loadBinding()
   }
   return binding
 }
@@ -112,6 +112,25 @@ function replacer(_key, value) {
  */
 function marshalParams(api, data) {
   if (data === undefined || data === null) return [undefined, []]
+  try {
+    return marshalObject(api, data)
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
+    throw invalidParam(api, `params could not be read: ${errorText(e)}`)
+  }
+}
+
+/** The text of something thrown, without letting a hostile value throw again. */
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
+  }
+}
+
+function marshalObject(api, data) {
   if (!isPlainObject(data)) {
     throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
   }
@@ -132,13 +151,69 @@ function marshalParams(api, data) {
   try {
     return [JSON.stringify(payload, replacer), media]
   } catch (e) {
-    throw invalidParam(api, `params could not be serialised: ${e && e.message}`)
+    if (e instanceof RangeError) {
+      // JSON.stringify ran out of stack: thousands of levels of nesting.
+      throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
+    }
+    throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
   }
+}
+
+/** An outcome of the core → the resolved value, or throw its Error. */
+function settle(outcome) {
+  logDebug(outcome)
+  if (!outcome.ok) throw toError(outcome)
+  if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
+  return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
+}
+
+let envNames = null
+
+/**
+ * The variables of `process.env` a call reads (the core's list, plus the
+ * names listed in TCB_CONTEXT_KEYS / WX_CONTEXT_KEYS). Read here rather
+ * than in the core so that the `process.env` JavaScript sees is the one
+ * that counts, as in wx-server-sdk: jest, for one, gives each test file
+ * its own copy, which the process's real environment does not reflect.
+ */
+function processEnvVars() {
+  if (envNames === null) envNames = loadBinding().envVarNames()
+  const env = process.env
+  const out = {}
+  for (const name of envNames) {
+    const v = env[name]
+    if (typeof v === 'string') out[name] = v
+  }
+  for (const list of ['TCB_CONTEXT_KEYS', 'WX_CONTEXT_KEYS']) {
+    if (!out[list]) continue
+    for (const raw of out[list].split(',')) {
+      const name = raw.trim()
+      if (name && !(name in out) && typeof env[name] === 'string') out[name] = env[name]
+    }
+  }
+  return out
 }
 
 /** Log the core's debug line, if it made one. */
 function logDebug(outcome) {
   if (outcome.debugLine) console.error(outcome.debugLine)
+}
+
+// Options whose value may be a function: the core gets a marker in their place.
+const FUNCTION_MARKER = '\u0000function'
+const FUNCTION_OPTIONS = new Set(['accessToken', 'authorizerAccessToken', 'getComponentVerifyTicket', 'onAuthorizerRefreshToken'])
+
+/**
+ * A user callback → `(arg) => Promise<{ok, value?, error?}>` that never
+ * throws, as the core calls it (from any thread, through napi).
+ */
+function wrapHook(fn) {
+  if (typeof fn !== 'function') return undefined
+  return (arg) =>
+    new Promise((resolve) => resolve(fn(arg === '' ? undefined : arg))).then(
+      (value) => ({ ok: true, value: typeof value === 'string' ? value : undefined }),
+      (e) => ({ ok: false, error: String((e && e.message) || e) }),
+    )
 }
 
 /** init() options → the JSON the core validates. */
@@ -153,19 +228,33 @@ function normalizeOptions(config) {
   const out = {}
   for (const key of Object.keys(config)) {
     const value = config[key]
+    if (typeof value === 'function' && FUNCTION_OPTIONS.has(key)) {
+      out[key] = { [FUNCTION_MARKER]: true }
+      continue
+    }
     if (typeof value === 'function' || value === undefined) continue
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // JSON would turn NaN and Infinity into null, which means "not set".
+      throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
+    }
     out[key] = value
   }
   if ('env' in out) out.env = normalizeEnv(out.env)
-  if (out.processEnv !== undefined && out.processEnv !== null && typeof out.processEnv === 'object') {
-    out.processEnv = { ...out.processEnv }
-  }
+  // A copy of a plain object (a Proxy or getters are read once, here); an
+  // array or anything else goes to the core as it is, which rejects it.
+  if (isPlainObject(out.processEnv)) out.processEnv = { ...out.processEnv }
   return out
+}
+
+function badOption(msg) {
+  return new CloudSDKError({ errCode: -501007, errMsg: `init:fail ${msg}` })
 }
 
 function normalizeEnv(env) {
   if (env === DYNAMIC_CURRENT_ENV) return { dynamic: true }
-  if (typeof env === 'symbol') return null
+  if (typeof env === 'symbol') {
+    throw badOption(`option \`env\` must be an environment id, { default: id } or DYNAMIC_CURRENT_ENV, got ${String(env)}`)
+  }
   if (isPlainObject(env)) return { default: normalizeEnv(env.default) }
   return env
 }
@@ -173,11 +262,17 @@ function normalizeEnv(env) {
 // Properties of a function that the openapi proxy must not turn into API paths.
 const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.prototype))
 
+// `then` is never an API: a proxy with a `then` would be a thenable, and
+// returning `cloud.openapi.tcb` from an async function (or awaiting it)
+// would call an API named `…then` with the promise's resolve function,
+// reject it unhandled, kill the process and never settle. (A deliberate
+// difference from wx-server-sdk, whose proxies do have `then`.)
 function callableProxy(ctx, paths) {
   const f = function () {}
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol' || functionIntrinsicProperties.has(prop)) return target[prop]
       return callableProxy(ctx, [...paths, prop])
     },
@@ -192,6 +287,7 @@ function openapiProxy(cloud, options) {
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
+      if (prop === 'then') return undefined
       if (typeof prop === 'symbol') return target[prop]
       return callableProxy({ call: (api, data) => cloud._call(api, data, options) }, [prop])
     },
@@ -226,9 +322,66 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const created = b.createClient(JSON.stringify(normalizeOptions(config)))
+    let normalized, text
+    try {
+      normalized = normalizeOptions(config)
+    } catch (e) {
+      if (e instanceof CloudSDKError) throw e
+      // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be read: ${errorText(e)}` })
+    }
+    try {
+      text = JSON.stringify(normalized, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    } catch (e) {
+      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
+    }
+    const created = b.createClient(
+      text,
+      wrapHook(config && config.getComponentVerifyTicket),
+      wrapHook(config && config.onAuthorizerRefreshToken),
+    )
     if (created && created.ok === false) throw toError(created)
     this._client = created
+    // Without `processEnv`, each call reads `process.env` (see processEnvVars).
+    this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
+    this._tokenFunctions = {
+      accessToken: config && config.accessToken,
+      authorizerAccessToken: config && config.authorizerAccessToken,
+    }
+    // validated by the core: 1 … 3 600 000 ms, default 15 s
+    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : 15000
+  }
+
+  /**
+   * Ask the user's token function (`accessToken` / `authorizerAccessToken`)
+   * for a token. It gets `{ forceRefresh }`: true when WeChat has just
+   * rejected the token it returned last.
+   */
+  async _suppliedToken(api, name, forceRefresh) {
+    const fn = this._tokenFunctions[name]
+    const ms = this._timeout
+    let token, timer
+    try {
+      // A token function that never settles must not hold the call past its timeout.
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), ms)
+      })
+      token = await Promise.race([Promise.resolve().then(() => fn({ forceRefresh })), late])
+    } catch (e) {
+      throw new CloudSDKError({
+        errCode: -501006,
+        errMsg: `openapi.${api}:fail the ${name} function failed: ${errorText(e)}`,
+      })
+    } finally {
+      clearTimeout(timer)
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new CloudSDKError({
+        errCode: -501006,
+        errMsg: `openapi.${api}:fail the ${name} function must return a non-empty string, got ${describeType(token)}`,
+      })
+    }
+    return token
   }
 
   /** Route one `openapi.*` call to the core. */
@@ -245,13 +398,45 @@ class Cloud {
     const callOptions = {}
     if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
     if (options.convertCase === false) callOptions.convertCase = false
-    return this._client.call(api, json, media, callOptions).then((outcome) => {
-      logDebug(outcome)
-      if (!outcome.ok) throw toError(outcome)
-      if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
-      return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
-    })
+    if (this._readsProcessEnv) callOptions.env = processEnvVars()
+    const client = this._client
+    const tokenFunction = client.tokenFunction
+    if (!tokenFunction) return client.call(api, json, media, callOptions).then(settle)
+    // A token function: ask it, call; if WeChat rejects that token, ask again
+    // and retry once (a token error proves the call was not executed).
+    return (async () => {
+      const first = await this._suppliedToken(api, tokenFunction, false)
+      const outcome = await client.call(api, json, media, { ...callOptions, token: first })
+      if (!outcome.ok && outcome.tokenRejected) {
+        const second = await this._suppliedToken(api, tokenFunction, true)
+        if (second !== first) {
+          logDebug(outcome)
+          return settle(await client.call(api, json, media, { ...callOptions, token: second }))
+        }
+      }
+      return settle(outcome)
+    })()
   }
+}
+
+/**
+ * What a call made with these `init()` options would use, without sending
+ * anything: the calling mode, why, and the settings (secrets as `***`, ids
+ * shortened), by the same decision a call makes. `ok: false` with
+ * `errCode`/`errMsg` when a call would fail before sending (bad options,
+ * missing credentials). Used by `wx-cloud-openapi env`.
+ */
+function explainConfig(options, api) {
+  const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
+  let normalized
+  try {
+    normalized = normalizeOptions(options)
+  } catch (e) {
+    return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
+  }
+  const b = loadBinding()
+  const env = normalized.processEnv === undefined || normalized.processEnv === null ? processEnvVars() : undefined
+  return b.explainConfig(JSON.stringify(normalized), `openapi.${name.replace(/^openapi\./, '')}`, env)
 }
 
 const cloud = new Cloud()
@@ -266,6 +451,7 @@ module.exports = {
   CloudSDKError,
   Cloud,
   version,
+  explainConfig,
   /** Start the local emulator (see README). */
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
 }

@@ -5,4 +5,7 @@ module.exports = {
   roots: ['<rootDir>/__test__'],
   testMatch: ['**/*.test.js'],
   testTimeout: 30000,
+  // secrets: one check over what every suite collected (helpers/leak-collector.js)
+  globalSetup: '<rootDir>/__test__/helpers/leaks-setup.js',
+  globalTeardown: '<rootDir>/__test__/helpers/leaks-teardown.js',
 };

@@ -2,12 +2,22 @@
 // generated binding.d.ts.
 import type {
   EmulatorStartOptions,
-  EmulatorFaultSpec,
+  EmulatorFaultSpec as GeneratedFaultSpec,
   EmulatorEnvironment,
   EmulatorStats,
 } from '../binding'
 
-export type { EmulatorStartOptions, EmulatorFaultSpec, EmulatorEnvironment, EmulatorStats }
+export type { EmulatorStartOptions, EmulatorEnvironment, EmulatorStats }
+
+/** What a fault does (see docs/emulator.md, Faults). */
+export type EmulatorFaultKind = 'errcode' | 'delay' | 'drop_before' | 'drop_after' | 'status' | 'malformed' | 'truncated'
+
+/** A fault to inject: the generated shape, with `kind` and `door` spelled out. */
+export interface EmulatorFaultSpec extends Omit<GeneratedFaultSpec, 'kind' | 'door'> {
+  kind: EmulatorFaultKind
+  /** Restrict the fault to one door; default both. */
+  door?: 'gateway' | 'https'
+}
 
 /** A running emulator of the cloud-base gateway and the WeChat HTTPS API. */
 export declare class Emulator {

@@ -39,7 +39,7 @@ const FAULT_KEYS = new Set([
 
 let binding = null
 function loadBinding() {
-  if (binding === null) binding = require('../binding.js')
+  if (binding === null) binding = require('./load.js').loadBinding()
   return binding
 }
 

@@ -37,9 +37,33 @@ async function main() {
       show('with an injected busy fault →', `errCode=${e.errCode} (not retried: it may have created an environment)`)
     }
 
+    // The same call over HTTPS: the SDK gets and caches the access_token.
+    const https = new cloud.Cloud()
+    https.init({ appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret', apiBaseUrl: emulator.httpsBaseUrl, processEnv: {} })
+    show('HTTPS (appid + secret) →', await https.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'https-env' }))
+
+    // A third-party platform acting for an authorized account.
+    let rotated = 0
+    const third = new cloud.Cloud()
+    third.init({
+      componentAppid: 'wx0emulatorcomp001',
+      componentAppsecret: 'emulator-component-secret',
+      getComponentVerifyTicket: async () => 'ticket@@@demo',
+      authorizerAppid: 'wx0emulatorauth001',
+      authorizerRefreshToken: 'emulator-refresh-token',
+      onAuthorizerRefreshToken: async () => {
+        rotated += 1 // store it: WeChat may have rotated the refresh token
+      },
+      apiBaseUrl: emulator.httpsBaseUrl,
+      processEnv: {},
+    })
+    show('third-party (authorizer token) →', await third.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'tp-env' }))
+    show('refresh tokens handed back', rotated)
+
     const stats = emulator.stats()
     show('environments in the emulator', emulator.environments().length)
-    show('gateway calls', stats.calls)
+    show('calls per endpoint', stats.calls)
+    show('tokens issued', stats.tokensIssued)
   } finally {
     await emulator.close()
   }

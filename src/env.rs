@@ -67,12 +67,24 @@ pub const OTHER_VARS: &[&str] = &[
     "TENCENTCLOUD",
     "TCB_TRACELOG",
     "DEBUG",
+    "WX_APPID",
+    "WX_APPSECRET",
+    "WX_API_BASE_URL",
 ];
 
 /// A snapshot of the environment one call works with.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct Context {
     vars: HashMap<String, String>,
+}
+
+/// Shows the variable names only: values include secrets.
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Context").field("vars", &names).finish()
+    }
 }
 
 impl Context {

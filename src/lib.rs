@@ -10,10 +10,13 @@ pub mod cloud;
 pub mod emulator;
 pub mod env;
 pub mod error;
+pub mod https;
 pub mod json_text;
+pub mod mode;
 pub mod options;
 pub mod transport;
 
+#[cfg_attr(test, allow(dead_code))]
 mod binding;
 #[cfg(test)]
 mod test_support;

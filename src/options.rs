@@ -48,6 +48,81 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// The calling mode asked for with `init({ mode })`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeChoice {
+    /// The cloud call through the cloud-base gateway.
+    Cloud,
+    /// `POST https://api.weixin.qq.com/...?access_token=...`.
+    Https,
+    /// HTTPS with an authorizer access token of a third-party platform.
+    ThirdParty,
+}
+
+/// Which WeChat endpoint issues the managed access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenKind {
+    /// `POST /cgi-bin/stable_token` (default): repeated calls return the same token.
+    #[default]
+    Stable,
+    /// `GET /cgi-bin/token`: every call issues a new token.
+    Classic,
+}
+
+/// A token given to `init()`: a fixed string, or a JavaScript function that
+/// the JavaScript layer calls before each call (and once more when WeChat
+/// rejects the token it returned).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Supplied {
+    Value(String),
+    Function,
+}
+
+impl fmt::Debug for Supplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Supplied::Value(_) => f.write_str("Value(***)"),
+            Supplied::Function => f.write_str("Function"),
+        }
+    }
+}
+
+/// A third-party platform acting for an authorized account, tokens managed
+/// by the SDK (`componentAppid` and friends).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ComponentSettings {
+    pub component_appid: String,
+    pub component_appsecret: String,
+    pub authorizer_appid: String,
+    /// The refresh token `init()` was given (the SDK keeps the latest one).
+    pub authorizer_refresh_token: String,
+}
+
+impl fmt::Debug for ComponentSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ComponentSettings")
+            .field("component_appid", &self.component_appid)
+            .field("component_appsecret", &"***")
+            .field("authorizer_appid", &self.authorizer_appid)
+            .field("authorizer_refresh_token", &"***")
+            .finish()
+    }
+}
+
+/// Most retries of a busy answer (`retry.onBusy`).
+pub const MAX_ON_BUSY: u32 = 10;
+
+/// The marker the JavaScript layer puts in place of a function option.
+pub const FUNCTION_MARKER: &str = "\u{0}function";
+
+/// Init options whose value may be (or must be) a JavaScript function.
+pub const FUNCTION_OPTIONS: &[&str] = &[
+    "accessToken",
+    "authorizerAccessToken",
+    "getComponentVerifyTicket",
+    "onAuthorizerRefreshToken",
+];
+
 /// Everything `init()` configured, validated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -64,6 +139,25 @@ pub struct Config {
     pub debug: bool,
     /// Variables to use instead of the process environment.
     pub process_env: Option<HashMap<String, String>>,
+    /// `mode`: explicit calling mode (else chosen from the credentials).
+    pub mode: Option<ModeChoice>,
+    /// `appid` + `secret`: HTTPS mode with a managed access token.
+    pub appid: Option<String>,
+    pub secret: Option<String>,
+    /// `accessToken`: HTTPS mode with a token the caller supplies.
+    pub access_token: Option<Supplied>,
+    /// `authorizerAccessToken`: third-party mode, token supplied.
+    pub authorizer_access_token: Option<Supplied>,
+    /// `componentAppid` and friends: third-party mode, tokens managed.
+    pub component: Option<ComponentSettings>,
+    /// `apiBaseUrl`, without a trailing `/`.
+    pub api_base_url: Option<String>,
+    /// `proxy`: an HTTP(S) proxy for the HTTPS modes.
+    pub proxy: Option<String>,
+    /// `tokenKind`.
+    pub token_kind: TokenKind,
+    /// `retry.onBusy`: how often a busy answer (-1, -1000) is retried.
+    pub on_busy: u32,
 }
 
 impl Default for Config {
@@ -78,6 +172,16 @@ impl Default for Config {
             timeout: DEFAULT_TIMEOUT,
             debug: false,
             process_env: None,
+            mode: None,
+            appid: None,
+            secret: None,
+            access_token: None,
+            authorizer_access_token: None,
+            component: None,
+            api_base_url: None,
+            proxy: None,
+            token_kind: TokenKind::Stable,
+            on_busy: 0,
         }
     }
 }
@@ -99,6 +203,19 @@ impl fmt::Debug for Config {
                     .map(|m| m.len())
                     .map(|n| format!("{n} vars")),
             )
+            .field("mode", &self.mode)
+            .field("appid", &self.appid)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("access_token", &self.access_token)
+            .field("authorizer_access_token", &self.authorizer_access_token)
+            .field("component", &self.component)
+            .field("api_base_url", &self.api_base_url)
+            .field(
+                "proxy",
+                &self.proxy.as_ref().map(|p| redact_url_userinfo(p)),
+            )
+            .field("token_kind", &self.token_kind)
+            .field("on_busy", &self.on_busy)
             .finish()
     }
 }
@@ -128,6 +245,21 @@ const KNOWN_OPTIONS: &[&str] = &[
     "timeout",
     "debug",
     "processEnv",
+    "mode",
+    "appid",
+    "secret",
+    "accessToken",
+    "authorizerAccessToken",
+    "componentAppid",
+    "componentAppsecret",
+    "getComponentVerifyTicket",
+    "authorizerAppid",
+    "authorizerRefreshToken",
+    "onAuthorizerRefreshToken",
+    "apiBaseUrl",
+    "proxy",
+    "tokenKind",
+    "retry",
 ];
 
 fn bad(msg: String) -> ApiError {
@@ -284,7 +416,241 @@ impl Config {
                 )))
             }
         }
+        parse_https_options(obj, &mut cfg)?;
         Ok(cfg)
+    }
+}
+
+/// A proxy URL with any `user:password@` replaced by `***@`.
+pub fn redact_url_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("***");
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "***".to_string(),
+    }
+}
+
+/// Is this value the JavaScript layer's marker for a function?
+fn is_function_marker(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.len() == 1 && o.get(FUNCTION_MARKER) == Some(&Value::Bool(true)))
+}
+
+/// A non-empty string option.
+fn opt_credential(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match obj.get(key) {
+        Some(v) if is_function_marker(v) => Err(bad(format!(
+            "option `{key}` must be a string, got a function"
+        ))),
+        _ => match opt_string(obj, key)? {
+            Some(s) if s.trim().is_empty() => Err(bad(format!("option `{key}` must not be empty"))),
+            other => Ok(other),
+        },
+    }
+}
+
+/// A token option: a non-empty string or a function.
+fn opt_supplied(obj: &Map<String, Value>, key: &str) -> Result<Option<Supplied>, ApiError> {
+    match obj.get(key) {
+        Some(v) if is_function_marker(v) => Ok(Some(Supplied::Function)),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            Ok(opt_credential(obj, key)?.map(Supplied::Value))
+        }
+        Some(other) => Err(bad(format!(
+            "option `{key}` must be a string or an async function returning one, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A callback option: a function, or absent.
+fn opt_function(obj: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(v) if is_function_marker(v) => Ok(true),
+        Some(other) => Err(bad(format!(
+            "option `{key}` must be a function, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// An absolute http(s) URL option, without a trailing `/`.
+fn opt_http_url(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    let Some(text) = opt_string(obj, key)?.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            if u.query().is_some() || u.fragment().is_some() {
+                return Err(bad(format!(
+                    "option `{key}` must not have a query or fragment"
+                )));
+            }
+            Ok(Some(text.trim_end_matches('/').to_string()))
+        }
+        _ => Err(bad(format!(
+            "option `{key}` must be an absolute http(s) URL"
+        ))),
+    }
+}
+
+/// The options of the HTTPS and third-party modes.
+fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(), ApiError> {
+    cfg.mode = match opt_string(obj, "mode")?.as_deref() {
+        None => None,
+        Some("cloud") => Some(ModeChoice::Cloud),
+        Some("https") => Some(ModeChoice::Https),
+        Some("thirdparty") => Some(ModeChoice::ThirdParty),
+        Some(other) => {
+            return Err(bad(format!(
+                "option `mode` must be \"cloud\", \"https\" or \"thirdparty\", got \"{other}\""
+            )))
+        }
+    };
+    cfg.token_kind = match opt_string(obj, "tokenKind")?.as_deref() {
+        None | Some("stable") => TokenKind::Stable,
+        Some("classic") => TokenKind::Classic,
+        Some(other) => {
+            return Err(bad(format!(
+                "option `tokenKind` must be \"stable\" or \"classic\", got \"{other}\""
+            )))
+        }
+    };
+    cfg.api_base_url = opt_http_url(obj, "apiBaseUrl")?;
+    cfg.proxy = match opt_string(obj, "proxy")?.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => match url::Url::parse(&p) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(p),
+            _ => {
+                return Err(bad(
+                    "option `proxy` must be an http:// or https:// proxy URL".to_string(),
+                ))
+            }
+        },
+    };
+    match obj.get("retry") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(r)) => {
+            for key in r.keys() {
+                if key != "onBusy" {
+                    return Err(bad(format!("unknown option `retry.{key}`; known: onBusy")));
+                }
+            }
+            match r.get("onBusy") {
+                None | Some(Value::Null) => {}
+                Some(Value::Number(n)) => match n.as_u64() {
+                    Some(k) if k <= u64::from(MAX_ON_BUSY) => cfg.on_busy = k as u32,
+                    _ => {
+                        return Err(bad(format!(
+                            "option `retry.onBusy` must be an integer between 0 and {MAX_ON_BUSY}, got {n}"
+                        )))
+                    }
+                },
+                Some(other) => {
+                    return Err(bad(format!(
+                        "option `retry.onBusy` must be a number, got {}",
+                        type_name(other)
+                    )))
+                }
+            }
+        }
+        Some(other) => {
+            return Err(bad(format!(
+                "option `retry` must be an object like {{ onBusy: 2 }}, got {}",
+                type_name(other)
+            )))
+        }
+    }
+
+    cfg.appid = opt_credential(obj, "appid")?;
+    cfg.secret = opt_credential(obj, "secret")?;
+    cfg.access_token = opt_supplied(obj, "accessToken")?;
+    cfg.authorizer_access_token = opt_supplied(obj, "authorizerAccessToken")?;
+    match (&cfg.appid, &cfg.secret, &cfg.access_token) {
+        (None, Some(_), _) => {
+            return Err(bad("option `appid` is required with `secret`".to_string()))
+        }
+        (Some(_), None, None) => {
+            return Err(bad(
+                "option `secret` is required with `appid` (or give `accessToken`)".to_string(),
+            ))
+        }
+        _ => {}
+    }
+
+    let component_appid = opt_credential(obj, "componentAppid")?;
+    let component_appsecret = opt_credential(obj, "componentAppsecret")?;
+    let authorizer_appid = opt_credential(obj, "authorizerAppid")?;
+    let authorizer_refresh_token = opt_credential(obj, "authorizerRefreshToken")?;
+    let has_ticket_fn = opt_function(obj, "getComponentVerifyTicket")?;
+    let has_refresh_cb = opt_function(obj, "onAuthorizerRefreshToken")?;
+    let given = [
+        ("componentAppid", component_appid.is_some()),
+        ("componentAppsecret", component_appsecret.is_some()),
+        ("getComponentVerifyTicket", has_ticket_fn),
+        ("authorizerAppid", authorizer_appid.is_some()),
+        ("authorizerRefreshToken", authorizer_refresh_token.is_some()),
+        ("onAuthorizerRefreshToken", has_refresh_cb),
+    ];
+    if given.iter().any(|(_, g)| *g) {
+        let missing: Vec<&str> = given
+            .iter()
+            .filter(|(_, g)| !*g)
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            let first = given
+                .iter()
+                .find(|(_, g)| *g)
+                .map(|(n, _)| *n)
+                .unwrap_or("");
+            return Err(bad(format!(
+                "option `{}` is required with `{first}` (SDK-managed third-party tokens need \
+                 componentAppid, componentAppsecret, getComponentVerifyTicket, authorizerAppid, \
+                 authorizerRefreshToken and onAuthorizerRefreshToken)",
+                missing.join("`, `")
+            )));
+        }
+        if let (
+            Some(component_appid),
+            Some(component_appsecret),
+            Some(authorizer_appid),
+            Some(refresh),
+        ) = (
+            component_appid,
+            component_appsecret,
+            authorizer_appid,
+            authorizer_refresh_token,
+        ) {
+            cfg.component = Some(ComponentSettings {
+                component_appid,
+                component_appsecret,
+                authorizer_appid,
+                authorizer_refresh_token: refresh,
+            });
+        }
+    }
+
+    let https_given = cfg.access_token.is_some() || cfg.appid.is_some();
+    let third_given = cfg.authorizer_access_token.is_some() || cfg.component.is_some();
+    match cfg.mode {
+        None if https_given && third_given => Err(bad(
+            "both HTTPS credentials (`appid`/`secret` or `accessToken`) and third-party credentials \
+             (`authorizerAccessToken` or `componentAppid`...) were given; set option `mode` to \
+             \"https\" or \"thirdparty\""
+                .to_string(),
+        )),
+        Some(ModeChoice::ThirdParty) if !third_given => Err(bad(
+            "option `mode` is \"thirdparty\" but neither `authorizerAccessToken` nor \
+             `componentAppid`, `componentAppsecret`, `getComponentVerifyTicket`, `authorizerAppid`, \
+             `authorizerRefreshToken`, `onAuthorizerRefreshToken` were given"
+                .to_string(),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -379,6 +745,73 @@ mod tests {
             !shown.contains("SUPERSECRET") && !shown.contains("TOKENVALUE"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn https_and_thirdparty_options() {
+        let f = r#"{"\u0000function":true}"#;
+        let cfg = Config::from_json(&format!(
+            r#"{{"mode":"https","appid":"wx1","secret":"S","apiBaseUrl":"http://127.0.0.1:9/","proxy":"http://u:p@127.0.0.1:8",
+                "tokenKind":"classic","retry":{{"onBusy":3}},"accessToken":{f}}}"#
+        ))
+        .unwrap();
+        assert_eq!(cfg.mode, Some(ModeChoice::Https));
+        assert_eq!(cfg.api_base_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(cfg.token_kind, TokenKind::Classic);
+        assert_eq!(cfg.on_busy, 3);
+        assert_eq!(cfg.access_token, Some(Supplied::Function));
+        let shown = format!("{cfg:?}");
+        assert!(
+            !shown.contains("\"S\"") && !shown.contains("u:p"),
+            "{shown}"
+        );
+
+        let cfg = Config::from_json(&format!(
+            r#"{{"componentAppid":"c","componentAppsecret":"cs","getComponentVerifyTicket":{f},
+                "authorizerAppid":"a","authorizerRefreshToken":"R0","onAuthorizerRefreshToken":{f}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            cfg.component.as_ref().unwrap().authorizer_refresh_token,
+            "R0"
+        );
+        assert!(!format!("{cfg:?}").contains("R0"));
+    }
+
+    #[test]
+    fn bad_https_options_name_the_parameter() {
+        let f = r#"{"\u0000function":true}"#;
+        for (json, needle) in [
+            (r#"{"mode":"http"}"#.to_string(), "`mode`"),
+            (r#"{"tokenKind":"x"}"#.to_string(), "`tokenKind`"),
+            (r#"{"apiBaseUrl":"ftp://x"}"#.to_string(), "`apiBaseUrl`"),
+            (r#"{"proxy":"socks5://x:1"}"#.to_string(), "`proxy`"),
+            (r#"{"retry":{"onBusy":-1}}"#.to_string(), "`retry.onBusy`"),
+            (r#"{"retry":{"onbusy":1}}"#.to_string(), "`retry.onbusy`"),
+            (r#"{"retry":3}"#.to_string(), "`retry`"),
+            (r#"{"secret":"s"}"#.to_string(), "`appid`"),
+            (r#"{"appid":"wx"}"#.to_string(), "`secret`"),
+            (r#"{"appid":"wx","secret":""}"#.to_string(), "`secret`"),
+            (r#"{"accessToken":5}"#.to_string(), "`accessToken`"),
+            (format!(r#"{{"appid":{f},"secret":"s"}}"#), "`appid`"),
+            (
+                r#"{"getComponentVerifyTicket":"x"}"#.to_string(),
+                "`getComponentVerifyTicket`",
+            ),
+            (
+                r#"{"componentAppid":"c"}"#.to_string(),
+                "`componentAppsecret`",
+            ),
+            (r#"{"mode":"thirdparty"}"#.to_string(), "`mode`"),
+            (
+                r#"{"accessToken":"t","authorizerAccessToken":"a"}"#.to_string(),
+                "`mode`",
+            ),
+        ] {
+            let err = Config::from_json(&json).unwrap_err();
+            assert!(err.err_msg.contains(needle), "{json}: {}", err.err_msg);
+            assert_eq!(err.err_code, INVALID_PARAM);
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! not connect) are retried automatically: a cloud call may create an
 //! environment, and doing that twice costs money.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -48,6 +49,10 @@ impl TransportError {
     }
 }
 
+// Redirects are never followed (reqwest's default follows up to 10): a 307
+// would send the POST again, possibly creating an environment twice, and a
+// redirected token request would carry the app secret to wherever the
+// Location points. A 3xx is reported like any other HTTP status ≠ 200.
 static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -56,6 +61,7 @@ static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
         .pool_max_idle_per_host(256)
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("could not create the HTTP client: {e}"))
 });
@@ -120,6 +126,33 @@ async fn read(mut resp: reqwest::Response) -> Result<RawAnswer, TransportError> 
 /// One multipart field: name, value, sent as `application/octet-stream`?
 pub type FormField<'a> = (&'a str, &'a [u8], bool);
 
+/// Send a request built by `build`, retrying (with a short backoff) only
+/// when the connection could not be made: then the request was never
+/// written, so sending it again cannot execute it twice. Anything else
+/// (an answer, a timeout, a connection dropped after the request was
+/// written) is returned as is.
+pub async fn send_safely<B>(build: B) -> Result<RawAnswer, TransportError>
+where
+    B: Fn() -> Result<reqwest::RequestBuilder, TransportError>,
+{
+    let mut attempt = 0;
+    loop {
+        match build()?.send().await {
+            Ok(resp) => return read(resp).await,
+            Err(e) if e.is_connect() && attempt < CONNECT_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(connect_backoff(attempt)).await;
+            }
+            Err(e) => return Err(classify(e)),
+        }
+    }
+}
+
+/// Pause before connection attempt `attempt` (1-based): 50 ms, 100 ms, ...
+fn connect_backoff(attempt: u32) -> Duration {
+    Duration::from_millis(50 * u64::from(attempt))
+}
+
 /// POST a multipart form. Connection failures are retried (with a short
 /// backoff) because the request was never sent; nothing else is.
 pub async fn post_multipart(
@@ -130,8 +163,7 @@ pub async fn post_multipart(
     let client = client()?;
     // The body is encoded once, in one buffer (a retry sends the same bytes).
     let (content_type, body) = encode_multipart(fields);
-    let mut attempt = 0;
-    loop {
+    send_safely(|| {
         let mut req = client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
@@ -140,15 +172,9 @@ pub async fn post_multipart(
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        match req.send().await {
-            Ok(resp) => return read(resp).await,
-            Err(e) if e.is_connect() && attempt < CONNECT_RETRIES => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-            }
-            Err(e) => return Err(classify(e)),
-        }
-    }
+        Ok(req)
+    })
+    .await
 }
 
 /// The multipart body exactly as reqwest's `Form` writes it (same boundary
@@ -224,30 +250,176 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
     )
 }
 
-/// Replace the values of secret-bearing query parameters in any text
-/// (`access_token=…` → `access_token=***`).
+static PROXIED: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+static DIRECT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| build_client(None));
+
+fn build_client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(256)
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        // Only the `proxy` option decides: no proxy from the environment.
+        .no_proxy();
+    if let Some(url) = proxy {
+        let p = reqwest::Proxy::all(url).map_err(|_| "invalid proxy URL".to_string())?;
+        builder = builder.proxy(p);
+    }
+    builder
+        .build()
+        .map_err(|e| redact(&format!("could not create the HTTP client: {e}")))
+}
+
+/// The client of the HTTPS modes: direct, or through `proxy` (one client,
+/// with its own connection pool, per distinct proxy, kept for the process).
+pub fn client_for(proxy: Option<&str>) -> Result<reqwest::Client, TransportError> {
+    let Some(url) = proxy else {
+        return DIRECT
+            .as_ref()
+            .cloned()
+            .map_err(|e| TransportError::Connect(e.clone()));
+    };
+    let mut map = match PROXIED.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(c) = map.get(url) {
+        return Ok(c.clone());
+    }
+    let c = build_client(Some(url)).map_err(TransportError::Connect)?;
+    map.insert(url.to_string(), c.clone());
+    Ok(c)
+}
+
+/// POST a JSON body (already serialised). Connection failures are retried,
+/// nothing else.
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: &str,
+) -> Result<RawAnswer, TransportError> {
+    send_safely(|| {
+        Ok(client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string()))
+    })
+    .await
+}
+
+/// GET a URL. Connection failures are retried, nothing else.
+pub async fn get(client: &reqwest::Client, url: &str) -> Result<RawAnswer, TransportError> {
+    send_safely(|| Ok(client.get(url))).await
+}
+
+/// The pause before busy-retry number `attempt` (1-based) of `retry.onBusy`:
+/// exponential (200 ms, 400 ms, 800 ms, ... at most 5 s) with full jitter
+/// over its upper half, so that many clients told "busy" at once do not
+/// all come back at once.
+pub fn busy_backoff(attempt: u32) -> Duration {
+    let cap = 200u64
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+        .min(5_000);
+    Duration::from_millis(cap / 2 + fastrand::u64(0..=cap / 2))
+}
+
+/// Names whose values are secrets, as query parameters (`name=value`) or as
+/// JSON members (`"name":"value"`).
+const SECRET_NAMES: &[&str] = &[
+    "access_token",
+    "component_access_token",
+    "authorizer_access_token",
+    "authorizer_refresh_token",
+    "refresh_token",
+    "component_verify_ticket",
+    "component_appsecret",
+    "secret",
+    "appsecret",
+    "accessToken",
+    "authorizerAccessToken",
+    "authorizerRefreshToken",
+    "componentAppsecret",
+];
+
+/// Replace the values of secret-bearing query parameters and JSON members in
+/// any text (`access_token=…` → `access_token=***`,
+/// `"secret":"…"` → `"secret":"***"`).
 pub fn redact(text: &str) -> String {
-    const KEYS: &[&str] = &[
-        "access_token=",
-        "component_access_token=",
-        "authorizer_access_token=",
-        "secret=",
-        "appsecret=",
-    ];
     let mut out = text.to_string();
-    for key in KEYS {
-        let mut from = 0;
-        while let Some(pos) = out[from..].find(key) {
-            let start = from + pos + key.len();
-            let end = out[start..]
-                .find(['&', ' ', ')', '"', '\''])
-                .map(|e| start + e)
-                .unwrap_or(out.len());
-            out.replace_range(start..end, "***");
-            from = start + 3;
-        }
+    for name in SECRET_NAMES {
+        out = redact_after(
+            &out,
+            &format!("{name}="),
+            &['&', ' ', ')', '"', '\'', '\n', ']'],
+        );
+        out = redact_json_member(&out, name);
     }
     out
+}
+
+/// Replace what follows each `key` up to one of `stops` with `***`.
+fn redact_after(text: &str, key: &str, stops: &[char]) -> String {
+    let mut out = text.to_string();
+    let mut from = 0;
+    while let Some(pos) = out[from..].find(key) {
+        let start = from + pos + key.len();
+        let end = out[start..]
+            .find(stops)
+            .map(|e| start + e)
+            .unwrap_or(out.len());
+        out.replace_range(start..end, "***");
+        from = start + 3;
+    }
+    out
+}
+
+/// `"name":"value"` (any white space around the colon) → `"name":"***"`.
+fn redact_json_member(text: &str, name: &str) -> String {
+    let key = format!("\"{name}\"");
+    let mut out = text.to_string();
+    let mut from = 0;
+    while let Some(pos) = out[from..].find(&key) {
+        let after_key = from + pos + key.len();
+        let rest = &out[after_key..];
+        let trimmed = rest.trim_start();
+        let Some(after_colon) = trimmed.strip_prefix(':') else {
+            from = after_key;
+            continue;
+        };
+        let value = after_colon.trim_start();
+        if !value.starts_with('"') {
+            from = after_key;
+            continue;
+        }
+        let value_start = out.len() - value.len() + 1;
+        // find the closing quote, skipping escaped characters
+        let bytes = out.as_bytes();
+        let mut i = value_start;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let end = i.min(out.len());
+        out.replace_range(value_start..end, "***");
+        from = value_start + 3;
+    }
+    out
+}
+
+/// Replace every occurrence of each known secret value (at least 4
+/// characters long) in `text` with `***`, then [`redact`] it: for text that
+/// may quote a secret anywhere (an answer body, a user callback's error).
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if s.len() >= 4 && out.contains(s) {
+            out = out.replace(s, "***");
+        }
+    }
+    redact(&out)
 }
 
 #[cfg(test)]
@@ -264,6 +436,107 @@ mod tests {
             redact("component_access_token=Z authorizer_access_token=Q"),
             "component_access_token=*** authorizer_access_token=***"
         );
+        assert_eq!(
+            redact(r#"{"access_token": "T1","expires_in":7200,"authorizer_refresh_token":"R\"X"}"#),
+            r#"{"access_token": "***","expires_in":7200,"authorizer_refresh_token":"***"}"#
+        );
+        assert_eq!(
+            redact("GET /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=S3"),
+            "GET /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=***"
+        );
+        assert_eq!(
+            scrub("stored TOKEN-123 failed", &["TOKEN-123", "x"]),
+            "stored *** failed"
+        );
+    }
+
+    #[test]
+    fn redact_never_panics_on_odd_text() {
+        for text in [
+            "\"secret\":\"abc\\",
+            "\"secret\":\"é\\é\"",
+            "\"secret\" : \"x\" \"secret\"",
+            "\"secret\":5,\"secret\":\"",
+            "access_token=",
+            "access_token=é&secret=日本",
+            "secret=secret=secret=",
+        ] {
+            let out = redact(text);
+            assert!(!out.contains("abc") && !out.contains("日本"), "{out}");
+        }
+    }
+
+    #[test]
+    fn busy_backoff_grows_with_jitter_and_a_cap() {
+        for _ in 0..50 {
+            let d1 = busy_backoff(1).as_millis();
+            assert!((100..=200).contains(&d1), "{d1}");
+            let d3 = busy_backoff(3).as_millis();
+            assert!((400..=800).contains(&d3), "{d3}");
+            assert!(busy_backoff(40).as_millis() <= 5_000);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_answer_is_not_retried() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.shutdown().await; // drop without an answer
+            }
+        });
+        let client = client_for(None).unwrap();
+        let err = post_json(&client, &format!("http://127.0.0.1:{port}/x"), "{}")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Io(_)), "{err:?}");
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = sock.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let answer = format!(
+                            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\n\r\n"
+                        );
+                        if sock.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/x");
+        let answer = post_json(&client_for(None).unwrap(), &url, "{}")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 307);
+        let answer = post_multipart(&url, &[], &[("a", b"1", false)])
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 307);
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[test]

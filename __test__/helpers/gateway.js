@@ -39,7 +39,6 @@ function decodeRequest(req, body, keys) {
     path: req.url.split('?')[0],
     query: Object.fromEntries(new URL(req.url, 'http://x').searchParams),
     headers: { ...req.headers },
-    rawHeaderNames: req.rawHeaders.filter((_, i) => i % 2 === 0),
     body,
     parts: null,
     fieldNames: null,

@@ -22,10 +22,11 @@ function loadOurs() {
   return mod;
 }
 
-// A fresh instance initialised with `processEnv` standing in for process.env.
-function initOurs(processEnv, config = {}) {
+// A fresh instance initialised with `processEnv` standing in for process.env
+// (`dynamicEnv`: with env = cloud.DYNAMIC_CURRENT_ENV).
+function initOurs(processEnv, config = {}, { dynamicEnv = false } = {}) {
   const cloud = loadOurs();
-  cloud.init({ ...config, processEnv: { ...processEnv } });
+  cloud.init({ ...config, ...(dynamicEnv ? { env: cloud.DYNAMIC_CURRENT_ENV } : {}), processEnv: { ...processEnv } });
   return cloud;
 }
 

@@ -37,13 +37,15 @@ function cloudEnv(gatewayUrl, extra = {}) {
   return env;
 }
 
-// Returns {code, signal, stdout, stderr, outcomes, unhandled, fatal}.
-function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 10000 }) {
-  const childEnv = { PATH: process.env.PATH, ...env, TENCENTCLOUD_RUNENV: env.TENCENTCLOUD_RUNENV || 'SCF' };
+// Returns {code, signal, stdout, stderr, outcomes, unhandled, fatal}. A child
+// still running after `killAfterMs` (e.g. kept alive by an open handle) is
+// killed, and reports signal SIGTERM.
+function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 10000, killAfterMs = 20000 }) {
+  const childEnv = { PATH: process.env.PATH, ...env, TENCENTCLOUD_RUNENV: 'SCF' };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
   const job = v8.serialize({ module, steps, guard, timeoutMs }).toString('base64');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'], timeout: killAfterMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -59,8 +61,9 @@ function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 1000
 }
 
 // Convenience: init once with `config`, then each call {input, options}.
-async function runReference({ env, init = {}, calls, guard = true }) {
-  const steps = [{ op: 'init', config: init }, ...calls.map((c) => ({ op: 'call', input: c.input, options: c.options || null }))];
+// `dynamicEnv`: init with env = cloud.DYNAMIC_CURRENT_ENV.
+async function runReference({ env, init = {}, dynamicEnv = false, calls, guard = true }) {
+  const steps = [{ op: 'init', config: init, dynamicEnv }, ...calls.map((c) => ({ op: 'call', input: c.input, options: c.options || null }))];
   const r = await runSdk({ env, steps, guard });
   if (!r.outcomes) throw new Error(`reference child failed (exit ${r.code} ${r.signal || ''}): ${r.fatal || r.stderr.slice(-2000)}`);
   return { ...r, initOutcome: r.outcomes[0], outcomes: r.outcomes.slice(1) };

@@ -1,9 +1,6 @@
 //! The napi layer of the local emulator: options in, a handle out.
 //! Everything here converts; the emulator itself lives in `crate::emulator`.
 
-// napi registers exports only outside `cargo test`; there they look unused.
-#![cfg_attr(test, allow(dead_code))]
-
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -3,12 +3,10 @@
 //! It converts JavaScript values in, hands them to the core, and turns every
 //! result, error and panic into an [`Outcome`] that the hand-written
 //! `index.js` makes into a resolved value or a rejected `Error`.
-//!
-//! Under `cargo test` napi registers nothing, so the exports look unused.
-#![cfg_attr(test, allow(dead_code))]
 
 mod emulator;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -16,9 +14,13 @@ use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::cloud::{self, answer::Success, request::CallInput, request::Media, CallReport};
+use napi::threadsafe_function::ThreadsafeFunction;
+
+use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, MapEnv, ProcessEnv};
 use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
+use crate::https::component::{HookFuture, Hooks};
+use crate::mode::{self, Report};
 use crate::options::Config;
 
 /// A media parameter: `{ contentType, value: Buffer, fileName? }`.
@@ -29,11 +31,91 @@ pub struct MediaInput {
     pub value: Buffer,
 }
 
-/// Options of one call, from `openapi({ appid, convertCase })`.
+/// Options of one call, from `openapi({ appid, convertCase })`, plus the
+/// token the JavaScript layer got from an `accessToken` /
+/// `authorizerAccessToken` function (see [`Client::token_function`]).
 #[napi(object)]
 pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
+    pub token: Option<String>,
+    /// The variables of JavaScript's `process.env` the core reads (see
+    /// [`env_var_names`]), when `init()` had no `processEnv`: read in
+    /// JavaScript, so that a sandbox's `process.env` (jest gives each test
+    /// file its own copy) is the one that counts, as in wx-server-sdk.
+    pub env: Option<HashMap<String, String>>,
+}
+
+/// What a wrapped user callback settled with (`index.js` wraps every
+/// callback so that it never throws and always resolves to this).
+#[napi(object)]
+pub struct HookResult {
+    pub ok: bool,
+    pub value: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A wrapped user callback: `(arg: string) => Promise<HookResult>`.
+type HookFn = ThreadsafeFunction<String, Promise<HookResult>, String, Status, false, true>;
+
+/// The user's third-party callbacks, called from the core through
+/// threadsafe functions (weak: they never keep Node alive).
+struct JsHooks {
+    ticket: Option<Arc<HookFn>>,
+    rotated: Option<Arc<HookFn>>,
+}
+
+async fn call_hook(
+    f: Option<Arc<HookFn>>,
+    name: &str,
+    arg: String,
+) -> std::result::Result<Option<String>, String> {
+    let Some(f) = f else {
+        return Err(format!("{name} is not set"));
+    };
+    let promise = f
+        .call_async_catch(arg)
+        .await
+        .map_err(|e| format!("{name} could not be called: {}", e.reason))?;
+    let r = promise
+        .await
+        .map_err(|e| format!("{name} failed: {}", e.reason))?;
+    if r.ok {
+        Ok(r.value)
+    } else {
+        Err(r.error.unwrap_or_else(|| format!("{name} failed")))
+    }
+}
+
+impl Hooks for JsHooks {
+    fn verify_ticket(&self) -> HookFuture<std::result::Result<String, String>> {
+        let f = self.ticket.clone();
+        Box::pin(async move {
+            call_hook(f, "getComponentVerifyTicket", String::new())
+                .await
+                .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn refresh_token_rotated(&self, token: String) -> HookFuture<std::result::Result<(), String>> {
+        let f = self.rotated.clone();
+        Box::pin(async move {
+            call_hook(f, "onAuthorizerRefreshToken", token)
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+fn hook_fn(f: Option<Function<'_, String, Promise<HookResult>>>) -> Result<Option<Arc<HookFn>>> {
+    match f {
+        None => Ok(None),
+        Some(f) => Ok(Some(Arc::new(
+            f.build_threadsafe_function::<String>()
+                .weak::<true>()
+                .build()?,
+        ))),
+    }
 }
 
 /// How a call ended. `index.js` turns it into a value or an `Error`.
@@ -53,32 +135,37 @@ pub struct Outcome {
     pub cloud_error: bool,
     /// The debug line for this call, when debug logging is on.
     pub debug_line: Option<String>,
+    /// The calling mode used: `cloud`, `https`, `thirdparty` (or `none`).
+    pub mode: Option<String>,
+    /// A supplied token was rejected (40001/40014/42001): the JavaScript
+    /// layer asks its token function again and retries once.
+    pub token_rejected: bool,
 }
 
 impl Outcome {
     fn from_result(api: &str, result: std::result::Result<Success, ApiError>) -> Outcome {
+        let ok = Outcome {
+            ok: true,
+            json: None,
+            content_type: None,
+            buffer: None,
+            err_code: 0.0,
+            err_msg: ok_msg(api),
+            message: String::new(),
+            cloud_error: false,
+            debug_line: None,
+            mode: None,
+            token_rejected: false,
+        };
         match result {
             Ok(Success::Json(json)) => Outcome {
-                ok: true,
                 json: Some(json),
-                content_type: None,
-                buffer: None,
-                err_code: 0.0,
-                err_msg: ok_msg(api),
-                message: String::new(),
-                cloud_error: false,
-                debug_line: None,
+                ..ok
             },
             Ok(Success::Binary { content_type, data }) => Outcome {
-                ok: true,
-                json: None,
                 content_type: Some(content_type),
                 buffer: Some(data.into()),
-                err_code: 0.0,
-                err_msg: ok_msg(api),
-                message: String::new(),
-                cloud_error: false,
-                debug_line: None,
+                ..ok
             },
             Err(e) => Outcome::failure(&e),
         }
@@ -95,6 +182,8 @@ impl Outcome {
             message: e.message(),
             cloud_error: e.class == ErrorClass::Cloud,
             debug_line: None,
+            mode: None,
+            token_rejected: false,
         }
     }
 }
@@ -103,23 +192,40 @@ impl Outcome {
 #[napi]
 pub struct Client {
     config: Arc<Config>,
+    hooks: Option<Arc<dyn Hooks>>,
 }
 
 /// Validate `init()` options (JSON text) and create a client, or explain
 /// which option is wrong.
 ///
+/// The third-party callbacks are wrapped by `index.js` into
+/// `(arg) => Promise<HookResult>` functions that never throw.
+///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
 /// ```
 #[napi(catch_unwind)]
-pub fn create_client(options_json: String) -> Either<Client, Outcome> {
+pub fn create_client(
+    options_json: String,
+    get_component_verify_ticket: Option<Function<'_, String, Promise<HookResult>>>,
+    on_authorizer_refresh_token: Option<Function<'_, String, Promise<HookResult>>>,
+) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
-    match Config::from_json(&options_json) {
-        Ok(config) => Either::A(Client {
-            config: Arc::new(config),
-        }),
-        Err(e) => Either::B(Outcome::failure(&e)),
-    }
+    let config = match Config::from_json(&options_json) {
+        Ok(config) => config,
+        Err(e) => return Ok(Either::B(Outcome::failure(&e))),
+    };
+    let ticket = hook_fn(get_component_verify_ticket)?;
+    let rotated = hook_fn(on_authorizer_refresh_token)?;
+    let hooks: Option<Arc<dyn Hooks>> = if ticket.is_some() || rotated.is_some() {
+        Some(Arc::new(JsHooks { ticket, rotated }))
+    } else {
+        None
+    };
+    Ok(Either::A(Client {
+        config: Arc::new(config),
+        hooks,
+    }))
 }
 
 /// Replace the default panic hook (which prints the panic payload, and a
@@ -138,11 +244,25 @@ fn install_panic_hook() {
     });
 }
 
-fn snapshot(config: &Config) -> Context {
-    match &config.process_env {
-        Some(vars) => Context::snapshot(&MapEnv(vars.clone())),
-        None => Context::snapshot(&ProcessEnv),
+/// The environment of a call: `processEnv` from `init()`, else the
+/// variables JavaScript read from `process.env`, else the process's own.
+fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context {
+    match (&config.process_env, js_env) {
+        (Some(vars), _) => Context::snapshot(&MapEnv(vars.clone())),
+        (None, Some(vars)) => Context::snapshot(&MapEnv(vars)),
+        (None, None) => Context::snapshot(&ProcessEnv),
     }
+}
+
+/// The names of the environment variables a call reads, besides those
+/// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
+#[napi(catch_unwind)]
+pub fn env_var_names() -> Vec<String> {
+    crate::env::CONTEXT_VARS
+        .iter()
+        .chain(crate::env::OTHER_VARS)
+        .map(|n| (*n).to_string())
+        .collect()
 }
 
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
@@ -165,15 +285,31 @@ where
     })
 }
 
-fn debug_line(api: &str, mode: &str, report: &CallReport, outcome: &Outcome) -> String {
+/// One line per call: API, mode, elapsed time, errCode, the request id
+/// (the gateway's `seqId` in a cloud call; WeChat's `rid`, which it gives
+/// only in errors, in the HTTPS modes), redacted.
+fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
+    let request_id = if report.mode == "cloud" {
+        format!("seqId={}", report.seq_id)
+    } else {
+        format!("rid={}", report.rid.as_deref().unwrap_or("-"))
+    };
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={mode} elapsed={}ms errCode={} seqId={}",
-        report.elapsed_ms, outcome.err_code, report.seq_id
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
+        report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
 }
 
 #[napi]
 impl Client {
+    /// The init option holding a token function the JavaScript layer must
+    /// call before each call and pass as `options.token`: `"accessToken"`,
+    /// `"authorizerAccessToken"`, or `null`.
+    #[napi(getter, catch_unwind)]
+    pub fn token_function(&self) -> Option<String> {
+        mode::token_function(&self.config).map(str::to_string)
+    }
+
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
     ///
     /// The environment is read here, on the JavaScript thread, before the
@@ -188,7 +324,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let config = self.config.clone();
-        let ctx = snapshot(&config);
+        let ctx = snapshot(&config, options.env);
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
             api: api.clone(),
@@ -205,11 +341,16 @@ impl Client {
             convert_case: options.convert_case.unwrap_or(true),
         };
         let display = input.display_api();
+        let hooks = self.hooks.clone();
+        let token = options.token;
         settle(env, display.clone(), async move {
-            let (result, report) = cloud::call(&config, &ctx, &input).await;
+            let (result, report) =
+                mode::run(&config, &ctx, &input, token.as_deref(), hooks.as_ref()).await;
             let mut outcome = Outcome::from_result(&display, result);
+            outcome.mode = Some(report.mode.to_string());
+            outcome.token_rejected = report.token_rejected;
             if debug {
-                outcome.debug_line = Some(debug_line(&display, "cloud", &report, &outcome));
+                outcome.debug_line = Some(debug_line(&display, &report, &outcome));
             }
             outcome
         })
@@ -237,4 +378,78 @@ pub fn sync_panic_for_test() -> Result<()> {
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
     crate::error::description(code as i64).to_string()
+}
+
+/// One setting a call would use (secrets `***`, ids shortened).
+#[napi(object)]
+pub struct ExplainedSetting {
+    pub name: String,
+    pub value: String,
+    /// `init option x`, `env X`, `default`, …
+    pub source: String,
+}
+
+/// Which calling mode a call would use, why, and with which settings.
+#[napi(object)]
+pub struct ConfigExplanation {
+    /// A call would be sent (the options are valid and the mode usable).
+    pub ok: bool,
+    /// `cloud`, `https`, `thirdparty`, or `none`.
+    pub mode: String,
+    /// Why this mode was chosen.
+    pub reason: String,
+    pub settings: Vec<ExplainedSetting>,
+    /// When `ok` is false: the error a call would fail with.
+    pub err_code: f64,
+    pub err_msg: String,
+}
+
+/// Explain, without sending anything, what a call made with these `init()`
+/// options (JSON text, as `createClient` takes them) would use: the same
+/// mode selection and credential lookup as a call, the environment read
+/// as a call reads it: `processEnv`, else `env` (what JavaScript's
+/// `process.env` holds, see [`CallOptions::env`]), else the process.
+///
+/// ```js
+/// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), 'openapi.tcb.createenvandresource')
+/// // { ok: true, mode: 'https', reason: 'init() was given `appid` and `secret`', settings: [...] }
+/// ```
+#[napi(catch_unwind)]
+pub fn explain_config(
+    options_json: String,
+    api: Option<String>,
+    env: Option<HashMap<String, String>>,
+) -> ConfigExplanation {
+    let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
+    let config = match Config::from_json(&options_json) {
+        Ok(c) => c,
+        Err(e) => {
+            return ConfigExplanation {
+                ok: false,
+                mode: "none".to_string(),
+                reason: "the options are invalid".to_string(),
+                settings: Vec::new(),
+                err_code: e.err_code as f64,
+                err_msg: e.err_msg,
+            }
+        }
+    };
+    let ctx = snapshot(&config, env);
+    let e = mode::explain(&config, &ctx, &api);
+    ConfigExplanation {
+        ok: e.problem.is_none(),
+        mode: e.mode.to_string(),
+        reason: e.reason,
+        settings: e
+            .settings
+            .into_iter()
+            .map(|s| ExplainedSetting {
+                name: s.name.to_string(),
+                value: s.value,
+                source: s.source,
+            })
+            .collect(),
+        err_code: e.problem.as_ref().map_or(0.0, |p| p.err_code as f64),
+        err_msg: e.problem.map(|p| p.err_msg).unwrap_or_default(),
+    }
 }

@@ -168,6 +168,113 @@ fn wechat_text(
     convert_case: bool,
     text_plain: bool,
 ) -> Result<Success, ApiError> {
+    // JSON.parse accepts an escaped lone surrogate (`"\ud83d"`), serde_json
+    // does not: without this, a successful answer quoting half an emoji
+    // would be reported as a failure (and the call perhaps repeated).
+    let (masked, stand_in) = mask_lone_surrogates(text);
+    let Some(c) = stand_in else {
+        return wechat_value(api, text, convert_case, text_plain);
+    };
+    match wechat_value(api, &masked, convert_case, text_plain) {
+        Ok(Success::Json(json)) => Ok(Success::Json(unmask(&json, c, true))),
+        Ok(other) => Ok(other),
+        Err(mut e) => {
+            e.err_msg = unmask(&e.err_msg, c, false);
+            Err(e)
+        }
+    }
+}
+
+/// Each escaped lone surrogate (`\udXXX` not part of an escaped pair)
+/// becomes a stand-in character absent from the text (a noncharacter)
+/// followed by its four hex digits, which any Rust string can hold; `None`
+/// when there is none (or no stand-in is free).
+fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>) {
+    if !text.contains("\\ud") && !text.contains("\\uD") {
+        return (std::borrow::Cow::Borrowed(text), None);
+    }
+    let Some(stand_in) = ('\u{fdd0}'..='\u{fdef}').find(|c| !text.contains(*c)) else {
+        return (std::borrow::Cow::Borrowed(text), None);
+    };
+    let unit = |i: usize| -> Option<u16> {
+        if text.as_bytes().get(i) != Some(&b'\\') || text.as_bytes().get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        text.get(i + 2..i + 6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u16::from_str_radix(h, 16).ok())
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut last, mut i, mut masked) = (0, 0, false);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(0xd800..=0xdbff)
+                if unit(i + 6).is_some_and(|low| (0xdc00..=0xdfff).contains(&low)) =>
+            {
+                i += 12; // a proper pair: serde_json reads it
+            }
+            Some(u @ 0xd800..=0xdfff) => {
+                out.push_str(&text[last..i]);
+                out.push(stand_in);
+                out.push_str(&format!("{u:04x}"));
+                i += 6;
+                last = i;
+                masked = true;
+            }
+            Some(_) => i += 6,
+            None => i += 2,
+        }
+    }
+    if !masked {
+        return (std::borrow::Cow::Borrowed(text), None);
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    (std::borrow::Cow::Owned(out), Some(stand_in))
+}
+
+/// Undo [`mask_lone_surrogates`]: in JSON text, back to the `\udXXX`
+/// escape (JavaScript gets the same string as from JSON.parse); in a
+/// message, U+FFFD.
+fn unmask(text: &str, stand_in: char, as_json: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(stand_in) {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + stand_in.len_utf8()..];
+        match after
+            .get(..4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            Some(hex) if as_json => {
+                out.push_str("\\u");
+                out.push_str(hex);
+                rest = &after[4..];
+            }
+            Some(_) => {
+                out.push('\u{fffd}');
+                rest = &after[4..];
+            }
+            None => {
+                out.push('\u{fffd}');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn wechat_value(
+    api: &str,
+    text: &str,
+    convert_case: bool,
+    text_plain: bool,
+) -> Result<Success, ApiError> {
     let parsed = match serde_json::from_str::<Value>(text) {
         Ok(v) => js_order(v),
         Err(_) => {
@@ -439,6 +546,28 @@ fn status_text(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn escaped_lone_surrogates_are_accepted_as_json_parse_does() {
+        let text = r#"{"errcode":0,"errmsg":"ok","envid":"a\ud83d","pair":"\ud83d\ude00","x":"\\ud800","low":"\uDC00z"}"#;
+        let Ok(Success::Json(json)) = wechat_json("openapi.a.b", text, true) else {
+            panic!("rejected");
+        };
+        assert_eq!(
+            json,
+            r#"{"envid":"a\ud83d","pair":"😀","x":"\\ud800","low":"\udc00z","errMsg":"openapi.a.b:ok","errCode":0}"#
+        );
+        // an error quoting one shows U+FFFD
+        let e = wechat_json(
+            "openapi.a.b",
+            r#"{"errcode":1,"errmsg":"bad \udead"}"#,
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.err_msg, "openapi.a.b:fail bad \u{fffd}");
+        // still invalid: an escape that is not hex
+        assert!(wechat_json("openapi.a.b", r#"{"a":"\ud8zz"}"#, true).is_err());
+    }
+
     use super::*;
     use crate::error::ErrorClass;
     use prost::Message;

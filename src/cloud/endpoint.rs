@@ -66,7 +66,7 @@ pub fn is_valid_env_format(env: &str) -> bool {
 }
 
 /// The `URL` field of `TCB_CONTEXT_CNFG`, when it is JSON carrying one.
-fn injected_url(ctx: &Context) -> Option<String> {
+pub fn injected_url(ctx: &Context) -> Option<String> {
     let raw = ctx.non_empty("TCB_CONTEXT_CNFG")?;
     let v: serde_json::Value = serde_json::from_str(raw).ok()?;
     v.get("URL")?

@@ -44,7 +44,22 @@ pub async fn call(
     let mut report = CallReport::default();
     let result = call_inner(cfg, ctx, input, &mut report).await;
     report.elapsed_ms = started.elapsed().as_millis();
-    (result, report)
+    (result.map_err(|e| scrub_secrets(cfg, ctx, e)), report)
+}
+
+/// A gateway or WeChat message may quote what it was sent (a gateway
+/// complaining about a session token, say): mask the call's secret key and
+/// session token wherever they appear in the error.
+fn scrub_secrets(cfg: &Config, ctx: &Context, mut e: ApiError) -> ApiError {
+    let Ok(pair) = request::credentials(cfg, ctx, "") else {
+        return e;
+    };
+    let mut secrets = vec![pair.secret_key.as_str()];
+    if let Some(t) = pair.session_token.as_deref() {
+        secrets.push(t);
+    }
+    e.err_msg = transport::scrub(&e.err_msg, &secrets);
+    e
 }
 
 async fn call_inner(
@@ -101,5 +116,59 @@ async fn call_inner(
             input.convert_case,
             display_url,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A gateway that answers every request with `body` (JSON, HTTP 200).
+    async fn gateway_answering(body: String) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = sock.read(&mut buf).await;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(body.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_gateway_message_quoting_the_secrets_is_masked() {
+        let body = r#"{"code":"INVALID_COMMON_PARAM","message":"bad token session-token-SECRET-1 for key secret-key-SECRET-2"}"#;
+        let port = gateway_answering(body.to_string()).await;
+        let cfg = Config::from_json(&format!(
+            r#"{{"serviceUrl":"http://127.0.0.1:{port}/admin","secretId":"AKIDx","secretKey":"secret-key-SECRET-2",
+                "sessionToken":"session-token-SECRET-1","env":"e","timeout":5000,"processEnv":{{}}}}"#
+        ))
+        .unwrap();
+        let ctx = Context::default();
+        let input = CallInput {
+            api: "tcb.x".into(),
+            ..CallInput::default()
+        };
+        let (result, _) = call(&cfg, &ctx, &input).await;
+        let e = result.unwrap_err();
+        assert_eq!(e.err_code, -501006);
+        assert!(!e.err_msg.contains("SECRET"), "{}", e.err_msg);
+        assert!(
+            e.err_msg.contains("bad token *** for key ***"),
+            "{}",
+            e.err_msg
+        );
     }
 }

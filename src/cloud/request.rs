@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::endpoint::Endpoint;
 use super::proto::{encode_request, KeyValuePair};
@@ -126,11 +126,28 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
     }
 }
 
-/// Build the `KeyValuePair`s of `requestData` from the params.
-pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
+/// Converted params, and the stand-in character of their lone surrogates.
+pub struct ConvertedParams {
+    pub map: Map<String, Value>,
+    stand_in: Option<char>,
+}
+
+impl ConvertedParams {
+    /// JSON text written from these params, with lone surrogates restored
+    /// as U+FFFD (see [`replace_lone_surrogates`]).
+    pub fn restore(&self, text: String) -> String {
+        restore_lone(text, self.stand_in)
+    }
+}
+
+/// The params object as it goes over the wire: parsed from the JSON text,
+/// BigInts restored, keys converted to snake_case unless `convertCase` is
+/// off. `None` when the caller passed no params (or `null`). Shared with the
+/// HTTPS calling mode, whose JSON body is this object.
+pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, ApiError> {
     let api = input.display_api();
     let Some(text) = input.params_json.as_deref() else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let (text, stand_in) = replace_lone_surrogates(text);
     let value: Value = serde_json::from_str(&text).map_err(|e| {
@@ -147,7 +164,7 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
         value
     };
     let value = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
         _ => {
             return Err(ApiError::cloud(
@@ -166,7 +183,15 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     } else {
         value
     };
-    let Value::Object(map) = value else {
+    match value {
+        Value::Object(map) => Ok(Some(ConvertedParams { map, stand_in })),
+        _ => Ok(None),
+    }
+}
+
+/// Build the `KeyValuePair`s of `requestData` from the params.
+pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
+    let Some(ConvertedParams { map, stand_in }) = converted_params(input)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(map.len());

@@ -1,0 +1,184 @@
+'use strict'
+// The CLI (cli.js) as a script sees it: `call` and `env` in child processes
+// against an emulator started here, exit codes, redaction, --help.
+
+const path = require('path')
+const { spawn } = require('child_process')
+const { startEmulator } = require('..')
+
+const CLI = path.join(__dirname, '..', 'cli.js')
+const CREATE = 'tcb.createenvandresource'
+const params = (alias) => JSON.stringify({ type: 'CreatePostpayPackage', alias })
+
+/** Run the CLI with exactly `env` as its environment (nothing inherited). */
+function run(args, { env = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(input === undefined ? '' : input)
+  })
+}
+
+/** The JSON line `{"errCode":…,"errMsg":…}` a failed call leaves on stderr. */
+const errorJson = (stderr) => JSON.parse(stderr.trim().split('\n').pop())
+
+let emu
+let httpsFlags
+beforeAll(async () => {
+  emu = await startEmulator()
+  httpsFlags = ['--mode', 'https', '--appid', 'wx0emulatorapp0001', '--secret', 'emulator-app-secret', '--api-base-url', emu.httpsBaseUrl]
+})
+afterAll(() => emu.close())
+
+describe('call', () => {
+  test('cloud mode, credentials from the environment (an emulator cloudEnv)', async () => {
+    const r = await run(['call', CREATE, params('clicloud'), '--debug'], { env: emu.cloudEnv() })
+    expect(r.code).toBe(0)
+    const res = JSON.parse(r.stdout)
+    expect(res).toEqual({ envid: expect.stringMatching(/^clicloud-[a-z0-9]{6}$/), errMsg: `openapi.${CREATE}:ok`, errCode: 0 })
+    expect(emu.environments()).toContainEqual(expect.objectContaining({ env: res.envid, createdVia: 'gateway' }))
+    expect(r.stderr).toMatch(new RegExp(`^\\[wx-cloud-openapi\\] openapi\\.${CREATE} mode=cloud elapsed=\\d+ms errCode=0 seqId=\\w+ `))
+  })
+
+  test('HTTPS mode from flags; params from stdin', async () => {
+    const r = await run(['call', `openapi.${CREATE}`, '-', ...httpsFlags], { input: params('clihttps') })
+    expect(r.code).toBe(0)
+    const res = JSON.parse(r.stdout)
+    expect(res.envid).toMatch(/^clihttps-[a-z0-9]{6}$/)
+    expect(emu.environments()).toContainEqual(expect.objectContaining({ env: res.envid, createdVia: 'https' }))
+    expect(r.stderr).toBe('')
+  })
+
+  test('a failed call exits 1 with its errCode on stderr, and is not retried', async () => {
+    emu.injectFault({ api: CREATE, kind: 'errcode', errcode: -1, times: 1 })
+    const before = emu.stats().calls[`gateway:${CREATE}`]
+    const r = await run(['call', CREATE, params('busy')], { env: emu.cloudEnv() })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(errorJson(r.stderr)).toEqual({ errCode: -1, errMsg: expect.stringContaining(`openapi.${CREATE}:fail`) })
+    expect(emu.stats().calls[`gateway:${CREATE}`]).toBe(before + 1)
+
+    const bad = await run(['call', CREATE, '{"type":"Other","alias":"x"}', ...httpsFlags])
+    expect(bad.code).toBe(1)
+    expect(errorJson(bad.stderr).errCode).toBe(40097)
+  })
+
+  test('configuration errors exit 3 and send nothing', async () => {
+    const calls = emu.stats().calls
+    const none = await run(['call', CREATE, params('x')])
+    expect(none.code).toBe(3)
+    expect(errorJson(none.stderr).errCode).toBe(-501006)
+    expect(none.stderr).toMatch(/WX_APPID and WX_APPSECRET/)
+    const badMode = await run(['call', CREATE, params('x'), '--mode', 'ftp'], { env: emu.cloudEnv() })
+    expect(badMode.code).toBe(3)
+    expect(badMode.stderr).toMatch(/option `mode` must be/)
+    const halfHttps = await run(['call', CREATE, params('x'), '--appid', 'wx0emulatorapp0001'], { env: emu.cloudEnv() })
+    expect(halfHttps.code).toBe(3)
+    expect(halfHttps.stderr).toMatch(/`secret` is required/)
+    expect(emu.stats().calls).toEqual(calls)
+  })
+
+  test('usage errors exit 2 and send nothing', async () => {
+    const calls = emu.stats().calls
+    const env = emu.cloudEnv()
+    for (const args of [
+      ['call'],
+      ['call', CREATE, '{"type":'],
+      ['call', CREATE, '[1,2]'],
+      ['call', CREATE, '"text"'],
+      ['call', CREATE, params('x'), '--bogus'],
+      ['call', CREATE, params('x'), '--timeout', 'soon'],
+      ['call', CREATE, params('x'), '--appid'],
+      ['call', 'tcb..create', params('x')],
+      ['call', CREATE, params('x'), 'extra'],
+      ['env', 'extra'],
+      ['env', '--debug=yes'],
+      ['nope'],
+      [],
+    ]) {
+      const r = await run(args, { env })
+      expect({ args, code: r.code }).toEqual({ args, code: 2 })
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(/^wx-cloud-openapi/)
+    }
+    expect(emu.stats().calls).toEqual(calls)
+  })
+})
+
+describe('env', () => {
+  const SECRETS = ['emulator-test-secret-key', 'emulator-session-token', 'AKIDemulatortestsecretid0000000000', 'emulator-app-secret']
+
+  test('cloud: mode, reason and sources, secrets redacted; the library agrees', async () => {
+    const env = emu.cloudEnv()
+    const r = await run(['env'], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^mode: cloud$/m)
+    expect(r.stdout).toMatch(/^why: +TENCENTCLOUD_SECRETID/m)
+    expect(r.stdout).toMatch(/secretId +AKID…0000 +\(env TENCENTCLOUD_SECRETID\)/)
+    expect(r.stdout).toMatch(/secretKey +\*\*\* +\(env TENCENTCLOUD_SECRETKEY\)/)
+    expect(r.stdout).toMatch(/sessionToken +\*\*\*/)
+    expect(r.stdout).toContain(`${emu.url}/admin`)
+    expect(r.stdout).toMatch(/env +emulator-env/)
+    for (const s of SECRETS) expect(r.stdout).not.toContain(s)
+
+    const json = JSON.parse((await run(['env', '--json'], { env })).stdout)
+    expect(json).toMatchObject({ ok: true, mode: 'cloud' })
+    // The same decision as a real call makes (its debug line names the mode).
+    const call = await run(['call', CREATE, params('agree'), '--debug'], { env })
+    expect(call.stderr).toMatch(/ mode=cloud /)
+  })
+
+  test('HTTPS from flags and from WX_APPID/WX_APPSECRET; flags win over the cloud environment', async () => {
+    const flags = await run(['env', ...httpsFlags.filter((f) => f !== '--mode' && f !== 'https')], { env: emu.cloudEnv() })
+    expect(flags.code).toBe(0)
+    expect(flags.stdout).toMatch(/^mode: https$/m)
+    expect(flags.stdout).toMatch(/^why: +init\(\) was given `appid` and `secret`/m)
+    expect(flags.stdout).toMatch(/secret +\*\*\* +\(init option secret\)/)
+    expect(flags.stdout).toContain(`apiBaseUrl  ${emu.httpsBaseUrl}`)
+    for (const s of SECRETS) expect(flags.stdout).not.toContain(s)
+
+    const fromEnv = await run(['env', '--json'], {
+      env: { WX_APPID: 'wx0emulatorapp0001', WX_APPSECRET: 'emulator-app-secret', WX_API_BASE_URL: emu.httpsBaseUrl },
+    })
+    const x = JSON.parse(fromEnv.stdout)
+    expect(x.mode).toBe('https')
+    expect(x.reason).toMatch(/WX_APPID and WX_APPSECRET are set in the environment/)
+    expect(x.settings).toContainEqual({ name: 'apiBaseUrl', value: emu.httpsBaseUrl, source: 'env WX_API_BASE_URL' })
+    expect(fromEnv.stdout).not.toContain('emulator-app-secret')
+
+    const token = await run(['env', '--access-token', 'SUPPLIED-TOKEN-VALUE'])
+    expect(token.stdout).toMatch(/^mode: https$/m)
+    expect(token.stdout).not.toContain('SUPPLIED-TOKEN-VALUE')
+    const third = await run(['env', '--authorizer-access-token', 'AUTHORIZER-TOKEN-VALUE'])
+    expect(third.stdout).toMatch(/^mode: thirdparty$/m)
+    expect(third.stdout).not.toContain('AUTHORIZER-TOKEN-VALUE')
+  })
+
+  test('nothing usable: exit 3 with what would work', async () => {
+    const r = await run(['env'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toMatch(/^mode: none$/m)
+    expect(r.stdout).toMatch(/errCode -501006/)
+    expect(r.stdout).toMatch(/WX_APPID and WX_APPSECRET/)
+  })
+})
+
+test('--help for every command: exit 0, the exit codes documented', async () => {
+  for (const args of [['--help'], ['call', '--help'], ['env', '-h'], ['emulator', '--help'], ['help', 'call']]) {
+    const r = await run(args)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^Usage: wx-cloud-openapi/)
+    expect(r.stdout).toMatch(/Exit codes:/)
+  }
+  const call = (await run(['call', '--help'])).stdout
+  for (const flag of ['--mode', '--appid', '--secret', '--access-token', '--api-base-url', '--service-url', '--env', '--timeout']) {
+    expect(call).toContain(flag)
+  }
+  expect(call).toMatch(/1 +the API call failed/)
+  expect(call).toMatch(/3 +configuration error/)
+})
