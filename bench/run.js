@@ -350,7 +350,7 @@ function render(machine, R) {
     const f = R.footprint
     add(
       'Install footprint (`--omit=dev`), bytes / packages',
-      `${mb(f.ours.bytes)} / ${f.ours.packages} (addon ${mb(f.ours.addonBytes)})`,
+      `${mb(f.ours.bytes)} / ${f.ours.packages} (of which the addon ${mb(f.ours.addonBytes)})`,
       `${mb(f.ref.bytes)} / ${f.ref.packages}`,
       `${fmt(f.ours.bytes / f.ref.bytes, 3)}`,
       '≤ 4 MB, no runtime npm dependency',
@@ -399,7 +399,7 @@ function render(machine, R) {
   }
   if (R.footprint) {
     const f = R.footprint.ours
-    lines.push(`**Install**: our tarball ${mb(f.tarballBytes)}; installed JS packages: ${f.jsPackages.join(', ') || 'none'}; native addon ${f.addonInTarball ? 'in the tarball' : `not in the tarball, counted as one platform package of ${mb(f.addonBytes)}`}; runtime dependencies in package.json: ${f.runtimeDependencies.length ? f.runtimeDependencies.join(', ') : 'none'}.`)
+    lines.push(`**Install**: our tarball ${mb(f.tarballBytes)}; installed JS packages: ${f.jsPackages.join(', ') || 'none'}; native addon ${f.addonInTarball ? `in the tarball (${mb(f.addonBytes)})` : `not in the tarball, counted as one platform package of ${mb(f.addonBytes)}`}; runtime dependencies in package.json: ${f.runtimeDependencies.length ? f.runtimeDependencies.join(', ') : 'none'}.`)
     lines.push('')
   }
   const table = lines.join('\n')

@@ -1,9 +1,9 @@
 'use strict'
 // Install footprint of a production install (`--omit=dev`) into a temp dir.
-//   ours: `npm pack` of this checkout, installed from the tarball, plus the
-//         native addon (which the tarball does not contain: napi-rs ships it
-//         as the platform package wx-cloud-openapi-<platform>, counted here
-//         as one more package of the addon's size)
+//   ours: `npm pack` of this checkout, installed from the tarball; if the
+//         tarball lacks the native addon (napi-rs can ship it as a platform
+//         package wx-cloud-openapi-<platform>), the addon is counted as one
+//         more package of its size
 //   ref:  wx-server-sdk@4.0.2 from the npm cache (falls back to the registry)
 // Bytes are the sum of file sizes (apparent size) under node_modules.
 
@@ -60,10 +60,13 @@ function ours(tmp) {
   const tree = measureTree(path.join(dir, 'node_modules'))
   const addons = fs.readdirSync(ROOT).filter((f) => /^wx-cloud-openapi\..+\.node$/.test(f))
   const addonInTarball = packed.files.some((f) => f.path.endsWith('.node'))
-  const addonBytes = addonInTarball ? 0 : addons.reduce((n, f) => n + fs.statSync(path.join(ROOT, f)).size, 0)
+  const installed = path.join(dir, 'node_modules', 'wx-cloud-openapi')
+  const addonBytes = addonInTarball
+    ? fs.readdirSync(installed).filter((f) => f.endsWith('.node')).reduce((n, f) => n + fs.statSync(path.join(installed, f)).size, 0)
+    : addons.reduce((n, f) => n + fs.statSync(path.join(ROOT, f)).size, 0)
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   return {
-    bytes: tree.bytes + addonBytes,
+    bytes: tree.bytes + (addonInTarball ? 0 : addonBytes),
     packages: tree.packages.length + (addonInTarball ? 0 : 1),
     jsPackages: tree.packages,
     addonBytes,
