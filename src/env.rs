@@ -24,13 +24,10 @@ impl EnvSource for ProcessEnv {
     }
 }
 
-/// A fixed map of variables, used instead of the process environment.
-#[derive(Debug, Default, Clone)]
-pub struct MapEnv(pub HashMap<String, String>);
-
-impl EnvSource for MapEnv {
+/// A map of variables, used instead of the process environment.
+impl EnvSource for HashMap<String, String> {
     fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
+        HashMap::get(self, name).cloned()
     }
 }
 
@@ -195,7 +192,7 @@ mod tests {
 
     #[test]
     fn snapshot_expands_listed_context_keys() {
-        let src = MapEnv(HashMap::from([
+        let src = HashMap::from([
             (
                 "TCB_CONTEXT_KEYS".to_string(),
                 "TCB_ENV, CUSTOM_X".to_string(),
@@ -205,7 +202,7 @@ mod tests {
             ("CUSTOM_X".to_string(), "x".to_string()),
             ("WX_ONLY".to_string(), "w".to_string()),
             ("UNRELATED".to_string(), "u".to_string()),
-        ]));
+        ]);
         let ctx = Context::snapshot(&src);
         assert_eq!(ctx.get("TCB_ENV"), Some("e1"));
         assert_eq!(ctx.get("CUSTOM_X"), Some("x"));

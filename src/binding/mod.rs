@@ -17,7 +17,7 @@ use napi_derive::napi;
 use napi::threadsafe_function::ThreadsafeFunction;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
-use crate::env::{Context, MapEnv, ProcessEnv};
+use crate::env::{Context, ProcessEnv};
 use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
 use crate::https::component::{HookFuture, Hooks};
 use crate::mode::{self, Report};
@@ -193,6 +193,8 @@ impl Outcome {
 pub struct Client {
     config: Arc<Config>,
     hooks: Option<Arc<dyn Hooks>>,
+    /// With `processEnv`, the environment never changes: read it once.
+    fixed_context: Option<Arc<Context>>,
 }
 
 /// Validate `init()` options (JSON text) and create a client, or explain
@@ -222,9 +224,14 @@ pub fn create_client(
     } else {
         None
     };
+    let fixed_context = config
+        .process_env
+        .as_ref()
+        .map(|vars| Arc::new(Context::snapshot(vars)));
     Ok(Either::A(Client {
         config: Arc::new(config),
         hooks,
+        fixed_context,
     }))
 }
 
@@ -248,8 +255,8 @@ fn install_panic_hook() {
 /// variables JavaScript read from `process.env`, else the process's own.
 fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context {
     match (&config.process_env, js_env) {
-        (Some(vars), _) => Context::snapshot(&MapEnv(vars.clone())),
-        (None, Some(vars)) => Context::snapshot(&MapEnv(vars)),
+        (Some(vars), _) => Context::snapshot(vars),
+        (None, Some(vars)) => Context::snapshot(&vars),
         (None, None) => Context::snapshot(&ProcessEnv),
     }
 }
@@ -324,7 +331,10 @@ impl Client {
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let config = self.config.clone();
-        let ctx = snapshot(&config, options.env);
+        let ctx = match &self.fixed_context {
+            Some(fixed) => fixed.clone(),
+            None => Arc::new(snapshot(&config, options.env)),
+        };
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
             api: api.clone(),
