@@ -6,15 +6,9 @@
 const path = require('path')
 const { spawn } = require('child_process')
 const sdk = require('..')
+const { APP, COMPONENT, modeOptions } = require('./helpers/emu-modes')
 
 const API = 'openapi.tcb.createenvandresource'
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
 const TICKET = 'ticket@@@debug-test'
 const LINE = /^\[wx-cloud-openapi\] (\S+) mode=(\w+) elapsed=(\d+)ms errCode=(-?\d+) (seqId|rid)=(\S*) sends=(\d+) busyRetries=(\d+)$/
 
@@ -50,24 +44,10 @@ async function fetchToken() {
 
 /** Options of one mode pointed at the emulator (`extra` merged in). */
 function options(mode, extra = {}) {
-  const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-  switch (mode) {
-    case 'cloud':
-      return { processEnv: emu.cloudEnv(), ...extra }
-    case 'https':
-      return { ...https, ...APP, ...extra }
-    case 'https-token':
-      return { ...https, accessToken: () => fetchToken(), ...extra }
-    case 'thirdparty':
-      return {
-        ...https,
-        ...COMPONENT,
-        getComponentVerifyTicket: async () => TICKET,
-        onAuthorizerRefreshToken: async (t) => secrets.add(t),
-        ...extra,
-      }
+  if (mode === 'https-token') {
+    return { apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, accessToken: () => fetchToken(), ...extra }
   }
-  throw new Error(mode)
+  return { ...modeOptions(mode, emu, { ticket: TICKET, onRotated: async (t) => secrets.add(t) }), ...extra }
 }
 
 async function call(opts, alias = 'dbg') {

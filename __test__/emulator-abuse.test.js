@@ -10,19 +10,12 @@ const net = require('net')
 const os = require('os')
 const path = require('path')
 const sdk = require('../index.js')
+const { APP, MODES, modeClient } = require('./helpers/emu-modes')
 const leaks = require('./helpers/leak-collector')
 const { request, wx } = require('./helpers/emu-client')
 
 jest.setTimeout(90000)
 
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
-const MODES = ['cloud', 'https', 'thirdparty']
 
 let dir, dataFile, emu
 const acknowledged = new Set()
@@ -39,13 +32,7 @@ afterAll(async () => {
 })
 
 function client(mode) {
-  const cloud = new sdk.Cloud()
-  const common = { timeout: 20000 }
-  const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-  if (mode === 'cloud') cloud.init({ ...common, processEnv: emu.cloudEnv() })
-  else if (mode === 'https') cloud.init({ ...common, ...https, ...APP })
-  else cloud.init({ ...common, ...https, ...COMPONENT, getComponentVerifyTicket: async () => 'ticket', onAuthorizerRefreshToken: async (t) => leaks.secret(t) })
-  return cloud
+  return modeClient(mode, emu, { timeout: 20000 }, { ticket: 'ticket', onRotated: async (t) => leaks.secret(t) })
 }
 
 /** n creations spread over the modes; the envids acknowledged are remembered. */

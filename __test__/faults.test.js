@@ -9,6 +9,7 @@
 // no unhandled rejection or uncaught exception reaches the process.
 
 const sdk = require('../index.js')
+const { COMPONENT, MODES, modeClient } = require('./helpers/emu-modes')
 const leaks = require('./helpers/leak-collector')
 const { startHostile, startFullBacklog } = require('./helpers/hostile-server')
 const { encodeCommOpenApiResp } = require('./helpers/protobuf')
@@ -18,14 +19,7 @@ jest.setTimeout(120000)
 const N = 100
 const TIMEOUT = 500
 const API = 'openapi.tcb.createenvandresource'
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
 const TICKET = 'ticket@@@reliability-ticket'
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
 const HOSTILE_CREDS = {
   secretId: 'AKIDhostile0000000000000000000000',
   secretKey: 'hostile-secret-key-9f3b2c',
@@ -33,7 +27,6 @@ const HOSTILE_CREDS = {
 }
 const ACCESS_TOKEN = 'hostile-access-token-5c1e'
 const AUTHORIZER_TOKEN = 'hostile-authorizer-token-0b42'
-const MODES = ['cloud', 'https', 'thirdparty']
 
 // Figures for docs/reliability.md, printed at the end.
 const figures = { faults: new Set(), calls: 0, failedAsExpected: 0, unhandled: 0 }
@@ -61,20 +54,10 @@ const ok = (alias) => ({ type: 'CreatePostpayPackage', alias })
 
 /** An SDK instance against the emulator, with managed tokens where the mode has them. */
 function emuClient(mode, emu, extra = {}) {
-  const cloud = new sdk.Cloud()
-  const common = { debug: true, timeout: TIMEOUT, ...extra }
-  const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-  if (mode === 'cloud') cloud.init({ ...common, processEnv: emu.cloudEnv() })
-  else if (mode === 'https') cloud.init({ ...common, ...https, ...APP })
-  else
-    cloud.init({
-      ...common,
-      ...https,
-      ...COMPONENT,
-      getComponentVerifyTicket: async () => TICKET,
-      onAuthorizerRefreshToken: async (token) => leaks.secret(token),
-    })
-  return cloud
+  return modeClient(mode, emu, { debug: true, timeout: TIMEOUT, ...extra }, {
+    ticket: TICKET,
+    onRotated: async (token) => leaks.secret(token),
+  })
 }
 
 /** An SDK instance against `base` (the hostile server) with supplied credentials. */

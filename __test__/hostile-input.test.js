@@ -7,19 +7,12 @@
 // hang, an unhandled rejection or a raw TypeError without an errCode.
 
 const sdk = require('../index.js')
+const { MODES, modeClient } = require('./helpers/emu-modes')
 const leaks = require('./helpers/leak-collector')
 
 jest.setTimeout(60000)
 
 const API = 'openapi.tcb.createenvandresource'
-const MODES = ['cloud', 'https', 'thirdparty']
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
 
 const unhandled = []
 const onUnhandled = (e) => unhandled.push(e)
@@ -31,20 +24,10 @@ beforeAll(async () => {
   hostProcess.on('uncaughtException', onUnhandled)
   emu = await sdk.startEmulator()
   for (const mode of MODES) {
-    const cloud = new sdk.Cloud()
-    const common = { debug: true, timeout: 10000 }
-    const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-    if (mode === 'cloud') cloud.init({ ...common, processEnv: emu.cloudEnv() })
-    else if (mode === 'https') cloud.init({ ...common, ...https, ...APP })
-    else
-      cloud.init({
-        ...common,
-        ...https,
-        ...COMPONENT,
-        getComponentVerifyTicket: async () => 'ticket@@@reliability-ticket',
-        onAuthorizerRefreshToken: async (t) => leaks.secret(t),
-      })
-    clients[mode] = cloud
+    clients[mode] = modeClient(mode, emu, { debug: true, timeout: 10000 }, {
+      ticket: 'ticket@@@reliability-ticket',
+      onRotated: async (t) => leaks.secret(t),
+    })
   }
 })
 afterAll(async () => {

@@ -9,18 +9,12 @@
 // secret or token in any error message or debug line.
 
 const sdk = require('../index.js')
+const { APP, COMPONENT, modeOptions } = require('./helpers/emu-modes')
 
 jest.setTimeout(60000)
 
 const API = 'openapi.tcb.createenvandresource'
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
 const TICKET = 'ticket@@@modes-test-ticket'
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
 
 // Everything the suite must never see in a message or a debug line.
 const SECRETS = new Set([APP.secret, COMPONENT.componentAppsecret, COMPONENT.authorizerRefreshToken, TICKET])
@@ -73,22 +67,15 @@ function client(mode, emu, extra = {}) {
   const cloud = new sdk.Cloud()
   const rotated = []
   const common = { debug: true, timeout: 20000, ...extra }
-  const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-  if (mode === 'cloud') cloud.init({ ...common, processEnv: emu.cloudEnv() })
-  else if (mode === 'https') cloud.init({ ...common, ...https, ...APP })
-  else if (mode === 'https-fn') cloud.init({ ...common, ...https, accessToken: () => fetchToken(emu) })
-  else if (mode === 'thirdparty') {
-    cloud.init({
-      ...common,
-      ...https,
-      ...COMPONENT,
-      getComponentVerifyTicket: async () => TICKET,
-      onAuthorizerRefreshToken: async (token) => {
-        SECRETS.add(token)
-        rotated.push(token)
-      },
-    })
-  } else throw new Error(`unknown mode ${mode}`)
+  if (mode === 'https-fn') {
+    cloud.init({ ...common, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, accessToken: () => fetchToken(emu) })
+  } else {
+    const onRotated = async (token) => {
+      SECRETS.add(token)
+      rotated.push(token)
+    }
+    cloud.init({ ...common, ...modeOptions(mode, emu, { ticket: TICKET, onRotated }) })
+  }
   return { cloud, rotated }
 }
 

@@ -8,6 +8,7 @@
 
 const fs = require('fs')
 const sdk = require('../index.js')
+const { MODES, modeClient } = require('./helpers/emu-modes')
 
 const TOTAL = Number(process.env.SOAK_CALLS || 200000)
 const BATCH = 1000
@@ -15,13 +16,6 @@ const CONCURRENCY = 64
 
 jest.setTimeout(600000)
 
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-}
 
 const fds = () => fs.readdirSync('/proc/self/fd').length
 const rssMb = () => process.memoryUsage().rss / (1024 * 1024)
@@ -29,15 +23,7 @@ const rssMb = () => process.memoryUsage().rss / (1024 * 1024)
 test(`soak: ${TOTAL} calls, mixed successes and faults; RSS and file descriptors stay flat`, async () => {
   const emu = await sdk.startEmulator()
   const clients = []
-  for (const mode of ['cloud', 'https', 'thirdparty']) {
-    const cloud = new sdk.Cloud()
-    const common = { timeout: 2000 }
-    const https = { apiBaseUrl: emu.httpsBaseUrl, processEnv: {} }
-    if (mode === 'cloud') cloud.init({ ...common, processEnv: emu.cloudEnv() })
-    else if (mode === 'https') cloud.init({ ...common, ...https, ...APP })
-    else cloud.init({ ...common, ...https, ...COMPONENT, getComponentVerifyTicket: async () => 'ticket', onAuthorizerRefreshToken: async () => {} })
-    clients.push(cloud)
-  }
+  for (const mode of MODES) clients.push(modeClient(mode, emu, { timeout: 2000 }, { ticket: 'ticket' }))
   // Faults on the read-only API, so that the emulator's state stays the
   // same size; seeded, so that runs repeat.
   const api = 'tcb.describeenvs'
