@@ -1,17 +1,18 @@
 //! The HTTP/1.1 listener: accept loop, routing, limits, graceful close.
 //!
 //! Limits (defaults, see [`Limits`]): request bodies above [`MAX_BODY_BYTES`]
-//! get 413; request headers must arrive within [`HEADER_READ_TIMEOUT`]
-//! (slowloris) and bodies within [`BODY_READ_TIMEOUT`], else the connection
-//! is closed. Connections are
-//! kept alive between requests.
+//! get 413 (the rest of such a body is read and discarded for a while, so
+//! the answer reaches a client still sending); request headers must arrive
+//! within [`HEADER_READ_TIMEOUT`] (slowloris) and bodies within
+//! [`BODY_READ_TIMEOUT`], else the connection is closed. Connections are kept
+//! alive between requests.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -218,28 +219,66 @@ async fn read_body(
     req: Request<Incoming>,
     limits: Limits,
 ) -> Result<(http::request::Parts, Bytes), Reply> {
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-        return Err(Reply::text(413, "request body too large"));
-    }
-    match tokio::time::timeout(
-        limits.body_read_timeout,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    )
-    .await
-    {
-        Err(_) => Err(Reply::Drop),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(Reply::text(413, "request body too large"))
+        // A client waiting for `100 Continue` sends nothing more: reading
+        // the body would invite it to send all of it.
+        if !parts.headers.contains_key(http::header::EXPECT) {
+            linger(body);
         }
-        Ok(Err(_)) => Err(Reply::Drop),
-        Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
+        return Err(too_large());
     }
+    let mut buf = bytes::BytesMut::new();
+    let deadline = tokio::time::Instant::now() + limits.body_read_timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) | Ok(Some(Err(_))) => return Err(Reply::Drop),
+            Ok(None) => return Ok((parts, buf.freeze())),
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if buf.len() + data.len() > limits.max_body_bytes {
+                    linger(body);
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+}
+
+fn too_large() -> Reply {
+    Reply::text(413, "request body too large")
+}
+
+/// Longest pause between two pieces of a refused body before we stop reading it.
+const LINGER_IDLE: Duration = Duration::from_secs(1);
+/// Longest time spent reading a refused body.
+const LINGER_TOTAL: Duration = Duration::from_secs(10);
+
+/// Read and discard the rest of a refused body in the background while the
+/// 413 is sent. Closing a socket with unread data makes the kernel answer
+/// with a reset, and a client still sending then often loses the 413 before
+/// reading it; reading on (bounded, as nginx's `lingering_close`) lets the
+/// answer arrive. Dropping the body at the end makes hyper close the
+/// connection if the body was not complete.
+fn linger(mut body: Incoming) {
+    tokio::spawn(async move {
+        let end = tokio::time::Instant::now() + LINGER_TOTAL;
+        loop {
+            let until = end.min(tokio::time::Instant::now() + LINGER_IDLE);
+            match tokio::time::timeout_at(until, body.frame()).await {
+                Ok(Some(Ok(_))) => continue,
+                _ => break,
+            }
+        }
+    });
 }
 
 async fn route(
