@@ -342,6 +342,8 @@ class Cloud {
     )
     if (created && created.ok === false) throw toError(created)
     this._client = created
+    // What this client's last call sent as the environment (see _call).
+    this._sent = { envJson: undefined }
     // Without `processEnv`, each call reads `process.env` (see processEnvVars).
     this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
     this._tokenFunctions = {
@@ -398,20 +400,31 @@ class Cloud {
     const callOptions = {}
     if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
     if (options.convertCase === false) callOptions.convertCase = false
-    if (this._readsProcessEnv) callOptions.env = processEnvVars()
     const client = this._client
+    const sent = this._sent
+    const envJson = this._readsProcessEnv ? JSON.stringify(processEnvVars()) : undefined
+    // The environment goes to the core only when it differs from what this
+    // client's previous call sent (the core keeps that one). Checked and
+    // recorded in the same synchronous step as the call, so calls that wait
+    // for a token function in between cannot reuse a stale one.
+    const send = (opts) => {
+      if (envJson !== undefined && envJson !== sent.envJson) opts = { ...opts, envJson }
+      const pending = client.call(api, json, media, opts)
+      if (envJson !== undefined) sent.envJson = envJson
+      return pending
+    }
     const tokenFunction = client.tokenFunction
-    if (!tokenFunction) return client.call(api, json, media, callOptions).then(settle)
+    if (!tokenFunction) return send(callOptions).then(settle)
     // A token function: ask it, call; if WeChat rejects that token, ask again
     // and retry once (a token error proves the call was not executed).
     return (async () => {
       const first = await this._suppliedToken(api, tokenFunction, false)
-      const outcome = await client.call(api, json, media, { ...callOptions, token: first })
+      const outcome = await send({ ...callOptions, token: first })
       if (!outcome.ok && outcome.tokenRejected) {
         const second = await this._suppliedToken(api, tokenFunction, true)
         if (second !== first) {
           logDebug(outcome)
-          return settle(await client.call(api, json, media, { ...callOptions, token: second }))
+          return settle(await send({ ...callOptions, token: second }))
         }
       }
       return settle(outcome)

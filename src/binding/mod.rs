@@ -5,6 +5,7 @@
 //! `index.js` makes into a resolved value or a rejected `Error`.
 
 mod emulator;
+mod promise;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -40,10 +41,12 @@ pub struct CallOptions {
     pub convert_case: Option<bool>,
     pub token: Option<String>,
     /// The variables of JavaScript's `process.env` the core reads (see
-    /// [`env_var_names`]), when `init()` had no `processEnv`: read in
-    /// JavaScript, so that a sandbox's `process.env` (jest gives each test
-    /// file its own copy) is the one that counts, as in wx-server-sdk.
-    pub env: Option<HashMap<String, String>>,
+    /// [`env_var_names`]), as the JSON text of an object, when `init()` had
+    /// no `processEnv`: read in JavaScript, so that a sandbox's
+    /// `process.env` (jest gives each test file its own copy) is the one
+    /// that counts, as in wx-server-sdk. Omitted when the text is the same
+    /// as on this client's previous call: that call's snapshot is reused.
+    pub env_json: Option<String>,
 }
 
 /// What a wrapped user callback settled with (`index.js` wraps every
@@ -195,6 +198,8 @@ pub struct Client {
     hooks: Option<Arc<dyn Hooks>>,
     /// With `processEnv`, the environment never changes: read it once.
     fixed_context: Option<Arc<Context>>,
+    /// Without it: the snapshot of the last `process.env` JavaScript sent.
+    last_context: std::sync::Mutex<Option<Arc<Context>>>,
 }
 
 /// Validate `init()` options (JSON text) and create a client, or explain
@@ -232,6 +237,7 @@ pub fn create_client(
         config: Arc::new(config),
         hooks,
         fixed_context,
+        last_context: std::sync::Mutex::new(None),
     }))
 }
 
@@ -277,17 +283,20 @@ fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Outcome>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
-    // The panic is caught in place (no second task per call).
-    env.spawn_future(async move {
+    // The call's future is large (~12 KB of state): boxed once here, it is
+    // not copied again as the runtime moves the task around. The panic is
+    // caught in place (no second task per call).
+    let fut = Box::pin(fut);
+    promise::outcome_promise(env, async move {
         match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(outcome) => Ok(outcome),
-            Err(_) => Ok(Outcome::failure(&ApiError::cloud(
+            Ok(outcome) => outcome,
+            Err(_) => Outcome::failure(&ApiError::cloud(
                 WX_SYSTEM_ERROR,
                 fail_msg(
                     &api,
                     "internal error in wx-cloud-openapi (a bug: please report it)",
                 ),
-            ))),
+            )),
         }
     })
 }
@@ -305,6 +314,31 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
         "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
         report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
+}
+
+impl Client {
+    /// The environment of a call: fixed by `processEnv`; else the one
+    /// JavaScript sent (kept for the next calls); else, when it sent none
+    /// because nothing changed, the one kept.
+    fn context(&self, config: &Config, env_json: Option<String>) -> Arc<Context> {
+        if let Some(fixed) = &self.fixed_context {
+            return fixed.clone();
+        }
+        let mut last = self
+            .last_context
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match (env_json, last.as_ref()) {
+            (None, Some(kept)) => kept.clone(),
+            (text, _) => {
+                let vars =
+                    text.and_then(|t| serde_json::from_str::<HashMap<String, String>>(&t).ok());
+                let ctx = Arc::new(snapshot(config, vars));
+                *last = Some(ctx.clone());
+                ctx
+            }
+        }
+    }
 }
 
 #[napi]
@@ -331,10 +365,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let config = self.config.clone();
-        let ctx = match &self.fixed_context {
-            Some(fixed) => fixed.clone(),
-            None => Arc::new(snapshot(&config, options.env)),
-        };
+        let ctx = self.context(&config, options.env_json);
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
             api: api.clone(),

@@ -1,0 +1,90 @@
+'use strict'
+// How call promises are settled (src/binding/promise.rs): one threadsafe
+// function per JavaScript thread, referenced only while calls are pending.
+// These prove what that must not break: a pending call keeps the process
+// alive and an idle one lets it exit; worker threads get their own; a worker
+// ending with calls in flight neither crashes the process nor disturbs the
+// main thread's calls.
+
+const { spawn } = require('child_process')
+const path = require('path')
+const { Worker } = require('worker_threads')
+const sdk = require('../index.js')
+const { modeOptions } = require('./helpers/emu-modes.js')
+
+const ROOT = path.join(__dirname, '..')
+const PARAMS = { type: 'CreatePostpayPackage', alias: 'promise' }
+
+let emu
+beforeAll(async () => {
+  emu = await sdk.startEmulator()
+})
+afterAll(() => emu.close())
+
+/** Run `code` in a fresh node process (killed after 10 s); resolves {code, stdout, stderr, ms}. */
+function node(code, env = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now()
+    const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 10000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }))
+  })
+}
+
+test('a call in flight keeps the process alive; once settled, the process exits by itself', async () => {
+  // The only thing keeping the child's event loop busy is the pending call
+  // (the emulator delays it 400 ms); then nothing should hold the loop.
+  emu.injectFault({ api: 'tcb.createenvandresource', kind: 'delay', delayMs: 400, times: 1 })
+  const r = await node(
+    `const cloud = require('./index.js')
+     cloud.init(${JSON.stringify(modeOptions('cloud', emu))})
+     cloud.openapi.tcb.createenvandresource(${JSON.stringify(PARAMS)})
+       .then((res) => console.log('settled', res.errCode, res.envid))`,
+  )
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  expect(r.stdout).toMatch(/^settled 0 promise-[a-z0-9]{6}\n$/)
+  expect(r.ms).toBeGreaterThanOrEqual(400)
+})
+
+test('calls from worker threads resolve in each worker, alongside the main thread', async () => {
+  const code = `
+    const { parentPort, workerData } = require('worker_threads')
+    const cloud = require(${JSON.stringify(path.join(ROOT, 'index.js'))})
+    cloud.init(workerData.options)
+    Promise.all(Array.from({ length: 50 }, (_, i) =>
+      cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'w' + workerData.n + 'x' + i })))
+      .then((rs) => parentPort.postMessage(rs.map((r) => r.envid)))`
+  const workers = [0, 1, 2].map((n) => new Worker(code, { eval: true, workerData: { n, options: modeOptions('cloud', emu) } }))
+  sdk.init(modeOptions('cloud', emu))
+  const [main, ...fromWorkers] = await Promise.all([
+    Promise.all(Array.from({ length: 50 }, (_, i) => sdk.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: `m${i}` }))),
+    ...workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))),
+  ])
+  await Promise.all(workers.map((w) => w.terminate()))
+  expect(main.map((r) => r.envid.replace(/-[a-z0-9]{6}$/, ''))).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
+  fromWorkers.forEach((ids, n) => {
+    expect(ids.map((id) => id.replace(/-[a-z0-9]{6}$/, ''))).toEqual(Array.from({ length: 50 }, (_, i) => `w${n}x${i}`))
+  })
+})
+
+test('a worker that ends with calls in flight: no crash, and the main thread calls on', async () => {
+  emu.injectFault({ api: 'tcb.createenvandresource', kind: 'delay', delayMs: 300, times: 20 })
+  const code = `
+    const { parentPort, workerData } = require('worker_threads')
+    const cloud = require(${JSON.stringify(path.join(ROOT, 'index.js'))})
+    cloud.init(workerData.options)
+    for (let i = 0; i < 20; i++) cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'gone' })
+    parentPort.postMessage('sent')`
+  const w = new Worker(code, { eval: true, workerData: { options: modeOptions('cloud', emu) } })
+  await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))
+  await w.terminate()
+  // The 20 answers arrive after the worker is gone; then the main thread's calls.
+  await new Promise((r) => setTimeout(r, 500))
+  sdk.init(modeOptions('cloud', emu))
+  const after = await Promise.all(Array.from({ length: 10 }, () => sdk.openapi.tcb.createenvandresource(PARAMS)))
+  expect(after.map((r) => r.errCode)).toEqual(Array(10).fill(0))
+})

@@ -1,0 +1,249 @@
+//! Promises of calls, settled from the background runtime through one
+//! threadsafe function per JavaScript thread.
+//!
+//! napi-rs's `Env::spawn_future` creates, for every promise, a threadsafe
+//! function (a libuv handle opened and later closed), an `Error` object
+//! holding a stack trace, and an environment cleanup hook: together they
+//! cost more than the rest of a call on the JavaScript thread. Here a call
+//! costs one `napi_create_promise`; its [`Outcome`] comes back through a
+//! threadsafe function created once per JavaScript thread (the main thread
+//! or a worker), which Node drains in batches (one wake-up settles every
+//! call that finished in the meantime). That function is referenced (keeps
+//! the event loop alive) only while promises are pending, so an idle
+//! process exits as usual and a pending call keeps it alive.
+//!
+//! When the JavaScript environment goes away (a worker ends) with calls in
+//! flight, their outcomes are dropped: there is no one left to resolve.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::future::Future;
+use std::ptr;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{spawn, PromiseRaw, ToNapiValue};
+use napi::{check_status, sys, Env, Result};
+
+use super::Outcome;
+
+/// A threadsafe function handle; Node allows calling it from any thread.
+#[derive(Clone, Copy)]
+struct Tsfn(sys::napi_threadsafe_function);
+// SAFETY: `napi_call_threadsafe_function` is documented as callable from
+// any thread; the other functions are only called on the JavaScript thread.
+unsafe impl Send for Tsfn {}
+
+/// A promise's deferred: only ever used on the JavaScript thread that made
+/// it; it travels through the runtime untouched.
+struct Deferred(sys::napi_deferred);
+// SAFETY: see above; it is dereferenced only by `settle_on_js_thread`.
+unsafe impl Send for Deferred {}
+
+/// Where outcomes are sent from any thread. `None` once the JavaScript
+/// environment has been torn down.
+struct Door {
+    tsfn: Mutex<Option<Tsfn>>,
+}
+
+impl Door {
+    fn send(&self, job: Job) {
+        let Ok(guard) = self.tsfn.lock() else { return };
+        let Some(tsfn) = *guard else { return };
+        let data = Box::into_raw(Box::new(job));
+        // Unbounded queue: non-blocking never answers `queue_full`; any
+        // other failure (closing) means nobody is left to resolve.
+        let status = unsafe {
+            sys::napi_call_threadsafe_function(
+                tsfn.0,
+                data.cast(),
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            drop(unsafe { Box::from_raw(data) });
+        }
+    }
+}
+
+/// One finished call on its way to the JavaScript thread.
+struct Job {
+    deferred: Deferred,
+    outcome: Outcome,
+}
+
+/// The JavaScript thread's side.
+struct Local {
+    env: sys::napi_env,
+    tsfn: Tsfn,
+    door: Arc<Door>,
+    /// Promises made and not yet settled.
+    pending: usize,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+impl Local {
+    /// Create this environment's threadsafe function (unreferenced) and the
+    /// cleanup hook that closes it when the environment goes away.
+    fn open(env: sys::napi_env) -> Result<Local> {
+        let mut name = ptr::null_mut();
+        let label = "wx-cloud-openapi call";
+        check_status!(unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            )
+        })?;
+        let mut raw = ptr::null_mut();
+        check_status!(unsafe {
+            sys::napi_create_threadsafe_function(
+                env,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                ptr::null_mut(),
+                None,
+                ptr::null_mut(),
+                Some(settle_on_js_thread),
+                &mut raw,
+            )
+        })?;
+        let tsfn = Tsfn(raw);
+        check_status!(unsafe { sys::napi_unref_threadsafe_function(env, raw) })?;
+        let door = Arc::new(Door {
+            tsfn: Mutex::new(Some(tsfn)),
+        });
+        // Registered after the threadsafe function, so it runs before Node's
+        // own teardown of it (hooks run in reverse order).
+        let hook_arg = Arc::into_raw(door.clone()) as *mut c_void;
+        let status = unsafe { sys::napi_add_env_cleanup_hook(env, Some(close_door), hook_arg) };
+        if status != sys::Status::napi_ok {
+            drop(unsafe { Arc::from_raw(hook_arg as *const Door) });
+            return Err(napi::Error::from_status(napi::Status::from(status)));
+        }
+        Ok(Local {
+            env,
+            tsfn,
+            door,
+            pending: 0,
+        })
+    }
+}
+
+/// Environment teardown: stop sending, abort the threadsafe function.
+unsafe extern "C" fn close_door(arg: *mut c_void) {
+    let door = unsafe { Arc::from_raw(arg as *const Door) };
+    let taken = door.tsfn.lock().ok().and_then(|mut t| t.take());
+    if let Some(tsfn) = taken {
+        unsafe {
+            sys::napi_release_threadsafe_function(
+                tsfn.0,
+                sys::ThreadsafeFunctionReleaseMode::abort,
+            );
+        }
+    }
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(mut l) = l.try_borrow_mut() {
+            *l = None;
+        }
+    });
+}
+
+/// Runs on the JavaScript thread (or with a null `env` when the function is
+/// torn down with jobs queued: they are dropped).
+unsafe extern "C" fn settle_on_js_thread(
+    env: sys::napi_env,
+    _js_callback: sys::napi_value,
+    _context: *mut c_void,
+    data: *mut c_void,
+) {
+    if data.is_null() {
+        return;
+    }
+    let job = unsafe { Box::from_raw(data as *mut Job) };
+    if env.is_null() {
+        return;
+    }
+    // Never unwind into Node.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let Job { deferred, outcome } = *job;
+        match unsafe { Outcome::to_napi_value(env, outcome) } {
+            Ok(value) => unsafe {
+                sys::napi_resolve_deferred(env, deferred.0, value);
+            },
+            Err(e) => reject(env, deferred, &e.reason),
+        }
+        LOCAL.with(|l| {
+            if let Some(local) = l.borrow_mut().as_mut().filter(|l| l.env == env) {
+                local.pending = local.pending.saturating_sub(1);
+                if local.pending == 0 {
+                    unsafe { sys::napi_unref_threadsafe_function(env, local.tsfn.0) };
+                }
+            }
+        });
+    }));
+}
+
+/// Reject with an `Error` whose message is `message` (a conversion failure:
+/// no secret in it), clearing any exception the failure left pending.
+fn reject(env: sys::napi_env, deferred: Deferred, message: &str) {
+    unsafe {
+        let mut pending = false;
+        sys::napi_is_exception_pending(env, &mut pending);
+        let mut error = ptr::null_mut();
+        if pending {
+            sys::napi_get_and_clear_last_exception(env, &mut error);
+        } else {
+            let mut text = ptr::null_mut();
+            sys::napi_create_string_utf8(
+                env,
+                message.as_ptr().cast(),
+                message.len() as isize,
+                &mut text,
+            );
+            sys::napi_create_error(env, ptr::null_mut(), text, &mut error);
+        }
+        sys::napi_reject_deferred(env, deferred.0, error);
+    }
+}
+
+/// A promise for the [`Outcome`] that `fut` produces on the runtime.
+pub(super) fn outcome_promise<F>(env: &Env, fut: F) -> Result<PromiseRaw<'_, Outcome>>
+where
+    F: Future<Output = Outcome> + Send + 'static,
+{
+    let raw_env = env.raw();
+    let door = LOCAL.with(|l| -> Result<Arc<Door>> {
+        let mut l = l.borrow_mut();
+        let local = match l.take() {
+            Some(local) if local.env == raw_env => local,
+            _ => Local::open(raw_env)?,
+        };
+        let door = local.door.clone();
+        *l = Some(local);
+        Ok(door)
+    })?;
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) })?;
+    LOCAL.with(|l| {
+        if let Some(local) = l.borrow_mut().as_mut() {
+            if local.pending == 0 {
+                unsafe { sys::napi_ref_threadsafe_function(raw_env, local.tsfn.0) };
+            }
+            local.pending += 1;
+        }
+    });
+    let deferred = Deferred(deferred);
+    spawn(async move {
+        let outcome = fut.await;
+        door.send(Job { deferred, outcome });
+    });
+    Ok(PromiseRaw::new(raw_env, promise))
+}
