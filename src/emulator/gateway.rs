@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use super::faults::{Door, Faults};
 use super::reply::{after_processing, before_processing, Reply};
-use super::state::State;
+use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
 use crate::cloud::proto::CommApiData;
 use crate::cloud::sign::{constant_time_eq, parse_authorization, sign, SignRequest};
@@ -197,7 +197,7 @@ impl Gateway {
             Ok(f) => f,
             Err((code, msg)) => return Reply::gateway_error(code, msg),
         };
-        let now = chrono::Utc::now().timestamp();
+        let now = now_secs();
         if let Err((code, msg)) = verify(
             headers,
             path_and_query,
@@ -399,7 +399,7 @@ mod tests {
     #[tokio::test]
     async fn signed_call_creates_env() {
         let g = gateway(None);
-        let now = chrono::Utc::now().timestamp();
+        let now = now_secs();
         let r = call(
             &g,
             signed_request(
@@ -420,7 +420,7 @@ mod tests {
     #[tokio::test]
     async fn signature_failures() {
         let g = gateway(None);
-        let now = chrono::Utc::now().timestamp();
+        let now = now_secs();
         let rd = request_data();
         let v = json_of(
             &call(
@@ -472,7 +472,7 @@ mod tests {
     #[tokio::test]
     async fn platform_errors() {
         let g = gateway(Some(vec!["tcb.describeenvs".into()]));
-        let now = chrono::Utc::now().timestamp();
+        let now = now_secs();
         let rd = request_data();
         let v = json_of(
             &call(
@@ -511,7 +511,7 @@ mod tests {
     #[tokio::test]
     async fn hostile_bodies_never_panic() {
         let g = gateway(None);
-        let now = chrono::Utc::now().timestamp();
+        let now = now_secs();
         let good = signed_request(
             "AKIDtest",
             "secret",

@@ -145,6 +145,11 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Current Unix time in seconds.
+pub fn now_secs() -> i64 {
+    (now_ms() / 1000) as i64
+}
+
 /// Read the environments of a data file; a missing file is an empty list.
 pub fn load_file(path: &Path) -> Result<Vec<EnvironmentRecord>, String> {
     match std::fs::read(path) {
@@ -317,7 +322,7 @@ impl State {
             EnvironmentRecord {
                 env,
                 alias: alias.to_string(),
-                create_time: chrono::Utc::now().timestamp(),
+                create_time: now_secs(),
                 status: "NORMAL".to_string(),
                 created_via: created_via.to_string(),
             }
