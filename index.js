@@ -159,8 +159,12 @@ function marshalObject(api, data) {
   }
 }
 
-/** An outcome of the core → the resolved value, or throw its Error. */
+/**
+ * An outcome of the core → the resolved value, or throw its Error. A plain
+ * success arrives as its JSON text alone; anything else as an object.
+ */
 function settle(outcome) {
+  if (typeof outcome === 'string') return JSON.parse(outcome)
   logDebug(outcome)
   if (!outcome.ok) throw toError(outcome)
   if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
@@ -420,7 +424,7 @@ class Cloud {
     return (async () => {
       const first = await this._suppliedToken(api, tokenFunction, false)
       const outcome = await send({ ...callOptions, token: first })
-      if (!outcome.ok && outcome.tokenRejected) {
+      if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
         const second = await this._suppliedToken(api, tokenFunction, true)
         if (second !== first) {
           logDebug(outcome)

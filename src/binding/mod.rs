@@ -279,7 +279,7 @@ pub fn env_var_names() -> Vec<String> {
 }
 
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
-fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Outcome>>
+fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Either<String, Outcome>>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
@@ -363,7 +363,7 @@ impl Client {
         params_json: Option<String>,
         media: Vec<MediaInput>,
         options: CallOptions,
-    ) -> Result<PromiseRaw<'env, Outcome>> {
+    ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = self.config.clone();
         let ctx = self.context(&config, options.env_json);
         let debug = config.debug || ctx.debug_enabled();
@@ -401,7 +401,7 @@ impl Client {
 /// Test hook: a call whose work panics inside the Rust core. Proves that a
 /// panic rejects the promise and the process lives on.
 #[napi(js_name = "__panicForTest", catch_unwind)]
-pub fn panic_for_test(env: &Env) -> Result<PromiseRaw<'_, Outcome>> {
+pub fn panic_for_test(env: &Env) -> Result<PromiseRaw<'_, Either<String, Outcome>>> {
     install_panic_hook();
     settle(env, "openapi.test.panic".to_string(), async {
         panic!("deliberate test panic");

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{spawn, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{spawn, Either, PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, Result};
 
 use super::Outcome;
@@ -173,7 +173,7 @@ unsafe extern "C" fn settle_on_js_thread(
     // Never unwind into Node.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let Job { deferred, outcome } = *job;
-        match unsafe { Outcome::to_napi_value(env, outcome) } {
+        match unsafe { outcome_to_js(env, outcome) } {
             Ok(value) => unsafe {
                 sys::napi_resolve_deferred(env, deferred.0, value);
             },
@@ -188,6 +188,21 @@ unsafe extern "C" fn settle_on_js_thread(
             }
         });
     }));
+}
+
+/// The common success (a JSON result, no debug line) crosses as its JSON
+/// text alone: building the full object costs a property-name lookup and a
+/// value per field. Everything else crosses as the [`Outcome`] object.
+unsafe fn outcome_to_js(env: sys::napi_env, outcome: Outcome) -> Result<sys::napi_value> {
+    match outcome {
+        Outcome {
+            ok: true,
+            json: Some(json),
+            debug_line: None,
+            ..
+        } => unsafe { String::to_napi_value(env, json) },
+        other => unsafe { Outcome::to_napi_value(env, other) },
+    }
 }
 
 /// Reject with an `Error` whose message is `message` (a conversion failure:
@@ -213,8 +228,12 @@ fn reject(env: sys::napi_env, deferred: Deferred, message: &str) {
     }
 }
 
-/// A promise for the [`Outcome`] that `fut` produces on the runtime.
-pub(super) fn outcome_promise<F>(env: &Env, fut: F) -> Result<PromiseRaw<'_, Outcome>>
+/// A promise for the [`Outcome`] that `fut` produces on the runtime: its
+/// JSON text for a plain success (see [`outcome_to_js`]), else the object.
+pub(super) fn outcome_promise<F>(
+    env: &Env,
+    fut: F,
+) -> Result<PromiseRaw<'_, Either<String, Outcome>>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
