@@ -55,12 +55,6 @@ pub struct Signed {
     pub hashed_payload: String,
     /// The string to sign.
     pub string_to_sign: String,
-    /// Hex of kDate = HMAC(`TC3` + secretKey, date).
-    pub secret_date_hex: String,
-    /// Hex of kService = HMAC(kDate, `tcb`).
-    pub secret_service_hex: String,
-    /// Hex of kSigning = HMAC(kService, `tc3_request`).
-    pub secret_signing_hex: String,
     /// Hex of the final signature.
     pub signature: String,
 }
@@ -72,9 +66,6 @@ impl std::fmt::Debug for Signed {
             .field("canonical_request", &self.canonical_request)
             .field("hashed_payload", &self.hashed_payload)
             .field("string_to_sign", &self.string_to_sign)
-            .field("secret_date_hex", &"<redacted>")
-            .field("secret_service_hex", &"<redacted>")
-            .field("secret_signing_hex", &"<redacted>")
             .field("signature", &self.signature)
             .finish()
     }
@@ -176,12 +167,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         scope,
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
-    let mut key = Vec::with_capacity(3 + req.secret_key.len());
-    key.extend_from_slice(b"TC3");
-    key.extend_from_slice(req.secret_key.as_bytes());
-    let secret_date = hmac_sha256(&key, date.as_bytes());
-    let secret_service = hmac_sha256(&secret_date, SERVICE.as_bytes());
-    let secret_signing = hmac_sha256(&secret_service, b"tc3_request");
+    let secret_signing = signing_key(req.secret_key, &date);
     let signature = hex::encode(hmac_sha256(&secret_signing, string_to_sign.as_bytes()));
 
     let authorization = format!(
@@ -198,9 +184,6 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         canonical_request,
         hashed_payload,
         string_to_sign,
-        secret_date_hex: hex::encode(secret_date),
-        secret_service_hex: hex::encode(secret_service),
-        secret_signing_hex: hex::encode(secret_signing),
         signature,
     }
 }
@@ -291,6 +274,39 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     std::hint::black_box(diff) == 0
+}
+
+/// The TC3 signing key: `HMAC(HMAC(HMAC("TC3" + secret, date), service),
+/// "tc3_request")`. It is the same for every request signed with one secret
+/// on one (UTC) day, so the last one is kept: three of the four HMACs of a
+/// signature are skipped on every call but the first of a day.
+fn signing_key(secret_key: &str, date: &str) -> [u8; 32] {
+    /// (secret key, date, signing key); never printed (no `Debug`).
+    static LAST: std::sync::Mutex<Option<(String, String, [u8; 32])>> = std::sync::Mutex::new(None);
+    if let Ok(last) = LAST.lock() {
+        if let Some((s, d, k)) = last.as_ref() {
+            if s == secret_key && d == date {
+                return *k;
+            }
+        }
+    }
+    let [_, _, signing] = key_chain(secret_key, date);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((secret_key.to_string(), date.to_string(), signing));
+    }
+    signing
+}
+
+/// kDate = HMAC(`TC3` + secretKey, date), kService = HMAC(kDate, `tcb`),
+/// kSigning = HMAC(kService, `tc3_request`).
+fn key_chain(secret_key: &str, date: &str) -> [[u8; 32]; 3] {
+    let mut key = Vec::with_capacity(3 + secret_key.len());
+    key.extend_from_slice(b"TC3");
+    key.extend_from_slice(secret_key.as_bytes());
+    let secret_date = hmac_sha256(&key, date.as_bytes());
+    let secret_service = hmac_sha256(&secret_date, SERVICE.as_bytes());
+    let secret_signing = hmac_sha256(&secret_service, b"tc3_request");
+    [secret_date, secret_service, secret_signing]
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -481,13 +497,20 @@ mod tests {
         );
         assert_eq!(s.hashed_payload, i["hashed_payload"].as_str().unwrap());
         assert_eq!(s.string_to_sign, i["string_to_sign"].as_str().unwrap());
-        assert_eq!(s.secret_date_hex, i["secret_date_hex"].as_str().unwrap());
+        let date = &i["string_to_sign"]
+            .as_str()
+            .unwrap()
+            .split('\n')
+            .nth(2)
+            .unwrap()[..10];
+        let [k_date, k_service, k_signing] = key_chain(v["secretKey"].as_str().unwrap(), date);
+        assert_eq!(hex::encode(k_date), i["secret_date_hex"].as_str().unwrap());
         assert_eq!(
-            s.secret_service_hex,
+            hex::encode(k_service),
             i["secret_service_hex"].as_str().unwrap()
         );
         assert_eq!(
-            s.secret_signing_hex,
+            hex::encode(k_signing),
             i["secret_signing_hex"].as_str().unwrap()
         );
         assert_eq!(s.signature, i["signature_hex"].as_str().unwrap());
@@ -558,7 +581,10 @@ mod tests {
         let s = run(v);
         let shown = format!("{s:?}");
         assert!(!shown.contains(v["secretKey"].as_str().unwrap()));
-        assert!(!shown.contains(&s.secret_signing_hex));
+        assert!(!shown.contains(&hex::encode(signing_key(
+            v["secretKey"].as_str().unwrap(),
+            &s.string_to_sign.split('\n').nth(2).unwrap()[..10]
+        ))));
     }
 
     #[test]
