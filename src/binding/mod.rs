@@ -283,7 +283,7 @@ fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Either<Str
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
-    // The call's future is large (~12 KB of state): boxed once here, it is
+    // The call's future is large (~3 KB of state): boxed once here, it is
     // not copied again as the runtime moves the task around. The panic is
     // caught in place (no second task per call).
     let fut = Box::pin(fut);

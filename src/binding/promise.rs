@@ -238,27 +238,23 @@ where
     F: Future<Output = Outcome> + Send + 'static,
 {
     let raw_env = env.raw();
-    let door = LOCAL.with(|l| -> Result<Arc<Door>> {
-        let mut l = l.borrow_mut();
-        let local = match l.take() {
-            Some(local) if local.env == raw_env => local,
-            _ => Local::open(raw_env)?,
-        };
-        let door = local.door.clone();
-        *l = Some(local);
-        Ok(door)
-    })?;
     let mut deferred = ptr::null_mut();
     let mut promise = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) })?;
-    LOCAL.with(|l| {
-        if let Some(local) = l.borrow_mut().as_mut() {
-            if local.pending == 0 {
-                unsafe { sys::napi_ref_threadsafe_function(raw_env, local.tsfn.0) };
-            }
-            local.pending += 1;
+    // This thread's function (opened on its first call), referenced while
+    // any promise of it is pending.
+    let door = LOCAL.with(|l| -> Result<Arc<Door>> {
+        let mut l = l.borrow_mut();
+        let local = match l.take() {
+            Some(local) if local.env == raw_env => l.insert(local),
+            _ => l.insert(Local::open(raw_env)?),
+        };
+        if local.pending == 0 {
+            unsafe { sys::napi_ref_threadsafe_function(raw_env, local.tsfn.0) };
         }
-    });
+        local.pending += 1;
+        Ok(local.door.clone())
+    })?;
     let deferred = Deferred(deferred);
     spawn(async move {
         let outcome = fut.await;

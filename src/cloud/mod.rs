@@ -27,7 +27,8 @@ pub struct CallReport {
     pub elapsed_ms: u128,
 }
 
-fn now_ms() -> u64 {
+/// Current Unix time in milliseconds.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

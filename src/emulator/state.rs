@@ -137,13 +137,8 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
-/// Current Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// Current Unix time in milliseconds (the core's clock).
+pub use crate::cloud::now_ms;
 
 /// Current Unix time in seconds.
 pub fn now_secs() -> i64 {
