@@ -7,7 +7,9 @@
 //! [`parse_authorization`] and [`constant_time_eq`] serve the verifier.
 #![warn(missing_docs)]
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::fmt::Write;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -87,58 +89,60 @@ impl std::fmt::Debug for Signed {
 /// - canonical URI = the URL with `http:`/`https:` removed, cut at `?`;
 ///   query = the raw text after `?` (up to a `#`).
 pub fn sign(req: &SignRequest<'_>) -> Signed {
+    // Names and values are borrowed wherever the rule leaves them unchanged
+    // (the usual case): signing runs on every call.
     // Headers.
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(req.headers.len());
+    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req.headers.len());
     for (name, value) in req.headers {
-        let key = uri_component(&js_trim(name).to_lowercase());
+        let key = uri_component(lower(js_trim(name)));
         if key.is_empty() {
             continue;
         }
         let value = if key == "content-type" {
             if value.starts_with("multipart/form-data") {
-                "multipart/form-data".to_string()
+                Cow::Borrowed("multipart/form-data")
             } else {
-                value.clone()
+                Cow::Borrowed(value.as_str())
             }
         } else {
-            js_trim(value).to_lowercase()
+            lower(js_trim(value))
         };
         upsert(&mut headers, key, value);
     }
     headers.sort_by(|a, b| locale_compare(&a.0, &b.0));
-    let mut canonical_headers = String::new();
+    let mut canonical_headers = String::with_capacity(256);
+    let mut signed_headers = String::with_capacity(128);
     for (k, v) in &headers {
         canonical_headers.push_str(k);
         canonical_headers.push(':');
         canonical_headers.push_str(v);
         canonical_headers.push('\n');
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(k);
     }
-    let signed_headers = headers
-        .iter()
-        .map(|(k, _)| k.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
 
     // Body fields.
-    let mut params: Vec<(String, Vec<u8>)> = Vec::with_capacity(req.params.len());
+    let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req.params.len());
     for (name, value) in req.params {
-        let key = uri_component(&js_trim(name).to_lowercase());
+        let key = uri_component(lower(js_trim(name)));
         if key.is_empty() {
             continue;
         }
-        let value = if key == "requestdata" {
-            value.to_vec()
+        let value: &[u8] = if key == "requestdata" {
+            value
         } else {
             match std::str::from_utf8(value) {
-                Ok(s) => js_trim(s).as_bytes().to_vec(),
-                Err(_) => value.to_vec(),
+                Ok(s) => js_trim(s).as_bytes(),
+                Err(_) => value,
             }
         };
         upsert(&mut params, key, value);
     }
     params.sort_by(|a, b| locale_compare(&a.0, &b.0));
     let mut hasher = Sha256::new();
-    let mut signed_params: Vec<&str> = Vec::new();
+    let mut signed_params = String::with_capacity(128);
     for (k, v) in &params {
         if v.is_empty() {
             continue;
@@ -148,35 +152,62 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         hasher.update(b"=");
         hasher.update(v);
         hasher.update(b"\r\n");
-        signed_params.push(k);
+        if !signed_params.is_empty() {
+            signed_params.push(';');
+        }
+        signed_params.push_str(k);
     }
     let hashed_payload = hex::encode(hasher.finalize());
 
-    // Canonical request.
+    // Canonical request: method, URI, query, headers, signed headers, payload hash.
     let (signed_url, query) = split_url(req.url);
-    let canonical_request = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        req.method, signed_url, query, canonical_headers, signed_headers, hashed_payload
+    let mut canonical_request = String::with_capacity(
+        req.method.len()
+            + signed_url.len()
+            + query.len()
+            + canonical_headers.len()
+            + signed_headers.len()
+            + hashed_payload.len()
+            + 5,
     );
+    for (i, part) in [
+        req.method,
+        signed_url,
+        &query,
+        &canonical_headers,
+        &signed_headers,
+        &hashed_payload,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            canonical_request.push('\n');
+        }
+        canonical_request.push_str(part);
+    }
 
     let date = utc_date(req.timestamp);
-    let scope = format!("{date}/{SERVICE}/tc3_request");
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{}\n{}",
-        req.timestamp,
-        scope,
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    let mut string_to_sign = String::with_capacity(160);
+    let _ = write!(
+        string_to_sign,
+        "{ALGORITHM}\n{}\n{date}/{SERVICE}/tc3_request\n",
+        req.timestamp
+    );
+    push_hex(
+        &mut string_to_sign,
+        &Sha256::digest(canonical_request.as_bytes()),
     );
     let secret_signing = signing_key(req.secret_key, &date);
     let signature = hex::encode(hmac_sha256(&secret_signing, string_to_sign.as_bytes()));
 
-    let authorization = format!(
-        "{ALGORITHM} Credential={}/{}, SignedParams={}, SignedHeaders={}, Signature={}",
+    let mut authorization = String::with_capacity(
+        120 + req.secret_id.len() + signed_params.len() + signed_headers.len(),
+    );
+    let _ = write!(
+        authorization,
+        "{ALGORITHM} Credential={}/{date}/{SERVICE}/tc3_request, SignedParams={signed_params}, SignedHeaders={signed_headers}, Signature={signature}",
         req.secret_id,
-        scope,
-        signed_params.join(";"),
-        signed_headers,
-        signature
     );
 
     Signed {
@@ -185,6 +216,25 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         hashed_payload,
         string_to_sign,
         signature,
+    }
+}
+
+/// Append the lower-case hex of `bytes`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
+/// `s.to_lowercase()`, borrowing `s` when it has no upper-case letter.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
 }
 
@@ -322,30 +372,35 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// Insert or replace (a later duplicate wins, like assigning to a JS object).
-fn upsert<V>(list: &mut Vec<(String, V)>, key: String, value: V) {
+fn upsert<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: K, value: V) {
     match list.iter_mut().find(|(k, _)| *k == key) {
         Some(slot) => slot.1 = value,
         None => list.push((key, value)),
     }
 }
 
-/// `encodeURIComponent`, then `! ' ( ) *` percent-encoded too (the reference's `camSafeUrlEncode`).
-fn uri_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// `encodeURIComponent`, then `! ' ( ) *` percent-encoded too (the
+/// reference's `camSafeUrlEncode`); `s` itself when nothing needs encoding.
+fn uri_component(s: Cow<'_, str>) -> Cow<'_, str> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    if s.bytes().all(unreserved) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if unreserved(b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `url.replace(/^https?:/, '').split('?')[0]` and the query of Node's
 /// legacy `url.parse(url)` (text after `?` up to `#`, with the characters
 /// `url.parse` auto-escapes percent-encoded).
-fn split_url(url: &str) -> (&str, String) {
+fn split_url(url: &str) -> (&str, Cow<'_, str>) {
     let no_scheme = url
         .strip_prefix("https:")
         .or_else(|| url.strip_prefix("http:"))
@@ -355,15 +410,24 @@ fn split_url(url: &str) -> (&str, String) {
         Some((_, q)) => q.split('#').next().unwrap_or(""),
         None => "",
     };
-    let mut query = String::with_capacity(raw_query.len());
+    let escaped = |c: char| {
+        matches!(
+            c,
+            '{' | '}' | '|' | '\\' | '^' | '`' | '<' | '>' | '"' | ' ' | '\r' | '\n' | '\t' | '\''
+        )
+    };
+    if !raw_query.contains(escaped) {
+        return (path, Cow::Borrowed(raw_query));
+    }
+    let mut query = String::with_capacity(raw_query.len() * 3);
     for c in raw_query.chars() {
-        match c {
-            '{' | '}' | '|' | '\\' | '^' | '`' | '<' | '>' | '"' | ' ' | '\r' | '\n' | '\t'
-            | '\'' => query.push_str(&format!("%{:02X}", u32::from(c))),
-            other => query.push(other),
+        if escaped(c) {
+            let _ = write!(query, "%{:02X}", u32::from(c));
+        } else {
+            query.push(c);
         }
     }
-    (path, query)
+    (path, Cow::Owned(query))
 }
 
 /// `new Date(ts * 1000).toISOString().split('T')[0]` for years 0..=9999.
@@ -402,6 +466,13 @@ fn locale_compare(a: &str, b: &str) -> Ordering {
 
 fn collation_weight(c: char) -> u32 {
     const PUNCT: &[u8] = b"_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
+    // Letters and digits first: they are most of every name.
+    if c.is_ascii_alphabetic() {
+        return 0x3000 + u32::from(c.to_ascii_lowercase());
+    }
+    if c.is_ascii_digit() {
+        return 0x2000 + u32::from(c);
+    }
     if c.is_whitespace() {
         return u32::from(c);
     }
@@ -409,12 +480,6 @@ fn collation_weight(c: char) -> u32 {
         if let Some(i) = PUNCT.iter().position(|&p| char::from(p) == c) {
             return 0x1000 + i as u32;
         }
-    }
-    if c.is_ascii_digit() {
-        return 0x2000 + u32::from(c);
-    }
-    if c.is_ascii_alphabetic() {
-        return 0x3000 + u32::from(c.to_ascii_lowercase());
     }
     0x10_0000 + u32::from(c)
 }
@@ -563,14 +628,14 @@ mod tests {
         assert_eq!(utc_date(-1), "1969-12-31");
         let _ = utc_date(i64::MIN);
         let _ = utc_date(i64::MAX);
-        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1".to_string()));
-        assert_eq!(split_url("https://h/a"), ("//h/a", String::new()));
+        assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1".into()));
+        assert_eq!(split_url("https://h/a"), ("//h/a", "".into()));
         // Node's url.parse auto-escaping (checked with node 20).
         assert_eq!(
             split_url("http://h:1/ad min?env=a b{}|\\^`<>\"'&x=\u{e9}#frag"),
             (
                 "//h:1/ad min",
-                "env=a%20b%7B%7D%7C%5C%5E%60%3C%3E%22%27&x=\u{e9}".to_string()
+                "env=a%20b%7B%7D%7C%5C%5E%60%3C%3E%22%27&x=\u{e9}".into()
             )
         );
     }
