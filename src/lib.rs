@@ -18,5 +18,12 @@ pub mod transport;
 
 #[cfg_attr(test, allow(dead_code))]
 mod binding;
+
+/// mimalloc for the core's allocations (see Cargo.toml), in the addon and in
+/// `cargo test`; not under cargo-fuzz, whose sanitizers watch the system
+/// allocator.
+#[cfg(not(fuzzing))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(test)]
 mod test_support;
