@@ -88,3 +88,37 @@ test('a worker that ends with calls in flight: no crash, and the main thread cal
   const after = await Promise.all(Array.from({ length: 10 }, () => sdk.openapi.tcb.createenvandresource(PARAMS)))
   expect(after.map((r) => r.errCode)).toEqual(Array(10).fill(0))
 })
+
+// Thread names are read from /proc, which only Linux has.
+const onLinux = process.platform === 'linux' ? test : test.skip
+
+onLinux('calls run on one runtime: one worker thread per spare core, at most two, shared by worker threads', async () => {
+  // src/binding/runtime.rs: `available cores − 1`, at least 1 and at most 2,
+  // created once per process even when worker threads load the addon too.
+  const r = await node(
+    `const fs = require('fs')
+     const os = require('os')
+     const { Worker } = require('worker_threads')
+     const cloud = require('./index.js')
+     const options = ${JSON.stringify(modeOptions('cloud', emu))}
+     cloud.init(options)
+     const worker = new Worker(\`
+       const { parentPort, workerData } = require('worker_threads')
+       const cloud = require(\${JSON.stringify(require.resolve('./index.js'))})
+       cloud.init(workerData)
+       cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'rtw' })
+         .then((res) => parentPort.postMessage(res.errCode))\`, { eval: true, workerData: options })
+     Promise.all([
+       cloud.openapi.tcb.createenvandresource(${JSON.stringify(PARAMS)}).then((res) => res.errCode),
+       new Promise((resolve) => worker.once('message', resolve)),
+     ]).then(async (codes) => {
+       const names = fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim())
+       await worker.terminate()
+       console.log(JSON.stringify({ codes, cores: os.availableParallelism(), runtime: names.filter((n) => n.startsWith('wx-cloud-openap')).length }))
+     })`,
+  )
+  expect(r.stderr).toBe('')
+  const out = JSON.parse(r.stdout)
+  expect(out.codes).toEqual([0, 0])
+  expect(out.runtime).toBe(Math.min(Math.max(out.cores - 1, 1), 2))
+})

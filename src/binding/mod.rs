@@ -6,6 +6,7 @@
 
 mod emulator;
 mod promise;
+mod runtime;
 
 use std::collections::HashMap;
 use std::future::Future;

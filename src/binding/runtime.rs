@@ -1,0 +1,50 @@
+//! The Tokio runtime every call runs on (napi-rs's `spawn` uses it).
+//!
+//! napi-rs would build a runtime with one worker thread per core. A call's
+//! Rust work (~20 µs: build, sign, send, read, decode) is less than the
+//! JavaScript thread's own share of it, so one worker keeps up with one
+//! JavaScript thread, and on the one or two cores of a cloud function every
+//! extra worker only adds thread wake-ups and contention: measured at
+//! concurrency 64 on two cores, one worker used ~20% less CPU per call than
+//! two and completed more calls per second (bench/NOTES.md). With more cores
+//! two workers give headroom (TLS, large bodies) next to the JavaScript
+//! thread: `available cores − 1`, at least 1 and at most 2.
+
+/// The number of runtime worker threads for `cores` available cores.
+pub(crate) fn worker_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).clamp(1, 2)
+}
+
+/// Register the runtime with napi-rs when the addon is loaded (once per
+/// process; a Node worker thread loading the addon again reuses it).
+#[napi_derive::module_init]
+fn init_runtime() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let built = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads(cores))
+            .thread_name("wx-cloud-openapi")
+            .enable_all()
+            .build();
+        // If the runtime cannot be built here, napi-rs builds its default one
+        // on the first call (and reports a failure there).
+        if let Ok(rt) = built {
+            napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads;
+
+    #[test]
+    fn one_worker_per_spare_core_at_most_two() {
+        assert_eq!(worker_threads(0), 1);
+        assert_eq!(worker_threads(1), 1);
+        assert_eq!(worker_threads(2), 1);
+        assert_eq!(worker_threads(3), 2);
+        assert_eq!(worker_threads(64), 2);
+    }
+}
