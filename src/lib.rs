@@ -14,6 +14,7 @@ pub mod https;
 pub mod json_text;
 pub mod mode;
 pub mod options;
+pub mod tls;
 pub mod transport;
 
 #[cfg_attr(test, allow(dead_code))]

@@ -54,17 +54,29 @@ impl TransportError {
 // redirected token request would carry the app secret to wherever the
 // Location points. A 3xx is reported like any other HTTP status ≠ 200.
 static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
+    builder()
+        .build()
+        .map_err(|e| format!("could not create the HTTP client: {e}"))
+});
+
+/// What every client shares: TLS (src/tls.rs), the keep-alive pool,
+/// timeouts, no redirects.
+fn builder() -> reqwest::ClientBuilder {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = match crate::tls::client_config() {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        // Not expected (the configuration is fixed); reqwest's own then.
+        Err(_) => builder,
+    };
+    builder
         .pool_idle_timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("could not create the HTTP client: {e}"))
-});
+}
 
 /// The shared client.
 pub fn client() -> Result<&'static reqwest::Client, TransportError> {
@@ -256,15 +268,8 @@ static PROXIED: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
 static DIRECT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| build_client(None));
 
 fn build_client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .pool_idle_timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(256)
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        // Only the `proxy` option decides: no proxy from the environment.
-        .no_proxy();
+    // Only the `proxy` option decides: no proxy from the environment.
+    let mut builder = builder().no_proxy();
     if let Some(url) = proxy {
         let p = reqwest::Proxy::all(url).map_err(|_| "invalid proxy URL".to_string())?;
         builder = builder.proxy(p);
