@@ -76,6 +76,11 @@ fn builder() -> reqwest::ClientBuilder {
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
+        // reqwest retries nothing over HTTP/1.1 by default, but its retry
+        // layer still copied every request (headers and all) in case it
+        // would; with no retry allowed it copies nothing. Our own only retry
+        // is `send_safely`'s, for connections that could not be made.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
 }
 
 /// The shared client.
