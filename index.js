@@ -350,6 +350,9 @@ class Cloud {
     this._sent = { envJson: undefined }
     // Without `processEnv`, each call reads `process.env` (see processEnvVars).
     this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
+    // Which token function a call asks (fixed by the configuration): read
+    // once here rather than from the addon on every call.
+    this._tokenFunction = created.tokenFunction
     this._tokenFunctions = {
       accessToken: config && config.accessToken,
       authorizerAccessToken: config && config.authorizerAccessToken,
@@ -417,7 +420,7 @@ class Cloud {
       if (envJson !== undefined) sent.envJson = envJson
       return pending
     }
-    const tokenFunction = client.tokenFunction
+    const tokenFunction = this._tokenFunction
     if (!tokenFunction) return send(callOptions).then(settle)
     // A token function: ask it, call; if WeChat rejects that token, ask again
     // and retry once (a token error proves the call was not executed).
