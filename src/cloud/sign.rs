@@ -161,16 +161,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
 
     // Canonical request: method, URI, query, headers, signed headers, payload hash.
     let (signed_url, query) = split_url(req.url);
-    let mut canonical_request = String::with_capacity(
-        req.method.len()
-            + signed_url.len()
-            + query.len()
-            + canonical_headers.len()
-            + signed_headers.len()
-            + hashed_payload.len()
-            + 5,
-    );
-    for (i, part) in [
+    let canonical_request = [
         req.method,
         signed_url,
         &query,
@@ -178,14 +169,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         &signed_headers,
         &hashed_payload,
     ]
-    .into_iter()
-    .enumerate()
-    {
-        if i > 0 {
-            canonical_request.push('\n');
-        }
-        canonical_request.push_str(part);
-    }
+    .join("\n");
 
     let date = utc_date(req.timestamp);
     let mut string_to_sign = String::with_capacity(160);
@@ -194,10 +178,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         "{ALGORITHM}\n{}\n{date}/{SERVICE}/tc3_request\n",
         req.timestamp
     );
-    push_hex(
-        &mut string_to_sign,
-        &Sha256::digest(canonical_request.as_bytes()),
-    );
+    string_to_sign.push_str(&hex::encode(Sha256::digest(canonical_request.as_bytes())));
     let secret_signing = signing_key(req.secret_key, &date);
     let signature = hex::encode(hmac_sha256(&secret_signing, string_to_sign.as_bytes()));
 
@@ -216,16 +197,6 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         hashed_payload,
         string_to_sign,
         signature,
-    }
-}
-
-/// Append the lower-case hex of `bytes`.
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
     }
 }
 
