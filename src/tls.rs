@@ -11,7 +11,7 @@
 //! even those plain-HTTP calls failed. Now only a TLS handshake needs them,
 //! and one that cannot have them fails with the reason.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -19,18 +19,26 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_platform_verifier::Verifier;
 
+/// The one verifier of the process, shared by every client (the cloud
+/// call's, the HTTPS modes', each proxy's): the roots are read once.
+static VERIFIER: LazyLock<Arc<LazyVerifier>> = LazyLock::new(|| {
+    Arc::new(LazyVerifier::new(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    )))
+});
+
 /// The client configuration reqwest would build for us (TLS 1.2 and 1.3,
-/// ALPN `http/1.1`, SNI on, no client certificate), with the verifier
+/// ALPN `http/1.1`, SNI on, no client certificate), with the shared verifier
 /// created on first use.
 pub fn client_config() -> Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let verifier = VERIFIER.clone();
+    let mut config = rustls::ClientConfig::builder_with_provider(verifier.provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS configuration: {e}"))?
         // "dangerous" is rustls's name for any verifier of one's own; this
         // one is the platform's, only created later.
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(LazyVerifier::new(provider)))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
