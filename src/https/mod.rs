@@ -11,6 +11,8 @@
 
 pub mod call;
 pub mod component;
+pub mod events;
+pub mod msg_crypt;
 pub mod token;
 
 use std::sync::Arc;
