@@ -21,6 +21,7 @@
 
 pub mod faults;
 pub mod gateway;
+pub mod push;
 pub mod reply;
 pub mod server;
 pub mod state;
@@ -34,6 +35,8 @@ pub use state::EnvironmentRecord;
 
 use faults::Faults;
 use gateway::{Gateway, GatewayConfig};
+use push::Pusher;
+pub use push::{Authorized, PushOptions};
 use server::Server;
 use state::State;
 use wechat::{Credentials, WeChat};
@@ -72,6 +75,13 @@ pub struct EmulatorOptions {
     pub region: String,
     /// Body size limit and read timeouts (defaults: 12 MB, 10 s, 30 s).
     pub limits: server::Limits,
+    /// Push the first platform's events (tickets, authorizations) to its
+    /// event URL, encrypted as WeChat does. Then `api_component_token`
+    /// accepts only a pushed ticket (or `component_verify_ticket`).
+    pub component_events: Option<PushOptions>,
+    /// Push a new verify ticket at start and then every so often (WeChat:
+    /// 10 minutes); zero: only on demand ([`Emulator::push_ticket`]).
+    pub ticket_interval: std::time::Duration,
 }
 
 /// The default test secret pair (not a real credential).
@@ -100,6 +110,8 @@ impl Default for EmulatorOptions {
             allowed_apis: None,
             region: "ap-shanghai".into(),
             limits: server::Limits::default(),
+            component_events: None,
+            ticket_interval: std::time::Duration::from_secs(600),
         }
     }
 }
@@ -114,6 +126,8 @@ pub struct Emulator {
     session_token: String,
     env_id: String,
     region: String,
+    pusher: Option<Arc<Pusher>>,
+    ticket_schedule: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -149,8 +163,19 @@ impl Emulator {
                 apps: opts.app_credentials.clone(),
                 components: opts.component_credentials.clone(),
                 component_verify_ticket: opts.component_verify_ticket.clone(),
+                require_pushed_ticket: opts.component_events.is_some(),
             },
         );
+        let pusher = match &opts.component_events {
+            None => None,
+            Some(p) => {
+                let (component_appid, _) = opts
+                    .component_credentials
+                    .first()
+                    .ok_or("componentEventUrl needs a platform: componentCredentials is empty")?;
+                Some(Arc::new(Pusher::new(p, component_appid, state.clone())?))
+            }
+        };
         let faults = Faults::default();
         let app = Arc::new(Gateway {
             config: GatewayConfig {
@@ -163,6 +188,12 @@ impl Emulator {
             faults: faults.clone(),
         });
         let server = Server::bind(&opts.host, opts.port, opts.limits, app).await?;
+        let ticket_schedule = match &pusher {
+            Some(p) if !opts.ticket_interval.is_zero() => {
+                Some(push::schedule(p.clone(), opts.ticket_interval))
+            }
+            _ => None,
+        };
         Ok(Emulator {
             server,
             state,
@@ -172,7 +203,68 @@ impl Emulator {
             session_token: opts.session_token,
             env_id: opts.env_id,
             region: opts.region,
+            pusher,
+            ticket_schedule,
         })
+    }
+
+    /// An account authorizes the platform (again): it gets a new refresh
+    /// token, and an authorization code that `api_query_auth` exchanges
+    /// once; with an event URL, `authorized` (`updateauthorized` when it
+    /// had authorized before) is pushed before this returns.
+    pub async fn authorize(&self, authorizer_appid: &str) -> Result<Authorized, String> {
+        if authorizer_appid.is_empty() {
+            return Err("authorize(appid): appid must not be empty".into());
+        }
+        let (code, expires_at, again) =
+            self.state
+                .authorize(authorizer_appid, push::AUTH_CODE_TTL_MS, state::now_ms());
+        let mut a = Authorized {
+            code,
+            expires_at,
+            info_type: if again {
+                "updateauthorized"
+            } else {
+                "authorized"
+            },
+            push_error: None,
+        };
+        if let Some(p) = &self.pusher {
+            a.push_error = p.push_authorized(authorizer_appid, &a).await.err();
+        }
+        Ok(a)
+    }
+
+    /// An account takes its authorization back: its refresh token, codes
+    /// and access tokens are refused from now on (61003 from
+    /// `api_authorizer_token`, 40001 from the APIs); with an event URL,
+    /// `unauthorized` is pushed. `Ok(false)`: it had not authorized.
+    pub async fn revoke(&self, authorizer_appid: &str) -> Result<bool, String> {
+        let was = self.state.revoke(authorizer_appid);
+        if was {
+            if let Some(p) = &self.pusher {
+                p.push_unauthorized(authorizer_appid).await.map_err(|e| {
+                    format!(
+                        "{authorizer_appid} is revoked, but the unauthorized event did not reach \
+                         the platform: {e}"
+                    )
+                })?;
+            }
+        }
+        Ok(was)
+    }
+
+    /// Push a new verify ticket now; returns it.
+    pub async fn push_ticket(&self) -> Result<String, String> {
+        match &self.pusher {
+            Some(p) => p.push_ticket().await,
+            None => Err("pushTicket(): no componentEventUrl was configured".into()),
+        }
+    }
+
+    /// The accounts that have authorized the platform, sorted.
+    pub fn authorizers(&self) -> Vec<String> {
+        self.state.authorizers()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -246,7 +338,18 @@ impl Emulator {
     /// Stop: no new connections, requests in flight finish (bounded), then
     /// every connection is closed. Idempotent.
     pub async fn close(&self) {
+        if let Some(t) = &self.ticket_schedule {
+            t.abort();
+        }
         self.server.close().await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(t) = &self.ticket_schedule {
+            t.abort();
+        }
     }
 }
 

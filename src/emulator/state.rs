@@ -34,6 +34,11 @@ pub struct EnvironmentRecord {
     /// Which door created it: `gateway` or `https`.
     #[serde(default)]
     pub created_via: String,
+    /// The account it was created in: the appid of the access token (an
+    /// app's, or an authorizer's for a third-party call); empty for a cloud
+    /// call (the function's own account).
+    #[serde(default)]
+    pub account: String,
 }
 
 /// What a token is for.
@@ -103,6 +108,10 @@ struct Inner {
     refresh_tokens: HashMap<String, String>,
     /// authorizer appid → current authorizer token.
     authorizer_current: HashMap<String, String>,
+    /// authorization code → (authorizer appid, expiry in Unix ms).
+    auth_codes: HashMap<String, (String, u64)>,
+    /// verify tickets pushed → when they stop being accepted (Unix ms).
+    pushed_tickets: HashMap<String, u64>,
     counters: BTreeMap<String, u64>,
     tokens_issued: BTreeMap<&'static str, u64>,
     durable_writes: u64,
@@ -135,6 +144,11 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     (0..len)
         .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
         .collect()
+}
+
+/// A random token of `len` characters from `[A-Za-z0-9_]`.
+pub fn random_token(len: usize) -> String {
+    random_string(TOKEN_ALPHABET, len)
 }
 
 /// Current Unix time in milliseconds (the core's clock).
@@ -306,6 +320,7 @@ impl State {
         &self,
         alias: &str,
         created_via: &str,
+        account: &str,
     ) -> Result<EnvironmentRecord, String> {
         let record = {
             let mut g = self.lock();
@@ -320,6 +335,7 @@ impl State {
                 create_time: now_secs(),
                 status: "NORMAL".to_string(),
                 created_via: created_via.to_string(),
+                account: account.to_string(),
             }
         };
         match &self.writer {
@@ -461,6 +477,92 @@ impl State {
         Ok((t, new_refresh))
     }
 
+    /// Authorize `authorizer_appid` (again): a new refresh token replaces
+    /// the old one, and an authorization code (valid `code_ttl_ms`) that
+    /// [`State::query_auth`] exchanges once. Returns the code, its expiry
+    /// (Unix seconds) and whether the account had authorized already
+    /// (WeChat then sends `updateauthorized`).
+    pub fn authorize(
+        &self,
+        authorizer_appid: &str,
+        code_ttl_ms: u64,
+        now_ms: u64,
+    ) -> (String, u64, bool) {
+        let mut g = self.lock();
+        let again = g.refresh_tokens.contains_key(authorizer_appid);
+        let refresh = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
+        g.refresh_tokens
+            .insert(authorizer_appid.to_string(), refresh);
+        let code = format!("queryauthcode@@@{}", random_string(TOKEN_ALPHABET, 40));
+        let expires = now_ms.saturating_add(code_ttl_ms);
+        g.auth_codes
+            .insert(code.clone(), (authorizer_appid.to_string(), expires));
+        g.auth_codes.retain(|_, (_, e)| *e > now_ms);
+        (code, expires / 1000, again)
+    }
+
+    /// The account takes back its authorization: its refresh token, its
+    /// codes and its access tokens are refused from now on. Returns whether
+    /// it was authorized.
+    pub fn revoke(&self, authorizer_appid: &str) -> bool {
+        let mut g = self.lock();
+        let was = g.refresh_tokens.remove(authorizer_appid).is_some();
+        g.authorizer_current.remove(authorizer_appid);
+        g.auth_codes.retain(|_, (a, _)| a != authorizer_appid);
+        for t in g.tokens.values_mut() {
+            if t.kind == TokenKind::Authorizer && t.appid == authorizer_appid {
+                t.superseded = true;
+                t.expires_at_ms = 0;
+            }
+        }
+        was
+    }
+
+    /// `api_query_auth`: exchange an authorization code (once) for an
+    /// authorizer token and the account's refresh token. `Err(61009)` an
+    /// unknown or used code, `Err(61010)` an expired one.
+    pub fn query_auth(
+        &self,
+        code: &str,
+        now_ms: u64,
+    ) -> Result<(String, IssuedToken, String), i64> {
+        let mut g = self.lock();
+        let (appid, expires) = g.auth_codes.remove(code).ok_or(61009)?;
+        if expires <= now_ms {
+            return Err(61010);
+        }
+        let refresh = g.refresh_tokens.get(&appid).cloned().ok_or(61009)?;
+        if let Some(old) = g.authorizer_current.get(&appid).cloned() {
+            self.supersede(&mut g, &old, now_ms);
+        }
+        let t = self.issue(&mut g, TokenKind::Authorizer, &appid, now_ms);
+        g.authorizer_current.insert(appid.clone(), t.token.clone());
+        Ok((appid, t, refresh))
+    }
+
+    /// The accounts authorized now, sorted.
+    pub fn authorizers(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.lock().refresh_tokens.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// A verify ticket was pushed: accepted until `valid_ms` from now.
+    pub fn add_pushed_ticket(&self, ticket: &str, valid_ms: u64, now_ms: u64) {
+        let mut g = self.lock();
+        g.pushed_tickets.retain(|_, until| *until > now_ms);
+        g.pushed_tickets
+            .insert(ticket.to_string(), now_ms.saturating_add(valid_ms));
+    }
+
+    /// Was `ticket` pushed and is it still valid?
+    pub fn pushed_ticket_valid(&self, ticket: &str, now_ms: u64) -> bool {
+        self.lock()
+            .pushed_tickets
+            .get(ticket)
+            .is_some_and(|until| *until > now_ms)
+    }
+
     /// Check a token against the kinds accepted by the caller.
     /// Returns the appid it belongs to.
     pub fn check_token(
@@ -548,7 +650,10 @@ mod tests {
     #[tokio::test]
     async fn creates_ids_from_alias() {
         let s = State::new(7200, 300);
-        let r = s.create_environment("test-env", "https").await.unwrap();
+        let r = s
+            .create_environment("test-env", "https", "wxapp")
+            .await
+            .unwrap();
         assert!(r.env.starts_with("test-env-"));
         let suffix = &r.env["test-env-".len()..];
         assert_eq!(suffix.len(), 6);
@@ -566,7 +671,7 @@ mod tests {
             let p = path.clone();
             handles.push(tokio::spawn(async move {
                 let r = s
-                    .create_environment(&format!("a{i}"), "gateway")
+                    .create_environment(&format!("a{i}"), "gateway", "")
                     .await
                     .unwrap();
                 // Answered: it must already be in the file.
@@ -672,5 +777,46 @@ mod tests {
         assert!(s.issue_authorizer("wxauth", &r1, 0).is_ok());
         let stats = s.stats();
         assert_eq!(stats["tokensIssued"]["authorizer"], 2);
+    }
+
+    #[test]
+    fn authorization_codes_are_exchanged_once_and_revoking_refuses_everything() {
+        let s = State::new(7200, 5);
+        let (code, expires, again) = s.authorize("wxa", 3_600_000, 10_000);
+        assert!(!again);
+        assert_eq!(expires, 3_610);
+        let (appid, access, refresh) = s.query_auth(&code, 20_000).unwrap();
+        assert_eq!(appid, "wxa");
+        assert_eq!(s.query_auth(&code, 20_000).unwrap_err(), 61009);
+        assert!(s
+            .check_token(&access.token, &[TokenKind::Authorizer], 30_000)
+            .is_ok());
+        // The refresh token works with api_authorizer_token.
+        let (_, r2) = s.issue_authorizer("wxa", &refresh, 30_000).unwrap();
+        // Authorizing again: a new refresh token; the old one is refused.
+        let (code2, _, again) = s.authorize("wxa", 1_000, 40_000);
+        assert!(again);
+        assert_eq!(s.issue_authorizer("wxa", &r2, 40_000).unwrap_err(), 61023);
+        assert_eq!(s.query_auth(&code2, 41_000).unwrap_err(), 61010);
+        let (code3, _, _) = s.authorize("wxa", 1_000, 50_000);
+        let (_, live, r3) = s.query_auth(&code3, 50_000).unwrap();
+        assert_eq!(s.authorizers(), vec!["wxa".to_string()]);
+        assert!(s.revoke("wxa"));
+        assert!(!s.revoke("wxa"));
+        assert_eq!(s.issue_authorizer("wxa", &r3, 50_000).unwrap_err(), 61003);
+        assert_eq!(
+            s.check_token(&live.token, &[TokenKind::Authorizer], 50_000),
+            Err(TokenError::Superseded)
+        );
+        assert!(s.authorizers().is_empty());
+    }
+
+    #[test]
+    fn pushed_tickets_expire() {
+        let s = State::new(7200, 5);
+        s.add_pushed_ticket("ticket@@@1", 1_000, 0);
+        assert!(s.pushed_ticket_valid("ticket@@@1", 999));
+        assert!(!s.pushed_ticket_valid("ticket@@@1", 1_000));
+        assert!(!s.pushed_ticket_valid("ticket@@@2", 0));
     }
 }

@@ -15,7 +15,8 @@
 //! - token endpoints: 43001/43002 wrong method; 40002 bad grant_type; 41002
 //!   appid missing; 41004 secret missing; 40013 unknown appid; 40125 wrong
 //!   secret; 61006 bad component_verify_ticket; 61003 authorizer unknown;
-//!   61023 refresh token not current.
+//!   61023 refresh token not current; `api_query_auth`: 61009 unknown or
+//!   used authorization code, 61010 expired code.
 
 use serde_json::{json, Map, Value};
 
@@ -32,6 +33,10 @@ pub struct Credentials {
     pub components: Vec<(String, String)>,
     /// The accepted `component_verify_ticket`; `None` accepts any non-empty one.
     pub component_verify_ticket: Option<String>,
+    /// Tickets are pushed to the platform (an event URL is configured): a
+    /// pushed ticket (still valid) is accepted, besides the one above; any
+    /// other is not.
+    pub require_pushed_ticket: bool,
 }
 
 /// The API names this emulator knows (gateway `apiName`s).
@@ -122,6 +127,7 @@ impl WeChat {
             "/cgi-bin/stable_token" => "cgi-bin.stable_token",
             "/cgi-bin/component/api_component_token" => "cgi-bin.component.api_component_token",
             "/cgi-bin/component/api_authorizer_token" => "cgi-bin.component.api_authorizer_token",
+            "/cgi-bin/component/api_query_auth" => "cgi-bin.component.api_query_auth",
             _ => return None,
         })
     }
@@ -134,15 +140,27 @@ impl WeChat {
         params: &Map<String, Value>,
         via: &str,
     ) -> Option<Value> {
+        self.call_api_as(api, params, via, "").await
+    }
+
+    /// An API called in `account` (the appid of the call's access token;
+    /// empty for a cloud call).
+    pub async fn call_api_as(
+        &self,
+        api: &str,
+        params: &Map<String, Value>,
+        via: &str,
+        account: &str,
+    ) -> Option<Value> {
         match api {
-            "tcb.createenvandresource" => Some(self.create_env(params, via).await),
+            "tcb.createenvandresource" => Some(self.create_env(params, via, account).await),
             "tcb.describeenvs" => Some(self.describe_envs()),
             _ => None,
         }
     }
 
     /// `tcb.createenvandresource` once the token (if any) is checked.
-    pub async fn create_env(&self, params: &Map<String, Value>, via: &str) -> Value {
+    pub async fn create_env(&self, params: &Map<String, Value>, via: &str, account: &str) -> Value {
         let (ty, alias) = match (params.get("type"), params.get("alias")) {
             (Some(t), Some(a)) => (t, a),
             _ => return wx_error(40101, "missing parameter"),
@@ -154,7 +172,7 @@ impl WeChat {
             Some(a) if valid_alias(a) => a,
             _ => return wx_error(40097, "invalid args"),
         };
-        match self.state.create_environment(alias, via).await {
+        match self.state.create_environment(alias, via, account).await {
             Ok(r) => {
                 let mut m = Map::new();
                 m.insert("envid".into(), r.env.into());
@@ -261,8 +279,9 @@ impl WeChat {
             str_field(body, "component_verify_ticket"),
             &self.creds.component_verify_ticket,
         ) {
+            (Some(t), _) if self.state.pushed_ticket_valid(t, now) => true,
             (Some(t), Some(want)) => secret_matches(t, want),
-            (Some(t), None) => !t.is_empty(),
+            (Some(t), None) => !t.is_empty() && !self.creds.require_pushed_ticket,
             (None, _) => false,
         };
         if !ticket_ok {
@@ -311,6 +330,41 @@ impl WeChat {
         }
     }
 
+    /// `POST /cgi-bin/component/api_query_auth?component_access_token=…`.
+    fn query_auth(&self, q: &[(String, String)], body: &Map<String, Value>, now: u64) -> Value {
+        let token = match query_get(q, "component_access_token") {
+            Some(t) if !t.is_empty() => t,
+            _ => return wx_error(41001, "access_token missing"),
+        };
+        let component = match self.state.check_token(token, &[TokenKind::Component], now) {
+            Ok(c) => c,
+            Err(e) => return token_error(e),
+        };
+        if str_field(body, "component_appid") != Some(component.as_str()) {
+            return wx_error(40013, "invalid appid");
+        }
+        let code = match str_field(body, "authorization_code") {
+            Some(c) if !c.is_empty() => c,
+            _ => return wx_error(40101, "missing parameter"),
+        };
+        match self.state.query_auth(code, now) {
+            Ok((appid, t, refresh)) => json!({
+                "authorization_info": {
+                    "authorizer_appid": appid,
+                    "authorizer_access_token": t.token,
+                    "expires_in": t.expires_in,
+                    "authorizer_refresh_token": refresh,
+                    "func_info": [
+                        { "funcscope_category": { "id": 49 } },
+                        { "funcscope_category": { "id": 64 } }
+                    ]
+                }
+            }),
+            Err(61010) => wx_error(61010, "code is expired"),
+            Err(_) => wx_error(61009, "code is invalid"),
+        }
+    }
+
     /// The HTTPS door: one request to a known path, answered as WeChat JSON.
     /// `None` if `path` is not a WeChat endpoint.
     pub async fn https(
@@ -345,6 +399,10 @@ impl WeChat {
                 Ok(b) => self.authorizer_token(&q, &b, now),
                 Err(e) => e,
             },
+            "cgi-bin.component.api_query_auth" => match body_object(body) {
+                Ok(b) => self.query_auth(&q, &b, now),
+                Err(e) => e,
+            },
             // tcb.*: an access token of an app or of an authorizer.
             _ => {
                 let token = match query_get(&q, "access_token") {
@@ -352,14 +410,15 @@ impl WeChat {
                     _ => return Some(wx_error(41001, "access_token missing")),
                 };
                 let accepted = [TokenKind::Classic, TokenKind::Stable, TokenKind::Authorizer];
-                if let Err(e) = self.state.check_token(token, &accepted, now) {
-                    return Some(token_error(e));
-                }
+                let account = match self.state.check_token(token, &accepted, now) {
+                    Ok(a) => a,
+                    Err(e) => return Some(token_error(e)),
+                };
                 let params = match body_object(body) {
                     Ok(b) => b,
                     Err(e) => return Some(e),
                 };
-                self.call_api(api, &params, "https")
+                self.call_api_as(api, &params, "https", &account)
                     .await
                     .unwrap_or_else(|| wx_error(-1, "system error"))
             }
@@ -381,6 +440,7 @@ mod tests {
                 apps: vec![("wxapp".into(), "appsecret".into())],
                 components: vec![("wxcomp".into(), "compsecret".into())],
                 component_verify_ticket: Some("ticket@@@1".into()),
+                require_pushed_ticket: false,
             },
         )
     }

@@ -188,7 +188,7 @@ pub fn component_cell(base: &str, settings: &ComponentSettings) -> Arc<TokenCell
     ))
 }
 
-async fn component_token(
+pub(crate) async fn component_token(
     ep: &Endpoint<'_>,
     settings: &ComponentSettings,
     hooks: &dyn Hooks,

@@ -9,6 +9,7 @@
 //! managed token is then dropped (if it is still the cached one), renewed,
 //! and the call sent once more.
 
+pub mod authorization;
 pub mod call;
 pub mod component;
 pub mod events;

@@ -242,6 +242,19 @@ pub fn is_token_error(e: &ApiError) -> bool {
     e.class == crate::error::ErrorClass::Cloud && matches!(e.err_code, 40001 | 40014 | 42001)
 }
 
+/// `expires_in` of a token answer (seconds, number or numeric string), or
+/// the default lifetime.
+pub fn lifetime(obj: &serde_json::Map<String, Value>) -> Duration {
+    obj.get("expires_in")
+        .and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(1e9)))
+        .unwrap_or(DEFAULT_LIFETIME)
+}
+
 /// Everything a token request needs besides its endpoint's own fields.
 pub struct Endpoint<'a> {
     pub client: &'a reqwest::Client,
@@ -294,6 +307,32 @@ impl Endpoint<'_> {
         body: Option<&str>,
         token_field: &str,
     ) -> Result<(Fetched, serde_json::Map<String, Value>), ApiError> {
+        let obj = self.answer(what, path, url, body).await?;
+        let token = match obj.get(token_field).and_then(Value::as_str) {
+            Some(t) if !t.is_empty() => t.to_string(),
+            _ => {
+                return Err(ApiError::cloud(
+                    WX_SYSTEM_ERROR,
+                    fail_msg(
+                        self.api,
+                        &format!("cannot get {what}: the answer of {path} has no {token_field}"),
+                    ),
+                ))
+            }
+        };
+        let expires_in = lifetime(&obj);
+        Ok((Fetched { token, expires_in }, obj))
+    }
+
+    /// Send a request to a token endpoint (`body` `None`: GET): its answer
+    /// object when `errcode` is 0 or absent, else the error.
+    pub async fn answer(
+        &self,
+        what: &str,
+        path: &str,
+        url: &str,
+        body: Option<&str>,
+    ) -> Result<serde_json::Map<String, Value>, ApiError> {
         let send = async {
             match body {
                 Some(b) => transport::post_json(self.client, url, b).await,
@@ -345,28 +384,7 @@ impl Endpoint<'_> {
                 ),
             ));
         }
-        let token = match obj.get(token_field).and_then(Value::as_str) {
-            Some(t) if !t.is_empty() => t.to_string(),
-            _ => {
-                return Err(ApiError::cloud(
-                    WX_SYSTEM_ERROR,
-                    fail_msg(
-                        self.api,
-                        &format!("cannot get {what}: the answer of {path} has no {token_field}"),
-                    ),
-                ))
-            }
-        };
-        let expires_in = obj
-            .get("expires_in")
-            .and_then(|v| {
-                v.as_f64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(1e9)))
-            .unwrap_or(DEFAULT_LIFETIME);
-        Ok((Fetched { token, expires_in }, obj))
+        Ok(obj)
     }
 
     /// An app's access token: `POST /cgi-bin/stable_token` (or, classic,

@@ -1,0 +1,234 @@
+//! `api_query_auth`: a third-party platform exchanges an authorization code
+//! (from the `authorized` / `updateauthorized` event, or the authorization
+//! page's redirect) for the authorizer's tokens, the refresh token above all.
+//!
+//! The component_access_token is the process-wide one of
+//! [`component::component_cell`] (shared with the SDK's calls); when it must
+//! be obtained, the verify ticket given here is used.
+
+use serde_json::{Map, Value};
+
+use super::component::{self, HookFuture, Hooks};
+use super::token::{is_token_error, lifetime, Endpoint};
+use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
+use crate::options::ComponentSettings;
+
+/// What `api_query_auth` gave for an authorization code.
+#[derive(Clone)]
+pub struct Authorization {
+    pub authorizer_appid: String,
+    pub access_token: String,
+    pub expires_in_secs: u64,
+    pub refresh_token: String,
+    /// `func_info` as WeChat gave it (the permission sets).
+    pub func_info: Value,
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("authorizer_appid", &self.authorizer_appid)
+            .field("access_token", &"***")
+            .field("refresh_token", &"***")
+            .finish()
+    }
+}
+
+/// The verify ticket, as the only hook a component token needs.
+struct Ticket(Option<String>);
+
+impl Hooks for Ticket {
+    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
+        let t = self.0.clone();
+        Box::pin(async move {
+            t.ok_or_else(|| "no component_verify_ticket has been received yet".to_string())
+        })
+    }
+
+    fn refresh_token_rotated(&self, _token: String) -> HookFuture<Result<(), String>> {
+        Box::pin(async { Err("not used by api_query_auth".to_string()) })
+    }
+}
+
+/// Exchange `code` for the authorizer's tokens. `ticket`: the latest
+/// verify ticket (needed only when no component token is cached).
+pub async fn query_auth(
+    ep: &Endpoint<'_>,
+    component_appid: &str,
+    component_appsecret: &str,
+    ticket: Option<String>,
+    code: &str,
+) -> Result<Authorization, ApiError> {
+    if code.is_empty() {
+        return Err(ApiError::cloud(
+            INVALID_COMMON_PARAM,
+            fail_msg(ep.api, "the authorization code is empty"),
+        ));
+    }
+    let settings = ComponentSettings {
+        component_appid: component_appid.to_string(),
+        component_appsecret: component_appsecret.to_string(),
+        authorizer_appid: String::new(),
+        authorizer_refresh_token: String::new(),
+    };
+    let hooks = Ticket(ticket);
+    let cell = component::component_cell(ep.base, &settings);
+    let mut retried = false;
+    loop {
+        let ctoken = cell
+            .get(|_| component::component_token(ep, &settings, &hooks))
+            .await?;
+        match exchange(ep, component_appid, &ctoken, code).await {
+            // A token error proves the code was not used: renew once.
+            Err(e) if is_token_error(&e) && !retried => {
+                cell.invalidate(&ctoken);
+                retried = true;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn exchange(
+    ep: &Endpoint<'_>,
+    component_appid: &str,
+    component_token: &str,
+    code: &str,
+) -> Result<Authorization, ApiError> {
+    let path = "/cgi-bin/component/api_query_auth";
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("component_access_token", component_token)
+        .finish();
+    let url = format!("{}{path}?{query}", ep.base);
+    let body = serde_json::json!({
+        "component_appid": component_appid,
+        "authorization_code": code,
+    })
+    .to_string();
+    let secrets: Vec<&str> = ep
+        .secrets
+        .iter()
+        .copied()
+        .chain([component_token, code])
+        .collect();
+    let ep2 = Endpoint {
+        secrets: &secrets,
+        ..*ep
+    };
+    let obj = ep2
+        .answer("the authorizer's tokens", path, &url, Some(&body))
+        .await?;
+    let info = obj
+        .get("authorization_info")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_else(Map::new);
+    let text = |name: &str| {
+        info.get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let (Some(authorizer_appid), Some(access_token), Some(refresh_token)) = (
+        text("authorizer_appid"),
+        text("authorizer_access_token"),
+        text("authorizer_refresh_token"),
+    ) else {
+        return Err(ApiError::cloud(
+            WX_SYSTEM_ERROR,
+            fail_msg(
+                ep.api,
+                &format!(
+                    "the answer of {path} has no authorization_info with authorizer_appid, \
+                     authorizer_access_token and authorizer_refresh_token"
+                ),
+            ),
+        ));
+    };
+    Ok(Authorization {
+        authorizer_appid,
+        access_token,
+        expires_in_secs: lifetime(&info).as_secs(),
+        refresh_token,
+        func_info: info.get("func_info").cloned().unwrap_or(Value::Null),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::{Emulator, EmulatorOptions};
+    use std::time::Duration;
+
+    const COMP: &str = "wx0emulatorcomp001";
+    const COMP_SECRET: &str = "emulator-component-secret";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn exchanges_a_code_once_and_the_refresh_token_works() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let base = emu.https_base_url();
+        let client = crate::transport::client_for(None).unwrap();
+        let ep = Endpoint {
+            client: &client,
+            base: &base,
+            api: "componentEvent",
+            timeout: Duration::from_secs(10),
+            secrets: &[COMP_SECRET],
+        };
+        let a = emu.authorize("wxnewauthorizer01").await.unwrap();
+        assert_eq!(a.info_type, "authorized");
+        let got = query_auth(&ep, COMP, COMP_SECRET, Some("ticket@@@x".into()), &a.code)
+            .await
+            .unwrap();
+        assert_eq!(got.authorizer_appid, "wxnewauthorizer01");
+        assert!(got.refresh_token.starts_with("refreshtoken@@@"));
+        assert!(got.expires_in_secs > 0);
+        // Used once: the second exchange is refused with WeChat's code.
+        let again = query_auth(&ep, COMP, COMP_SECRET, None, &a.code)
+            .await
+            .unwrap_err();
+        assert_eq!(again.err_code, 61009);
+        assert!(!again.err_msg.contains(&a.code), "{}", again.err_msg);
+        // The access token creates environments in the authorizer's account.
+        let path = format!(
+            "{base}/tcb/createenvandresource?access_token={}",
+            got.access_token
+        );
+        let answer = crate::transport::post_json(
+            &client,
+            &path,
+            r#"{"type":"CreatePostpayPackage","alias":"mine"}"#,
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 200);
+        let envs = emu.environments();
+        assert_eq!(envs.len(), 1);
+        assert_eq!(envs[0].account, "wxnewauthorizer01");
+        emu.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_ticket_the_component_token_cannot_be_had() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let base = emu.https_base_url();
+        let client = crate::transport::client_for(None).unwrap();
+        let ep = Endpoint {
+            client: &client,
+            base: &base,
+            api: "componentEvent",
+            timeout: Duration::from_secs(10),
+            secrets: &[COMP_SECRET],
+        };
+        let e = query_auth(&ep, COMP, "wrong-secret-for-a-fresh-cell", None, "code")
+            .await
+            .unwrap_err();
+        assert_eq!(e.err_code, INVALID_COMMON_PARAM);
+        assert!(
+            e.err_msg.contains("no component_verify_ticket"),
+            "{}",
+            e.err_msg
+        );
+        emu.close().await;
+    }
+}
