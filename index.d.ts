@@ -217,6 +217,24 @@ export declare function updateConfig(options?: InitOptions): void
 /** `openapi.tcb.createenvandresource(params)`, `openapi({ appid }).…`. Calling before `init` throws like wx-server-sdk. */
 export declare const openapi: OpenApi
 
-export type { Emulator, EmulatorStartOptions, EmulatorFaultSpec, EmulatorFaultKind, EmulatorEnvironment, EmulatorStats } from './lib/emulator'
+export type {
+  Emulator,
+  EmulatorStartOptions,
+  EmulatorFaultSpec,
+  EmulatorFaultKind,
+  EmulatorEnvironment,
+  EmulatorStats,
+  EmulatorAuthorization,
+} from './lib/emulator'
 /** Start the local emulator of the gateway and the WeChat API (see README). */
 export { startEmulator } from './lib/emulator'
+
+export type {
+  ComponentEvent,
+  ComponentEventHandler,
+  ComponentEventHandlerOptions,
+  ComponentEventRequest,
+  ComponentEventStore,
+} from './lib/component-events'
+/** The handler of a third-party platform's event URL (see docs/third-party-events.md). */
+export { createComponentEventHandler } from './lib/component-events'

@@ -474,4 +474,6 @@ module.exports = {
   explainConfig,
   /** Start the local emulator (see README). */
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
+  /** The handler of a third-party platform's event URL (see docs/third-party-events.md). */
+  createComponentEventHandler: (options) => require('./lib/component-events.js').createComponentEventHandler(options),
 }

@@ -5,9 +5,10 @@ import type {
   EmulatorFaultSpec as GeneratedFaultSpec,
   EmulatorEnvironment,
   EmulatorStats,
+  EmulatorAuthorization,
 } from '../binding'
 
-export type { EmulatorStartOptions, EmulatorEnvironment, EmulatorStats }
+export type { EmulatorStartOptions, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization }
 
 /** What a fault does (see docs/emulator.md, Faults). */
 export type EmulatorFaultKind = 'errcode' | 'delay' | 'drop_before' | 'drop_after' | 'status' | 'malformed' | 'truncated'
@@ -47,6 +48,23 @@ export declare class Emulator {
    * ```
    */
   injectFault(spec: EmulatorFaultSpec): void
+  /**
+   * An account authorizes the third-party platform (again): a new refresh
+   * token and an authorization code for `api_query_auth`; with
+   * `componentEventUrl`, the `authorized` / `updateauthorized` event is
+   * pushed before this resolves.
+   *
+   * ```js
+   * const { authorizationCode, pushed } = await emu.authorize('wxmerchant0001')
+   * ```
+   */
+  authorize(appid: string): Promise<EmulatorAuthorization>
+  /** An account takes its authorization back (`unauthorized` is pushed). Resolves false if it had not authorized. */
+  revoke(appid: string): Promise<boolean>
+  /** Push a new component_verify_ticket now; resolves to it once the platform answered `success`. */
+  pushTicket(): Promise<string>
+  /** The accounts that have authorized the platform, sorted. */
+  authorizers(): string[]
   /** Remove every fault. */
   clearFaults(): void
   /** Stop listening; requests in flight finish (at most 5 s). Idempotent. */

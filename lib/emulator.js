@@ -22,6 +22,10 @@ const OPTION_KEYS = new Set([
   'envId',
   'allowedApis',
   'region',
+  'componentEventUrl',
+  'componentToken',
+  'componentEncodingAesKey',
+  'ticketIntervalMs',
 ])
 
 const FAULT_KEYS = new Set([
@@ -63,7 +67,7 @@ function normaliseOptions(options) {
     out[k] = v
   }
   if (out.port !== undefined) out.port = nonNegativeInteger('port', out.port, 65535)
-  for (const k of ['tokenLifetimeSecs', 'tokenGraceSecs']) {
+  for (const k of ['tokenLifetimeSecs', 'tokenGraceSecs', 'ticketIntervalMs']) {
     if (out[k] !== undefined) out[k] = nonNegativeInteger(k, out[k], 0xffffffff)
   }
   if (out.dataFile !== undefined) {
@@ -71,6 +75,11 @@ function normaliseOptions(options) {
       throw new TypeError('dataFile must be a non-empty path')
     }
     out.dataFile = path.resolve(out.dataFile)
+  }
+  const events = ['componentEventUrl', 'componentToken', 'componentEncodingAesKey']
+  const given = events.filter((k) => out[k] !== undefined)
+  if (given.length > 0 && given.length < events.length) {
+    throw new TypeError(`${events.filter((k) => out[k] === undefined).join(', ')} must be given with ${given[0]}`)
   }
   if ((out.secretId === undefined) !== (out.secretKey === undefined)) {
     throw new TypeError('secretId and secretKey must be given together')
@@ -129,6 +138,33 @@ class Emulator {
   /** Inject a fault, e.g. `{ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 }`. */
   injectFault(spec) {
     this._handle.injectFault(normaliseFault(spec))
+  }
+
+  /**
+   * An account authorizes the third-party platform (again): it gets a new
+   * refresh token and an authorization code that `api_query_auth`
+   * exchanges once; with `componentEventUrl`, `authorized` (or
+   * `updateauthorized`) is pushed before this resolves.
+   */
+  authorize(appid) {
+    if (typeof appid !== 'string' || appid === '') throw new TypeError('authorize(appid): appid must be a non-empty string')
+    return this._handle.authorize(appid)
+  }
+
+  /** An account takes its authorization back (`unauthorized` is pushed). Resolves false if it had not authorized. */
+  revoke(appid) {
+    if (typeof appid !== 'string' || appid === '') throw new TypeError('revoke(appid): appid must be a non-empty string')
+    return this._handle.revoke(appid)
+  }
+
+  /** Push a new component_verify_ticket now; resolves to it once the platform answered `success`. */
+  pushTicket() {
+    return this._handle.pushTicket()
+  }
+
+  /** The accounts that have authorized the platform, sorted. */
+  authorizers() {
+    return this._handle.authorizers()
   }
 
   /** Remove every fault. */

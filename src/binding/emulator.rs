@@ -73,6 +73,33 @@ pub struct EmulatorStartOptions {
     pub allowed_apis: Option<Vec<String>>,
     /// The function's region. Default `ap-shanghai`.
     pub region: Option<String>,
+    /// The third-party platform's event URL: the emulator pushes encrypted
+    /// verify tickets and authorization events there (for the first of
+    /// `componentCredentials`), and `api_component_token` then accepts only
+    /// a pushed ticket (or `componentVerifyTicket`).
+    pub component_event_url: Option<String>,
+    /// The platform's message-check token (required with `componentEventUrl`).
+    pub component_token: Option<String>,
+    /// The platform's 43-character EncodingAESKey (required with `componentEventUrl`).
+    pub component_encoding_aes_key: Option<String>,
+    /// A new ticket is pushed at start and then every this many ms
+    /// (default 600000, WeChat's 10 minutes); 0: only on `pushTicket()`.
+    pub ticket_interval_ms: Option<u32>,
+}
+
+/// What `authorize(appid)` did.
+#[napi(object)]
+pub struct EmulatorAuthorization {
+    /// The code `api_query_auth` exchanges (once, within an hour).
+    pub authorization_code: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// `authorized`, or `updateauthorized` when the account had authorized before.
+    pub info_type: String,
+    /// The event reached the platform (false without `componentEventUrl`).
+    pub pushed: bool,
+    /// Why the event did not reach the platform.
+    pub push_error: Option<String>,
 }
 
 /// A fault to inject (see `injectFault`).
@@ -110,6 +137,9 @@ pub struct EmulatorEnvironment {
     pub status: String,
     /// `gateway` or `https`.
     pub created_via: String,
+    /// The account it was created in: the appid of the HTTPS call's access
+    /// token (an authorizer's in a third-party call); empty for a cloud call.
+    pub account: String,
 }
 
 /// Counters of an emulator.
@@ -194,6 +224,7 @@ impl EmulatorHandle {
                 create_time: e.create_time,
                 status: e.status,
                 created_via: e.created_via,
+                account: e.account,
             })
             .collect()
     }
@@ -261,6 +292,49 @@ impl EmulatorHandle {
         let spec =
             FaultSpec::from_json(serde_json::Value::Object(m)).map_err(Error::from_reason)?;
         self.inner.inject_fault(spec).map_err(Error::from_reason)
+    }
+
+    /// An account authorizes the platform (again): a new refresh token, an
+    /// authorization code, and (with `componentEventUrl`) the `authorized`
+    /// or `updateauthorized` event pushed before this resolves.
+    ///
+    /// ```js
+    /// const { authorizationCode } = await emu.authorize('wxmerchant0001')
+    /// ```
+    #[napi]
+    pub async fn authorize(&self, appid: String) -> Result<EmulatorAuthorization> {
+        let a = self
+            .inner
+            .authorize(&appid)
+            .await
+            .map_err(Error::from_reason)?;
+        Ok(EmulatorAuthorization {
+            authorization_code: a.code,
+            expires_at: a.expires_at as i64,
+            info_type: a.info_type.to_string(),
+            pushed: self.inner.pushes_events() && a.push_error.is_none(),
+            push_error: a.push_error,
+        })
+    }
+
+    /// An account takes its authorization back (and `unauthorized` is
+    /// pushed). Resolves `false` when it had not authorized.
+    #[napi]
+    pub async fn revoke(&self, appid: String) -> Result<bool> {
+        self.inner.revoke(&appid).await.map_err(Error::from_reason)
+    }
+
+    /// Push a new verify ticket now; resolves to the ticket once the
+    /// platform answered `success`.
+    #[napi]
+    pub async fn push_ticket(&self) -> Result<String> {
+        self.inner.push_ticket().await.map_err(Error::from_reason)
+    }
+
+    /// The accounts that have authorized the platform, sorted.
+    #[napi(catch_unwind)]
+    pub fn authorizers(&self) -> Vec<String> {
+        self.inner.authorizers()
     }
 
     /// Remove every fault.
@@ -338,6 +412,26 @@ fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
     opts.allowed_apis = o.allowed_apis;
     if let Some(v) = o.region {
         opts.region = v;
+    }
+    match (
+        o.component_event_url,
+        o.component_token,
+        o.component_encoding_aes_key,
+    ) {
+        (Some(url), Some(token), Some(key)) => {
+            opts.component_events = Some(crate::emulator::PushOptions {
+                url,
+                token,
+                encoding_aes_key: key,
+            })
+        }
+        (None, None, None) => {}
+        _ => return Err(Error::from_reason(
+            "componentEventUrl, componentToken and componentEncodingAesKey must be given together",
+        )),
+    }
+    if let Some(v) = o.ticket_interval_ms {
+        opts.ticket_interval = std::time::Duration::from_millis(u64::from(v));
     }
     Ok(opts)
 }

@@ -5,6 +5,7 @@
 //! `index.js` makes into a resolved value or a rejected `Error`.
 
 mod emulator;
+mod events;
 mod promise;
 mod runtime;
 

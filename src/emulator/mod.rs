@@ -262,6 +262,11 @@ impl Emulator {
         }
     }
 
+    /// Is an event URL configured?
+    pub fn pushes_events(&self) -> bool {
+        self.pusher.is_some()
+    }
+
     /// The accounts that have authorized the platform, sorted.
     pub fn authorizers(&self) -> Vec<String> {
         self.state.authorizers()

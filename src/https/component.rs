@@ -179,6 +179,21 @@ pub fn slot(base: &str, settings: &ComponentSettings) -> Arc<AuthorizerSlot> {
     slot
 }
 
+/// Forget the slots of an authorizer of `component_appid` (every base URL):
+/// its cached access token and refresh token. The next call starts from
+/// the refresh token its client was configured with. Returns how many
+/// slots were dropped.
+pub fn forget_authorizer(component_appid: &str, authorizer_appid: &str) -> usize {
+    let suffix = format!("|{component_appid}|{authorizer_appid}");
+    let mut map = match SLOTS.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    let before = map.len();
+    map.retain(|k, _| !(k.starts_with("authorizer|") && k.ends_with(&suffix)));
+    before - map.len()
+}
+
 /// The cell of a component's access token.
 pub fn component_cell(base: &str, settings: &ComponentSettings) -> Arc<TokenCell> {
     token::cell(&format!(

@@ -1,0 +1,224 @@
+'use strict'
+// The third-party platform's event endpoint: WeChat posts the
+// component_verify_ticket every 10 minutes, and authorization events, as
+// encrypted XML. The checks and the crypto happen in Rust
+// (src/https/msg_crypt.rs, src/https/events.rs, src/https/authorization.rs);
+// acting on the event (the token store) happens here.
+
+let binding = null
+function loadBinding() {
+  if (binding === null) binding = require('./load.js').loadBinding()
+  return binding
+}
+
+// The verify ticket is valid for 12 hours; the newest one wins.
+const TICKET_TTL_MS = 12 * 3600 * 1000
+const DEFAULT_TIMEOUT_MS = 15000
+const MAX_TIMEOUT_MS = 3600000
+
+/** Keys of the token store (the store adds its own prefix, e.g. `wxcloud:`). */
+const storeKeys = {
+  ticket: (component) => `ticket:${component}`,
+  componentToken: (component) => `component_token:${component}`,
+  refreshToken: (component, authorizer) => `refresh_token:${component}:${authorizer}`,
+  authorizerToken: (component, authorizer) => `authorizer_token:${component}:${authorizer}`,
+}
+
+function sdkError(errCode, msg) {
+  const { CloudSDKError } = require('../index.js')
+  return new CloudSDKError({ errCode, errMsg: `componentEvent:fail ${msg}` })
+}
+
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
+  }
+}
+
+function requireString(options, name) {
+  const v = options[name]
+  if (typeof v !== 'string' || v.trim() === '') {
+    throw sdkError(-501007, `option \`${name}\` must be a non-empty string`)
+  }
+  return v
+}
+
+function checkStore(store) {
+  const methods = ['get', 'set', 'compareAndDelete']
+  if (!store || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
+    throw sdkError(
+      -501007,
+      'option `store` must be a token store with get, set and compareAndDelete (cloud.memoryStore() or cloud.redisStore(client))',
+    )
+  }
+  return store
+}
+
+/** The first value of a query field (frameworks give arrays for repeated keys). */
+function first(v) {
+  if (Array.isArray(v)) v = v[0]
+  return typeof v === 'string' ? v : undefined
+}
+
+/** `req.url`, a query string, URLSearchParams or a parsed query object → the three fields. */
+function readQuery(query) {
+  if (typeof query === 'string') {
+    const i = query.indexOf('?')
+    query = new URLSearchParams(i >= 0 ? query.slice(i + 1) : query)
+  }
+  if (query instanceof URLSearchParams) {
+    return {
+      timestamp: query.get('timestamp') ?? undefined,
+      nonce: query.get('nonce') ?? undefined,
+      msgSignature: query.get('msg_signature') ?? undefined,
+    }
+  }
+  if (query && typeof query === 'object') {
+    return { timestamp: first(query.timestamp), nonce: first(query.nonce), msgSignature: first(query.msg_signature) }
+  }
+  throw sdkError(-501007, '`query` must be the request URL, its query string, URLSearchParams or a parsed query object')
+}
+
+function readBody(body) {
+  if (Buffer.isBuffer(body)) return body
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  throw sdkError(
+    -501007,
+    '`body` must be the raw request body (a Buffer or a string); with Express use express.raw({ type: () => true }) on this route',
+  )
+}
+
+/** Settle `promise` before `deadline` (ms since epoch) or fail naming `what`. */
+function before(deadline, what, promise) {
+  const left = deadline - Date.now()
+  let timer
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(sdkError(-501002, `${what} did not finish within the handler's timeout`)), Math.max(0, left))
+  })
+  return Promise.race([Promise.resolve(promise), late]).finally(() => clearTimeout(timer))
+}
+
+/** A store call that may throw → a CloudSDKError naming the step. */
+async function storeStep(deadline, what, fn) {
+  try {
+    return await before(deadline, what, Promise.resolve().then(fn))
+  } catch (e) {
+    if (e && e.errCode === -501002) throw e
+    throw sdkError(-501001, `${what} failed: ${errorText(e)}`)
+  }
+}
+
+/** Delete `key` whatever its value (compare-and-delete until it is gone). */
+async function drop(store, deadline, key, what) {
+  for (let i = 0; i < 5; i++) {
+    const v = await storeStep(deadline, `reading ${what}`, () => store.get(key))
+    if (v === null || v === undefined) return
+    if (await storeStep(deadline, `deleting ${what}`, () => store.compareAndDelete(key, v))) return
+  }
+  throw sdkError(-501001, `deleting ${what} failed: it kept changing`)
+}
+
+/**
+ * The handler of a third-party platform's event URL.
+ *
+ *   const handle = createComponentEventHandler({ componentAppid, componentAppsecret, token, encodingAesKey, store })
+ *   const event = await handle({ query: req.url, body })   // then answer 'success'
+ */
+function createComponentEventHandler(options) {
+  if (!options || typeof options !== 'object') throw sdkError(-501007, 'options must be an object')
+  const componentAppid = requireString(options, 'componentAppid')
+  const componentAppsecret = requireString(options, 'componentAppsecret')
+  const token = requireString(options, 'token')
+  const encodingAesKey = requireString(options, 'encodingAesKey')
+  const store = checkStore(options.store)
+  let apiBaseUrl = options.apiBaseUrl
+  if (apiBaseUrl === undefined || apiBaseUrl === null) apiBaseUrl = process.env.WX_API_BASE_URL || undefined
+  else if (typeof apiBaseUrl !== 'string') throw sdkError(-501007, 'option `apiBaseUrl` must be a string')
+  const timeout = options.timeout === undefined || options.timeout === null ? DEFAULT_TIMEOUT_MS : options.timeout
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_MS) {
+    throw sdkError(-501007, `option \`timeout\` must be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
+  }
+  if (options.proxy !== undefined && options.proxy !== null && typeof options.proxy !== 'string') {
+    throw sdkError(-501007, 'option `proxy` must be a string')
+  }
+  const b = loadBinding()
+  const made = b.createComponentEvents({
+    componentAppid,
+    componentAppsecret,
+    token,
+    encodingAesKey,
+    apiBaseUrl,
+    timeoutMs: timeout,
+    proxy: options.proxy || undefined,
+  })
+  if (made && made.ok === false) throw sdkError(made.errCode, made.errMsg.replace(/^componentEvent:fail /, ''))
+  const events = made
+
+  async function authorized(event, deadline) {
+    const authorizer = event.AuthorizerAppid
+    const code = event.AuthorizationCode
+    if (!authorizer || !code) {
+      throw sdkError(-40002, `the ${event.InfoType} event has no AuthorizerAppid or AuthorizationCode`)
+    }
+    const ticket = await storeStep(deadline, 'reading the verify ticket', () => store.get(storeKeys.ticket(componentAppid)))
+    const outcome = await before(deadline, 'api_query_auth', events.queryAuth(code, typeof ticket === 'string' ? ticket : undefined))
+    const auth = settleOutcome(outcome)
+    if (auth.authorizerAppid !== authorizer) {
+      throw sdkError(-40005, `api_query_auth answered for ${auth.authorizerAppid}, the event was for ${authorizer}`)
+    }
+    await storeStep(deadline, "saving the authorizer's refresh token", () =>
+      store.set(storeKeys.refreshToken(componentAppid, authorizer), auth.authorizerRefreshToken),
+    )
+    // The access token this process cached with an older refresh token is
+    // no longer the account's: forget it.
+    b.forgetComponentAuthorizer(componentAppid, authorizer)
+    return { authorizerAppid: auth.authorizerAppid, expiresIn: auth.expiresIn, funcInfo: auth.funcInfo }
+  }
+
+  async function unauthorized(event, deadline) {
+    const authorizer = event.AuthorizerAppid
+    if (!authorizer) throw sdkError(-40002, 'the unauthorized event has no AuthorizerAppid')
+    b.forgetComponentAuthorizer(componentAppid, authorizer)
+    await drop(store, deadline, storeKeys.refreshToken(componentAppid, authorizer), "the authorizer's refresh token")
+    await drop(store, deadline, storeKeys.authorizerToken(componentAppid, authorizer), "the authorizer's access token")
+  }
+
+  return async function handleComponentEvent(request) {
+    const deadline = Date.now() + timeout
+    if (!request || typeof request !== 'object') {
+      throw sdkError(-501007, 'handle({ query, body }): the request must be an object')
+    }
+    const query = readQuery(request.query !== undefined ? request.query : request.url)
+    const body = readBody(request.body)
+    const event = settleOutcome(events.open(query, body))
+    switch (event.InfoType) {
+      case 'component_verify_ticket': {
+        const ticket = event.ComponentVerifyTicket
+        if (!ticket) throw sdkError(-40002, 'the component_verify_ticket event has no ComponentVerifyTicket')
+        await storeStep(deadline, 'saving the verify ticket', () => store.set(storeKeys.ticket(componentAppid), ticket, TICKET_TTL_MS))
+        return event
+      }
+      case 'authorized':
+      case 'updateauthorized':
+        return { ...event, authorization: await authorized(event, deadline) }
+      case 'unauthorized':
+        await unauthorized(event, deadline)
+        return event
+      default:
+        return event
+    }
+  }
+}
+
+/** An outcome of the core → its value, or throw its error. */
+function settleOutcome(outcome) {
+  if (typeof outcome === 'string') return JSON.parse(outcome)
+  if (outcome.ok) return JSON.parse(outcome.json)
+  const { CloudSDKError } = require('../index.js')
+  throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+}
+
+module.exports = { createComponentEventHandler, storeKeys }

@@ -1,0 +1,195 @@
+//! The napi layer of the third-party event endpoint: open an event
+//! (`crate::https::events`), exchange an authorization code
+//! (`crate::https::authorization`), forget an authorizer's cached tokens.
+//! Acting on events (the store) is `lib/component-events.js`'s.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::{settle, Outcome};
+use crate::cloud::answer::Success;
+use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SYS_ERR};
+use crate::https::events::{self, EventQuery};
+use crate::https::msg_crypt::MsgCrypt;
+use crate::https::token::Endpoint;
+
+/// The display name of the handler in errors (`componentEvent:fail …`).
+const API: &str = "componentEvent";
+
+/// Options of `createComponentEventHandler`, checked for type by JavaScript.
+#[napi(object)]
+pub struct ComponentEventsOptions {
+    pub component_appid: String,
+    pub component_appsecret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+    /// Base URL of the WeChat API (default `https://api.weixin.qq.com`).
+    pub api_base_url: Option<String>,
+    /// Milliseconds for `api_query_auth` (and the component token before it).
+    pub timeout_ms: Option<u32>,
+    pub proxy: Option<String>,
+}
+
+/// The query parameters of an event request.
+#[napi(object)]
+pub struct ComponentEventQuery {
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+    pub msg_signature: Option<String>,
+}
+
+/// One platform's event endpoint.
+#[napi]
+pub struct ComponentEvents {
+    crypt: MsgCrypt,
+    component_appsecret: String,
+    base: String,
+    timeout: Duration,
+    proxy: Option<String>,
+}
+
+fn invalid(msg: &str) -> Outcome {
+    Outcome::failure(&ApiError::cloud(INVALID_PARAM, fail_msg(API, msg)))
+}
+
+/// Check the options and make the endpoint, or explain which option is wrong.
+#[napi(catch_unwind)]
+pub fn create_component_events(
+    options: ComponentEventsOptions,
+) -> Either<ComponentEvents, Outcome> {
+    let crypt = match MsgCrypt::new(
+        &options.token,
+        &options.encoding_aes_key,
+        &options.component_appid,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return Either::B(invalid(&format!(
+                "option `encodingAesKey`: {}",
+                e.describe()
+            )))
+        }
+    };
+    let base = match options.api_base_url {
+        None => crate::https::call::DEFAULT_BASE_URL.to_string(),
+        Some(b) => match url::Url::parse(&b) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                b.trim_end_matches('/').to_string()
+            }
+            _ => {
+                return Either::B(invalid(
+                    "option `apiBaseUrl` must be an absolute http(s) URL",
+                ))
+            }
+        },
+    };
+    let timeout_ms = options.timeout_ms.unwrap_or(15_000);
+    if timeout_ms == 0 {
+        return Either::B(invalid("option `timeout` must be at least 1 ms"));
+    }
+    Either::A(ComponentEvents {
+        crypt,
+        component_appsecret: options.component_appsecret,
+        base,
+        timeout: Duration::from_millis(u64::from(timeout_ms)),
+        proxy: options.proxy,
+    })
+}
+
+#[napi]
+impl ComponentEvents {
+    /// Check and decrypt one event request: its fields as JSON text, or the
+    /// failure (errCode -40001 signature, -40002 XML, -40005 appid, -40007
+    /// padding, -40008 length, -40010 Base64).
+    #[napi(catch_unwind)]
+    pub fn open(&self, query: ComponentEventQuery, body: Buffer) -> Either<String, Outcome> {
+        let q = EventQuery {
+            timestamp: query.timestamp.unwrap_or_default(),
+            nonce: query.nonce.unwrap_or_default(),
+            msg_signature: query.msg_signature.unwrap_or_default(),
+        };
+        if q.msg_signature.is_empty() {
+            return Either::B(Outcome::failure(&ApiError::cloud(
+                -40001,
+                fail_msg(
+                    API,
+                    "the query has no msg_signature (is the platform's message encryption on?)",
+                ),
+            )));
+        }
+        match events::open(&self.crypt, &q, &body) {
+            Ok(fields) => Either::A(serde_json::Value::Object(fields).to_string()),
+            Err(e) => Either::B(Outcome::failure(&ApiError::cloud(
+                e.code(),
+                fail_msg(API, &e.describe()),
+            ))),
+        }
+    }
+
+    /// `api_query_auth`: exchange an authorization code. Resolves to JSON
+    /// `{ authorizerAppid, authorizerAccessToken, expiresIn,
+    /// authorizerRefreshToken, funcInfo }`. `ticket`: the latest verify
+    /// ticket (used only when no component token is cached).
+    #[napi(catch_unwind)]
+    pub fn query_auth<'env>(
+        &self,
+        env: &'env Env,
+        code: String,
+        ticket: Option<String>,
+    ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
+        let appid = self.crypt.appid().to_string();
+        let secret = self.component_appsecret.clone();
+        let base = self.base.clone();
+        let timeout = self.timeout;
+        let proxy = self.proxy.clone();
+        settle(env, API.to_string(), async move {
+            let client = match crate::transport::client_for(proxy.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    return Outcome::failure(&ApiError::plain(
+                        TCB_SYS_ERR,
+                        fail_msg(
+                            API,
+                            &format!("-501001 resource system error. {}", e.describe()),
+                        ),
+                    ))
+                }
+            };
+            let secrets = [secret.as_str()];
+            let ep = Endpoint {
+                client: &client,
+                base: &base,
+                api: API,
+                timeout,
+                secrets: &secrets,
+            };
+            let run = crate::https::authorization::query_auth(&ep, &appid, &secret, ticket, &code);
+            match run.await {
+                Ok(a) => Outcome::from_result(
+                    API,
+                    Ok(Success::Json(
+                        serde_json::json!({
+                            "authorizerAppid": a.authorizer_appid,
+                            "authorizerAccessToken": a.access_token,
+                            "expiresIn": a.expires_in_secs,
+                            "authorizerRefreshToken": a.refresh_token,
+                            "funcInfo": a.func_info,
+                        })
+                        .to_string(),
+                    )),
+                ),
+                Err(e) => Outcome::failure(&e),
+            }
+        })
+    }
+}
+
+/// Forget what this process caches for an authorizer of `component_appid`
+/// (its access token and refresh token), after `unauthorized` or a new
+/// authorization. Returns how many cached entries were dropped.
+#[napi(catch_unwind)]
+pub fn forget_component_authorizer(component_appid: String, authorizer_appid: String) -> u32 {
+    crate::https::component::forget_authorizer(&component_appid, &authorizer_appid) as u32
+}
