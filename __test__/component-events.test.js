@@ -291,14 +291,25 @@ test('bad handler options name the option', () => {
   expect.assertions(8)
 })
 
-test('a store that fails: the handler rejects naming the step (WeChat pushes again)', async () => {
-  const failing = { ...testStore(), set: async () => Promise.reject(new Error('redis down')) }
+test('a store that fails: the handler rejects naming the step, without the ticket (WeChat pushes again)', async () => {
+  const failing = { ...testStore(), set: async (k, v) => Promise.reject(new Error(`redis down while writing ${v}`)) }
   const h = sdk.createComponentEventHandler(handlerOptions({ store: failing }))
-  await emu.pushTicket()
+  const ticket = await emu.pushTicket()
   const genuine = site.requests[site.requests.length - 1]
   const err = await h({ query: genuine.url, body: genuine.body }).catch((e) => e)
   expect(err.errCode).toBe(-501001)
-  expect(err.errMsg).toBe('componentEvent:fail saving the verify ticket failed: redis down')
+  expect(err.errMsg).toBe('componentEvent:fail saving the verify ticket failed: redis down while writing ***')
+  expect(err.errMsg).not.toContain(ticket)
+})
+
+test('a store that never answers: the handler rejects within its timeout', async () => {
+  const stalled = { ...testStore(), set: () => new Promise(() => {}) }
+  const h = sdk.createComponentEventHandler(handlerOptions({ store: stalled, timeout: 300 }))
+  await emu.pushTicket()
+  const genuine = site.requests[site.requests.length - 1]
+  const err = await h({ query: genuine.url, body: genuine.body }).catch((e) => e)
+  expect(err.errCode).toBe(-501002)
+  expect(err.errMsg).toMatch(/saving the verify ticket did not finish within the handler's timeout/)
 })
 
 test('on a schedule: tickets are pushed at start and every ticketIntervalMs, and only pushed tickets buy a component token', async () => {
@@ -348,6 +359,22 @@ test('on a schedule: tickets are pushed at start and every ticketIntervalMs, and
 test('emulator options: the event settings go together; pushTicket without a URL rejects', async () => {
   await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/' })).rejects.toThrow('componentToken, componentEncodingAesKey must be given with componentEventUrl')
   await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/', componentToken: 't', componentEncodingAesKey: 'short' })).rejects.toThrow('componentEncodingAesKey')
+  // A platform that cannot be reached: pushes fail, are counted, and say so.
+  const unreachable = await sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/events', componentToken: TOKEN, componentEncodingAesKey: AES_KEY, ticketIntervalMs: 0 })
+  try {
+    await expect(unreachable.pushTicket()).rejects.toThrow('cannot reach http://127.0.0.1:1/events')
+    const a = await unreachable.authorize('wxlost000000001')
+    expect(a.pushed).toBe(false)
+    expect(a.pushError).toContain('cannot reach')
+    await expect(unreachable.revoke('wxlost000000001')).rejects.toThrow('wxlost000000001 is revoked, but the unauthorized event did not reach the platform')
+    expect(unreachable.authorizers()).not.toContain('wxlost000000001')
+    const calls = unreachable.stats().calls
+    expect(calls['push_failed:component_verify_ticket']).toBe(1)
+    expect(calls['push_failed:authorized']).toBe(1)
+    expect(calls['push_failed:unauthorized']).toBe(1)
+  } finally {
+    await unreachable.close()
+  }
   const plain = await sdk.startEmulator()
   try {
     await expect(plain.pushTicket()).rejects.toThrow('no componentEventUrl')

@@ -85,6 +85,8 @@ test('the tarball holds exactly what is needed', () => {
       'binding.js',
       'binding.d.ts',
       'cli.js',
+      'lib/component-events.js',
+      'lib/component-events.d.ts',
       'lib/emulator.js',
       'lib/emulator.d.ts',
       'lib/load.js',

@@ -101,13 +101,20 @@ function before(deadline, what, promise) {
   return Promise.race([Promise.resolve(promise), late]).finally(() => clearTimeout(timer))
 }
 
-/** A store call that may throw → a CloudSDKError naming the step. */
-async function storeStep(deadline, what, fn) {
+/** `text` with every secret in `secrets` replaced by `***`. */
+function scrub(text, secrets) {
+  let out = text
+  for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('***')
+  return out
+}
+
+/** A store call that may throw → a CloudSDKError naming the step (no secret in it). */
+async function storeStep(deadline, what, fn, secrets = []) {
   try {
     return await before(deadline, what, Promise.resolve().then(fn))
   } catch (e) {
     if (e && e.errCode === -501002) throw e
-    throw sdkError(-501001, `${what} failed: ${errorText(e)}`)
+    throw sdkError(-501001, `${what} failed: ${scrub(errorText(e), secrets)}`)
   }
 }
 
@@ -116,7 +123,7 @@ async function drop(store, deadline, key, what) {
   for (let i = 0; i < 5; i++) {
     const v = await storeStep(deadline, `reading ${what}`, () => store.get(key))
     if (v === null || v === undefined) return
-    if (await storeStep(deadline, `deleting ${what}`, () => store.compareAndDelete(key, v))) return
+    if (await storeStep(deadline, `deleting ${what}`, () => store.compareAndDelete(key, v), [v])) return
   }
   throw sdkError(-501001, `deleting ${what} failed: it kept changing`)
 }
@@ -169,8 +176,11 @@ function createComponentEventHandler(options) {
     if (auth.authorizerAppid !== authorizer) {
       throw sdkError(-40005, `api_query_auth answered for ${auth.authorizerAppid}, the event was for ${authorizer}`)
     }
-    await storeStep(deadline, "saving the authorizer's refresh token", () =>
-      store.set(storeKeys.refreshToken(componentAppid, authorizer), auth.authorizerRefreshToken),
+    await storeStep(
+      deadline,
+      "saving the authorizer's refresh token",
+      () => store.set(storeKeys.refreshToken(componentAppid, authorizer), auth.authorizerRefreshToken),
+      [auth.authorizerRefreshToken, auth.authorizerAccessToken],
     )
     // The access token this process cached with an older refresh token is
     // no longer the account's: forget it.
@@ -198,7 +208,7 @@ function createComponentEventHandler(options) {
       case 'component_verify_ticket': {
         const ticket = event.ComponentVerifyTicket
         if (!ticket) throw sdkError(-40002, 'the component_verify_ticket event has no ComponentVerifyTicket')
-        await storeStep(deadline, 'saving the verify ticket', () => store.set(storeKeys.ticket(componentAppid), ticket, TICKET_TTL_MS))
+        await storeStep(deadline, 'saving the verify ticket', () => store.set(storeKeys.ticket(componentAppid), ticket, TICKET_TTL_MS), [ticket])
         return event
       }
       case 'authorized':

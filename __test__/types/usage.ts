@@ -10,6 +10,9 @@ import {
   DYNAMIC_CURRENT_ENV,
   explainConfig,
   startEmulator,
+  createComponentEventHandler,
+  type ComponentEvent,
+  type ComponentEventStore,
   type ConfigExplanation,
   type CreateEnvAndResourceParams,
   type CreateEnvAndResourceResult,
@@ -119,6 +122,27 @@ async function emulator(): Promise<void> {
   void emu.url
 }
 
+async function componentEvents(body: Buffer, url: string): Promise<string> {
+  const data = new Map<string, string>()
+  const store: ComponentEventStore = {
+    get: async (k) => data.get(k) ?? null,
+    set: async (k, v, _ttlMs) => void data.set(k, v),
+    compareAndDelete: async (k, expected) => data.get(k) === expected && data.delete(k),
+  }
+  const handle = createComponentEventHandler({ componentAppid: 'wxc', componentAppsecret: 's', token: 't', encodingAesKey: 'k'.repeat(43), store, timeout: 5000 })
+  const ev: ComponentEvent = await handle({ query: url, body })
+  await handle({ query: { timestamp: '1', nonce: 'n', msg_signature: 'x' }, body: body.toString() })
+  const emu = await startEmulator({ componentEventUrl: 'http://127.0.0.1:8080/', componentToken: 't', componentEncodingAesKey: 'k'.repeat(43), ticketIntervalMs: 0 })
+  const ticket: string = await emu.pushTicket()
+  const { authorizationCode, infoType, pushed } = await emu.authorize('wxm')
+  const revoked: boolean = await emu.revoke('wxm')
+  const accounts: string[] = emu.authorizers()
+  const account: string | undefined = emu.environments()[0]?.account
+  // @ts-expect-error the store is required
+  createComponentEventHandler({ componentAppid: 'wxc', componentAppsecret: 's', token: 't', encodingAesKey: 'k' })
+  return `${ev.InfoType} ${ev.CreateTime + 1} ${ticket} ${authorizationCode} ${infoType} ${pushed} ${revoked} ${accounts.length} ${account}`
+}
+
 function explain(): string {
   const x: ConfigExplanation = explainConfig({ appid: 'wx1', secret: 's' })
   const mode: 'cloud' | 'https' | 'thirdparty' | 'none' = x.mode
@@ -168,4 +192,4 @@ async function misuse(emu: Emulator): Promise<void> {
   void closed
 }
 
-export { cloudMode, httpsMode, thirdPartyMode, genericApis, errors, emulator, explain, misuse }
+export { cloudMode, httpsMode, thirdPartyMode, genericApis, errors, emulator, componentEvents, explain, misuse }
