@@ -193,3 +193,136 @@ pub fn schedule(pusher: Arc<Pusher>, interval: Duration) -> tokio::task::JoinHan
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::https::events::{open, EventQuery};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    /// A one-request platform: reads the request, answers `answer`, and
+    /// returns (request line, body).
+    async fn platform(
+        answer: &'static str,
+    ) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/events", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head_end, len) = loop {
+                let n = s.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                        .unwrap();
+                    break (i + 4, len);
+                }
+            };
+            while buf.len() < head_end + len {
+                let n = s.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            s.write_all(reply.as_bytes()).await.unwrap();
+            let line = String::from_utf8_lossy(&buf[..head_end])
+                .lines()
+                .next()
+                .unwrap()
+                .to_string();
+            (line, buf[head_end..head_end + len].to_vec())
+        });
+        (url, task)
+    }
+
+    fn query_of(request_line: &str) -> EventQuery {
+        let target = request_line.split(' ').nth(1).unwrap();
+        let q = crate::emulator::wechat::query_pairs(target.split_once('?').map(|(_, q)| q));
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).unwrap().1.clone();
+        assert_eq!(get("encrypt_type"), "aes");
+        EventQuery {
+            timestamp: get("timestamp"),
+            nonce: get("nonce"),
+            msg_signature: get("msg_signature"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pushed_ticket_opens_with_the_platform_keys_and_is_accepted() {
+        let (url, got) = platform("success").await;
+        let state = State::new(7200, 300);
+        let opts = PushOptions {
+            url,
+            token: "tok".into(),
+            encoding_aes_key: KEY.into(),
+        };
+        let pusher = Pusher::new(&opts, "wxcomp", state.clone()).unwrap();
+        let ticket = pusher.push_ticket().await.unwrap();
+        let (line, body) = got.await.unwrap();
+        assert!(line.starts_with("POST /events?"), "{line}");
+        let crypt = MsgCrypt::new("tok", KEY, "wxcomp").unwrap();
+        let ev = open(&crypt, &query_of(&line), &body).unwrap();
+        assert_eq!(ev["InfoType"], "component_verify_ticket");
+        assert_eq!(ev["ComponentVerifyTicket"], ticket.as_str());
+        assert!(state.pushed_ticket_valid(&ticket, now_ms()));
+        assert_eq!(state.stats()["calls"]["push:component_verify_ticket"], 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answer_other_than_success_is_a_failed_push() {
+        let (url, got) = platform("fail").await;
+        let state = State::new(7200, 300);
+        let opts = PushOptions {
+            url,
+            token: "tok".into(),
+            encoding_aes_key: KEY.into(),
+        };
+        let pusher = Pusher::new(&opts, "wxcomp", state.clone()).unwrap();
+        let e = pusher.push_unauthorized("wxm").await.unwrap_err();
+        assert!(e.contains("not \"success\""), "{e}");
+        let (line, body) = got.await.unwrap();
+        let q = query_of(&line);
+        let ev = open(&MsgCrypt::new("tok", KEY, "wxcomp").unwrap(), &q, &body).unwrap();
+        assert_eq!(ev["InfoType"], "unauthorized");
+        assert_eq!(ev["AuthorizerAppid"], "wxm");
+        // Another token cannot open it.
+        let other = MsgCrypt::new("other", KEY, "wxcomp").unwrap();
+        assert_eq!(
+            open(&other, &q, &body),
+            Err(crate::https::msg_crypt::CryptError::Signature)
+        );
+        assert_eq!(state.stats()["calls"]["push_failed:unauthorized"], 1);
+    }
+
+    #[test]
+    fn bad_push_options_are_refused() {
+        let state = State::new(7200, 300);
+        let mk = |url: &str, token: &str, key: &str| {
+            Pusher::new(
+                &PushOptions {
+                    url: url.into(),
+                    token: token.into(),
+                    encoding_aes_key: key.into(),
+                },
+                "wxcomp",
+                state.clone(),
+            )
+            .err()
+            .unwrap_or_default()
+        };
+        assert!(mk("ftp://x/", "t", KEY).contains("http(s)"));
+        assert!(mk("not a url", "t", KEY).contains("componentEventUrl"));
+        assert!(mk("http://x/", "", KEY).contains("componentToken"));
+        assert!(mk("http://x/", "t", "short").contains("componentEncodingAesKey"));
+    }
+}
