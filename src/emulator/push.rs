@@ -245,6 +245,15 @@ mod tests {
         (url, task)
     }
 
+    fn pusher_to(url: String, state: &State) -> Pusher {
+        let opts = PushOptions {
+            url,
+            token: "tok".into(),
+            encoding_aes_key: KEY.into(),
+        };
+        Pusher::new(&opts, "wxcomp", state.clone()).unwrap()
+    }
+
     fn query_of(request_line: &str) -> EventQuery {
         let target = request_line.split(' ').nth(1).unwrap();
         let q = crate::emulator::wechat::query_pairs(target.split_once('?').map(|(_, q)| q));
@@ -261,12 +270,7 @@ mod tests {
     async fn a_pushed_ticket_opens_with_the_platform_keys_and_is_accepted() {
         let (url, got) = platform("success").await;
         let state = State::new(7200, 300);
-        let opts = PushOptions {
-            url,
-            token: "tok".into(),
-            encoding_aes_key: KEY.into(),
-        };
-        let pusher = Pusher::new(&opts, "wxcomp", state.clone()).unwrap();
+        let pusher = pusher_to(url, &state);
         let ticket = pusher.push_ticket().await.unwrap();
         let (line, body) = got.await.unwrap();
         assert!(line.starts_with("POST /events?"), "{line}");
@@ -282,12 +286,7 @@ mod tests {
     async fn an_answer_other_than_success_is_a_failed_push() {
         let (url, got) = platform("fail").await;
         let state = State::new(7200, 300);
-        let opts = PushOptions {
-            url,
-            token: "tok".into(),
-            encoding_aes_key: KEY.into(),
-        };
-        let pusher = Pusher::new(&opts, "wxcomp", state.clone()).unwrap();
+        let pusher = pusher_to(url, &state);
         let e = pusher.push_unauthorized("wxm").await.unwrap_err();
         assert!(e.contains("not \"success\""), "{e}");
         let (line, body) = got.await.unwrap();

@@ -291,6 +291,28 @@ impl WeChat {
         Self::token_answer("component_access_token", t.token, t.expires_in)
     }
 
+    /// The `component_access_token` of the query, and the body's
+    /// `component_appid` it must belong to.
+    fn check_component(
+        &self,
+        q: &[(String, String)],
+        body: &Map<String, Value>,
+        now: u64,
+    ) -> Result<(), Value> {
+        let token = match query_get(q, "component_access_token") {
+            Some(t) if !t.is_empty() => t,
+            _ => return Err(wx_error(41001, "access_token missing")),
+        };
+        let component = self
+            .state
+            .check_token(token, &[TokenKind::Component], now)
+            .map_err(token_error)?;
+        if str_field(body, "component_appid") != Some(component.as_str()) {
+            return Err(wx_error(40013, "invalid appid"));
+        }
+        Ok(())
+    }
+
     /// `POST /cgi-bin/component/api_authorizer_token?component_access_token=…`.
     fn authorizer_token(
         &self,
@@ -298,16 +320,8 @@ impl WeChat {
         body: &Map<String, Value>,
         now: u64,
     ) -> Value {
-        let token = match query_get(q, "component_access_token") {
-            Some(t) if !t.is_empty() => t,
-            _ => return wx_error(41001, "access_token missing"),
-        };
-        let component = match self.state.check_token(token, &[TokenKind::Component], now) {
-            Ok(c) => c,
-            Err(e) => return token_error(e),
-        };
-        if str_field(body, "component_appid") != Some(component.as_str()) {
-            return wx_error(40013, "invalid appid");
+        if let Err(e) = self.check_component(q, body, now) {
+            return e;
         }
         let authorizer = match str_field(body, "authorizer_appid") {
             Some(a) if !a.is_empty() => a,
@@ -332,16 +346,8 @@ impl WeChat {
 
     /// `POST /cgi-bin/component/api_query_auth?component_access_token=…`.
     fn query_auth(&self, q: &[(String, String)], body: &Map<String, Value>, now: u64) -> Value {
-        let token = match query_get(q, "component_access_token") {
-            Some(t) if !t.is_empty() => t,
-            _ => return wx_error(41001, "access_token missing"),
-        };
-        let component = match self.state.check_token(token, &[TokenKind::Component], now) {
-            Ok(c) => c,
-            Err(e) => return token_error(e),
-        };
-        if str_field(body, "component_appid") != Some(component.as_str()) {
-            return wx_error(40013, "invalid appid");
+        if let Err(e) = self.check_component(q, body, now) {
+            return e;
         }
         let code = match str_field(body, "authorization_code") {
             Some(c) if !c.is_empty() => c,

@@ -163,18 +163,24 @@ mod tests {
     const COMP: &str = "wx0emulatorcomp001";
     const COMP_SECRET: &str = "emulator-component-secret";
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn exchanges_a_code_once_and_the_refresh_token_works() {
-        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-        let base = emu.https_base_url();
-        let client = crate::transport::client_for(None).unwrap();
-        let ep = Endpoint {
-            client: &client,
-            base: &base,
+    fn endpoint<'a>(client: &'a reqwest::Client, base: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            client,
+            base,
             api: "componentEvent",
             timeout: Duration::from_secs(10),
             secrets: &[COMP_SECRET],
-        };
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn exchanges_a_code_once_and_the_refresh_token_works() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let (base, client) = (
+            emu.https_base_url(),
+            crate::transport::client_for(None).unwrap(),
+        );
+        let ep = endpoint(&client, &base);
         let a = emu.authorize("wxnewauthorizer01").await.unwrap();
         assert_eq!(a.info_type, "authorized");
         let got = query_auth(&ep, COMP, COMP_SECRET, Some("ticket@@@x".into()), &a.code)
@@ -211,15 +217,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn without_a_ticket_the_component_token_cannot_be_had() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-        let base = emu.https_base_url();
-        let client = crate::transport::client_for(None).unwrap();
-        let ep = Endpoint {
-            client: &client,
-            base: &base,
-            api: "componentEvent",
-            timeout: Duration::from_secs(10),
-            secrets: &[COMP_SECRET],
-        };
+        let (base, client) = (
+            emu.https_base_url(),
+            crate::transport::client_for(None).unwrap(),
+        );
+        let ep = endpoint(&client, &base);
         let e = query_auth(&ep, COMP, "wrong-secret-for-a-fresh-cell", None, "code")
             .await
             .unwrap_err();
