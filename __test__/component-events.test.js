@@ -259,6 +259,27 @@ describe('requests that are not genuine are refused and store nothing', () => {
   })
 })
 
+// wechatpy's `test_decrypt_message` vector (github.com/wechatpy/wechatpy,
+// tests/test_crypto.py at 5b8502e, MIT): an implementation written
+// independently of ours. WeChat Work's message has no InfoType: the handler
+// returns it and stores nothing.
+test("wechatpy's independent vector opens through the handler; altered, it is refused", async () => {
+  const body = `<xml><ToUserName><![CDATA[wx49f0ab532d5d035a]]></ToUserName>
+<Encrypt><![CDATA[RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IHCrsTyeDXzF6Bv283dGymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=]]></Encrypt>
+<AgentID><![CDATA[1]]></AgentID>
+</xml>`
+  const query = { timestamp: '1411525903', nonce: '461056294', msg_signature: '74d92dfeb87ba7c714f89d98870ae5eb62dff26d' }
+  const writes = store.writes.length
+  const h = sdk.createComponentEventHandler(
+    handlerOptions({ componentAppid: 'wx49f0ab532d5d035a', token: '123456', encodingAesKey: 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR' }),
+  )
+  const ev = await h({ query, body })
+  expect(ev).toMatchObject({ MsgType: 'text', Content: 'test', FromUserName: 'messense', ToUserName: 'wx49f0ab532d5d035a' })
+  expect(store.writes.length).toBe(writes)
+  const altered = body.replace('RgqEoJj5', 'RgqEoJj6')
+  await expect(h({ query, body: altered })).rejects.toMatchObject({ errCode: -40001 })
+})
+
 test('the request shapes of Express (parsed query, arrays) and Koa (ctx.query, string body) are read', async () => {
   await emu.pushTicket()
   const genuine = site.requests[site.requests.length - 1]

@@ -13,6 +13,9 @@ use serde_json::{Map, Value};
 
 use super::msg_crypt::{CryptError, MsgCrypt};
 
+/// The largest body opened: WeChat's events are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Fields whose value is a number (Unix seconds).
 const NUMERIC_FIELDS: &[&str] = &["CreateTime", "AuthorizationCodeExpiredTime"];
 
@@ -126,6 +129,12 @@ pub fn open(
     query: &EventQuery,
     body: &[u8],
 ) -> Result<Map<String, Value>, CryptError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(CryptError::Xml(format!(
+            "the body is {} bytes, more than the {MAX_BODY_BYTES} an event can be",
+            body.len()
+        )));
+    }
     let outer = xml_fields(body)?;
     let encrypt = field(&outer, "Encrypt")
         .filter(|e| !e.is_empty())
@@ -278,6 +287,14 @@ mod tests {
                 "{junk:?}"
             );
         }
+        let huge = format!(
+            "<xml><Encrypt>{}</Encrypt></xml>",
+            "A".repeat(MAX_BODY_BYTES)
+        );
+        assert!(matches!(
+            open(&c, &q, huge.as_bytes()),
+            Err(CryptError::Xml(m)) if m.contains("more than")
+        ));
         let doctype = "<!DOCTYPE x [<!ENTITY a \"b\">]><xml><Encrypt>&a;</Encrypt></xml>";
         assert!(matches!(
             open(&c, &q, doctype.as_bytes()),
