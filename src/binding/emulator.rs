@@ -145,7 +145,8 @@ pub struct EmulatorEnvironment {
 /// Counters of an emulator.
 #[napi(object)]
 pub struct EmulatorStats {
-    /// Calls per endpoint: `gateway:{apiName}`, `https:{api}`.
+    /// Calls per endpoint: `gateway:{apiName}`, `https:{api}`; third-party
+    /// event pushes: `push:{InfoType}`, `push_failed:{InfoType}`.
     pub calls: HashMap<String, i64>,
     /// Tokens issued per kind: `classic`, `stable`, `component`, `authorizer`.
     pub tokens_issued: HashMap<String, i64>,
