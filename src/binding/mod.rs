@@ -311,8 +311,12 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
     } else {
         format!("rid={}", report.rid.as_deref().unwrap_or("-"))
     };
+    let path = match &report.path {
+        Some(p) => format!(" path={p}"),
+        None => String::new(),
+    };
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}{path}",
         report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
 }

@@ -11,6 +11,8 @@
 
 pub mod call;
 pub mod component;
+pub mod form;
+pub mod paths;
 pub mod token;
 
 use std::sync::Arc;
@@ -43,6 +45,8 @@ pub struct HttpsReport {
     /// A supplied token was rejected (40001/40014/42001): the JavaScript
     /// layer may ask its token function again and retry once.
     pub token_rejected: bool,
+    /// Method and path, and whether the path table gave them.
+    pub path: Option<String>,
 }
 
 /// The base URL: `apiBaseUrl`, else `WX_API_BASE_URL`, else WeChat's.
@@ -86,8 +90,8 @@ pub async fn call(
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
     let base = base_url(cfg, ctx, &api)?;
-    let path = call::api_path(input)?;
-    let body = call::body(input)?;
+    let prepared = call::prepare(input)?;
+    report.path = Some(prepared.describe());
     let client = transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let msg = match e {
             TransportError::Connect(m) => m,
@@ -101,8 +105,7 @@ pub async fn call(
     let req = call::Request {
         client: &client,
         base: &base,
-        path: &path,
-        body: &body,
+        prepared: &prepared,
         api: &api,
         convert_case: input.convert_case,
         timeout: cfg.timeout,
