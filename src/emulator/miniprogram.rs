@@ -217,7 +217,7 @@ pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
                 None => err(41005, "media data missing"),
                 Some(m) => ok(json!({
                     "type": "image",
-                    "media_id": format!("emulator-media-{}", digest(&[&m.data, m.content_type.as_bytes()], 24)),
+                    "media_id": format!("emulator-media-{}", digest(&[&m.data], 24)),
                     "created_at": now_secs(),
                 })),
             }
