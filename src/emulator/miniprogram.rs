@@ -195,9 +195,7 @@ pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
             if !data_ok {
                 return err(47003, "argument invalid! data.value invalid");
             }
-            ok(
-                json!({ "msgid": digest(&[s("touser").unwrap_or("").as_bytes(), s("template_id").unwrap_or("").as_bytes()], 16) }),
-            )
+            ok(json!({}))
         }
         "security.msgSecCheck" => match s("content") {
             None => err(47001, "data format error"),
