@@ -193,3 +193,10 @@ test('media for an API that takes none in the HTTPS modes is refused by name, be
   })
   expect(emu.stats()).toEqual(before)
 })
+
+test("README states the path table's size", () => {
+  const n = require('../lib/load.js').loadBinding().pathTableApis().length
+  expect(n).toBeGreaterThanOrEqual(100)
+  const readme = require('fs').readFileSync(require('path').join(__dirname, '..', 'README.md'), 'utf8')
+  expect(readme).toContain(`**${n} APIs**`)
+})
