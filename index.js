@@ -112,12 +112,13 @@ function replacer(_key, value) {
  * Params → [JSON text, media list]. The JSON text keeps JavaScript's key
  * order; case conversion and serialisation happen in the core.
  */
-function marshalParams(api, data) {
+function marshalParams(api, data, convertCase) {
   if (data === undefined || data === null) return [undefined, []]
   try {
+    if (isPlainObject(data) && hasSignature(data)) data = signMidas(api, data, convertCase)
     return marshalObject(api, data)
   } catch (e) {
-    if (e instanceof CloudSDKError) throw e
+    if (e instanceof CloudSDKError || (e && e[SIGNATURE_ERROR])) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
@@ -167,6 +168,8 @@ function marshalObject(api, data) {
  * Only the midas APIs take one; a missing signed param throws the
  * reference's Error (errCode -1).
  */
+const SIGNATURE_ERROR = Symbol('signature error')
+
 function signMidas(api, data, convertCase) {
   const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
   if (!route) {
@@ -179,6 +182,8 @@ function signMidas(api, data, convertCase) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1
     err.errMsg = err.message
+    // The reference's plain Error, passed on as it is (not as "params could not be read").
+    Object.defineProperty(err, SIGNATURE_ERROR, { value: true })
     throw err
   }
 }
@@ -434,8 +439,7 @@ class Cloud {
     }
     let json, media
     try {
-      if (isPlainObject(data) && hasSignature(data)) data = signMidas(api, data, options.convertCase !== false)
-      ;[json, media] = marshalParams(api, data)
+      ;[json, media] = marshalParams(api, data, options.convertCase !== false)
     } catch (e) {
       return Promise.reject(e)
     }
