@@ -390,6 +390,20 @@ mod tests {
     }
 
     #[test]
+    fn the_table_sends_the_other_known_apis_where_the_wechat_door_serves_them() {
+        for api in super::super::wechat::KNOWN_APIS {
+            if let Some(r) = paths::route(api) {
+                assert_eq!(
+                    super::super::wechat::WeChat::api_of_path(&r.path),
+                    Some(*api),
+                    "{api}"
+                );
+            }
+        }
+        assert!(paths::route("tcb.createenvandresource").is_some());
+    }
+
+    #[test]
     fn documented_error_codes() {
         let c = |api: &str, v: Value| code(&call(api, &params(v), "wx"));
         assert_eq!(c("wxacode.getUnlimited", json!({})), 40169);
