@@ -111,7 +111,7 @@ export interface OpenApiBufferResult extends OpenApiOk {
   buffer: Buffer
 }
 
-/** A media parameter (file upload; cloud call only). */
+/** A media parameter (file upload): a multipart file part in the HTTPS modes, for the APIs whose table row takes a form. */
 export interface MediaParam {
   contentType: string
   value: Buffer
@@ -146,11 +146,52 @@ export interface OpenApiOptions {
   convertCase?: boolean
 }
 
-/** `cloud.openapi`: typed `tcb.createenvandresource`, any other path with generic types. */
+import type {
+  WxacodeNamespace,
+  SubscribeMessageNamespace,
+  SecurityNamespace,
+  CustomerServiceMessageNamespace,
+  UrlschemeNamespace,
+  UrllinkNamespace,
+  PhonenumberNamespace,
+  MidasNamespace,
+  MidasSignature,
+  WXContext,
+} from './lib/openapi'
+export type * from './lib/openapi'
+
+/** `cloud.openapi`: the most used APIs typed (lib/openapi.d.ts), any other path with generic types. */
 export interface OpenApi {
   (options: OpenApiOptions): OpenApi
   tcb: TcbNamespace
-  [namespace: string]: GenericNamespace | TcbNamespace
+  wxacode: WxacodeNamespace
+  subscribeMessage: SubscribeMessageNamespace
+  security: SecurityNamespace
+  customerServiceMessage: CustomerServiceMessageNamespace
+  urlscheme: UrlschemeNamespace
+  urllink: UrllinkNamespace
+  phonenumber: PhonenumberNamespace
+  midas: MidasNamespace
+  [namespace: string]:
+    | GenericNamespace
+    | TcbNamespace
+    | WxacodeNamespace
+    | SubscribeMessageNamespace
+    | SecurityNamespace
+    | CustomerServiceMessageNamespace
+    | UrlschemeNamespace
+    | UrllinkNamespace
+    | PhonenumberNamespace
+    | MidasNamespace
+}
+
+/** Options of `cloud.signature()`. */
+export interface SignatureOptions {
+  type: 'midas'
+  /** Names of the params to sign (sorted and snake_cased when signing). */
+  params: string[]
+  /** The midas secret (the HMAC key). */
+  secret: string
 }
 
 /** Error of WeChat and platform failures; `message` is `errCode: … | errMsg: …`. */
@@ -175,6 +216,10 @@ export declare class Cloud {
   updateConfig(options?: InitOptions): void
   readonly openapi: OpenApi
   readonly DYNAMIC_CURRENT_ENV: typeof DYNAMIC_CURRENT_ENV
+  /** The caller's context (wx-server-sdk's `getWXContext`). */
+  getWXContext(): WXContext
+  /** A signature value for midas params; throws an Error on a missing `params` array or `secret`. */
+  signature(options: SignatureOptions): MidasSignature
 }
 
 /** One setting a call would use, as `explainConfig` reports it. */
@@ -213,6 +258,12 @@ export declare function init(options?: InitOptions): void
 
 /** Replace the configuration set by `init()`. */
 export declare function updateConfig(options?: InitOptions): void
+
+/** The caller's context inside a cloud function, read from the environment as wx-server-sdk reads it; `{}` outside one. Token variables are never included. */
+export declare function getWXContext(): WXContext
+
+/** `signature({ type: 'midas', params, secret })`: put the value in a midas call's params (e.g. `sig`); the call replaces it by its HMAC-SHA256 signature. */
+export declare function signature(options: SignatureOptions): MidasSignature
 
 /** `openapi.tcb.createenvandresource(params)`, `openapi({ appid }).…`. Calling before `init` throws like wx-server-sdk. */
 export declare const openapi: OpenApi

@@ -7,6 +7,8 @@
 // into a resolved value or a rejected Error.
 
 const { version } = require('./package.json')
+const { getWXContext } = require('./lib/wx-context.js')
+const { MidasSignature, signature, signParams, hasSignature } = require('./lib/midas-signature.js')
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -110,12 +112,13 @@ function replacer(_key, value) {
  * Params → [JSON text, media list]. The JSON text keeps JavaScript's key
  * order; case conversion and serialisation happen in the core.
  */
-function marshalParams(api, data) {
+function marshalParams(api, data, convertCase) {
   if (data === undefined || data === null) return [undefined, []]
   try {
+    if (isPlainObject(data) && hasSignature(data)) data = signMidas(api, data, convertCase)
     return marshalObject(api, data)
   } catch (e) {
-    if (e instanceof CloudSDKError) throw e
+    if (e instanceof CloudSDKError || (e && e[SIGNATURE_ERROR])) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
@@ -156,6 +159,32 @@ function marshalObject(api, data) {
       throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
     }
     throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
+  }
+}
+
+/**
+ * Params with cloud.signature() values → the params with each replaced by
+ * its signature, computed for the API's path as wx-server-sdk computes it.
+ * Only the midas APIs take one; a missing signed param throws the
+ * reference's Error (errCode -1).
+ */
+const SIGNATURE_ERROR = Symbol('signature error')
+
+function signMidas(api, data, convertCase) {
+  const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
+  if (!route) {
+    const key = Object.keys(data).find((k) => data[k] instanceof MidasSignature)
+    throw invalidParam(api, `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`)
+  }
+  try {
+    return signParams(data, route, convertCase)
+  } catch (e) {
+    const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
+    err.errCode = -1
+    err.errMsg = err.message
+    // The reference's plain Error, passed on as it is (not as "params could not be read").
+    Object.defineProperty(err, SIGNATURE_ERROR, { value: true })
+    throw err
   }
 }
 
@@ -393,6 +422,16 @@ class Cloud {
     return token
   }
 
+  /** The WeChat context of the running cloud function (wx-server-sdk's `getWXContext`). */
+  getWXContext() {
+    return getWXContext()
+  }
+
+  /** A signature value for openapi params (wx-server-sdk's `signature`; type 'midas'). */
+  signature(options) {
+    return signature(options)
+  }
+
   /** Route one `openapi.*` call to the core. */
   _call(api, data, options) {
     if (this._client === null) {
@@ -400,7 +439,7 @@ class Cloud {
     }
     let json, media
     try {
-      ;[json, media] = marshalParams(api, data)
+      ;[json, media] = marshalParams(api, data, options.convertCase !== false)
     } catch (e) {
       return Promise.reject(e)
     }
@@ -472,6 +511,10 @@ module.exports = {
   Cloud,
   version,
   explainConfig,
+  /** The WeChat context of the running cloud function (`{}` outside one). */
+  getWXContext: () => getWXContext(),
+  /** `signature({ type: 'midas', params, secret })`: a signature value for midas params. */
+  signature: (options) => signature(options),
   /** Start the local emulator (see README). */
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
   /** The handler of a third-party platform's event URL (see docs/third-party-events.md). */

@@ -10,7 +10,8 @@ const { APP, COMPONENT, modeOptions } = require('./helpers/emu-modes')
 
 const API = 'openapi.tcb.createenvandresource'
 const TICKET = 'ticket@@@debug-test'
-const LINE = /^\[wx-cloud-openapi\] (\S+) mode=(\w+) elapsed=(\d+)ms errCode=(-?\d+) (seqId|rid)=(\S*) sends=(\d+) busyRetries=(\d+)$/
+// The HTTPS modes add the method and path, and whether the path table gave them.
+const LINE = /^\[wx-cloud-openapi\] (\S+) mode=(\w+) elapsed=(\d+)ms errCode=(-?\d+) (seqId|rid)=(\S*) sends=(\d+) busyRetries=(\d+)(?: path=(.+))?$/
 
 let emu
 let printed // everything written to stderr / the console during a test
@@ -83,6 +84,7 @@ describe.each(Object.keys(wireMode))('%s mode', (mode) => {
       // WeChat gives a request id (rid) only inside error messages; the emulator gives none.
       expect(a.slice(5, 7)).toEqual(['rid', '-'])
     }
+    for (const m of [a, b]) expect(m[9]).toBe(mode === 'cloud' ? undefined : 'POST /tcb/createenvandresource (path table)')
     for (const line of printed) for (const s of secrets) expect(line).not.toContain(s)
   })
 

@@ -47,3 +47,38 @@ test('the published files include the declarations the types refer to', () => {
   for (const f of ['index.d.ts', 'binding.d.ts', 'lib/']) expect(files).toContain(f)
   expect(fs.readFileSync(path.join(ROOT, 'lib', 'emulator.d.ts'), 'utf8')).toMatch(/from '\.\.\/binding'/)
 })
+
+test('every API typed in index.d.ts is a row of the path table', () => {
+  const file = path.join(ROOT, 'index.d.ts')
+  const program = ts.createProgram([file], { strict: true, types: ['node'], noEmit: true })
+  const checker = program.getTypeChecker()
+  const mod = checker.getSymbolAtLocation(program.getSourceFile(file))
+  const openApi = checker.getDeclaredTypeOfSymbol(checker.getExportsOfModule(mod).find((s) => s.name === 'OpenApi'))
+  const typed = []
+  for (const ns of checker.getPropertiesOfType(openApi)) {
+    const nsType = checker.getTypeOfSymbolAtLocation(ns, program.getSourceFile(file))
+    for (const fn of checker.getPropertiesOfType(nsType)) typed.push(`${ns.name}.${fn.name}`)
+  }
+  expect(typed).toEqual(
+    expect.arrayContaining([
+      'tcb.createenvandresource',
+      'wxacode.getUnlimited',
+      'wxacode.get',
+      'wxacode.createQRCode',
+      'subscribeMessage.send',
+      'security.msgSecCheck',
+      'security.imgSecCheck',
+      'customerServiceMessage.uploadTempMedia',
+      'customerServiceMessage.send',
+      'urlscheme.generate',
+      'urllink.generate',
+      'phonenumber.getPhoneNumber',
+      'midas.getBalance',
+      'midas.pay',
+      'midas.cancelPay',
+      'midas.present',
+    ]),
+  )
+  const table = new Set(require('../lib/load.js').loadBinding().pathTableApis())
+  expect(typed.filter((api) => !table.has(api))).toEqual([])
+})

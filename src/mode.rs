@@ -444,6 +444,8 @@ pub struct Report {
     pub token_rejected: bool,
     /// HTTPS modes: WeChat's request id (`rid: …` in an error's errmsg).
     pub rid: Option<String>,
+    /// HTTPS modes: method and path, and whether the path table gave them.
+    pub path: Option<String>,
 }
 
 /// WeChat's request id in an errmsg (`… rid: 6543a1b2-0f1e2d3c-4b5a6978`).
@@ -497,6 +499,7 @@ pub async fn run(
                 let r = https::call(cfg, ctx, input, auth, supplied, hooks, &mut hr).await;
                 report.sends += hr.sends;
                 report.token_rejected = hr.token_rejected;
+                report.path = hr.path;
                 report.rid = r.as_ref().err().and_then(|e| wechat_rid(&e.err_msg));
                 r
             }

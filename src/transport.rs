@@ -321,6 +321,27 @@ pub async fn post_json(
     .await
 }
 
+/// Send `method` to `url` with a prepared body (`content_type` `None`: no
+/// body, no content type). Connection failures are retried, nothing else.
+pub async fn send_body(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Result<RawAnswer, TransportError> {
+    send_safely(|| {
+        let req = client.request(method.clone(), url);
+        Ok(match content_type {
+            Some(ct) => req
+                .header(reqwest::header::CONTENT_TYPE, ct)
+                .body(body.clone()),
+            None => req,
+        })
+    })
+    .await
+}
+
 /// GET a URL. Connection failures are retried, nothing else.
 pub async fn get(client: &reqwest::Client, url: &str) -> Result<RawAnswer, TransportError> {
     send_safely(|| Ok(client.get(url))).await

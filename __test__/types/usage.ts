@@ -193,3 +193,45 @@ async function misuse(emu: Emulator): Promise<void> {
 }
 
 export { cloudMode, httpsMode, thirdPartyMode, genericApis, errors, emulator, componentEvents, explain, misuse }
+
+async function surface(png: Buffer): Promise<string> {
+  const code = await cloud.openapi.wxacode.getUnlimited({ scene: 'a=1', page: 'pages/index/index', width: 280, lineColor: { r: 0, g: 0, b: 0 } })
+  const bytes: Buffer = code.buffer
+  const type: string = code.contentType
+  await cloud.openapi.wxacode.get({ path: 'pages/a/a?x=1' })
+  await cloud.openapi.wxacode.createQRCode({ path: 'pages/a/a' })
+  // @ts-expect-error scene is required
+  await cloud.openapi.wxacode.getUnlimited({ page: 'pages/index/index' })
+  await cloud.openapi.subscribeMessage.send({ touser: 'o', templateId: 't', data: { thing1: { value: 'x' } }, miniprogramState: 'developer' })
+  // @ts-expect-error data values are { value }
+  await cloud.openapi.subscribeMessage.send({ touser: 'o', templateId: 't', data: { thing1: 'x' } })
+  const check = await cloud.openapi.security.msgSecCheck({ content: 'hi', version: 2, openid: 'o', scene: 2 })
+  const suggest: string | undefined = check.result?.suggest
+  await cloud.openapi.security.imgSecCheck({ media: { contentType: 'image/png', value: png } })
+  // @ts-expect-error media is a { contentType, value: Buffer }
+  await cloud.openapi.security.imgSecCheck({ media: png })
+  const up = await cloud.openapi.customerServiceMessage.uploadTempMedia({ type: 'image', media: { contentType: 'image/png', value: png, fileName: 'a.png' } })
+  await cloud.openapi.customerServiceMessage.send({ touser: 'o', msgtype: 'image', image: { mediaId: up.mediaId } })
+  const file: Buffer = (await cloud.openapi.customerServiceMessage.getTempMedia({ mediaId: up.mediaId })).buffer
+  const scheme: string = (await cloud.openapi.urlscheme.generate({ jumpWxa: { path: 'pages/a/a', envVersion: 'trial' }, isExpire: true, expireType: 1, expireInterval: 30 })).openlink
+  const link: string = (await cloud.openapi.urllink.generate({ path: 'pages/a/a', expireType: 0, expireTime: 1700000000 })).urlLink
+  const phone = await cloud.openapi.phonenumber.getPhoneNumber({ code: 'c' })
+  const pure: string = phone.phoneInfo.purePhoneNumber
+  const sig = cloud.signature({ type: 'midas', params: ['openid', 'offerId', 'ts', 'zoneId', 'pf'], secret: 's' })
+  const base = { openid: 'o', appid: 'wx', offerId: '1', ts: 1, zoneId: '1', pf: 'android', sig }
+  const balance: number = (await cloud.openapi.midas.getBalance(base)).balance
+  const bill: string = (await cloud.openapi.midas.paySandbox({ ...base, amt: 1, billNo: 'b' })).billNo
+  // @ts-expect-error pay needs billNo
+  await cloud.openapi.midas.pay({ ...base, amt: 1 })
+  // @ts-expect-error only the midas type exists
+  cloud.signature({ type: 'other', params: [], secret: 's' })
+  const ctx = cloud.getWXContext()
+  const openid: string | undefined = ctx.OPENID
+  const viaInstance = new Cloud().getWXContext().ENV
+  // Any other API: generic.
+  const other = await cloud.openapi.ocr.printedText({ imgUrl: 'https://x/y.png' })
+  const n: number = other.errCode
+  void [bytes, type, suggest, file, scheme, link, pure, balance, bill, openid, viaInstance, n]
+  return up.mediaId
+}
+void surface

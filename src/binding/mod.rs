@@ -312,8 +312,12 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
     } else {
         format!("rid={}", report.rid.as_deref().unwrap_or("-"))
     };
+    let path = match &report.path {
+        Some(p) => format!(" path={p}"),
+        None => String::new(),
+    };
     crate::transport::redact(&format!(
-        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}",
+        "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}{path}",
         report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
 }
@@ -421,6 +425,45 @@ pub fn sync_panic_for_test() -> Result<()> {
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
     crate::error::description(code as i64).to_string()
+}
+
+/// Where the HTTPS modes send an API (a row of the path table).
+#[napi(object)]
+pub struct ApiRoute {
+    /// `"GET"` or `"POST"`.
+    pub method: String,
+    /// e.g. `/wxa/getwxacodeunlimit`.
+    pub path: String,
+    /// `"json"`, `"query"` or `"multipart"`.
+    pub params: String,
+    /// The documentation page of the row.
+    pub doc: String,
+}
+
+/// The path table's row of a cloud-call name (`tcb.createenvandresource`),
+/// or `null` when the API is not in the table.
+#[napi(catch_unwind)]
+pub fn api_route(api: String) -> Option<ApiRoute> {
+    crate::https::paths::route(&api).map(|r| ApiRoute {
+        method: r.method.as_str().to_string(),
+        path: r.path.clone(),
+        params: match r.params {
+            crate::https::paths::Params::Json => "json",
+            crate::https::paths::Params::Query => "query",
+            crate::https::paths::Params::Multipart => "multipart",
+        }
+        .to_string(),
+        doc: r.doc.clone(),
+    })
+}
+
+/// Every cloud-call name in the path table, sorted.
+#[napi(catch_unwind)]
+pub fn path_table_apis() -> Vec<String> {
+    crate::https::paths::all()
+        .iter()
+        .map(|r| r.api.clone())
+        .collect()
 }
 
 /// One setting a call would use (secrets `***`, ids shortened).

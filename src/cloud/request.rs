@@ -324,7 +324,7 @@ fn restore_bigints(v: Value) -> Value {
     }
 }
 
-fn media_ref(v: &Value) -> Option<usize> {
+pub fn media_ref(v: &Value) -> Option<usize> {
     let obj = v.as_object()?;
     if obj.len() != 1 {
         return None;

@@ -25,6 +25,7 @@ use prost::Message;
 use serde_json::{Map, Value};
 
 use super::faults::{Door, Faults};
+use super::miniprogram;
 use super::reply::{after_processing, before_processing, Reply};
 use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
@@ -172,6 +173,31 @@ pub fn pairs_to_params(data: &CommApiData) -> Result<Map<String, Value>, String>
     Ok(m)
 }
 
+/// `CommApiData` pairs → params and uploads: a pair with a file name or a
+/// content type is an upload (its bytes kept), any other is parsed as JSON.
+/// Fails with the key whose value is not JSON.
+pub fn pairs_to_input(data: &CommApiData) -> Result<miniprogram::Input, String> {
+    let mut input = miniprogram::Input::default();
+    if let Some(d) = &data.openapi_data {
+        for p in &d.pairs {
+            if p.contenttype.is_empty() && p.filename.is_empty() {
+                let v = serde_json::from_slice::<Value>(&p.value).map_err(|_| p.key.clone())?;
+                input.params.insert(p.key.clone(), v);
+            } else {
+                input.uploads.insert(
+                    p.key.clone(),
+                    miniprogram::Upload {
+                        content_type: p.contenttype.clone(),
+                        file_name: p.filename.clone(),
+                        data: Bytes::from(p.value.clone()),
+                    },
+                );
+            }
+        }
+    }
+    Ok(input)
+}
+
 /// Everything the gateway needs.
 pub struct Gateway {
     pub config: GatewayConfig,
@@ -251,13 +277,27 @@ impl Gateway {
     }
 
     async fn dispatch(&self, api: &str, data: &CommApiData) -> Reply {
-        if !super::wechat::KNOWN_APIS.contains(&api) {
+        if !super::wechat::KNOWN_APIS.contains(&api) && !miniprogram::APIS.contains(&api) {
             return Reply::open_api_error(-604100);
         }
         if let Some(allowed) = &self.config.allowed_apis {
             if !allowed.iter().any(|a| a == api) {
                 return Reply::open_api_error(-604101);
             }
+        }
+        if miniprogram::APIS.contains(&api) {
+            let input = match pairs_to_input(data) {
+                Ok(i) => i,
+                Err(_) => return Reply::open_api(&wx_error(47001, "data format error")),
+            };
+            let appid = match data.appid.as_deref() {
+                Some(a) if !a.is_empty() => a.to_string(),
+                _ => self.wechat.own_appid(),
+            };
+            return match miniprogram::call(api, &input, &appid) {
+                miniprogram::Answer::Json(v) => Reply::open_api(&v),
+                miniprogram::Answer::Binary(ct, bytes) => Reply::open_api_binary(ct, bytes),
+            };
         }
         let params = match pairs_to_params(data) {
             Ok(p) => p,

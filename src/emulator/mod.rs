@@ -21,6 +21,7 @@
 
 pub mod faults;
 pub mod gateway;
+pub mod miniprogram;
 pub mod push;
 pub mod reply;
 pub mod server;

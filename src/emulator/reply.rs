@@ -82,6 +82,27 @@ impl Reply {
         })
     }
 
+    /// A gateway `CommOpenApiResp` carrying WeChat's binary answer (an image).
+    pub fn open_api_binary(content_type: &str, data: Vec<u8>) -> Reply {
+        Reply::open_api_resp(CommOpenApiResp {
+            resp_data: data,
+            content_type: content_type.to_string(),
+            error_code: 0,
+            http_code: 200,
+            headers: Vec::new(),
+            svrkit_error_code: 0,
+        })
+    }
+
+    /// HTTP 200 with WeChat's binary answer (the HTTPS door).
+    pub fn binary(content_type: &'static str, data: Vec<u8>) -> Reply {
+        Reply::Full {
+            status: 200,
+            content_type,
+            body: data,
+        }
+    }
+
     fn open_api_resp(resp: CommOpenApiResp) -> Reply {
         Reply::Full {
             status: 200,

@@ -281,6 +281,37 @@ fn linger(mut body: Incoming) {
     });
 }
 
+/// A mini-program API through the HTTPS door: method, token, params where
+/// the path table puts them, then the same function as the gateway door.
+async fn miniprogram_https(
+    app: &Gateway,
+    route: &'static crate::https::paths::Route,
+    parts: &http::request::Parts,
+    body: Bytes,
+) -> Reply {
+    use super::miniprogram::{self, Answer};
+    if let Some(e) = miniprogram::wrong_method(route, &parts.method) {
+        return Reply::json(&e);
+    }
+    let q = super::wechat::query_pairs(parts.uri.query());
+    let appid = match app.wechat.check_access_token(&q) {
+        Ok(a) => a,
+        Err(e) => return Reply::json(&e),
+    };
+    let ct = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match miniprogram::https_input(route, &q, ct, body).await {
+        Err(e) => Reply::json(&e),
+        Ok(input) => match miniprogram::call(&route.api, &input, &appid) {
+            Answer::Json(v) => Reply::json(&v),
+            Answer::Binary(ct, bytes) => Reply::binary(ct, bytes),
+        },
+    }
+}
+
 async fn route(
     app: &Gateway,
     limits: Limits,
@@ -301,6 +332,27 @@ async fn route(
                         .unwrap_or("/admin");
                     app.handle(&parts.headers, pq, parts.uri.query(), body)
                         .await
+                }
+            }
+        }
+    } else if let Some(r) = super::miniprogram::route_of_path(&path) {
+        app.state.count(&format!("https:{}", r.api));
+        match read_body(req, limits).await {
+            Err(r) => r,
+            Ok((parts, body)) => {
+                let plan = app.faults.decide(&r.api, Door::Https);
+                if plan.action.is_some() || plan.delay_ms > 0 {
+                    app.state.count_fault();
+                }
+                if plan.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
+                }
+                match before_processing(plan.action.as_ref(), Reply::json) {
+                    Some(reply) => reply,
+                    None => {
+                        let reply = miniprogram_https(app, r, &parts, body).await;
+                        after_processing(plan.action.as_ref(), reply)
+                    }
                 }
             }
         }

@@ -118,6 +118,29 @@ impl WeChat {
         }
     }
 
+    /// The emulator's own app (the first of `apps`): the app of a cloud
+    /// call made without `openapi({ appid })`.
+    pub fn own_appid(&self) -> String {
+        self.creds
+            .apps
+            .first()
+            .map(|(a, _)| a.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `access_token` of an API request (an app's or an authorizer's):
+    /// its app, or WeChat's error answer.
+    pub fn check_access_token(&self, q: &[(String, String)]) -> Result<String, Value> {
+        let token = match query_get(q, "access_token") {
+            Some(t) if !t.is_empty() => t,
+            _ => return Err(wx_error(41001, "access_token missing")),
+        };
+        let accepted = [TokenKind::Classic, TokenKind::Stable, TokenKind::Authorizer];
+        self.state
+            .check_token(token, &accepted, now_ms())
+            .map_err(token_error)
+    }
+
     /// Is `path` one of the HTTPS endpoints? Returns its API name.
     pub fn api_of_path(path: &str) -> Option<&'static str> {
         Some(match path {
@@ -411,14 +434,9 @@ impl WeChat {
             },
             // tcb.*: an access token of an app or of an authorizer.
             _ => {
-                let token = match query_get(&q, "access_token") {
-                    Some(t) if !t.is_empty() => t,
-                    _ => return Some(wx_error(41001, "access_token missing")),
-                };
-                let accepted = [TokenKind::Classic, TokenKind::Stable, TokenKind::Authorizer];
-                let account = match self.state.check_token(token, &accepted, now) {
+                let account = match self.check_access_token(&q) {
                     Ok(a) => a,
-                    Err(e) => return Some(token_error(e)),
+                    Err(e) => return Some(e),
                 };
                 let params = match body_object(body) {
                     Ok(b) => b,

@@ -1,13 +1,18 @@
-//! One HTTPS API request: `POST {base}/{api path}?access_token=…` with the
-//! params as the JSON body; the answer becomes a result or an error exactly
-//! as in the cloud call (`answer::wechat_json`).
+//! One HTTPS API request: `{method} {base}{path}?access_token=…` with the
+//! params where the path table ([`paths`](super::paths)) puts them (JSON
+//! body, query string, multipart form); the answer becomes a result or an
+//! error exactly as in the cloud call (`answer::wechat_json`, or
+//! `{contentType, buffer}` for bytes).
 
 use std::time::Duration;
 
-use serde_json::Value;
+use bytes::Bytes;
+use serde_json::{Map, Value};
 
+use super::form::{self, Part};
+use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
-use crate::cloud::request::{converted_params, CallInput};
+use crate::cloud::request::{converted_params, extension_for, media_ref, CallInput};
 use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
 use crate::json_text;
 use crate::transport;
@@ -15,8 +20,9 @@ use crate::transport;
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 
-/// `tcb.createenvandresource` → `/tcb/createenvandresource`. Only letters,
-/// digits, `_` and `-` between the dots: anything else could escape the path.
+/// `tcb.createenvandresource` → `/tcb/createenvandresource`: the path of an
+/// API missing from the table. Only letters, digits, `_` and `-` between
+/// the dots: anything else could escape the path.
 pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
     let ok = !input.api.is_empty()
         && input.api.split('.').all(|seg| {
@@ -37,24 +43,158 @@ pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
     Ok(format!("/{}", input.api.replace('.', "/")))
 }
 
-/// The JSON body: the params after case conversion (`{}` without params).
-pub fn body(input: &CallInput) -> Result<String, ApiError> {
-    if !input.media.is_empty() {
-        return Err(ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(
-                &input.display_api(),
-                "media parameters ({ contentType, value: Buffer }) are supported by the cloud call only, \
-                 not yet by the HTTPS modes",
+/// The body of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// No body (a GET).
+    None,
+    /// JSON text.
+    Json(String),
+    /// A multipart form: `(content type with its boundary, bytes)`.
+    Form(String, Bytes),
+}
+
+/// Where and how an API is sent, before the token is known.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub method: Method,
+    pub path: String,
+    /// Query pairs besides `access_token`.
+    pub query: Vec<(String, String)>,
+    pub body: Body,
+    /// The table's row; `None`: the API is not in the table (`a.b` → `/a/b`).
+    pub route: Option<&'static Route>,
+}
+
+impl Prepared {
+    /// What the debug line says about the path.
+    pub fn describe(&self) -> String {
+        match self.route {
+            Some(_) => format!("{} {} (path table)", self.method.as_str(), self.path),
+            None => format!(
+                "{} {} (not in the path table: the dotted name as the path)",
+                self.method.as_str(),
+                self.path
             ),
-        ));
-    }
-    Ok(match converted_params(input)? {
-        Some(params) => {
-            let text = json_text::write(&Value::Object(params.map.clone()));
-            params.restore(text)
         }
-        None => "{}".to_string(),
+    }
+}
+
+/// A param's value as text (query string, form field): a string as is,
+/// anything else as its JSON text.
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => json_text::write(other),
+    }
+}
+
+/// Build the request of `input`: the table's method, path and param
+/// placement, or the dotted name as a POST path with a JSON body.
+pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
+    let api = input.display_api();
+    let route = paths::route(&input.api);
+    let path = match route {
+        Some(r) => r.path.clone(),
+        None => api_path(input)?,
+    };
+    let (method, placement, in_query): (Method, Params, &[String]) = match route {
+        Some(r) => (r.method, r.params, &r.query),
+        None => (Method::Post, Params::Json, &[]),
+    };
+    let converted = converted_params(input)?;
+    let restore = |t: String| match &converted {
+        Some(c) => c.restore(t),
+        None => t,
+    };
+    let map: Map<String, Value> = converted
+        .as_ref()
+        .map(|c| c.map.clone())
+        .unwrap_or_default();
+    let mut query = Vec::new();
+    let mut rest = Map::new();
+    for (key, val) in map {
+        let media = media_ref(&val).and_then(|i| input.media.get(i));
+        if let Some(m) = media {
+            if placement != Params::Multipart || in_query.contains(&key) {
+                let why = match route {
+                    Some(r) => format!(
+                        "takes no media in the HTTPS modes ({} {} sends its params as {})",
+                        r.method.as_str(),
+                        r.path,
+                        match r.params {
+                            Params::Json => "JSON",
+                            Params::Query => "a query string",
+                            Params::Multipart => "a form",
+                        }
+                    ),
+                    None => "is not in the path table, so the HTTPS modes cannot tell where its media goes".to_string(),
+                };
+                return Err(ApiError::cloud(
+                    INVALID_PARAM,
+                    fail_msg(
+                        &api,
+                        &format!(
+                            "media parameter `{key}` ({}): {} {why}; use the cloud call",
+                            m.content_type, input.api
+                        ),
+                    ),
+                ));
+            }
+        }
+        if placement == Params::Query || in_query.contains(&key) {
+            query.push((restore(key), restore(as_text(&val))));
+        } else {
+            rest.insert(key, val);
+        }
+    }
+    let body = match placement {
+        Params::Query => Body::None,
+        Params::Json => Body::Json(if converted.is_none() {
+            "{}".to_string()
+        } else {
+            restore(json_text::write(&Value::Object(rest)))
+        }),
+        Params::Multipart => {
+            let mut texts: Vec<(String, String)> = Vec::new();
+            let mut files: Vec<(String, String, &crate::cloud::request::Media)> = Vec::new();
+            for (key, val) in &rest {
+                match media_ref(val).and_then(|i| input.media.get(i)) {
+                    Some(m) => {
+                        let file_name = match &m.file_name {
+                            Some(n) if !n.is_empty() => n.clone(),
+                            _ => format!("{key}.{}", extension_for(&m.content_type)),
+                        };
+                        files.push((restore(key.clone()), file_name, m));
+                    }
+                    None => texts.push((restore(key.clone()), restore(as_text(val)))),
+                }
+            }
+            if texts.is_empty() && files.is_empty() {
+                // e.g. `ocr.printedText({ imgUrl })`: every param in the query.
+                Body::None
+            } else {
+                let mut parts: Vec<Part<'_>> = texts
+                    .iter()
+                    .map(|(name, value)| Part::Text { name, value })
+                    .collect();
+                parts.extend(files.iter().map(|(name, file_name, m)| Part::File {
+                    name,
+                    file_name,
+                    content_type: &m.content_type,
+                    data: &m.data,
+                }));
+                let (ct, bytes) = form::encode(&parts);
+                Body::Form(ct, bytes)
+            }
+        }
+    };
+    Ok(Prepared {
+        method,
+        path,
+        query,
+        body,
+        route,
     })
 }
 
@@ -62,8 +202,7 @@ pub fn body(input: &CallInput) -> Result<String, ApiError> {
 pub struct Request<'a> {
     pub client: &'a reqwest::Client,
     pub base: &'a str,
-    pub path: &'a str,
-    pub body: &'a str,
+    pub prepared: &'a Prepared,
     /// The display name, e.g. `openapi.tcb.createenvandresource`.
     pub api: &'a str,
     pub convert_case: bool,
@@ -73,21 +212,51 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// The URL as messages show it.
     pub fn display_url(&self) -> String {
-        format!("{}{}?access_token=***", self.base, self.path)
+        format!("{}{}?access_token=***", self.base, self.prepared.path)
     }
 
     /// Send with `token`; the answer becomes a result or an error. Nothing
     /// here retries anything that may have reached the server.
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("access_token", token)
-            .finish();
-        let url = format!("{}{}?{query}", self.base, self.path);
+        let query = {
+            // The serializer is not `Send`: it must not live across an await.
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("access_token", token);
+            for (k, v) in &self.prepared.query {
+                q.append_pair(k, v);
+            }
+            q.finish()
+        };
+        let url = format!("{}{}?{query}", self.base, self.prepared.path);
         let display_url = self.display_url();
-        let sent = tokio::time::timeout(
-            self.timeout,
-            transport::post_json(self.client, &url, self.body),
-        )
+        let sent = tokio::time::timeout(self.timeout, async {
+            match (&self.prepared.method, &self.prepared.body) {
+                (Method::Post, Body::Json(json)) => {
+                    transport::post_json(self.client, &url, json).await
+                }
+                (Method::Post, Body::Form(ct, bytes)) => {
+                    transport::send_body(
+                        self.client,
+                        reqwest::Method::POST,
+                        &url,
+                        Some(ct),
+                        bytes.clone(),
+                    )
+                    .await
+                }
+                (Method::Post, Body::None) => {
+                    transport::send_body(
+                        self.client,
+                        reqwest::Method::POST,
+                        &url,
+                        None,
+                        Bytes::new(),
+                    )
+                    .await
+                }
+                (Method::Get, _) => transport::get(self.client, &url).await,
+            }
+        })
         .await;
         let raw = match sent {
             Err(_) => {
@@ -178,17 +347,140 @@ mod tests {
         }
     }
 
+    fn json_body(i: &CallInput) -> String {
+        match prepare(i).unwrap().body {
+            Body::Json(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn body_is_the_converted_params() {
         assert_eq!(
-            body(&input(
+            json_body(&input(
                 "a.b",
                 Some(r#"{"type":"CreatePostpayPackage","envAlias":"x","n":12345678901234567890}"#)
-            ))
-            .unwrap(),
+            )),
             r#"{"type":"CreatePostpayPackage","n":12345678901234567890,"env_alias":"x"}"#
         );
-        assert_eq!(body(&input("a.b", None)).unwrap(), "{}");
-        assert_eq!(body(&input("a.b", Some("null"))).unwrap(), "{}");
+        assert_eq!(json_body(&input("a.b", None)), "{}");
+        assert_eq!(json_body(&input("a.b", Some("null"))), "{}");
+    }
+
+    #[test]
+    fn the_table_gives_path_method_and_placement() {
+        let p = prepare(&input(
+            "wxacode.getUnlimited",
+            Some(r#"{"scene":"a=1","isHyaline":true}"#),
+        ))
+        .unwrap();
+        assert_eq!(
+            (p.method, p.path.as_str()),
+            (Method::Post, "/wxa/getwxacodeunlimit")
+        );
+        assert_eq!(
+            p.body,
+            Body::Json(r#"{"scene":"a=1","is_hyaline":true}"#.into())
+        );
+        assert!(p.describe().contains("(path table)"));
+        let p = prepare(&input("a.b", None)).unwrap();
+        assert_eq!(
+            p.describe(),
+            "POST /a/b (not in the path table: the dotted name as the path)"
+        );
+        // A GET: every param in the query, strings raw, others as JSON.
+        let p = prepare(&input(
+            "subscribeMessage.getPubTemplateTitleList",
+            Some(r#"{"ids":"2,616","start":0,"limit":30}"#),
+        ))
+        .unwrap();
+        assert_eq!((p.method, p.body.clone()), (Method::Get, Body::None));
+        assert_eq!(
+            p.query,
+            [
+                ("ids".to_string(), "2,616".to_string()),
+                ("start".into(), "0".into()),
+                ("limit".into(), "30".into())
+            ]
+        );
+        // Query params named by the row, the rest in the form.
+        let p = prepare(&input(
+            "ocr.printedText",
+            Some(r#"{"imgUrl":"http://x/y.png"}"#),
+        ))
+        .unwrap();
+        assert_eq!(
+            p.query,
+            [("img_url".to_string(), "http://x/y.png".to_string())]
+        );
+        assert_eq!(p.body, Body::None);
+    }
+
+    fn with_media(api: &str, params: &str, file_name: Option<&str>) -> CallInput {
+        CallInput {
+            media: vec![crate::cloud::request::Media {
+                content_type: "image/png".into(),
+                file_name: file_name.map(str::to_string),
+                data: b"\x89PNG\r\n\x1a\nbytes".to_vec(),
+            }],
+            ..input(api, Some(params))
+        }
+    }
+
+    #[tokio::test]
+    async fn media_goes_as_a_file_part_and_type_in_the_query() {
+        let m = r#"{"type":"image","media":{"\u0000wxmedia":0}}"#;
+        let p = prepare(&with_media(
+            "customerServiceMessage.uploadTempMedia",
+            m,
+            None,
+        ))
+        .unwrap();
+        assert_eq!(p.path, "/cgi-bin/media/upload");
+        assert_eq!(p.query, [("type".to_string(), "image".to_string())]);
+        let Body::Form(ct, bytes) = p.body else {
+            panic!()
+        };
+        let boundary = multer::parse_boundary(&ct).unwrap();
+        let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+        let mut form = multer::Multipart::new(stream, boundary);
+        let f = form.next_field().await.unwrap().unwrap();
+        assert_eq!(
+            (f.name(), f.file_name()),
+            (Some("media"), Some("media.png"))
+        );
+        assert_eq!(f.content_type().unwrap().as_ref(), "image/png");
+        assert_eq!(f.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\nbytes");
+        assert!(form.next_field().await.unwrap().is_none());
+        // fileName is kept.
+        let p = prepare(&with_media(
+            "security.imgSecCheck",
+            r#"{"media":{"\u0000wxmedia":0}}"#,
+            Some("x.png"),
+        ))
+        .unwrap();
+        let Body::Form(_, bytes) = p.body else {
+            panic!()
+        };
+        assert!(String::from_utf8_lossy(&bytes).contains(r#"name="media"; filename="x.png""#));
+    }
+
+    #[test]
+    fn media_where_the_api_takes_none_is_refused_by_name() {
+        let m = r#"{"scene":{"\u0000wxmedia":0}}"#;
+        let e = prepare(&with_media("wxacode.getUnlimited", m, None)).unwrap_err();
+        assert_eq!(e.err_code, INVALID_PARAM);
+        assert!(
+            e.err_msg.contains("media parameter `scene`"),
+            "{}",
+            e.err_msg
+        );
+        assert!(
+            e.err_msg.contains("/wxa/getwxacodeunlimit"),
+            "{}",
+            e.err_msg
+        );
+        let e = prepare(&with_media("no.such", m, None)).unwrap_err();
+        assert!(e.err_msg.contains("not in the path table"), "{}", e.err_msg);
     }
 }

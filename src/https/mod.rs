@@ -13,7 +13,9 @@ pub mod authorization;
 pub mod call;
 pub mod component;
 pub mod events;
+pub mod form;
 pub mod msg_crypt;
+pub mod paths;
 pub mod token;
 
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub struct HttpsReport {
     /// A supplied token was rejected (40001/40014/42001): the JavaScript
     /// layer may ask its token function again and retry once.
     pub token_rejected: bool,
+    /// Method and path, and whether the path table gave them.
+    pub path: Option<String>,
 }
 
 /// The base URL: `apiBaseUrl`, else `WX_API_BASE_URL`, else WeChat's.
@@ -89,8 +93,8 @@ pub async fn call(
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
     let base = base_url(cfg, ctx, &api)?;
-    let path = call::api_path(input)?;
-    let body = call::body(input)?;
+    let prepared = call::prepare(input)?;
+    report.path = Some(prepared.describe());
     let client = transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let msg = match e {
             TransportError::Connect(m) => m,
@@ -104,8 +108,7 @@ pub async fn call(
     let req = call::Request {
         client: &client,
         base: &base,
-        path: &path,
-        body: &body,
+        prepared: &prepared,
         api: &api,
         convert_case: input.convert_case,
         timeout: cfg.timeout,
