@@ -288,6 +288,29 @@ test.each([
   }
 })
 
+test.each([
+  ['a trailing newline in TENCENTCLOUD_SECRETID', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETID: `${env.TENCENTCLOUD_SECRETID}\n` } }), 'TENCENTCLOUD_SECRETID'],
+  ['a trailing CRLF in TENCENTCLOUD_SECRETKEY', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETKEY: `${env.TENCENTCLOUD_SECRETKEY}\r\n` } }), 'TENCENTCLOUD_SECRETKEY'],
+  ['a trailing newline in TENCENTCLOUD_REGION', (env) => ({ processEnv: { ...env, TENCENTCLOUD_REGION: 'ap-shanghai\n' } }), 'TENCENTCLOUD_REGION'],
+  ['a 70 KB accessToken', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: 'T'.repeat(70 * 1024) }), 'accessToken'],
+  ['a 70 KB token from the accessToken function', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: async () => 'T'.repeat(70 * 1024) }), 'accessToken'],
+])('%s: never sent, so -501007 naming it, not "connection failed" (issue 12 item 7)', async (_name, options, named) => {
+  const cloud = new sdk.Cloud()
+  cloud.init({ timeout: 5000, ...options(emu.cloudEnv()) })
+  const before = emu.stats().calls
+  let err
+  try {
+    await cloud.openapi.tcb.createenvandresource(valid('unsent'))
+  } catch (e) {
+    err = e
+    leaks.error(e)
+  }
+  expect(err && err.errCode).toBe(-501007)
+  expect(err.errMsg).toContain(named)
+  expect(err.errMsg).not.toMatch(/connection failed|TTTTTTTT/)
+  expect(emu.stats().calls).toEqual(before)
+})
+
 test('openapi({ … }) with a non-object throws a clear error', () => {
   expect(() => clients.cloud.openapi(null)).toThrow('an options object is expected')
   expect(() => clients.cloud.openapi('x')).toThrow('an options object is expected')
