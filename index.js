@@ -258,7 +258,11 @@ function normalizeOptions(config) {
       errMsg: `init:fail options must be an object, got ${describeType(config)}`,
     })
   }
-  const out = {}
+  // No prototype: a `__proto__` key (JSON.parse makes one an own key) stays
+  // an ordinary key, which the core then names as unknown; assigned to a
+  // plain object it would set the prototype, and inherited options (a
+  // `timeout` the core never sees) would make the two halves disagree.
+  const out = Object.create(null)
   for (const key of Object.keys(config)) {
     const value = config[key]
     if (typeof value === 'function' && FUNCTION_OPTIONS.has(key)) {
@@ -275,8 +279,32 @@ function normalizeOptions(config) {
   if ('env' in out) out.env = normalizeEnv(out.env)
   // A copy of a plain object (a Proxy or getters are read once, here); an
   // array or anything else goes to the core as it is, which rejects it.
-  if (isPlainObject(out.processEnv)) out.processEnv = { ...out.processEnv }
+  if (isPlainObject(out.processEnv)) out.processEnv = Object.assign(Object.create(null), out.processEnv)
+  for (const key of Object.keys(out)) rejectLoneSurrogates(out[key], key)
   return out
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+/**
+ * A lone surrogate cannot be sent (JSON text would not survive the trip to
+ * the core): name the option that holds one, `processEnv.X` or `env.default`
+ * included, rather than failing on the JSON as a whole.
+ */
+function rejectLoneSurrogates(value, name, seen = new Set()) {
+  if (typeof value === 'string') {
+    const m = LONE_SURROGATE.exec(value)
+    if (m) {
+      const code = m[0].charCodeAt(0).toString(16).toUpperCase()
+      throw badOption(`option \`${name}\` contains a lone surrogate (U+${code}), which cannot be sent`)
+    }
+  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value) // a cycle is left for JSON.stringify to report
+    for (const key of Object.keys(value)) {
+      rejectLoneSurrogates(key, `${name} (a key)`, seen)
+      rejectLoneSurrogates(value[key], `${name}.${key}`, seen)
+    }
+  }
 }
 
 function badOption(msg) {
@@ -444,7 +472,17 @@ class Cloud {
       return Promise.reject(e)
     }
     const callOptions = {}
-    if (options.appid !== undefined && options.appid !== null) callOptions.appid = String(options.appid)
+    if (options.appid !== undefined && options.appid !== null) {
+      // Never String() it: an object would go out as "[object Object]", an array as "wxA,wxB".
+      const appid = options.appid
+      if (typeof appid !== 'string') {
+        return Promise.reject(invalidParam(api, `option \`appid\` of openapi({ appid }) must be a string, got ${describeType(appid)}`))
+      }
+      if (LONE_SURROGATE.test(appid)) {
+        return Promise.reject(invalidParam(api, 'option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent'))
+      }
+      callOptions.appid = appid
+    }
     if (options.convertCase === false) callOptions.convertCase = false
     const client = this._client
     const sent = this._sent

@@ -159,6 +159,61 @@ describe('env', () => {
     expect(third.stdout).not.toContain('AUTHORIZER-TOKEN-VALUE')
   })
 
+  test('in a cloud runtime WX_APPID/WX_APPSECRET do not switch to HTTPS, and `why` says so (issue 12 item 1)', async () => {
+    const env = { ...emu.cloudEnv(), WX_APPID: 'wx0emulatorapp0001', WX_APPSECRET: 'emulator-app-secret', WX_API_BASE_URL: emu.httpsBaseUrl }
+    const r = await run(['env'], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^mode: cloud$/m)
+    expect(r.stdout).toMatch(/^why: .*WX_APPID and WX_APPSECRET are set in the environment too.*mode: 'https'/m)
+    expect(r.stdout).not.toContain('emulator-app-secret')
+    const call = await run(['call', CREATE, params('runtime'), '--debug'], { env })
+    expect(call.code).toBe(0)
+    expect(call.stderr).toMatch(/ mode=cloud /)
+    const https = await run(['env', '--mode', 'https'], { env })
+    expect(https.stdout).toMatch(/^mode: https$/m)
+    expect(https.stdout).toMatch(/appid +wx0emulatorapp0001 +\(env WX_APPID\)/)
+  })
+
+  test('a password in a URL (TCB_CONTEXT_CNFG, WX_API_BASE_URL, --service-url, --api-base-url) never shows (issue 12 item 2)', async () => {
+    const closed = 'http://user:PASSW0RD-1@127.0.0.1:1'
+    const cloud = emu.cloudEnv()
+    const app = { WX_APPID: 'wx0emulatorapp0001', WX_APPSECRET: 'emulator-app-secret' }
+    const cases = [
+      [[], { ...cloud, TCB_CONTEXT_CNFG: JSON.stringify({ URL: `${closed}/admin` }) }],
+      [[], { ...app, WX_API_BASE_URL: closed }],
+      [['--service-url', `${closed}/admin`], cloud],
+      [['--api-base-url', closed, '--access-token', 'SUPPLIED-TOKEN-VALUE'], {}],
+    ]
+    for (const [flags, env] of cases) {
+      const shown = await run(['env', ...flags], { env })
+      expect(shown.stdout).toContain('http://***@127.0.0.1:1')
+      const called = await run(['call', CREATE, params('pw'), ...flags], { env })
+      expect(called.code).not.toBe(0)
+      expect(called.stderr).toContain('***@127.0.0.1:1')
+      for (const out of [shown.stdout, shown.stderr, called.stdout, called.stderr]) {
+        expect(out).not.toContain('PASSW0RD')
+        expect(out).not.toContain('SUPPLIED-TOKEN-VALUE')
+      }
+    }
+  })
+
+  test.each([
+    ['the shell\'s unquoted {URL:…}', (url) => `{URL:${url}}`],
+    ['a lowercase url key', (url) => JSON.stringify({ url })],
+    ['a bare URL', (url) => url],
+    ['an ftp:// URL', (url) => JSON.stringify({ URL: url.replace('http:', 'ftp:') })],
+  ])('TCB_CONTEXT_CNFG as %s: -501007 naming the variable, nothing sent (issue 12 item 9)', async (_name, make) => {
+    const env = { ...emu.cloudEnv(), TCB_CONTEXT_CNFG: make(`${emu.url}/admin`) }
+    const shown = await run(['env'], { env })
+    expect(shown.code).toBe(3)
+    expect(shown.stdout).toMatch(/errCode -501007: .*TCB_CONTEXT_CNFG/)
+    const before = emu.stats().calls
+    const called = await run(['call', CREATE, params('cnfg')], { env })
+    expect(called.code).not.toBe(0)
+    expect(errorJson(called.stderr)).toMatchObject({ errCode: -501007, errMsg: expect.stringContaining('TCB_CONTEXT_CNFG') })
+    expect(emu.stats().calls).toEqual(before)
+  })
+
   test('nothing usable: exit 3 with what would work', async () => {
     const r = await run(['env'])
     expect(r.code).toBe(3)

@@ -266,6 +266,51 @@ test('openapi proxies are not thenables: returning or awaiting them neither call
   expect(r.stdout.trim()).toBe('function function function undefined undefined')
 })
 
+test.each([
+  ['an object', { id: 'wxA' }],
+  ['an array', ['wxA', 'wxB']],
+  ['a number', 5],
+  ['a string with a lone surrogate', 'wx\uD800'],
+])('openapi({ appid }) with %s rejects -501007 naming `appid`, nothing sent (issue 12 item 13)', async (_name, appid) => {
+  for (const mode of MODES) {
+    const before = emu.stats().calls
+    let err
+    try {
+      await clients[mode].openapi({ appid }).tcb.createenvandresource(valid('appid'))
+    } catch (e) {
+      err = e
+      leaks.error(e)
+    }
+    expect(err && err.errCode).toBe(-501007)
+    expect(err.message).toMatch(/`appid`/)
+    expect(err.message).not.toMatch(/object Object|wxA,wxB/)
+    expect(emu.stats().calls).toEqual(before)
+  }
+})
+
+test.each([
+  ['a trailing newline in TENCENTCLOUD_SECRETID', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETID: `${env.TENCENTCLOUD_SECRETID}\n` } }), 'TENCENTCLOUD_SECRETID'],
+  ['a trailing CRLF in TENCENTCLOUD_SECRETKEY', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETKEY: `${env.TENCENTCLOUD_SECRETKEY}\r\n` } }), 'TENCENTCLOUD_SECRETKEY'],
+  ['a trailing newline in TENCENTCLOUD_REGION', (env) => ({ processEnv: { ...env, TENCENTCLOUD_REGION: 'ap-shanghai\n' } }), 'TENCENTCLOUD_REGION'],
+  ['a 70 KB accessToken', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: 'T'.repeat(70 * 1024) }), 'accessToken'],
+  ['a 70 KB token from the accessToken function', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: async () => 'T'.repeat(70 * 1024) }), 'accessToken'],
+])('%s: never sent, so -501007 naming it, not "connection failed" (issue 12 item 7)', async (_name, options, named) => {
+  const cloud = new sdk.Cloud()
+  cloud.init({ timeout: 5000, ...options(emu.cloudEnv()) })
+  const before = emu.stats().calls
+  let err
+  try {
+    await cloud.openapi.tcb.createenvandresource(valid('unsent'))
+  } catch (e) {
+    err = e
+    leaks.error(e)
+  }
+  expect(err && err.errCode).toBe(-501007)
+  expect(err.errMsg).toContain(named)
+  expect(err.errMsg).not.toMatch(/connection failed|TTTTTTTT/)
+  expect(emu.stats().calls).toEqual(before)
+})
+
 test('openapi({ … }) with a non-object throws a clear error', () => {
   expect(() => clients.cloud.openapi(null)).toThrow('an options object is expected')
   expect(() => clients.cloud.openapi('x')).toThrow('an options object is expected')
@@ -352,6 +397,16 @@ const INIT = [
     },
     /init:fail options could not be read: .*revoked/,
   ],
+  // issue 12 item 13: options from JSON.parse with a `__proto__` key, and lone surrogates
+  ['a `__proto__` key (from JSON.parse)', () => JSON.parse('{"__proto__":{"timeout":1},"processEnv":{}}'), /unknown option `__proto__`/],
+  ['a lone surrogate in region', () => ({ region: 'ap-\uD800' }), /option `region` contains a lone surrogate/],
+  ['a lone surrogate in env', () => ({ env: 'e\uDC00' }), /option `env` contains a lone surrogate/],
+  ['a lone surrogate in env.default', () => ({ env: { default: '\uD800e' } }), /option `env.default` contains a lone surrogate/],
+  ['a lone surrogate in secret', () => ({ appid: 'wx1', secret: 's\uD800' }), /option `secret` contains a lone surrogate/],
+  ['a lone surrogate in processEnv', () => ({ processEnv: { TCB_ENV: 'e\uD800' } }), /option `processEnv.TCB_ENV` contains a lone surrogate/],
+  // issue 12 item 7: what cannot be sent as it is is named at init
+  ['a region ending in CRLF', () => ({ region: 'ap-shanghai\r\n' }), /option `region` contains a line break/],
+  ['a secretId ending in a newline', () => ({ secretId: 'AKIDx\n', secretKey: 'k' }), /option `secretId` contains a line break/],
 ]
 
 describe('init options', () => {
@@ -374,6 +429,19 @@ describe('init options', () => {
     cloud.init({ processEnv: emu.cloudEnv(), timeout: 5000 })
     const v = await cloud.openapi.tcb.createenvandresource(valid('reinit'))
     expect(v.errCode).toBe(0)
+  })
+
+  test('a `__proto__` key from JSON.parse changes no prototype, and the JS layer and the core agree on the timeout', () => {
+    const options = JSON.parse('{"__proto__":{"timeout":1},"processEnv":{}}')
+    const cloud = new sdk.Cloud()
+    expect(() => cloud.init(options)).toThrow(/unknown option `__proto__`/)
+    expect(Object.getPrototypeOf(options)).toBe(Object.prototype)
+    expect({}.timeout).toBeUndefined()
+    // Neither half of the SDK took the inherited timeout of 1 ms.
+    expect(cloud._timeout).toBeUndefined()
+    const x = sdk.explainConfig(options)
+    expect(x.ok).toBe(false)
+    expect(x.errMsg).toMatch(/unknown option `__proto__`/)
   })
 
   test('wx-server-sdk options that do not concern openapi are accepted and ignored', () => {

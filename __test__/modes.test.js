@@ -379,6 +379,25 @@ describe('choosing the mode', () => {
     expect(TEXTS.slice(before).join('\n')).toMatch(/ mode=https /)
   })
 
+  test('in a cloud runtime, WX_APPID and WX_APPSECRET do not switch to HTTPS, even with DYNAMIC_CURRENT_ENV (issue 12 item 1)', async () => {
+    const emu = await emulator()
+    // The platform sets WX_APPID per invocation; the secret is there for other work.
+    const processEnv = { ...emu.cloudEnv(), WX_APPID: APP.appid, WX_APPSECRET: APP.secret, WX_API_BASE_URL: emu.httpsBaseUrl }
+    const before = TEXTS.length
+    const cloud = new sdk.Cloud()
+    cloud.init({ env: sdk.DYNAMIC_CURRENT_ENV, debug: true, processEnv })
+    expect((await create(cloud, ok('runtime'))).err).toBeUndefined()
+    expect(TEXTS.slice(before).join('\n')).toMatch(/ mode=cloud /)
+    const x = sdk.explainConfig({ env: sdk.DYNAMIC_CURRENT_ENV, processEnv })
+    expect(x).toMatchObject({ ok: true, mode: 'cloud' })
+    expect(x.reason).toMatch(/WX_APPID and WX_APPSECRET are set in the environment too.*mode: 'https'/)
+    // `mode` says otherwise: then they are used.
+    const https = new sdk.Cloud()
+    https.init({ mode: 'https', debug: true, processEnv })
+    expect((await create(https, ok('runtime-https'))).err).toBeUndefined()
+    expect(TEXTS.slice(before).join('\n')).toMatch(/ mode=https /)
+  })
+
   test('an explicit mode wins over credentials', async () => {
     const emu = await emulator()
     const before = TEXTS.length

@@ -4,10 +4,12 @@
 //! 2. Otherwise explicit credentials decide: `accessToken`, or `appid` +
 //!    `secret`, pick HTTPS; `authorizerAccessToken`, or the `component*`
 //!    set, pick third-party (both kinds at once is an `init()` error).
-//! 3. Otherwise `WX_APPID` + `WX_APPSECRET` in the environment pick HTTPS.
-//! 4. Otherwise a cloud runtime (Tencent Cloud credentials in `init()` or in
+//! 3. Otherwise a cloud runtime (Tencent Cloud credentials in `init()` or in
 //!    the environment, or running on SCF / CloudBase Run / Sumeru) picks the
-//!    cloud call.
+//!    cloud call, even with `WX_APPID` + `WX_APPSECRET` in the environment
+//!    (the platform sets `WX_APPID` for each invocation; an app secret may be
+//!    there for other work): the reason says so, and `mode: 'https'` uses them.
+//! 4. Otherwise `WX_APPID` + `WX_APPSECRET` in the environment pick HTTPS.
 //! 5. With nothing usable the call fails with a `CloudSDKError` listing the
 //!    settings that would work.
 //!
@@ -150,15 +152,26 @@ fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<(Route, String), Api
                     _ => "`componentAppid` and the other managed third-party options",
                 };
                 Ok((Route::ThirdParty(a), format!("init() was given {which}")))
+            } else if cloud_runtime(cfg, ctx) {
+                // In a cloud runtime WX_APPID is set by the platform for each
+                // invocation, and an app secret may be there for other work:
+                // they do not switch the call to HTTPS; `mode` does.
+                let mut reason = cloud_runtime_reason(cfg, ctx);
+                if https_from_env(ctx).is_some() {
+                    reason.push_str(
+                        "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                         runtime the cloud call wins: init({ mode: 'https' }) would use them",
+                    );
+                }
+                Ok((Route::Cloud, reason))
             } else if let Some(a) = https_from_env(ctx) {
                 Ok((
                     Route::Https(a),
                     "WX_APPID and WX_APPSECRET are set in the environment \
-                     (and init() was given no HTTPS or third-party credentials)"
+                     (and init() was given no HTTPS or third-party credentials, \
+                     and this is no cloud runtime)"
                         .to_string(),
                 ))
-            } else if cloud_runtime(cfg, ctx) {
-                Ok((Route::Cloud, cloud_runtime_reason(cfg, ctx)))
             } else {
                 Err(none_usable(
                     "no usable credentials: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set, \
@@ -289,10 +302,13 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
                 env.as_str()
             };
             settings.push(setting("env", shown_env, env_source));
+            if let Err(e) = cloud::endpoint::check_environment(cfg, ctx, api) {
+                problem = problem.or(Some(e));
+            }
             let ep = cloud::endpoint::resolve(cfg, ctx, &env, "");
             let url_source = if cfg.service_url.is_some() {
                 "init option serviceUrl"
-            } else if cloud::endpoint::injected_url(ctx).is_some() {
+            } else if matches!(cloud::endpoint::injected_url(ctx), Ok(Some(_))) {
                 "env TCB_CONTEXT_CNFG (URL)"
             } else {
                 "built from env, region and runtime"
@@ -366,7 +382,11 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
                     } else {
                         "default"
                     };
-                    settings.push(setting("apiBaseUrl", base, source));
+                    settings.push(setting(
+                        "apiBaseUrl",
+                        crate::options::redact_url_userinfo(&base),
+                        source,
+                    ));
                 }
                 Err(e) => problem = Some(e),
             }
@@ -721,6 +741,104 @@ mod tests {
         assert!(p.err_msg.contains("TENCENTCLOUD_SECRETID"), "{}", p.err_msg);
 
         assert_eq!(shorten_id("short"), "***");
+    }
+
+    #[test]
+    fn in_a_cloud_runtime_the_cloud_call_beats_wx_appid_and_secret() {
+        // The platform sets WX_APPID per invocation; functions often carry an
+        // app secret for other work. Neither may switch the call to HTTPS.
+        let app = [("WX_APPID", "wx0envapp"), ("WX_APPSECRET", "ENVAPPSECRET")];
+        let scf = Context::from_pairs(
+            [
+                ("TENCENTCLOUD_RUNENV", "SCF"),
+                ("TENCENTCLOUD_SECRETID", "AKIDexampleexample1234"),
+                ("TENCENTCLOUD_SECRETKEY", "k"),
+                ("TCB_ENV", "own-env"),
+            ]
+            .into_iter()
+            .chain(app),
+        );
+        let cbr = Context::from_pairs([("CBR_ENV_ID", "own-env")].into_iter().chain(app));
+        for ctx in [&scf, &cbr] {
+            for json in ["{}", r#"{"env":{"dynamic":true}}"#] {
+                assert_eq!(
+                    select(&cfg(json), ctx, "x").unwrap(),
+                    Route::Cloud,
+                    "{json}"
+                );
+                let e = explain(&cfg(json), ctx, "x");
+                assert_eq!(e.mode, "cloud");
+                assert!(
+                    e.reason.contains("WX_APPID") && e.reason.contains("mode"),
+                    "{}",
+                    e.reason
+                );
+            }
+            // init() options or `mode` say otherwise.
+            assert!(matches!(
+                select(&cfg(r#"{"mode":"https"}"#), ctx, "x").unwrap(),
+                Route::Https(Auth::App { .. })
+            ));
+            assert!(matches!(
+                select(&cfg(r#"{"appid":"wx1","secret":"s"}"#), ctx, "x").unwrap(),
+                Route::Https(Auth::App { .. })
+            ));
+        }
+        // Outside a cloud runtime they still pick HTTPS.
+        let local = Context::from_pairs(app);
+        assert!(matches!(
+            select(&cfg("{}"), &local, "x").unwrap(),
+            Route::Https(_)
+        ));
+    }
+
+    #[test]
+    fn explain_never_shows_a_password_in_a_url() {
+        let cloud_env = [
+            ("TENCENTCLOUD_SECRETID", "AKIDexampleexample1234"),
+            ("TENCENTCLOUD_SECRETKEY", "k"),
+        ];
+        let cases = [
+            (
+                r#"{"serviceUrl":"http://u:PASSWORD1@127.0.0.1:9/admin"}"#.to_string(),
+                Context::from_pairs(cloud_env),
+            ),
+            (
+                "{}".to_string(),
+                Context::from_pairs(cloud_env.into_iter().chain([(
+                    "TCB_CONTEXT_CNFG",
+                    r#"{"URL":"http://u:PASSWORD1@127.0.0.1:9/admin"}"#,
+                )])),
+            ),
+            (
+                r#"{"accessToken":"t","apiBaseUrl":"http://u:PASSWORD1@127.0.0.1:9"}"#.to_string(),
+                Context::default(),
+            ),
+            (
+                r#"{"accessToken":"t"}"#.to_string(),
+                Context::from_pairs([("WX_API_BASE_URL", "http://u:PASSWORD1@127.0.0.1:9")]),
+            ),
+        ];
+        for (json, ctx) in &cases {
+            let e = explain(&cfg(json), ctx, "x");
+            assert!(e.problem.is_none(), "{json}: {:?}", e.problem);
+            let text = shown(&e);
+            assert!(!text.contains("PASSWORD1"), "{json}: {text}");
+            assert!(text.contains("http://***@127.0.0.1:9"), "{json}: {text}");
+        }
+    }
+
+    #[test]
+    fn explain_reports_an_unreadable_context_config() {
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_SECRETID", "AKIDexampleexample1234"),
+            ("TENCENTCLOUD_SECRETKEY", "k"),
+            ("TCB_CONTEXT_CNFG", "{URL:http://127.0.0.1:9/admin}"),
+        ]);
+        let e = explain(&cfg("{}"), &ctx, "x");
+        let p = e.problem.unwrap();
+        assert_eq!(p.err_code, crate::error::INVALID_PARAM);
+        assert!(p.err_msg.contains("TCB_CONTEXT_CNFG"), "{}", p.err_msg);
     }
 
     #[test]

@@ -322,6 +322,11 @@ impl Config {
                 )));
             }
         }
+        for key in ["region", "secretId", "secretKey"] {
+            if let Some(why) = opt_string(obj, key)?.as_deref().and_then(unsendable_token) {
+                return Err(bad(format!("option `{key}` {why}")));
+            }
+        }
         let mut cfg = Config {
             env: parse_env(obj.get("env"))?,
             region: opt_string(obj, "region")?.filter(|r| !r.is_empty()),
@@ -421,17 +426,43 @@ impl Config {
     }
 }
 
-/// A proxy URL with any `user:password@` replaced by `***@`.
+/// A URL with any `user:password@` replaced by `***@`, the rest of the text
+/// as it is: how every URL (proxy, `serviceUrl`, `apiBaseUrl`,
+/// `TCB_CONTEXT_CNFG`, `WX_API_BASE_URL`) is shown in messages.
 pub fn redact_url_userinfo(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_password(None);
-            let _ = u.set_username("***");
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => "***".to_string(),
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let start = scheme_end + 3;
+    let end = url[start..]
+        .find(['/', '?', '#', '\\'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_string(),
     }
+}
+
+/// Why `value` cannot be sent as it is in an HTTP header or a host name
+/// (`None`: it can): only visible ASCII, no white space, is accepted; a
+/// secret file's trailing newline is the usual culprit.
+pub fn unsendable_token(value: &str) -> Option<String> {
+    let (at, c) = value.char_indices().find(|(_, c)| !c.is_ascii_graphic())?;
+    let what = match c {
+        '\n' | '\r' => "a line break".to_string(),
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        c => format!("a non-ASCII character (U+{:04X})", c as u32),
+    };
+    let place = if at + c.len_utf8() == value.len() {
+        "at the end (a secret file's trailing newline?)".to_string()
+    } else {
+        format!("at byte {at}")
+    };
+    Some(format!(
+        "contains {what} {place}, which cannot be sent as it is"
+    ))
 }
 
 /// Is this value the JavaScript layer's marker for a function?
@@ -812,6 +843,37 @@ mod tests {
             assert!(err.err_msg.contains(needle), "{json}: {}", err.err_msg);
             assert_eq!(err.err_code, INVALID_PARAM);
         }
+    }
+
+    #[test]
+    fn values_that_cannot_be_sent_as_they_are_name_the_option() {
+        for (json, needle) in [
+            (r#"{"region":"ap-shanghai\r\n"}"#, "`region`"),
+            (r#"{"region":"ap shanghai"}"#, "`region`"),
+            (r#"{"secretId":"AKIDx\n","secretKey":"k"}"#, "`secretId`"),
+            (r#"{"secretId":"AKID x","secretKey":"k"}"#, "`secretId`"),
+        ] {
+            let err = Config::from_json(json).unwrap_err();
+            assert_eq!(err.err_code, INVALID_PARAM, "{json}");
+            assert!(err.err_msg.contains(needle), "{json}: {}", err.err_msg);
+        }
+        assert!(Config::from_json(
+            r#"{"region":"ap-shanghai","secretId":"AKIDx","secretKey":"k"}"#
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn url_passwords_are_redacted_as_text() {
+        assert_eq!(
+            redact_url_userinfo("http://user:PASS@127.0.0.1:9/admin?x=1"),
+            "http://***@127.0.0.1:9/admin?x=1"
+        );
+        assert_eq!(
+            redact_url_userinfo("http://127.0.0.1:9/a@b"),
+            "http://127.0.0.1:9/a@b"
+        );
+        assert_eq!(redact_url_userinfo("https://h"), "https://h");
     }
 
     #[test]

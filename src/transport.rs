@@ -35,6 +35,9 @@ pub enum TransportError {
     TooLarge,
     /// The whole call took longer than its timeout.
     Timeout(Duration),
+    /// The request could not be built (a header value or the URL cannot be
+    /// sent as it is): nothing left the process.
+    NotSent(String),
 }
 
 impl TransportError {
@@ -45,8 +48,23 @@ impl TransportError {
             TransportError::Io(c) => format!("connection failed: {c}"),
             TransportError::TooLarge => format!("answer larger than {MAX_BODY_BYTES} bytes"),
             TransportError::Timeout(d) => format!("no answer within {} ms", d.as_millis()),
+            TransportError::NotSent(c) => format!("the request cannot be sent as it is: {c}"),
         }
     }
+}
+
+/// The error of a request that was never sent ([`TransportError::NotSent`]):
+/// an invalid parameter, not a connection failure.
+pub fn not_sent_error(api: &str, why: &str, display_url: &str) -> crate::error::ApiError {
+    crate::error::ApiError::cloud(
+        crate::error::INVALID_PARAM,
+        crate::error::fail_msg(
+            api,
+            &format!(
+                "the request cannot be sent as it is ({why}); nothing was sent | [{display_url}]"
+            ),
+        ),
+    )
 }
 
 // Redirects are never followed (reqwest's default follows up to 10): a 307
@@ -156,6 +174,7 @@ where
     loop {
         match build()?.send().await {
             Ok(resp) => return read(resp).await,
+            Err(e) if e.is_builder() => return Err(TransportError::NotSent(cause(e))),
             Err(e) if e.is_connect() && attempt < CONNECT_RETRIES => {
                 attempt += 1;
                 tokio::time::sleep(connect_backoff(attempt)).await;

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env::Context;
-use crate::options::{Config, EnvChoice};
+use crate::error::{fail_msg, ApiError, INVALID_PARAM};
+use crate::options::{redact_url_userinfo, unsendable_token, Config, EnvChoice};
 
 /// The resolved target of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,24 +66,87 @@ pub fn is_valid_env_format(env: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// The `URL` field of `TCB_CONTEXT_CNFG`, when it is JSON carrying one.
-pub fn injected_url(ctx: &Context) -> Option<String> {
-    let raw = ctx.non_empty("TCB_CONTEXT_CNFG")?;
-    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
-    v.get("URL")?
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// The `URL` field of `TCB_CONTEXT_CNFG`: `Ok(None)` when the variable is
+/// unset, empty, or JSON without a `URL` (or with an empty one);
+/// `Err(why)` when it cannot be read: not a JSON object (the shell's
+/// unquoted `{URL:http://…}`, a bare URL), a `url` key in another case, or
+/// a `URL` that is not an absolute http(s) URL. Never silently ignored: the
+/// call would go to the production gateway instead.
+pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
+    let Some(raw) = ctx.non_empty("TCB_CONTEXT_CNFG") else {
+        return Ok(None);
+    };
+    let expected = r#"expected JSON like {"URL":"http://host:port/admin"}"#;
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return Err(format!("is not a JSON object ({expected})"));
+    };
+    if let Some(key) = obj
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("url") && *k != "URL")
+    {
+        return Err(format!("has a key `{key}`; the key is `URL` ({expected})"));
+    }
+    match obj.get("URL") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(u)) if u.is_empty() => Ok(None),
+        Some(serde_json::Value::String(u)) => match url::Url::parse(u) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                Ok(Some(u.clone()))
+            }
+            _ => Err(format!(
+                "has a `URL` that is not an absolute http(s) URL ({})",
+                redact_url_userinfo(u)
+            )),
+        },
+        Some(_) => Err(format!("has a `URL` that is not a string ({expected})")),
+    }
 }
 
-/// Resolve the call's target.
+/// Check the variables [`resolve`] reads, so that a call rejects (-501007,
+/// naming the variable) rather than going elsewhere or failing to send:
+/// `TCB_CONTEXT_CNFG` (unless `serviceUrl` is given) and
+/// `TENCENTCLOUD_REGION` (sent as `x-tcb-region` and put in the host name).
+pub fn check_environment(cfg: &Config, ctx: &Context, api: &str) -> Result<(), ApiError> {
+    let bad = |msg: String| ApiError::cloud(INVALID_PARAM, fail_msg(api, &msg));
+    if cfg.service_url.is_none() {
+        injected_url(ctx).map_err(|why| {
+            bad(format!(
+                "environment variable TCB_CONTEXT_CNFG {why}; fix or unset it, or pass serviceUrl to init()"
+            ))
+        })?;
+    }
+    if let Some(why) = ctx
+        .non_empty("TENCENTCLOUD_REGION")
+        .and_then(unsendable_token)
+    {
+        return Err(bad(format!(
+            "environment variable TENCENTCLOUD_REGION {why}"
+        )));
+    }
+    Ok(())
+}
+
+/// A query value as sent: everything but `A-Z a-z 0-9 - _ . *`
+/// percent-encoded, so that the URL signed is byte for byte the URL sent
+/// (`url::Url`, which reqwest sends through, would drop a tab and encode a
+/// space or non-ASCII character after the signature was computed).
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Resolve the call's target. The variables it reads are checked by
+/// [`check_environment`]; here an unreadable `TCB_CONTEXT_CNFG` is passed over.
 pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpoint {
     let own_region = ctx.non_empty("TENCENTCLOUD_REGION");
     let region = cfg.region.as_deref().or(own_region).map(str::to_string);
     let base = cfg
         .service_url
         .clone()
-        .or_else(|| injected_url(ctx))
+        .or_else(|| injected_url(ctx).ok().flatten())
         .unwrap_or_else(|| {
             let internal = ctx.is_internal();
             let same_region = match &region {
@@ -107,15 +171,20 @@ pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpo
             };
             format!("{scheme}://{host}/admin")
         });
-    let query = format!("env={env_id}&seqId={seq_id}");
+    let query = format!("env={}&seqId={}", query_value(env_id), query_value(seq_id));
     let url = if base.contains('?') {
         format!("{base}{query}")
     } else {
         format!("{base}?{query}")
     };
-    let display_url = base.split('?').next().unwrap_or("").to_string();
+    // What reqwest will send (it parses the text with `url::Url` too).
+    let url = match url::Url::parse(&url) {
+        Ok(u) => u.to_string(),
+        Err(_) => url,
+    };
+    let display_url = redact_url_userinfo(base.split('?').next().unwrap_or(""));
     Endpoint {
-        host: host_of(&base),
+        host: host_of(&url),
         url,
         display_url,
         region,
@@ -237,6 +306,104 @@ mod tests {
             "req-e_1"
         );
         assert_eq!(seq_id(&Context::default(), "e_1"), "e_1");
+    }
+
+    #[test]
+    fn an_unreadable_context_config_is_rejected_naming_it() {
+        for bad in [
+            "{URL:http://127.0.0.1:9/admin}",
+            r#"{"url":"http://127.0.0.1:9/admin"}"#,
+            "http://127.0.0.1:9/admin",
+            r#"{"URL":"ftp://127.0.0.1:9/admin"}"#,
+            r#"{"URL":5}"#,
+            r#"["http://127.0.0.1:9/admin"]"#,
+        ] {
+            let ctx = Context::from_pairs([("TCB_CONTEXT_CNFG", bad)]);
+            let err = check_environment(&cfg(), &ctx, "openapi.x").unwrap_err();
+            assert_eq!(err.err_code, crate::error::INVALID_PARAM, "{bad}");
+            assert!(
+                err.err_msg.contains("TCB_CONTEXT_CNFG"),
+                "{bad}: {}",
+                err.err_msg
+            );
+            assert!(
+                err.err_msg.starts_with("openapi.x:fail "),
+                "{}",
+                err.err_msg
+            );
+            // `serviceUrl` wins, so the variable is not read at all.
+            let c = Config {
+                service_url: Some("http://h:1/admin".into()),
+                ..cfg()
+            };
+            assert!(check_environment(&c, &ctx, "openapi.x").is_ok());
+        }
+        for good in [
+            r#"{"URL":"http://127.0.0.1:9/admin"}"#,
+            "{}",
+            r#"{"URL":"","other":1}"#,
+        ] {
+            let ctx = Context::from_pairs([("TCB_CONTEXT_CNFG", good)]);
+            assert!(check_environment(&cfg(), &ctx, "x").is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn a_region_that_cannot_be_sent_is_rejected_naming_it() {
+        for bad in ["ap-shanghai\n", "ap-shanghai\r\n", "ap shanghai", "ap-上海"] {
+            let ctx = Context::from_pairs([("TENCENTCLOUD_REGION", bad)]);
+            let err = check_environment(&cfg(), &ctx, "openapi.x").unwrap_err();
+            assert_eq!(err.err_code, crate::error::INVALID_PARAM);
+            assert!(
+                err.err_msg.contains("TENCENTCLOUD_REGION"),
+                "{}",
+                err.err_msg
+            );
+        }
+        let ctx = Context::from_pairs([("TENCENTCLOUD_REGION", "ap-shanghai")]);
+        assert!(check_environment(&cfg(), &ctx, "x").is_ok());
+    }
+
+    #[test]
+    fn the_url_signed_is_the_url_sent() {
+        // reqwest sends what `url::Url` makes of the text; the signature
+        // covers the text: they must be the same bytes.
+        for (env, seq) in [
+            ("测试-env", "s_1"),
+            ("a\u{0}b", "s_1"),
+            ("e", "req\tid-18c_1"),
+            ("a b#c&d=%", "s?1"),
+            ("test-env-123", "1a2b_1"),
+        ] {
+            let ep = resolve(&cfg(), &Context::default(), env, seq);
+            let sent = url::Url::parse(&ep.url).unwrap();
+            assert_eq!(sent.as_str(), ep.url, "{env:?} {seq:?}");
+            let q: Vec<(String, String)> = sent.query_pairs().into_owned().collect();
+            assert_eq!(
+                q,
+                [
+                    ("env".to_string(), env.to_string()),
+                    ("seqId".to_string(), seq.to_string())
+                ]
+            );
+        }
+        let ep = resolve(&cfg(), &Context::default(), "test-env-123", "1a2b_1");
+        assert_eq!(
+            ep.url,
+            "https://test-env-123.tcb-api.tencentcloudapi.com/admin?env=test-env-123&seqId=1a2b_1"
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_not_shown() {
+        let ctx = Context::from_pairs([(
+            "TCB_CONTEXT_CNFG",
+            r#"{"URL":"http://user:PASSW0RD@127.0.0.1:9/admin"}"#,
+        )]);
+        let ep = resolve(&cfg(), &ctx, "e", "s");
+        assert_eq!(ep.display_url, "http://***@127.0.0.1:9/admin");
+        assert_eq!(ep.host, "127.0.0.1:9");
+        assert!(ep.url.contains("PASSW0RD"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::case;
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
 use crate::json_text;
-use crate::options::Config;
+use crate::options::{unsendable_token, Config};
 
 /// `user-agent` the gateway expects from the cloud-call SDK.
 pub const USER_AGENT: &str = "tcb-node-sdk/3.17.2";
@@ -93,6 +93,20 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
     }
     let id = ctx.non_empty("TENCENTCLOUD_SECRETID");
     let key = ctx.non_empty("TENCENTCLOUD_SECRETKEY");
+    // The id goes in the `authorization` header and the key into the
+    // signature: a secret file's trailing newline would make the request
+    // unsendable (or its signature wrong), so it is named instead.
+    for (name, value) in [
+        ("TENCENTCLOUD_SECRETID", id),
+        ("TENCENTCLOUD_SECRETKEY", key),
+    ] {
+        if let Some(why) = value.and_then(unsendable_token) {
+            return Err(ApiError::cloud(
+                INVALID_PARAM,
+                fail_msg(api, &format!("environment variable {name} {why}")),
+            ));
+        }
+    }
     match (id, key) {
         (Some(id), Some(key)) => Ok(SecretPair {
             secret_id: id.to_string(),
@@ -426,6 +440,52 @@ pub fn wx_tokens(ctx: &Context) -> (String, Option<String>) {
     (api_token, Some(access))
 }
 
+/// Every credential a cloud call sends or signs with: the secret key, the
+/// session token, the WeChat tokens of the body (`WX_API_TOKEN`, the timer's
+/// `WX_TRIGGER_API_TOKEN_V0`, `WX_CLOUDBASE_ACCESSTOKEN` or CloudBase Run's
+/// token file) and `TCB_SESSIONTOKEN`: what must be scrubbed from a message
+/// that quotes what the gateway received.
+pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
+    let mut out = vec![pair.secret_key.clone()];
+    out.extend(pair.session_token.clone());
+    let (api_token, cloudbase) = wx_tokens(ctx);
+    out.push(api_token);
+    out.extend(cloudbase);
+    for name in [
+        "WX_API_TOKEN",
+        "WX_TRIGGER_API_TOKEN_V0",
+        "WX_CLOUDBASE_ACCESSTOKEN",
+        "TCB_SESSIONTOKEN",
+        "TENCENTCLOUD_SESSIONTOKEN",
+    ] {
+        out.extend(ctx.non_empty(name).map(str::to_string));
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// The headers taken from the environment must be sendable as they are.
+fn check_header_vars(ctx: &Context, api: &str) -> Result<(), ApiError> {
+    for name in ["TCB_SOURCE", "TCB_TRACELOG"] {
+        if let Some(why) = ctx.non_empty(name).and_then(header_value_problem) {
+            return Err(ApiError::cloud(
+                INVALID_PARAM,
+                fail_msg(api, &format!("environment variable {name} {why}")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why a header value cannot be sent (`http::HeaderValue` refuses control
+/// characters other than tab), or `None`.
+fn header_value_problem(v: &str) -> Option<String> {
+    if http::HeaderValue::from_str(v).is_ok() {
+        return None;
+    }
+    unsendable_token(v)
+}
+
 /// Build the whole signed request. `now_ms` is the current time in ms.
 pub fn prepare(
     endpoint: Endpoint,
@@ -434,6 +494,7 @@ pub fn prepare(
     secrets: &SecretPair,
     now_ms: u64,
 ) -> Result<Prepared, ApiError> {
+    check_header_vars(ctx, &input.display_api())?;
     let request_data = encode_request(pairs(input)?, input.appid.as_deref());
     let (api_token, cloudbase_token) = wx_tokens(ctx);
     let mut fields = vec![
@@ -653,6 +714,50 @@ mod tests {
         assert!(
             err.err_msg.contains("TENCENTCLOUD_SECRETKEY") && !err.err_msg.contains("SECRETID")
         );
+    }
+
+    #[test]
+    fn a_secret_id_that_cannot_be_sent_is_rejected_naming_it() {
+        for bad in ["AKIDx\n", "AKIDx\r\n", "AKID x", "AKID\u{0}"] {
+            let ctx = Context::from_pairs([
+                ("TENCENTCLOUD_SECRETID", bad),
+                ("TENCENTCLOUD_SECRETKEY", "k"),
+            ]);
+            let err = credentials(&Config::default(), &ctx, "openapi.x").unwrap_err();
+            assert_eq!(err.err_code, INVALID_PARAM, "{bad:?}");
+            assert!(
+                err.err_msg.contains("TENCENTCLOUD_SECRETID"),
+                "{}",
+                err.err_msg
+            );
+            assert!(!err.err_msg.contains("AKIDx"), "{}", err.err_msg);
+        }
+    }
+
+    #[test]
+    fn every_credential_sent_is_listed_for_scrubbing() {
+        let pair = SecretPair {
+            secret_id: "AKID".into(),
+            secret_key: "KEY-1".into(),
+            session_token: Some("SESSION-2".into()),
+        };
+        let ctx = Context::from_pairs([
+            ("WX_API_TOKEN", "APITOKEN-3"),
+            ("TCB_SESSIONTOKEN", "TCBSESSION-4"),
+            ("WX_CLOUDBASE_ACCESSTOKEN", "CLOUDBASE-5"),
+            ("WX_TRIGGER_API_TOKEN_V0", "TRIGGER-6"),
+        ]);
+        let listed = sent_credentials(&ctx, &pair);
+        for s in [
+            "KEY-1",
+            "SESSION-2",
+            "APITOKEN-3",
+            "TCBSESSION-4",
+            "CLOUDBASE-5",
+            "TRIGGER-6",
+        ] {
+            assert!(listed.iter().any(|l| l == s), "{s}: {listed:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cloud::answer::{self, Success};
 use crate::cloud::request::{converted_params, extension_for, media_ref, CallInput};
 use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
 use crate::json_text;
-use crate::transport;
+use crate::transport::{self, TransportError};
 
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -210,24 +210,46 @@ pub struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// The URL as messages show it.
+    /// The URL as messages show it (no token, no password).
     pub fn display_url(&self) -> String {
-        format!("{}{}?access_token=***", self.base, self.prepared.path)
+        format!(
+            "{}{}?access_token=***",
+            crate::options::redact_url_userinfo(self.base),
+            self.prepared.path
+        )
+    }
+
+    /// The URL sent with `token`.
+    fn url(&self, token: &str) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("access_token", token);
+        for (k, v) in &self.prepared.query {
+            q.append_pair(k, v);
+        }
+        let query = q.finish();
+        format!("{}{}?{query}", self.base, self.prepared.path)
+    }
+
+    /// Why the request cannot be sent with `token` (a URL longer than
+    /// `http::Uri` takes: a token of tens of kilobytes), or `None`.
+    pub fn unsendable(&self, token: &str) -> Option<String> {
+        let url = self.url(token);
+        let ok = url::Url::parse(&url)
+            .ok()
+            .is_some_and(|u| http::Uri::try_from(u.as_str()).is_ok());
+        (!ok).then(|| {
+            format!(
+                "a token of {} bytes makes a URL of {} bytes, longer than can be sent",
+                token.len(),
+                url.len()
+            )
+        })
     }
 
     /// Send with `token`; the answer becomes a result or an error. Nothing
     /// here retries anything that may have reached the server.
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
-        let query = {
-            // The serializer is not `Send`: it must not live across an await.
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("access_token", token);
-            for (k, v) in &self.prepared.query {
-                q.append_pair(k, v);
-            }
-            q.finish()
-        };
-        let url = format!("{}{}?{query}", self.base, self.prepared.path);
+        let url = self.url(token);
         let display_url = self.display_url();
         let sent = tokio::time::timeout(self.timeout, async {
             match (&self.prepared.method, &self.prepared.body) {
@@ -269,6 +291,13 @@ impl Request<'_> {
                         self.timeout.as_millis()
                     ),
                     ),
+                ))
+            }
+            Ok(Err(TransportError::NotSent(why))) => {
+                return Err(transport::not_sent_error(
+                    self.api,
+                    &transport::scrub(&why, secrets),
+                    &display_url,
                 ))
             }
             Ok(Err(e)) => {

@@ -24,7 +24,7 @@ use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM};
-use crate::options::{ComponentSettings, Config, Supplied};
+use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::transport::{self, TransportError};
 use component::Hooks;
 use token::{is_token_error, Endpoint};
@@ -125,6 +125,25 @@ pub async fn call(
                     ))
                 }
             };
+            if let Some(why) = req.unsendable(token) {
+                let name = if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none()
+                {
+                    "authorizerAccessToken"
+                } else {
+                    "accessToken"
+                };
+                let from = match s {
+                    Supplied::Value(_) => format!("option `{name}`"),
+                    Supplied::Function => format!("the token the `{name}` function returned"),
+                };
+                return Err(ApiError::cloud(
+                    crate::error::INVALID_PARAM,
+                    fail_msg(
+                        &api,
+                        &format!("{from} cannot be sent: {why}; nothing was sent"),
+                    ),
+                ));
+            }
             report.sends += 1;
             let result = req.send(token, &[token]).await;
             if let Err(e) = &result {

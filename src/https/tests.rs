@@ -412,3 +412,57 @@ async fn callbacks_that_never_settle_fail_the_call_within_its_timeout() {
         emu.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
+    // A URL longer than 65534 bytes cannot be sent (http::Uri refuses it):
+    // nothing leaves, so it is no "connection failed".
+    let emu = emulator(7200).await;
+    let cfg = config(&emu, json!({ "accessToken": "given" }));
+    let long = "T".repeat(70 * 1024);
+    for (auth, name) in [
+        (Auth::Supplied(Supplied::Value(long.clone())), "accessToken"),
+        (Auth::Supplied(Supplied::Function), "accessToken"),
+    ] {
+        let mut r = HttpsReport::default();
+        let e = call(
+            &cfg,
+            &Context::default(),
+            &input("long"),
+            &auth,
+            Some(&long),
+            None,
+            &mut r,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.err_code, crate::error::INVALID_PARAM, "{}", e.err_msg);
+        assert!(e.err_msg.contains(name), "{}", e.err_msg);
+        assert!(!e.err_msg.contains("connection failed"), "{}", e.err_msg);
+        assert!(!e.err_msg.contains("TTTT"), "{}", e.err_msg);
+        assert_eq!(r.sends, 0);
+    }
+    emu.close().await;
+}
+
+#[tokio::test]
+async fn a_password_in_the_api_base_url_never_reaches_a_message() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://user:PASSW0RD@127.0.0.1:{port}");
+    let cfg = Config::from_value(&json!({ "apiBaseUrl": base, "timeout": 5000 })).unwrap();
+    let env = Context::from_pairs([("WX_API_BASE_URL", base.as_str())]);
+    let no_base = Config::from_value(&json!({ "timeout": 5000 })).unwrap();
+    for (cfg, ctx) in [(&cfg, Context::default()), (&no_base, env)] {
+        for auth in [app(), Auth::Supplied(Supplied::Value("tok".into()))] {
+            let mut r = HttpsReport::default();
+            let e = call(cfg, &ctx, &input("pw"), &auth, None, None, &mut r)
+                .await
+                .unwrap_err();
+            assert!(!e.err_msg.contains("PASSW0RD"), "{}", e.err_msg);
+            assert!(e.err_msg.contains("***@127.0.0.1"), "{}", e.err_msg);
+        }
+    }
+}

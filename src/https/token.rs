@@ -269,7 +269,7 @@ pub struct Endpoint<'a> {
 impl Endpoint<'_> {
     /// A transport failure or timeout while obtaining a token.
     fn transport_error(&self, what: &str, path: &str, e: Option<TransportError>) -> ApiError {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", crate::options::redact_url_userinfo(self.base));
         match e {
             None => ApiError::cloud(
                 TCB_SERVER_TIMEOUT,
@@ -281,6 +281,9 @@ impl Endpoint<'_> {
                     ),
                 ),
             ),
+            Some(TransportError::NotSent(why)) => {
+                transport::not_sent_error(self.api, &transport::scrub(&why, self.secrets), &url)
+            }
             Some(e) => ApiError::plain(
                 TCB_SYS_ERR,
                 fail_msg(
@@ -352,7 +355,8 @@ impl Endpoint<'_> {
                     self.api,
                     &format!(
                         "-501001 resource system error. cannot get {what}: HTTP {} | [{}{path}]",
-                        raw.status, self.base
+                        raw.status,
+                        crate::options::redact_url_userinfo(self.base)
                     ),
                 ),
             ));
