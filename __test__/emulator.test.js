@@ -200,39 +200,56 @@ describe('HTTPS door: tokens', () => {
     }
   })
 
-  test('component and authorizer tokens; the refresh token rotates', async () => {
-    const comp = (ticket) =>
-      wx(emu.httpsBaseUrl, '/cgi-bin/component/api_component_token', {
-        component_appid: COMPONENT.componentAppid,
-        component_appsecret: COMPONENT.componentAppsecret,
-        component_verify_ticket: ticket,
-      })
-    expect((await comp('wrong')).json.errcode).toBe(61006)
-    const ct = (await comp('ticket@@@jest')).json.component_access_token
+  const componentToken = async (server, ticket = 'ticket@@@jest') =>
+    wx(server.httpsBaseUrl, '/cgi-bin/component/api_component_token', {
+      component_appid: COMPONENT.componentAppid,
+      component_appsecret: COMPONENT.componentAppsecret,
+      component_verify_ticket: ticket,
+    })
+  const authorizerToken = (server, ct, refresh) =>
+    wx(server.httpsBaseUrl, `/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
+      component_appid: COMPONENT.componentAppid,
+      authorizer_appid: AUTHORIZER.authorizerAppid,
+      authorizer_refresh_token: refresh,
+    })
+
+  test('component and authorizer tokens; the refresh token stays the same by default', async () => {
+    expect((await componentToken(emu, 'wrong')).json.errcode).toBe(61006)
+    const ct = (await componentToken(emu)).json.component_access_token
     expect(ct).toEqual(expect.any(String))
-    const auth = (refresh, token = ct) =>
-      wx(emu.httpsBaseUrl, `/cgi-bin/component/api_authorizer_token?component_access_token=${token}`, {
-        component_appid: COMPONENT.componentAppid,
-        authorizer_appid: AUTHORIZER.authorizerAppid,
-        authorizer_refresh_token: refresh,
-      })
-    const first = (await auth('refresh-0')).json
+    const first = (await authorizerToken(emu, ct, 'refresh-0')).json
     expect(first).toEqual({
       authorizer_access_token: expect.any(String),
       expires_in: 7200,
-      authorizer_refresh_token: expect.any(String),
+      authorizer_refresh_token: 'refresh-0',
     })
-    expect(first.authorizer_refresh_token).not.toBe('refresh-0')
-    expect((await auth('refresh-0')).json.errcode).toBe(61023)
-    expect((await auth(first.authorizer_refresh_token, 'bogus')).json.errcode).toBe(40014)
-    const second = (await auth(first.authorizer_refresh_token)).json
-    expect(second.authorizer_access_token).toEqual(expect.any(String))
+    // WeChat: valid until the authorizer is authorized again; renewing twice works.
+    const second = (await authorizerToken(emu, ct, 'refresh-0')).json
+    expect(second.authorizer_refresh_token).toBe('refresh-0')
+    expect(second.authorizer_access_token).not.toBe(first.authorizer_access_token)
+    expect((await authorizerToken(emu, ct, 'refresh-x')).json.errcode).toBe(61023)
+    expect((await authorizerToken(emu, 'bogus', 'refresh-0')).json.errcode).toBe(40014)
     const r = await wx(
       emu.httpsBaseUrl,
       `/tcb/createenvandresource?access_token=${second.authorizer_access_token}`,
       { type: 'CreatePostpayPackage', alias: 'third-party' }
     )
     expect(r.json.envid).toMatch(/^third-party-/)
+  })
+
+  test('rotateRefreshTokens: every renewal replaces the refresh token and refuses the old one', async () => {
+    const rotating = await startEmulator({ ...baseOptions, rotateRefreshTokens: true })
+    try {
+      const ct = (await componentToken(rotating)).json.component_access_token
+      const first = (await authorizerToken(rotating, ct, 'refresh-0')).json
+      expect(first.authorizer_refresh_token).toMatch(/^refreshtoken@@@/)
+      expect((await authorizerToken(rotating, ct, 'refresh-0')).json.errcode).toBe(61023)
+      const second = (await authorizerToken(rotating, ct, first.authorizer_refresh_token)).json
+      expect(second.authorizer_access_token).toEqual(expect.any(String))
+    } finally {
+      await rotating.close()
+    }
+    await expect(startEmulator({ rotateRefreshTokens: 'yes' })).rejects.toThrow(/rotateRefreshTokens must be a boolean/)
   })
 })
 

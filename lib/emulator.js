@@ -17,6 +17,7 @@ const OPTION_KEYS = new Set([
   'componentCredentials',
   'componentVerifyTicket',
   'authorizers',
+  'rotateRefreshTokens',
   'tokenLifetimeSecs',
   'tokenGraceSecs',
   'envId',
@@ -71,6 +72,9 @@ function normaliseOptions(options) {
       throw new TypeError('dataFile must be a non-empty path')
     }
     out.dataFile = path.resolve(out.dataFile)
+  }
+  if (out.rotateRefreshTokens !== undefined && typeof out.rotateRefreshTokens !== 'boolean') {
+    throw new TypeError(`rotateRefreshTokens must be a boolean, got ${typeof out.rotateRefreshTokens}`)
   }
   if ((out.secretId === undefined) !== (out.secretKey === undefined)) {
     throw new TypeError('secretId and secretKey must be given together')

@@ -63,6 +63,10 @@ pub struct EmulatorStartOptions {
     pub component_verify_ticket: Option<String>,
     /// Authorized accounts and their first refresh tokens.
     pub authorizers: Option<Vec<EmulatorAuthorizer>>,
+    /// Replace the authorizer refresh token on every `api_authorizer_token`
+    /// and refuse the old one. Default `false`: it stays the same until the
+    /// authorizer is authorized again, as WeChat documents.
+    pub rotate_refresh_tokens: Option<bool>,
     /// Lifetime of issued tokens in seconds. Default 7200.
     pub token_lifetime_secs: Option<u32>,
     /// How long a replaced token stays valid, seconds. Default 300.
@@ -326,6 +330,7 @@ fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
             .map(|a| (a.authorizer_appid, a.refresh_token))
             .collect();
     }
+    opts.rotate_refresh_tokens = o.rotate_refresh_tokens.unwrap_or(false);
     if let Some(v) = o.token_lifetime_secs {
         opts.token_lifetime_secs = u64::from(v);
     }

@@ -546,10 +546,11 @@ mod tests {
         let ct = c["component_access_token"].as_str().unwrap().to_string();
         let path = format!("/cgi-bin/component/api_authorizer_token?component_access_token={ct}");
         let a1 = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh0"}"#).await;
-        let r1 = a1["authorizer_refresh_token"].as_str().unwrap().to_string();
-        assert_ne!(r1, "refresh0");
+        assert_eq!(a1["authorizer_refresh_token"], "refresh0");
         let again = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh0"}"#).await;
-        assert_eq!(code(&again), 61023);
+        assert_eq!(code(&again), 0, "{again}");
+        let stale = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh1"}"#).await;
+        assert_eq!(code(&stale), 61023);
         let other = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxnone","authorizer_refresh_token":"x"}"#).await;
         assert_eq!(code(&other), 61003);
         // The authorizer token creates environments.
