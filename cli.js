@@ -349,13 +349,11 @@ async function runEmulator(args) {
   } catch (e) {
     return fail('emulator', EXIT.CONFIG, e.message)
   }
-  // The native listener does not keep Node's event loop alive by itself.
-  const keepAlive = setInterval(() => {}, 1 << 30)
+  // The emulator keeps the process alive until it is closed.
   let closing = false
   const stop = async () => {
     if (closing) return
     closing = true
-    clearInterval(keepAlive)
     await emu.close()
     process.exit(EXIT.OK)
   }

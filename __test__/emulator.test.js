@@ -509,6 +509,45 @@ describe('durability', () => {
   })
 })
 
+describe('process lifetime', () => {
+  const LIB = JSON.stringify(path.join(__dirname, '..', 'lib', 'emulator.js'))
+  const run = (body) =>
+    spawn(process.execPath, ['-e', `require(${LIB}).startEmulator().then((emu) => { ${body} })`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+  const firstLine = (child) =>
+    new Promise((resolve) => {
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('\n')) resolve(out.split('\n')[0])
+      })
+    })
+  const exited = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+
+  test('a listening emulator keeps node alive until close(), as an http server does', async () => {
+    // Nothing else holds the event loop: a signal listener does not.
+    const child = run(`
+      process.on('SIGTERM', () => emu.close().then(() => console.log('closed')))
+      console.log(emu.url)`)
+    const exit = exited(child)
+    const url = await firstLine(child)
+    // Well past the 0.15 s after which the process used to exit.
+    await new Promise((r) => setTimeout(r, 1000))
+    expect((await request(`${url}/`)).status).toBe(200)
+    child.kill('SIGTERM')
+    // Exits by itself (code 0, not killed) once close() has released it.
+    expect(await exit).toEqual({ code: 0, signal: null })
+  })
+
+  test('unref(): the process exits while the emulator listens', async () => {
+    const child = run(`console.log(emu.unref() === emu ? 'unref' : 'not the emulator')`)
+    const exit = exited(child)
+    expect(await firstLine(child)).toBe('unref')
+    expect(await exit).toEqual({ code: 0, signal: null })
+  })
+})
+
 describe('reference wx-server-sdk', () => {
   const runSdk = (env, alias = 'sdk-env') =>
     new Promise((resolve, reject) =>

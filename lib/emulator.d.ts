@@ -49,8 +49,15 @@ export declare class Emulator {
   injectFault(spec: EmulatorFaultSpec): void
   /** Remove every fault. */
   clearFaults(): void
-  /** Stop listening; requests in flight finish (at most 5 s). Idempotent. */
+  /**
+   * Stop listening; requests in flight finish (at most 5 s). Idempotent. Until
+   * then a listening emulator keeps the process alive, as a node `http` server does.
+   */
   close(): Promise<void>
+  /** Let the process exit while the emulator listens (as `server.unref()`). */
+  unref(): this
+  /** Undo `unref()`: keep the process alive while the emulator listens (the default). */
+  ref(): this
 }
 
 /**
