@@ -19,6 +19,8 @@ const APP = { appid: 'wxjestapp0000001', secret: 'jest-app-secret' }
 const COMPONENT = { componentAppid: 'wxjestcomp000001', componentAppsecret: 'jest-comp-secret' }
 const AUTHORIZER = { authorizerAppid: 'wxjestauth000001', refreshToken: 'refresh-0' }
 const CREATE = { type: 'CreatePostpayPackage', alias: 'jest-env' }
+// An errmsg as WeChat writes it: the message, then ` rid: {8 hex}-{8 hex}-{8 hex}`.
+const RID = (msg) => new RegExp(`^${msg} rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
 
 const baseOptions = {
   secretId: SECRET_ID,
@@ -118,8 +120,13 @@ describe('HTTPS door: tcb.createenvandresource', () => {
     expect(await code(p, { type: ['CreatePostpayPackage'], alias: 'x' })).toBe(40097)
     expect(await code(p, { type: 'CreatePostpayPackage', alias: 'bad alias!' })).toBe(40097)
     expect(await code(p, '{not json')).toBe(47001)
+    expect(await code(p, '[]')).toBe(47001)
+    // An empty POST body is WeChat's 44002, at every POST endpoint.
+    expect(await code(p, '')).toBe(44002)
+    expect(await code('/cgi-bin/stable_token', '')).toBe(44002)
     const r = await wx(emu.httpsBaseUrl, '/tcb/createenvandresource?access_token=x', CREATE)
-    expect(r.json).toEqual({ errcode: 40014, errmsg: 'invalid access_token' })
+    // WeChat's errmsg ends with the request id.
+    expect(r.json).toEqual({ errcode: 40014, errmsg: expect.stringMatching(RID('invalid access_token')) })
   })
 
   test('42001 for an expired token', async () => {
@@ -128,7 +135,7 @@ describe('HTTPS door: tcb.createenvandresource', () => {
       const t = await stableToken(short)
       await new Promise((r) => setTimeout(r, 1100))
       const r = await wx(short.httpsBaseUrl, `/tcb/createenvandresource?access_token=${t}`, CREATE)
-      expect(r.json).toEqual({ errcode: 42001, errmsg: 'access_token expired' })
+      expect(r.json).toEqual({ errcode: 42001, errmsg: expect.stringMatching(RID('access_token expired')) })
       expect(short.environments()).toEqual([])
     } finally {
       await short.close()
@@ -266,7 +273,7 @@ describe('gateway door', () => {
   })
 
   test('WeChat errors come back inside CommOpenApiResp', async () => {
-    expect((await signed({ params: { alias: 'x' } })).wechat).toEqual({ errcode: 40101, errmsg: 'missing parameter' })
+    expect((await signed({ params: { alias: 'x' } })).wechat).toEqual({ errcode: 40101, errmsg: expect.stringMatching(RID('missing parameter')) })
     expect((await signed({ params: { type: 'x', alias: 'x' } })).wechat.errcode).toBe(40097)
   })
 

@@ -349,7 +349,9 @@ mod tests {
         .unwrap();
         let r = raw(port, req).await;
         let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{r:?}"));
-        let whole = r#"{"errcode":41001,"errmsg":"access_token missing"}"#;
+        // The whole answer: `{"errcode":41001,"errmsg":"access_token missing rid: …"}`.
+        let whole =
+            r#"{"errcode":41001,"errmsg":"access_token missing rid: 00000000-00000000-00000000"}"#;
         assert!(
             head.contains(&format!("content-length: {}", whole.len())),
             "{head}"

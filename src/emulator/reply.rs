@@ -108,7 +108,9 @@ impl Reply {
 /// `wrap` turns WeChat JSON into the door's format.
 pub fn before_processing(action: Option<&FaultAction>, wrap: fn(&Value) -> Reply) -> Option<Reply> {
     match action? {
-        FaultAction::Errcode(code, msg) => Some(wrap(&super::wechat::wx_error(*code, msg))),
+        FaultAction::Errcode(code, msg) => {
+            Some(wrap(&super::wechat::wx_error_as_given(*code, msg)))
+        }
         FaultAction::DropBefore => Some(Reply::Drop),
         FaultAction::Status(s) => Some(Reply::text(*s, "emulated server error")),
         _ => None,
