@@ -5,10 +5,13 @@
 //   multipart; callWxOpenApi: wx.api, JSON), tcb-admin-node with its default
 //   v2 signature (a body field) and with v3 (TC3, requestData left unsigned);
 // - the WeChat door: co-wechat-api and wechat-api, including token expiry and
-//   their 40001/42001 recovery.
-// Python's wechatpy is not run here: it would need a virtual environment and
-// a PyPI install in every CI run; the wire guide (docs/wire-guide.md) is
-// what such a suite follows.
+//   their 40001/42001 recovery; and Python's wechatpy 1.8.18 (client and
+//   component client), from a virtual environment this suite makes once
+//   under node_modules/.cache (python3 and PyPI needed; about 15 s).
+
+const fs = require('fs')
+const path = require('path')
+const { execFileSync, execFile } = require('child_process')
 
 const { startEmulator } = require('../lib/emulator.js')
 const { encodeCommApiData, decodeCommOpenApiResp } = require('./helpers/emu-signer')
@@ -217,5 +220,77 @@ describe('wechat-api 1.35.1 (WeChat door)', () => {
     } finally {
       await short.close()
     }
+  })
+})
+
+describe('wechatpy 1.8.18 (Python)', () => {
+  const VENV = path.join(__dirname, '..', 'node_modules', '.cache', 'wechatpy-1.8.18-venv')
+  const PY = path.join(VENV, 'bin', 'python')
+  const SCRIPT = path.join(__dirname, 'helpers', 'wechatpy-client.py')
+  const COMPONENT = { componentAppid: 'wxforeigncomp001', componentAppsecret: 'foreign-comp-secret' }
+  const AUTHORIZER = { authorizerAppid: 'wxforeignauth001', refreshToken: 'foreign-refresh-0' }
+
+  // Written once the install finished: a half-made venv is made again.
+  const DONE = path.join(VENV, 'wx-cloud-openapi-installed')
+  beforeAll(() => {
+    if (fs.existsSync(DONE)) return
+    fs.rmSync(VENV, { recursive: true, force: true })
+    execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit', timeout: 120000 })
+    // The component client needs its crypto extra.
+    execFileSync(PY, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'wechatpy[cryptography]==1.8.18'], {
+      stdio: 'inherit',
+      timeout: 300000,
+    })
+    fs.writeFileSync(DONE, 'wechatpy[cryptography]==1.8.18\n')
+  }, 420000)
+
+  const runPy = (cfg) =>
+    new Promise((resolve, reject) =>
+      execFile(PY, [SCRIPT, JSON.stringify(cfg)], { timeout: 60000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))
+      )
+    )
+
+  test('WeChatClient: a call, and 40001 (token replaced) recovered by a new token', async () => {
+    const e = await startEmulator({ appCredentials: [APP], tokenGraceSecs: 0 })
+    try {
+      const out = await runPy({ url: e.url, app: APP, scenario: 'app' })
+      expect(out.first).toEqual({ errcode: 0, envid: expect.stringMatching(/^py-app-/) })
+      expect(out.replaced).toEqual({ errcode: 0, envid: expect.stringMatching(/^py-replaced-/) })
+      expect(out.renewed).toBe(true)
+      expect(out.bad_params).toMatchObject({ errcode: 40101, errmsg: expect.stringMatching(/^missing parameter rid: /) })
+    } finally {
+      await e.close()
+    }
+  })
+
+  const componentRun = async (rotateRefreshTokens) => {
+    const e = await startEmulator({
+      tokenLifetimeSecs: 1,
+      componentCredentials: [COMPONENT],
+      authorizers: [AUTHORIZER],
+      rotateRefreshTokens,
+    })
+    try {
+      const out = await runPy({ url: e.url, component: COMPONENT, ticket: 'ticket@@@py', authorizer: AUTHORIZER, scenario: 'component' })
+      return { calls: out.calls, issued: e.stats().tokensIssued.authorizer }
+    } finally {
+      await e.close()
+    }
+  }
+
+  test('component client: it stores the refresh token once; renewals across 42001 keep working (the default)', async () => {
+    const { calls, issued } = await componentRun(false)
+    expect(calls).toEqual([0, 1, 2].map((i) => ({ errcode: 0, envid: expect.stringMatching(new RegExp(`^py-tp${i}-`)) })))
+    expect(issued).toBe(3) // one at get_client_by_appid, one per 42001 after it
+  })
+
+  test('component client with rotateRefreshTokens: its second renewal is refused (61023), as the issue describes', async () => {
+    // get_client_by_appid renews once and drops the refresh token it gets
+    // back; the next renewal (after the first call's token expires) sends
+    // the stored one, which rotation has replaced.
+    const { calls } = await componentRun(true)
+    expect(calls.map((c) => c.errcode)).toEqual([0, 61023, 61023])
+    expect(calls[1].errmsg).toMatch(/^refresh_token is invalid rid: /)
   })
 })
