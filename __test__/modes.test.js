@@ -36,6 +36,9 @@ afterAll(() => {
   console.error = consoleError
 })
 
+// WeChat's errmsg (and so errMsg) ends with its request id.
+const RID = (msg) => new RegExp(`^${msg} rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
+
 const emulators = []
 async function emulator(options = {}) {
   const emu = await sdk.startEmulator(options)
@@ -159,7 +162,7 @@ describe('every documented error of createenvandresource surfaces with its errCo
     for (const mode of MODES) {
       const { err } = await create(client(mode, emu).cloud, { type: 'CreatePostpayPackage' })
       expect(err).toBeInstanceOf(sdk.CloudSDKError)
-      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40101, errMsg: `${API}:fail missing parameter` })
+      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40101, errMsg: expect.stringMatching(RID(`${API}:fail missing parameter`)) })
     }
   })
 
@@ -169,7 +172,7 @@ describe('every documented error of createenvandresource surfaces with its errCo
       const cloud = new sdk.Cloud()
       cloud.init({ ...init, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, debug: true })
       const { err } = await create(cloud, ok('bad'))
-      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40014, errMsg: `${API}:fail invalid access_token` })
+      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40014, errMsg: expect.stringMatching(RID(`${API}:fail invalid access_token`)) })
     }
   })
 

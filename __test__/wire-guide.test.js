@@ -120,3 +120,32 @@ test('the same request, signed now, creates an environment in a running emulator
     await emu.close()
   }
 })
+
+test("the guide's v2 steps give tcb-admin-node's own legacy signature", () => {
+  const params = { action: 'wx.openApi', apiName: 'tcb.describeenvs', envName: 'e', timestamp: '1764288000500', tcb_sessionToken: '' }
+  const headers = { 'user-agent': 'tcb-admin-sdk/1.23.0', 'x-tcb-source': ',not_scf' }
+  // tcb-admin-node computes it with the current time: fix the clock it reads.
+  const getTime = Date.prototype.getTime
+  Date.prototype.getTime = () => 1764288000500
+  let theirs
+  try {
+    theirs = require('tcb-admin-node/src/utils/auth.js').getAuth({
+      SecretId: 'AKIDx', SecretKey: 'k', Method: 'post', pathname: '/admin', Query: params, Headers: headers,
+    })
+  } finally {
+    Date.prototype.getTime = getTime
+  }
+  // The guide's steps, as written there.
+  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  const kv = (o) => Object.keys(o).sort().map((k) => `${enc(k.toLowerCase())}=${enc(o[k])}`).join('&')
+  const times = '1764287999;1764288899'
+  const signKey = crypto.createHmac('sha1', 'k').update(times).digest('hex')
+  const formatString = `post\n/admin\n${kv(params)}\n${kv(headers)}\n`
+  const stringToSign = `sha1\n${times}\n${crypto.createHash('sha1').update(formatString).digest('hex')}\n`
+  const signature = crypto.createHmac('sha1', signKey).update(stringToSign).digest('hex')
+  expect(DOC).toContain('signKey = hex HMAC-SHA1(secretKey, `{start};{end}`)')
+  expect(theirs).toBe(
+    `q-sign-algorithm=sha1&q-ak=AKIDx&q-sign-time=${times}&q-key-time=${times}&q-header-list=user-agent;x-tcb-source` +
+      `&q-url-param-list=action;apiname;envname;tcb_sessiontoken;timestamp&q-signature=${signature}`
+  )
+})

@@ -36,7 +36,7 @@ export declare class Emulator {
   cloudEnv(): Record<string, string>
   /** Environments created so far (with a data file: the durable ones). */
   environments(): EmulatorEnvironment[]
-  /** Calls per endpoint (`gateway:{api}`, `https:{api}`), tokens issued, faults fired. */
+  /** Calls per endpoint, refused ones included (`gateway:{api}`, `gateway:?`, `https:{api}`), tokens issued, faults fired. */
   stats(): EmulatorStats
   /**
    * Inject a fault. Throws a TypeError on an unknown field, an Error on an invalid spec.

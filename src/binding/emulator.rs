@@ -119,7 +119,8 @@ pub struct EmulatorEnvironment {
 /// Counters of an emulator.
 #[napi(object)]
 pub struct EmulatorStats {
-    /// Calls per endpoint: `gateway:{apiName}`, `https:{api}`.
+    /// Calls per endpoint, refused ones included: `gateway:{apiName}`
+    /// (`gateway:?` when the body names no API), `https:{api}`.
     pub calls: HashMap<String, i64>,
     /// Tokens issued per kind: `classic`, `stable`, `component`, `authorizer`.
     pub tokens_issued: HashMap<String, i64>,
