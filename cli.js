@@ -103,18 +103,47 @@ Exit codes:
 const EMULATOR_USAGE = `Usage: wx-cloud-openapi emulator [options]
 
 Run the local emulator of the cloud-base gateway and the WeChat HTTPS API
-until SIGINT/SIGTERM. Prints its URL and, as export lines, the environment a
-cloud function needs to call it.
+until SIGINT/SIGTERM. Prints its URL, the credentials a WeChat client must use
+(app, third-party platform, authorizers), and, as export lines, the
+environment a cloud function needs to call it.
 
-  --port N              port to listen on (default: a free port)
-  --host IP             address to listen on (default: 127.0.0.1)
-  --data FILE           keep environments in FILE (loaded at start; each one is
-                        on disk before its creation is answered)
-  --secret-id ID        secretId the gateway accepts (with --secret-key)
-  --secret-key KEY      secretKey the gateway accepts (with --secret-id)
-  --env-id ID           the emulated function's environment (default: emulator-env)
-  --token-lifetime S    lifetime of issued access tokens, seconds (default: 7200)
-  -h, --help            show this help
+  --port N                     port to listen on (default: a free port)
+  --host IP                    address to listen on (default: 127.0.0.1; any
+                               other address is reachable from other machines:
+                               a warning is printed)
+  --data FILE                  keep environments in FILE (loaded at start; each
+                               one is on disk before its creation is answered)
+  --env-id ID                  the emulated function's environment (default:
+                               emulator-env)
+  gateway (cloud calls):
+  --secret-id ID               secretId the gateway accepts (with a secretKey;
+                               or WX_EMULATOR_SECRET_ID)
+  --secret-key KEY             its secretKey (or WX_EMULATOR_SECRET_KEY)
+  WeChat door (HTTPS and third-party calls):
+  --appid ID                   app accepted by /cgi-bin/token and stable_token
+                               (with an app secret; default wx0emulatorapp0001)
+  --app-secret S               its secret (or WX_EMULATOR_APP_SECRET)
+  --component-appid ID         third-party platform (with its secret; default
+                               wx0emulatorcomp001)
+  --component-appsecret S      its secret (or WX_EMULATOR_COMPONENT_APPSECRET)
+  --component-verify-ticket T  the only ticket accepted (or
+                               WX_EMULATOR_COMPONENT_VERIFY_TICKET; default: any
+                               non-empty one)
+  --authorizer APPID:TOKEN     an authorized account and its refresh token;
+                               repeatable (or WX_EMULATOR_AUTHORIZERS, comma-
+                               separated; default wx0emulatorauth001)
+  --rotate-refresh-tokens      every api_authorizer_token replaces the refresh
+                               token and refuses the old one (default: it stays
+                               the same, as WeChat documents)
+  --token-lifetime S           lifetime of issued access tokens, seconds
+                               (default: 7200)
+  --token-grace S              how long a replaced token stays valid, seconds
+                               (default: 300)
+  -h, --help                   show this help
+
+Flag values show in the process list: pass secrets through the environment
+variables above. Secrets you give are never printed: the export lines refer to
+the variable they came from.
 
 Exit codes:
   0  stopped by SIGINT/SIGTERM
@@ -151,7 +180,9 @@ function parseArgs(args, valueFlags, boolFlags = {}) {
       if (i + 1 >= args.length) throw new UsageError(`${arg} needs a value`)
       value = args[++i]
     }
-    opts[key] = value
+    // A key ending in [] collects every occurrence.
+    if (key.endsWith('[]')) (opts[key.slice(0, -2)] = opts[key.slice(0, -2)] || []).push(value)
+    else opts[key] = value
   }
   return { opts, positionals }
 }
@@ -325,23 +356,139 @@ function shellQuote(s) {
   return `'${String(s).replace(/'/g, `'\\''`)}'`
 }
 
+const EMULATOR_FLAGS = {
+  '--port': 'port',
+  '--host': 'host',
+  '--data': 'dataFile',
+  '--env-id': 'envId',
+  '--secret-id': 'secretId',
+  '--secret-key': 'secretKey',
+  '--appid': 'appid',
+  '--app-secret': 'appSecret',
+  '--component-appid': 'componentAppid',
+  '--component-appsecret': 'componentAppsecret',
+  '--component-verify-ticket': 'componentVerifyTicket',
+  '--authorizer': 'authorizers[]',
+  '--token-lifetime': 'tokenLifetimeSecs',
+  '--token-grace': 'tokenGraceSecs',
+}
+
+/** Secrets the emulator command also reads from the environment: flag → variable. */
+const EMULATOR_SECRET_VARS = {
+  secretId: ['--secret-id', 'WX_EMULATOR_SECRET_ID'],
+  secretKey: ['--secret-key', 'WX_EMULATOR_SECRET_KEY'],
+  appSecret: ['--app-secret', 'WX_EMULATOR_APP_SECRET'],
+  componentAppsecret: ['--component-appsecret', 'WX_EMULATOR_COMPONENT_APPSECRET'],
+  componentVerifyTicket: ['--component-verify-ticket', 'WX_EMULATOR_COMPONENT_VERIFY_TICKET'],
+  authorizers: ['--authorizer', 'WX_EMULATOR_AUTHORIZERS'],
+}
+
+/** Is `host` a loopback address (or a name for one)? */
+function isLoopback(host) {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+/**
+ * Parsed flags and the environment → startEmulator options, plus where each
+ * secret came from (`flag`, or the variable's name) so that none is printed.
+ */
+function emulatorOptions(flags, env) {
+  const given = {}
+  const source = {}
+  for (const [key, [flag, variable]] of Object.entries(EMULATOR_SECRET_VARS)) {
+    const fromEnv = env[variable]
+    if (flags[key] !== undefined && fromEnv !== undefined && fromEnv !== '') {
+      throw new UsageError(`${flag} and ${variable} are both set: give one`)
+    }
+    if (flags[key] !== undefined) {
+      given[key] = flags[key]
+      source[key] = flag
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      given[key] = key === 'authorizers' ? fromEnv.split(',').map((a) => a.trim()).filter(Boolean) : fromEnv
+      source[key] = variable
+    }
+  }
+  const opts = {}
+  for (const k of ['port', 'host', 'dataFile', 'envId', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
+    if (flags[k] !== undefined) opts[k] = flags[k]
+  }
+  for (const k of ['port', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
+    if (opts[k] !== undefined && !/^\d+$/.test(opts[k])) {
+      throw new UsageError(`--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number, got ${opts[k]}`)
+    }
+  }
+  if (given.secretId !== undefined) opts.secretId = given.secretId
+  if (given.secretKey !== undefined) opts.secretKey = given.secretKey
+  if ((opts.secretId === undefined) !== (opts.secretKey === undefined)) {
+    throw new UsageError('a secret id (--secret-id or WX_EMULATOR_SECRET_ID) and a secret key (--secret-key or WX_EMULATOR_SECRET_KEY) go together')
+  }
+  if ((flags.appid === undefined) !== (given.appSecret === undefined)) {
+    throw new UsageError('--appid and an app secret (--app-secret or WX_EMULATOR_APP_SECRET) go together')
+  }
+  if (flags.appid !== undefined) opts.appCredentials = [{ appid: flags.appid, secret: given.appSecret }]
+  if ((flags.componentAppid === undefined) !== (given.componentAppsecret === undefined)) {
+    throw new UsageError('--component-appid and a component secret (--component-appsecret or WX_EMULATOR_COMPONENT_APPSECRET) go together')
+  }
+  if (flags.componentAppid !== undefined) {
+    opts.componentCredentials = [{ componentAppid: flags.componentAppid, componentAppsecret: given.componentAppsecret }]
+  }
+  if (given.componentVerifyTicket !== undefined) opts.componentVerifyTicket = given.componentVerifyTicket
+  if (given.authorizers !== undefined) {
+    opts.authorizers = given.authorizers.map((a) => {
+      const at = a.indexOf(':')
+      if (at <= 0 || at === a.length - 1) {
+        throw new UsageError(`${source.authorizers} takes APPID:REFRESH_TOKEN, got ${at <= 0 ? JSON.stringify(a.slice(0, 24)) : 'an empty refresh token'}`)
+      }
+      return { authorizerAppid: a.slice(0, at), refreshToken: a.slice(at + 1) }
+    })
+  }
+  if (flags.rotateRefreshTokens) opts.rotateRefreshTokens = true
+  return { opts, source }
+}
+
+/** The lines the emulator command prints: credentials, then the export lines. */
+function emulatorBanner(emu, opts, source) {
+  const D = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret', componentAppid: 'wx0emulatorcomp001', componentAppsecret: 'emulator-component-secret' }
+  const secret = (key, value) => (source[key] ? `(the ${source[key]} you gave)` : value)
+  const app = (opts.appCredentials || [D])[0]
+  const comp = (opts.componentCredentials || [D])[0]
+  const authorizers = opts.authorizers || [{ authorizerAppid: 'wx0emulatorauth001', refreshToken: 'emulator-refresh-token' }]
+  const lines = [
+    `# wx-cloud-openapi emulator listening on ${emu.url}`,
+    `# WeChat API base URL (--api-base-url): ${emu.httpsBaseUrl}`,
+    `# app: appid ${app.appid}, secret ${secret('appSecret', app.secret)}`,
+    `# third-party platform: component_appid ${comp.componentAppid}, component_appsecret ${secret('componentAppsecret', comp.componentAppsecret)}`,
+    `# component_verify_ticket: ${opts.componentVerifyTicket !== undefined ? secret('componentVerifyTicket', opts.componentVerifyTicket) : 'any non-empty value'}`,
+    ...authorizers.map((a) => `# authorizer: authorizer_appid ${a.authorizerAppid}, authorizer_refresh_token ${secret('authorizers', a.refreshToken)}`),
+    `# tokens: lifetime ${opts.tokenLifetimeSecs || 7200} s, grace ${opts.tokenGraceSecs || 300} s; refresh tokens ${opts.rotateRefreshTokens ? 'rotate on every renewal' : 'stay the same'}`,
+  ]
+  for (const [k, v] of Object.entries(emu.cloudEnv())) {
+    if (k === 'TENCENTCLOUD_SECRETKEY' && source.secretKey) {
+      // Never print a secret key that was given: refer to where it came from.
+      lines.push(source.secretKey.startsWith('--') ? `# export ${k}=… (the --secret-key you gave)` : `export ${k}="$${source.secretKey}"`)
+    } else {
+      lines.push(`export ${k}=${shellQuote(v)}`)
+    }
+  }
+  return lines
+}
+
 async function runEmulator(args) {
   let opts
+  let source
   try {
-    const parsed = parseArgs(args, {
-      '--port': 'port',
-      '--host': 'host',
-      '--data': 'dataFile',
-      '--secret-id': 'secretId',
-      '--secret-key': 'secretKey',
-      '--env-id': 'envId',
-      '--token-lifetime': 'tokenLifetimeSecs',
-    })
+    const parsed = parseArgs(args, EMULATOR_FLAGS, { '--rotate-refresh-tokens': (o) => (o.rotateRefreshTokens = true) })
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`)
-    opts = parsed.opts
+    ;({ opts, source } = emulatorOptions(parsed.opts, process.env))
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     return fail('emulator', EXIT.USAGE, e.message, EMULATOR_USAGE)
+  }
+  if (!isLoopback(opts.host || '127.0.0.1')) {
+    process.stderr.write(
+      `wx-cloud-openapi emulator: warning: --host ${opts.host} is not a loopback address: the emulator will be reachable ` +
+        'from other machines; it speaks plain HTTP and accepts the credentials it prints\n',
+    )
   }
   let emu
   try {
@@ -349,22 +496,18 @@ async function runEmulator(args) {
   } catch (e) {
     return fail('emulator', EXIT.CONFIG, e.message)
   }
-  // The native listener does not keep Node's event loop alive by itself.
-  const keepAlive = setInterval(() => {}, 1 << 30)
+  // The emulator keeps the process alive until it is closed.
   let closing = false
   const stop = async () => {
     if (closing) return
     closing = true
-    clearInterval(keepAlive)
     await emu.close()
     process.exit(EXIT.OK)
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   // Print only once the signal handlers are in place.
-  const lines = [`# wx-cloud-openapi emulator listening on ${emu.url}`, `# WeChat API base URL (--api-base-url): ${emu.httpsBaseUrl}`]
-  for (const [k, v] of Object.entries(emu.cloudEnv())) lines.push(`export ${k}=${shellQuote(v)}`)
-  process.stdout.write(lines.join('\n') + '\n')
+  process.stdout.write(emulatorBanner(emu, opts, source).join('\n') + '\n')
 }
 
 const COMMANDS = {

@@ -237,3 +237,102 @@ test('--help for every command: exit 0, the exit codes documented', async () => 
   expect(call).toMatch(/1 +the API call failed/)
   expect(call).toMatch(/3 +configuration error/)
 })
+
+describe('emulator', () => {
+  /** Start `emulator` with `args` and `env`; resolves its output once it printed its export lines. */
+  function serve(args, env = {}) {
+    const child = spawn(process.execPath, [CLI, 'emulator', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const ready = new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += d
+        if (stdout.includes('TENCENTCLOUD_SESSIONTOKEN')) resolve()
+      })
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)))
+    })
+    const stop = () =>
+      new Promise((resolve) => {
+        child.on('exit', (code) => resolve(code))
+        child.kill('SIGTERM')
+      })
+    return ready.then(() => ({ stdout, stderr: () => stderr, stop }))
+  }
+  const urlOf = (stdout) => stdout.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)[1]
+
+  test('prints the credentials a WeChat client must use; flags and variables set them; secrets given are not printed', async () => {
+    const APP_SECRET = 'cli-app-secret-from-env'
+    const REFRESH = 'cli-refresh-from-flag'
+    const s = await serve(
+      ['--appid', 'wxcliapp', '--component-appid', 'wxclicomp', '--authorizer', `wxcliauth:${REFRESH}`, '--authorizer', 'wxcliauth2:r2',
+        '--token-lifetime', '60', '--token-grace', '5', '--rotate-refresh-tokens'],
+      { WX_EMULATOR_APP_SECRET: APP_SECRET, WX_EMULATOR_COMPONENT_APPSECRET: 'cli-comp-secret', WX_EMULATOR_SECRET_ID: 'AKIDcli', WX_EMULATOR_SECRET_KEY: 'cli-secret-key' }
+    )
+    try {
+      expect(s.stdout).toMatch(/^# app: appid wxcliapp, secret \(the WX_EMULATOR_APP_SECRET you gave\)$/m)
+      expect(s.stdout).toMatch(/^# third-party platform: component_appid wxclicomp, component_appsecret \(the WX_EMULATOR_COMPONENT_APPSECRET you gave\)$/m)
+      expect(s.stdout).toMatch(/^# authorizer: authorizer_appid wxcliauth, authorizer_refresh_token \(the --authorizer you gave\)$/m)
+      expect(s.stdout).toMatch(/^# authorizer: authorizer_appid wxcliauth2, /m)
+      expect(s.stdout).toMatch(/^# tokens: lifetime 60 s, grace 5 s; refresh tokens rotate on every renewal$/m)
+      expect(s.stdout).toMatch(/^export TENCENTCLOUD_SECRETID='AKIDcli'$/m)
+      expect(s.stdout).toMatch(/^export TENCENTCLOUD_SECRETKEY="\$WX_EMULATOR_SECRET_KEY"$/m)
+      for (const secret of [APP_SECRET, 'cli-comp-secret', 'cli-secret-key', REFRESH]) expect(s.stdout + s.stderr()).not.toContain(secret)
+      expect(s.stderr()).toBe('')
+      // The emulator took them: the app's token, 60 s; the authorizer's refresh token rotates.
+      const url = urlOf(s.stdout)
+      const get = await fetch(`${url}/cgi-bin/token?grant_type=client_credential&appid=wxcliapp&secret=${APP_SECRET}`).then((r) => r.json())
+      expect(get).toEqual({ access_token: expect.any(String), expires_in: 60 })
+      const post = (p, b) => fetch(url + p, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json())
+      const ct = (await post('/cgi-bin/component/api_component_token', { component_appid: 'wxclicomp', component_appsecret: 'cli-comp-secret', component_verify_ticket: 't' }))
+        .component_access_token
+      const a = await post(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
+        component_appid: 'wxclicomp',
+        authorizer_appid: 'wxcliauth',
+        authorizer_refresh_token: REFRESH,
+      })
+      expect(a.authorizer_refresh_token).toMatch(/^refreshtoken@@@/)
+    } finally {
+      expect(await s.stop()).toBe(0)
+    }
+  })
+
+  test('the defaults are printed in full', async () => {
+    const s = await serve([])
+    try {
+      expect(s.stdout).toMatch(/^# app: appid wx0emulatorapp0001, secret emulator-app-secret$/m)
+      expect(s.stdout).toMatch(/^# authorizer: authorizer_appid wx0emulatorauth001, authorizer_refresh_token emulator-refresh-token$/m)
+      expect(s.stdout).toMatch(/refresh tokens stay the same$/m)
+      expect(s.stderr()).toBe('')
+    } finally {
+      expect(await s.stop()).toBe(0)
+    }
+  })
+
+  test('a non-loopback address is warned about before listening', async () => {
+    // Tests listen on loopback only: 192.0.2.1 (TEST-NET-1) is on no
+    // interface here, so the bind fails (exit 3) after the warning.
+    const r = await run(['emulator', '--host', '192.0.2.1'])
+    expect(r.stderr).toMatch(/warning: --host 192\.0\.2\.1 is not a loopback address: the emulator will be reachable from other machines/)
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/cannot listen on 192\.0\.2\.1/)
+  })
+
+  test('usage errors: a flag and its variable both set, an id without its secret, a bad authorizer', async () => {
+    const cases = [
+      [['--app-secret', 'x', '--appid', 'a'], { WX_EMULATOR_APP_SECRET: 'y' }, /--app-secret and WX_EMULATOR_APP_SECRET are both set/],
+      [['--appid', 'a'], {}, /--appid and an app secret/],
+      [['--component-appsecret', 's'], {}, /--component-appid and a component secret/],
+      [[], { WX_EMULATOR_SECRET_KEY: 'k' }, /a secret id .* and a secret key/],
+      [['--authorizer', 'nocolon'], {}, /--authorizer takes APPID:REFRESH_TOKEN/],
+      [[], { WX_EMULATOR_AUTHORIZERS: 'a:' }, /WX_EMULATOR_AUTHORIZERS takes APPID:REFRESH_TOKEN, got an empty refresh token/],
+      [['--token-grace', 'soon'], {}, /--token-grace must be a whole number/],
+    ]
+    for (const [args, env, msg] of cases) {
+      const r = await run(['emulator', ...args], { env })
+      expect({ args, code: r.code }).toEqual({ args, code: 2 })
+      expect(r.stderr).toMatch(msg)
+      expect(r.stdout).toBe('')
+    }
+  })
+})

@@ -19,6 +19,8 @@ const APP = { appid: 'wxjestapp0000001', secret: 'jest-app-secret' }
 const COMPONENT = { componentAppid: 'wxjestcomp000001', componentAppsecret: 'jest-comp-secret' }
 const AUTHORIZER = { authorizerAppid: 'wxjestauth000001', refreshToken: 'refresh-0' }
 const CREATE = { type: 'CreatePostpayPackage', alias: 'jest-env' }
+// An errmsg as WeChat writes it: the message, then ` rid: {8 hex}-{8 hex}-{8 hex}`.
+const RID = (msg) => new RegExp(`^${msg} rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
 
 const baseOptions = {
   secretId: SECRET_ID,
@@ -118,8 +120,13 @@ describe('HTTPS door: tcb.createenvandresource', () => {
     expect(await code(p, { type: ['CreatePostpayPackage'], alias: 'x' })).toBe(40097)
     expect(await code(p, { type: 'CreatePostpayPackage', alias: 'bad alias!' })).toBe(40097)
     expect(await code(p, '{not json')).toBe(47001)
+    expect(await code(p, '[]')).toBe(47001)
+    // An empty POST body is WeChat's 44002, at every POST endpoint.
+    expect(await code(p, '')).toBe(44002)
+    expect(await code('/cgi-bin/stable_token', '')).toBe(44002)
     const r = await wx(emu.httpsBaseUrl, '/tcb/createenvandresource?access_token=x', CREATE)
-    expect(r.json).toEqual({ errcode: 40014, errmsg: 'invalid access_token' })
+    // WeChat's errmsg ends with the request id.
+    expect(r.json).toEqual({ errcode: 40014, errmsg: expect.stringMatching(RID('invalid access_token')) })
   })
 
   test('42001 for an expired token', async () => {
@@ -128,7 +135,7 @@ describe('HTTPS door: tcb.createenvandresource', () => {
       const t = await stableToken(short)
       await new Promise((r) => setTimeout(r, 1100))
       const r = await wx(short.httpsBaseUrl, `/tcb/createenvandresource?access_token=${t}`, CREATE)
-      expect(r.json).toEqual({ errcode: 42001, errmsg: 'access_token expired' })
+      expect(r.json).toEqual({ errcode: 42001, errmsg: expect.stringMatching(RID('access_token expired')) })
       expect(short.environments()).toEqual([])
     } finally {
       await short.close()
@@ -200,39 +207,56 @@ describe('HTTPS door: tokens', () => {
     }
   })
 
-  test('component and authorizer tokens; the refresh token rotates', async () => {
-    const comp = (ticket) =>
-      wx(emu.httpsBaseUrl, '/cgi-bin/component/api_component_token', {
-        component_appid: COMPONENT.componentAppid,
-        component_appsecret: COMPONENT.componentAppsecret,
-        component_verify_ticket: ticket,
-      })
-    expect((await comp('wrong')).json.errcode).toBe(61006)
-    const ct = (await comp('ticket@@@jest')).json.component_access_token
+  const componentToken = async (server, ticket = 'ticket@@@jest') =>
+    wx(server.httpsBaseUrl, '/cgi-bin/component/api_component_token', {
+      component_appid: COMPONENT.componentAppid,
+      component_appsecret: COMPONENT.componentAppsecret,
+      component_verify_ticket: ticket,
+    })
+  const authorizerToken = (server, ct, refresh) =>
+    wx(server.httpsBaseUrl, `/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
+      component_appid: COMPONENT.componentAppid,
+      authorizer_appid: AUTHORIZER.authorizerAppid,
+      authorizer_refresh_token: refresh,
+    })
+
+  test('component and authorizer tokens; the refresh token stays the same by default', async () => {
+    expect((await componentToken(emu, 'wrong')).json.errcode).toBe(61006)
+    const ct = (await componentToken(emu)).json.component_access_token
     expect(ct).toEqual(expect.any(String))
-    const auth = (refresh, token = ct) =>
-      wx(emu.httpsBaseUrl, `/cgi-bin/component/api_authorizer_token?component_access_token=${token}`, {
-        component_appid: COMPONENT.componentAppid,
-        authorizer_appid: AUTHORIZER.authorizerAppid,
-        authorizer_refresh_token: refresh,
-      })
-    const first = (await auth('refresh-0')).json
+    const first = (await authorizerToken(emu, ct, 'refresh-0')).json
     expect(first).toEqual({
       authorizer_access_token: expect.any(String),
       expires_in: 7200,
-      authorizer_refresh_token: expect.any(String),
+      authorizer_refresh_token: 'refresh-0',
     })
-    expect(first.authorizer_refresh_token).not.toBe('refresh-0')
-    expect((await auth('refresh-0')).json.errcode).toBe(61023)
-    expect((await auth(first.authorizer_refresh_token, 'bogus')).json.errcode).toBe(40014)
-    const second = (await auth(first.authorizer_refresh_token)).json
-    expect(second.authorizer_access_token).toEqual(expect.any(String))
+    // WeChat: valid until the authorizer is authorized again; renewing twice works.
+    const second = (await authorizerToken(emu, ct, 'refresh-0')).json
+    expect(second.authorizer_refresh_token).toBe('refresh-0')
+    expect(second.authorizer_access_token).not.toBe(first.authorizer_access_token)
+    expect((await authorizerToken(emu, ct, 'refresh-x')).json.errcode).toBe(61023)
+    expect((await authorizerToken(emu, 'bogus', 'refresh-0')).json.errcode).toBe(40014)
     const r = await wx(
       emu.httpsBaseUrl,
       `/tcb/createenvandresource?access_token=${second.authorizer_access_token}`,
       { type: 'CreatePostpayPackage', alias: 'third-party' }
     )
     expect(r.json.envid).toMatch(/^third-party-/)
+  })
+
+  test('rotateRefreshTokens: every renewal replaces the refresh token and refuses the old one', async () => {
+    const rotating = await startEmulator({ ...baseOptions, rotateRefreshTokens: true })
+    try {
+      const ct = (await componentToken(rotating)).json.component_access_token
+      const first = (await authorizerToken(rotating, ct, 'refresh-0')).json
+      expect(first.authorizer_refresh_token).toMatch(/^refreshtoken@@@/)
+      expect((await authorizerToken(rotating, ct, 'refresh-0')).json.errcode).toBe(61023)
+      const second = (await authorizerToken(rotating, ct, first.authorizer_refresh_token)).json
+      expect(second.authorizer_access_token).toEqual(expect.any(String))
+    } finally {
+      await rotating.close()
+    }
+    await expect(startEmulator({ rotateRefreshTokens: 'yes' })).rejects.toThrow(/rotateRefreshTokens must be a boolean/)
   })
 })
 
@@ -249,7 +273,7 @@ describe('gateway door', () => {
   })
 
   test('WeChat errors come back inside CommOpenApiResp', async () => {
-    expect((await signed({ params: { alias: 'x' } })).wechat).toEqual({ errcode: 40101, errmsg: 'missing parameter' })
+    expect((await signed({ params: { alias: 'x' } })).wechat).toEqual({ errcode: 40101, errmsg: expect.stringMatching(RID('missing parameter')) })
     expect((await signed({ params: { type: 'x', alias: 'x' } })).wechat.errcode).toBe(40097)
   })
 
@@ -489,6 +513,45 @@ describe('durability', () => {
     } finally {
       await e.close()
     }
+  })
+})
+
+describe('process lifetime', () => {
+  const LIB = JSON.stringify(path.join(__dirname, '..', 'lib', 'emulator.js'))
+  const run = (body) =>
+    spawn(process.execPath, ['-e', `require(${LIB}).startEmulator().then((emu) => { ${body} })`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+  const firstLine = (child) =>
+    new Promise((resolve) => {
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('\n')) resolve(out.split('\n')[0])
+      })
+    })
+  const exited = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+
+  test('a listening emulator keeps node alive until close(), as an http server does', async () => {
+    // Nothing else holds the event loop: a signal listener does not.
+    const child = run(`
+      process.on('SIGTERM', () => emu.close().then(() => console.log('closed')))
+      console.log(emu.url)`)
+    const exit = exited(child)
+    const url = await firstLine(child)
+    // Well past the 0.15 s after which the process used to exit.
+    await new Promise((r) => setTimeout(r, 1000))
+    expect((await request(`${url}/`)).status).toBe(200)
+    child.kill('SIGTERM')
+    // Exits by itself (code 0, not killed) once close() has released it.
+    expect(await exit).toEqual({ code: 0, signal: null })
+  })
+
+  test('unref(): the process exits while the emulator listens', async () => {
+    const child = run(`console.log(emu.unref() === emu ? 'unref' : 'not the emulator')`)
+    const exit = exited(child)
+    expect(await firstLine(child)).toBe('unref')
+    expect(await exit).toEqual({ code: 0, signal: null })
   })
 })
 

@@ -264,17 +264,17 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
   })
 
   test('an authorizer-token answer lost after WeChat rotated the refresh token: later calls say so (61023), nothing crashes', async () => {
-    // What the emulator models: every authorizer-token request rotates the
+    // With rotateRefreshTokens, every authorizer-token request rotates the
     // refresh token and refuses the old one. If the answer carrying the new
     // one is lost, no client can recover without a new authorization: the
     // calls must keep failing clearly, never hang or crash.
-    const emu = await sdk.startEmulator()
+    const emu = await sdk.startEmulator({ rotateRefreshTokens: true })
     try {
       const cloud = emuClient('thirdparty', emu)
       emu.injectFault({ api: 'cgi-bin.component.api_authorizer_token', kind: 'truncated', times: 1 })
       expectAllFailed(await calls(cloud, 1, 1), { errCode: -501001, msg: /cannot get authorizer_access_token: connection failed/ })
       const later = await calls(cloud, N, N)
-      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid$/ })
+      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/ })
     } finally {
       await emu.close()
     }
@@ -291,7 +291,8 @@ describe('user callbacks that never settle: the call still ends within its timeo
   ]
   test.each(CASES)('%s', async (name, options, msg) => {
     figures.faults.add(`callback ${name} never settles`)
-    const emu = await sdk.startEmulator() // fresh token caches
+    // fresh token caches; refresh tokens rotate, so onAuthorizerRefreshToken is called
+    const emu = await sdk.startEmulator({ rotateRefreshTokens: true })
     try {
       const cloud = new sdk.Cloud()
       cloud.init({ debug: true, timeout: TIMEOUT, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, ...options(emu) })

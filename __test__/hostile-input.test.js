@@ -34,8 +34,9 @@ afterAll(async () => {
   hostProcess.off('unhandledRejection', onUnhandled)
   hostProcess.off('uncaughtException', onUnhandled)
   leaks.releaseConsole()
-  leaks.flush('hostile-input')
+  // Close first: a listening emulator keeps the process alive.
   await emu.close()
+  leaks.flush('hostile-input')
 })
 
 /** Call with `params` (a thunk, so that odd values are made fresh per mode); settle to {value} or {err}. */

@@ -36,6 +36,9 @@ afterAll(() => {
   console.error = consoleError
 })
 
+// WeChat's errmsg (and so errMsg) ends with its request id.
+const RID = (msg) => new RegExp(`^${msg} rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
+
 const emulators = []
 async function emulator(options = {}) {
   const emu = await sdk.startEmulator(options)
@@ -159,7 +162,7 @@ describe('every documented error of createenvandresource surfaces with its errCo
     for (const mode of MODES) {
       const { err } = await create(client(mode, emu).cloud, { type: 'CreatePostpayPackage' })
       expect(err).toBeInstanceOf(sdk.CloudSDKError)
-      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40101, errMsg: `${API}:fail missing parameter` })
+      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40101, errMsg: expect.stringMatching(RID(`${API}:fail missing parameter`)) })
     }
   })
 
@@ -169,7 +172,7 @@ describe('every documented error of createenvandresource surfaces with its errCo
       const cloud = new sdk.Cloud()
       cloud.init({ ...init, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, debug: true })
       const { err } = await create(cloud, ok('bad'))
-      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40014, errMsg: `${API}:fail invalid access_token` })
+      expect({ errCode: err.errCode, errMsg: err.errMsg }).toEqual({ errCode: 40014, errMsg: expect.stringMatching(RID(`${API}:fail invalid access_token`)) })
     }
   })
 
@@ -198,7 +201,8 @@ describe('every documented error of createenvandresource surfaces with its errCo
 
 describe('managed tokens', () => {
   test.each(['https', 'thirdparty'])('%s: with a 2-second token lifetime, calls keep succeeding across expiry', async (mode) => {
-    const emu = await emulator({ tokenLifetimeSecs: 2 })
+    // Refresh tokens rotate here, so that every renewal also exercises onAuthorizerRefreshToken.
+    const emu = await emulator({ tokenLifetimeSecs: 2, rotateRefreshTokens: true })
     const { cloud, rotated } = client(mode, emu)
     const until = Date.now() + 5000
     let n = 0
@@ -224,7 +228,7 @@ describe('managed tokens', () => {
   ])('%s: 1,000 concurrent calls started with an expired token cause exactly one token request each', async (mode, endpoints) => {
     // 4 s: long enough that the new token is not yet due for renewal (at
     // 3 s) while 1,000 calls run on a loaded machine
-    const emu = await emulator({ tokenLifetimeSecs: 4 })
+    const emu = await emulator({ tokenLifetimeSecs: 4, rotateRefreshTokens: true })
     const { cloud, rotated } = client(mode, emu)
     expect((await create(cloud, ok('warm'))).err).toBeUndefined()
     await sleep(4300) // the token has expired, in the emulator and in the SDK's cache
@@ -238,9 +242,23 @@ describe('managed tokens', () => {
   })
 })
 
+describe('an authorizer refresh token that stays the same (the default, as WeChat documents)', () => {
+  test('renewals across expiry keep using it; onAuthorizerRefreshToken is never called', async () => {
+    const emu = await emulator({ tokenLifetimeSecs: 1 })
+    const { cloud, rotated } = client('thirdparty', emu)
+    for (let i = 0; i < 3; i++) {
+      const { err } = await create(cloud, ok(`same${i}`))
+      expect(err).toBeUndefined()
+      await sleep(1100) // past the 1 s lifetime: the next call renews
+    }
+    expect(emu.stats().tokensIssued.authorizer).toBe(3)
+    expect(rotated).toEqual([])
+  })
+})
+
 describe('a rotated authorizer refresh token', () => {
   test('reaches onAuthorizerRefreshToken exactly once, before the call that caused it resolves', async () => {
-    const emu = await emulator()
+    const emu = await emulator({ rotateRefreshTokens: true })
     const events = []
     const cloud = new sdk.Cloud()
     cloud.init({
@@ -267,7 +285,7 @@ describe('a rotated authorizer refresh token', () => {
   })
 
   test('a callback that fails makes the call fail (nothing sent) and the token is offered again', async () => {
-    const emu = await emulator()
+    const emu = await emulator({ rotateRefreshTokens: true })
     let fail = true
     const stored = []
     const cloud = new sdk.Cloud()

@@ -37,7 +37,7 @@ export declare class Emulator {
   cloudEnv(): Record<string, string>
   /** Environments created so far (with a data file: the durable ones). */
   environments(): EmulatorEnvironment[]
-  /** Calls per endpoint (`gateway:{api}`, `https:{api}`), tokens issued, faults fired. */
+  /** Calls per endpoint, refused ones included (`gateway:{api}`, `gateway:?`, `https:{api}`), tokens issued, faults fired. */
   stats(): EmulatorStats
   /**
    * Inject a fault. Throws a TypeError on an unknown field, an Error on an invalid spec.
@@ -67,8 +67,15 @@ export declare class Emulator {
   authorizers(): string[]
   /** Remove every fault. */
   clearFaults(): void
-  /** Stop listening; requests in flight finish (at most 5 s). Idempotent. */
+  /**
+   * Stop listening; requests in flight finish (at most 5 s). Idempotent. Until
+   * then a listening emulator keeps the process alive, as a node `http` server does.
+   */
   close(): Promise<void>
+  /** Let the process exit while the emulator listens (as `server.unref()`). */
+  unref(): this
+  /** Undo `unref()`: keep the process alive while the emulator listens (the default). */
+  ref(): this
 }
 
 /**

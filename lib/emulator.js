@@ -17,6 +17,7 @@ const OPTION_KEYS = new Set([
   'componentCredentials',
   'componentVerifyTicket',
   'authorizers',
+  'rotateRefreshTokens',
   'tokenLifetimeSecs',
   'tokenGraceSecs',
   'envId',
@@ -76,6 +77,9 @@ function normaliseOptions(options) {
     }
     out.dataFile = path.resolve(out.dataFile)
   }
+  if (out.rotateRefreshTokens !== undefined && typeof out.rotateRefreshTokens !== 'boolean') {
+    throw new TypeError(`rotateRefreshTokens must be a boolean, got ${typeof out.rotateRefreshTokens}`)
+  }
   const events = ['componentEventUrl', 'componentToken', 'componentEncodingAesKey']
   const given = events.filter((k) => out[k] !== undefined)
   if (given.length > 0 && given.length < events.length) {
@@ -101,10 +105,29 @@ function normaliseFault(spec) {
   return out
 }
 
+// The native listener runs on the addon's own threads, which do not keep
+// Node's event loop alive. A listening emulator does, as a node `http` server
+// does: it holds a timer that does nothing until close(); unref() lets the
+// process exit while it listens, ref() undoes that.
+const KEEP_ALIVE_MS = 2 ** 31 - 1
+
 /** A running emulator (see `startEmulator`). */
 class Emulator {
   constructor(handle) {
     this._handle = handle
+    this._keepAlive = setInterval(() => {}, KEEP_ALIVE_MS)
+  }
+
+  /** Let the process exit while the emulator listens (as `server.unref()`). Returns the emulator. */
+  unref() {
+    if (this._keepAlive) this._keepAlive.unref()
+    return this
+  }
+
+  /** Keep the process alive while the emulator listens again (the default). Returns the emulator. */
+  ref() {
+    if (this._keepAlive) this._keepAlive.ref()
+    return this
   }
 
   /** `http://127.0.0.1:PORT`; the gateway is `{url}/admin`. */
@@ -172,8 +195,10 @@ class Emulator {
     this._handle.clearFaults()
   }
 
-  /** Stop listening (requests in flight finish, at most 5 s). Idempotent. */
+  /** Stop listening (requests in flight finish, at most 5 s); the process may then exit. Idempotent. */
   close() {
+    clearInterval(this._keepAlive)
+    this._keepAlive = null
     return this._handle.close()
   }
 }

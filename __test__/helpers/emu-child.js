@@ -5,8 +5,8 @@ const { startEmulator } = require('../../lib/emulator.js')
 
 startEmulator({ dataFile: process.argv[2] }).then(
   (emu) => {
+    // The listening emulator keeps this process alive until it is killed.
     process.stdout.write(JSON.stringify({ url: emu.url }) + '\n')
-    setInterval(() => {}, 1 << 30)
   },
   (e) => {
     process.stderr.write(String(e && e.message) + '\n')

@@ -63,6 +63,10 @@ pub struct EmulatorStartOptions {
     pub component_verify_ticket: Option<String>,
     /// Authorized accounts and their first refresh tokens.
     pub authorizers: Option<Vec<EmulatorAuthorizer>>,
+    /// Replace the authorizer refresh token on every `api_authorizer_token`
+    /// and refuse the old one. Default `false`: it stays the same until the
+    /// authorizer is authorized again, as WeChat documents.
+    pub rotate_refresh_tokens: Option<bool>,
     /// Lifetime of issued tokens in seconds. Default 7200.
     pub token_lifetime_secs: Option<u32>,
     /// How long a replaced token stays valid, seconds. Default 300.
@@ -145,7 +149,8 @@ pub struct EmulatorEnvironment {
 /// Counters of an emulator.
 #[napi(object)]
 pub struct EmulatorStats {
-    /// Calls per endpoint: `gateway:{apiName}`, `https:{api}`; third-party
+    /// Calls per endpoint, refused ones included: `gateway:{apiName}`
+    /// (`gateway:?` when the body names no API), `https:{api}`; third-party
     /// event pushes: `push:{InfoType}`, `push_failed:{InfoType}`.
     pub calls: HashMap<String, i64>,
     /// Tokens issued per kind: `classic`, `stable`, `component`, `authorizer`.
@@ -401,6 +406,7 @@ fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
             .map(|a| (a.authorizer_appid, a.refresh_token))
             .collect();
     }
+    opts.rotate_refresh_tokens = o.rotate_refresh_tokens.unwrap_or(false);
     if let Some(v) = o.token_lifetime_secs {
         opts.token_lifetime_secs = u64::from(v);
     }

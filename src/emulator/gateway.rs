@@ -1,30 +1,48 @@
 //! The cloud-base gateway door: `POST /admin?env=…&seqId=…`.
 //!
-//! Steps: parse the multipart body; verify the TC3 signature by recomputing
-//! it with [`crate::cloud::sign`] over the headers named in `SignedHeaders`
-//! and every received field; check `action`; decode `requestData`
-//! (`CommApiData`); apply faults; dispatch by `apiName` to the WeChat
-//! functions; answer a `CommOpenApiResp`.
+//! Steps: parse the body (multipart, or a JSON object); verify the
+//! signature, either TC3 in the `authorization` header (recomputed with
+//! [`crate::cloud::sign`] over the headers named in `SignedHeaders` and the
+//! fields named in `SignedParams`, or every field when that list is absent)
+//! or the legacy v2 signature in the `authorization` body field
+//! ([`super::legacy_auth`]); check `action`; then per action:
+//! - `wx.openApi` (multipart): decode `requestData` (`CommApiData`), answer
+//!   a `CommOpenApiResp`;
+//! - `wx.api` (JSON or multipart): `requestData` is the JSON text of the
+//!   params, the answer is JSON `{data: {responseData: "<WeChat's JSON>"}, requestId}`.
+//!
+//! Body fields a client may leave out of its signature: `requestData`,
+//! `sessionToken`, `sdk_version` (tcb-admin-node adds them after signing)
+//! and empty ones; any other unsigned field is refused.
 //!
 //! Gateway errors (HTTP 200, `{code, message, requestId}`, JSON):
 //! - `INVALID_COMMON_PARAM`: no or malformed `authorization`, no or bad
-//!   `x-timestamp`, no `host`;
+//!   `x-timestamp` (TC3), no `host`;
 //! - `INVALID_REQUEST_SOURCE`: unknown secretId, signature mismatch,
-//!   `x-timestamp` more than 600 s away from now, `content-type` or `host`
-//!   not among the signed headers;
-//! - `INVALID_PARAM`: not multipart, `action` not `wx.openApi`, `apiName`
-//!   or `requestData` missing, `requestData` not a `CommApiData`;
+//!   `x-timestamp` (TC3) or `q-sign-time` (v2) more than 600 s away from
+//!   now, `content-type` or `host` not among the signed headers (TC3), a
+//!   field that must be signed is not;
+//! - `INVALID_PARAM`: a body neither multipart nor a JSON object, an
+//!   `action` other than `wx.openApi` and `wx.api` (the message names it),
+//!   `wx.openApi` without a multipart body, `apiName` or `requestData`
+//!   missing, `requestData` not a `CommApiData` (`wx.openApi`) or not JSON
+//!   text of an object (`wx.api`), and for `wx.api` an unknown (-604100) or
+//!   not allowed (-604101) API;
 //! - `INVALIID_ENV` (sic): `envName`/`env` names neither the emulated
 //!   environment nor a created one.
 //!
-//! Platform errors (`CommOpenApiResp.errorCode`): -604100 unknown API,
-//! -604101 API not in the allowed list.
+//! Platform errors of `wx.openApi` (`CommOpenApiResp.errorCode`): -604100
+//! unknown API, -604101 API not in the allowed list.
+//!
+//! Every request to `/admin` counts in `stats().calls`, refused ones too:
+//! under `gateway:{apiName}`, or `gateway:?` when the body names no API.
 
 use bytes::Bytes;
 use prost::Message;
 use serde_json::{Map, Value};
 
 use super::faults::{Door, Faults};
+use super::legacy_auth;
 use super::miniprogram;
 use super::reply::{after_processing, before_processing, Reply};
 use super::state::{now_secs, State};
@@ -62,6 +80,94 @@ fn last_str<'a>(fields: &'a [Field], name: &str) -> Option<&'a str> {
 
 type Failure = (&'static str, &'static str);
 
+/// Turns WeChat's JSON answer into the action's answer.
+type Wrap = fn(&Value) -> Reply;
+
+/// Body fields a client may leave out of its signature.
+const MAY_BE_UNSIGNED: &[&str] = &["requestdata", "sessiontoken", "sdk_version"];
+
+/// The actions this gateway serves.
+pub const ACTIONS: &[&str] = &["wx.openApi", "wx.api"];
+
+/// How the body arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Multipart,
+    Json,
+}
+
+/// Parse a body: multipart, or a JSON object (each member a field: strings
+/// as they are, other values as their JSON text, `null` left out).
+pub async fn parse_body(
+    content_type: &str,
+    body: Bytes,
+) -> Result<(Vec<Field>, BodyFormat), Failure> {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json" {
+        return parse_json(&body).map(|f| (f, BodyFormat::Json));
+    }
+    match parse_multipart(content_type, body).await {
+        Err(("INVALID_PARAM", "body must be multipart/form-data")) => Err((
+            "INVALID_PARAM",
+            "body must be multipart/form-data or a JSON object",
+        )),
+        other => other.map(|f| (f, BodyFormat::Multipart)),
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Vec<Field>, Failure> {
+    let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) else {
+        return Err(("INVALID_PARAM", "body is not a JSON object"));
+    };
+    if m.len() > 64 {
+        return Err(("INVALID_PARAM", "too many fields"));
+    }
+    Ok(m.into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(name, v)| Field {
+            name,
+            value: match v {
+                Value::String(s) => Bytes::from(s),
+                other => Bytes::from(other.to_string()),
+            },
+        })
+        .collect())
+}
+
+/// The received fields a signature covers: those named in `signed` (lower
+/// case), or all when `signed` is `None`. Fails when a non-empty field that
+/// is not in [`MAY_BE_UNSIGNED`] is left out.
+fn signed_fields<'a>(
+    fields: &'a [Field],
+    signed: Option<&[String]>,
+    skip: &str,
+) -> Result<Vec<(&'a str, &'a [u8])>, Failure> {
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        let name = f.name.trim().to_lowercase();
+        if name == skip {
+            continue;
+        }
+        match signed {
+            Some(list) if !list.contains(&name) => {
+                if !f.value.is_empty() && !MAY_BE_UNSIGNED.contains(&name.as_str()) {
+                    return Err((
+                        "INVALID_REQUEST_SOURCE",
+                        "a field that must be signed is not",
+                    ));
+                }
+            }
+            _ => out.push((f.name.as_str(), f.value.as_ref())),
+        }
+    }
+    Ok(out)
+}
+
 /// Parse a multipart body into its fields.
 pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Field>, Failure> {
     let boundary = multer::parse_boundary(content_type)
@@ -88,8 +194,78 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Fiel
     }
 }
 
-/// Verify the TC3 signature of a request.
+fn secret_of<'a>(secret_pairs: &'a [(String, String)], id: &str) -> Result<&'a str, Failure> {
+    secret_pairs
+        .iter()
+        .find(|(i, _)| constant_time_eq(i.as_bytes(), id.as_bytes()))
+        .map(|(_, k)| k.as_str())
+        .ok_or(("INVALID_REQUEST_SOURCE", "secretId not found"))
+}
+
+/// Verify the signature of a request: TC3 in the `authorization` header,
+/// else the legacy v2 signature in the `authorization` field.
 pub fn verify(
+    headers: &http::HeaderMap,
+    path_and_query: &str,
+    fields: &[Field],
+    secret_pairs: &[(String, String)],
+    now_secs: i64,
+) -> Result<(), Failure> {
+    if !headers.contains_key(http::header::AUTHORIZATION) {
+        if let Some(v) = last_str(fields, "authorization").filter(|v| legacy_auth::is_legacy(v)) {
+            return verify_legacy(headers, path_and_query, v, fields, secret_pairs, now_secs);
+        }
+    }
+    verify_tc3(headers, path_and_query, fields, secret_pairs, now_secs)
+}
+
+fn verify_legacy(
+    headers: &http::HeaderMap,
+    path_and_query: &str,
+    value: &str,
+    fields: &[Field],
+    secret_pairs: &[(String, String)],
+    now_secs: i64,
+) -> Result<(), Failure> {
+    let auth = legacy_auth::parse(value)
+        .ok_or(("INVALID_COMMON_PARAM", "missing or malformed authorization"))?;
+    if now_secs > auth.valid_until || auth.valid_from > now_secs.saturating_add(MAX_CLOCK_SKEW_SECS)
+    {
+        return Err((
+            "INVALID_REQUEST_SOURCE",
+            "signature expired (q-sign-time does not cover now)",
+        ));
+    }
+    let secret_key = secret_of(secret_pairs, &auth.secret_id)?;
+    let mut signed_headers: Vec<(&str, &[u8])> = Vec::with_capacity(auth.header_list.len());
+    for name in &auth.header_list {
+        match headers.get(name.as_str()) {
+            Some(v) => signed_headers.push((name.as_str(), v.as_bytes())),
+            None => return Err(("INVALID_REQUEST_SOURCE", "a signed header is missing")),
+        }
+    }
+    let params = signed_fields(fields, Some(&auth.param_list), "authorization")?;
+    if params.len() != auth.param_list.len() {
+        return Err(("INVALID_REQUEST_SOURCE", "signature mismatch"));
+    }
+    let pathname = path_and_query.split('?').next().unwrap_or("/admin");
+    let expected = legacy_auth::signature(&legacy_auth::LegacySignRequest {
+        method: "post",
+        pathname,
+        params: &params,
+        headers: &signed_headers,
+        sign_time: &auth.sign_time,
+        key_time: &auth.key_time,
+        secret_key,
+    });
+    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        Ok(())
+    } else {
+        Err(("INVALID_REQUEST_SOURCE", "signature mismatch"))
+    }
+}
+
+fn verify_tc3(
     headers: &http::HeaderMap,
     path_and_query: &str,
     fields: &[Field],
@@ -118,11 +294,7 @@ pub fn verify(
             "content-type and host must be signed",
         ));
     }
-    let secret_key = secret_pairs
-        .iter()
-        .find(|(id, _)| constant_time_eq(id.as_bytes(), auth.secret_id.as_bytes()))
-        .map(|(_, k)| k.as_str())
-        .ok_or(("INVALID_REQUEST_SOURCE", "secretId not found"))?;
+    let secret_key = secret_of(secret_pairs, &auth.secret_id)?;
     let mut signed_headers: Vec<(&str, String)> = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         match headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
@@ -130,10 +302,8 @@ pub fn verify(
             None => return Err(("INVALID_REQUEST_SOURCE", "a signed header is missing")),
         }
     }
-    let params: Vec<(&str, &[u8])> = fields
-        .iter()
-        .map(|f| (f.name.as_str(), f.value.as_ref()))
-        .collect();
+    let listed = (!auth.signed_params.is_empty()).then_some(auth.signed_params.as_slice());
+    let params = signed_fields(fields, listed, "")?;
     let url = format!("http://{host}{path_and_query}");
     let expected = sign(&SignRequest {
         method: "post",
@@ -219,10 +389,18 @@ impl Gateway {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let fields = match parse_multipart(ct, body).await {
+        let (fields, format) = match parse_body(ct, body).await {
             Ok(f) => f,
-            Err((code, msg)) => return Reply::gateway_error(code, msg),
+            Err((code, msg)) => {
+                self.state.count("gateway:?");
+                return Reply::gateway_error(code, msg);
+            }
         };
+        let api = last_str(&fields, "apiName").unwrap_or("").to_string();
+        self.state.count(&format!(
+            "gateway:{}",
+            if api.is_empty() { "?" } else { api.as_str() }
+        ));
         let now = now_secs();
         if let Err((code, msg)) = verify(
             headers,
@@ -233,14 +411,26 @@ impl Gateway {
         ) {
             return Reply::gateway_error(code, msg);
         }
-        if last_str(&fields, "action") != Some("wx.openApi") {
-            return Reply::gateway_error("INVALID_PARAM", "action must be wx.openApi");
+        let action = last_str(&fields, "action").unwrap_or("");
+        if !ACTIONS.contains(&action) {
+            let shown: String = action.chars().take(64).collect();
+            return Reply::gateway_error(
+                "INVALID_PARAM",
+                &format!(
+                    "action {shown:?} is not supported (this emulator serves {})",
+                    ACTIONS.join(", ")
+                ),
+            );
         }
-        let api = match last_str(&fields, "apiName") {
-            Some(a) if !a.is_empty() => a.to_string(),
-            _ => return Reply::gateway_error("INVALID_PARAM", "missing apiName"),
-        };
-        self.state.count(&format!("gateway:{api}"));
+        if action == "wx.openApi" && format != BodyFormat::Multipart {
+            return Reply::gateway_error(
+                "INVALID_PARAM",
+                "wx.openApi needs a multipart/form-data body",
+            );
+        }
+        if api.is_empty() {
+            return Reply::gateway_error("INVALID_PARAM", "missing apiName");
+        }
         let env = match last_str(&fields, "envName") {
             Some(e) if !e.is_empty() => e.to_string(),
             _ => super::wechat::query_pairs(query)
@@ -252,14 +442,39 @@ impl Gateway {
         if !env.is_empty() && env != self.config.env_id && !self.state.has_environment(&env) {
             return Reply::gateway_error("INVALIID_ENV", "env not exists");
         }
-        let data = match last(&fields, "requestData").map(|f| CommApiData::decode(f.value.as_ref()))
-        {
-            Some(Ok(d)) => d,
-            Some(Err(_)) => {
-                return Reply::gateway_error("INVALID_PARAM", "requestData is not a CommApiData")
-            }
-            None => return Reply::gateway_error("INVALID_PARAM", "missing requestData"),
-        };
+        let request_data = last(&fields, "requestData").map(|f| f.value.as_ref());
+        let (params, data, wrap): (Result<Map<String, Value>, ()>, Option<CommApiData>, Wrap) =
+            if action == "wx.api" {
+                let params = match request_data {
+                    None | Some(b"") => Ok(Map::new()),
+                    Some(text) => match serde_json::from_slice::<Value>(text) {
+                        Ok(Value::Object(m)) => Ok(m),
+                        _ => {
+                            return Reply::gateway_error(
+                                "INVALID_PARAM",
+                                "requestData is not the JSON text of an object",
+                            )
+                        }
+                    },
+                };
+                (params, None, Reply::wx_api)
+            } else {
+                let data = match request_data.map(CommApiData::decode) {
+                    Some(Ok(d)) => d,
+                    Some(Err(_)) => {
+                        return Reply::gateway_error(
+                            "INVALID_PARAM",
+                            "requestData is not a CommApiData",
+                        )
+                    }
+                    None => return Reply::gateway_error("INVALID_PARAM", "missing requestData"),
+                };
+                (
+                    pairs_to_params(&data).map_err(drop),
+                    Some(data),
+                    Reply::open_api,
+                )
+            };
 
         let plan = self.faults.decide(&api, Door::Gateway);
         if plan.action.is_some() || plan.delay_ms > 0 {
@@ -268,45 +483,70 @@ impl Gateway {
         if plan.delay_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(plan.delay_ms)).await;
         }
-        if let Some(r) = before_processing(plan.action.as_ref(), Reply::open_api) {
+        if let Some(r) = before_processing(plan.action.as_ref(), wrap) {
             return r;
         }
 
-        let reply = self.dispatch(&api, &data).await;
+        let reply = match self.platform_check(&api) {
+            Err(code) if action == "wx.api" => Reply::gateway_error(
+                "INVALID_PARAM",
+                &format!("apiName {api} cannot be called ({code})"),
+            ),
+            Err(code) => Reply::open_api_error(code),
+            Ok(()) if miniprogram::APIS.contains(&api.as_str()) => {
+                self.miniprogram(&api, data.as_ref(), params, wrap)
+            }
+            Ok(()) => match params {
+                Err(()) => wrap(&wx_error(47001, "data format error")),
+                Ok(p) => match self.wechat.call_api(&api, &p, "gateway").await {
+                    Some(v) => wrap(&v),
+                    None => Reply::open_api_error(-604100),
+                },
+            },
+        };
         after_processing(plan.action.as_ref(), reply)
     }
 
-    async fn dispatch(&self, api: &str, data: &CommApiData) -> Reply {
+    /// A mini-program API (`miniprogram.rs`): its params and uploads from the
+    /// `CommApiData` of `wx.openApi`, or the JSON params of `wx.api`.
+    fn miniprogram(
+        &self,
+        api: &str,
+        data: Option<&CommApiData>,
+        params: Result<Map<String, Value>, ()>,
+        wrap: Wrap,
+    ) -> Reply {
+        let input = match data {
+            Some(d) => pairs_to_input(d).map_err(drop),
+            None => params.map(|params| miniprogram::Input {
+                params,
+                ..Default::default()
+            }),
+        };
+        let Ok(input) = input else {
+            return wrap(&wx_error(47001, "data format error"));
+        };
+        let appid = match data.and_then(|d| d.appid.as_deref()) {
+            Some(a) if !a.is_empty() => a.to_string(),
+            _ => self.wechat.own_appid(),
+        };
+        match miniprogram::call(api, &input, &appid) {
+            miniprogram::Answer::Json(v) => wrap(&v),
+            miniprogram::Answer::Binary(ct, bytes) => Reply::open_api_binary(ct, bytes),
+        }
+    }
+
+    /// The platform's own refusals: -604100 unknown API, -604101 not allowed.
+    fn platform_check(&self, api: &str) -> Result<(), i32> {
         if !super::wechat::KNOWN_APIS.contains(&api) && !miniprogram::APIS.contains(&api) {
-            return Reply::open_api_error(-604100);
+            return Err(-604100);
         }
         if let Some(allowed) = &self.config.allowed_apis {
             if !allowed.iter().any(|a| a == api) {
-                return Reply::open_api_error(-604101);
+                return Err(-604101);
             }
         }
-        if miniprogram::APIS.contains(&api) {
-            let input = match pairs_to_input(data) {
-                Ok(i) => i,
-                Err(_) => return Reply::open_api(&wx_error(47001, "data format error")),
-            };
-            let appid = match data.appid.as_deref() {
-                Some(a) if !a.is_empty() => a.to_string(),
-                _ => self.wechat.own_appid(),
-            };
-            return match miniprogram::call(api, &input, &appid) {
-                miniprogram::Answer::Json(v) => Reply::open_api(&v),
-                miniprogram::Answer::Binary(ct, bytes) => Reply::open_api_binary(ct, bytes),
-            };
-        }
-        let params = match pairs_to_params(data) {
-            Ok(p) => p,
-            Err(_) => return Reply::open_api(&wx_error(47001, "data format error")),
-        };
-        match self.wechat.call_api(api, &params, "gateway").await {
-            Some(v) => Reply::open_api(&v),
-            None => Reply::open_api_error(-604100),
-        }
+        Ok(())
     }
 }
 
@@ -592,5 +832,183 @@ mod tests {
             let reply = call(&g, r).await;
             assert!(matches!(reply, Reply::Full { status: 200, .. }));
         }
+    }
+
+    /// A tcb-admin-node v2 request: the legacy signature in the body.
+    fn legacy_request(
+        key: &str,
+        sign_from: i64,
+        fields: &[(&str, &[u8])],
+        unsigned: &[(&str, &[u8])],
+    ) -> Req {
+        let times = format!("{};{}", sign_from, sign_from + 900);
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("user-agent", b"tcb-admin-sdk/1.23.0"),
+            ("x-tcb-source", b",not_scf"),
+        ];
+        let auth = legacy_auth::authorization(
+            "AKIDtest",
+            &legacy_auth::LegacySignRequest {
+                method: "post",
+                pathname: "/admin",
+                params: fields,
+                headers: &headers,
+                sign_time: &times,
+                key_time: &times,
+                secret_key: key,
+            },
+        );
+        let mut all: Vec<(&str, &[u8])> = fields.to_vec();
+        all.push(("authorization", auth.as_bytes()));
+        all.extend_from_slice(unsigned);
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}")
+                .parse()
+                .unwrap(),
+        );
+        h.insert("user-agent", "tcb-admin-sdk/1.23.0".parse().unwrap());
+        h.insert("x-tcb-source", ",not_scf".parse().unwrap());
+        Req {
+            headers: h,
+            body: Bytes::from(multipart(&all)),
+            pq: "/admin?&eventId=e&seqId=s".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn legacy_v2_signature() {
+        let g = gateway(None);
+        let now = now_secs();
+        let rd = request_data();
+        let fields: Vec<(&str, &[u8])> = vec![
+            ("action", b"wx.openApi"),
+            ("apiName", b"tcb.createenvandresource"),
+            ("envName", b"emulator-env"),
+            ("tcb_sessionToken", b""),
+        ];
+        let unsigned: Vec<(&str, &[u8])> = vec![("requestData", &rd), ("sdk_version", b"1.23.0")];
+        let v = json_of(&call(&g, legacy_request("secret", now - 1, &fields, &unsigned)).await);
+        assert_eq!(v["errcode"], 0, "{v}");
+        // Wrong key.
+        let v = json_of(&call(&g, legacy_request("wrong", now - 1, &fields, &unsigned)).await);
+        assert_eq!(v["message"], "signature mismatch");
+        // A signed field tampered with.
+        let mut r = legacy_request("secret", now - 1, &fields, &unsigned);
+        r.body = Bytes::from(
+            String::from_utf8_lossy(&r.body)
+                .replace("tcb.createenvandresource", "tcb.describeenvsxxxxxxxx")
+                .into_bytes(),
+        );
+        let v = json_of(&call(&g, r).await);
+        assert_eq!(v["message"], "signature mismatch");
+        // A signed header tampered with.
+        let mut r = legacy_request("secret", now - 1, &fields, &unsigned);
+        r.headers.insert("x-tcb-source", ",scf".parse().unwrap());
+        assert_eq!(json_of(&call(&g, r).await)["message"], "signature mismatch");
+        // Stale: the signature's window ended.
+        let v = json_of(&call(&g, legacy_request("secret", now - 1000, &fields, &unsigned)).await);
+        assert_eq!(v["code"], "INVALID_REQUEST_SOURCE");
+        assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
+        // An extra field that is neither signed nor allowed unsigned.
+        let extra: Vec<(&str, &[u8])> = vec![("requestData", &rd), ("apiOptions", b"{}")];
+        let v = json_of(&call(&g, legacy_request("secret", now - 1, &fields, &extra)).await);
+        assert_eq!(v["message"], "a field that must be signed is not");
+        assert_eq!(g.state.environments().len(), 1);
+        // Refused calls count too (the tampered one under the name it carried).
+        let calls = &g.state.stats()["calls"];
+        assert_eq!(calls["gateway:tcb.createenvandresource"], 5);
+        assert_eq!(calls["gateway:tcb.describeenvsxxxxxxxx"], 1);
+    }
+
+    #[tokio::test]
+    async fn tc3_with_signed_params_leaves_request_data_unsigned() {
+        let g = gateway(None);
+        let now = now_secs();
+        let rd = request_data();
+        // Sign without requestData (tcb-admin-node v3), then add it.
+        let r = signed_request("AKIDtest", "secret", now, "tcb.createenvandresource", b"");
+        let with_rd = String::from_utf8_lossy(&r.body).replacen(
+            &format!("--{BOUNDARY}--\r\n"),
+            &format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"requestData\"\r\n\r\n"
+            ),
+            1,
+        );
+        let mut body = with_rd.into_bytes();
+        body.extend_from_slice(&rd);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let v = json_of(
+            &call(
+                &g,
+                Req {
+                    body: Bytes::from(body),
+                    ..r
+                },
+            )
+            .await,
+        );
+        assert_eq!(v["errcode"], 0, "{v}");
+    }
+
+    #[tokio::test]
+    async fn actions() {
+        let g = gateway(None);
+        let now = now_secs();
+        // Signed JSON bodies (the wx.api door), any action.
+        let json_req = |action: &str, rd: &str| {
+            let body = serde_json::json!({
+                "action": action, "apiName": "tcb.createenvandresource", "requestData": rd,
+            })
+            .to_string();
+            let hs: Vec<(&str, String)> = vec![
+                ("content-type", "application/json".into()),
+                ("host", "127.0.0.1:9".into()),
+            ];
+            let params: Vec<(&str, &[u8])> = vec![
+                ("action", action.as_bytes()),
+                ("apiName", b"tcb.createenvandresource"),
+                ("requestData", rd.as_bytes()),
+            ];
+            let s = sign(&SignRequest {
+                method: "post",
+                url: "http://127.0.0.1:9/admin?env=emulator-env",
+                headers: &hs,
+                params: &params,
+                secret_id: "AKIDtest",
+                secret_key: "secret",
+                timestamp: now,
+            });
+            let mut headers = http::HeaderMap::new();
+            headers.insert("content-type", "application/json".parse().unwrap());
+            headers.insert("host", "127.0.0.1:9".parse().unwrap());
+            headers.insert("authorization", s.authorization.parse().unwrap());
+            headers.insert("x-timestamp", now.to_string().parse().unwrap());
+            Req {
+                headers,
+                body: Bytes::from(body),
+                pq: "/admin?env=emulator-env".into(),
+            }
+        };
+        let good = r#"{"type":"CreatePostpayPackage","alias":"json"}"#;
+        let v = json_of(&call(&g, json_req("wx.api", good)).await);
+        let data: Value =
+            serde_json::from_str(v["data"]["responseData"].as_str().unwrap()).unwrap();
+        assert_eq!(data["errcode"], 0, "{v}");
+        let v = json_of(&call(&g, json_req("functions.invokeFunction", good)).await);
+        assert_eq!(v["code"], "INVALID_PARAM");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("\"functions.invokeFunction\" is not supported"),
+            "{v}"
+        );
+        let v = json_of(&call(&g, json_req("wx.openApi", good)).await);
+        assert_eq!(v["message"], "wx.openApi needs a multipart/form-data body");
+        let v = json_of(&call(&g, json_req("wx.api", "[1]")).await);
+        assert_eq!(v["code"], "INVALID_PARAM");
+        assert_eq!(g.state.environments().len(), 1);
     }
 }

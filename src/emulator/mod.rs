@@ -21,6 +21,7 @@
 
 pub mod faults;
 pub mod gateway;
+pub mod legacy_auth;
 pub mod miniprogram;
 pub mod push;
 pub mod reply;
@@ -64,6 +65,10 @@ pub struct EmulatorOptions {
     pub component_verify_ticket: Option<String>,
     /// (authorizer_appid, first authorizer_refresh_token) pairs.
     pub authorizers: Vec<(String, String)>,
+    /// Replace the authorizer refresh token on every `api_authorizer_token`
+    /// and refuse the old one (default `false`: it stays the same until the
+    /// authorizer is authorized again, as WeChat documents).
+    pub rotate_refresh_tokens: bool,
     /// Lifetime of issued tokens, seconds (default 7200).
     pub token_lifetime_secs: u64,
     /// How long a replaced token stays valid, seconds (default 300).
@@ -105,6 +110,7 @@ impl Default for EmulatorOptions {
             )],
             component_verify_ticket: None,
             authorizers: vec![("wx0emulatorauth001".into(), "emulator-refresh-token".into())],
+            rotate_refresh_tokens: false,
             token_lifetime_secs: 7200,
             token_grace_secs: 300,
             env_id: "emulator-env".into(),
@@ -154,7 +160,8 @@ impl Emulator {
                 State::with_file(p.clone(), opts.token_lifetime_secs, opts.token_grace_secs)?
             }
             None => State::new(opts.token_lifetime_secs, opts.token_grace_secs),
-        };
+        }
+        .rotating_refresh_tokens(opts.rotate_refresh_tokens);
         for (appid, refresh) in &opts.authorizers {
             state.add_authorizer(appid, refresh);
         }
@@ -451,7 +458,9 @@ mod tests {
         .unwrap();
         let r = raw(port, req).await;
         let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{r:?}"));
-        let whole = r#"{"errcode":41001,"errmsg":"access_token missing"}"#;
+        // The whole answer: `{"errcode":41001,"errmsg":"access_token missing rid: …"}`.
+        let whole =
+            r#"{"errcode":41001,"errmsg":"access_token missing rid: 00000000-00000000-00000000"}"#;
         assert!(
             head.contains(&format!("content-length: {}", whole.len())),
             "{head}"

@@ -11,6 +11,13 @@ pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 /// Content type of a `CommOpenApiResp` answer.
 pub const OCTET_STREAM: &str = "application/octet-stream";
 
+/// A gateway request id: 16 hex digits.
+fn request_id() -> String {
+    (0..16)
+        .map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)]))
+        .collect()
+}
+
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -52,13 +59,10 @@ impl Reply {
 
     /// A gateway error: HTTP 200, `{code, message, requestId}`.
     pub fn gateway_error(code: &str, message: &str) -> Reply {
-        let request_id: String = (0..16)
-            .map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)]))
-            .collect();
         Reply::json(&serde_json::json!({
             "code": code,
             "message": message,
-            "requestId": request_id,
+            "requestId": request_id(),
         }))
     }
 
@@ -72,6 +76,15 @@ impl Reply {
             headers: Vec::new(),
             svrkit_error_code: 0,
         })
+    }
+
+    /// A gateway answer to `wx.api`: JSON `{data: {responseData}, requestId}`
+    /// where `responseData` is WeChat's JSON answer as text.
+    pub fn wx_api(wechat: &Value) -> Reply {
+        Reply::json(&serde_json::json!({
+            "data": { "responseData": serde_json::to_string(wechat).unwrap_or_default() },
+            "requestId": request_id(),
+        }))
     }
 
     /// A gateway `CommOpenApiResp` with a platform `errorCode` (e.g. -604100).
@@ -116,7 +129,9 @@ impl Reply {
 /// `wrap` turns WeChat JSON into the door's format.
 pub fn before_processing(action: Option<&FaultAction>, wrap: fn(&Value) -> Reply) -> Option<Reply> {
     match action? {
-        FaultAction::Errcode(code, msg) => Some(wrap(&super::wechat::wx_error(*code, msg))),
+        FaultAction::Errcode(code, msg) => {
+            Some(wrap(&super::wechat::wx_error_as_given(*code, msg)))
+        }
         FaultAction::DropBefore => Some(Reply::Drop),
         FaultAction::Status(s) => Some(Reply::text(*s, "emulated server error")),
         _ => None,

@@ -127,6 +127,8 @@ pub struct State {
     writer: Option<mpsc::UnboundedSender<(EnvironmentRecord, Waiter)>>,
     token_lifetime_secs: u64,
     grace_secs: u64,
+    /// Replace the authorizer refresh token on every `api_authorizer_token`.
+    rotate_refresh_tokens: bool,
 }
 
 /// The durable file's format.
@@ -237,6 +239,7 @@ impl State {
             writer: None,
             token_lifetime_secs,
             grace_secs,
+            rotate_refresh_tokens: false,
         }
     }
 
@@ -265,7 +268,17 @@ impl State {
             writer: Some(tx),
             token_lifetime_secs,
             grace_secs,
+            rotate_refresh_tokens: false,
         })
+    }
+
+    /// With `true`, every `api_authorizer_token` replaces the authorizer
+    /// refresh token and refuses the old one (61023); with `false` (the
+    /// default, WeChat's documented behaviour) it stays the same until the
+    /// authorizer is authorized again.
+    pub fn rotating_refresh_tokens(mut self, on: bool) -> State {
+        self.rotate_refresh_tokens = on;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -447,9 +460,10 @@ impl State {
             .insert(authorizer_appid.to_string(), refresh_token.to_string());
     }
 
-    /// `api_authorizer_token`: checks the refresh token, rotates it, issues
-    /// an authorizer token. `Err(61003)` unknown authorizer, `Err(61023)`
-    /// refresh token not current.
+    /// `api_authorizer_token`: checks the refresh token, issues an
+    /// authorizer token, and answers the refresh token to use next: the same
+    /// one, or a new one (the old one then refused) when rotating.
+    /// `Err(61003)` unknown authorizer, `Err(61023)` refresh token not current.
     pub fn issue_authorizer(
         &self,
         authorizer_appid: &str,
@@ -465,9 +479,14 @@ impl State {
         if !constant_time_eq(current.as_bytes(), refresh_token.as_bytes()) {
             return Err(61023);
         }
-        let new_refresh = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
-        g.refresh_tokens
-            .insert(authorizer_appid.to_string(), new_refresh.clone());
+        let new_refresh = if self.rotate_refresh_tokens {
+            let r = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
+            g.refresh_tokens
+                .insert(authorizer_appid.to_string(), r.clone());
+            r
+        } else {
+            current
+        };
         if let Some(old) = g.authorizer_current.get(authorizer_appid).cloned() {
             self.supersede(&mut g, &old, now_ms);
         }
@@ -767,8 +786,24 @@ mod tests {
     }
 
     #[test]
-    fn authorizer_refresh_token_rotates() {
+    fn authorizer_refresh_token_stays_by_default() {
         let s = State::new(7200, 5);
+        s.add_authorizer("wxauth", "r0");
+        let (t1, r1) = s.issue_authorizer("wxauth", "r0", 0).unwrap();
+        assert_eq!(r1, "r0");
+        let (t2, r2) = s.issue_authorizer("wxauth", "r0", 1000).unwrap();
+        assert_eq!(r2, "r0");
+        assert_ne!(t1.token, t2.token);
+        assert_eq!(s.issue_authorizer("wxauth", "r1", 0).unwrap_err(), 61023);
+        // Authorized again: the new refresh token replaces the old one.
+        s.add_authorizer("wxauth", "r9");
+        assert_eq!(s.issue_authorizer("wxauth", "r0", 0).unwrap_err(), 61023);
+        assert!(s.issue_authorizer("wxauth", "r9", 0).is_ok());
+    }
+
+    #[test]
+    fn authorizer_refresh_token_rotates() {
+        let s = State::new(7200, 5).rotating_refresh_tokens(true);
         s.add_authorizer("wxauth", "r0");
         assert_eq!(s.issue_authorizer("wxother", "r0", 0).unwrap_err(), 61003);
         let (_, r1) = s.issue_authorizer("wxauth", "r0", 0).unwrap();

@@ -5,14 +5,18 @@
 //! `access_token` first; the gateway door calls [`WeChat::call_api`]
 //! directly (a cloud call carries no token). Both reach the same state.
 //!
+//! Every error's errmsg ends with ` rid: {request id}`, as WeChat's do.
+//!
 //! errcodes answered (all documented by WeChat):
 //! - `tcb.createenvandresource`: 0; 43002 not a POST; 41001 no access_token;
 //!   40014 unknown token; 42001 expired token; 40001 token replaced by a
-//!   newer one and past its grace period; 47001 body is not a JSON object;
+//!   newer one and past its grace period; 44002 empty body; 47001 body is
+//!   not a JSON object;
 //!   40101 `type` or `alias` missing; 40097 "invalid args" when `type` is
 //!   not the string `CreatePostpayPackage` or `alias` is not a string of 1–32
 //!   characters from `[A-Za-z0-9_-]`; -1 / -1000 on demand (faults).
-//! - token endpoints: 43001/43002 wrong method; 40002 bad grant_type; 41002
+//! - token endpoints: 43001/43002 wrong method; 44002 empty body (POST
+//!   endpoints); 47001 body not a JSON object; 40002 bad grant_type; 41002
 //!   appid missing; 41004 secret missing; 40013 unknown appid; 40125 wrong
 //!   secret; 61006 bad component_verify_ticket; 61003 authorizer unknown;
 //!   61023 refresh token not current; `api_query_auth`: 61009 unknown or
@@ -49,9 +53,25 @@ pub struct WeChat {
     creds: std::sync::Arc<Credentials>,
 }
 
-/// A WeChat error answer.
+/// A WeChat error answer. Like WeChat's, its errmsg ends with the request
+/// id: `invalid access_token rid: 6929c7a0-1f3e5d7b-0a2c4e6f`.
 pub fn wx_error(code: i64, msg: &str) -> Value {
+    json!({"errcode": code, "errmsg": format!("{msg} rid: {}", rid())})
+}
+
+/// An error answer with exactly the errmsg given (a fault's: the user chose it).
+pub fn wx_error_as_given(code: i64, msg: &str) -> Value {
     json!({"errcode": code, "errmsg": msg})
+}
+
+/// A WeChat request id: the time in hex, then two random 8-hex-digit groups.
+fn rid() -> String {
+    format!(
+        "{:08x}-{:08x}-{:08x}",
+        super::state::now_secs() as u32,
+        fastrand::u32(..),
+        fastrand::u32(..)
+    )
 }
 
 fn ok(mut fields: Map<String, Value>) -> Value {
@@ -73,10 +93,11 @@ fn query_get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// Parse a JSON object body; an empty body is `{}`.
+/// Parse a JSON object body, as WeChat does: an empty body is 44002
+/// "empty post data", anything but a JSON object 47001 "data format error".
 fn body_object(body: &[u8]) -> Result<Map<String, Value>, Value> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(Map::new());
+    if body.is_empty() {
+        return Err(wx_error(44002, "empty post data"));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
@@ -520,7 +541,21 @@ mod tests {
             code(&post(&w, &p, r#"{"type":"CreatePostpayPackage","alias":"a b"}"#).await),
             40097
         );
+        assert_eq!(code(&post(&w, &p, "").await), 44002);
+        assert_eq!(code(&post(&w, &p, " ").await), 47001);
         assert_eq!(code(&post(&w, &p, "{not json").await), 47001);
+        assert_eq!(
+            code(&post(&w, "/cgi-bin/component/api_component_token", "").await),
+            44002
+        );
+        let e = post(&w, &p, "").await;
+        let msg = e["errmsg"].as_str().unwrap();
+        let rid = msg.strip_prefix("empty post data rid: ").unwrap();
+        assert_eq!(crate::mode::wechat_rid(msg).as_deref(), Some(rid));
+        assert!(
+            rid.len() == 26 && rid.split('-').all(|p| p.len() == 8),
+            "{rid}"
+        );
         assert_eq!(code(&post(&w, &p, "[1]").await), 47001);
         let v = post(&w, &p, good).await;
         assert_eq!(v["errmsg"], "ok");
@@ -630,10 +665,11 @@ mod tests {
         let ct = c["component_access_token"].as_str().unwrap().to_string();
         let path = format!("/cgi-bin/component/api_authorizer_token?component_access_token={ct}");
         let a1 = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh0"}"#).await;
-        let r1 = a1["authorizer_refresh_token"].as_str().unwrap().to_string();
-        assert_ne!(r1, "refresh0");
+        assert_eq!(a1["authorizer_refresh_token"], "refresh0");
         let again = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh0"}"#).await;
-        assert_eq!(code(&again), 61023);
+        assert_eq!(code(&again), 0, "{again}");
+        let stale = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxauthz","authorizer_refresh_token":"refresh1"}"#).await;
+        assert_eq!(code(&stale), 61023);
         let other = post(&w, &path, r#"{"component_appid":"wxcomp","authorizer_appid":"wxnone","authorizer_refresh_token":"x"}"#).await;
         assert_eq!(code(&other), 61003);
         // The authorizer token creates environments.

@@ -24,6 +24,17 @@ async fn emulator(lifetime: u64) -> Emulator {
     .unwrap()
 }
 
+/// An emulator that replaces the authorizer refresh token on every renewal
+/// (`rotate_refresh_tokens`), for the tests of the rotation hook.
+async fn rotating_emulator() -> Emulator {
+    Emulator::start(EmulatorOptions {
+        rotate_refresh_tokens: true,
+        ..EmulatorOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
 fn config(emu: &Emulator, extra: Value) -> Config {
     let mut v = json!({ "apiBaseUrl": emu.https_base_url(), "timeout": 10000 });
     if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
@@ -304,7 +315,7 @@ fn third_party_config(emu: &Emulator) -> Config {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_refresh_token_is_delivered_once_before_calls_go_on() {
-    let emu = emulator(7200).await;
+    let emu = rotating_emulator().await;
     let cfg = third_party_config(&emu);
     let hooks = std::sync::Arc::new(TestHooks::default());
     let dyn_hooks: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(hooks.clone());
@@ -340,7 +351,7 @@ async fn a_rotated_refresh_token_is_delivered_once_before_calls_go_on() {
 
 #[tokio::test]
 async fn a_failed_delivery_fails_the_call_and_is_offered_again() {
-    let emu = emulator(7200).await;
+    let emu = rotating_emulator().await;
     let cfg = third_party_config(&emu);
     let hooks = std::sync::Arc::new(TestHooks::default());
     hooks.fail_delivery.store(1, Ordering::SeqCst);
@@ -383,7 +394,7 @@ impl Hooks for HangingHooks {
 #[tokio::test]
 async fn callbacks_that_never_settle_fail_the_call_within_its_timeout() {
     for ticket in [true, false] {
-        let emu = emulator(7200).await;
+        let emu = rotating_emulator().await;
         let mut cfg = third_party_config(&emu);
         cfg.timeout = Duration::from_millis(300);
         let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(HangingHooks { ticket });
