@@ -193,7 +193,7 @@ fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>)
     if !text.contains("\\ud") && !text.contains("\\uD") {
         return (std::borrow::Cow::Borrowed(text), None);
     }
-    let Some(stand_in) = ('\u{fdd0}'..='\u{fdef}').find(|c| !text.contains(*c)) else {
+    let Some(stand_in) = free_stand_in(text) else {
         return (std::borrow::Cow::Borrowed(text), None);
     };
     let unit = |i: usize| -> Option<u16> {
@@ -235,6 +235,58 @@ fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>)
     }
     out.push_str(&text[last.min(text.len())..]);
     (std::borrow::Cow::Owned(out), Some(stand_in))
+}
+
+/// A character that occurs in none of the strings `text` decodes to, raw or
+/// escaped (`\ufdd0`, `\uFDD0`, or a pair for a supplementary character):
+/// a noncharacter U+FDD0..U+FDEF, else one of the 65 534 characters of the
+/// supplementary private use area A. One pass over the text.
+fn free_stand_in(text: &str) -> Option<char> {
+    let candidate = |c: u32| (0xfdd0..=0xfdef).contains(&c) || (0xf0000..=0xffffd).contains(&c);
+    let mut used = std::collections::HashSet::new();
+    for c in text.chars() {
+        if candidate(u32::from(c)) {
+            used.insert(u32::from(c));
+        }
+    }
+    let bytes = text.as_bytes();
+    let unit = |i: usize| -> Option<u32> {
+        if bytes.get(i) != Some(&b'\\') || bytes.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        text.get(i + 2..i + 6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    for i in backslashes(bytes) {
+        match unit(i) {
+            Some(hi @ 0xd800..=0xdbff) => {
+                if let Some(lo @ 0xdc00..=0xdfff) = unit(i + 6) {
+                    let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                    if candidate(c) {
+                        used.insert(c);
+                    }
+                }
+            }
+            Some(u) if candidate(u) => {
+                used.insert(u);
+            }
+            _ => {}
+        }
+    }
+    (0xfdd0..=0xfdef)
+        .chain(0xf0000..=0xffffd)
+        .find(|c| !used.contains(c))
+        .and_then(char::from_u32)
+}
+
+/// Positions of the backslashes in `bytes`.
+fn backslashes(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\\')
+        .map(|(i, _)| i)
 }
 
 /// Undo [`mask_lone_surrogates`]: in JSON text, back to the `\udXXX`
@@ -566,6 +618,43 @@ mod tests {
         assert_eq!(e.err_msg, "openapi.a.b:fail bad \u{fffd}");
         // still invalid: an escape that is not hex
         assert!(wechat_json("openapi.a.b", r#"{"a":"\ud8zz"}"#, true).is_err());
+    }
+
+    #[test]
+    fn escaped_noncharacters_survive_a_lone_surrogate() {
+        // Every stand-in candidate escaped (U+FDD0..U+FDEF, in both cases)
+        // next to a lone surrogate: each comes back as JSON.parse gives it.
+        let mut text = String::from(r#"{"lone":"\ud800""#);
+        let mut want = String::from(r#"{"lone":"\ud800""#);
+        for (i, c) in ('\u{fdd0}'..='\u{fdef}').enumerate() {
+            let esc = if i % 2 == 0 {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                format!("\\u{:04X}", u32::from(c))
+            };
+            text.push_str(&format!(r#","k{i}":"{esc}beef""#));
+            want.push_str(&format!(r#","k{i}":"{c}beef""#));
+        }
+        text.push('}');
+        // ... and the first supplementary private use characters, raw and
+        // as escaped pairs.
+        text.pop();
+        text.push_str(",\"raw\":\"\u{f0000}\",\"pair\":\"\\udb80\\udc01\"}");
+        want.push_str(",\"raw\":\"\u{f0000}\",\"pair\":\"\u{f0001}\"");
+        want.push_str(r#","errMsg":"openapi.a.b:ok","errCode":0}"#);
+        let Ok(Success::Json(json)) = wechat_json("openapi.a.b", &text, false) else {
+            panic!("rejected");
+        };
+        assert_eq!(json, want);
+        let Ok(Success::Json(json)) =
+            wechat_json("openapi.a.b", r#"{"a":"\ud83d","b":"\ufdd0beef"}"#, true)
+        else {
+            panic!("rejected");
+        };
+        assert_eq!(
+            json,
+            "{\"a\":\"\\ud83d\",\"b\":\"\u{fdd0}beef\",\"errMsg\":\"openapi.a.b:ok\",\"errCode\":0}"
+        );
     }
 
     use super::*;
