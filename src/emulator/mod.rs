@@ -246,7 +246,8 @@ impl Emulator {
     /// Stop: no new connections, requests in flight finish (bounded), then
     /// every connection is closed. Idempotent.
     pub async fn close(&self) {
-        self.server.close().await
+        self.server.close().await;
+        self.state.release_file();
     }
 }
 
