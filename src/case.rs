@@ -70,6 +70,11 @@ pub fn to_camel(v: Value) -> Value {
 }
 
 fn convert(v: Value, f: &dyn Fn(&str) -> String) -> Value {
+    // Answers may nest deeper than any fixed stack (see json_deep).
+    crate::json_deep::deep(|| convert_step(v, f))
+}
+
+fn convert_step(v: Value, f: &dyn Fn(&str) -> String) -> Value {
     match v {
         Value::Object(m) => Value::Object(convert_object(m, f)),
         Value::Array(items) => Value::Array(
@@ -115,7 +120,10 @@ fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<Stri
         match index.get(&converted).copied() {
             Some(j) => {
                 if let Some(slot) = slots.get_mut(j) {
-                    *slot = Some((converted, val));
+                    // The value it overwrites may be deep.
+                    if let Some((_, old)) = slot.replace((converted, val)) {
+                        crate::json_deep::drop_value(old);
+                    }
                 }
             }
             None => {

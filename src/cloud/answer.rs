@@ -32,6 +32,7 @@ use crate::cloud::proto;
 use crate::error::{
     description, fail_msg, gateway_code, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR,
 };
+use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in
 /// [`ApiError::raw_body`].
@@ -327,7 +328,10 @@ fn wechat_value(
     convert_case: bool,
     text_plain: bool,
 ) -> Result<Success, ApiError> {
-    let parsed = match serde_json::from_str::<Value>(text) {
+    // Any depth JSON.parse reads (a created environment must never be
+    // reported as a failure): parsed, walked, written and dropped without
+    // recursion limits (json_deep).
+    let parsed = match json_deep::parse(text) {
         Ok(v) => js_order(v),
         Err(_) => {
             if text_plain {
@@ -365,12 +369,16 @@ fn wechat_value(
         if js_truthy(code) {
             let err_code = errcode_number(code);
             let errmsg = js_string(obj.get("errmsg"));
+            json_deep::drop_value(Value::Object(obj));
             return Err(ApiError::cloud(err_code, fail_msg(api, &excerpt(&errmsg)))
                 .with_body(capped(text.as_bytes())));
         }
     }
-    obj.shift_remove("errcode");
-    obj.shift_remove("errmsg");
+    for key in ["errcode", "errmsg"] {
+        if let Some(v) = obj.shift_remove(key) {
+            json_deep::drop_value(v);
+        }
+    }
     let obj = if convert_case {
         match crate::case::to_camel(Value::Object(obj)) {
             Value::Object(m) => m,
@@ -384,9 +392,18 @@ fn wechat_value(
 
 /// `Object.assign({...result}, {errMsg, errCode: 0})`, as JSON text.
 fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
-    obj.insert("errMsg".to_string(), Value::String(ok_msg(api)));
-    obj.insert("errCode".to_string(), Value::from(0));
-    match serde_json::to_string(&Value::Object(obj)) {
+    for (key, value) in [
+        ("errMsg", Value::String(ok_msg(api))),
+        ("errCode", Value::from(0)),
+    ] {
+        if let Some(old) = obj.insert(key.to_string(), value) {
+            json_deep::drop_value(old);
+        }
+    }
+    let obj = Value::Object(obj);
+    let text = json_deep::to_string(&obj);
+    json_deep::drop_value(obj);
+    match text {
         Ok(text) => Ok(Success::Json(text)),
         Err(e) => Err(ApiError::cloud(
             WX_SYSTEM_ERROR,
@@ -459,14 +476,16 @@ fn js_string(v: Option<&Value>) -> String {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(_)) => "[object Object]".to_string(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::Null => String::new(),
-                other => js_string(Some(other)),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+        Some(Value::Array(items)) => json_deep::deep(|| {
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Null => String::new(),
+                    other => js_string(Some(other)),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
     }
 }
 
@@ -491,6 +510,10 @@ fn is_array_index(key: &str) -> Option<u32> {
 /// Reorder every object like `JSON.parse` would: array-index keys first,
 /// ascending, then the others in text order.
 fn js_order(v: Value) -> Value {
+    json_deep::deep(|| js_order_step(v))
+}
+
+fn js_order_step(v: Value) -> Value {
     match v {
         Value::Object(m) => {
             let needs = m.keys().any(|k| is_array_index(k).is_some());
@@ -618,6 +641,33 @@ mod tests {
         assert_eq!(e.err_msg, "openapi.a.b:fail bad \u{fffd}");
         // still invalid: an escape that is not hex
         assert!(wechat_json("openapi.a.b", r#"{"a":"\ud8zz"}"#, true).is_err());
+    }
+
+    #[test]
+    fn answers_nested_deeper_than_serde_json_allows_resolve() {
+        // JSON.parse (and the reference) reads these; an environment
+        // created but reported as -601001 would invite a second creation.
+        for depth in [127, 128, 129, 5_000, 20_000] {
+            let nested = format!("{}{{\"in_key\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+            let text =
+                format!(r#"{{"errcode":0,"errmsg":"ok","env_id":"e-1","deep_list":{nested}}}"#);
+            let Ok(Success::Json(json)) = wechat_json("openapi.a.b", &text, true) else {
+                panic!("depth {depth} rejected");
+            };
+            let camel = format!("{}{{\"inKey\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+            assert_eq!(
+                json,
+                format!(
+                    r#"{{"envId":"e-1","deepList":{camel},"errMsg":"openapi.a.b:ok","errCode":0}}"#
+                )
+            );
+            // and an error answer of that depth is the WeChat error
+            let err = format!(r#"{{"errcode":45009,"errmsg":"quota","x":{nested}}}"#);
+            assert_eq!(
+                wechat_json("openapi.a.b", &err, true).unwrap_err().err_code,
+                45009
+            );
+        }
     }
 
     #[test]
