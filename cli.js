@@ -241,7 +241,7 @@ async function runCall(args) {
     return fail('call', EXIT.USAGE, e.message, CALL_USAGE)
   }
   const api = parsed.positionals[0].replace(/^openapi\./, '')
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(api)) {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(api)) {
     return fail('call', EXIT.USAGE, `<api> must look like namespace.name (e.g. tcb.createenvandresource), got ${JSON.stringify(parsed.positionals[0])}`)
   }
   let params
@@ -279,10 +279,12 @@ async function runCall(args) {
     process.exitCode = EXIT.CONFIG
     return
   }
-  const openapi = parsed.opts.convertCase === false ? cloud.openapi({ convertCase: false }) : cloud.openapi
-  const fn = api.split('.').reduce((o, k) => o[k], openapi)
+  // The API goes by its name, as `cloud.openapi.a.b(params)` sends it:
+  // not by walking the openapi proxy, where `constructor`, `call`, `bind`,
+  // `then` or `toJSON` are JavaScript's own properties, not API names.
+  const callOptions = parsed.opts.convertCase === false ? { convertCase: false } : {}
   try {
-    const result = await fn(params)
+    const result = await cloud._call(api, params, callOptions)
     process.stdout.write(resultJson(result) + '\n')
   } catch (e) {
     process.stderr.write(`wx-cloud-openapi call: ${e.message}\n`)
@@ -339,6 +341,16 @@ async function runEmulator(args) {
     })
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`)
     opts = parsed.opts
+    if (opts.port !== undefined) {
+      if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535) throw new UsageError(`--port must be a port number (0-65535), got ${opts.port}`)
+      opts.port = Number(opts.port)
+    }
+    if (opts.tokenLifetimeSecs !== undefined) {
+      if (!/^\d{1,10}$/.test(opts.tokenLifetimeSecs) || Number(opts.tokenLifetimeSecs) > 0xffffffff) {
+        throw new UsageError(`--token-lifetime must be a number of seconds, got ${opts.tokenLifetimeSecs}`)
+      }
+      opts.tokenLifetimeSecs = Number(opts.tokenLifetimeSecs)
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     return fail('emulator', EXIT.USAGE, e.message, EMULATOR_USAGE)
