@@ -367,37 +367,22 @@ fn media_ref(v: &Value, prefix: &str) -> Option<usize> {
     v.as_str()?.strip_prefix(prefix)?.parse().ok()
 }
 
-/// First file extension of a mime type (as mime-db lists it), `png` when unknown.
+/// Every mime type mime-db 1.52.0 (the reference's) lists with extensions,
+/// and its first extension: one `type extension` per line.
+const MIME_EXTENSIONS: &str = include_str!("mime_extensions.txt");
+
+/// The file extension the reference gives a media upload: mime-db's first
+/// extension for exactly this content type (no case folding, no stripping
+/// of parameters: `image/jpeg; charset=binary` is unknown), `png` when
+/// unknown.
 pub fn extension_for(content_type: &str) -> &'static str {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match mime.as_str() {
-        "image/jpeg" => "jpeg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/bmp" => "bmp",
-        "image/svg+xml" => "svg",
-        "image/tiff" => "tif",
-        "audio/mpeg" => "mpga",
-        "audio/mp4" => "m4a",
-        "audio/amr" => "amr",
-        "audio/wav" | "audio/wave" => "wav",
-        "audio/ogg" => "oga",
-        "video/mp4" => "mp4",
-        "video/mpeg" => "mpeg",
-        "video/quicktime" => "qt",
-        "application/pdf" => "pdf",
-        "application/json" => "json",
-        "application/zip" => "zip",
-        "text/plain" => "txt",
-        "text/html" => "html",
-        "text/csv" => "csv",
-        _ => "png",
-    }
+    MIME_EXTENSIONS
+        .lines()
+        .find_map(|line| {
+            let (mime, ext) = line.split_once(' ')?;
+            (mime == content_type).then_some(ext)
+        })
+        .unwrap_or("png")
 }
 
 /// One multipart field.
@@ -643,6 +628,20 @@ mod tests {
         let keys: Vec<_> = p.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["k"]);
         assert_eq!(p[0].value, b"[null]");
+    }
+
+    #[test]
+    fn extensions_as_mime_db_lists_them() {
+        assert_eq!(extension_for("image/jpeg"), "jpeg");
+        assert_eq!(extension_for("image/png"), "png");
+        assert_eq!(extension_for("audio/mpeg"), "mpga");
+        assert_eq!(extension_for("video/webm"), "webm");
+        assert_eq!(extension_for("image/x-icon"), "ico");
+        // Exactly the string: unknown (so png) with parameters or in upper case.
+        assert_eq!(extension_for("image/jpeg; charset=binary"), "png");
+        assert_eq!(extension_for("IMAGE/JPEG"), "png");
+        assert_eq!(extension_for("application/x-made-up"), "png");
+        assert_eq!(extension_for(""), "png");
     }
 
     #[test]
