@@ -494,3 +494,31 @@ describe('params on the wire (scripted gateway)', () => {
     expect(sentPairs()).toEqual([['img', png.toString('hex'), 'img.png']])
   })
 })
+
+test('an answer nested deeper than 128 levels (JSON.parse reads any depth): the created environment resolves, not -601001', async () => {
+  const { startGateway } = require('./helpers/gateway')
+  const { cloudEnv, GATEWAY_KEYS } = require('./helpers/reference')
+  const { initOurs } = require('./helpers/ours')
+  const gw = await startGateway({ keys: GATEWAY_KEYS })
+  try {
+    const cloud = initOurs(cloudEnv(gw.url))
+    for (const depth of [127, 128, 129, 5000, 100000]) {
+      const nested = `${'[{"in_key":'.repeat(depth)}1${'}]'.repeat(depth)}`
+      const respData = `{"errcode":0,"errmsg":"ok","envid":"deep-abc123","extra_info":${nested}}`
+      gw.queue({ pb: { respData, contentType: 'application/json' } })
+      const r = await cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'deep' })
+      expect({ depth, envid: r.envid, errCode: r.errCode }).toEqual({ depth, envid: 'deep-abc123', errCode: 0 })
+      // The value JSON.parse gives, keys in camelCase (walked in a loop:
+      // JSON.stringify itself recurses and would overflow at this depth).
+      let v = r.extraInfo
+      let levels = 0
+      while (Array.isArray(v) && v.length === 1 && Object.keys(v[0]).join() === 'inKey') {
+        v = v[0].inKey
+        levels++
+      }
+      expect({ levels, innermost: v }).toEqual({ levels: depth, innermost: 1 })
+    }
+  } finally {
+    await gw.close()
+  }
+})

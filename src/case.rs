@@ -69,14 +69,17 @@ pub fn to_camel(v: Value) -> Value {
     convert(v, &snake_to_camel)
 }
 
-fn convert(v: Value, f: &dyn Fn(&str) -> String) -> Value {
-    // Answers may nest deeper than any fixed stack (see json_deep).
-    crate::json_deep::deep(|| convert_step(v, f))
+/// One object's keys from snake_case to camelCase, ordered like the
+/// reference, leaving its values as they are: for answers converted
+/// bottom-up as they are parsed (see `json_deep::parse`), whose values are
+/// converted already.
+pub fn object_to_camel(m: Map<String, Value>) -> Map<String, Value> {
+    convert_object(m, &snake_to_camel, false)
 }
 
-fn convert_step(v: Value, f: &dyn Fn(&str) -> String) -> Value {
+fn convert(v: Value, f: &dyn Fn(&str) -> String) -> Value {
     match v {
-        Value::Object(m) => Value::Object(convert_object(m, f)),
+        Value::Object(m) => Value::Object(convert_object(m, f, true)),
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -94,7 +97,11 @@ fn convert_step(v: Value, f: &dyn Fn(&str) -> String) -> Value {
 /// empties its slot, a new key appends a slot, an existing key's slot is
 /// overwritten in place. Only the original keys are visited, in order, and
 /// only while still present.
-fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<String, Value> {
+fn convert_object(
+    m: Map<String, Value>,
+    f: &dyn Fn(&str) -> String,
+    values_too: bool,
+) -> Map<String, Value> {
     let original = m.len();
     let mut slots: Vec<Option<(String, Value)>> = Vec::with_capacity(original);
     let mut index: HashMap<String, usize> = HashMap::with_capacity(original);
@@ -107,7 +114,7 @@ fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<Stri
             continue;
         };
         let val = match val {
-            Value::Object(_) | Value::Array(_) => convert(val, f),
+            Value::Object(_) | Value::Array(_) if values_too => convert(val, f),
             other => other,
         };
         let converted = f(&key);

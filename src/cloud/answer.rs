@@ -329,11 +329,20 @@ fn wechat_value(
     text_plain: bool,
 ) -> Result<Success, ApiError> {
     // Any depth JSON.parse reads (a created environment must never be
-    // reported as a failure): parsed, walked, written and dropped without
-    // recursion limits (json_deep).
-    let parsed = match json_deep::parse(text) {
-        Ok(v) => js_order(v),
-        Err(_) => {
+    // reported as a failure). Each object is put in JavaScript's key order
+    // and its keys converted as soon as it is complete, bottom-up, so the
+    // tree is never walked recursively (json_deep).
+    let mut finish_object = |m: Map<String, Value>| {
+        let m = js_order_object(m);
+        if convert_case {
+            crate::case::object_to_camel(m)
+        } else {
+            m
+        }
+    };
+    let parsed = match json_deep::parse(text, &mut finish_object) {
+        Some(v) => v,
+        None => {
             if text_plain {
                 let mut m = Map::new();
                 m.insert("result".to_string(), Value::String(text.to_string()));
@@ -355,13 +364,8 @@ fn wechat_value(
     let mut obj = match parsed {
         Value::Object(m) => m,
         other => {
-            let value = if convert_case {
-                crate::case::to_camel(other)
-            } else {
-                other
-            };
             let mut m = Map::new();
-            m.insert("result".to_string(), value);
+            m.insert("result".to_string(), other);
             return finish(api, m);
         }
     };
@@ -379,14 +383,6 @@ fn wechat_value(
             json_deep::drop_value(v);
         }
     }
-    let obj = if convert_case {
-        match crate::case::to_camel(Value::Object(obj)) {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    } else {
-        obj
-    };
     finish(api, obj)
 }
 
@@ -403,13 +399,7 @@ fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
     let obj = Value::Object(obj);
     let text = json_deep::to_string(&obj);
     json_deep::drop_value(obj);
-    match text {
-        Ok(text) => Ok(Success::Json(text)),
-        Err(e) => Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(api, &format!("cannot serialise the result: {e}")),
-        )),
-    }
+    Ok(Success::Json(text))
 }
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
@@ -476,17 +466,34 @@ fn js_string(v: Option<&Value>) -> String {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(_)) => "[object Object]".to_string(),
-        Some(Value::Array(items)) => json_deep::deep(|| {
-            items
-                .iter()
-                .map(|item| match item {
-                    Value::Null => String::new(),
-                    other => js_string(Some(other)),
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        }),
+        Some(Value::Array(items)) => js_join(items),
     }
+}
+
+/// `String(array)`: the items joined with `,`, `null` as nothing, inner
+/// arrays joined the same way (flattened), without recursion.
+fn js_join(items: &[Value]) -> String {
+    let mut out = String::new();
+    let mut stack = vec![(items.iter(), true)];
+    while let Some((iter, first)) = stack.last_mut() {
+        let Some(item) = iter.next() else {
+            stack.pop();
+            continue;
+        };
+        if !std::mem::replace(first, false) {
+            out.push(',');
+        }
+        match item {
+            Value::Null => {}
+            Value::Array(inner) => stack.push((inner.iter(), true)),
+            other => out.push_str(&js_string(Some(other))),
+        }
+        // A message quotes at most MAX_BODY_IN_MESSAGE bytes of it.
+        if out.len() > MAX_BODY_IN_MESSAGE {
+            break;
+        }
+    }
+    out
 }
 
 /// Whether a key is an array index, which JavaScript orders first.
@@ -507,29 +514,18 @@ fn is_array_index(key: &str) -> Option<u32> {
         .and_then(|n| u32::try_from(n).ok())
 }
 
-/// Reorder every object like `JSON.parse` would: array-index keys first,
+/// One object's keys in `JSON.parse`'s order: array-index keys first,
 /// ascending, then the others in text order.
-fn js_order(v: Value) -> Value {
-    json_deep::deep(|| js_order_step(v))
-}
-
-fn js_order_step(v: Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let needs = m.keys().any(|k| is_array_index(k).is_some());
-            let mut entries: Vec<(String, Value)> =
-                m.into_iter().map(|(k, v)| (k, js_order(v))).collect();
-            if needs {
-                entries.sort_by_key(|(k, _)| match is_array_index(k) {
-                    Some(n) => (0u8, n),
-                    None => (1u8, 0),
-                });
-            }
-            Value::Object(entries.into_iter().collect())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(js_order).collect()),
-        other => other,
+fn js_order_object(m: Map<String, Value>) -> Map<String, Value> {
+    if !m.keys().any(|k| is_array_index(k).is_some()) {
+        return m;
     }
+    let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+    entries.sort_by_key(|(k, _)| match is_array_index(k) {
+        Some(n) => (0u8, n),
+        None => (1u8, 0),
+    });
+    entries.into_iter().collect()
 }
 
 fn capped(body: &[u8]) -> &[u8] {

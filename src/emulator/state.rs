@@ -205,11 +205,14 @@ fn read_file(path: &Path) -> Result<(DataFile, Vec<EnvironmentRecord>), String> 
     };
     match top.get("version") {
         Some(v) if v.as_u64() == Some(DATA_FILE_VERSION) => {}
-        Some(v) => return Err(format!(
-            "data file {} has version {v}; this emulator reads version {DATA_FILE_VERSION} only \
-                 and will not rewrite it (use a newer emulator or another dataFile)",
-            path.display()
-        )),
+        Some(v) => {
+            let path = path.display();
+            return Err(format!(
+                "data file {path} has version {v}; this emulator reads version \
+                 {DATA_FILE_VERSION} only and will not rewrite it (use a newer emulator \
+                 or another dataFile)"
+            ));
+        }
         None => return Err(invalid("no `version`".into())),
     }
     let environments = match top.get("environments") {
