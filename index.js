@@ -107,7 +107,8 @@ function readMedia(v) {
 // overwrite a colliding key, as in wx-server-sdk, and is dropped after it),
 // `M` + `n` + digits for a BigInt (written as a number), `M` + `m` + index for
 // media[index].
-const newMarker = () => `\u0000${Math.random().toString(16).slice(2, 10)}${Math.random().toString(16).slice(2, 10)}`
+const randomHex = () => Math.random().toString(16).slice(2, 10).padEnd(8, '0')
+const newMarker = () => `\u0000${randomHex()}${randomHex()}`
 let marker = newMarker()
 
 /** Where a media value goes in the params (replaced by its marker). */

@@ -443,12 +443,12 @@ describe('params on the wire (scripted gateway)', () => {
       Math.random = random
     }
     expect(draws).toBe(2)
-    const known = '\u0000' + '8' + '8' // (0.5).toString(16) is '0.8'
+    const known = '\u0000' + '80000000' + '80000000' // (0.5).toString(16) is '0.8', padded to 8 digits
     const r = await fresh.openapi.tcb.createenvandresource({ s: `${known}u`, t: `${known}n1`, u: undefined, v: 1n })
     expect(r.errCode).toBe(0)
     expect(sentPairs()).toEqual([
-      ['s', '"\\u000088u"', null],
-      ['t', '"\\u000088n1"', null],
+      ['s', '"\\u00008000000080000000u"', null],
+      ['t', '"\\u00008000000080000000n1"', null],
       ['v', '1', null],
     ])
   })
