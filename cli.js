@@ -272,7 +272,7 @@ async function runCall(args) {
     return fail('call', EXIT.USAGE, e.message, CALL_USAGE)
   }
   const api = parsed.positionals[0].replace(/^openapi\./, '')
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(api)) {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(api)) {
     return fail('call', EXIT.USAGE, `<api> must look like namespace.name (e.g. tcb.createenvandresource), got ${JSON.stringify(parsed.positionals[0])}`)
   }
   let params
@@ -310,10 +310,12 @@ async function runCall(args) {
     process.exitCode = EXIT.CONFIG
     return
   }
-  const openapi = parsed.opts.convertCase === false ? cloud.openapi({ convertCase: false }) : cloud.openapi
-  const fn = api.split('.').reduce((o, k) => o[k], openapi)
+  // The API goes by its name, as `cloud.openapi.a.b(params)` sends it:
+  // not by walking the openapi proxy, where `constructor`, `call`, `bind`,
+  // `then` or `toJSON` are JavaScript's own properties, not API names.
+  const callOptions = parsed.opts.convertCase === false ? { convertCase: false } : {}
   try {
-    const result = await fn(params)
+    const result = await cloud._call(api, params, callOptions)
     process.stdout.write(resultJson(result) + '\n')
   } catch (e) {
     process.stderr.write(`wx-cloud-openapi call: ${e.message}\n`)
@@ -413,8 +415,9 @@ function emulatorOptions(flags, env) {
     if (flags[k] !== undefined) opts[k] = flags[k]
   }
   for (const k of ['port', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
-    if (opts[k] !== undefined && !/^\d+$/.test(opts[k])) {
-      throw new UsageError(`--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number, got ${opts[k]}`)
+    const max = k === 'port' ? 65535 : 0xffffffff
+    if (opts[k] !== undefined && (!/^\d{1,10}$/.test(opts[k]) || Number(opts[k]) > max)) {
+      throw new UsageError(`--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number from 0 to ${max}, got ${opts[k]}`)
     }
   }
   if (given.secretId !== undefined) opts.secretId = given.secretId

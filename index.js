@@ -9,6 +9,7 @@
 const { version } = require('./package.json')
 const { getWXContext } = require('./lib/wx-context.js')
 const { MidasSignature, signature, signParams, hasSignature } = require('./lib/midas-signature.js')
+const util = require('util')
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -83,29 +84,77 @@ function describeType(value) {
 
 const isPlainObject = (v) => Object.prototype.toString.call(v) === '[object Object]'
 
-/** A media value: `{ contentType | content_type, value: Buffer, fileName? }`. */
-function isMedia(v) {
-  return isPlainObject(v) && Boolean(v.contentType || v.content_type) && Boolean(v.value) && Buffer.isBuffer(v.value)
+/**
+ * A media value (`{ contentType | content_type, value: Buffer, fileName? }`)
+ * → its parts, each property read once (a getter may change between reads);
+ * `null` when `v` is no media value.
+ */
+function readMedia(v) {
+  if (!isPlainObject(v)) return null
+  const contentType = v.contentType || v.content_type
+  if (!contentType) return null
+  const value = v.value
+  if (!value || !Buffer.isBuffer(value)) return null
+  const fileName = v.fileName
+  return { contentType, value, fileName }
 }
 
-const MEDIA_MARKER = '\u0000wxmedia'
-const BIGINT_MARKER = '\u0000bigint:'
-const UNDEFINED_MARKER = '\u0000undefined'
+// Values JSON cannot carry (undefined, functions and symbols; BigInts; media
+// values) are replaced by markers carried out of band: a marker is a NUL and
+// random hex digits, given to the core with the call, and the params' JSON
+// text is used only if the marker occurs in it exactly as often as it was
+// inserted, so no user string or key containing it can ever be taken for one
+// (otherwise another marker is drawn). With marker M: `M` + `u` for
+// undefined (kept so that it takes part in case conversion, where it can
+// overwrite a colliding key, as in wx-server-sdk, and is dropped after it),
+// `M` + `n` + digits for a BigInt (written as a number), `M` + `m` + index for
+// media[index].
+const randomHex = () => Math.random().toString(16).slice(2, 10).padEnd(8, '0')
+const newMarker = () => `\u0000${randomHex()}${randomHex()}`
+let marker = newMarker()
 
-// undefined, functions and symbols are kept as a marker so that they take
-// part in case conversion (a colliding key can be overwritten by them, as in
-// wx-server-sdk) and are dropped after it; BigInts are written as numbers.
-function replacer(_key, value) {
-  switch (typeof value) {
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return UNDEFINED_MARKER
-    case 'bigint':
-      return BIGINT_MARKER + value.toString()
-    default:
-      return value
+/** Where a media value goes in the params (replaced by its marker). */
+class MediaSlot {
+  constructor(index) {
+    this.index = index
   }
+}
+
+function occurrences(text, part) {
+  let n = 0
+  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + part.length)) n++
+  return n
+}
+
+/** JSON text of the payload with this call's markers, and the marker. */
+function stringifyWithMarkers(payload) {
+  // A user string holding a random 64-bit marker is an attack or a miracle:
+  // a few draws are plenty (each draw reads nested getters again).
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const m = marker
+    let inserted = 0
+    const text = JSON.stringify(payload, (_key, value) => {
+      switch (typeof value) {
+        case 'undefined':
+        case 'function':
+        case 'symbol':
+          inserted++
+          return `${m}u`
+        case 'bigint':
+          inserted++
+          return `${m}n${value.toString()}`
+        default:
+          if (value instanceof MediaSlot) {
+            inserted++
+            return `${m}m${value.index}`
+          }
+          return value
+      }
+    })
+    if (inserted === 0 || occurrences(text, `\\u0000${m.slice(1)}`) === inserted) return [text, inserted ? m : undefined]
+    marker = newMarker()
+  }
+  throw new Error('the params contain strings that collide with every marker drawn')
 }
 
 /**
@@ -113,7 +162,7 @@ function replacer(_key, value) {
  * order; case conversion and serialisation happen in the core.
  */
 function marshalParams(api, data, convertCase) {
-  if (data === undefined || data === null) return [undefined, []]
+  if (data === undefined || data === null) return [undefined, [], undefined]
   try {
     if (isPlainObject(data) && hasSignature(data)) data = signMidas(api, data, convertCase)
     return marshalObject(api, data)
@@ -138,21 +187,23 @@ function marshalObject(api, data) {
     throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
   }
   const media = []
-  let payload = data
+  // A copy of the top level, each value read once.
+  const payload = {}
   for (const key of Object.keys(data)) {
-    const value = data[key]
-    if (isMedia(value)) {
-      if (payload === data) payload = { ...data }
-      payload[key] = { [MEDIA_MARKER]: media.length }
-      media.push({
-        contentType: String(value.contentType || value.content_type),
-        fileName: typeof value.fileName === 'string' ? value.fileName : undefined,
-        value: value.value,
-      })
+    let value = data[key]
+    const m = readMedia(value)
+    if (m) {
+      if (!util.types.isUint8Array(m.value)) {
+        throw invalidParam(api, `media parameter \`${key}\`: value must be a Buffer, got a Proxy or another object posing as one`)
+      }
+      value = new MediaSlot(media.length)
+      media.push({ contentType: String(m.contentType), fileName: typeof m.fileName === 'string' ? m.fileName : undefined, value: m.value })
     }
+    Object.defineProperty(payload, key, { value, enumerable: true, writable: true, configurable: true })
   }
   try {
-    return [JSON.stringify(payload, replacer), media]
+    const [json, usedMarker] = stringifyWithMarkers(payload)
+    return [json, media, usedMarker]
   } catch (e) {
     if (e instanceof RangeError) {
       // JSON.stringify ran out of stack: thousands of levels of nesting.
@@ -465,13 +516,14 @@ class Cloud {
     if (this._client === null) {
       throw new CloudSDKError({ errMsg: NOT_INITED_MSG })
     }
-    let json, media
+    let json, media, usedMarker
     try {
-      ;[json, media] = marshalParams(api, data, options.convertCase !== false)
+      ;[json, media, usedMarker] = marshalParams(api, data, options.convertCase !== false)
     } catch (e) {
       return Promise.reject(e)
     }
     const callOptions = {}
+    if (usedMarker !== undefined) callOptions.marker = usedMarker
     if (options.appid !== undefined && options.appid !== null) {
       // Never String() it: an object would go out as "[object Object]", an array as "wxA,wxB".
       const appid = options.appid
@@ -493,7 +545,13 @@ class Cloud {
     // for a token function in between cannot reuse a stale one.
     const send = (opts) => {
       if (envJson !== undefined && envJson !== sent.envJson) opts = { ...opts, envJson }
-      const pending = client.call(api, json, media, opts)
+      let pending
+      try {
+        pending = client.call(api, json, media, opts)
+      } catch (e) {
+        // The core refused its arguments before starting: still a rejection.
+        return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))
+      }
       if (envJson !== undefined) sent.envJson = envJson
       return pending
     }

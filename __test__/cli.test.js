@@ -83,6 +83,22 @@ describe('call', () => {
     expect(emu.stats().calls).toEqual(calls)
   })
 
+  test('API names that are JavaScript function properties are sent as API names, like any other', async () => {
+    // Not looked up on the openapi proxy (where they are Function.prototype's
+    // or the proxy's own): each is one request for that API, and the
+    // emulator's answer (-604100, no such API, as the platform gives it) is
+    // a failed call with its errCode.
+    for (const name of ['constructor', 'then', 'call', 'bind', 'apply', 'toJSON', 'toString']) {
+      const api = `tcb.${name}`
+      const before = emu.stats().calls[`gateway:${api}`] || 0
+      const r = await run(['call', api, params('x')], { env: emu.cloudEnv() })
+      expect({ api, code: r.code, stdout: r.stdout }).toEqual({ api, code: 1, stdout: '' })
+      const err = errorJson(r.stderr)
+      expect(err).toEqual({ errCode: -604100, errMsg: 'system error: error code: -604100' })
+      expect(emu.stats().calls[`gateway:${api}`]).toBe(before + 1)
+    }
+  })
+
   test('usage errors exit 2 and send nothing', async () => {
     const calls = emu.stats().calls
     const env = emu.cloudEnv()
@@ -95,6 +111,11 @@ describe('call', () => {
       ['call', CREATE, params('x'), '--timeout', 'soon'],
       ['call', CREATE, params('x'), '--appid'],
       ['call', 'tcb..create', params('x')],
+      ['call', 'toJSON', params('x')],
+      ['call', 'openapi.then', params('x')],
+      ['emulator', '--port', 'abc'],
+      ['emulator', '--port', '70000'],
+      ['emulator', '--token-lifetime', '1h'],
       ['call', CREATE, params('x'), 'extra'],
       ['env', 'extra'],
       ['env', '--debug=yes'],

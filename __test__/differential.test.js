@@ -6,6 +6,7 @@
 // (timestamps, seqId, signature) must be identical: requestData bytes,
 // multipart field names and values, signed header/param lists, outcomes.
 
+const v8 = require('v8');
 const { startGateway, SUCCESS } = require('./helpers/gateway');
 const { runReference, cloudEnv, GATEWAY_KEYS } = require('./helpers/reference');
 const { initOurs } = require('./helpers/ours');
@@ -70,6 +71,73 @@ const ANSWERS = [
   { name: 'gateway INVALIID_ENV', reply: { raw: '{"code":"INVALIID_ENV","message":"no such env","requestId":"r"}', ct: 'application/json; charset=utf-8' } },
 ];
 
+// Beyond the seed's API: other API names (camelCase methods among them),
+// media params (with and without fileName, snake_case content_type, unknown
+// and parameterised mime types), Dates and non-media Buffers inside params,
+// binary answers; each also through openapi({ appid }) and, where the key
+// handling differs, convertCase: false.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
+const IMAGE_ANSWER = { pb: { respData: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]), contentType: 'image/png' } };
+const JSON_ANSWER = (obj) => ({ pb: { respData: JSON.stringify({ errcode: 0, errmsg: 'ok', ...obj }), contentType: 'application/json' } });
+const API_CALLS = [
+  {
+    name: 'wxacode.getUnlimited, a binary answer',
+    api: 'wxacode.getUnlimited',
+    input: { scene: 'a=1&b=2', page: 'pages/index/index', checkPath: false, envVersion: 'trial', width: 430, autoColor: false, lineColor: { r: 0, g: 0, b: 0 }, isHyaline: true },
+    reply: IMAGE_ANSWER,
+  },
+  {
+    name: 'subscribeMessage.send',
+    api: 'subscribeMessage.send',
+    input: { touser: 'oUser1', templateId: 'tmpl-1', page: 'pages/a/a', miniprogramState: 'developer', lang: 'zh_CN', data: { thing1: { value: '到货' }, time2: { value: '2026-11-28 10:00' } } },
+    reply: JSON_ANSWER({ msgid: 123456789012 }),
+  },
+  {
+    name: 'security.imgSecCheck, media without fileName',
+    api: 'security.imgSecCheck',
+    input: { media: { contentType: 'image/png', value: PNG } },
+    reply: JSON_ANSWER({}),
+  },
+  {
+    name: 'media with fileName (dropped by case conversion) and a snake_case content_type',
+    api: 'security.imgSecCheck',
+    input: { media: { contentType: 'image/jpeg', value: JPEG, fileName: 'photo.jpeg' }, otherMedia: { content_type: 'image/gif', value: PNG } },
+    reply: JSON_ANSWER({}),
+  },
+  {
+    name: 'media with fileName, convertCase false',
+    api: 'security.imgSecCheck',
+    options: { convertCase: false },
+    input: { media: { contentType: 'image/jpeg', value: JPEG, fileName: 'photo.jpeg' }, otherMedia: { contentType: 'image/png', value: PNG, fileName: '' } },
+    reply: JSON_ANSWER({}),
+  },
+  {
+    name: 'media with an unknown mime type and with parameters',
+    api: 'security.imgSecCheck',
+    input: { media: { contentType: 'application/x-made-up', value: PNG }, second: { contentType: 'image/jpeg; charset=binary', value: JPEG }, third: { contentType: 'IMAGE/PNG', value: PNG } },
+    reply: JSON_ANSWER({}),
+  },
+  {
+    name: 'media beside plain params, and a nested media-like object (plain JSON)',
+    api: 'customerServiceMessage.uploadTempMedia',
+    input: { type: 'image', media: { contentType: 'image/png', value: PNG }, nested: { inner: { contentType: 'image/png', value: PNG } } },
+    reply: JSON_ANSWER({ type: 'image', media_id: 'm1', created_at: 1700000000 }),
+  },
+  {
+    name: 'Dates and non-media Buffers inside params',
+    api: 'tcb.createenvandresource',
+    input: { type: 'CreatePostpayPackage', alias: 'dates', when: new Date(Date.UTC(2026, 10, 28, 1, 2, 3, 4)), raw: Buffer.from('hi'), nested: { at: new Date(0), list: [Buffer.from([1, 2]), new Date(86400000)], camelKey: { deepBuf: Buffer.alloc(0) } }, notMedia: { contentType: 'image/png', value: 'not a buffer' } },
+    reply: SUCCESS,
+  },
+  {
+    name: 'a binary answer with a parameterised content type',
+    api: 'wxacode.get',
+    input: { path: 'pages/index/index', width: 280 },
+    reply: { pb: { respData: JPEG, contentType: 'image/jpeg; charset=binary' } },
+  },
+];
+
 // Environments: the recorded one, and variants exercising the token fields.
 const ENVS = {
   base: (url) => cloudEnv(url),
@@ -122,6 +190,11 @@ function plan() {
     }
   });
   for (const a of ANSWERS) runs.base.push({ name: `answer: ${a.name}`, input: SAMPLE_INPUT, options: a.options || null, reply: a.reply, ours: a.ours });
+  for (const c of API_CALLS) {
+    for (const options of [c.options || null, { appid: 'wx1234567890abcdef', ...(c.options || {}) }]) {
+      runs.base.push({ name: `api ${c.api}: ${c.name} ${options ? JSON.stringify(options) : 'default'}`, api: c.api, input: c.input, options, reply: c.reply });
+    }
+  }
   for (const env of Object.keys(ENVS).filter((name) => name !== 'base')) {
     for (const [i, input] of [FIXED_INPUTS[0], FIXED_INPUTS[3]].entries()) {
       for (const options of OPTIONS) runs[env].push({ name: `fixed #${i} ${options ? JSON.stringify(options) : 'default'}`, input, options, reply: SUCCESS });
@@ -154,7 +227,9 @@ async function runOursEnv({ gw, env, init, out }) {
   const cloud = initOurs(env, init.config, { dynamicEnv: init.dynamicEnv });
   for (const r of out) {
     gw.queue(r.call.reply);
-    const outcome = await capture(() => invoke(cloud, structuredClone(r.call.input), r.call.options));
+    // a copy made as the reference's child gets it (Buffers stay Buffers)
+    const input = v8.deserialize(v8.serialize(r.call.input));
+    const outcome = await capture(() => invoke(cloud, input, r.call.options, r.call.api));
     r.ours = { outcome, requests: gw.requests.slice() };
     gw.reset();
   }
@@ -233,6 +308,17 @@ test('plan: the inputs cover the edges the differential is for', () => {
       'integer-like key', 'camel key', 'snake key', 'leading-upper key', 'collision'].sort(),
   );
   expect(OPTIONS).toEqual([null, { convertCase: false }, { appid: expect.any(String) }]);
+});
+
+test('the media file extension table is mime-db as the reference has it', () => {
+  const fs = require('fs');
+  const path = require('path');
+  const db = require(require.resolve('mime-db', { paths: [path.dirname(require.resolve('wx-server-sdk'))] }));
+  const expected = Object.entries(db)
+    .filter(([, v]) => v.extensions && v.extensions.length)
+    .map(([k, v]) => `${k} ${v.extensions[0]}`);
+  const ours = fs.readFileSync(path.join(__dirname, '..', 'src', 'cloud', 'mime_extensions.txt'), 'utf8').trimEnd().split('\n');
+  expect(ours).toEqual(expected);
 });
 
 describe('reference vs ours', () => {

@@ -446,6 +446,29 @@ describe('faults', () => {
 })
 
 describe('durability', () => {
+  test('a second emulator on the same dataFile (another process) refuses to start, naming the file; the first keeps its environments', async () => {
+    const dataFile = tmpFile('locked.json')
+    const first = await startEmulator({ dataFile })
+    try {
+      const before = fs.readFileSync(dataFile, 'utf8')
+      const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'emu-child.js'), dataFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      const code = await new Promise((resolve) => child.on('exit', resolve))
+      expect(code).toBe(1)
+      expect(stderr).toContain(`data file ${dataFile} is in use by another emulator`)
+      // The refused emulator wrote nothing and removed none of the first one's files.
+      expect(fs.readFileSync(dataFile, 'utf8')).toBe(before)
+      // In this process too.
+      await expect(startEmulator({ dataFile })).rejects.toThrow(/in use by another emulator/)
+    } finally {
+      await first.close()
+    }
+    // Closed: the file is free again.
+    const again = await startEmulator({ dataFile })
+    await again.close()
+  })
+
   test('every answered creation survives SIGKILL', async () => {
     const dataFile = tmpFile('durable.json')
     const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'emu-child.js'), dataFile], {

@@ -51,7 +51,12 @@ describe.each(['cloud', 'https'])('%s', (mode) => {
     for (let i = 0; i < 50; i++) await one(cloud, failures)
     expect(failures).toEqual([])
     expect(srv.stats().requests).toBe(50)
-    expect(srv.stats().connections).toBeLessThan(5)
+    // Whatever the load: the calls are sequential, so when one starts, the
+    // pool's connections are idle except at most one still on its way back
+    // from the previous call. A new connection is opened only when none is
+    // idle, so only while there is at most one; the server keeps them all
+    // open and the pool's idle timeout outlasts the test: 2 at most.
+    expect(srv.stats().connections).toBeLessThanOrEqual(2)
   })
 
   test('the server closes each connection right after its answer; the next call comes 10 ms later: 150 calls, none fails, none sent twice', async () => {

@@ -69,9 +69,17 @@ pub fn to_camel(v: Value) -> Value {
     convert(v, &snake_to_camel)
 }
 
+/// One object's keys from snake_case to camelCase, ordered like the
+/// reference, leaving its values as they are: for answers converted
+/// bottom-up as they are parsed (see `json_deep::parse`), whose values are
+/// converted already.
+pub fn object_to_camel(m: Map<String, Value>) -> Map<String, Value> {
+    convert_object(m, &snake_to_camel, false)
+}
+
 fn convert(v: Value, f: &dyn Fn(&str) -> String) -> Value {
     match v {
-        Value::Object(m) => Value::Object(convert_object(m, f)),
+        Value::Object(m) => Value::Object(convert_object(m, f, true)),
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -89,7 +97,11 @@ fn convert(v: Value, f: &dyn Fn(&str) -> String) -> Value {
 /// empties its slot, a new key appends a slot, an existing key's slot is
 /// overwritten in place. Only the original keys are visited, in order, and
 /// only while still present.
-fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<String, Value> {
+fn convert_object(
+    m: Map<String, Value>,
+    f: &dyn Fn(&str) -> String,
+    values_too: bool,
+) -> Map<String, Value> {
     let original = m.len();
     let mut slots: Vec<Option<(String, Value)>> = Vec::with_capacity(original);
     let mut index: HashMap<String, usize> = HashMap::with_capacity(original);
@@ -102,7 +114,7 @@ fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<Stri
             continue;
         };
         let val = match val {
-            Value::Object(_) | Value::Array(_) => convert(val, f),
+            Value::Object(_) | Value::Array(_) if values_too => convert(val, f),
             other => other,
         };
         let converted = f(&key);
@@ -115,7 +127,10 @@ fn convert_object(m: Map<String, Value>, f: &dyn Fn(&str) -> String) -> Map<Stri
         match index.get(&converted).copied() {
             Some(j) => {
                 if let Some(slot) = slots.get_mut(j) {
-                    *slot = Some((converted, val));
+                    // The value it overwrites may be deep.
+                    if let Some((_, old)) = slot.replace((converted, val)) {
+                        crate::json_deep::drop_value(old);
+                    }
                 }
             }
             None => {

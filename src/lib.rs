@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod https;
+pub mod json_deep;
 pub mod json_text;
 pub mod mode;
 pub mod options;

@@ -54,10 +54,11 @@ function capture(fn, timeoutMs = 10000) {
 }
 
 // The two calling forms of the brief: cloud.openapi.tcb.createenvandresource(p)
-// and cloud.openapi(options).tcb.createenvandresource(p).
-function invoke(cloud, input, options) {
+// and cloud.openapi(options).tcb.createenvandresource(p); `name` picks
+// another API (a dotted path such as 'wxacode.getUnlimited').
+function invoke(cloud, input, options, name = 'tcb.createenvandresource') {
   const api = options ? cloud.openapi(options) : cloud.openapi;
-  return api.tcb.createenvandresource(input);
+  return name.split('.').reduce((o, k) => o[k], api)(input);
 }
 
 module.exports = { normalize, describeError, capture, invoke, isPlainObject };

@@ -60,10 +60,10 @@ function runSdk({ module = REFERENCE, env, steps, guard = true, timeoutMs = 1000
   });
 }
 
-// Convenience: init once with `config`, then each call {input, options}.
+// Convenience: init once with `config`, then each call {input, options, api?}.
 // `dynamicEnv`: init with env = cloud.DYNAMIC_CURRENT_ENV.
 async function runReference({ env, init = {}, dynamicEnv = false, calls, guard = true }) {
-  const steps = [{ op: 'init', config: init, dynamicEnv }, ...calls.map((c) => ({ op: 'call', input: c.input, options: c.options || null }))];
+  const steps = [{ op: 'init', config: init, dynamicEnv }, ...calls.map((c) => ({ op: 'call', input: c.input, options: c.options || null, api: c.api }))];
   const r = await runSdk({ env, steps, guard });
   if (!r.outcomes) throw new Error(`reference child failed (exit ${r.code} ${r.signal || ''}): ${r.fatal || r.stderr.slice(-2000)}`);
   return { ...r, initOutcome: r.outcomes[0], outcomes: r.outcomes.slice(1) };

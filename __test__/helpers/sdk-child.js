@@ -4,7 +4,7 @@
 // read from stdin (base64 of v8.serialize, so undefined and -0 survive), print
 // one line `@@OUTCOMES@@ {json}`. With `guard`, unhandled rejections and
 // uncaught exceptions are caught and reported instead of killing the process.
-//   steps: [{op: 'init', config, dynamicEnv}, {op: 'call', input, options}]
+//   steps: [{op: 'init', config, dynamicEnv}, {op: 'call', input, options, api?}]
 
 const v8 = require('v8');
 const { capture, invoke, describeError } = require('./outcome');
@@ -25,7 +25,7 @@ async function main(job) {
       if (step.dynamicEnv) config.env = cloud.DYNAMIC_CURRENT_ENV;
       outcomes.push(await capture(() => cloud.init(config), job.timeoutMs));
     } else if (step.op === 'call') {
-      outcomes.push(await capture(() => invoke(cloud, step.input, step.options), job.timeoutMs));
+      outcomes.push(await capture(() => invoke(cloud, step.input, step.options, step.api), job.timeoutMs));
     } else throw new Error(`unknown step ${step.op}`);
   }
   // let late rejections (e.g. from un-awaited promises) surface before reporting

@@ -4,6 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use wx_cloud_openapi::cloud::answer::{decode_gateway, Success};
+use wx_cloud_openapi::json_deep;
 
 const CONTENT_TYPES: &[&str] = &[
     "application/octet-stream",
@@ -33,10 +34,11 @@ fuzz_target!(|data: &[u8]| {
     ) {
         Ok(Success::Json(text)) => {
             // a success is always a JSON object ending with errMsg/errCode
-            let v: serde_json::Value =
-                serde_json::from_str(&lone_to_bmp(&text)).expect("success JSON parses");
+            // Any depth (as JSON.parse reads it): json_deep, not serde_json.
+            let v = json_deep::parse(&lone_to_bmp(&text), &mut |m| m).expect("success JSON parses");
             assert!(v.is_object());
             assert_eq!(v["errCode"], serde_json::json!(0));
+            json_deep::drop_value(v);
         }
         Ok(Success::Binary { .. }) => {}
         Err(e) => {

@@ -4,6 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use wx_cloud_openapi::cloud::answer::{wechat_json, Success};
+use wx_cloud_openapi::json_deep;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flag, rest)) = data.split_first() else {
@@ -12,10 +13,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     match wechat_json("openapi.x.y", &text, flag & 1 == 1) {
         Ok(Success::Json(out)) => {
-            let v: serde_json::Value =
-                serde_json::from_str(&lone_to_bmp(&out)).expect("success JSON parses");
+            // Any depth (as JSON.parse reads it): json_deep, not serde_json.
+            let v = json_deep::parse(&lone_to_bmp(&out), &mut |m| m).expect("success JSON parses");
             assert_eq!(v["errCode"], serde_json::json!(0));
             assert_eq!(v["errMsg"], serde_json::json!("openapi.x.y:ok"));
+            json_deep::drop_value(v);
         }
         Ok(Success::Binary { .. }) => panic!("wechat_json never answers binary"),
         Err(e) => assert!(e.err_msg.starts_with("openapi.x.y:fail "), "{}", e.err_msg),

@@ -42,6 +42,9 @@ pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
     pub token: Option<String>,
+    /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
+    /// media), chosen by the JavaScript layer so that no user string has it.
+    pub marker: Option<String>,
     /// The variables of JavaScript's `process.env` the core reads (see
     /// [`env_var_names`]), as the JSON text of an object, when `init()` had
     /// no `processEnv`: read in JavaScript, so that a sandbox's
@@ -386,6 +389,7 @@ impl Client {
                 .collect(),
             appid: options.appid,
             convert_case: options.convert_case.unwrap_or(true),
+            marker: options.marker,
         };
         let display = input.display_api();
         let hooks = self.hooks.clone();

@@ -32,6 +32,7 @@ use crate::cloud::proto;
 use crate::error::{
     description, fail_msg, gateway_code, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR,
 };
+use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in
 /// [`ApiError::raw_body`].
@@ -193,7 +194,7 @@ fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>)
     if !text.contains("\\ud") && !text.contains("\\uD") {
         return (std::borrow::Cow::Borrowed(text), None);
     }
-    let Some(stand_in) = ('\u{fdd0}'..='\u{fdef}').find(|c| !text.contains(*c)) else {
+    let Some(stand_in) = free_stand_in(text) else {
         return (std::borrow::Cow::Borrowed(text), None);
     };
     let unit = |i: usize| -> Option<u16> {
@@ -237,6 +238,58 @@ fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>)
     (std::borrow::Cow::Owned(out), Some(stand_in))
 }
 
+/// A character that occurs in none of the strings `text` decodes to, raw or
+/// escaped (`\ufdd0`, `\uFDD0`, or a pair for a supplementary character):
+/// a noncharacter U+FDD0..U+FDEF, else one of the 65 534 characters of the
+/// supplementary private use area A. One pass over the text.
+fn free_stand_in(text: &str) -> Option<char> {
+    let candidate = |c: u32| (0xfdd0..=0xfdef).contains(&c) || (0xf0000..=0xffffd).contains(&c);
+    let mut used = std::collections::HashSet::new();
+    for c in text.chars() {
+        if candidate(u32::from(c)) {
+            used.insert(u32::from(c));
+        }
+    }
+    let bytes = text.as_bytes();
+    let unit = |i: usize| -> Option<u32> {
+        if bytes.get(i) != Some(&b'\\') || bytes.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        text.get(i + 2..i + 6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    for i in backslashes(bytes) {
+        match unit(i) {
+            Some(hi @ 0xd800..=0xdbff) => {
+                if let Some(lo @ 0xdc00..=0xdfff) = unit(i + 6) {
+                    let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                    if candidate(c) {
+                        used.insert(c);
+                    }
+                }
+            }
+            Some(u) if candidate(u) => {
+                used.insert(u);
+            }
+            _ => {}
+        }
+    }
+    (0xfdd0..=0xfdef)
+        .chain(0xf0000..=0xffffd)
+        .find(|c| !used.contains(c))
+        .and_then(char::from_u32)
+}
+
+/// Positions of the backslashes in `bytes`.
+fn backslashes(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\\')
+        .map(|(i, _)| i)
+}
+
 /// Undo [`mask_lone_surrogates`]: in JSON text, back to the `\udXXX`
 /// escape (JavaScript gets the same string as from JSON.parse); in a
 /// message, U+FFFD.
@@ -275,9 +328,21 @@ fn wechat_value(
     convert_case: bool,
     text_plain: bool,
 ) -> Result<Success, ApiError> {
-    let parsed = match serde_json::from_str::<Value>(text) {
-        Ok(v) => js_order(v),
-        Err(_) => {
+    // Any depth JSON.parse reads (a created environment must never be
+    // reported as a failure). Each object is put in JavaScript's key order
+    // and its keys converted as soon as it is complete, bottom-up, so the
+    // tree is never walked recursively (json_deep).
+    let mut finish_object = |m: Map<String, Value>| {
+        let m = js_order_object(m);
+        if convert_case {
+            crate::case::object_to_camel(m)
+        } else {
+            m
+        }
+    };
+    let parsed = match json_deep::parse(text, &mut finish_object) {
+        Some(v) => v,
+        None => {
             if text_plain {
                 let mut m = Map::new();
                 m.insert("result".to_string(), Value::String(text.to_string()));
@@ -299,13 +364,8 @@ fn wechat_value(
     let mut obj = match parsed {
         Value::Object(m) => m,
         other => {
-            let value = if convert_case {
-                crate::case::to_camel(other)
-            } else {
-                other
-            };
             let mut m = Map::new();
-            m.insert("result".to_string(), value);
+            m.insert("result".to_string(), other);
             return finish(api, m);
         }
     };
@@ -313,34 +373,33 @@ fn wechat_value(
         if js_truthy(code) {
             let err_code = errcode_number(code);
             let errmsg = js_string(obj.get("errmsg"));
+            json_deep::drop_value(Value::Object(obj));
             return Err(ApiError::cloud(err_code, fail_msg(api, &excerpt(&errmsg)))
                 .with_body(capped(text.as_bytes())));
         }
     }
-    obj.shift_remove("errcode");
-    obj.shift_remove("errmsg");
-    let obj = if convert_case {
-        match crate::case::to_camel(Value::Object(obj)) {
-            Value::Object(m) => m,
-            _ => Map::new(),
+    for key in ["errcode", "errmsg"] {
+        if let Some(v) = obj.shift_remove(key) {
+            json_deep::drop_value(v);
         }
-    } else {
-        obj
-    };
+    }
     finish(api, obj)
 }
 
 /// `Object.assign({...result}, {errMsg, errCode: 0})`, as JSON text.
 fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
-    obj.insert("errMsg".to_string(), Value::String(ok_msg(api)));
-    obj.insert("errCode".to_string(), Value::from(0));
-    match serde_json::to_string(&Value::Object(obj)) {
-        Ok(text) => Ok(Success::Json(text)),
-        Err(e) => Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(api, &format!("cannot serialise the result: {e}")),
-        )),
+    for (key, value) in [
+        ("errMsg", Value::String(ok_msg(api))),
+        ("errCode", Value::from(0)),
+    ] {
+        if let Some(old) = obj.insert(key.to_string(), value) {
+            json_deep::drop_value(old);
+        }
     }
+    let obj = Value::Object(obj);
+    let text = json_deep::to_string(&obj);
+    json_deep::drop_value(obj);
+    Ok(Success::Json(text))
 }
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
@@ -407,15 +466,34 @@ fn js_string(v: Option<&Value>) -> String {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(_)) => "[object Object]".to_string(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::Null => String::new(),
-                other => js_string(Some(other)),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+        Some(Value::Array(items)) => js_join(items),
     }
+}
+
+/// `String(array)`: the items joined with `,`, `null` as nothing, inner
+/// arrays joined the same way (flattened), without recursion.
+fn js_join(items: &[Value]) -> String {
+    let mut out = String::new();
+    let mut stack = vec![(items.iter(), true)];
+    while let Some((iter, first)) = stack.last_mut() {
+        let Some(item) = iter.next() else {
+            stack.pop();
+            continue;
+        };
+        if !std::mem::replace(first, false) {
+            out.push(',');
+        }
+        match item {
+            Value::Null => {}
+            Value::Array(inner) => stack.push((inner.iter(), true)),
+            other => out.push_str(&js_string(Some(other))),
+        }
+        // A message quotes at most MAX_BODY_IN_MESSAGE bytes of it.
+        if out.len() > MAX_BODY_IN_MESSAGE {
+            break;
+        }
+    }
+    out
 }
 
 /// Whether a key is an array index, which JavaScript orders first.
@@ -436,25 +514,18 @@ fn is_array_index(key: &str) -> Option<u32> {
         .and_then(|n| u32::try_from(n).ok())
 }
 
-/// Reorder every object like `JSON.parse` would: array-index keys first,
+/// One object's keys in `JSON.parse`'s order: array-index keys first,
 /// ascending, then the others in text order.
-fn js_order(v: Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let needs = m.keys().any(|k| is_array_index(k).is_some());
-            let mut entries: Vec<(String, Value)> =
-                m.into_iter().map(|(k, v)| (k, js_order(v))).collect();
-            if needs {
-                entries.sort_by_key(|(k, _)| match is_array_index(k) {
-                    Some(n) => (0u8, n),
-                    None => (1u8, 0),
-                });
-            }
-            Value::Object(entries.into_iter().collect())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(js_order).collect()),
-        other => other,
+fn js_order_object(m: Map<String, Value>) -> Map<String, Value> {
+    if !m.keys().any(|k| is_array_index(k).is_some()) {
+        return m;
     }
+    let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+    entries.sort_by_key(|(k, _)| match is_array_index(k) {
+        Some(n) => (0u8, n),
+        None => (1u8, 0),
+    });
+    entries.into_iter().collect()
 }
 
 fn capped(body: &[u8]) -> &[u8] {
@@ -566,6 +637,70 @@ mod tests {
         assert_eq!(e.err_msg, "openapi.a.b:fail bad \u{fffd}");
         // still invalid: an escape that is not hex
         assert!(wechat_json("openapi.a.b", r#"{"a":"\ud8zz"}"#, true).is_err());
+    }
+
+    #[test]
+    fn answers_nested_deeper_than_serde_json_allows_resolve() {
+        // JSON.parse (and the reference) reads these; an environment
+        // created but reported as -601001 would invite a second creation.
+        for depth in [127, 128, 129, 5_000, 20_000] {
+            let nested = format!("{}{{\"in_key\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+            let text =
+                format!(r#"{{"errcode":0,"errmsg":"ok","env_id":"e-1","deep_list":{nested}}}"#);
+            let Ok(Success::Json(json)) = wechat_json("openapi.a.b", &text, true) else {
+                panic!("depth {depth} rejected");
+            };
+            let camel = format!("{}{{\"inKey\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+            assert_eq!(
+                json,
+                format!(
+                    r#"{{"envId":"e-1","deepList":{camel},"errMsg":"openapi.a.b:ok","errCode":0}}"#
+                )
+            );
+            // and an error answer of that depth is the WeChat error
+            let err = format!(r#"{{"errcode":45009,"errmsg":"quota","x":{nested}}}"#);
+            assert_eq!(
+                wechat_json("openapi.a.b", &err, true).unwrap_err().err_code,
+                45009
+            );
+        }
+    }
+
+    #[test]
+    fn escaped_noncharacters_survive_a_lone_surrogate() {
+        // Every stand-in candidate escaped (U+FDD0..U+FDEF, in both cases)
+        // next to a lone surrogate: each comes back as JSON.parse gives it.
+        let mut text = String::from(r#"{"lone":"\ud800""#);
+        let mut want = String::from(r#"{"lone":"\ud800""#);
+        for (i, c) in ('\u{fdd0}'..='\u{fdef}').enumerate() {
+            let esc = if i % 2 == 0 {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                format!("\\u{:04X}", u32::from(c))
+            };
+            text.push_str(&format!(r#","k{i}":"{esc}beef""#));
+            want.push_str(&format!(r#","k{i}":"{c}beef""#));
+        }
+        text.push('}');
+        // ... and the first supplementary private use characters, raw and
+        // as escaped pairs.
+        text.pop();
+        text.push_str(",\"raw\":\"\u{f0000}\",\"pair\":\"\\udb80\\udc01\"}");
+        want.push_str(",\"raw\":\"\u{f0000}\",\"pair\":\"\u{f0001}\"");
+        want.push_str(r#","errMsg":"openapi.a.b:ok","errCode":0}"#);
+        let Ok(Success::Json(json)) = wechat_json("openapi.a.b", &text, false) else {
+            panic!("rejected");
+        };
+        assert_eq!(json, want);
+        let Ok(Success::Json(json)) =
+            wechat_json("openapi.a.b", r#"{"a":"\ud83d","b":"\ufdd0beef"}"#, true)
+        else {
+            panic!("rejected");
+        };
+        assert_eq!(
+            json,
+            "{\"a\":\"\\ud83d\",\"b\":\"\u{fdd0}beef\",\"errMsg\":\"openapi.a.b:ok\",\"errCode\":0}"
+        );
     }
 
     use super::*;

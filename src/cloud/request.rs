@@ -19,14 +19,39 @@ use crate::options::{unsendable_token, Config};
 pub const USER_AGENT: &str = "tcb-node-sdk/3.17.2";
 /// `x-sdk-version` of the wx-server-sdk release whose wire format we speak.
 pub const SDK_VERSION: &str = "wx-server-sdk/4.0.2";
-/// Marker key the JavaScript layer puts in place of a media value.
-pub const MEDIA_MARKER: &str = "\u{0}wxmedia";
-/// Prefix the JavaScript layer gives a BigInt (as a string) in params JSON.
-pub const BIGINT_MARKER: &str = "\u{0}bigint:";
-/// What the JavaScript layer puts in place of `undefined`, a function or a
-/// symbol, so that such values still take part in case conversion (where they
-/// can overwrite a colliding key) before they are dropped, as in the reference.
-pub const UNDEFINED_MARKER: &str = "\u{0}undefined";
+/// The markers the JavaScript layer puts in place of values JSON cannot
+/// carry, out of band: each call's params come with a `marker` (a NUL and
+/// random hex digits) that occurs nowhere in the user's strings or keys
+/// (the JavaScript layer checks that, and picks another marker otherwise),
+/// so no user string is ever reinterpreted. With `marker` = M:
+/// - `M` + `u`: `undefined`, a function or a symbol, kept so that such a value
+///   still takes part in case conversion (where it can overwrite a
+///   colliding key) before it is dropped, as in the reference;
+/// - `M` + `n` + digits: a BigInt, written as a number;
+/// - `M` + `m` + index: the media value `media[index]` (top level only).
+struct Markers {
+    undefined: String,
+    bigint: String,
+    media: String,
+    /// `M` as it appears inside JSON text (the NUL escaped).
+    escaped: String,
+}
+
+impl Markers {
+    fn new(marker: &str) -> Option<Markers> {
+        if marker.is_empty() {
+            return None;
+        }
+        let quoted = serde_json::to_string(marker).ok()?;
+        Some(Markers {
+            undefined: format!("{marker}u"),
+            bigint: format!("{marker}n"),
+            media: format!("{marker}m"),
+            escaped: quoted[1..quoted.len() - 1].to_string(),
+        })
+    }
+}
+
 /// Where CloudBase Run puts the cloudbase access token.
 pub const CLOUDBASE_ACCESS_TOKEN_PATH: &str = "/.tencentcloudbase/wx/cloudbase_access_token";
 
@@ -51,6 +76,9 @@ pub struct CallInput {
     pub appid: Option<String>,
     /// `openapi({ convertCase })`, default true.
     pub convert_case: bool,
+    /// The prefix of this call's out-of-band markers (see [`Markers`]);
+    /// `None`: the params hold no markers.
+    pub marker: Option<String>,
 }
 
 impl CallInput {
@@ -144,6 +172,8 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
 pub struct ConvertedParams {
     pub map: Map<String, Value>,
     stand_in: Option<char>,
+    /// The prefix of a media reference, when the params have markers.
+    media: Option<String>,
 }
 
 impl ConvertedParams {
@@ -151,6 +181,12 @@ impl ConvertedParams {
     /// as U+FFFD (see [`replace_lone_surrogates`]).
     pub fn restore(&self, text: String) -> String {
         restore_lone(text, self.stand_in)
+    }
+
+    /// The index of the media file `v` stands for, when it is this call's
+    /// media reference (see [`Markers`]).
+    pub fn media_index(&self, v: &Value) -> Option<usize> {
+        media_ref(v, self.media.as_deref()?)
     }
 }
 
@@ -172,10 +208,11 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         };
         ApiError::cloud(INVALID_PARAM, fail_msg(&api, &why))
     })?;
-    let value = if text.contains(BIGINT_MARKER_ESCAPED) {
-        restore_bigints(value)
-    } else {
-        value
+    let markers = input.marker.as_deref().and_then(Markers::new);
+    let markers = markers.as_ref().filter(|m| text.contains(&m.escaped));
+    let value = match markers {
+        Some(m) => restore_bigints(value, m),
+        None => value,
     };
     let value = match value {
         Value::Null => return Ok(None),
@@ -192,35 +229,50 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
     } else {
         value
     };
-    let value = if text.contains(UNDEFINED_MARKER_ESCAPED) {
-        drop_undefined(value)
-    } else {
-        value
+    let value = match markers {
+        Some(m) => drop_undefined(value, m),
+        None => value,
     };
+    let media = markers.map(|m| m.media.clone());
     match value {
-        Value::Object(map) => Ok(Some(ConvertedParams { map, stand_in })),
+        Value::Object(map) => Ok(Some(ConvertedParams {
+            map,
+            stand_in,
+            media,
+        })),
         _ => Ok(None),
     }
 }
 
 /// Build the `KeyValuePair`s of `requestData` from the params.
 pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
-    let Some(ConvertedParams { map, stand_in }) = converted_params(input)? else {
+    let Some(ConvertedParams {
+        map,
+        stand_in,
+        media,
+    }) = converted_params(input)?
+    else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(map.len());
     for (key, val) in map {
-        if let Some(media) = media_ref(&val).and_then(|i| input.media.get(i)) {
+        let media = media
+            .as_deref()
+            .and_then(|prefix| media_ref(&val, prefix))
+            .and_then(|i| input.media.get(i));
+        if let Some(media) = media {
             let filename = match (&media.file_name, input.convert_case) {
                 // With case conversion on, the reference looks for `fileName`
                 // after it became `file_name`, so it never finds it.
                 (Some(name), false) if !name.is_empty() => name.clone(),
                 _ => format!("{key}.{}", extension_for(&media.content_type)),
             };
+            // No `contenttype` (field 3): the reference builds a
+            // `contentType` property its protobuf encoder ignores.
             out.push(KeyValuePair {
                 key: restore_lone(key, stand_in),
                 value: media.data.clone(),
-                contenttype: media.content_type.clone(),
+                contenttype: String::new(),
                 filename,
             });
         } else {
@@ -234,11 +286,6 @@ pub fn pairs(input: &CallInput) -> Result<Vec<KeyValuePair>, ApiError> {
     }
     Ok(out)
 }
-
-/// How the BigInt marker looks inside JSON text (`\u0000` escaped).
-const BIGINT_MARKER_ESCAPED: &str = "\\u0000bigint:";
-/// How the undefined marker looks inside JSON text.
-const UNDEFINED_MARKER_ESCAPED: &str = "\\u0000undefined";
 
 /// `JSON.stringify` escapes a lone surrogate as `\udXXX`, which no Rust
 /// string can hold. The reference writes the string raw, and UTF-8 encoding
@@ -291,18 +338,15 @@ fn restore_lone(text: String, stand_in: Option<char>) -> String {
     }
 }
 
-fn is_undefined(v: &Value) -> bool {
-    v.as_str() == Some(UNDEFINED_MARKER)
-}
-
 /// Drop `undefined` after case conversion: object members go, array
 /// elements become `null` (as JSON serialisation does).
-fn drop_undefined(v: Value) -> Value {
+fn drop_undefined(v: Value, m: &Markers) -> Value {
+    let is_undefined = |v: &Value| v.as_str() == Some(m.undefined.as_str());
     match v {
         Value::Object(o) => Value::Object(
             o.into_iter()
                 .filter(|(_, v)| !is_undefined(v))
-                .map(|(k, v)| (k, drop_undefined(v)))
+                .map(|(k, v)| (k, drop_undefined(v, m)))
                 .collect(),
         ),
         Value::Array(a) => Value::Array(
@@ -311,7 +355,7 @@ fn drop_undefined(v: Value) -> Value {
                     if is_undefined(&v) {
                         Value::Null
                     } else {
-                        drop_undefined(v)
+                        drop_undefined(v, m)
                     }
                 })
                 .collect(),
@@ -320,63 +364,45 @@ fn drop_undefined(v: Value) -> Value {
     }
 }
 
-fn restore_bigints(v: Value) -> Value {
+fn restore_bigints(v: Value, m: &Markers) -> Value {
     match v {
-        Value::String(s) => match s.strip_prefix(BIGINT_MARKER) {
+        Value::String(s) => match s.strip_prefix(m.bigint.as_str()) {
             Some(digits) => serde_json::from_str::<serde_json::Number>(digits)
                 .map(Value::Number)
                 .unwrap_or(Value::String(s)),
             None => Value::String(s),
         },
-        Value::Array(a) => Value::Array(a.into_iter().map(restore_bigints).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| restore_bigints(v, m)).collect()),
         Value::Object(o) => Value::Object(
             o.into_iter()
-                .map(|(k, v)| (k, restore_bigints(v)))
+                .map(|(k, v)| (k, restore_bigints(v, m)))
                 .collect(),
         ),
         other => other,
     }
 }
 
-pub fn media_ref(v: &Value) -> Option<usize> {
-    let obj = v.as_object()?;
-    if obj.len() != 1 {
-        return None;
-    }
-    obj.get(MEDIA_MARKER)?.as_u64().map(|i| i as usize)
+/// The index of a media reference (`M` + `m` + index).
+fn media_ref(v: &Value, prefix: &str) -> Option<usize> {
+    v.as_str()?.strip_prefix(prefix)?.parse().ok()
 }
 
-/// First file extension of a mime type (as mime-db lists it), `png` when unknown.
+/// Every mime type mime-db 1.52.0 (the reference's) lists with extensions,
+/// and its first extension: one `type extension` per line.
+const MIME_EXTENSIONS: &str = include_str!("mime_extensions.txt");
+
+/// The file extension the reference gives a media upload: mime-db's first
+/// extension for exactly this content type (no case folding, no stripping
+/// of parameters: `image/jpeg; charset=binary` is unknown), `png` when
+/// unknown.
 pub fn extension_for(content_type: &str) -> &'static str {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match mime.as_str() {
-        "image/jpeg" => "jpeg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/bmp" => "bmp",
-        "image/svg+xml" => "svg",
-        "image/tiff" => "tif",
-        "audio/mpeg" => "mpga",
-        "audio/mp4" => "m4a",
-        "audio/amr" => "amr",
-        "audio/wav" | "audio/wave" => "wav",
-        "audio/ogg" => "oga",
-        "video/mp4" => "mp4",
-        "video/mpeg" => "mpeg",
-        "video/quicktime" => "qt",
-        "application/pdf" => "pdf",
-        "application/json" => "json",
-        "application/zip" => "zip",
-        "text/plain" => "txt",
-        "text/html" => "html",
-        "text/csv" => "csv",
-        _ => "png",
-    }
+    MIME_EXTENSIONS
+        .lines()
+        .find_map(|line| {
+            let (mime, ext) = line.split_once(' ')?;
+            (mime == content_type).then_some(ext)
+        })
+        .unwrap_or("png")
 }
 
 /// One multipart field.
@@ -624,9 +650,17 @@ mod tests {
         );
     }
 
+    /// A call's input with out-of-band markers (`\u0000k` here).
+    fn marked(json: &str) -> CallInput {
+        CallInput {
+            marker: Some("\u{0}k".into()),
+            ..input(json)
+        }
+    }
+
     #[test]
-    fn media_values_become_file_pairs() {
-        let mut i = input(r#"{"imgData":{"\u0000wxmedia":0},"x":1}"#);
+    fn media_values_become_file_pairs_without_contenttype() {
+        let mut i = marked(r#"{"imgData":"\u0000km0","x":1}"#);
         i.media.push(Media {
             content_type: "image/jpeg".into(),
             file_name: Some("a.jpg".into()),
@@ -636,7 +670,9 @@ mod tests {
         assert_eq!(p[0].key, "x");
         assert_eq!(p[1].key, "img_data");
         assert_eq!(p[1].value, vec![1, 2]);
-        assert_eq!(p[1].contenttype, "image/jpeg");
+        // The reference never sets KeyValuePair.contenttype (field 3).
+        assert_eq!(p[1].contenttype, "");
+        assert!(!hex::encode(encode_request(p.clone(), None)).contains(&hex::encode(b"image/jpeg")));
         assert_eq!(p[1].filename, "img_data.jpeg");
         i.convert_case = false;
         let p = pairs(&i).unwrap();
@@ -645,23 +681,66 @@ mod tests {
 
     #[test]
     fn bigints_are_written_as_numbers() {
-        let p = pairs(&input(
-            r#"{"n":"\u0000bigint:123456789012345678901234567890"}"#,
-        ))
-        .unwrap();
+        let p = pairs(&marked(r#"{"n":"\u0000kn123456789012345678901234567890"}"#)).unwrap();
         assert_eq!(p[0].value, b"123456789012345678901234567890");
     }
 
     #[test]
     fn undefined_takes_part_in_collisions_then_goes() {
         // {A_b: {...}, aB: undefined}: both become a_b; the later undefined wins, so a_b is dropped.
-        let p = pairs(&input(
-            r#"{"A_b":{"x":1},"aB":"\u0000undefined","k":["\u0000undefined"]}"#,
+        let p = pairs(&marked(
+            r#"{"A_b":{"x":1},"aB":"\u0000ku","k":["\u0000ku"]}"#,
         ))
         .unwrap();
         let keys: Vec<_> = p.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["k"]);
         assert_eq!(p[0].value, b"[null]");
+    }
+
+    #[test]
+    fn extensions_as_mime_db_lists_them() {
+        assert_eq!(extension_for("image/jpeg"), "jpeg");
+        assert_eq!(extension_for("image/png"), "png");
+        assert_eq!(extension_for("audio/mpeg"), "mpga");
+        assert_eq!(extension_for("video/webm"), "webm");
+        assert_eq!(extension_for("image/x-icon"), "ico");
+        // Exactly the string: unknown (so png) with parameters or in upper case.
+        assert_eq!(extension_for("image/jpeg; charset=binary"), "png");
+        assert_eq!(extension_for("IMAGE/JPEG"), "png");
+        assert_eq!(extension_for("application/x-made-up"), "png");
+        assert_eq!(extension_for(""), "png");
+    }
+
+    #[test]
+    fn user_strings_are_never_markers() {
+        // The in-band markers of earlier versions, and this call's marker
+        // when the input says it has none, stay the user's strings.
+        let mut i = input(
+            r#"{"a":"\u0000undefined","b":"\u0000bigint:12345","c":"\u0000ku","d":"\u0000kn1","e":"\u0000km0","\u0000wxmedia":0}"#,
+        );
+        i.media.push(Media {
+            content_type: "image/png".into(),
+            file_name: None,
+            data: vec![1],
+        });
+        let p = pairs(&i).unwrap();
+        let got: Vec<_> = p
+            .iter()
+            .map(|p| (p.key.clone(), String::from_utf8(p.value.clone()).unwrap()))
+            .collect();
+        let want: Vec<(String, String)> = [
+            ("a", r#""\u0000undefined""#),
+            ("b", r#""\u0000bigint:12345""#),
+            ("c", r#""\u0000ku""#),
+            ("d", r#""\u0000kn1""#),
+            ("e", r#""\u0000km0""#),
+            ("\u{0}wxmedia", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        assert!(p.iter().all(|p| p.filename.is_empty()));
     }
 
     #[test]

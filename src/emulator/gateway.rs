@@ -280,7 +280,7 @@ fn verify_tc3(
         .and_then(|t| t.trim().parse().ok())
         .ok_or(("INVALID_COMMON_PARAM", "missing or malformed x-timestamp"))?;
     let skew = now_secs.checked_sub(timestamp).map(i64::unsigned_abs);
-    if skew.map_or(true, |d| d > MAX_CLOCK_SKEW_SECS.unsigned_abs()) {
+    if skew.is_none_or(|d| d > MAX_CLOCK_SKEW_SECS.unsigned_abs()) {
         return Err((
             "INVALID_REQUEST_SOURCE",
             "signature expired (x-timestamp too far from now)",

@@ -179,10 +179,10 @@ pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
             ),
         },
         "subscribeMessage.send" => {
-            if s("touser").map_or(true, str::is_empty) {
+            if s("touser").is_none_or(str::is_empty) {
                 return err(40003, "invalid openid");
             }
-            if s("template_id").map_or(true, str::is_empty) {
+            if s("template_id").is_none_or(str::is_empty) {
                 return err(40037, "invalid template_id");
             }
             let data_ok = match p.get("data") {
@@ -221,7 +221,7 @@ pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
             }
         }
         "customerServiceMessage.send" => {
-            if s("touser").map_or(true, str::is_empty) {
+            if s("touser").is_none_or(str::is_empty) {
                 return err(40003, "invalid openid");
             }
             match s("msgtype") {
@@ -253,7 +253,7 @@ pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
                 return err(40165, "invalid weapp pagepath");
             }
             if p.get("expire_type")
-                .is_some_and(|t| t.as_u64().map_or(true, |t| t > 1))
+                .is_some_and(|t| t.as_u64().is_none_or(|t| t > 1))
             {
                 return err(40097, "invalid args");
             }

@@ -354,7 +354,8 @@ impl Emulator {
         if let Some(t) = &self.ticket_schedule {
             t.abort();
         }
-        self.server.close().await
+        self.server.close().await;
+        self.state.release_file();
     }
 }
 

@@ -8,15 +8,24 @@
 //! concurrent creations cost far fewer than N fsyncs, and none is answered
 //! before it is on disk.
 //!
+//! The data file belongs to one emulator at a time: [`State::with_file`]
+//! takes an exclusive lock (`.{name}.lock` next to the file, left in place)
+//! and a second emulator on the same file refuses to start. A symlink is
+//! written through (its target is replaced, the link stays), the file keeps
+//! its permissions, and a file of another `version` is refused, never
+//! rewritten; fields this version does not know are kept.
+//!
 //! All time-dependent methods take `now_ms` (Unix milliseconds) so the logic
 //! can be tested without waiting.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cloud::sign::constant_time_eq;
@@ -125,17 +134,46 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 pub struct State {
     inner: Arc<Mutex<Inner>>,
     writer: Option<mpsc::UnboundedSender<(EnvironmentRecord, Waiter)>>,
+    /// The data file's lock, held until [`State::release_file`] or the
+    /// last clone is dropped.
+    file_lock: Arc<Mutex<Option<File>>>,
     token_lifetime_secs: u64,
     grace_secs: u64,
     /// Replace the authorizer refresh token on every `api_authorizer_token`.
     rotate_refresh_tokens: bool,
 }
 
-/// The durable file's format.
-#[derive(Serialize, Deserialize)]
-struct DataFile {
-    version: u32,
-    environments: Vec<EnvironmentRecord>,
+/// The data file version this emulator reads and writes.
+pub const DATA_FILE_VERSION: u64 = 1;
+
+/// A data file as read: its top-level object (`version` and any fields
+/// this version does not know, in their order) and each environment as
+/// read (with its unknown fields), so a rewrite keeps them.
+#[derive(Clone, Default)]
+pub struct DataFile {
+    top: Map<String, Value>,
+    environments: Vec<Value>,
+}
+
+impl DataFile {
+    fn new() -> DataFile {
+        let mut top = Map::new();
+        top.insert("version".into(), Value::from(DATA_FILE_VERSION));
+        top.insert("environments".into(), Value::Array(Vec::new()));
+        DataFile {
+            top,
+            environments: Vec::new(),
+        }
+    }
+
+    fn to_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        let mut top = self.top.clone();
+        top.insert(
+            "environments".into(),
+            Value::Array(self.environments.clone()),
+        );
+        serde_json::to_vec_pretty(&Value::Object(top))
+    }
 }
 
 /// The alphabet of random id suffixes.
@@ -163,14 +201,98 @@ pub fn now_secs() -> i64 {
 
 /// Read the environments of a data file; a missing file is an empty list.
 pub fn load_file(path: &Path) -> Result<Vec<EnvironmentRecord>, String> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let data: DataFile = serde_json::from_slice(&bytes)
-                .map_err(|e| format!("data file {} is not valid: {e}", path.display()))?;
-            Ok(data.environments)
+    read_file(path).map(|(_, envs)| envs)
+}
+
+/// Read a data file (a missing one is empty): its contents as read, and
+/// its environments. A file of another `version` is an error.
+fn read_file(path: &Path) -> Result<(DataFile, Vec<EnvironmentRecord>), String> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((DataFile::new(), Vec::new()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("cannot read data file {}: {e}", path.display())),
+        Err(e) => return Err(format!("cannot read data file {}: {e}", path.display())),
+    };
+    let invalid = |why: String| format!("data file {} is not valid: {why}", path.display());
+    let top = match serde_json::from_slice::<Value>(&bytes).map_err(|e| invalid(e.to_string()))? {
+        Value::Object(top) => top,
+        _ => return Err(invalid("not a JSON object".into())),
+    };
+    match top.get("version") {
+        Some(v) if v.as_u64() == Some(DATA_FILE_VERSION) => {}
+        Some(v) => {
+            let path = path.display();
+            return Err(format!(
+                "data file {path} has version {v}; this emulator reads version \
+                 {DATA_FILE_VERSION} only and will not rewrite it (use a newer emulator \
+                 or another dataFile)"
+            ));
+        }
+        None => return Err(invalid("no `version`".into())),
+    }
+    let environments = match top.get("environments") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => return Err(invalid("`environments` is not an array".into())),
+    };
+    let records = environments
+        .iter()
+        .map(|v| serde_json::from_value::<EnvironmentRecord>(v.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("an environment: {e}")))?;
+    Ok((DataFile { top, environments }, records))
+}
+
+/// Where `path` leads: the final target of a chain of symlinks (which need
+/// not exist yet), else `path` itself.
+fn resolve_links(path: &Path) -> Result<PathBuf, String> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current)
+                    .map_err(|e| format!("cannot read the link {}: {e}", current.display()))?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(format!(
+        "data file {}: too many levels of symbolic links",
+        path.display()
+    ))
+}
+
+/// Take the data file's exclusive lock (`.{name}.lock` next to it).
+fn lock_data_file(path: &Path, shown: &Path) -> Result<File, String> {
+    let (dir, _) = temp_location(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lock_path = dir.join(format!(".{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot create the lock file {}: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "data file {} is in use by another emulator (it holds {}); stop that emulator or \
+             give this one another dataFile",
+            shown.display(),
+            lock_path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!(
+            "cannot lock the data file {} ({}): {e}",
+            shown.display(),
+            lock_path.display()
+        )),
     }
 }
 
@@ -200,21 +322,31 @@ fn remove_stale_temp_files(path: &Path) {
     }
 }
 
-/// Write the whole list durably: temp file, fsync, rename, fsync the directory.
-pub fn write_file(path: &Path, envs: &[EnvironmentRecord]) -> std::io::Result<()> {
-    let data = DataFile {
-        version: 1,
-        environments: envs.to_vec(),
-    };
-    let bytes = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
+/// Write the whole list durably: temp file, fsync, rename, fsync the
+/// directory. The temp file gets the permissions of the file it replaces
+/// (before any byte is written), so a 0600 file stays 0600. `path` is the
+/// file itself, not a symlink (see [`resolve_links`]).
+pub fn write_file(path: &Path, data: &DataFile) -> std::io::Result<()> {
+    let bytes = data.to_bytes().map_err(std::io::Error::other)?;
     let (dir, tmp_prefix) = temp_location(path);
     let tmp = dir.join(format!(
         "{tmp_prefix}{}-{}",
         std::process::id(),
         random_string(ID_ALPHABET, 8)
     ));
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if permissions.is_some() {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
+        if let Some(p) = &permissions {
+            f.set_permissions(p.clone())?;
+        }
         f.write_all(&bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -226,7 +358,7 @@ pub fn write_file(path: &Path, envs: &[EnvironmentRecord]) -> std::io::Result<()
     // Make the rename itself durable. Directories cannot be opened on Windows.
     #[cfg(unix)]
     {
-        std::fs::File::open(&dir)?.sync_all()?;
+        File::open(&dir)?.sync_all()?;
     }
     Ok(())
 }
@@ -237,35 +369,40 @@ impl State {
         State {
             inner: Arc::new(Mutex::new(Inner::default())),
             writer: None,
+            file_lock: Arc::new(Mutex::new(None)),
             token_lifetime_secs,
             grace_secs,
             rotate_refresh_tokens: false,
         }
     }
 
-    /// A state backed by `path`: loads it, and starts the writer task (needs
-    /// a Tokio runtime).
+    /// A state backed by `path`: locks it (see the module's text), loads
+    /// it, and starts the writer task (needs a Tokio runtime).
     pub fn with_file(
         path: PathBuf,
         token_lifetime_secs: u64,
         grace_secs: u64,
     ) -> Result<State, String> {
-        let envs = load_file(&path)?;
+        let shown = path;
+        let path = resolve_links(&shown)?;
+        let lock = lock_data_file(&path, &shown)?;
+        let (data, envs) = read_file(&path)?;
         remove_stale_temp_files(&path);
         // Fail early when the file cannot be written.
-        write_file(&path, &envs)
-            .map_err(|e| format!("cannot write data file {}: {e}", path.display()))?;
+        write_file(&path, &data)
+            .map_err(|e| format!("cannot write data file {}: {e}", shown.display()))?;
         let mut inner = Inner::default();
         for e in &envs {
             inner.env_ids.insert(e.env.clone());
         }
-        inner.envs = envs.clone();
+        inner.envs = envs;
         let inner = Arc::new(Mutex::new(inner));
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer_task(path, envs, rx, inner.clone()));
+        tokio::spawn(writer_task(path, data, rx, inner.clone()));
         Ok(State {
             inner,
             writer: Some(tx),
+            file_lock: Arc::new(Mutex::new(Some(lock))),
             token_lifetime_secs,
             grace_secs,
             rotate_refresh_tokens: false,
@@ -279,6 +416,17 @@ impl State {
     pub fn rotating_refresh_tokens(mut self, on: bool) -> State {
         self.rotate_refresh_tokens = on;
         self
+    }
+
+    /// Let another emulator have the data file (when this one is closed and
+    /// no creation is in flight).
+    pub fn release_file(&self) {
+        let lock = self
+            .file_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(lock);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -609,7 +757,7 @@ impl State {
 /// Group commit: take every waiting creation, write one snapshot, answer all.
 async fn writer_task(
     path: PathBuf,
-    mut durable: Vec<EnvironmentRecord>,
+    mut durable: DataFile,
     mut rx: mpsc::UnboundedReceiver<(EnvironmentRecord, Waiter)>,
     inner: Arc<Mutex<Inner>>,
 ) {
@@ -619,7 +767,11 @@ async fn writer_task(
             batch.push(more);
         }
         let mut snapshot = durable.clone();
-        snapshot.extend(batch.iter().map(|(r, _)| r.clone()));
+        snapshot.environments.extend(
+            batch
+                .iter()
+                .map(|(r, _)| serde_json::to_value(r).unwrap_or(Value::Null)),
+        );
         let p = path.clone();
         let result = tokio::task::spawn_blocking(move || {
             let r = write_file(&p, &snapshot);
@@ -724,6 +876,95 @@ mod tests {
         let _s = State::with_file(path.clone(), 7200, 300).unwrap();
         assert!(!stale.exists());
         assert!(load_file(&path).unwrap().is_empty());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_second_state_on_the_same_file_refuses_to_start() {
+        let path = tmp_path("locked");
+        let first = State::with_file(path.clone(), 7200, 300).unwrap();
+        let created = first.create_environment("kept", "https", "").await.unwrap();
+        let err = State::with_file(path.clone(), 7200, 300).err().unwrap();
+        assert!(err.contains("in use by another emulator"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        // The refused one touched nothing: the first one's environment is there.
+        assert_eq!(load_file(&path).unwrap(), vec![created.clone()]);
+        // Through a symlink, too: the lock is the target's.
+        let link = tmp_path("locked-link");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(State::with_file(link.clone(), 7200, 300).is_err());
+        first.release_file();
+        let second = State::with_file(link.clone(), 7200, 300).unwrap();
+        assert_eq!(second.environments(), vec![created]);
+        for p in [&path, &link] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn symlinks_are_written_through_and_permissions_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let target = tmp_path("target");
+        let link = tmp_path("link");
+        std::fs::write(&target, br#"{"version":1,"environments":[]}"#).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let s = State::with_file(link.clone(), 7200, 300).unwrap();
+        let r = s
+            .create_environment("via-link", "gateway", "")
+            .await
+            .unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(load_file(&target).unwrap(), vec![r]);
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A dangling link: the target is created.
+        let missing = tmp_path("missing-target");
+        let dangling = tmp_path("dangling");
+        std::os::unix::fs::symlink(&missing, &dangling).unwrap();
+        let s2 = State::with_file(dangling.clone(), 7200, 300).unwrap();
+        let r2 = s2
+            .create_environment("dangling", "https", "")
+            .await
+            .unwrap();
+        assert_eq!(load_file(&missing).unwrap(), vec![r2]);
+        assert!(std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        for p in [&target, &link, &missing, &dangling] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_versions_are_refused_and_unknown_fields_kept() {
+        let path = tmp_path("v2");
+        let v2 = br#"{"version":2,"environments":[],"shards":[1]}"#;
+        std::fs::write(&path, v2).unwrap();
+        let err = State::with_file(path.clone(), 7200, 300).err().unwrap();
+        assert!(err.contains("has version 2"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), v2);
+        std::fs::write(&path, br#"{"environments":[]}"#).unwrap();
+        assert!(State::with_file(path.clone(), 7200, 300).is_err());
+        // Version 1 with fields this version does not know: kept on rewrite.
+        std::fs::write(
+            &path,
+            br#"{"note":"keep","version":1,"environments":[{"env":"a-000000","alias":"a","create_time":1,"status":"NORMAL","created_via":"https","tag":[7]}]}"#,
+        )
+        .unwrap();
+        let s = State::with_file(path.clone(), 7200, 300).unwrap();
+        s.create_environment("b", "https", "").await.unwrap();
+        let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(v["note"], "keep");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["environments"][0]["tag"][0], 7);
+        assert_eq!(v["environments"].as_array().unwrap().len(), 2);
         let _ = std::fs::remove_file(&path);
     }
 

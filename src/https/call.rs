@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
-use crate::cloud::request::{converted_params, extension_for, media_ref, CallInput};
+use crate::cloud::request::{converted_params, extension_for, CallInput};
 use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
 use crate::json_text;
 use crate::transport::{self, TransportError};
@@ -107,6 +107,12 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
         Some(c) => c.restore(t),
         None => t,
     };
+    let media_of = |v: &Value| {
+        converted
+            .as_ref()
+            .and_then(|c| c.media_index(v))
+            .and_then(|i| input.media.get(i))
+    };
     let map: Map<String, Value> = converted
         .as_ref()
         .map(|c| c.map.clone())
@@ -114,7 +120,7 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
     let mut query = Vec::new();
     let mut rest = Map::new();
     for (key, val) in map {
-        let media = media_ref(&val).and_then(|i| input.media.get(i));
+        let media = media_of(&val);
         if let Some(m) = media {
             if placement != Params::Multipart || in_query.contains(&key) {
                 let why = match route {
@@ -159,7 +165,7 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
             let mut texts: Vec<(String, String)> = Vec::new();
             let mut files: Vec<(String, String, &crate::cloud::request::Media)> = Vec::new();
             for (key, val) in &rest {
-                match media_ref(val).and_then(|i| input.media.get(i)) {
+                match media_of(val) {
                     Some(m) => {
                         let file_name = match &m.file_name {
                             Some(n) if !n.is_empty() => n.clone(),
