@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wx_cloud_openapi::cloud::answer::{decode_gateway, Success};
+use wx_cloud_core::cloud::answer::{decode_gateway, Success};
 
 const CONTENT_TYPES: &[&str] = &[
     "application/octet-stream",
