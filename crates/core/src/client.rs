@@ -72,8 +72,9 @@ impl Client {
     /// use serde_json::json;
     /// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
     /// let client = wx_cloud_core::Client::with_env(json!({}), emulator.cloud_env())?;
+    /// // The gateway knows no such API: the error keeps its code.
     /// let err = client.call("tcb.nosuchapi", json!({})).await.unwrap_err();
-    /// assert!(err.err_msg().starts_with("openapi.tcb.nosuchapi:fail"), "{err}");
+    /// assert_eq!(err.err_code(), -604100, "{err}");
     /// emulator.close().await;
     /// # Ok(()) }
     /// ```

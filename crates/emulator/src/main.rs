@@ -108,20 +108,27 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Wait for SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+/// SIGINT or SIGTERM, registered now (before the URL is printed, so a
+/// test that reads it and stops the program at once is never too early).
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Ctrl-C, where there are no Unix signals.
+#[cfg(not(unix))]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn main() -> ExitCode {
@@ -156,6 +163,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_START);
             }
         };
+        let stopped = match stop_signals() {
+            Ok(stopped) => stopped,
+            Err(e) => {
+                eprintln!("wx-cloud-emulator: cannot watch for SIGINT/SIGTERM: {e}");
+                return ExitCode::from(EXIT_START);
+            }
+        };
         let mut lines = vec![
             format!("# wx-cloud-openapi emulator listening on {}", emu.url()),
             format!(
@@ -166,9 +180,10 @@ fn main() -> ExitCode {
         for (k, v) in emu.cloud_env() {
             lines.push(format!("export {k}={}", shell_quote(&v)));
         }
-        // Printed once the emulator listens, so a test can read the URL and go.
+        // Printed once the emulator listens and the signals are watched, so
+        // a test can read the URL and go.
         println!("{}", lines.join("\n"));
-        stopped().await;
+        stopped.await;
         emu.close().await;
         ExitCode::SUCCESS
     })
