@@ -41,18 +41,10 @@ impl Drop for Running {
 fn help_works_without_node() {
     let out = program().arg("--help").output().unwrap();
     assert!(out.status.success(), "{out:?}");
+    // The full list is compared with the CLI's in __test__/emulator-binary.test.js.
     let text = String::from_utf8(out.stdout).unwrap();
-    for flag in [
-        "--port",
-        "--host",
-        "--data",
-        "--secret-id",
-        "--secret-key",
-        "--env-id",
-        "--token-lifetime",
-    ] {
-        assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
-    }
+    assert!(text.starts_with("Usage: wx-cloud-emulator"), "{text}");
+    assert!(text.contains("--port N"), "{text}");
 }
 
 #[test]
