@@ -115,6 +115,14 @@ pub const MAX_ON_BUSY: u32 = 10;
 /// The marker the JavaScript layer puts in place of a function option.
 pub const FUNCTION_MARKER: &str = "\u{0}function";
 
+/// Init options whose value may be (or must be) a JavaScript function.
+pub const FUNCTION_OPTIONS: &[&str] = &[
+    "accessToken",
+    "authorizerAccessToken",
+    "getComponentVerifyTicket",
+    "onAuthorizerRefreshToken",
+];
+
 /// Everything `init()` configured, validated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {

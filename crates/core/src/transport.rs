@@ -33,6 +33,8 @@ pub enum TransportError {
     Io(String),
     /// The answer body was larger than [`MAX_BODY_BYTES`].
     TooLarge,
+    /// The whole call took longer than its timeout.
+    Timeout(Duration),
 }
 
 impl TransportError {
@@ -42,6 +44,7 @@ impl TransportError {
             TransportError::Connect(c) => format!("could not connect: {c}"),
             TransportError::Io(c) => format!("connection failed: {c}"),
             TransportError::TooLarge => format!("answer larger than {MAX_BODY_BYTES} bytes"),
+            TransportError::Timeout(d) => format!("no answer within {} ms", d.as_millis()),
         }
     }
 }
