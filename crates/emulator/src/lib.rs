@@ -19,10 +19,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod faults;
-pub mod gateway;
 // The core's modules the emulator shares (`crate::cloud::…` in the modules).
 use wx_cloud_core::cloud;
+
+pub mod faults;
+pub mod gateway;
 pub mod reply;
 pub mod server;
 pub mod state;
