@@ -37,7 +37,7 @@ function firstColumnNames(md) {
     .flatMap((l) => [...l.split('|')[1].matchAll(/`([A-Za-z.]+)`/g)].map((m) => m[1]))
 }
 
-const options = read('src/options.rs')
+const options = read('crates/core/src/options.rs')
 const KNOWN = rustList(options, 'KNOWN_OPTIONS')
 const IGNORED = rustList(options, 'IGNORED_REFERENCE_OPTIONS')
 
@@ -80,7 +80,7 @@ test("every errCode the SDK and the emulator produce is in README's error table"
     .split('\n')
     .filter((l) => /^\| -?\d/.test(l))
   const documented = new Set(rows.flatMap((l) => [...l.split('|')[1].matchAll(/-?\d+/g)].map((m) => Number(m[0]))))
-  const error = read('src/error.rs')
+  const error = read('crates/core/src/error.rs')
   const gateway = error.slice(error.indexOf('pub fn gateway_code'))
   const fromSdk = [...gateway.slice(0, gateway.indexOf('\n}\n')).matchAll(/=> (-\d+)/g)].map((m) => Number(m[1]))
   const platform = [-601001, -604100, -604101, -604102, -604103, -604104]

@@ -1,32 +1,23 @@
 #![deny(clippy::all)]
-//! wx-cloud-openapi: the Rust core of the `wx-cloud-openapi` npm package.
+//! wx-cloud-openapi: the napi addon of the `wx-cloud-openapi` npm package.
 //!
-//! Every module except [`binding`] is plain Rust with no knowledge of napi:
-//! it can be used and tested on its own. `binding` is the one thin layer that
-//! exports the core to JavaScript.
+//! The work is done by two plain-Rust crates with no knowledge of napi:
+//! `wx-cloud-core` (configuration, environment, the three calling modes,
+//! tokens, transport) and `wx-cloud-emulator`. This crate holds only what
+//! JavaScript needs: the allocator, the runtime, the promise plumbing and
+//! the bindings ([`binding`]).
 
-pub mod case;
-pub mod cloud;
-pub mod emulator;
-pub mod env;
-pub mod error;
-pub mod https;
-pub mod json_deep;
-pub mod json_text;
-pub mod mode;
-pub mod options;
-pub mod tls;
-pub mod transport;
+// The core's and the emulator's modules under their old paths, so the
+// bindings read `crate::cloud::…`, `crate::emulator::…`.
+use wx_cloud_core::{cloud, env, error, https, mode, options, transport};
+use wx_cloud_emulator as emulator;
 
+// Under `cargo test` napi-derive leaves out the registration that makes the
+// exported functions used.
 #[cfg_attr(test, allow(dead_code))]
 mod binding;
 
-/// mimalloc for the core's allocations (see Cargo.toml), in the addon and in
-/// `cargo test`; not under cargo-fuzz, whose sanitizers watch the system
-/// allocator.
-#[cfg(not(fuzzing))]
+/// mimalloc for the addon's allocations (see Cargo.toml); set here, in the
+/// addon, and not in the libraries, which leave the choice to their users.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[cfg(test)]
-mod test_support;

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use wx_cloud_openapi::emulator::gateway::{parse_multipart, verify};
+use wx_cloud_emulator::gateway::{parse_multipart, verify};
 
 fn split_lines(data: &[u8], n: usize) -> (Vec<&[u8]>, &[u8]) {
     let mut lines = Vec::with_capacity(n);

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// A file under `shared/`: beside the repository (`../shared`, as CI lays it
-/// out), else `/work/shared`.
+/// out; this crate is `crates/core` in it), else `/work/shared`.
 pub fn shared(rel: &str) -> PathBuf {
     let first = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
+        .join("../../../shared")
         .join(rel);
     if first.exists() {
         first

@@ -8,9 +8,18 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::component::{HookFuture, Hooks};
-use super::*;
-use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
+// The core's HTTPS flows, tested here against the emulator (a test of the
+// core itself cannot use it: the emulator depends on the core).
+use emulator::{Emulator, EmulatorOptions, FaultSpec};
+use wx_cloud_core::https::component::{HookFuture, Hooks};
+use wx_cloud_core::https::*;
+use wx_cloud_core::{
+    cloud::answer::Success, cloud::request::CallInput, env::Context, error::ApiError,
+    options::Config,
+};
+use wx_cloud_core::{error, mode, options};
+use wx_cloud_core::{error::INVALID_COMMON_PARAM, options::Supplied};
+use wx_cloud_emulator as emulator;
 
 const APPID: &str = "wx0emulatorapp0001";
 const SECRET: &str = "emulator-app-secret";
@@ -279,7 +288,18 @@ struct TestHooks {
     fail_delivery: AtomicU64,
 }
 
-impl Hooks for std::sync::Arc<TestHooks> {
+/// The hooks as the core holds them (a local type: `Hooks` is the core's).
+#[derive(Clone)]
+struct Shared(std::sync::Arc<TestHooks>);
+
+impl std::ops::Deref for Shared {
+    type Target = TestHooks;
+    fn deref(&self) -> &TestHooks {
+        &self.0
+    }
+}
+
+impl Hooks for Shared {
     fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
         self.tickets.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Ok("ticket@@@test".to_string()) })
@@ -318,7 +338,7 @@ async fn a_rotated_refresh_token_is_delivered_once_before_calls_go_on() {
     let emu = rotating_emulator().await;
     let cfg = third_party_config(&emu);
     let hooks = std::sync::Arc::new(TestHooks::default());
-    let dyn_hooks: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(hooks.clone());
+    let dyn_hooks: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(Shared(hooks.clone()));
     let mut tasks = Vec::new();
     for i in 0..50 {
         let (cfg, h, hooks) = (cfg.clone(), dyn_hooks.clone(), hooks.clone());
@@ -355,7 +375,7 @@ async fn a_failed_delivery_fails_the_call_and_is_offered_again() {
     let cfg = third_party_config(&emu);
     let hooks = std::sync::Arc::new(TestHooks::default());
     hooks.fail_delivery.store(1, Ordering::SeqCst);
-    let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(hooks.clone());
+    let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(Shared(hooks.clone()));
     let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("f1"), None, Some(&h)).await;
     let e = r.unwrap_err();
     assert!(

@@ -551,7 +551,7 @@ mod tests {
         let e = post(&w, &p, "").await;
         let msg = e["errmsg"].as_str().unwrap();
         let rid = msg.strip_prefix("empty post data rid: ").unwrap();
-        assert_eq!(crate::mode::wechat_rid(msg).as_deref(), Some(rid));
+        assert_eq!(wx_cloud_core::mode::wechat_rid(msg).as_deref(), Some(rid));
         assert!(
             rid.len() == 26 && rid.split('-').all(|p| p.len() == 8),
             "{rid}"

@@ -11,13 +11,16 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), String> {
-//! use wx_cloud_openapi::emulator::{Emulator, EmulatorOptions};
+//! use wx_cloud_emulator::{Emulator, EmulatorOptions};
 //! let emu = Emulator::start(EmulatorOptions::default()).await?;
 //! println!("{}", emu.url()); // http://127.0.0.1:PORT
 //! for (k, v) in emu.cloud_env() { println!("export {k}={v}"); }
 //! emu.close().await;
 //! # Ok(()) }
 //! ```
+
+// The core's modules the emulator shares (`crate::cloud::…` in the modules).
+use wx_cloud_core::{cloud, https, transport};
 
 pub mod faults;
 pub mod gateway;

@@ -256,7 +256,7 @@ mod tests {
 
     fn query_of(request_line: &str) -> EventQuery {
         let target = request_line.split(' ').nth(1).unwrap();
-        let q = crate::emulator::wechat::query_pairs(target.split_once('?').map(|(_, q)| q));
+        let q = crate::wechat::query_pairs(target.split_once('?').map(|(_, q)| q));
         let get = |k: &str| q.iter().find(|(n, _)| n == k).unwrap().1.clone();
         assert_eq!(get("encrypt_type"), "aes");
         EventQuery {

@@ -226,5 +226,5 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests;
+// The flows against the emulator are tested in crates/emulator/tests/https.rs
+// (the emulator depends on this crate).

@@ -458,13 +458,16 @@ mod tests {
                 file_name: file_name.map(str::to_string),
                 data: b"\x89PNG\r\n\x1a\nbytes".to_vec(),
             }],
+            // The out-of-band markers of the call (see cloud::request::Markers):
+            // "\u0000km0" is media file 0.
+            marker: Some("\u{0}k".into()),
             ..input(api, Some(params))
         }
     }
 
     #[tokio::test]
     async fn media_goes_as_a_file_part_and_type_in_the_query() {
-        let m = r#"{"type":"image","media":{"\u0000wxmedia":0}}"#;
+        let m = r#"{"type":"image","media":"\u0000km0"}"#;
         let p = prepare(&with_media(
             "customerServiceMessage.uploadTempMedia",
             m,
@@ -490,7 +493,7 @@ mod tests {
         // fileName is kept.
         let p = prepare(&with_media(
             "security.imgSecCheck",
-            r#"{"media":{"\u0000wxmedia":0}}"#,
+            r#"{"media":"\u0000km0"}"#,
             Some("x.png"),
         ))
         .unwrap();
@@ -502,7 +505,7 @@ mod tests {
 
     #[test]
     fn media_where_the_api_takes_none_is_refused_by_name() {
-        let m = r#"{"scene":{"\u0000wxmedia":0}}"#;
+        let m = r#"{"scene":"\u0000km0"}"#;
         let e = prepare(&with_media("wxacode.getUnlimited", m, None)).unwrap_err();
         assert_eq!(e.err_code, INVALID_PARAM);
         assert!(

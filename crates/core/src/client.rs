@@ -1,0 +1,192 @@
+//! The Rust API: a [`Client`] from options or the environment, one
+//! [`Client::call`] per call, an [`Answer`] or an [`Error`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::cloud::answer::Success;
+use crate::cloud::request::CallInput;
+use crate::env::{Context, ProcessEnv};
+use crate::error::{ApiError, ErrorClass};
+use crate::mode;
+use crate::options::Config;
+
+/// A configured client: what `cloud.init(options)` creates in Node.
+///
+/// The environment (a cloud function's variables, `WX_APPID`, …) is read
+/// once, when the client is created: from the `processEnv` option when it is
+/// given, else from the process.
+///
+/// ```
+/// use serde_json::json;
+/// // HTTPS mode, the token managed by the client.
+/// let client = wx_cloud_core::Client::from_options(json!({
+///     "appid": "wx0emulatorapp0001",
+///     "secret": "emulator-app-secret",
+/// }))
+/// .unwrap();
+/// // A bad option is named in the error.
+/// let err = wx_cloud_core::Client::from_options(json!({ "timeout": "soon" })).unwrap_err();
+/// assert!(err.err_msg().contains("timeout"), "{err}");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Arc<Config>,
+    context: Arc<Context>,
+}
+
+impl Client {
+    /// A client configured by the process environment alone, like
+    /// `cloud.init()` with no options: a cloud function's credentials, or
+    /// `WX_APPID` + `WX_APPSECRET`, pick the mode.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::from_options(Value::Object(Default::default()))
+    }
+
+    /// A client from the options of `cloud.init()` (a JSON object,
+    /// camelCase keys: `env`, `appid`, `secret`, `accessToken`,
+    /// `authorizerAccessToken`, `apiBaseUrl`, `timeout`, `processEnv`, …;
+    /// see the package's README). Token functions are a JavaScript feature:
+    /// give tokens as strings.
+    pub fn from_options(options: Value) -> Result<Client, Error> {
+        let config = Config::from_value(&options).map_err(Error)?;
+        let context = match &config.process_env {
+            Some(vars) => Context::snapshot(vars),
+            None => Context::snapshot(&ProcessEnv),
+        };
+        Ok(Client {
+            config: Arc::new(config),
+            context: Arc::new(context),
+        })
+    }
+
+    /// A client from `cloud.init()` options and these environment variables
+    /// instead of the process's (as the `processEnv` option, which must then
+    /// not be given too): e.g. an emulator's `cloud_env()`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    /// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+    /// let client = wx_cloud_core::Client::with_env(json!({}), emulator.cloud_env())?;
+    /// // The gateway knows no such API: the error keeps its code.
+    /// let err = client.call("tcb.nosuchapi", json!({})).await.unwrap_err();
+    /// assert_eq!(err.err_code(), -604100, "{err}");
+    /// emulator.close().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_env<I, K, V>(options: Value, vars: I) -> Result<Client, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut options = options;
+        let Some(object) = options.as_object_mut() else {
+            // Not an object: the options parser names the problem.
+            return Client::from_options(options);
+        };
+        if object.contains_key("processEnv") {
+            return Err(Error(ApiError::cloud(
+                crate::error::INVALID_PARAM,
+                "init:fail give the environment either as the processEnv option or to \
+                 Client::with_env, not both",
+            )));
+        }
+        let vars: serde_json::Map<String, Value> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), Value::String(v.into())))
+            .collect();
+        object.insert("processEnv".into(), Value::Object(vars));
+        Client::from_options(options)
+    }
+
+    /// Call `openapi.{api}` (e.g. `tcb.createenvandresource`) with its
+    /// params (a JSON object, camelCase keys converted as in Node; `null`
+    /// for none). Must run inside a Tokio runtime.
+    pub async fn call(&self, api: &str, params: Value) -> Result<Answer, Error> {
+        let input = CallInput {
+            api: api.strip_prefix("openapi.").unwrap_or(api).to_string(),
+            params_json: (!params.is_null()).then(|| params.to_string()),
+            media: Vec::new(),
+            appid: None,
+            convert_case: true,
+            marker: None,
+        };
+        let (result, _report) = mode::run(&self.config, &self.context, &input, None, None).await;
+        match result.map_err(Error)? {
+            Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
+                Error(ApiError::plain(
+                    crate::error::WX_SYSTEM_ERROR,
+                    e.to_string(),
+                ))
+            }),
+            Success::Binary { content_type, data } => Ok(Answer::Binary { content_type, data }),
+        }
+    }
+}
+
+/// A call's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// The result object, with `errCode: 0` and `errMsg: "openapi.{api}:ok"`.
+    Json(Value),
+    /// A binary answer (an image, …).
+    Binary {
+        /// WeChat's content type.
+        content_type: String,
+        /// The answer's bytes.
+        data: Vec<u8>,
+    },
+}
+
+impl Answer {
+    /// The result object, unless the answer is binary.
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Answer::Json(v) => Some(v),
+            Answer::Binary { .. } => None,
+        }
+    }
+}
+
+/// A failed call or invalid options: the `errCode` and `errMsg` the Node
+/// package rejects with (secrets redacted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(ApiError);
+
+impl Error {
+    /// The errCode: WeChat's (e.g. 40001), or the SDK's own (-501001 a
+    /// transport failure, -501002 a timeout, -501006 no usable credentials,
+    /// -501007 an invalid parameter, -601001 an answer not understood).
+    pub fn err_code(&self) -> i64 {
+        self.0.err_code
+    }
+
+    /// `openapi.{api}:fail …` (or `init:fail …` for bad options).
+    pub fn err_msg(&self) -> &str {
+        &self.0.err_msg
+    }
+
+    /// Whether Node would reject with a `CloudSDKError` (WeChat and platform
+    /// errors) rather than a plain `Error` (gateway and HTTP failures).
+    pub fn is_cloud_sdk_error(&self) -> bool {
+        self.0.class == ErrorClass::Cloud
+    }
+
+    /// The raw answer body, when the failure came with one.
+    pub fn raw_body(&self) -> Option<&[u8]> {
+        self.0.raw_body.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {}

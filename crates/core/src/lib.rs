@@ -1,0 +1,74 @@
+#![deny(clippy::all)]
+#![warn(missing_docs)]
+//! WeChat cloud openapi calls from Rust: the core of `wx-cloud-openapi`.
+//!
+//! The same three calling modes as the npm package, one call surface and one
+//! result shape:
+//! - **cloud call**: no token; credentials and context come from the
+//!   environment of a cloud function (`TENCENTCLOUD_SECRETID`, …,
+//!   `TCB_CONTEXT_CNFG`), and the request goes signed to the cloud-base
+//!   gateway;
+//! - **HTTPS** with an `access_token` (given, or obtained from `appid` +
+//!   `secret`);
+//! - **third-party** with an `authorizer_access_token`.
+//!
+//! A [`Client`] takes the options of the package's `cloud.init()` (as JSON,
+//! camelCase) or reads everything from the process environment, and
+//! [`Client::call`] makes one call. The example runs against the local
+//! emulator (the `wx-cloud-emulator` crate):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use serde_json::json;
+//! use wx_cloud_core::Client;
+//!
+//! let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+//! // A cloud function's environment, pointed at the emulator.
+//! let client = Client::with_env(json!({}), emulator.cloud_env())?;
+//! let result = client
+//!     .call("tcb.createenvandresource", json!({ "type": "CreatePostpayPackage", "alias": "docs" }))
+//!     .await?;
+//! assert_eq!(result.json().unwrap()["errMsg"], "openapi.tcb.createenvandresource:ok");
+//! emulator.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The modules below the public API are shared with the napi addon, the
+//! emulator and the fuzz targets; they are hidden from the documentation
+//! and are not a stable API.
+
+mod client;
+
+pub use client::{Answer, Client, Error};
+
+#[doc(hidden)]
+pub mod case;
+#[doc(hidden)]
+pub mod cloud;
+#[doc(hidden)]
+pub mod env;
+#[doc(hidden)]
+pub mod error;
+#[doc(hidden)]
+pub mod https;
+#[doc(hidden)]
+pub mod json_deep;
+#[doc(hidden)]
+pub mod json_text;
+#[doc(hidden)]
+pub mod mode;
+#[doc(hidden)]
+pub mod options;
+#[doc(hidden)]
+pub mod tls;
+#[doc(hidden)]
+pub mod transport;
+
+#[cfg(test)]
+mod test_support;
+
+// Unit tests that talk to a real emulator (over loopback only: no type of
+// this crate crosses into the emulator's copy of it).
+#[cfg(test)]
+use wx_cloud_emulator as emulator;
