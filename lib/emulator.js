@@ -19,6 +19,7 @@ const OPTION_KEYS = new Set([
   'authorizers',
   'tokenLifetimeSecs',
   'tokenGraceSecs',
+  'rotateRefreshTokens',
   'envId',
   'allowedApis',
   'region',

@@ -67,6 +67,10 @@ pub struct EmulatorStartOptions {
     pub token_lifetime_secs: Option<u32>,
     /// How long a replaced token stays valid, seconds. Default 300.
     pub token_grace_secs: Option<u32>,
+    /// Every `api_authorizer_token` rotates the refresh token and refuses
+    /// the old one. Default false: it stays the same until the authorizer
+    /// authorizes again (WeChat's documented behaviour).
+    pub rotate_refresh_tokens: Option<bool>,
     /// The emulated function's environment id. Default `emulator-env`.
     pub env_id: Option<String>,
     /// Only these API names may be called through the gateway (-604101 otherwise).
@@ -110,6 +114,10 @@ pub struct EmulatorEnvironment {
     pub status: String,
     /// `gateway` or `https`.
     pub created_via: String,
+    /// The account it belongs to: the appid whose access token (or whose
+    /// authorizer's) made the call, or the `appid` a cloud call named with
+    /// `openapi({ appid })`; empty for the cloud function's own account.
+    pub account: String,
 }
 
 /// Counters of an emulator.
@@ -194,6 +202,7 @@ impl EmulatorHandle {
                 create_time: e.create_time,
                 status: e.status,
                 created_via: e.created_via,
+                account: e.account,
             })
             .collect()
     }
@@ -328,6 +337,9 @@ fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
     }
     if let Some(v) = o.token_lifetime_secs {
         opts.token_lifetime_secs = u64::from(v);
+    }
+    if let Some(v) = o.rotate_refresh_tokens {
+        opts.rotate_refresh_tokens = v;
     }
     if let Some(v) = o.token_grace_secs {
         opts.token_grace_secs = u64::from(v);

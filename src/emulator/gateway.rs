@@ -263,7 +263,8 @@ impl Gateway {
             Ok(p) => p,
             Err(_) => return Reply::open_api(&wx_error(47001, "data format error")),
         };
-        match self.wechat.call_api(api, &params, "gateway").await {
+        let account = data.appid.as_deref().unwrap_or("");
+        match self.wechat.call_api(api, &params, "gateway", account).await {
             Some(v) => Reply::open_api(&v),
             None => Reply::open_api_error(-604100),
         }

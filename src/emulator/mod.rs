@@ -64,6 +64,10 @@ pub struct EmulatorOptions {
     pub token_lifetime_secs: u64,
     /// How long a replaced token stays valid, seconds (default 300).
     pub token_grace_secs: u64,
+    /// Every `api_authorizer_token` rotates the authorizer's refresh token
+    /// and refuses the old one (default false: a refresh token stays the
+    /// same until the authorizer authorizes again, as WeChat documents).
+    pub rotate_refresh_tokens: bool,
     /// The emulated function's environment (default `emulator-env`).
     pub env_id: String,
     /// When set, the only `apiName`s the gateway lets through (-604101 otherwise).
@@ -96,6 +100,7 @@ impl Default for EmulatorOptions {
             authorizers: vec![("wx0emulatorauth001".into(), "emulator-refresh-token".into())],
             token_lifetime_secs: 7200,
             token_grace_secs: 300,
+            rotate_refresh_tokens: false,
             env_id: "emulator-env".into(),
             allowed_apis: None,
             region: "ap-shanghai".into(),
@@ -140,6 +145,7 @@ impl Emulator {
             }
             None => State::new(opts.token_lifetime_secs, opts.token_grace_secs),
         };
+        state.set_rotate_refresh_tokens(opts.rotate_refresh_tokens);
         for (appid, refresh) in &opts.authorizers {
             state.add_authorizer(appid, refresh);
         }

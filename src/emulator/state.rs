@@ -34,6 +34,11 @@ pub struct EnvironmentRecord {
     /// Which door created it: `gateway` or `https`.
     #[serde(default)]
     pub created_via: String,
+    /// The account it belongs to: the appid whose (or whose authorizer)
+    /// access token made the call, or the `appid` a cloud call named;
+    /// empty for a cloud call in the function's own account.
+    #[serde(default)]
+    pub account: String,
 }
 
 /// What a token is for.
@@ -103,6 +108,8 @@ struct Inner {
     refresh_tokens: HashMap<String, String>,
     /// authorizer appid → current authorizer token.
     authorizer_current: HashMap<String, String>,
+    /// `api_authorizer_token` rotates refresh tokens (option `rotateRefreshTokens`).
+    rotate_refresh_tokens: bool,
     counters: BTreeMap<String, u64>,
     tokens_issued: BTreeMap<&'static str, u64>,
     durable_writes: u64,
@@ -306,6 +313,7 @@ impl State {
         &self,
         alias: &str,
         created_via: &str,
+        account: &str,
     ) -> Result<EnvironmentRecord, String> {
         let record = {
             let mut g = self.lock();
@@ -320,6 +328,7 @@ impl State {
                 create_time: now_secs(),
                 status: "NORMAL".to_string(),
                 created_via: created_via.to_string(),
+                account: account.to_string(),
             }
         };
         match &self.writer {
@@ -424,6 +433,11 @@ impl State {
         self.issue(&mut g, TokenKind::Component, component_appid, now_ms)
     }
 
+    /// Whether `api_authorizer_token` rotates refresh tokens.
+    pub fn set_rotate_refresh_tokens(&self, on: bool) {
+        self.lock().rotate_refresh_tokens = on;
+    }
+
     /// Register an authorizer and its first refresh token (at start).
     pub fn add_authorizer(&self, authorizer_appid: &str, refresh_token: &str) {
         self.lock()
@@ -431,9 +445,9 @@ impl State {
             .insert(authorizer_appid.to_string(), refresh_token.to_string());
     }
 
-    /// `api_authorizer_token`: checks the refresh token, rotates it, issues
-    /// an authorizer token. `Err(61003)` unknown authorizer, `Err(61023)`
-    /// refresh token not current.
+    /// `api_authorizer_token`: checks the refresh token, rotates it (with
+    /// `rotateRefreshTokens`), issues an authorizer token. `Err(61003)`
+    /// unknown authorizer, `Err(61023)` refresh token not current.
     pub fn issue_authorizer(
         &self,
         authorizer_appid: &str,
@@ -449,9 +463,14 @@ impl State {
         if !constant_time_eq(current.as_bytes(), refresh_token.as_bytes()) {
             return Err(61023);
         }
-        let new_refresh = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
-        g.refresh_tokens
-            .insert(authorizer_appid.to_string(), new_refresh.clone());
+        let new_refresh = if g.rotate_refresh_tokens {
+            let new = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
+            g.refresh_tokens
+                .insert(authorizer_appid.to_string(), new.clone());
+            new
+        } else {
+            current
+        };
         if let Some(old) = g.authorizer_current.get(authorizer_appid).cloned() {
             self.supersede(&mut g, &old, now_ms);
         }
@@ -548,7 +567,10 @@ mod tests {
     #[tokio::test]
     async fn creates_ids_from_alias() {
         let s = State::new(7200, 300);
-        let r = s.create_environment("test-env", "https").await.unwrap();
+        let r = s
+            .create_environment("test-env", "https", "wxtest")
+            .await
+            .unwrap();
         assert!(r.env.starts_with("test-env-"));
         let suffix = &r.env["test-env-".len()..];
         assert_eq!(suffix.len(), 6);
@@ -566,7 +588,7 @@ mod tests {
             let p = path.clone();
             handles.push(tokio::spawn(async move {
                 let r = s
-                    .create_environment(&format!("a{i}"), "gateway")
+                    .create_environment(&format!("a{i}"), "gateway", "")
                     .await
                     .unwrap();
                 // Answered: it must already be in the file.
@@ -665,12 +687,16 @@ mod tests {
     fn authorizer_refresh_token_rotates() {
         let s = State::new(7200, 5);
         s.add_authorizer("wxauth", "r0");
+        // by default the refresh token stays the same
+        let (_, same) = s.issue_authorizer("wxauth", "r0", 0).unwrap();
+        assert_eq!(same, "r0");
+        s.set_rotate_refresh_tokens(true);
         assert_eq!(s.issue_authorizer("wxother", "r0", 0).unwrap_err(), 61003);
         let (_, r1) = s.issue_authorizer("wxauth", "r0", 0).unwrap();
         assert_ne!(r1, "r0");
         assert_eq!(s.issue_authorizer("wxauth", "r0", 0).unwrap_err(), 61023);
         assert!(s.issue_authorizer("wxauth", &r1, 0).is_ok());
         let stats = s.stats();
-        assert_eq!(stats["tokensIssued"]["authorizer"], 2);
+        assert_eq!(stats["tokensIssued"]["authorizer"], 3);
     }
 }

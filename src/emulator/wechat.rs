@@ -133,16 +133,17 @@ impl WeChat {
         api: &str,
         params: &Map<String, Value>,
         via: &str,
+        account: &str,
     ) -> Option<Value> {
         match api {
-            "tcb.createenvandresource" => Some(self.create_env(params, via).await),
+            "tcb.createenvandresource" => Some(self.create_env(params, via, account).await),
             "tcb.describeenvs" => Some(self.describe_envs()),
             _ => None,
         }
     }
 
     /// `tcb.createenvandresource` once the token (if any) is checked.
-    pub async fn create_env(&self, params: &Map<String, Value>, via: &str) -> Value {
+    pub async fn create_env(&self, params: &Map<String, Value>, via: &str, account: &str) -> Value {
         let (ty, alias) = match (params.get("type"), params.get("alias")) {
             (Some(t), Some(a)) => (t, a),
             _ => return wx_error(40101, "missing parameter"),
@@ -154,7 +155,7 @@ impl WeChat {
             Some(a) if valid_alias(a) => a,
             _ => return wx_error(40097, "invalid args"),
         };
-        match self.state.create_environment(alias, via).await {
+        match self.state.create_environment(alias, via, account).await {
             Ok(r) => {
                 let mut m = Map::new();
                 m.insert("envid".into(), r.env.into());
@@ -352,14 +353,15 @@ impl WeChat {
                     _ => return Some(wx_error(41001, "access_token missing")),
                 };
                 let accepted = [TokenKind::Classic, TokenKind::Stable, TokenKind::Authorizer];
-                if let Err(e) = self.state.check_token(token, &accepted, now) {
-                    return Some(token_error(e));
-                }
+                let account = match self.state.check_token(token, &accepted, now) {
+                    Ok(a) => a,
+                    Err(e) => return Some(token_error(e)),
+                };
                 let params = match body_object(body) {
                     Ok(b) => b,
                     Err(e) => return Some(e),
                 };
-                self.call_api(api, &params, "https")
+                self.call_api(api, &params, "https", &account)
                     .await
                     .unwrap_or_else(|| wx_error(-1, "system error"))
             }
@@ -375,6 +377,7 @@ mod tests {
     fn wx() -> WeChat {
         let state = State::new(7200, 300);
         state.add_authorizer("wxauthz", "refresh0");
+        state.set_rotate_refresh_tokens(true);
         WeChat::new(
             state,
             Credentials {
