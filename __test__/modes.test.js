@@ -38,7 +38,8 @@ afterAll(() => {
 
 const emulators = []
 async function emulator(options = {}) {
-  const emu = await sdk.startEmulator(options)
+  // rotating refresh tokens: the hardest case for the managed third-party mode
+  const emu = await sdk.startEmulator({ rotateRefreshTokens: true, ...options })
   emulators.push(emu)
   return emu
 }

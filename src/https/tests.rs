@@ -2,13 +2,10 @@
 //! hyper/tokio server on 127.0.0.1): single-flight renewal, renewal across
 //! expiry, drop-only-if-same, rotated refresh tokens, faults.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::component::{HookFuture, Hooks};
 use super::*;
 use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
 
@@ -18,6 +15,7 @@ const SECRET: &str = "emulator-app-secret";
 async fn emulator(lifetime: u64) -> Emulator {
     Emulator::start(EmulatorOptions {
         token_lifetime_secs: lifetime,
+        rotate_refresh_tokens: true,
         ..EmulatorOptions::default()
     })
     .await
@@ -65,7 +63,6 @@ async fn call_app(cfg: &Config, alias: &str) -> (Result<Success, ApiError>, Http
         &Context::default(),
         &input(alias),
         &app(),
-        None,
         None,
         &mut r,
     )
@@ -169,17 +166,9 @@ async fn supplied_tokens_are_reported_rejected_not_retried() {
     let cfg = config(&emu, json!({}));
     let mut r = HttpsReport::default();
     let auth = Auth::Supplied(Supplied::Value("NOT-A-TOKEN".into()));
-    let e = call(
-        &cfg,
-        &Context::default(),
-        &input("x"),
-        &auth,
-        None,
-        None,
-        &mut r,
-    )
-    .await
-    .unwrap_err();
+    let e = call(&cfg, &Context::default(), &input("x"), &auth, None, &mut r)
+        .await
+        .unwrap_err();
     assert_eq!(e.err_code, 40014);
     assert!(r.token_rejected);
     assert_eq!(r.sends, 1);
@@ -200,17 +189,9 @@ async fn classic_tokens_and_wrong_secrets() {
     };
     for kind in ["classic", "stable"] {
         let cfg = config(&emu, json!({ "tokenKind": kind }));
-        let e = call(
-            &cfg,
-            &Context::default(),
-            &input("c2"),
-            &bad,
-            None,
-            None,
-            &mut r,
-        )
-        .await
-        .unwrap_err();
+        let e = call(&cfg, &Context::default(), &input("c2"), &bad, None, &mut r)
+            .await
+            .unwrap_err();
         assert_eq!(e.err_code, 40125, "{}", e.err_msg);
         assert!(
             e.err_msg.contains("cannot get access_token"),
@@ -246,7 +227,7 @@ async fn busy_answers_are_retried_only_with_on_busy() {
         || fault(json!({"api":"tcb.createenvandresource","kind":"errcode","errcode":-1,"times":1}));
     let cfg = config(&emu, json!({"appid": APPID, "secret": SECRET}));
     emu.inject_fault(busy()).unwrap();
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b0"), None, None).await;
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b0"), None).await;
     assert_eq!(r.unwrap_err().err_code, -1);
     assert_eq!((rep.mode, rep.sends, rep.busy_retries), ("https", 1, 0));
     let cfg = config(
@@ -254,161 +235,108 @@ async fn busy_answers_are_retried_only_with_on_busy() {
         json!({"appid": APPID, "secret": SECRET, "retry": {"onBusy": 2}}),
     );
     emu.inject_fault(busy()).unwrap();
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b1"), None, None).await;
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b1"), None).await;
     envid(&r);
     assert_eq!((rep.sends, rep.busy_retries), (2, 1));
     emu.close().await;
 }
 
-/// Hooks that count what they are asked.
-#[derive(Default)]
-struct TestHooks {
-    tickets: AtomicU64,
-    rotated: StdMutex<Vec<String>>,
-    fail_delivery: AtomicU64,
-}
-
-impl Hooks for std::sync::Arc<TestHooks> {
-    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
-        self.tickets.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Ok("ticket@@@test".to_string()) })
-    }
-    fn refresh_token_rotated(&self, token: String) -> HookFuture<Result<(), String>> {
-        let me = self.clone();
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if me.fail_delivery.load(Ordering::SeqCst) > 0 {
-                me.fail_delivery.fetch_sub(1, Ordering::SeqCst);
-                return Err(format!("store down (token {token})"));
-            }
-            me.rotated.lock().unwrap().push(token);
-            Ok(())
-        })
-    }
-}
-
 fn third_party_config(emu: &Emulator) -> Config {
-    let f = json!({ crate::options::FUNCTION_MARKER: true });
     config(
         emu,
         json!({
             "componentAppid": "wx0emulatorcomp001",
             "componentAppsecret": "emulator-component-secret",
-            "getComponentVerifyTicket": f,
-            "authorizerAppid": "wx0emulatorauth001",
-            "authorizerRefreshToken": "emulator-refresh-token",
-            "onAuthorizerRefreshToken": f,
         }),
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotated_refresh_token_is_delivered_once_before_calls_go_on() {
-    let emu = emulator(7200).await;
-    let cfg = third_party_config(&emu);
-    let hooks = std::sync::Arc::new(TestHooks::default());
-    let dyn_hooks: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(hooks.clone());
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let (cfg, h, hooks) = (cfg.clone(), dyn_hooks.clone(), hooks.clone());
-        tasks.push(tokio::spawn(async move {
-            let (r, rep) = crate::mode::run(
-                &cfg,
-                &Context::default(),
-                &input(&format!("t{i}")),
-                None,
-                Some(&h),
-            )
-            .await;
-            // by the time any call finishes, the new refresh token is stored
-            assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-            (r, rep)
-        }));
-    }
-    for t in tasks {
-        let (r, rep) = t.await.unwrap();
-        envid(&r);
-        assert_eq!(rep.mode, "thirdparty");
-    }
-    assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-    assert!(hooks.rotated.lock().unwrap()[0].starts_with("refreshtoken@@@"));
-    assert_eq!(hooks.tickets.load(Ordering::SeqCst), 1);
-    assert_eq!(issued(&emu, "authorizer"), 1);
-    assert_eq!(issued(&emu, "component"), 1);
-    emu.close().await;
-}
-
 #[tokio::test]
-async fn a_failed_delivery_fails_the_call_and_is_offered_again() {
+async fn third_party_token_requests_and_a_call_with_the_token() {
     let emu = emulator(7200).await;
     let cfg = third_party_config(&emu);
-    let hooks = std::sync::Arc::new(TestHooks::default());
-    hooks.fail_delivery.store(1, Ordering::SeqCst);
-    let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(hooks.clone());
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("f1"), None, Some(&h)).await;
-    let e = r.unwrap_err();
+    let ctx = Context::default();
+    let api = "openapi.tcb.createenvandresource";
+    let (c, none) = third_party_token(
+        &cfg,
+        &ctx,
+        api,
+        TokenRequest::Component {
+            ticket: "ticket@@@x",
+        },
+    )
+    .await
+    .unwrap();
+    assert!(none.is_none());
+    let (a, rotated) = third_party_token(
+        &cfg,
+        &ctx,
+        api,
+        TokenRequest::Authorizer {
+            component_token: &c.token,
+            authorizer_appid: "wx0emulatorauth001",
+            refresh_token: "emulator-refresh-token",
+        },
+    )
+    .await
+    .unwrap();
+    let rotated = rotated.expect("the emulator rotates refresh tokens");
+    assert!(rotated.starts_with("refreshtoken@@@"));
+    // the old refresh token is refused now: 61023, with nothing secret in the message
+    let e = third_party_token(
+        &cfg,
+        &ctx,
+        api,
+        TokenRequest::Authorizer {
+            component_token: &c.token,
+            authorizer_appid: "wx0emulatorauth001",
+            refresh_token: "emulator-refresh-token",
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.err_code, 61023);
     assert!(
-        e.err_msg
-            .contains("onAuthorizerRefreshToken failed: store down (token ***)"),
+        !e.err_msg.contains("emulator-refresh-token"),
         "{}",
         e.err_msg
     );
-    assert_eq!(rep.sends, 0);
-    let (r, _) = crate::mode::run(&cfg, &Context::default(), &input("f2"), None, Some(&h)).await;
+    assert!(!e.err_msg.contains(&c.token), "{}", e.err_msg);
+    // the managed mode sends with the token the JavaScript layer obtained
+    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp1"), Some(&a.token)).await;
     envid(&r);
-    assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-    assert_eq!(issued(&emu, "authorizer"), 1);
-    assert_eq!(emu.environments().len(), 1);
+    assert_eq!(rep.mode, "thirdparty");
+    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp2"), Some("not-a-token")).await;
+    assert_eq!(r.unwrap_err().err_code, 40014);
+    assert!(rep.token_rejected);
+    let envs = emu.environments();
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0].account, "wx0emulatorauth001");
     emu.close().await;
 }
 
-/// Hooks that never settle (a user callback awaiting something that never comes).
-struct HangingHooks {
-    ticket: bool,
-}
-
-impl Hooks for HangingHooks {
-    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
-        if self.ticket {
-            Box::pin(std::future::pending())
-        } else {
-            Box::pin(async { Ok("ticket@@@test".to_string()) })
-        }
-    }
-    fn refresh_token_rotated(&self, _token: String) -> HookFuture<Result<(), String>> {
-        Box::pin(std::future::pending())
-    }
-}
-
 #[tokio::test]
-async fn callbacks_that_never_settle_fail_the_call_within_its_timeout() {
-    for ticket in [true, false] {
-        let emu = emulator(7200).await;
-        let mut cfg = third_party_config(&emu);
-        cfg.timeout = Duration::from_millis(300);
-        let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(HangingHooks { ticket });
-        let started = std::time::Instant::now();
-        let (r, rep) = tokio::time::timeout(
-            Duration::from_secs(5),
-            crate::mode::run(&cfg, &Context::default(), &input("h"), None, Some(&h)),
-        )
-        .await
-        .expect("the call settles");
-        assert!(started.elapsed() < Duration::from_millis(1300));
-        let e = r.unwrap_err();
-        let (name, verb) = if ticket {
-            ("getComponentVerifyTicket", "return")
-        } else {
-            ("onAuthorizerRefreshToken", "finish")
-        };
-        assert_eq!(e.err_code, INVALID_COMMON_PARAM);
-        assert!(
-            e.err_msg
-                .contains(&format!("{name} failed: it did not {verb} within 300 ms")),
-            "{}",
-            e.err_msg
-        );
-        assert_eq!(rep.sends, 0);
-        emu.close().await;
-    }
+async fn another_appid_without_its_credentials_is_rejected_naming_appid() {
+    let emu = emulator(7200).await;
+    let cfg = config(&emu, json!({ "appid": APPID, "secret": SECRET }));
+    let mut other = input("o1");
+    other.appid = Some("wx0someoneelse0001".into());
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.err_code, crate::error::INVALID_PARAM);
+    assert!(e.err_msg.contains("option `appid`"), "{}", e.err_msg);
+    assert!(e.err_msg.contains("wx0someoneelse0001"), "{}", e.err_msg);
+    assert_eq!(rep.sends, 0);
+    // the same appid as init()'s is fine, and the environment is in that account
+    let mut same = input("o2");
+    same.appid = Some(APPID.into());
+    let (r, _) = crate::mode::run(&cfg, &Context::default(), &same, None).await;
+    envid(&r);
+    assert_eq!(emu.environments()[0].account, APPID);
+    // a fixed access token string belongs to one unknown account
+    let cfg = config(&emu, json!({ "accessToken": "T" }));
+    let (r, _) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
+    assert!(r.unwrap_err().err_msg.contains("option `appid`"));
+    assert_eq!(emu.environments().len(), 1);
+    emu.close().await;
 }
