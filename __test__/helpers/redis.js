@@ -36,11 +36,11 @@ function freePort() {
  * resume() }`: pause/resume stop and continue the process (SIGSTOP /
  * SIGCONT), a Redis that accepts connections and never answers.
  */
-async function startRedis() {
+async function startRedis(fixedPort) {
   const bin = redisServerPath()
   let lastError
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort()
+    const port = fixedPort || (await freePort())
     const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -74,6 +74,8 @@ async function startRedis() {
       url: `redis://127.0.0.1:${port}`,
       pid: child.pid,
       pause: () => child.kill('SIGSTOP'),
+      /** A new redis-server on the same port (after `stop`), empty. */
+      restart: () => startRedis(port),
       resume: () => child.kill('SIGCONT'),
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return
