@@ -412,10 +412,15 @@ describe('one deadline per call: timeout 1000 settles within 2 s whatever stalls
     const r = await timed(cloud, 'x')
     expect(r.err.errCode).toBe(-501002)
     expect(r.ms).toBeLessThan(BOUND)
-    // the steps before the stall took some of the deadline: the last one got only what was left
-    expect(r.err.errMsg).toMatch(/no answer within \d+ ms/)
-    const left = Number(/no answer within (\d+) ms/.exec(r.err.errMsg)[1])
-    expect(left).toBeLessThanOrEqual(TIMEOUT)
+    if (api.endsWith('api_authorizer_token')) {
+      // this request is not cut short (its answer may carry a rotated refresh
+      // token): the call ends at its deadline, naming what it waited for
+      expect(r.err.errMsg).toMatch(/no authorizer_access_token within the call's timeout of 1000 ms$/)
+    } else {
+      // the steps before the stall took some of the deadline: the last one got only what was left
+      const left = Number(/no answer within (\d+) ms/.exec(r.err.errMsg)[1])
+      expect(left).toBeLessThanOrEqual(TIMEOUT)
+    }
   })
 
   test('HTTPS with appid + secret: the token and the request share the deadline', async () => {

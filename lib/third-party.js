@@ -30,6 +30,9 @@ const SERVER_TIMEOUT = -501002
 const TOKEN_ERRORS = new Set([40001, 40014, 42001])
 const REFRESH_TOKEN_INVALID = 61023
 
+const TOKEN_NAMES = { component_token: 'component_access_token', authorizer_token: 'authorizer_access_token' }
+const INNER_MARGIN_MS = 20
+
 const RENEW_AHEAD_MS = 300000
 const SKEW_MS = 30000
 
@@ -184,8 +187,8 @@ class ThirdPartyTokens {
   }
 
   /**
-   * An access token for `key`: cached, stored, or renewed by `fetch` under
-   * the store's lock. Calls in this process share one acquisition.
+   * An access token for `key`: cached, stored, or renewed by `fetch(deadline)`
+   * under the store's lock. Calls in this process share one acquisition.
    */
   async token(api, key, deadline, fetch) {
     const cached = this.cache.get(key)
@@ -194,18 +197,19 @@ class ThirdPartyTokens {
     // A renewal ahead of expiry is under way here: the current token is still good.
     if (shared !== undefined && cached !== undefined && Date.now() < cached.usableUntil) return cached
     if (shared === undefined) {
-      const late = () => this.fail(api, SERVER_TIMEOUT, `-501002 resource server timeout. no token within the call's timeout of ${this.timeoutMs} ms (waiting for a renewal of ${key.split(':')[0]})`)
-      const promise = this.acquire(api, key, deadline, fetch)
+      const name = TOKEN_NAMES[key.split(':')[0]]
+      const late = () => this.fail(api, SERVER_TIMEOUT, `-501002 resource server timeout. no ${name} within the call's timeout of ${this.timeoutMs} ms`)
+      // The acquisition ends its steps a little before the deadline, so that
+      // the call that started it gets their own error rather than its timer's.
+      const inner = Math.max(Date.now() + 1, deadline - INNER_MARGIN_MS)
+      const promise = this.acquire(api, key, inner, fetch)
         .catch((e) => {
           throw e instanceof Late ? late() : e
         })
         .finally(() => this.acquiring.delete(key))
-      shared = { promise, deadline, late }
+      shared = { promise, late }
       this.acquiring.set(key, shared)
     }
-    // Every step of an acquisition ends by its deadline: a call whose own
-    // deadline is not earlier waits for its outcome (and its error).
-    if (shared.deadline <= deadline) return shared.promise
     return before(deadline, shared.promise).catch((e) => {
       throw e instanceof Late ? shared.late() : e
     })
@@ -219,7 +223,9 @@ class ThirdPartyTokens {
         this.cache.set(key, found)
         return found
       }
-      const ttl = Math.max(1, deadline - Date.now())
+      // Held while the renewal runs: to the deadline, and for an authorizer
+      // token as long as its request may take to complete (see fetchAuthorizer).
+      const ttl = Math.max(1, deadline - Date.now()) + this.timeoutMs
       const lock = await this.stored(api, deadline, 'taking the renewal lock', () => this.store.lock(keys.lock(key), ttl))
       if (lock) {
         try {
@@ -229,7 +235,7 @@ class ThirdPartyTokens {
             this.cache.set(key, again)
             return again
           }
-          const entry = await fetch(again || found)
+          const entry = await fetch(deadline)
           this.cache.set(key, entry)
           // Shared with the other processes; if the store cannot take it now,
           // they renew on their own (nothing is lost: it is an access token).
@@ -262,9 +268,9 @@ class ThirdPartyTokens {
 
   componentToken(api, deadline) {
     const key = keys.componentToken(this.componentAppid)
-    return this.token(api, key, deadline, async () => {
-      const ticket = await this.ticket(api, deadline)
-      const r = await this.request(api, 'component', { ticket }, deadline)
+    return this.token(api, key, deadline, async (inner) => {
+      const ticket = await this.ticket(api, inner)
+      const r = await this.request(api, 'component', { ticket }, inner)
       return newEntry(r.token, r.expiresIn)
     })
   }
@@ -291,7 +297,7 @@ class ThirdPartyTokens {
   /** The access token of `authorizer` (an entry), its rotated refresh token delivered. */
   async authorizerToken(api, authorizer, deadline) {
     const key = keys.authorizerToken(this.componentAppid, authorizer)
-    const entry = await this.token(api, key, deadline, () => this.fetchAuthorizer(api, authorizer, deadline))
+    const entry = await this.token(api, key, deadline, (inner) => this.fetchAuthorizer(api, authorizer, inner))
     if (this.undelivered.size !== 0 && this.undelivered.has(authorizer)) await this.deliver(api, authorizer, deadline)
     return entry
   }
@@ -349,11 +355,15 @@ class ThirdPartyTokens {
         const component = await this.componentToken(api, deadline)
         let r
         try {
+          // Given its whole timeout, whatever is left of the call's: the
+          // answer may carry a rotated refresh token (the only copy once
+          // WeChat has refused the old one), so it is read and saved even
+          // when the call that asked for it has given up.
           r = await this.request(
             api,
             'authorizer',
             { componentToken: component.token, authorizerAppid: authorizer, refreshToken: refresh.token },
-            deadline,
+            Date.now() + this.timeoutMs,
           )
         } catch (e) {
           if (e.fromWeChat && TOKEN_ERRORS.has(e.errCode) && !componentRetried) {
@@ -373,7 +383,7 @@ class ThirdPartyTokens {
           this.remember(r.refreshToken)
           this.unsaved.set(authorizer, r.refreshToken)
           if (typeof this.onAuthorizerRefreshToken === 'function') this.undelivered.set(authorizer, r.refreshToken)
-          await this.saveRefresh(api, authorizer, r.refreshToken, deadline)
+          await this.saveRefresh(api, authorizer, r.refreshToken, Math.max(deadline, Date.now() + this.timeoutMs))
         } else if (refresh.source !== 'store') {
           // It works and the store does not have it: keep it for the others.
           await this.saveRefresh(api, authorizer, refresh.token, deadline).catch(() => {})
