@@ -260,6 +260,9 @@ const KNOWN_OPTIONS: &[&str] = &[
     "authorizerRefreshToken",
     "onAuthorizerRefreshToken",
     "getAuthorizerRefreshToken",
+    // The token store object: checked and kept by the JavaScript layer
+    // (index.js, lib/store.js); the core never receives it.
+    "store",
     "apiBaseUrl",
     "proxy",
     "tokenKind",
