@@ -268,33 +268,23 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
     .await
     .unwrap();
     assert!(none.is_none());
-    let (a, rotated) = third_party_token(
-        &cfg,
-        &ctx,
-        api,
-        TokenRequest::Authorizer {
-            component_token: &c.token,
-            authorizer_appid: "wx0emulatorauth001",
-            refresh_token: "emulator-refresh-token",
-        },
-    )
-    .await
-    .unwrap();
+    let authorizer = |refresh_token| {
+        third_party_token(
+            &cfg,
+            &ctx,
+            api,
+            TokenRequest::Authorizer {
+                component_token: &c.token,
+                authorizer_appid: "wx0emulatorauth001",
+                refresh_token,
+            },
+        )
+    };
+    let (a, rotated) = authorizer("emulator-refresh-token").await.unwrap();
     let rotated = rotated.expect("the emulator rotates refresh tokens");
     assert!(rotated.starts_with("refreshtoken@@@"));
     // the old refresh token is refused now: 61023, with nothing secret in the message
-    let e = third_party_token(
-        &cfg,
-        &ctx,
-        api,
-        TokenRequest::Authorizer {
-            component_token: &c.token,
-            authorizer_appid: "wx0emulatorauth001",
-            refresh_token: "emulator-refresh-token",
-        },
-    )
-    .await
-    .unwrap_err();
+    let e = authorizer("emulator-refresh-token").await.unwrap_err();
     assert_eq!(e.err_code, 61023);
     assert!(
         !e.err_msg.contains("emulator-refresh-token"),
