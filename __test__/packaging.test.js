@@ -88,6 +88,8 @@ test('the tarball holds exactly what is needed', () => {
       'lib/emulator.js',
       'lib/emulator.d.ts',
       'lib/load.js',
+      'lib/store.js',
+      'lib/third-party.js',
       ...addons,
       ...docs,
     ].sort(),
