@@ -327,6 +327,23 @@ describe('tokens shared through Redis', () => {
     expect(await raw.get(keys.refreshToken(COMPONENT.componentAppid, AUTH_A.authorizerAppid))).toMatch(/^refreshtoken@@@/)
   })
 
+  test('onAuthorizerRefreshToken(token, { appid }) is told a rotated token once it is in the store', async () => {
+    const emu = await emulator({ rotateRefreshTokens: true })
+    const store = sdk.redisStore(await ioredis(), { prefix: freshPrefix() })
+    const told = []
+    const cloud = managed(emu, store, {
+      onAuthorizerRefreshToken: async (token, info) => {
+        told.push([token, info, await store.get(keys.refreshToken(COMPONENT.componentAppid, info.appid))])
+      },
+    })
+    await Promise.all([create(cloud, 'a1'), create(cloud, 'a2')])
+    expect(told).toHaveLength(1)
+    const [token, info, stored] = told[0]
+    expect(token).toMatch(/^refreshtoken@@@/)
+    expect(info).toEqual({ appid: AUTH_A.authorizerAppid })
+    expect(stored).toBe(token)
+  })
+
   test('a cached token makes no store round trip', async () => {
     const emu = await emulator()
     const inner = sdk.redisStore(await ioredis(), { prefix: freshPrefix() })
