@@ -38,7 +38,7 @@ export interface BaseInitOptions {
   secret?: string
   /** `stable` (default: `/cgi-bin/stable_token`) or `classic` (`/cgi-bin/token`). */
   tokenKind?: 'stable' | 'classic'
-  /** HTTPS mode with your token: a string, or a function called before each call (again with `forceRefresh: true` after WeChat rejected its token). */
+  /** HTTPS mode with your token: a string (one account), or a function called before each call with `{ appid, forceRefresh }` (again with `forceRefresh: true` after WeChat rejected its token). */
   accessToken?: string | TokenFunction
   /** Third-party platform with your authorizer token: a string or a function, as `accessToken`. */
   authorizerAccessToken?: string | TokenFunction
@@ -60,30 +60,74 @@ export interface BaseInitOptions {
   logger?: unknown
 }
 
-/** Third-party platform with tokens managed by the SDK: all six together. */
+/**
+ * Third-party platform with tokens managed by the SDK (docs/third-party.md):
+ * `componentAppid` and `componentAppsecret`, the verify ticket from the
+ * store or `getComponentVerifyTicket`, and each authorizer's refresh token
+ * from the store, `getAuthorizerRefreshToken(appid)`, or (for the default
+ * authorizer) `authorizerRefreshToken`. `openapi({ appid })` picks the authorizer.
+ */
 export interface ManagedThirdPartyOptions {
   componentAppid: string
   componentAppsecret: string
-  /** Returns the latest component_verify_ticket WeChat pushed to your server. */
-  getComponentVerifyTicket: () => string | Promise<string>
-  authorizerAppid: string
-  /** The authorizer refresh token you stored; the SDK keeps the latest one. */
-  authorizerRefreshToken: string
-  /** Receives a rotated authorizer refresh token (store it!) before the call that caused it resolves. */
-  onAuthorizerRefreshToken: (refreshToken: string) => void | Promise<void>
+  /** Returns the latest component_verify_ticket WeChat pushed to your server (default: the store's `ticket:{componentAppid}`). */
+  getComponentVerifyTicket?: () => string | null | undefined | Promise<string | null | undefined>
+  /** The default authorizer (when `openapi()` names none). */
+  authorizerAppid?: string
+  /** The default authorizer's refresh token, used when the store has none (requires `authorizerAppid`). */
+  authorizerRefreshToken?: string
+  /** An authorizer's refresh token when the store has none. */
+  getAuthorizerRefreshToken?: (authorizerAppid: string) => string | null | undefined | Promise<string | null | undefined>
+  /** Receives a rotated authorizer refresh token (already in the store) before the call that caused it resolves. */
+  onAuthorizerRefreshToken?: (refreshToken: string, info: { appid: string }) => void | Promise<void>
+  /** Where tokens, the verify ticket and refresh tokens are kept: `memoryStore()` (default) or `redisStore(client)`. */
+  store?: TokenStore
 }
 
 /** None of the managed third-party options. */
 export type WithoutManagedThirdParty = { [K in keyof ManagedThirdPartyOptions]?: undefined }
 
-/** Options of `init()`: the common ones, with either all six managed third-party options or none. */
+/** Options of `init()`: the common ones, with the managed third-party options or none. */
 export type InitOptions = BaseInitOptions & (ManagedThirdPartyOptions | WithoutManagedThirdParty)
+
+/** A lock of a token store (see `TokenStore.lock`). */
+export interface TokenStoreLock {
+  release(): Promise<void>
+}
+
+/**
+ * Where the managed third-party mode keeps its tokens (values are strings;
+ * keys are `ticket:{componentAppid}`, `component_token:{componentAppid}`,
+ * `refresh_token:{componentAppid}:{authorizerAppid}`,
+ * `authorizer_token:{componentAppid}:{authorizerAppid}`, and `lock:{key}`).
+ */
+export interface TokenStore {
+  get(key: string): Promise<string | null>
+  /** `ttlMs` omitted: no expiry. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>
+  /** Delete only if the stored value is `expected`. */
+  compareAndDelete(key: string, expected: string): Promise<boolean>
+  /** `null` when another holder has it. */
+  lock(key: string, ttlMs: number): Promise<TokenStoreLock | null>
+}
+
+/** A token store in this process's memory. */
+export declare function memoryStore(): TokenStore
+/**
+ * A token store in Redis through your own client: ioredis (`new Redis()`) or a
+ * connected node-redis v4+ client (`createClient()`). Keys get `prefix` (default `wxcloud:`).
+ */
+export declare function redisStore(client: unknown, options?: { prefix?: string }): TokenStore & { readonly prefix: string }
 
 /** `cloud` (signed call through the cloud-base gateway), `https` (access_token) or `thirdparty` (authorizer token). */
 export type CallingMode = 'cloud' | 'https' | 'thirdparty'
 
 /** A user-supplied token source. */
-export type TokenFunction = (info: { forceRefresh: boolean }) => string | Promise<string>
+export type TokenFunction = (info: {
+  /** The account the call is for: `openapi({ appid })`, else init()'s `appid` (undefined when neither). */
+  appid: string | undefined
+  forceRefresh: boolean
+}) => string | Promise<string>
 
 /** Params of `tcb.createenvandresource`. */
 export interface CreateEnvAndResourceParams {

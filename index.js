@@ -285,20 +285,32 @@ function logDebug(outcome) {
 
 // Options whose value may be a function: the core gets a marker in their place.
 const FUNCTION_MARKER = '\u0000function'
-const FUNCTION_OPTIONS = new Set(['accessToken', 'authorizerAccessToken', 'getComponentVerifyTicket', 'onAuthorizerRefreshToken'])
+const FUNCTION_OPTIONS = new Set([
+  'accessToken',
+  'authorizerAccessToken',
+  'getComponentVerifyTicket',
+  'onAuthorizerRefreshToken',
+  'getAuthorizerRefreshToken',
+])
 
-/**
- * A user callback → `(arg) => Promise<{ok, value?, error?}>` that never
- * throws, as the core calls it (from any thread, through napi).
- */
-function wrapHook(fn) {
-  if (typeof fn !== 'function') return undefined
-  return (arg) =>
-    new Promise((resolve) => resolve(fn(arg === '' ? undefined : arg))).then(
-      (value) => ({ ok: true, value: typeof value === 'string' ? value : undefined }),
-      (e) => ({ ok: false, error: String((e && e.message) || e) }),
-    )
+// The token store of the managed third-party mode (lib/store.js): a
+// JavaScript object, checked and kept here; the core never sees it.
+let storeModule = null
+const stores = () => storeModule || (storeModule = require('./lib/store.js'))
+
+// Without a `store` option, clients of the same API base URL in this process
+// share one memory store (as they share their app tokens in the core).
+const defaultStores = new Map()
+function defaultStore(normalized) {
+  const base = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
+  let store = defaultStores.get(base)
+  if (store === undefined) {
+    store = stores().memoryStore()
+    defaultStores.set(base, store)
+  }
+  return store
 }
+
 
 /** init() options → the JSON the core validates. */
 function normalizeOptions(config) {
@@ -318,6 +330,11 @@ function normalizeOptions(config) {
     const value = config[key]
     if (typeof value === 'function' && FUNCTION_OPTIONS.has(key)) {
       out[key] = { [FUNCTION_MARKER]: true }
+      continue
+    }
+    if (key === 'store' && value !== undefined && value !== null) {
+      const problem = stores().storeProblem(value)
+      if (problem) throw badOption(`option \`store\` ${problem}`)
       continue
     }
     if (typeof value === 'function' || value === undefined) continue
@@ -447,12 +464,15 @@ class Cloud {
     } catch (e) {
       throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
     }
-    const created = b.createClient(
-      text,
-      wrapHook(config && config.getComponentVerifyTicket),
-      wrapHook(config && config.onAuthorizerRefreshToken),
-    )
+    const created = b.createClient(text)
     if (created && created.ok === false) throw toError(created)
+    const store = config && config.store
+    if (store !== undefined && store !== null && created.tokenFunction !== 'component') {
+      throw badOption(
+        'option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret ' +
+          '(and no other credentials, or option `mode: "thirdparty"`)',
+      )
+    }
     this._client = created
     // What this client's last call sent as the environment (see _call).
     this._sent = { envJson: undefined }
@@ -465,25 +485,49 @@ class Cloud {
       accessToken: config && config.accessToken,
       authorizerAccessToken: config && config.authorizerAccessToken,
     }
+    // The account a token function is asked for when openapi() names none.
+    this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined
     // validated by the core: 1 … 3 600 000 ms, default 15 s
     this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : 15000
+    this._thirdParty = null
+    if (created.tokenFunction === 'component') {
+      const { ThirdPartyTokens } = require('./lib/third-party.js')
+      const chosen = store !== undefined && store !== null ? store : defaultStore(normalized)
+      this._thirdParty = new ThirdPartyTokens({
+        client: created,
+        store: chosen,
+        cache: stores().localCache(chosen),
+        makeError: (errCode, errMsg, cloudError = true) => toError({ cloudError, errCode, errMsg }),
+        envJson: () => (this._readsProcessEnv ? JSON.stringify(processEnvVars()) : undefined),
+        timeoutMs: this._timeout,
+        componentAppid: normalized.componentAppid,
+        componentAppsecret: normalized.componentAppsecret,
+        authorizerAppid: normalized.authorizerAppid,
+        authorizerRefreshToken: normalized.authorizerRefreshToken,
+        getComponentVerifyTicket: config.getComponentVerifyTicket,
+        getAuthorizerRefreshToken: config.getAuthorizerRefreshToken,
+        onAuthorizerRefreshToken: config.onAuthorizerRefreshToken,
+      })
+    }
   }
 
   /**
    * Ask the user's token function (`accessToken` / `authorizerAccessToken`)
-   * for a token. It gets `{ forceRefresh }`: true when WeChat has just
-   * rejected the token it returned last.
+   * for a token. It gets `{ appid, forceRefresh }`: the account the call is
+   * for (`openapi({ appid })`, else init()'s `appid`), and true when WeChat
+   * has just rejected the token it returned last. It must settle before the
+   * call's deadline.
    */
-  async _suppliedToken(api, name, forceRefresh) {
+  async _suppliedToken(api, name, forceRefresh, appid, deadline) {
     const fn = this._tokenFunctions[name]
     const ms = this._timeout
     let token, timer
     try {
       // A token function that never settles must not hold the call past its timeout.
       const late = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), ms)
+        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), Math.max(0, deadline - Date.now()))
       })
-      token = await Promise.race([Promise.resolve().then(() => fn({ forceRefresh })), late])
+      token = await Promise.race([Promise.resolve().then(() => fn({ appid, forceRefresh })), late])
     } catch (e) {
       throw new CloudSDKError({
         errCode: -501006,
@@ -509,6 +553,28 @@ class Cloud {
   /** A signature value for openapi params (wx-server-sdk's `signature`; type 'midas'). */
   signature(options) {
     return signature(options)
+  }
+
+  /**
+   * A managed third-party call: the authorizer's token from the token
+   * store (lib/third-party.js), the call, and once more with a renewed
+   * token if WeChat rejects it. One deadline for all of it.
+   */
+  async _thirdPartyCall(api, callOptions, send, deadline) {
+    const tp = this._thirdParty
+    const authorizer = tp.authorizerOf(api, callOptions.appid)
+    const left = () => Math.max(1, deadline - Date.now())
+    const first = await tp.authorizerToken(api, authorizer, deadline)
+    const outcome = await send({ ...callOptions, token: first.token, timeoutMs: left() })
+    if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
+      await tp.dropAuthorizerToken(api, authorizer, first, deadline)
+      const second = await tp.authorizerToken(api, authorizer, deadline)
+      if (second.token !== first.token) {
+        logDebug(outcome)
+        return settle(await send({ ...callOptions, token: second.token, timeoutMs: left() }))
+      }
+    }
+    return settle(outcome)
   }
 
   /** Route one `openapi.*` call to the core. */
@@ -557,16 +623,21 @@ class Cloud {
     }
     const tokenFunction = this._tokenFunction
     if (!tokenFunction) return send(callOptions).then(settle)
+    // One deadline for the whole call: token steps, callbacks and requests.
+    const deadline = Date.now() + this._timeout
+    if (tokenFunction === 'component') return this._thirdPartyCall(api, callOptions, send, deadline)
     // A token function: ask it, call; if WeChat rejects that token, ask again
     // and retry once (a token error proves the call was not executed).
+    const appid = callOptions.appid !== undefined ? callOptions.appid : this._defaultAppid
+    const left = () => Math.max(1, deadline - Date.now())
     return (async () => {
-      const first = await this._suppliedToken(api, tokenFunction, false)
-      const outcome = await send({ ...callOptions, token: first })
+      const first = await this._suppliedToken(api, tokenFunction, false, appid, deadline)
+      const outcome = await send({ ...callOptions, token: first, timeoutMs: left() })
       if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
-        const second = await this._suppliedToken(api, tokenFunction, true)
+        const second = await this._suppliedToken(api, tokenFunction, true, appid, deadline)
         if (second !== first) {
           logDebug(outcome)
-          return settle(await send({ ...callOptions, token: second }))
+          return settle(await send({ ...callOptions, token: second, timeoutMs: left() }))
         }
       }
       return settle(outcome)
@@ -615,4 +686,8 @@ module.exports = {
   startEmulator: (options) => require('./lib/emulator.js').startEmulator(options),
   /** The handler of a third-party platform's event URL (see docs/third-party-events.md). */
   createComponentEventHandler: (options) => require('./lib/component-events.js').createComponentEventHandler(options),
+  /** A token store in this process's memory (the default of the managed third-party mode). */
+  memoryStore: () => stores().memoryStore(),
+  /** A token store in Redis, through your own ioredis or node-redis (v4+) client: `redisStore(client, { prefix })`. */
+  redisStore: (client, options) => stores().redisStore(client, options),
 }

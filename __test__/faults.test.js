@@ -170,7 +170,7 @@ describe('emulator faults (injectFault), 100 calls per mode', () => {
     ['errcode -1000', { kind: 'errcode', errcode: -1000 }, { errCode: -1000, msg: /errCode: -1000 {2}\| errMsg: .*:fail system error/, ctor: 'CloudSDKError' }, false],
     // The client gives up and closes the connection; the emulator (hyper)
     // then drops the request's handler mid-delay, so nothing is created.
-    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, { errCode: -501002, msg: /-501002 resource server timeout\. no answer within 500 ms/ }, false],
+    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, false],
     ['drop_before', { kind: 'drop_before' }, { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, false],
     ['drop_after', { kind: 'drop_after' }, { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, true],
     ['status 500', { kind: 'status', status: 500 }, { errCode: -501001, msg: /-501001 resource system error\. 500 Internal Server Error/, ctor: 'Error' }, false],
@@ -240,7 +240,10 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
     ['errcode 40013', { kind: 'errcode', errcode: 40013, errmsg: 'invalid appid' }, 40013, /cannot get \w+ from \/cgi-bin\/[\w/]+: invalid appid$/],
     ['status 503', { kind: 'status', status: 503 }, -501001, /cannot get \w+: HTTP 503/],
     ['drop_before', { kind: 'drop_before' }, -501001, /cannot get \w+: connection failed/],
-    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, -501002, /cannot get \w+: no answer within 500 ms/],
+    // (An authorizer-token request is given its whole timeout, not what is left of the
+    // call's: its answer may carry a rotated refresh token. The calls end at their
+    // deadline saying which token they were waiting for.)
+    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, -501002, /cannot get \w+: no answer within (500|4\d\d) ms|no authorizer_access_token within the call's timeout of 500 ms$/],
     // After processing: for the authorizer token the refresh token has then
     // rotated on the server; see the next test.
     ['malformed', { kind: 'malformed' }, -601001, /cannot get \w+: the answer of \/cgi-bin\/[\w/]+ is not a JSON object/],
@@ -289,7 +292,7 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
       emu.injectFault({ api: 'cgi-bin.component.api_authorizer_token', kind: 'truncated', times: 1 })
       expectAllFailed(await calls(cloud, 1, 1), { errCode: -501001, msg: /cannot get authorizer_access_token: connection failed/ })
       const later = await calls(cloud, N, N)
-      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/ })
+      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8} \(every refresh token known for this authorizer was refused/ })
     } finally {
       await emu.close()
     }
@@ -360,8 +363,8 @@ const HOSTILE = [
   ['close on accept', MODES, () => ({ kind: 'close' }), { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' }, { requests: 0, connectRetries: true }],
   ['reset before reading the request', MODES, () => ({ kind: 'reset-before' }), { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' }, { requests: 0, connectRetries: true }],
   ['reset after reading the request', MODES, () => ({ kind: 'reset-after' }), { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, { requests: 1 }],
-  ['never answers (read timeout)', MODES, () => ({ kind: 'silent' }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within 500 ms/ }, { requests: 1 }],
-  ['slow trickle body', MODES, () => ({ kind: 'trickle', everyMs: 40 }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within 500 ms/ }, { requests: 1 }],
+  ['never answers (read timeout)', MODES, () => ({ kind: 'silent' }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, { requests: 1 }],
+  ['slow trickle body', MODES, () => ({ kind: 'trickle', everyMs: 40 }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, { requests: 1 }],
   ['HTTP 400', MODES, () => ({ kind: 'reply', status: 400, contentType: 'text/plain', body: 'bad request' }), { errCode: -501001, msg: /-501001 resource system error\. 400 Bad Request/, ctor: 'Error' }, { requests: 1 }],
   ['HTTP 404', MODES, () => ({ kind: 'reply', status: 404, contentType: 'text/html', body: '<h1>not found</h1>' }), { errCode: -501001, msg: /404 Not Found/, ctor: 'Error' }, { requests: 1 }],
   ['HTTP 429', MODES, () => ({ kind: 'reply', status: 429, body: '' }), { errCode: -501001, msg: /429 Too Many Requests/, ctor: 'Error' }, { requests: 1 }],
@@ -578,7 +581,7 @@ describe('no server', () => {
       for (const mode of MODES) {
         const cloud = hostileClient(mode, `http://127.0.0.1:${held.port}`)
         const results = await calls(cloud, N, N)
-        expectAllFailed(results, { errCode: -501002, msg: /-501002 resource server timeout\. no answer within 500 ms/ })
+        expectAllFailed(results, { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ })
       }
     } finally {
       held.close()

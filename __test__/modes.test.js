@@ -41,7 +41,8 @@ const RID = (msg) => new RegExp(`^${msg} rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8
 
 const emulators = []
 async function emulator(options = {}) {
-  const emu = await sdk.startEmulator(options)
+  // rotating refresh tokens: the hardest case for the managed third-party mode
+  const emu = await sdk.startEmulator({ rotateRefreshTokens: true, ...options })
   emulators.push(emu)
   return emu
 }

@@ -92,6 +92,8 @@ test('the tarball holds exactly what is needed', () => {
       'lib/load.js',
       'lib/midas-signature.js',
       'lib/openapi.d.ts',
+      'lib/store.js',
+      'lib/third-party.js',
       'lib/wx-context.js',
       ...addons,
       ...docs,

@@ -13,7 +13,7 @@
 // Options (for quick looks; the defaults are what RESULTS.md reports):
 //   --quick          fewer repetitions and shorter runs
 //   --no-build       do not (re)build the release addon
-//   --only=a,b       sections: cold, throughput, https, memory, footprint
+//   --only=a,b       sections: cold, throughput, https, thirdparty, memory, footprint
 
 const fs = require('fs')
 const os = require('os')
@@ -326,6 +326,18 @@ function render(machine, R) {
   } else if (R.https) {
     add('HTTPS mode, emulator, calls/s (vs raw Node POST)', R.https.note, '', '', '≥ 1.2× raw POST', null)
   }
+  if (R.thirdParty) {
+    const r = R.thirdParty.rows[64]
+    const cpu = r['thirdparty-redisClientCpu'] / r['https-oursClientCpu']
+    add(
+      'Third-party call c=64, cached token via Redis store, client CPU µs/call (vs HTTPS call)',
+      fmt(r['thirdparty-redisClientCpu'], 1),
+      fmt(r['https-oursClientCpu'], 1),
+      `${fmt(cpu, 2)}×`,
+      '≤ 1.1× HTTPS CPU/call',
+      cpu <= 1.1,
+    )
+  }
   if (R.memory) {
     const m = R.memory
     add('RSS added by `require`, MB', spread(m.ours.requireMB, 2), spread(m.ref.requireMB, 2), '', '≤ 4 MB', m.ours.requireMB.median <= 4)
@@ -391,6 +403,9 @@ function render(machine, R) {
   }
   if (R.https && R.https.rows) {
     matrixTable('HTTPS mode, emulator', R.https.rows, [['https-ours', 'ours (HTTPS mode)'], ['https-raw', 'raw Node POST']], 'ours/raw')
+  }
+  if (R.thirdParty) {
+    matrixTable('Third-party mode, cached token via Redis store, emulator', R.thirdParty.rows, [['thirdparty-redis', 'third-party (Redis store)'], ['https-ours', 'HTTPS mode']], 'third-party/HTTPS')
   }
   if (R.cold) {
     const c = R.cold
@@ -485,6 +500,21 @@ async function main() {
         R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
       } else {
         R.https = { note: 'not measured: HTTPS mode not merged yet' }
+      }
+    }
+    if (want('thirdparty')) {
+      // A third-party call with a cached token through the Redis store (a real
+      // redis-server on loopback) against an HTTPS call: client CPU per call.
+      log('third-party mode with a Redis store, emulator…')
+      const { startRedis } = require('../__test__/helpers/redis.js')
+      const redis = await startRedis()
+      try {
+        const thirdParty = { baseUrl: emu.info.httpsBaseUrl, redisPort: redis.port, prefix: `bench${process.pid}:` }
+        const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
+        const m = await throughputMatrix('thirdparty', emu, ['thirdparty-redis', 'https-ours'], async () => ({ thirdParty, https }))
+        R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours') }
+      } finally {
+        await redis.stop()
       }
     }
     if (want('memory')) {

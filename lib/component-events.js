@@ -16,13 +16,7 @@ const TICKET_TTL_MS = 12 * 3600 * 1000
 const DEFAULT_TIMEOUT_MS = 15000
 const MAX_TIMEOUT_MS = 3600000
 
-/** Keys of the token store (the store adds its own prefix, e.g. `wxcloud:`). */
-const storeKeys = {
-  ticket: (component) => `ticket:${component}`,
-  componentToken: (component) => `component_token:${component}`,
-  refreshToken: (component, authorizer) => `refresh_token:${component}:${authorizer}`,
-  authorizerToken: (component, authorizer) => `authorizer_token:${component}:${authorizer}`,
-}
+const { keys: storeKeys, localCache } = require('./store.js')
 
 function sdkError(errCode, msg) {
   const { CloudSDKError } = require('../index.js')
@@ -184,14 +178,14 @@ function createComponentEventHandler(options) {
     )
     // The access token this process cached with an older refresh token is
     // no longer the account's: forget it.
-    b.forgetComponentAuthorizer(componentAppid, authorizer)
+    localCache(store).delete(storeKeys.authorizerToken(componentAppid, authorizer))
     return { authorizerAppid: auth.authorizerAppid, expiresIn: auth.expiresIn, funcInfo: auth.funcInfo }
   }
 
   async function unauthorized(event, deadline) {
     const authorizer = event.AuthorizerAppid
     if (!authorizer) throw sdkError(-40002, 'the unauthorized event has no AuthorizerAppid')
-    b.forgetComponentAuthorizer(componentAppid, authorizer)
+    localCache(store).delete(storeKeys.authorizerToken(componentAppid, authorizer))
     await drop(store, deadline, storeKeys.refreshToken(componentAppid, authorizer), "the authorizer's refresh token")
     await drop(store, deadline, storeKeys.authorizerToken(componentAppid, authorizer), "the authorizer's access token")
   }

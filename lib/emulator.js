@@ -20,6 +20,7 @@ const OPTION_KEYS = new Set([
   'rotateRefreshTokens',
   'tokenLifetimeSecs',
   'tokenGraceSecs',
+  'rotateRefreshTokens',
   'envId',
   'allowedApis',
   'region',

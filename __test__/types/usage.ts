@@ -9,10 +9,13 @@ import {
   CloudSDKError,
   DYNAMIC_CURRENT_ENV,
   explainConfig,
+  memoryStore,
+  redisStore,
   startEmulator,
   createComponentEventHandler,
   type ComponentEvent,
   type ComponentEventStore,
+  type TokenStore,
   type ConfigExplanation,
   type CreateEnvAndResourceParams,
   type CreateEnvAndResourceResult,
@@ -66,6 +69,21 @@ async function thirdPartyMode(store: { save(t: string): Promise<void> }): Promis
   }
   managed.init(options)
   await managed.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'b' })
+  // Many authorizers, tokens shared through Redis (your own client).
+  const platform = new Cloud()
+  platform.init({
+    componentAppid: 'wxcomp',
+    componentAppsecret: 'secret',
+    store: redisStore({ call() {}, defineCommand() {} }, { prefix: 'app1:' }),
+    getAuthorizerRefreshToken: async (appid: string) => (appid === 'wxauth' ? 'refresh' : null),
+  })
+  await platform.openapi({ appid: 'wxauth2' }).tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'c' })
+  const mem: TokenStore = memoryStore()
+  await mem.set('k', 'v', 1000)
+  const lock = await mem.lock('k', 1000)
+  if (lock) await lock.release()
+  const https = new Cloud({ accessToken: async ({ appid, forceRefresh }) => `${appid}:${forceRefresh}` })
+  https.init()
 }
 
 async function genericApis(): Promise<void> {
@@ -173,8 +191,10 @@ async function misuse(emu: Emulator): Promise<void> {
   cloud.init({ retry: { onBusy: '2' } })
   // @ts-expect-error a token function returns a string
   cloud.init({ accessToken: async () => 42 })
-  // @ts-expect-error managed third-party tokens need all six options
-  cloud.init({ componentAppid: 'wxcomp', componentAppsecret: 's' })
+  // @ts-expect-error managed third-party tokens need componentAppsecret with componentAppid
+  cloud.init({ componentAppid: 'wxcomp', authorizerAppid: 'wxauth' })
+  // @ts-expect-error a store has get, set, compareAndDelete and lock
+  cloud.init({ componentAppid: 'wxcomp', componentAppsecret: 's', store: { get: async () => null } })
   // @ts-expect-error processEnv values are strings
   cloud.init({ processEnv: { TCB_ENV: 1 } })
   // @ts-expect-error openapi() takes an options object

@@ -9,6 +9,9 @@
 //   mode 'https-ours' our SDK in HTTPS mode (spec.https: {baseUrl, appid, secret})
 //   mode 'https-raw'  node `http` keep-alive POST of the same JSON body to
 //                     `{baseUrl}/tcb/createenvandresource?access_token=…`
+//   mode 'thirdparty-redis' our SDK, managed third-party mode, tokens in a
+//                     Redis store through ioredis (spec.thirdParty: {baseUrl,
+//                     redisPort, prefix}); the token is cached after the first call
 //
 // `concurrency` workers each loop: await one call, repeat. Calls completed
 // during [warmup end, warmup end + duration] are counted; no new call starts
@@ -83,6 +86,25 @@ async function makeCall(spec) {
         const r = await post(agent, url, headers, body)
         const j = JSON.parse(r.body)
         if (r.status !== 200 || j.errcode !== 0) throw new Error(`HTTP ${r.status} ${r.body.slice(0, 200)}`)
+      }
+    }
+    case 'thirdparty-redis': {
+      const cloud = require(ROOT)
+      const Redis = require('ioredis')
+      const { baseUrl, redisPort, prefix } = spec.thirdParty
+      const client = new Redis({ port: redisPort, host: '127.0.0.1' })
+      cloud.init({
+        componentAppid: 'wx0emulatorcomp001',
+        componentAppsecret: 'emulator-component-secret',
+        authorizerAppid: 'wx0emulatorauth001',
+        authorizerRefreshToken: 'emulator-refresh-token',
+        getComponentVerifyTicket: () => 'ticket@@@bench',
+        store: cloud.redisStore(client, { prefix }),
+        apiBaseUrl: baseUrl,
+      })
+      return async () => {
+        const r = await cloud.openapi({ appid: 'wx0emulatorauth001' }).tcb.createenvandresource(PARAMS)
+        if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
       }
     }
     default:

@@ -141,8 +141,9 @@ pub struct EmulatorEnvironment {
     pub status: String,
     /// `gateway` or `https`.
     pub created_via: String,
-    /// The account it was created in: the appid of the HTTPS call's access
-    /// token (an authorizer's in a third-party call); empty for a cloud call.
+    /// The account it belongs to: the appid whose access token (or whose
+    /// authorizer's) made the call, or the `appid` a cloud call named with
+    /// `openapi({ appid })`; empty for the cloud function's own account.
     pub account: String,
 }
 

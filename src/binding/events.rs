@@ -1,6 +1,6 @@
 //! The napi layer of the third-party event endpoint: open an event
 //! (`crate::https::events`), exchange an authorization code
-//! (`crate::https::authorization`), forget an authorizer's cached tokens.
+//! (`crate::https::authorization`).
 //! Acting on events (the store) is `lib/component-events.js`'s.
 
 use std::time::Duration;
@@ -184,12 +184,4 @@ impl ComponentEvents {
             }
         })
     }
-}
-
-/// Forget what this process caches for an authorizer of `component_appid`
-/// (its access token and refresh token), after `unauthorized` or a new
-/// authorization. Returns how many cached entries were dropped.
-#[napi(catch_unwind)]
-pub fn forget_component_authorizer(component_appid: String, authorizer_appid: String) -> u32 {
-    crate::https::component::forget_authorizer(&component_appid, &authorizer_appid) as u32
 }

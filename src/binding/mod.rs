@@ -17,12 +17,10 @@ use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use napi::threadsafe_function::ThreadsafeFunction;
-
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
-use crate::https::component::{HookFuture, Hooks};
+use crate::https;
 use crate::mode::{self, Report};
 use crate::options::Config;
 
@@ -52,77 +50,20 @@ pub struct CallOptions {
     /// that counts, as in wx-server-sdk. Omitted when the text is the same
     /// as on this client's previous call: that call's snapshot is reused.
     pub env_json: Option<String>,
+    /// What is left of the call's `timeout` (ms) after the JavaScript layer
+    /// obtained its token: one deadline for the whole call.
+    pub timeout_ms: Option<f64>,
 }
 
-/// What a wrapped user callback settled with (`index.js` wraps every
-/// callback so that it never throws and always resolves to this).
-#[napi(object)]
-pub struct HookResult {
-    pub ok: bool,
-    pub value: Option<String>,
-    pub error: Option<String>,
-}
-
-/// A wrapped user callback: `(arg: string) => Promise<HookResult>`.
-type HookFn = ThreadsafeFunction<String, Promise<HookResult>, String, Status, false, true>;
-
-/// The user's third-party callbacks, called from the core through
-/// threadsafe functions (weak: they never keep Node alive).
-struct JsHooks {
-    ticket: Option<Arc<HookFn>>,
-    rotated: Option<Arc<HookFn>>,
-}
-
-async fn call_hook(
-    f: Option<Arc<HookFn>>,
-    name: &str,
-    arg: String,
-) -> std::result::Result<Option<String>, String> {
-    let Some(f) = f else {
-        return Err(format!("{name} is not set"));
-    };
-    let promise = f
-        .call_async_catch(arg)
-        .await
-        .map_err(|e| format!("{name} could not be called: {}", e.reason))?;
-    let r = promise
-        .await
-        .map_err(|e| format!("{name} failed: {}", e.reason))?;
-    if r.ok {
-        Ok(r.value)
-    } else {
-        Err(r.error.unwrap_or_else(|| format!("{name} failed")))
-    }
-}
-
-impl Hooks for JsHooks {
-    fn verify_ticket(&self) -> HookFuture<std::result::Result<String, String>> {
-        let f = self.ticket.clone();
-        Box::pin(async move {
-            call_hook(f, "getComponentVerifyTicket", String::new())
-                .await
-                .map(Option::unwrap_or_default)
-        })
-    }
-
-    fn refresh_token_rotated(&self, token: String) -> HookFuture<std::result::Result<(), String>> {
-        let f = self.rotated.clone();
-        Box::pin(async move {
-            call_hook(f, "onAuthorizerRefreshToken", token)
-                .await
-                .map(|_| ())
-        })
-    }
-}
-
-fn hook_fn(f: Option<Function<'_, String, Promise<HookResult>>>) -> Result<Option<Arc<HookFn>>> {
-    match f {
-        None => Ok(None),
-        Some(f) => Ok(Some(Arc::new(
-            f.build_threadsafe_function::<String>()
-                .weak::<true>()
-                .build()?,
-        ))),
+/// `config` with `timeout` cut to `remaining_ms` when that is shorter.
+fn within(config: &Arc<Config>, remaining_ms: Option<f64>) -> Arc<Config> {
+    match remaining_ms {
+        Some(ms) if ms.is_finite() && (ms.max(1.0) as u128) < config.timeout.as_millis() => {
+            let mut c = (**config).clone();
+            c.timeout = std::time::Duration::from_millis(ms.max(1.0) as u64);
+            Arc::new(c)
+        }
+        _ => config.clone(),
     }
 }
 
@@ -200,7 +141,6 @@ impl Outcome {
 #[napi]
 pub struct Client {
     config: Arc<Config>,
-    hooks: Option<Arc<dyn Hooks>>,
     /// With `processEnv`, the environment never changes: read it once.
     fixed_context: Option<Arc<Context>>,
     /// Without it: the snapshot of the last `process.env` JavaScript sent.
@@ -210,29 +150,15 @@ pub struct Client {
 /// Validate `init()` options (JSON text) and create a client, or explain
 /// which option is wrong.
 ///
-/// The third-party callbacks are wrapped by `index.js` into
-/// `(arg) => Promise<HookResult>` functions that never throw.
-///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
 /// ```
 #[napi(catch_unwind)]
-pub fn create_client(
-    options_json: String,
-    get_component_verify_ticket: Option<Function<'_, String, Promise<HookResult>>>,
-    on_authorizer_refresh_token: Option<Function<'_, String, Promise<HookResult>>>,
-) -> Result<Either<Client, Outcome>> {
+pub fn create_client(options_json: String) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
     let config = match Config::from_json(&options_json) {
         Ok(config) => config,
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
-    };
-    let ticket = hook_fn(get_component_verify_ticket)?;
-    let rotated = hook_fn(on_authorizer_refresh_token)?;
-    let hooks: Option<Arc<dyn Hooks>> = if ticket.is_some() || rotated.is_some() {
-        Some(Arc::new(JsHooks { ticket, rotated }))
-    } else {
-        None
     };
     let fixed_context = config
         .process_env
@@ -240,7 +166,6 @@ pub fn create_client(
         .map(|vars| Arc::new(Context::snapshot(vars)));
     Ok(Either::A(Client {
         config: Arc::new(config),
-        hooks,
         fixed_context,
         last_context: std::sync::Mutex::new(None),
     }))
@@ -373,7 +298,7 @@ impl Client {
         media: Vec<MediaInput>,
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
-        let config = self.config.clone();
+        let config = within(&self.config, options.timeout_ms);
         let ctx = self.context(&config, options.env_json);
         let debug = config.debug || ctx.debug_enabled();
         let input = CallInput {
@@ -392,11 +317,9 @@ impl Client {
             marker: options.marker,
         };
         let display = input.display_api();
-        let hooks = self.hooks.clone();
         let token = options.token;
         settle(env, display.clone(), async move {
-            let (result, report) =
-                mode::run(&config, &ctx, &input, token.as_deref(), hooks.as_ref()).await;
+            let (result, report) = mode::run(&config, &ctx, &input, token.as_deref()).await;
             let mut outcome = Outcome::from_result(&display, result);
             outcome.mode = Some(report.mode.to_string());
             outcome.token_rejected = report.token_rejected;
@@ -404,6 +327,54 @@ impl Client {
                 outcome.debug_line = Some(debug_line(&display, &report, &outcome));
             }
             outcome
+        })
+    }
+
+    /// Send a third-party token request (for `lib/third-party.js`):
+    /// `component` with `{ ticket }`, or `authorizer` with
+    /// `{ componentToken, authorizerAppid, refreshToken }`. Resolves, as
+    /// JSON text, `{ token, expiresIn (s), refreshToken? }`, or a failed
+    /// outcome. `timeoutMs` is what is left of the call's deadline.
+    #[napi(catch_unwind)]
+    pub fn token_request<'env>(
+        &self,
+        env: &'env Env,
+        api: String,
+        kind: String,
+        args: HashMap<String, String>,
+        timeout_ms: f64,
+        env_json: Option<String>,
+    ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
+        let config = within(&self.config, Some(timeout_ms));
+        let ctx = self.context(&config, env_json);
+        let display = format!("openapi.{api}");
+        settle(env, display.clone(), async move {
+            let arg = |k: &str| args.get(k).map(String::as_str).unwrap_or("");
+            let request = match kind.as_str() {
+                "component" => https::TokenRequest::Component {
+                    ticket: arg("ticket"),
+                },
+                _ => https::TokenRequest::Authorizer {
+                    component_token: arg("componentToken"),
+                    authorizer_appid: arg("authorizerAppid"),
+                    refresh_token: arg("refreshToken"),
+                },
+            };
+            match https::third_party_token(&config, &ctx, &display, request).await {
+                Ok((fetched, refresh)) => {
+                    let json = serde_json::json!({
+                        "token": fetched.token,
+                        "expiresIn": fetched.expires_in.as_secs_f64(),
+                        "refreshToken": refresh,
+                    })
+                    .to_string();
+                    Outcome {
+                        json: Some(json),
+                        ..Outcome::from_result(&display, Ok(Success::Json(String::new())))
+                    }
+                }
+                Err(e) => Outcome::failure(&e),
+            }
         })
     }
 }

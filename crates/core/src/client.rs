@@ -116,7 +116,7 @@ impl Client {
             convert_case: true,
             marker: None,
         };
-        let (result, _report) = mode::run(&self.config, &self.context, &input, None, None).await;
+        let (result, _report) = mode::run(&self.config, &self.context, &input, None).await;
         match result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
                 Error(ApiError::plain(

@@ -17,13 +17,12 @@
 //! n times with exponential backoff and jitter, in every mode; nothing else
 //! that may have reached the server is ever retried.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, ErrorClass, INVALID_COMMON_PARAM};
-use crate::https::{self, component::Hooks, Auth};
+use crate::https::{self, Auth};
 use crate::options::{Config, EnvChoice, ModeChoice, Supplied, TokenKind};
 use crate::transport;
 
@@ -51,8 +50,9 @@ const WHAT_WOULD_WORK: &str = "any one of these would work: \
      (1) the cloud call: run inside a cloud function, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY \
      in the environment, or pass secretId and secretKey to init(); \
      (2) HTTPS: init({ appid, secret }), or WX_APPID and WX_APPSECRET in the environment, or init({ accessToken }); \
-     (3) a third-party platform: init({ authorizerAccessToken }), or init({ componentAppid, componentAppsecret, \
-     getComponentVerifyTicket, authorizerAppid, authorizerRefreshToken, onAuthorizerRefreshToken })";
+     (3) a third-party platform: init({ authorizerAccessToken }), or init({ componentAppid, componentAppsecret }) \
+     with the verify ticket and refresh tokens in a token store or from getComponentVerifyTicket and \
+     getAuthorizerRefreshToken";
 
 fn https_from_config(cfg: &Config) -> Option<Auth> {
     if let Some(s) = &cfg.access_token {
@@ -361,16 +361,16 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
                         "***",
                         o("componentAppsecret"),
                     ));
-                    settings.push(setting(
-                        "authorizerAppid",
-                        c.authorizer_appid.clone(),
-                        o("authorizerAppid"),
-                    ));
-                    settings.push(setting(
-                        "authorizerRefreshToken",
-                        "***",
-                        o("authorizerRefreshToken"),
-                    ));
+                    if let Some(a) = &c.authorizer_appid {
+                        settings.push(setting("authorizerAppid", a.clone(), o("authorizerAppid")));
+                    }
+                    if c.authorizer_refresh_token.is_some() {
+                        settings.push(setting(
+                            "authorizerRefreshToken",
+                            "***",
+                            o("authorizerRefreshToken"),
+                        ));
+                    }
                 }
             }
             match https::base_url(cfg, ctx, api) {
@@ -431,9 +431,10 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
     }
 }
 
-/// Which init option (if any) is a token function the JavaScript layer must
-/// call before each call: `accessToken` or `authorizerAccessToken`. Decided
-/// by the options alone (the same rules as [`select`]).
+/// Which token the JavaScript layer must obtain before each call: from the
+/// token function `accessToken` or `authorizerAccessToken`, or `component`
+/// for the SDK-managed third-party tokens (`lib/third-party.js`). Decided by
+/// the options alone (the same rules as [`select`]).
 pub fn token_function(cfg: &Config) -> Option<&'static str> {
     let https = matches!(cfg.mode, None | Some(ModeChoice::Https));
     let third = matches!(cfg.mode, None | Some(ModeChoice::ThirdParty));
@@ -446,6 +447,13 @@ pub fn token_function(cfg: &Config) -> Option<&'static str> {
         && !(cfg.mode.is_none() && https_creds)
     {
         return Some("authorizerAccessToken");
+    }
+    if third
+        && cfg.authorizer_access_token.is_none()
+        && cfg.component.is_some()
+        && !(cfg.mode.is_none() && https_creds)
+    {
+        return Some("component");
     }
     None
 }
@@ -489,7 +497,6 @@ pub async fn run(
     ctx: &Context,
     input: &CallInput,
     supplied: Option<&str>,
-    hooks: Option<&Arc<dyn Hooks>>,
 ) -> (Result<Success, ApiError>, Report) {
     let started = Instant::now();
     let api = input.display_api();
@@ -516,7 +523,7 @@ pub async fn run(
             }
             Route::Https(auth) | Route::ThirdParty(auth) => {
                 let mut hr = https::HttpsReport::default();
-                let r = https::call(cfg, ctx, input, auth, supplied, hooks, &mut hr).await;
+                let r = https::call(cfg, ctx, input, auth, supplied, &mut hr).await;
                 report.sends += hr.sends;
                 report.token_rejected = hr.token_rejected;
                 report.path = hr.path;

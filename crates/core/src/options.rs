@@ -93,9 +93,11 @@ impl fmt::Debug for Supplied {
 pub struct ComponentSettings {
     pub component_appid: String,
     pub component_appsecret: String,
-    pub authorizer_appid: String,
-    /// The refresh token `init()` was given (the SDK keeps the latest one).
-    pub authorizer_refresh_token: String,
+    /// The default authorizer (`openapi({ appid })` picks another).
+    pub authorizer_appid: Option<String>,
+    /// The default authorizer's refresh token as `init()` was given it
+    /// (used when the token store holds none).
+    pub authorizer_refresh_token: Option<String>,
 }
 
 impl fmt::Debug for ComponentSettings {
@@ -121,6 +123,7 @@ pub const FUNCTION_OPTIONS: &[&str] = &[
     "authorizerAccessToken",
     "getComponentVerifyTicket",
     "onAuthorizerRefreshToken",
+    "getAuthorizerRefreshToken",
 ];
 
 /// Everything `init()` configured, validated.
@@ -256,6 +259,10 @@ const KNOWN_OPTIONS: &[&str] = &[
     "authorizerAppid",
     "authorizerRefreshToken",
     "onAuthorizerRefreshToken",
+    "getAuthorizerRefreshToken",
+    // The token store object: checked and kept by the JavaScript layer
+    // (index.js, lib/store.js); the core never receives it.
+    "store",
     "apiBaseUrl",
     "proxy",
     "tokenKind",
@@ -617,52 +624,53 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
     let component_appsecret = opt_credential(obj, "componentAppsecret")?;
     let authorizer_appid = opt_credential(obj, "authorizerAppid")?;
     let authorizer_refresh_token = opt_credential(obj, "authorizerRefreshToken")?;
+    // Checked for their type; the JavaScript layer calls them.
     let has_ticket_fn = opt_function(obj, "getComponentVerifyTicket")?;
     let has_refresh_cb = opt_function(obj, "onAuthorizerRefreshToken")?;
-    let given = [
-        ("componentAppid", component_appid.is_some()),
-        ("componentAppsecret", component_appsecret.is_some()),
+    let has_refresh_fn = opt_function(obj, "getAuthorizerRefreshToken")?;
+    let extras = [
         ("getComponentVerifyTicket", has_ticket_fn),
         ("authorizerAppid", authorizer_appid.is_some()),
         ("authorizerRefreshToken", authorizer_refresh_token.is_some()),
         ("onAuthorizerRefreshToken", has_refresh_cb),
+        ("getAuthorizerRefreshToken", has_refresh_fn),
     ];
-    if given.iter().any(|(_, g)| *g) {
-        let missing: Vec<&str> = given
-            .iter()
-            .filter(|(_, g)| !*g)
-            .map(|(name, _)| *name)
-            .collect();
-        if !missing.is_empty() {
-            let first = given
-                .iter()
-                .find(|(_, g)| *g)
-                .map(|(n, _)| *n)
-                .unwrap_or("");
-            return Err(bad(format!(
-                "option `{}` is required with `{first}` (SDK-managed third-party tokens need \
-                 componentAppid, componentAppsecret, getComponentVerifyTicket, authorizerAppid, \
-                 authorizerRefreshToken and onAuthorizerRefreshToken)",
-                missing.join("`, `")
-            )));
-        }
-        if let (
-            Some(component_appid),
-            Some(component_appsecret),
-            Some(authorizer_appid),
-            Some(refresh),
-        ) = (
-            component_appid,
-            component_appsecret,
-            authorizer_appid,
-            authorizer_refresh_token,
-        ) {
+    match (component_appid, component_appsecret) {
+        (Some(component_appid), Some(component_appsecret)) => {
+            if authorizer_refresh_token.is_some() && authorizer_appid.is_none() {
+                return Err(bad(
+                    "option `authorizerAppid` is required with `authorizerRefreshToken` \
+                     (whose refresh token it is)"
+                        .to_string(),
+                ));
+            }
             cfg.component = Some(ComponentSettings {
                 component_appid,
                 component_appsecret,
                 authorizer_appid,
-                authorizer_refresh_token: refresh,
+                authorizer_refresh_token,
             });
+        }
+        (a, s) => {
+            let first = [
+                ("componentAppid", a.is_some()),
+                ("componentAppsecret", s.is_some()),
+            ]
+            .into_iter()
+            .chain(extras)
+            .find(|(_, g)| *g)
+            .map(|(n, _)| n);
+            if let Some(first) = first {
+                let missing = if a.is_none() {
+                    "componentAppid"
+                } else {
+                    "componentAppsecret"
+                };
+                return Err(bad(format!(
+                    "option `{missing}` is required with `{first}` (SDK-managed third-party tokens \
+                     need componentAppid and componentAppsecret)"
+                )));
+            }
         }
     }
 
@@ -677,8 +685,7 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
         )),
         Some(ModeChoice::ThirdParty) if !third_given => Err(bad(
             "option `mode` is \"thirdparty\" but neither `authorizerAccessToken` nor \
-             `componentAppid`, `componentAppsecret`, `getComponentVerifyTicket`, `authorizerAppid`, \
-             `authorizerRefreshToken`, `onAuthorizerRefreshToken` were given"
+             `componentAppid` and `componentAppsecret` were given"
                 .to_string(),
         )),
         _ => Ok(()),
@@ -804,7 +811,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             cfg.component.as_ref().unwrap().authorizer_refresh_token,
-            "R0"
+            Some("R0".to_string())
         );
         assert!(!format!("{cfg:?}").contains("R0"));
     }
@@ -832,6 +839,15 @@ mod tests {
             (
                 r#"{"componentAppid":"c"}"#.to_string(),
                 "`componentAppsecret`",
+            ),
+            (
+                format!(r#"{{"getAuthorizerRefreshToken":{f}}}"#),
+                "`componentAppid` is required with `getAuthorizerRefreshToken`",
+            ),
+            (
+                r#"{"componentAppid":"c","componentAppsecret":"s","authorizerRefreshToken":"r"}"#
+                    .to_string(),
+                "`authorizerAppid`",
             ),
             (r#"{"mode":"thirdparty"}"#.to_string(), "`mode`"),
             (

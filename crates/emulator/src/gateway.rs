@@ -376,6 +376,12 @@ pub struct Gateway {
     pub faults: Faults,
 }
 
+/// The account a cloud call acts in: the `appid` of `openapi({ appid })`
+/// (empty: the function's own account).
+fn account_of(data: Option<&CommApiData>) -> &str {
+    data.and_then(|d| d.appid.as_deref()).unwrap_or("")
+}
+
 impl Gateway {
     /// Answer one `/admin` request (method already checked to be POST).
     pub async fn handle(
@@ -498,7 +504,11 @@ impl Gateway {
             }
             Ok(()) => match params {
                 Err(()) => wrap(&wx_error(47001, "data format error")),
-                Ok(p) => match self.wechat.call_api(&api, &p, "gateway").await {
+                Ok(p) => match self
+                    .wechat
+                    .call_api(&api, &p, "gateway", account_of(data.as_ref()))
+                    .await
+                {
                     Some(v) => wrap(&v),
                     None => Reply::open_api_error(-604100),
                 },

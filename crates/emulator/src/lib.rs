@@ -163,8 +163,8 @@ impl Emulator {
                 State::with_file(p.clone(), opts.token_lifetime_secs, opts.token_grace_secs)?
             }
             None => State::new(opts.token_lifetime_secs, opts.token_grace_secs),
-        }
-        .rotating_refresh_tokens(opts.rotate_refresh_tokens);
+        };
+        state.set_rotate_refresh_tokens(opts.rotate_refresh_tokens);
         for (appid, refresh) in &opts.authorizers {
             state.add_authorizer(appid, refresh);
         }

@@ -43,9 +43,9 @@ pub struct EnvironmentRecord {
     /// Which door created it: `gateway` or `https`.
     #[serde(default)]
     pub created_via: String,
-    /// The account it was created in: the appid of the access token (an
-    /// app's, or an authorizer's for a third-party call); empty for a cloud
-    /// call (the function's own account).
+    /// The account it belongs to: the appid whose (or whose authorizer)
+    /// access token made the call, or the `appid` a cloud call named;
+    /// empty for a cloud call in the function's own account.
     #[serde(default)]
     pub account: String,
 }
@@ -121,6 +121,8 @@ struct Inner {
     auth_codes: HashMap<String, (String, u64)>,
     /// verify tickets pushed → when they stop being accepted (Unix ms).
     pushed_tickets: HashMap<String, u64>,
+    /// `api_authorizer_token` rotates refresh tokens (option `rotateRefreshTokens`).
+    rotate_refresh_tokens: bool,
     counters: BTreeMap<String, u64>,
     tokens_issued: BTreeMap<&'static str, u64>,
     durable_writes: u64,
@@ -139,8 +141,6 @@ pub struct State {
     file_lock: Arc<Mutex<Option<File>>>,
     token_lifetime_secs: u64,
     grace_secs: u64,
-    /// Replace the authorizer refresh token on every `api_authorizer_token`.
-    rotate_refresh_tokens: bool,
 }
 
 /// The data file version this emulator reads and writes.
@@ -372,7 +372,6 @@ impl State {
             file_lock: Arc::new(Mutex::new(None)),
             token_lifetime_secs,
             grace_secs,
-            rotate_refresh_tokens: false,
         }
     }
 
@@ -405,7 +404,6 @@ impl State {
             file_lock: Arc::new(Mutex::new(Some(lock))),
             token_lifetime_secs,
             grace_secs,
-            rotate_refresh_tokens: false,
         })
     }
 
@@ -413,8 +411,8 @@ impl State {
     /// refresh token and refuses the old one (61023); with `false` (the
     /// default, WeChat's documented behaviour) it stays the same until the
     /// authorizer is authorized again.
-    pub fn rotating_refresh_tokens(mut self, on: bool) -> State {
-        self.rotate_refresh_tokens = on;
+    pub fn rotating_refresh_tokens(self, on: bool) -> State {
+        self.set_rotate_refresh_tokens(on);
         self
     }
 
@@ -601,6 +599,11 @@ impl State {
         self.issue(&mut g, TokenKind::Component, component_appid, now_ms)
     }
 
+    /// Whether `api_authorizer_token` rotates refresh tokens.
+    pub fn set_rotate_refresh_tokens(&self, on: bool) {
+        self.lock().rotate_refresh_tokens = on;
+    }
+
     /// Register an authorizer and its first refresh token (at start).
     pub fn add_authorizer(&self, authorizer_appid: &str, refresh_token: &str) {
         self.lock()
@@ -627,11 +630,11 @@ impl State {
         if !constant_time_eq(current.as_bytes(), refresh_token.as_bytes()) {
             return Err(61023);
         }
-        let new_refresh = if self.rotate_refresh_tokens {
-            let r = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
+        let new_refresh = if g.rotate_refresh_tokens {
+            let new = format!("refreshtoken@@@{}", random_string(TOKEN_ALPHABET, 40));
             g.refresh_tokens
-                .insert(authorizer_appid.to_string(), r.clone());
-            r
+                .insert(authorizer_appid.to_string(), new.clone());
+            new
         } else {
             current
         };
@@ -1052,7 +1055,7 @@ mod tests {
         assert_eq!(s.issue_authorizer("wxauth", "r0", 0).unwrap_err(), 61023);
         assert!(s.issue_authorizer("wxauth", &r1, 0).is_ok());
         let stats = s.stats();
-        assert_eq!(stats["tokensIssued"]["authorizer"], 2);
+        assert_eq!(stats["tokensIssued"]["authorizer"], 3);
     }
 
     #[test]

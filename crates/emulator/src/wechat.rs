@@ -176,20 +176,10 @@ impl WeChat {
         })
     }
 
-    /// An API called with its parameters (the gateway door: no token).
-    /// `None` for an API this emulator does not know.
+    /// An API called with its parameters in `account` (the appid of the
+    /// call's access token, or the `appid` a cloud call named; empty for the
+    /// function's own account). `None` for an API this emulator does not know.
     pub async fn call_api(
-        &self,
-        api: &str,
-        params: &Map<String, Value>,
-        via: &str,
-    ) -> Option<Value> {
-        self.call_api_as(api, params, via, "").await
-    }
-
-    /// An API called in `account` (the appid of the call's access token;
-    /// empty for a cloud call).
-    pub async fn call_api_as(
         &self,
         api: &str,
         params: &Map<String, Value>,
@@ -463,7 +453,7 @@ impl WeChat {
                     Ok(b) => b,
                     Err(e) => return Some(e),
                 };
-                self.call_api_as(api, &params, "https", &account)
+                self.call_api(api, &params, "https", &account)
                     .await
                     .unwrap_or_else(|| wx_error(-1, "system error"))
             }
@@ -479,6 +469,7 @@ mod tests {
     fn wx() -> WeChat {
         let state = State::new(7200, 300);
         state.add_authorizer("wxauthz", "refresh0");
+        state.set_rotate_refresh_tokens(true);
         WeChat::new(
             state,
             Credentials {

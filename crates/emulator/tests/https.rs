@@ -2,8 +2,6 @@
 //! hyper/tokio server on 127.0.0.1): single-flight renewal, renewal across
 //! expiry, drop-only-if-same, rotated refresh tokens, faults.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -11,32 +9,23 @@ use serde_json::{json, Value};
 // The core's HTTPS flows, tested here against the emulator (a test of the
 // core itself cannot use it: the emulator depends on the core).
 use emulator::{Emulator, EmulatorOptions, FaultSpec};
-use wx_cloud_core::https::component::{HookFuture, Hooks};
 use wx_cloud_core::https::*;
+use wx_cloud_core::options::Supplied;
 use wx_cloud_core::{
     cloud::answer::Success, cloud::request::CallInput, env::Context, error::ApiError,
     options::Config,
 };
-use wx_cloud_core::{error, mode, options};
-use wx_cloud_core::{error::INVALID_COMMON_PARAM, options::Supplied};
+use wx_cloud_core::{error, mode};
 use wx_cloud_emulator as emulator;
 
 const APPID: &str = "wx0emulatorapp0001";
 const SECRET: &str = "emulator-app-secret";
 
+/// An emulator whose authorizer refresh tokens rotate on every renewal
+/// (`rotate_refresh_tokens`), so the rotation paths are exercised.
 async fn emulator(lifetime: u64) -> Emulator {
     Emulator::start(EmulatorOptions {
         token_lifetime_secs: lifetime,
-        ..EmulatorOptions::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// An emulator that replaces the authorizer refresh token on every renewal
-/// (`rotate_refresh_tokens`), for the tests of the rotation hook.
-async fn rotating_emulator() -> Emulator {
-    Emulator::start(EmulatorOptions {
         rotate_refresh_tokens: true,
         ..EmulatorOptions::default()
     })
@@ -85,7 +74,6 @@ async fn call_app(cfg: &Config, alias: &str) -> (Result<Success, ApiError>, Http
         &Context::default(),
         &input(alias),
         &app(),
-        None,
         None,
         &mut r,
     )
@@ -189,17 +177,9 @@ async fn supplied_tokens_are_reported_rejected_not_retried() {
     let cfg = config(&emu, json!({}));
     let mut r = HttpsReport::default();
     let auth = Auth::Supplied(Supplied::Value("NOT-A-TOKEN".into()));
-    let e = call(
-        &cfg,
-        &Context::default(),
-        &input("x"),
-        &auth,
-        None,
-        None,
-        &mut r,
-    )
-    .await
-    .unwrap_err();
+    let e = call(&cfg, &Context::default(), &input("x"), &auth, None, &mut r)
+        .await
+        .unwrap_err();
     assert_eq!(e.err_code, 40014);
     assert!(r.token_rejected);
     assert_eq!(r.sends, 1);
@@ -220,17 +200,9 @@ async fn classic_tokens_and_wrong_secrets() {
     };
     for kind in ["classic", "stable"] {
         let cfg = config(&emu, json!({ "tokenKind": kind }));
-        let e = call(
-            &cfg,
-            &Context::default(),
-            &input("c2"),
-            &bad,
-            None,
-            None,
-            &mut r,
-        )
-        .await
-        .unwrap_err();
+        let e = call(&cfg, &Context::default(), &input("c2"), &bad, None, &mut r)
+            .await
+            .unwrap_err();
         assert_eq!(e.err_code, 40125, "{}", e.err_msg);
         assert!(
             e.err_msg.contains("cannot get access_token"),
@@ -266,7 +238,7 @@ async fn busy_answers_are_retried_only_with_on_busy() {
         || fault(json!({"api":"tcb.createenvandresource","kind":"errcode","errcode":-1,"times":1}));
     let cfg = config(&emu, json!({"appid": APPID, "secret": SECRET}));
     emu.inject_fault(busy()).unwrap();
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b0"), None, None).await;
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b0"), None).await;
     assert_eq!(r.unwrap_err().err_code, -1);
     assert_eq!((rep.mode, rep.sends, rep.busy_retries), ("https", 1, 0));
     let cfg = config(
@@ -274,174 +246,100 @@ async fn busy_answers_are_retried_only_with_on_busy() {
         json!({"appid": APPID, "secret": SECRET, "retry": {"onBusy": 2}}),
     );
     emu.inject_fault(busy()).unwrap();
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b1"), None, None).await;
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("b1"), None).await;
     envid(&r);
     assert_eq!((rep.sends, rep.busy_retries), (2, 1));
     emu.close().await;
 }
 
-/// Hooks that count what they are asked.
-#[derive(Default)]
-struct TestHooks {
-    tickets: AtomicU64,
-    rotated: StdMutex<Vec<String>>,
-    fail_delivery: AtomicU64,
-}
-
-/// The hooks as the core holds them (a local type: `Hooks` is the core's).
-#[derive(Clone)]
-struct Shared(std::sync::Arc<TestHooks>);
-
-impl std::ops::Deref for Shared {
-    type Target = TestHooks;
-    fn deref(&self) -> &TestHooks {
-        &self.0
-    }
-}
-
-impl Hooks for Shared {
-    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
-        self.tickets.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Ok("ticket@@@test".to_string()) })
-    }
-    fn refresh_token_rotated(&self, token: String) -> HookFuture<Result<(), String>> {
-        let me = self.clone();
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if me.fail_delivery.load(Ordering::SeqCst) > 0 {
-                me.fail_delivery.fetch_sub(1, Ordering::SeqCst);
-                return Err(format!("store down (token {token})"));
-            }
-            me.rotated.lock().unwrap().push(token);
-            Ok(())
-        })
-    }
-}
-
 fn third_party_config(emu: &Emulator) -> Config {
-    let f = json!({ crate::options::FUNCTION_MARKER: true });
     config(
         emu,
         json!({
             "componentAppid": "wx0emulatorcomp001",
             "componentAppsecret": "emulator-component-secret",
-            "getComponentVerifyTicket": f,
-            "authorizerAppid": "wx0emulatorauth001",
-            "authorizerRefreshToken": "emulator-refresh-token",
-            "onAuthorizerRefreshToken": f,
         }),
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotated_refresh_token_is_delivered_once_before_calls_go_on() {
-    let emu = rotating_emulator().await;
-    let cfg = third_party_config(&emu);
-    let hooks = std::sync::Arc::new(TestHooks::default());
-    let dyn_hooks: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(Shared(hooks.clone()));
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let (cfg, h, hooks) = (cfg.clone(), dyn_hooks.clone(), hooks.clone());
-        tasks.push(tokio::spawn(async move {
-            let (r, rep) = crate::mode::run(
-                &cfg,
-                &Context::default(),
-                &input(&format!("t{i}")),
-                None,
-                Some(&h),
-            )
-            .await;
-            // by the time any call finishes, the new refresh token is stored
-            assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-            (r, rep)
-        }));
-    }
-    for t in tasks {
-        let (r, rep) = t.await.unwrap();
-        envid(&r);
-        assert_eq!(rep.mode, "thirdparty");
-    }
-    assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-    assert!(hooks.rotated.lock().unwrap()[0].starts_with("refreshtoken@@@"));
-    assert_eq!(hooks.tickets.load(Ordering::SeqCst), 1);
-    assert_eq!(issued(&emu, "authorizer"), 1);
-    assert_eq!(issued(&emu, "component"), 1);
-    emu.close().await;
-}
-
 #[tokio::test]
-async fn a_failed_delivery_fails_the_call_and_is_offered_again() {
-    let emu = rotating_emulator().await;
+async fn third_party_token_requests_and_a_call_with_the_token() {
+    let emu = emulator(7200).await;
     let cfg = third_party_config(&emu);
-    let hooks = std::sync::Arc::new(TestHooks::default());
-    hooks.fail_delivery.store(1, Ordering::SeqCst);
-    let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(Shared(hooks.clone()));
-    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &input("f1"), None, Some(&h)).await;
-    let e = r.unwrap_err();
+    let ctx = Context::default();
+    let api = "openapi.tcb.createenvandresource";
+    let (c, none) = third_party_token(
+        &cfg,
+        &ctx,
+        api,
+        TokenRequest::Component {
+            ticket: "ticket@@@x",
+        },
+    )
+    .await
+    .unwrap();
+    assert!(none.is_none());
+    let authorizer = |refresh_token| {
+        third_party_token(
+            &cfg,
+            &ctx,
+            api,
+            TokenRequest::Authorizer {
+                component_token: &c.token,
+                authorizer_appid: "wx0emulatorauth001",
+                refresh_token,
+            },
+        )
+    };
+    let (a, rotated) = authorizer("emulator-refresh-token").await.unwrap();
+    let rotated = rotated.expect("the emulator rotates refresh tokens");
+    assert!(rotated.starts_with("refreshtoken@@@"));
+    // the old refresh token is refused now: 61023, with nothing secret in the message
+    let e = authorizer("emulator-refresh-token").await.unwrap_err();
+    assert_eq!(e.err_code, 61023);
     assert!(
-        e.err_msg
-            .contains("onAuthorizerRefreshToken failed: store down (token ***)"),
+        !e.err_msg.contains("emulator-refresh-token"),
         "{}",
         e.err_msg
     );
-    assert_eq!(rep.sends, 0);
-    let (r, _) = crate::mode::run(&cfg, &Context::default(), &input("f2"), None, Some(&h)).await;
+    assert!(!e.err_msg.contains(&c.token), "{}", e.err_msg);
+    // the managed mode sends with the token the JavaScript layer obtained
+    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp1"), Some(&a.token)).await;
     envid(&r);
-    assert_eq!(hooks.rotated.lock().unwrap().len(), 1);
-    assert_eq!(issued(&emu, "authorizer"), 1);
-    assert_eq!(emu.environments().len(), 1);
+    assert_eq!(rep.mode, "thirdparty");
+    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp2"), Some("not-a-token")).await;
+    assert_eq!(r.unwrap_err().err_code, 40014);
+    assert!(rep.token_rejected);
+    let envs = emu.environments();
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0].account, "wx0emulatorauth001");
     emu.close().await;
 }
 
-/// Hooks that never settle (a user callback awaiting something that never comes).
-struct HangingHooks {
-    ticket: bool,
-}
-
-impl Hooks for HangingHooks {
-    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
-        if self.ticket {
-            Box::pin(std::future::pending())
-        } else {
-            Box::pin(async { Ok("ticket@@@test".to_string()) })
-        }
-    }
-    fn refresh_token_rotated(&self, _token: String) -> HookFuture<Result<(), String>> {
-        Box::pin(std::future::pending())
-    }
-}
-
 #[tokio::test]
-async fn callbacks_that_never_settle_fail_the_call_within_its_timeout() {
-    for ticket in [true, false] {
-        let emu = rotating_emulator().await;
-        let mut cfg = third_party_config(&emu);
-        cfg.timeout = Duration::from_millis(300);
-        let h: std::sync::Arc<dyn Hooks> = std::sync::Arc::new(HangingHooks { ticket });
-        let started = std::time::Instant::now();
-        let (r, rep) = tokio::time::timeout(
-            Duration::from_secs(5),
-            crate::mode::run(&cfg, &Context::default(), &input("h"), None, Some(&h)),
-        )
-        .await
-        .expect("the call settles");
-        assert!(started.elapsed() < Duration::from_millis(1300));
-        let e = r.unwrap_err();
-        let (name, verb) = if ticket {
-            ("getComponentVerifyTicket", "return")
-        } else {
-            ("onAuthorizerRefreshToken", "finish")
-        };
-        assert_eq!(e.err_code, INVALID_COMMON_PARAM);
-        assert!(
-            e.err_msg
-                .contains(&format!("{name} failed: it did not {verb} within 300 ms")),
-            "{}",
-            e.err_msg
-        );
-        assert_eq!(rep.sends, 0);
-        emu.close().await;
-    }
+async fn another_appid_without_its_credentials_is_rejected_naming_appid() {
+    let emu = emulator(7200).await;
+    let cfg = config(&emu, json!({ "appid": APPID, "secret": SECRET }));
+    let mut other = input("o1");
+    other.appid = Some("wx0someoneelse0001".into());
+    let (r, rep) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.err_code, crate::error::INVALID_PARAM);
+    assert!(e.err_msg.contains("option `appid`"), "{}", e.err_msg);
+    assert!(e.err_msg.contains("wx0someoneelse0001"), "{}", e.err_msg);
+    assert_eq!(rep.sends, 0);
+    // the same appid as init()'s is fine, and the environment is in that account
+    let mut same = input("o2");
+    same.appid = Some(APPID.into());
+    let (r, _) = crate::mode::run(&cfg, &Context::default(), &same, None).await;
+    envid(&r);
+    assert_eq!(emu.environments()[0].account, APPID);
+    // a fixed access token string belongs to one unknown account
+    let cfg = config(&emu, json!({ "accessToken": "T" }));
+    let (r, _) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
+    assert!(r.unwrap_err().err_msg.contains("option `appid`"));
+    assert_eq!(emu.environments().len(), 1);
+    emu.close().await;
 }
 
 #[tokio::test]
@@ -462,7 +360,6 @@ async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
             &input("long"),
             &auth,
             Some(&long),
-            None,
             &mut r,
         )
         .await
@@ -489,7 +386,7 @@ async fn a_password_in_the_api_base_url_never_reaches_a_message() {
     for (cfg, ctx) in [(&cfg, Context::default()), (&no_base, env)] {
         for auth in [app(), Auth::Supplied(Supplied::Value("tok".into()))] {
             let mut r = HttpsReport::default();
-            let e = call(cfg, &ctx, &input("pw"), &auth, None, None, &mut r)
+            let e = call(cfg, &ctx, &input("pw"), &auth, None, &mut r)
                 .await
                 .unwrap_err();
             assert!(!e.err_msg.contains("PASSW0RD"), "{}", e.err_msg);

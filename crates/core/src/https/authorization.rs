@@ -2,16 +2,14 @@
 //! (from the `authorized` / `updateauthorized` event, or the authorization
 //! page's redirect) for the authorizer's tokens, the refresh token above all.
 //!
-//! The component_access_token is the process-wide one of
-//! [`component::component_cell`] (shared with the SDK's calls); when it must
-//! be obtained, the verify ticket given here is used.
+//! The component_access_token is this process's own (see [`query_auth`]);
+//! when it must be obtained, the verify ticket given here is used.
 
 use serde_json::{Map, Value};
 
-use super::component::{self, HookFuture, Hooks};
-use super::token::{is_token_error, lifetime, Endpoint};
+use super::component;
+use super::token::{self, fingerprint, is_token_error, lifetime, Endpoint};
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
-use crate::options::ComponentSettings;
 
 /// What `api_query_auth` gave for an authorization code.
 #[derive(Clone)]
@@ -34,24 +32,13 @@ impl std::fmt::Debug for Authorization {
     }
 }
 
-/// The verify ticket, as the only hook a component token needs.
-struct Ticket(Option<String>);
-
-impl Hooks for Ticket {
-    fn verify_ticket(&self) -> HookFuture<Result<String, String>> {
-        let t = self.0.clone();
-        Box::pin(async move {
-            t.ok_or_else(|| "no component_verify_ticket has been received yet".to_string())
-        })
-    }
-
-    fn refresh_token_rotated(&self, _token: String) -> HookFuture<Result<(), String>> {
-        Box::pin(async { Err("not used by api_query_auth".to_string()) })
-    }
-}
-
 /// Exchange `code` for the authorizer's tokens. `ticket`: the latest
-/// verify ticket (needed only when no component token is cached).
+/// verify ticket (needed only when this process has no component token).
+///
+/// The component_access_token is kept in this process (one cell per base
+/// URL and component), fetched once however many events arrive at once, and
+/// renewed once when WeChat rejects it (a token error proves the code was
+/// not used).
 pub async fn query_auth(
     ep: &Endpoint<'_>,
     component_appid: &str,
@@ -65,21 +52,25 @@ pub async fn query_auth(
             fail_msg(ep.api, "the authorization code is empty"),
         ));
     }
-    let settings = ComponentSettings {
-        component_appid: component_appid.to_string(),
-        component_appsecret: component_appsecret.to_string(),
-        authorizer_appid: String::new(),
-        authorizer_refresh_token: String::new(),
-    };
-    let hooks = Ticket(ticket);
-    let cell = component::component_cell(ep.base, &settings);
+    let cell = token::cell(&format!(
+        "component|{}|{component_appid}|{}",
+        ep.base,
+        fingerprint(component_appsecret)
+    ));
     let mut retried = false;
     loop {
         let ctoken = cell
-            .get(|_| component::component_token(ep, &settings, &hooks))
+            .get(|_| async {
+                let Some(ticket) = ticket.as_deref() else {
+                    return Err(ApiError::cloud(
+                        INVALID_COMMON_PARAM,
+                        fail_msg(ep.api, "no component_verify_ticket has been received yet"),
+                    ));
+                };
+                component::component_token(ep, component_appid, component_appsecret, ticket).await
+            })
             .await?;
         match exchange(ep, component_appid, &ctoken, code).await {
-            // A token error proves the code was not used: renew once.
             Err(e) if is_token_error(&e) && !retried => {
                 cell.invalidate(&ctoken);
                 retried = true;

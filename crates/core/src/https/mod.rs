@@ -23,10 +23,9 @@ use std::sync::Arc;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM};
+use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::transport::{self, TransportError};
-use component::Hooks;
 use token::{is_token_error, Endpoint};
 
 /// Where the access token comes from.
@@ -78,33 +77,78 @@ pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiErr
     }
 }
 
-/// Make one call in HTTPS or third-party mode.
-///
-/// `supplied` is the token the JavaScript layer obtained from a token
-/// function; `hooks` are required for [`Auth::Component`].
-pub async fn call(
-    cfg: &Config,
-    ctx: &Context,
-    input: &CallInput,
-    auth: &Auth,
-    supplied: Option<&str>,
-    hooks: Option<&Arc<dyn Hooks>>,
-    report: &mut HttpsReport,
-) -> Result<Success, ApiError> {
-    let api = input.display_api();
-    let base = base_url(cfg, ctx, &api)?;
-    let prepared = call::prepare(input)?;
-    report.path = Some(prepared.describe());
-    let client = transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
+/// The reqwest client of the configured proxy (or the shared direct one).
+fn http_client(cfg: &Config, api: &str) -> Result<reqwest::Client, ApiError> {
+    transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let msg = match e {
             TransportError::Connect(m) => m,
             other => other.describe(),
         };
         ApiError::plain(
             crate::error::TCB_SYS_ERR,
-            fail_msg(&api, &format!("-501001 resource system error. {msg}")),
+            fail_msg(api, &format!("-501001 resource system error. {msg}")),
         )
-    })?;
+    })
+}
+
+/// `openapi({ appid })` asked for an account this configuration cannot act
+/// for: never fall back to the default account.
+fn other_account(api: &str, asked: &str, why: &str) -> ApiError {
+    ApiError::cloud(
+        INVALID_PARAM,
+        fail_msg(
+            api,
+            &format!("option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"),
+        ),
+    )
+}
+
+/// Check `openapi({ appid })` against the account the configured
+/// credentials belong to (a token function or the managed third-party mode
+/// serve any account: the JavaScript layer asks them for the one wanted).
+fn check_account(cfg: &Config, input: &CallInput, auth: &Auth, api: &str) -> Result<(), ApiError> {
+    let Some(asked) = input.appid.as_deref() else {
+        return Ok(());
+    };
+    match auth {
+        Auth::App { appid, .. } if appid != asked => Err(other_account(
+            api,
+            asked,
+            &format!(
+                "init() has the secret of \"{appid}\" only; use a client initialised with that account's \
+                 appid and secret, or an accessToken function (it receives {{ appid }})"
+            ),
+        )),
+        Auth::Supplied(Supplied::Value(_)) if cfg.appid.as_deref() != Some(asked) => {
+            Err(other_account(
+                api,
+                asked,
+                "the access token given to init() is a fixed string of one account; pass a token \
+                 function instead (it receives { appid, forceRefresh })",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Make one call in HTTPS or third-party mode.
+///
+/// `supplied` is the token the JavaScript layer obtained (from a token
+/// function, or from the managed third-party tokens of `lib/third-party.js`).
+pub async fn call(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &Auth,
+    supplied: Option<&str>,
+    report: &mut HttpsReport,
+) -> Result<Success, ApiError> {
+    let api = input.display_api();
+    check_account(cfg, input, auth, &api)?;
+    let base = base_url(cfg, ctx, &api)?;
+    let prepared = call::prepare(input)?;
+    report.path = Some(prepared.describe());
+    let client = http_client(cfg, &api)?;
     let req = call::Request {
         client: &client,
         base: &base,
@@ -113,44 +157,17 @@ pub async fn call(
         convert_case: input.convert_case,
         timeout: cfg.timeout,
     };
-    match auth {
-        Auth::Supplied(s) => {
-            let token = match (s, supplied) {
-                (Supplied::Value(v), _) => v.as_str(),
-                (Supplied::Function, Some(t)) if !t.is_empty() => t,
-                (Supplied::Function, _) => {
-                    return Err(ApiError::cloud(
-                        INVALID_COMMON_PARAM,
-                        fail_msg(&api, "the access token function returned no token"),
-                    ))
-                }
-            };
-            if let Some(why) = req.unsendable(token) {
-                let name = if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none()
-                {
-                    "authorizerAccessToken"
-                } else {
-                    "accessToken"
-                };
-                let from = match s {
-                    Supplied::Value(_) => format!("option `{name}`"),
-                    Supplied::Function => format!("the token the `{name}` function returned"),
-                };
-                return Err(ApiError::cloud(
-                    crate::error::INVALID_PARAM,
-                    fail_msg(
-                        &api,
-                        &format!("{from} cannot be sent: {why}; nothing was sent"),
-                    ),
-                ));
-            }
-            report.sends += 1;
-            let result = req.send(token, &[token]).await;
-            if let Err(e) = &result {
-                report.token_rejected = is_token_error(e);
-            }
-            result
-        }
+    let given = |what: &str| match supplied {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => Err(ApiError::cloud(
+            INVALID_COMMON_PARAM,
+            fail_msg(&api, &format!("{what} returned no token")),
+        )),
+    };
+    let token = match auth {
+        Auth::Supplied(Supplied::Value(v)) => v.as_str(),
+        Auth::Supplied(Supplied::Function) => given("the access token function")?,
+        Auth::Component(_) => given("the third-party token manager")?,
         Auth::App { appid, secret } => {
             let secrets = [secret.as_str()];
             let ep = Endpoint {
@@ -161,36 +178,105 @@ pub async fn call(
                 secrets: &secrets,
             };
             let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
-            send_renewing_once(&req, &cell, &[secret], report, || {
+            return send_renewing_once(&req, &cell, &[secret], report, || {
                 token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
             })
-            .await
+            .await;
         }
-        Auth::Component(settings) => {
-            let Some(hooks) = hooks else {
-                return Err(ApiError::cloud(
-                    INVALID_COMMON_PARAM,
-                    fail_msg(
-                        &api,
-                        "getComponentVerifyTicket and onAuthorizerRefreshToken are required",
-                    ),
-                ));
-            };
-            let secrets = [
-                settings.component_appsecret.as_str(),
-                settings.authorizer_refresh_token.as_str(),
-            ];
-            let ep = Endpoint {
-                client: &client,
-                base: &base,
-                api: &api,
-                timeout: cfg.timeout,
-                secrets: &secrets,
-            };
-            let slot = component::slot(&base, settings);
-            send_renewing_once(&req, slot.cell(), &[], report, || {
-                component::authorizer_access_token(&ep, settings, &slot, hooks.as_ref())
-            })
+    };
+    if let Some(why) = req.unsendable(token) {
+        let from = match auth {
+            Auth::Supplied(s) => {
+                let name = if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none()
+                {
+                    "authorizerAccessToken"
+                } else {
+                    "accessToken"
+                };
+                match s {
+                    Supplied::Value(_) => format!("option `{name}`"),
+                    Supplied::Function => format!("the token the `{name}` function returned"),
+                }
+            }
+            _ => "the authorizer access token".to_string(),
+        };
+        return Err(ApiError::cloud(
+            INVALID_PARAM,
+            fail_msg(
+                &api,
+                &format!("{from} cannot be sent: {why}; nothing was sent"),
+            ),
+        ));
+    }
+    report.sends += 1;
+    let result = req.send(token, &[token]).await;
+    if let Err(e) = &result {
+        report.token_rejected = is_token_error(e);
+    }
+    result
+}
+
+/// Which third-party token request [`third_party_token`] sends.
+pub enum TokenRequest<'a> {
+    Component {
+        ticket: &'a str,
+    },
+    Authorizer {
+        component_token: &'a str,
+        authorizer_appid: &'a str,
+        refresh_token: &'a str,
+    },
+}
+
+/// Send one of the third-party token requests with the client's settings
+/// (base URL, proxy, `timeout`): the token, its lifetime, and a rotated
+/// refresh token if WeChat sent one.
+pub async fn third_party_token(
+    cfg: &Config,
+    ctx: &Context,
+    api: &str,
+    request: TokenRequest<'_>,
+) -> Result<(token::Fetched, Option<String>), ApiError> {
+    let Some(settings) = cfg.component.as_ref() else {
+        return Err(ApiError::cloud(
+            INVALID_COMMON_PARAM,
+            fail_msg(
+                api,
+                "componentAppid and componentAppsecret are not configured",
+            ),
+        ));
+    };
+    let base = base_url(cfg, ctx, api)?;
+    let client = http_client(cfg, api)?;
+    let secrets = [settings.component_appsecret.as_str()];
+    let ep = Endpoint {
+        client: &client,
+        base: &base,
+        api,
+        timeout: cfg.timeout,
+        secrets: &secrets,
+    };
+    match request {
+        TokenRequest::Component { ticket } => component::component_token(
+            &ep,
+            &settings.component_appid,
+            &settings.component_appsecret,
+            ticket,
+        )
+        .await
+        .map(|f| (f, None)),
+        TokenRequest::Authorizer {
+            component_token,
+            authorizer_appid,
+            refresh_token,
+        } => {
+            component::authorizer_token(
+                &ep,
+                &settings.component_appid,
+                component_token,
+                authorizer_appid,
+                refresh_token,
+            )
             .await
         }
     }
@@ -210,9 +296,18 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Arc<str>, ApiError>>,
 {
+    // One deadline for the call: the request gets what the token left.
+    let deadline = tokio::time::Instant::now() + req.timeout;
     let mut retried = false;
     loop {
         let t = token().await?;
+        let left = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(std::time::Duration::from_millis(1));
+        let req = call::Request {
+            timeout: left,
+            ..*req
+        };
         report.sends += 1;
         let mut hidden: Vec<&str> = vec![&t];
         hidden.extend_from_slice(secrets);

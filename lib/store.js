@@ -1,0 +1,186 @@
+'use strict'
+// Token stores: where the third-party mode keeps the component_verify_ticket,
+// the component_access_token and each authorizer's access and refresh tokens.
+//
+// The interface (every method returns a Promise; values are strings):
+//   get(key)                       -> string | null
+//   set(key, value, ttlMs?)        // ttlMs omitted: no expiry
+//   compareAndDelete(key, expected) -> boolean  // delete only if the value is `expected`
+//   lock(key, ttlMs)               -> { release(): Promise<void> } | null  // null: held by another
+//
+// Keys are given without the prefix (`ticket:{componentAppid}`, see `keys`);
+// a store adds its own (`wxcloud:` by default for Redis).
+//
+// `memoryStore()` serves one process; `redisStore(client)` shares tokens
+// between processes and machines through the user's own Redis client
+// (ioredis or node-redis v4+, told apart by shape: no dependency of ours).
+
+const crypto = require('crypto')
+
+/** The key layout (without the store's prefix). */
+const keys = {
+  ticket: (componentAppid) => `ticket:${componentAppid}`,
+  componentToken: (componentAppid) => `component_token:${componentAppid}`,
+  refreshToken: (componentAppid, authorizerAppid) => `refresh_token:${componentAppid}:${authorizerAppid}`,
+  authorizerToken: (componentAppid, authorizerAppid) => `authorizer_token:${componentAppid}:${authorizerAppid}`,
+  /** The lock taken while a token is renewed. */
+  lock: (key) => `lock:${key}`,
+}
+
+function checkKey(key) {
+  if (typeof key !== 'string' || key === '') throw new TypeError('a store key must be a non-empty string')
+}
+
+function checkTtl(ttlMs) {
+  if (ttlMs === undefined) return undefined
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 1) {
+    throw new TypeError(`ttlMs must be a number of milliseconds >= 1, got ${ttlMs}`)
+  }
+  return Math.ceil(ttlMs)
+}
+
+/** A store in this process's memory (the default). */
+function memoryStore() {
+  const values = new Map() // key -> { value, expiresAt }
+  const read = (key) => {
+    const e = values.get(key)
+    if (!e) return null
+    if (e.expiresAt !== undefined && Date.now() >= e.expiresAt) {
+      values.delete(key)
+      return null
+    }
+    return e
+  }
+  return {
+    kind: 'memory',
+    async get(key) {
+      checkKey(key)
+      const e = read(key)
+      return e ? e.value : null
+    },
+    async set(key, value, ttlMs) {
+      checkKey(key)
+      const ttl = checkTtl(ttlMs)
+      values.set(key, { value: String(value), expiresAt: ttl === undefined ? undefined : Date.now() + ttl })
+    },
+    async compareAndDelete(key, expected) {
+      checkKey(key)
+      const e = read(key)
+      if (!e || e.value !== expected) return false
+      values.delete(key)
+      return true
+    },
+    async lock(key, ttlMs) {
+      checkKey(key)
+      const ttl = checkTtl(ttlMs)
+      if (read(key)) return null
+      const owner = crypto.randomBytes(12).toString('hex')
+      values.set(key, { value: owner, expiresAt: Date.now() + ttl })
+      return {
+        release: async () => {
+          const e = read(key)
+          if (e && e.value === owner) values.delete(key)
+        },
+      }
+    },
+  }
+}
+
+// Compare-and-delete in one step on the server.
+const CAD_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+
+/**
+ * `command(args)` for the user's client: ioredis (`client.call(name, ...args)`)
+ * or node-redis v4+ (`client.sendCommand([name, ...args])`).
+ */
+function commandFor(client) {
+  if (client === null || typeof client !== 'object') {
+    throw new TypeError(`redisStore(client): client must be an ioredis or node-redis client, got ${client === null ? 'null' : typeof client}`)
+  }
+  // ioredis: `call` (any command) and `defineCommand`; node-redis v4+: `sendCommand(array)` and `isOpen`.
+  if (typeof client.call === 'function' && typeof client.defineCommand === 'function') {
+    return { kind: 'ioredis', command: (args) => client.call(...args) }
+  }
+  if (typeof client.sendCommand === 'function' && typeof client.isOpen === 'boolean') {
+    return { kind: 'node-redis', command: (args) => client.sendCommand(args) }
+  }
+  throw new TypeError(
+    'redisStore(client): client must be an ioredis client (new Redis()) or a connected node-redis v4+ client (createClient()); ' +
+      'it has neither call() and defineCommand() nor sendCommand() and isOpen',
+  )
+}
+
+/**
+ * A store in Redis, through the user's own client. Tokens are shared by
+ * every process using the same Redis and prefix.
+ *
+ * ```js
+ * const Redis = require('ioredis')
+ * cloud.init({ componentAppid, componentAppsecret, store: cloud.redisStore(new Redis()) })
+ * ```
+ */
+function redisStore(client, options) {
+  const { kind, command } = commandFor(client)
+  let prefix = 'wxcloud:'
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') throw new TypeError('redisStore(client, options): options must be an object like { prefix }')
+    if (options.prefix !== undefined) {
+      if (typeof options.prefix !== 'string') throw new TypeError('redisStore(client, { prefix }): prefix must be a string')
+      prefix = options.prefix
+    }
+  }
+  const k = (key) => {
+    checkKey(key)
+    return prefix + key
+  }
+  const cad = async (key, expected) => Number(await command(['EVAL', CAD_SCRIPT, '1', key, String(expected)])) === 1
+  return {
+    kind: `redis (${kind})`,
+    prefix,
+    async get(key) {
+      const v = await command(['GET', k(key)])
+      return v === null || v === undefined ? null : String(v)
+    },
+    async set(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs)
+      const args = ['SET', k(key), String(value)]
+      if (ttl !== undefined) args.push('PX', String(ttl))
+      await command(args)
+    },
+    async compareAndDelete(key, expected) {
+      return cad(k(key), expected)
+    },
+    async lock(key, ttlMs) {
+      const full = k(key)
+      const owner = crypto.randomBytes(12).toString('hex')
+      const r = await command(['SET', full, owner, 'PX', String(checkTtl(ttlMs)), 'NX'])
+      if (r === null || r === undefined) return null
+      return { release: () => cad(full, owner).then(() => undefined) }
+    },
+  }
+}
+
+const METHODS = ['get', 'set', 'compareAndDelete', 'lock']
+
+/** Check that `store` has the interface; returns a message or null. */
+function storeProblem(store) {
+  if (store === null || typeof store !== 'object') return `must be a token store (cloud.memoryStore(), cloud.redisStore(client) or an object with ${METHODS.join(', ')}), got ${store === null ? 'null' : typeof store}`
+  const missing = METHODS.filter((m) => typeof store[m] !== 'function')
+  if (missing.length) return `must be a token store: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`
+  return null
+}
+
+// The process-local cache in front of a store (key -> entry), shared by
+// every client of that store in this process, and by the event handler,
+// which drops an authorizer's entry when its authorization changes.
+const localCaches = new WeakMap()
+function localCache(store) {
+  let cache = localCaches.get(store)
+  if (cache === undefined) {
+    cache = new Map()
+    localCaches.set(store, cache)
+  }
+  return cache
+}
+
+module.exports = { memoryStore, redisStore, keys, storeProblem, localCache }
