@@ -164,8 +164,7 @@ function stringifyWithMarkers(payload) {
 function marshalParams(api, data, convertCase) {
   if (data === undefined || data === null) return [undefined, [], undefined]
   try {
-    if (isPlainObject(data) && hasSignature(data)) data = signMidas(api, data, convertCase)
-    return marshalObject(api, data)
+    return marshalObject(api, data, convertCase)
   } catch (e) {
     if (e instanceof CloudSDKError || (e && e[SIGNATURE_ERROR])) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
@@ -182,7 +181,7 @@ function errorText(e) {
   }
 }
 
-function marshalObject(api, data) {
+function marshalObject(api, data, convertCase) {
   if (!isPlainObject(data)) {
     throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
   }
@@ -201,8 +200,10 @@ function marshalObject(api, data) {
     }
     Object.defineProperty(payload, key, { value, enumerable: true, writable: true, configurable: true })
   }
+  // cloud.signature() values become signatures (computed from the copy: read once).
+  const signed = hasSignature(payload) ? signMidas(api, payload, convertCase) : payload
   try {
-    const [json, usedMarker] = stringifyWithMarkers(payload)
+    const [json, usedMarker] = stringifyWithMarkers(signed)
     return [json, media, usedMarker]
   } catch (e) {
     if (e instanceof RangeError) {
