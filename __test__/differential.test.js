@@ -317,7 +317,7 @@ test('the media file extension table is mime-db as the reference has it', () => 
   const expected = Object.entries(db)
     .filter(([, v]) => v.extensions && v.extensions.length)
     .map(([k, v]) => `${k} ${v.extensions[0]}`);
-  const ours = fs.readFileSync(path.join(__dirname, '..', 'src', 'cloud', 'mime_extensions.txt'), 'utf8').trimEnd().split('\n');
+  const ours = fs.readFileSync(path.join(__dirname, '..', 'crates', 'core', 'src', 'cloud', 'mime_extensions.txt'), 'utf8').trimEnd().split('\n');
   expect(ours).toEqual(expected);
 });
 

@@ -29,8 +29,6 @@ const baseOptions = {
   componentCredentials: [COMPONENT],
   componentVerifyTicket: 'ticket@@@jest',
   authorizers: [AUTHORIZER],
-  // these tests check the rotation (the emulator's default keeps refresh tokens)
-  rotateRefreshTokens: true,
 }
 
 const tmpFiles = []

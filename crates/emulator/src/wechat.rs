@@ -469,7 +469,6 @@ mod tests {
     fn wx() -> WeChat {
         let state = State::new(7200, 300);
         state.add_authorizer("wxauthz", "refresh0");
-        state.set_rotate_refresh_tokens(true);
         WeChat::new(
             state,
             Credentials {
