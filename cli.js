@@ -406,7 +406,13 @@ function emulatorOptions(flags, env) {
       given[key] = flags[key]
       source[key] = flag
     } else if (fromEnv !== undefined && fromEnv !== '') {
-      given[key] = key === 'authorizers' ? fromEnv.split(',').map((a) => a.trim()).filter(Boolean) : fromEnv
+      given[key] =
+        key === 'authorizers'
+          ? fromEnv
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean)
+          : fromEnv
       source[key] = variable
     }
   }
@@ -417,7 +423,9 @@ function emulatorOptions(flags, env) {
   for (const k of ['port', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
     const max = k === 'port' ? 65535 : 0xffffffff
     if (opts[k] !== undefined && (!/^\d{1,10}$/.test(opts[k]) || Number(opts[k]) > max)) {
-      throw new UsageError(`--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number from 0 to ${max}, got ${opts[k]}`)
+      throw new UsageError(
+        `--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number from 0 to ${max}, got ${opts[k]}`,
+      )
     }
   }
   if (given.secretId !== undefined) opts.secretId = given.secretId
@@ -451,7 +459,12 @@ function emulatorOptions(flags, env) {
 
 /** The lines the emulator command prints: credentials, then the export lines. */
 function emulatorBanner(emu, opts, source) {
-  const D = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret', componentAppid: 'wx0emulatorcomp001', componentAppsecret: 'emulator-component-secret' }
+  const D = {
+    appid: 'wx0emulatorapp0001',
+    secret: 'emulator-app-secret',
+    componentAppid: 'wx0emulatorcomp001',
+    componentAppsecret: 'emulator-component-secret',
+  }
   const secret = (key, value) => (source[key] ? `(the ${source[key]} you gave)` : value)
   const app = (opts.appCredentials || [D])[0]
   const comp = (opts.componentCredentials || [D])[0]

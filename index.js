@@ -15,8 +15,7 @@ const util = require('util')
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
 
 const NOT_INITED_MSG =
-  "Cloud API isn't enabled, please call init first\n" +
-  '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
+  "Cloud API isn't enabled, please call init first\n" + '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
 
 let binding = null
 
@@ -226,7 +225,10 @@ function signMidas(api, data, convertCase) {
   const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
   if (!route) {
     const key = Object.keys(data).find((k) => data[k] instanceof MidasSignature)
-    throw invalidParam(api, `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`)
+    throw invalidParam(
+      api,
+      `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
+    )
   }
   try {
     return signParams(data, route, convertCase)
@@ -286,13 +288,7 @@ function logDebug(outcome) {
 
 // Options whose value may be a function: the core gets a marker in their place.
 const FUNCTION_MARKER = '\u0000function'
-const FUNCTION_OPTIONS = new Set([
-  'accessToken',
-  'authorizerAccessToken',
-  'getComponentVerifyTicket',
-  'onAuthorizerRefreshToken',
-  'getAuthorizerRefreshToken',
-])
+const FUNCTION_OPTIONS = new Set(['accessToken', 'authorizerAccessToken', 'getComponentVerifyTicket', 'onAuthorizerRefreshToken', 'getAuthorizerRefreshToken'])
 
 // The token store of the managed third-party mode (lib/store.js): a
 // JavaScript object, checked and kept here; the core never sees it.
@@ -311,7 +307,6 @@ function defaultStore(normalized) {
   }
   return store
 }
-
 
 /** init() options → the JSON the core validates. */
 function normalizeOptions(config) {

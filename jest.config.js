@@ -1,4 +1,4 @@
-'use strict';
+'use strict'
 
 module.exports = {
   testEnvironment: '<rootDir>/__test__/helpers/environment.js',
@@ -8,4 +8,4 @@ module.exports = {
   // secrets: one check over what every suite collected (helpers/leak-collector.js)
   globalSetup: '<rootDir>/__test__/helpers/leaks-setup.js',
   globalTeardown: '<rootDir>/__test__/helpers/leaks-teardown.js',
-};
+}

@@ -219,7 +219,7 @@ describe('env', () => {
   })
 
   test.each([
-    ['the shell\'s unquoted {URL:…}', (url) => `{URL:${url}}`],
+    ["the shell's unquoted {URL:…}", (url) => `{URL:${url}}`],
     ['a lowercase url key', (url) => JSON.stringify({ url })],
     ['a bare URL', (url) => url],
     ['an ftp:// URL', (url) => JSON.stringify({ URL: url.replace('http:', 'ftp:') })],
@@ -286,9 +286,27 @@ describe('emulator', () => {
     const APP_SECRET = 'cli-app-secret-from-env'
     const REFRESH = 'cli-refresh-from-flag'
     const s = await serve(
-      ['--appid', 'wxcliapp', '--component-appid', 'wxclicomp', '--authorizer', `wxcliauth:${REFRESH}`, '--authorizer', 'wxcliauth2:r2',
-        '--token-lifetime', '60', '--token-grace', '5', '--rotate-refresh-tokens'],
-      { WX_EMULATOR_APP_SECRET: APP_SECRET, WX_EMULATOR_COMPONENT_APPSECRET: 'cli-comp-secret', WX_EMULATOR_SECRET_ID: 'AKIDcli', WX_EMULATOR_SECRET_KEY: 'cli-secret-key' }
+      [
+        '--appid',
+        'wxcliapp',
+        '--component-appid',
+        'wxclicomp',
+        '--authorizer',
+        `wxcliauth:${REFRESH}`,
+        '--authorizer',
+        'wxcliauth2:r2',
+        '--token-lifetime',
+        '60',
+        '--token-grace',
+        '5',
+        '--rotate-refresh-tokens',
+      ],
+      {
+        WX_EMULATOR_APP_SECRET: APP_SECRET,
+        WX_EMULATOR_COMPONENT_APPSECRET: 'cli-comp-secret',
+        WX_EMULATOR_SECRET_ID: 'AKIDcli',
+        WX_EMULATOR_SECRET_KEY: 'cli-secret-key',
+      },
     )
     try {
       expect(s.stdout).toMatch(/^# app: appid wxcliapp, secret \(the WX_EMULATOR_APP_SECRET you gave\)$/m)
@@ -305,8 +323,13 @@ describe('emulator', () => {
       const get = await fetch(`${url}/cgi-bin/token?grant_type=client_credential&appid=wxcliapp&secret=${APP_SECRET}`).then((r) => r.json())
       expect(get).toEqual({ access_token: expect.any(String), expires_in: 60 })
       const post = (p, b) => fetch(url + p, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json())
-      const ct = (await post('/cgi-bin/component/api_component_token', { component_appid: 'wxclicomp', component_appsecret: 'cli-comp-secret', component_verify_ticket: 't' }))
-        .component_access_token
+      const ct = (
+        await post('/cgi-bin/component/api_component_token', {
+          component_appid: 'wxclicomp',
+          component_appsecret: 'cli-comp-secret',
+          component_verify_ticket: 't',
+        })
+      ).component_access_token
       const a = await post(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
         component_appid: 'wxclicomp',
         authorizer_appid: 'wxcliauth',

@@ -378,10 +378,19 @@ test('on a schedule: tickets are pushed at start and every ticketIntervalMs, and
 })
 
 test('emulator options: the event settings go together; pushTicket without a URL rejects', async () => {
-  await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/' })).rejects.toThrow('componentToken, componentEncodingAesKey must be given with componentEventUrl')
-  await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/', componentToken: 't', componentEncodingAesKey: 'short' })).rejects.toThrow('componentEncodingAesKey')
+  await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/' })).rejects.toThrow(
+    'componentToken, componentEncodingAesKey must be given with componentEventUrl',
+  )
+  await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/', componentToken: 't', componentEncodingAesKey: 'short' })).rejects.toThrow(
+    'componentEncodingAesKey',
+  )
   // A platform that cannot be reached: pushes fail, are counted, and say so.
-  const unreachable = await sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/events', componentToken: TOKEN, componentEncodingAesKey: AES_KEY, ticketIntervalMs: 0 })
+  const unreachable = await sdk.startEmulator({
+    componentEventUrl: 'http://127.0.0.1:1/events',
+    componentToken: TOKEN,
+    componentEncodingAesKey: AES_KEY,
+    ticketIntervalMs: 0,
+  })
   try {
     await expect(unreachable.pushTicket()).rejects.toThrow('cannot reach http://127.0.0.1:1/events')
     const a = await unreachable.authorize('wxlost000000001')

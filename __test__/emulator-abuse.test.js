@@ -16,7 +16,6 @@ const { request, wx } = require('./helpers/emu-client')
 
 jest.setTimeout(90000)
 
-
 let dir, dataFile, emu
 const acknowledged = new Set()
 
@@ -90,14 +89,34 @@ describe('malformed multipart at the gateway door: a gateway error, never a cras
     ['no content type', null, 'x', /INVALID_PARAM/],
     ['an empty body', `multipart/form-data; boundary=${B}`, '', /INVALID_PARAM|INVALID_COMMON_PARAM/],
     ['garbage', `multipart/form-data; boundary=${B}`, '\u0000\u00ff garbage \r\n\r\n--', /INVALID_PARAM|INVALID_COMMON_PARAM/],
-    ['cut inside a part', `multipart/form-data; boundary=${B}`, `${part('action', 'wx.openApi')}--${B}\r\nContent-Disposition: form-data; name="apiName"\r\n\r\ntcb.cre`, /INVALID_PARAM/],
+    [
+      'cut inside a part',
+      `multipart/form-data; boundary=${B}`,
+      `${part('action', 'wx.openApi')}--${B}\r\nContent-Disposition: form-data; name="apiName"\r\n\r\ntcb.cre`,
+      /INVALID_PARAM/,
+    ],
     ['no closing boundary', `multipart/form-data; boundary=${B}`, part('action', 'wx.openApi'), /INVALID_PARAM|INVALID_COMMON_PARAM/],
     ['part without headers', `multipart/form-data; boundary=${B}`, `--${B}\r\n\r\nvalue\r\n--${B}--\r\n`, /INVALID_PARAM|INVALID_COMMON_PARAM/],
     ['10,000 fields', `multipart/form-data; boundary=${B}`, `${part('f', 'x').repeat(10000)}--${B}--\r\n`, /too many multipart fields/],
-    ['a 200 KB part header', `multipart/form-data; boundary=${B}`, `--${B}\r\nContent-Disposition: form-data; name="${'n'.repeat(200000)}"\r\n\r\nv\r\n--${B}--\r\n`, /INVALID_PARAM|INVALID_COMMON_PARAM/],
+    [
+      'a 200 KB part header',
+      `multipart/form-data; boundary=${B}`,
+      `--${B}\r\nContent-Disposition: form-data; name="${'n'.repeat(200000)}"\r\n\r\nv\r\n--${B}--\r\n`,
+      /INVALID_PARAM|INVALID_COMMON_PARAM/,
+    ],
     ['a 70-character boundary', `multipart/form-data; boundary=${'b'.repeat(70)}`, `--${'b'.repeat(70)}--\r\n`, /INVALID_PARAM|INVALID_COMMON_PARAM/],
-    ['non-UTF-8 field names', `multipart/form-data; boundary=${B}`, `--${B}\r\nContent-Disposition: form-data; name="\u00ff\u00fe"\r\n\r\nv\r\n--${B}--\r\n`, /INVALID_PARAM|INVALID_COMMON_PARAM/],
-    ['a well-formed form without a signature', `multipart/form-data; boundary=${B}`, `${part('action', 'wx.openApi')}${part('apiName', 'tcb.createenvandresource')}--${B}--\r\n`, /INVALID_COMMON_PARAM/],
+    [
+      'non-UTF-8 field names',
+      `multipart/form-data; boundary=${B}`,
+      `--${B}\r\nContent-Disposition: form-data; name="\u00ff\u00fe"\r\n\r\nv\r\n--${B}--\r\n`,
+      /INVALID_PARAM|INVALID_COMMON_PARAM/,
+    ],
+    [
+      'a well-formed form without a signature',
+      `multipart/form-data; boundary=${B}`,
+      `${part('action', 'wx.openApi')}${part('apiName', 'tcb.createenvandresource')}--${B}--\r\n`,
+      /INVALID_COMMON_PARAM/,
+    ],
   ]
   test.each(CASES)('%s', async (_name, ct, body, code) => {
     const buf = Buffer.from(body, 'latin1')

@@ -236,11 +236,10 @@ describe('HTTPS door: tokens', () => {
     expect(second.authorizer_access_token).not.toBe(first.authorizer_access_token)
     expect((await authorizerToken(emu, ct, 'refresh-x')).json.errcode).toBe(61023)
     expect((await authorizerToken(emu, 'bogus', 'refresh-0')).json.errcode).toBe(40014)
-    const r = await wx(
-      emu.httpsBaseUrl,
-      `/tcb/createenvandresource?access_token=${second.authorizer_access_token}`,
-      { type: 'CreatePostpayPackage', alias: 'third-party' }
-    )
+    const r = await wx(emu.httpsBaseUrl, `/tcb/createenvandresource?access_token=${second.authorizer_access_token}`, {
+      type: 'CreatePostpayPackage',
+      alias: 'third-party',
+    })
     expect(r.json.envid).toMatch(/^third-party-/)
   })
 
@@ -307,8 +306,7 @@ describe('gateway door', () => {
     expect((await signed({ requestData: Buffer.from([0xff, 0xff]) })).gatewayError.code).toBe('INVALID_PARAM')
     const limited = await startEmulator({ ...baseOptions, allowedApis: ['tcb.describeenvs'] })
     try {
-      const call = (apiName) =>
-        cloudCall(limited.url, { secretId: SECRET_ID, secretKey: SECRET_KEY, params: CREATE, apiName })
+      const call = (apiName) => cloudCall(limited.url, { secretId: SECRET_ID, secretKey: SECRET_KEY, params: CREATE, apiName })
       expect((await call('tcb.createenvandresource')).resp.errorCode).toBe(-604101)
       expect((await call('tcb.describeenvs')).wechat.errcode).toBe(0)
     } finally {
@@ -525,9 +523,7 @@ describe('durability', () => {
     const e = await startEmulator({ ...baseOptions, dataFile: tmpFile('group.json') })
     try {
       const t = await stableToken(e)
-      const rs = await Promise.all(
-        Array.from({ length: 30 }, () => wx(e.httpsBaseUrl, `/tcb/createenvandresource?access_token=${t}`, CREATE))
-      )
+      const rs = await Promise.all(Array.from({ length: 30 }, () => wx(e.httpsBaseUrl, `/tcb/createenvandresource?access_token=${t}`, CREATE)))
       expect(rs.every((r) => r.json.errcode === 0)).toBe(true)
       const s = e.stats()
       expect(s.environments).toBe(30)
@@ -585,9 +581,8 @@ describe('reference wx-server-sdk', () => {
         process.execPath,
         [path.join(__dirname, 'helpers', 'emu-sdk-fn.js'), alias],
         { env, timeout: 30000, cwd: path.join(__dirname, '..') },
-        (err, stdout, stderr) =>
-          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()))
-      )
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()))),
+      ),
     )
 
   test('sees faults and gateway errors as the platform would report them', async () => {
@@ -628,8 +623,8 @@ describe('cli', () => {
   const run = (args) =>
     new Promise((resolve) =>
       execFile(process.execPath, [path.join(__dirname, '..', 'cli.js'), ...args], { timeout: 10000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? err.code : 0, stdout, stderr })
-      )
+        resolve({ code: err ? err.code : 0, stdout, stderr }),
+      ),
     )
 
   test('--help exits 0, unknown commands exit 2', async () => {
@@ -652,7 +647,7 @@ describe('cli', () => {
       child.stdout.on('data', (d) => {
         out += d
         if (out.includes('TENCENTCLOUD_SESSIONTOKEN')) resolve()
-      })
+      }),
     )
     expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/)
     expect(out).toMatch(/^export TCB_ENV='cli-env'$/m)
@@ -667,7 +662,5 @@ describe('cli', () => {
 // Keep the encoder honest against the recorded reference bytes.
 test('the test encoder matches the reference requestData', () => {
   const hex = encodeCommApiData({ type: 'CreatePostpayPackage', alias: 'test-env' }).toString('hex')
-  expect(hex).toBe(
-    '080012350a1e0a0474797065121622437265617465506f73747061795061636b616765220a130a05616c696173120a22746573742d656e7622'
-  )
+  expect(hex).toBe('080012350a1e0a0474797065121622437265617465506f73747061795061636b616765220a130a05616c696173120a22746573742d656e7622')
 })

@@ -46,8 +46,7 @@ afterAll(() => {
   leaks.flush('faults')
   // eslint-disable-next-line no-console
   console.log(
-    `fault matrix: ${figures.faults.size} faults, ${figures.calls} calls, ${figures.failedAsExpected} failed as documented, ` +
-      `${unhandled.length} unhandled`,
+    `fault matrix: ${figures.faults.size} faults, ${figures.calls} calls, ${figures.failedAsExpected} failed as documented, ` + `${unhandled.length} unhandled`,
   )
 })
 
@@ -55,10 +54,15 @@ const ok = (alias) => ({ type: 'CreatePostpayPackage', alias })
 
 /** An SDK instance against the emulator, with managed tokens where the mode has them. */
 function emuClient(mode, emu, extra = {}) {
-  return modeClient(mode, emu, { debug: true, timeout: TIMEOUT, ...extra }, {
-    ticket: TICKET,
-    onRotated: async (token) => leaks.secret(token),
-  })
+  return modeClient(
+    mode,
+    emu,
+    { debug: true, timeout: TIMEOUT, ...extra },
+    {
+      ticket: TICKET,
+      onRotated: async (token) => leaks.secret(token),
+    },
+  )
 }
 
 /** An SDK instance against `base` (the hostile server) with supplied credentials. */
@@ -166,18 +170,46 @@ describe('emulator faults (injectFault), 100 calls per mode', () => {
 
   // [name, spec, expectation, environments created by the faulty calls?]
   const FAULTS = [
-    ['errcode -1', { kind: 'errcode', errcode: -1 }, { errCode: -1, msg: /errCode: -1 unknown error \| errMsg: openapi\.tcb\.createenvandresource:fail system error/, ctor: 'CloudSDKError' }, false],
-    ['errcode -1000', { kind: 'errcode', errcode: -1000 }, { errCode: -1000, msg: /errCode: -1000 {2}\| errMsg: .*:fail system error/, ctor: 'CloudSDKError' }, false],
+    [
+      'errcode -1',
+      { kind: 'errcode', errcode: -1 },
+      { errCode: -1, msg: /errCode: -1 unknown error \| errMsg: openapi\.tcb\.createenvandresource:fail system error/, ctor: 'CloudSDKError' },
+      false,
+    ],
+    [
+      'errcode -1000',
+      { kind: 'errcode', errcode: -1000 },
+      { errCode: -1000, msg: /errCode: -1000 {2}\| errMsg: .*:fail system error/, ctor: 'CloudSDKError' },
+      false,
+    ],
     // The client gives up and closes the connection; the emulator (hyper)
     // then drops the request's handler mid-delay, so nothing is created.
-    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, false],
+    [
+      'delay past the timeout',
+      { kind: 'delay', delayMs: TIMEOUT + 400 },
+      { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ },
+      false,
+    ],
     ['drop_before', { kind: 'drop_before' }, { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, false],
     ['drop_after', { kind: 'drop_after' }, { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, true],
-    ['status 500', { kind: 'status', status: 500 }, { errCode: -501001, msg: /-501001 resource system error\. 500 Internal Server Error/, ctor: 'Error' }, false],
+    [
+      'status 500',
+      { kind: 'status', status: 500 },
+      { errCode: -501001, msg: /-501001 resource system error\. 500 Internal Server Error/, ctor: 'Error' },
+      false,
+    ],
     ['status 502', { kind: 'status', status: 502 }, { errCode: -501001, msg: /502 Bad Gateway/, ctor: 'Error' }, false],
     ['status 503', { kind: 'status', status: 503 }, { errCode: -501001, msg: /503 Service Unavailable/, ctor: 'Error' }, false],
     ['status 504', { kind: 'status', status: 504 }, { errCode: -501001, msg: /504 Gateway Timeout/, ctor: 'Error' }, false],
-    ['malformed', { kind: 'malformed' }, { errCode: -601001, msg: /errCode: -601001 system error \| errMsg: .*:fail (unknown wx response received: invalid protobuf|wechat server internal error, response body is invalid json)/ }, true],
+    [
+      'malformed',
+      { kind: 'malformed' },
+      {
+        errCode: -601001,
+        msg: /errCode: -601001 system error \| errMsg: .*:fail (unknown wx response received: invalid protobuf|wechat server internal error, response body is invalid json)/,
+      },
+      true,
+    ],
     ['truncated', { kind: 'truncated' }, { errCode: -501001, msg: /-501001 resource system error\. connection failed/ }, true],
   ]
 
@@ -243,7 +275,12 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
     // (An authorizer-token request is given its whole timeout, not what is left of the
     // call's: its answer may carry a rotated refresh token. The calls end at their
     // deadline saying which token they were waiting for.)
-    ['delay past the timeout', { kind: 'delay', delayMs: TIMEOUT + 400 }, -501002, /cannot get \w+: no answer within (500|4\d\d) ms|no authorizer_access_token within the call's timeout of 500 ms$/],
+    [
+      'delay past the timeout',
+      { kind: 'delay', delayMs: TIMEOUT + 400 },
+      -501002,
+      /cannot get \w+: no answer within (500|4\d\d) ms|no authorizer_access_token within the call's timeout of 500 ms$/,
+    ],
     // After processing: for the authorizer token the refresh token has then
     // rotated on the server; see the next test.
     ['malformed', { kind: 'malformed' }, -601001, /cannot get \w+: the answer of \/cgi-bin\/[\w/]+ is not a JSON object/],
@@ -292,7 +329,10 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
       emu.injectFault({ api: 'cgi-bin.component.api_authorizer_token', kind: 'truncated', times: 1 })
       expectAllFailed(await calls(cloud, 1, 1), { errCode: -501001, msg: /cannot get authorizer_access_token: connection failed/ })
       const later = await calls(cloud, N, N)
-      expectAllFailed(later, { errCode: 61023, msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8} \(every refresh token known for this authorizer was refused/ })
+      expectAllFailed(later, {
+        errCode: 61023,
+        msg: /cannot get authorizer_access_token from \/cgi-bin\/component\/api_authorizer_token: refresh_token is invalid rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8} \(every refresh token known for this authorizer was refused/,
+      })
     } finally {
       await emu.close()
     }
@@ -304,8 +344,16 @@ describe('user callbacks that never settle: the call still ends within its timeo
   const CASES = [
     ['accessToken', (emu) => ({ accessToken: never }), /the accessToken function failed: it did not return within 500 ms$/],
     ['authorizerAccessToken', (emu) => ({ authorizerAccessToken: never }), /the authorizerAccessToken function failed: it did not return within 500 ms$/],
-    ['getComponentVerifyTicket', (emu) => ({ ...COMPONENT, getComponentVerifyTicket: never, onAuthorizerRefreshToken: async () => {} }), /getComponentVerifyTicket failed: it did not return within 500 ms$/],
-    ['onAuthorizerRefreshToken', (emu) => ({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, onAuthorizerRefreshToken: never }), /onAuthorizerRefreshToken failed: it did not finish within 500 ms; /],
+    [
+      'getComponentVerifyTicket',
+      (emu) => ({ ...COMPONENT, getComponentVerifyTicket: never, onAuthorizerRefreshToken: async () => {} }),
+      /getComponentVerifyTicket failed: it did not return within 500 ms$/,
+    ],
+    [
+      'onAuthorizerRefreshToken',
+      (emu) => ({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, onAuthorizerRefreshToken: never }),
+      /onAuthorizerRefreshToken failed: it did not finish within 500 ms; /,
+    ],
   ]
   test.each(CASES)('%s', async (name, options, msg) => {
     figures.faults.add(`callback ${name} never settles`)
@@ -346,7 +394,8 @@ const wechatReply = (mode, json) =>
     ? { kind: 'reply', contentType: 'application/octet-stream', body: pbAnswer(json) }
     : { kind: 'reply', contentType: 'application/json', body: typeof json === 'string' ? json : JSON.stringify(json) }
 
-const INVALID_ANSWER = /errCode: -601001 system error \| errMsg: openapi\.tcb\.createenvandresource:fail (unknown wx response received: invalid protobuf|wechat server internal error, response body is invalid json|empty response from the gateway)/
+const INVALID_ANSWER =
+  /errCode: -601001 system error \| errMsg: openapi\.tcb\.createenvandresource:fail (unknown wx response received: invalid protobuf|wechat server internal error, response body is invalid json|empty response from the gateway)/
 
 // [name, modes, behaviour(mode), expectation, what the server sees per call]
 // 50 calls at once each reading megabytes of response headers: how long
@@ -360,17 +409,77 @@ const HOSTILE = [
   // the reset lands while the client is still setting the connection up,
   // the client knows nothing was written and may connect again (at most
   // 2 more times): more connections than calls, still no request.
-  ['close on accept', MODES, () => ({ kind: 'close' }), { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' }, { requests: 0, connectRetries: true }],
-  ['reset before reading the request', MODES, () => ({ kind: 'reset-before' }), { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' }, { requests: 0, connectRetries: true }],
-  ['reset after reading the request', MODES, () => ({ kind: 'reset-after' }), { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, { requests: 1 }],
-  ['never answers (read timeout)', MODES, () => ({ kind: 'silent' }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, { requests: 1 }],
-  ['slow trickle body', MODES, () => ({ kind: 'trickle', everyMs: 40 }), { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ }, { requests: 1 }],
-  ['HTTP 400', MODES, () => ({ kind: 'reply', status: 400, contentType: 'text/plain', body: 'bad request' }), { errCode: -501001, msg: /-501001 resource system error\. 400 Bad Request/, ctor: 'Error' }, { requests: 1 }],
-  ['HTTP 404', MODES, () => ({ kind: 'reply', status: 404, contentType: 'text/html', body: '<h1>not found</h1>' }), { errCode: -501001, msg: /404 Not Found/, ctor: 'Error' }, { requests: 1 }],
+  [
+    'close on accept',
+    MODES,
+    () => ({ kind: 'close' }),
+    { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' },
+    { requests: 0, connectRetries: true },
+  ],
+  [
+    'reset before reading the request',
+    MODES,
+    () => ({ kind: 'reset-before' }),
+    { errCode: -501001, msg: /-501001 resource system error\. (connection failed|could not connect)/, ctor: 'Error' },
+    { requests: 0, connectRetries: true },
+  ],
+  [
+    'reset after reading the request',
+    MODES,
+    () => ({ kind: 'reset-after' }),
+    { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'never answers (read timeout)',
+    MODES,
+    () => ({ kind: 'silent' }),
+    { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ },
+    { requests: 1 },
+  ],
+  [
+    'slow trickle body',
+    MODES,
+    () => ({ kind: 'trickle', everyMs: 40 }),
+    { errCode: -501002, msg: /-501002 resource server timeout\. no answer within (500|4\d\d) ms/ },
+    { requests: 1 },
+  ],
+  [
+    'HTTP 400',
+    MODES,
+    () => ({ kind: 'reply', status: 400, contentType: 'text/plain', body: 'bad request' }),
+    { errCode: -501001, msg: /-501001 resource system error\. 400 Bad Request/, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'HTTP 404',
+    MODES,
+    () => ({ kind: 'reply', status: 404, contentType: 'text/html', body: '<h1>not found</h1>' }),
+    { errCode: -501001, msg: /404 Not Found/, ctor: 'Error' },
+    { requests: 1 },
+  ],
   ['HTTP 429', MODES, () => ({ kind: 'reply', status: 429, body: '' }), { errCode: -501001, msg: /429 Too Many Requests/, ctor: 'Error' }, { requests: 1 }],
-  ['HTTP 500', MODES, () => ({ kind: 'reply', status: 500, body: '{"oops":1}' }), { errCode: -501001, msg: /500 Internal Server Error/, ctor: 'Error' }, { requests: 1 }],
-  ['HTTP 502', MODES, () => ({ kind: 'reply', status: 502, body: 'bad gateway' }), { errCode: -501001, msg: /502 Bad Gateway/, ctor: 'Error' }, { requests: 1 }],
-  ['HTTP 503, connection closed', MODES, () => ({ kind: 'reply', status: 503, body: 'busy', keepAlive: false }), { errCode: -501001, msg: /503 Service Unavailable/, ctor: 'Error' }, { requests: 1 }],
+  [
+    'HTTP 500',
+    MODES,
+    () => ({ kind: 'reply', status: 500, body: '{"oops":1}' }),
+    { errCode: -501001, msg: /500 Internal Server Error/, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'HTTP 502',
+    MODES,
+    () => ({ kind: 'reply', status: 502, body: 'bad gateway' }),
+    { errCode: -501001, msg: /502 Bad Gateway/, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'HTTP 503, connection closed',
+    MODES,
+    () => ({ kind: 'reply', status: 503, body: 'busy', keepAlive: false }),
+    { errCode: -501001, msg: /503 Service Unavailable/, ctor: 'Error' },
+    { requests: 1 },
+  ],
   ['HTTP 504', MODES, () => ({ kind: 'reply', status: 504, body: '' }), { errCode: -501001, msg: /504 Gateway Timeout/, ctor: 'Error' }, { requests: 1 }],
   // Redirects are not followed: a 307/308 would send the POST again (and a
   // redirected token request would carry the app secret along).
@@ -378,22 +487,96 @@ const HOSTILE = [
     `HTTP ${status} redirect to this server`,
     MODES,
     () => ({ kind: 'reply', status, body: '', headers: { location: '/elsewhere' } }),
-    { errCode: -501001, msg: new RegExp(`-501001 resource system error\\. ${status} (Moved Permanently|Found|See Other|Temporary Redirect|Permanent Redirect)`), ctor: 'Error' },
+    {
+      errCode: -501001,
+      msg: new RegExp(`-501001 resource system error\\. ${status} (Moved Permanently|Found|See Other|Temporary Redirect|Permanent Redirect)`),
+      ctor: 'Error',
+    },
     { requests: 1 },
   ]),
-  ['not HTTP at all', MODES, () => ({ kind: 'raw', bytes: 'SSH-2.0-OpenSSH_9.6\r\n' }), { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(invalid|parse|HTTP)/i, ctor: 'Error' }, { requests: 1 }],
-  ['a 1 MB response header', MODES, () => ({ kind: 'raw', bytes: `HTTP/1.1 200 OK\r\nx-flood: ${'a'.repeat(1 << 20)}\r\ncontent-length: 2\r\n\r\n{}` }), { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(too large|header)/i, ctor: 'Error' }, { requests: 1, timeout: HEADER_FLOOD_TIMEOUT }],
-  ['10,000 response headers', MODES, () => ({ kind: 'raw', bytes: `HTTP/1.1 200 OK\r\n${'x-h: 1\r\n'.repeat(10000)}content-length: 2\r\n\r\n{}` }), { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(too large|header)/i, ctor: 'Error' }, { requests: 1, timeout: HEADER_FLOOD_TIMEOUT }],
+  [
+    'not HTTP at all',
+    MODES,
+    () => ({ kind: 'raw', bytes: 'SSH-2.0-OpenSSH_9.6\r\n' }),
+    { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(invalid|parse|HTTP)/i, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'a 1 MB response header',
+    MODES,
+    () => ({ kind: 'raw', bytes: `HTTP/1.1 200 OK\r\nx-flood: ${'a'.repeat(1 << 20)}\r\ncontent-length: 2\r\n\r\n{}` }),
+    { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(too large|header)/i, ctor: 'Error' },
+    { requests: 1, timeout: HEADER_FLOOD_TIMEOUT },
+  ],
+  [
+    '10,000 response headers',
+    MODES,
+    () => ({ kind: 'raw', bytes: `HTTP/1.1 200 OK\r\n${'x-h: 1\r\n'.repeat(10000)}content-length: 2\r\n\r\n{}` }),
+    { errCode: -501001, msg: /-501001 resource system error\. connection failed: .*(too large|header)/i, ctor: 'Error' },
+    { requests: 1, timeout: HEADER_FLOOD_TIMEOUT },
+  ],
   ['empty 200 body', MODES, () => ({ kind: 'reply', body: '' }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
   ['empty chunked 200 body', MODES, () => ({ kind: 'reply', body: '', chunked: true }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['truncated protobuf', ['cloud'], () => ({ kind: 'reply', contentType: 'application/octet-stream', body: pbAnswer({ errcode: 0, errmsg: 'ok', envid: 'x' }).subarray(0, 9) }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['garbage protobuf', ['cloud'], () => ({ kind: 'reply', contentType: 'application/octet-stream', body: Buffer.from('ff fe 00 07 0b 0f 13 99 99 99 99 99 99 99 99 99 99 01'.replace(/ /g, ''), 'hex') }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['protobuf whose respData is truncated JSON', ['cloud'], () => wechatReply('cloud', '{"errcode":0,"errmsg":"ok","envid":'), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['wrong content type (an HTML error page)', MODES, () => ({ kind: 'reply', contentType: 'text/html; charset=utf-8', body: '<html><body>502 from a proxy</body></html>' }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['invalid JSON', MODES, () => ({ kind: 'reply', contentType: 'application/json', body: '{"errcode":0,"errmsg":"ok",' }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['invalid UTF-8 JSON', ['https', 'thirdparty'], () => ({ kind: 'reply', contentType: 'application/json', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), { errCode: -601001, msg: INVALID_ANSWER }, { requests: 1 }],
-  ['Content-Length above the 32 MB limit', MODES, () => ({ kind: 'huge', declare: true, size: 40 * 1024 * 1024, send: 1024 }), { errCode: -501001, msg: /-501001 resource system error\. answer larger than 33554432 bytes/, ctor: 'Error' }, { requests: 1 }],
-  ['headers cut short', MODES, () => ({ kind: 'huge', declare: true, size: 5000, send: 100 }), { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' }, { requests: 1 }],
+  [
+    'truncated protobuf',
+    ['cloud'],
+    () => ({ kind: 'reply', contentType: 'application/octet-stream', body: pbAnswer({ errcode: 0, errmsg: 'ok', envid: 'x' }).subarray(0, 9) }),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'garbage protobuf',
+    ['cloud'],
+    () => ({
+      kind: 'reply',
+      contentType: 'application/octet-stream',
+      body: Buffer.from('ff fe 00 07 0b 0f 13 99 99 99 99 99 99 99 99 99 99 01'.replace(/ /g, ''), 'hex'),
+    }),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'protobuf whose respData is truncated JSON',
+    ['cloud'],
+    () => wechatReply('cloud', '{"errcode":0,"errmsg":"ok","envid":'),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'wrong content type (an HTML error page)',
+    MODES,
+    () => ({ kind: 'reply', contentType: 'text/html; charset=utf-8', body: '<html><body>502 from a proxy</body></html>' }),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'invalid JSON',
+    MODES,
+    () => ({ kind: 'reply', contentType: 'application/json', body: '{"errcode":0,"errmsg":"ok",' }),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'invalid UTF-8 JSON',
+    ['https', 'thirdparty'],
+    () => ({ kind: 'reply', contentType: 'application/json', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }),
+    { errCode: -601001, msg: INVALID_ANSWER },
+    { requests: 1 },
+  ],
+  [
+    'Content-Length above the 32 MB limit',
+    MODES,
+    () => ({ kind: 'huge', declare: true, size: 40 * 1024 * 1024, send: 1024 }),
+    { errCode: -501001, msg: /-501001 resource system error\. answer larger than 33554432 bytes/, ctor: 'Error' },
+    { requests: 1 },
+  ],
+  [
+    'headers cut short',
+    MODES,
+    () => ({ kind: 'huge', declare: true, size: 5000, send: 100 }),
+    { errCode: -501001, msg: /-501001 resource system error\. connection failed/, ctor: 'Error' },
+    { requests: 1 },
+  ],
 ]
 
 describe('hostile server, 100 calls per fault and mode', () => {
@@ -485,7 +668,12 @@ describe('hostile server, 100 calls per fault and mode', () => {
     await srv.set({ kind: 'reply', contentType: 'application/octet-stream', body: encodeCommOpenApiResp({ errorCode: code }) })
     const results = await calls(cloud, N, 50)
     // errMsg without the API name: the reference's text for platform errors
-    expectAllFailed(results, { errCode: code, msg: new RegExp(`^errCode: ${code} [a-zA-Z ]+ \\| errMsg: system error: error code: ${code}$`), ctor: 'CloudSDKError', prefix: false })
+    expectAllFailed(results, {
+      errCode: code,
+      msg: new RegExp(`^errCode: ${code} [a-zA-Z ]+ \\| errMsg: system error: error code: ${code}$`),
+      ctor: 'CloudSDKError',
+      prefix: false,
+    })
   })
 
   // Every WeChat error code the package documents (README, docs/emulator.md).
@@ -513,7 +701,7 @@ describe('hostile server, 100 calls per fault and mode', () => {
     }
   })
 
-  test('a WeChat or gateway message that quotes the caller\'s secrets shows them masked', async () => {
+  test("a WeChat or gateway message that quotes the caller's secrets shows them masked", async () => {
     figures.faults.add('hostile echo of secrets')
     for (const mode of MODES) {
       const cloud = hostileClient(mode, srv.url)
@@ -553,7 +741,12 @@ describe('no server', () => {
     await srv.close()
     const cloud = hostileClient(mode, base, { timeout: 2000 })
     const results = await calls(cloud, N, 50)
-    expectAllFailed(results, { errCode: -501001, msg: /-501001 resource system error\. could not connect: .*(refused|Connection refused)/i, bound: 3000, ctor: 'Error' })
+    expectAllFailed(results, {
+      errCode: -501001,
+      msg: /-501001 resource system error\. could not connect: .*(refused|Connection refused)/i,
+      bound: 3000,
+      ctor: 'Error',
+    })
   })
 
   // A label longer than 63 characters makes the resolver (glibc) fail

@@ -33,7 +33,15 @@ beforeAll(async () => {
     envId: 'foreign-env',
   })
   // Outside a cloud function: these SDKs must not probe a metadata host.
-  for (const k of ['TENCENTCLOUD_RUNENV', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TCB_CONTEXT_CNFG', 'SCF_NAMESPACE', 'TCB_ENV']) {
+  for (const k of [
+    'TENCENTCLOUD_RUNENV',
+    'TENCENTCLOUD_SECRETID',
+    'TENCENTCLOUD_SECRETKEY',
+    'TENCENTCLOUD_SESSIONTOKEN',
+    'TCB_CONTEXT_CNFG',
+    'SCF_NAMESPACE',
+    'TCB_ENV',
+  ]) {
     delete process.env[k]
   }
 })
@@ -46,8 +54,7 @@ const calls = (name) => emu.stats().calls[name] || 0
 
 describe('@cloudbase/node-sdk 3.18.3', () => {
   const tcb = require('@cloudbase/node-sdk')
-  const app = () =>
-    tcb.init({ secretId: SECRET_ID, secretKey: SECRET_KEY, env: 'foreign-env', serviceUrl: `${emu.url}/admin`, timeout: 10000 })
+  const app = () => tcb.init({ secretId: SECRET_ID, secretKey: SECRET_KEY, env: 'foreign-env', serviceUrl: `${emu.url}/admin`, timeout: 10000 })
 
   test('callCompatibleWxOpenApi (wx.openApi, multipart) creates an environment', async () => {
     const res = await app().callCompatibleWxOpenApi({
@@ -194,8 +201,7 @@ describe('wechat-api 1.35.1 (WeChat door)', () => {
       },
     })
   }
-  const call = (api, params) =>
-    new Promise((resolve, reject) => api.createEnvAndResource(params, (err, data) => (err ? reject(err) : resolve(data))))
+  const call = (api, params) => new Promise((resolve, reject) => api.createEnvAndResource(params, (err, data) => (err ? reject(err) : resolve(data))))
 
   test('a call gets a token and creates an environment; a WeChat error is an Error with the code', async () => {
     const api = new API(APP.appid, APP.secret)
@@ -247,8 +253,8 @@ describe('wechatpy 1.8.18 (Python)', () => {
   const runPy = (cfg) =>
     new Promise((resolve, reject) =>
       execFile(PY, [SCRIPT, JSON.stringify(cfg)], { timeout: 60000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))
-      )
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+      ),
     )
 
   test('WeChatClient: a call, and 40001 (token replaced) recovered by a new token', async () => {

@@ -24,10 +24,15 @@ beforeAll(async () => {
   hostProcess.on('uncaughtException', onUnhandled)
   emu = await sdk.startEmulator()
   for (const mode of MODES) {
-    clients[mode] = modeClient(mode, emu, { debug: true, timeout: 10000 }, {
-      ticket: 'ticket@@@reliability-ticket',
-      onRotated: async (t) => leaks.secret(t),
-    })
+    clients[mode] = modeClient(
+      mode,
+      emu,
+      { debug: true, timeout: 10000 },
+      {
+        ticket: 'ticket@@@reliability-ticket',
+        onRotated: async (t) => leaks.secret(t),
+      },
+    )
   }
 })
 afterAll(async () => {
@@ -149,7 +154,16 @@ const PARAMS = [
       }),
     (r) => expectError(r, -501007, /params could not be (read|serialised): getter exploded/),
   ],
-  ['a toJSON that throws', () => ({ ...valid('tj'), toJSON() { throw new Error('toJSON exploded') } }), (r) => expectError(r, -501007, /params could not be serialised: toJSON exploded/)],
+  [
+    'a toJSON that throws',
+    () => ({
+      ...valid('tj'),
+      toJSON() {
+        throw new Error('toJSON exploded')
+      },
+    }),
+    (r) => expectError(r, -501007, /params could not be serialised: toJSON exploded/),
+  ],
   ['a toJSON that returns a string', () => ({ toJSON: () => 'surprise' }), (r) => expectError(r, -501007, /params must (be|serialise to) (an )?object/)],
   ['a Proxy of a plain object', () => new Proxy(valid('proxied'), {}), (r) => expectCreated(r, 'proxied')],
   [
@@ -181,11 +195,19 @@ const PARAMS = [
     },
     (r) => expectError(r, -501007, /params could not be (read|serialised): .*revoked/),
   ],
-  ['a `__proto__` own key is sent as data; nothing is polluted', () => JSON.parse('{"type":"CreatePostpayPackage","alias":"protokey","__proto__":{"polluted":true}}'), (r) => expectCreated(r, 'protokey')],
+  [
+    'a `__proto__` own key is sent as data; nothing is polluted',
+    () => JSON.parse('{"type":"CreatePostpayPackage","alias":"protokey","__proto__":{"polluted":true}}'),
+    (r) => expectCreated(r, 'protokey'),
+  ],
   ['a `constructor` key is sent as data', () => ({ ...valid('ctorkey'), constructor: { prototype: { polluted: true } } }), (r) => expectCreated(r, 'ctorkey')],
   ['a 1 MB string in an extra field', () => ({ ...valid('mega'), note: 'x'.repeat(1 << 20) }), (r) => expectCreated(r, 'mega')],
   ['a 1 MB alias: 40097', () => ({ type: 'CreatePostpayPackage', alias: 'y'.repeat(1 << 20) }), (r) => expectError(r, 40097, /invalid args/)],
-  ['a lone surrogate becomes U+FFFD (as Buffer.from does in the reference): 40097', () => ({ type: 'CreatePostpayPackage', alias: 'a\ud800b' }), (r) => expectError(r, 40097, /invalid args/)],
+  [
+    'a lone surrogate becomes U+FFFD (as Buffer.from does in the reference): 40097',
+    () => ({ type: 'CreatePostpayPackage', alias: 'a\ud800b' }),
+    (r) => expectError(r, 40097, /invalid args/),
+  ],
   ['a lone surrogate in an extra field', () => ({ ...valid('surr'), note: '\udfff\ud800' }), (r) => expectCreated(r, 'surr')],
   [
     '10,000 levels of nesting: rejected (deeper than 128)',
@@ -290,11 +312,23 @@ test.each([
 })
 
 test.each([
-  ['a trailing newline in TENCENTCLOUD_SECRETID', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETID: `${env.TENCENTCLOUD_SECRETID}\n` } }), 'TENCENTCLOUD_SECRETID'],
-  ['a trailing CRLF in TENCENTCLOUD_SECRETKEY', (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETKEY: `${env.TENCENTCLOUD_SECRETKEY}\r\n` } }), 'TENCENTCLOUD_SECRETKEY'],
+  [
+    'a trailing newline in TENCENTCLOUD_SECRETID',
+    (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETID: `${env.TENCENTCLOUD_SECRETID}\n` } }),
+    'TENCENTCLOUD_SECRETID',
+  ],
+  [
+    'a trailing CRLF in TENCENTCLOUD_SECRETKEY',
+    (env) => ({ processEnv: { ...env, TENCENTCLOUD_SECRETKEY: `${env.TENCENTCLOUD_SECRETKEY}\r\n` } }),
+    'TENCENTCLOUD_SECRETKEY',
+  ],
   ['a trailing newline in TENCENTCLOUD_REGION', (env) => ({ processEnv: { ...env, TENCENTCLOUD_REGION: 'ap-shanghai\n' } }), 'TENCENTCLOUD_REGION'],
   ['a 70 KB accessToken', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: 'T'.repeat(70 * 1024) }), 'accessToken'],
-  ['a 70 KB token from the accessToken function', () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: async () => 'T'.repeat(70 * 1024) }), 'accessToken'],
+  [
+    'a 70 KB token from the accessToken function',
+    () => ({ processEnv: {}, apiBaseUrl: emu.httpsBaseUrl, accessToken: async () => 'T'.repeat(70 * 1024) }),
+    'accessToken',
+  ],
 ])('%s: never sent, so -501007 naming it, not "connection failed" (issue 12 item 7)', async (_name, options, named) => {
   const cloud = new sdk.Cloud()
   cloud.init({ timeout: 5000, ...options(emu.cloudEnv()) })

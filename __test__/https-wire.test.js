@@ -92,7 +92,10 @@ test('an image resolves { contentType, buffer, errMsg, errCode: 0 }; a JSON erro
   expect(r.buffer.equals(png)).toBe(true)
   expect([r.errMsg, r.errCode]).toEqual(['openapi.wxacode.getUnlimited:ok', 0])
   expect([seen[0].path, JSON.parse(seen[0].body)]).toEqual(['/wxa/getwxacodeunlimit', { scene: 'a=1', is_hyaline: true }])
-  reply = () => ({ ct: 'application/json; encoding=utf-8', body: '{"errcode":40169,"errmsg":"invalid length for scene, or the data is not json string rid: 6543a1b2-0f1e2d3c-4b5a6978"}' })
+  reply = () => ({
+    ct: 'application/json; encoding=utf-8',
+    body: '{"errcode":40169,"errmsg":"invalid length for scene, or the data is not json string rid: 6543a1b2-0f1e2d3c-4b5a6978"}',
+  })
   await expect(client().openapi.wxacode.getUnlimited({ scene: '' })).rejects.toMatchObject({
     constructor: sdk.CloudSDKError,
     errCode: 40169,
@@ -110,6 +113,13 @@ test('the midas signature goes in the JSON body, computed over the sorted snake_
   const body = JSON.parse(req.body)
   // The algorithm as documented, written out independently of lib/midas-signature.js.
   const source = 'offer_id=123&openid=o1&pf=android&ts=1507530737&zone_id=1&org_loc=/cgi-bin/midas/sandbox/getbalance&method=POST&secret=midas-secret'
-  expect(body).toEqual({ openid: 'o1', offer_id: '123', ts: 1507530737, zone_id: '1', pf: 'android', sig: crypto.createHmac('sha256', secret).update(source).digest('hex') })
+  expect(body).toEqual({
+    openid: 'o1',
+    offer_id: '123',
+    ts: 1507530737,
+    zone_id: '1',
+    pf: 'android',
+    sig: crypto.createHmac('sha256', secret).update(source).digest('hex'),
+  })
   expect(req.body.toString()).not.toContain(secret)
 })

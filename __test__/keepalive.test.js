@@ -17,7 +17,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const WECHAT = { errcode: 0, errmsg: 'ok', envid: 'ka-abc123' }
 const answer = (mode) =>
   mode === 'cloud'
-    ? { contentType: 'application/octet-stream', body: encodeCommOpenApiResp({ respData: JSON.stringify(WECHAT), contentType: 'application/json; charset=utf-8' }) }
+    ? {
+        contentType: 'application/octet-stream',
+        body: encodeCommOpenApiResp({ respData: JSON.stringify(WECHAT), contentType: 'application/json; charset=utf-8' }),
+      }
     : { contentType: 'application/json', body: JSON.stringify(WECHAT) }
 
 function client(mode, base) {

@@ -22,9 +22,10 @@ test(`${CALLS} calls at concurrency ${CONCURRENCY}: all answered, each environme
   async function worker() {
     while (next < CALLS) {
       const i = next++
-      results[i] = await c.openapi.tcb
-        .createenvandresource({ type: 'CreatePostpayPackage', alias: `load-${i}` })
-        .then((r) => ({ ok: true, r }), (e) => ({ ok: false, e }))
+      results[i] = await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: `load-${i}` }).then(
+        (r) => ({ ok: true, r }),
+        (e) => ({ ok: false, e }),
+      )
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))

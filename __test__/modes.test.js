@@ -274,9 +274,7 @@ describe('a rotated authorizer refresh token', () => {
         events.push(['stored', token])
       },
     })
-    const calls = Array.from({ length: 20 }, (_, i) =>
-      cloud.openapi.tcb.createenvandresource(ok(`r${i}`)).then((v) => events.push(['resolved', v.envid])),
-    )
+    const calls = Array.from({ length: 20 }, (_, i) => cloud.openapi.tcb.createenvandresource(ok(`r${i}`)).then((v) => events.push(['resolved', v.envid])))
     await Promise.all(calls)
     expect(events[0][0]).toBe('stored')
     expect(events.filter((e) => e[0] === 'stored')).toHaveLength(1)
@@ -431,7 +429,15 @@ describe('choosing the mode', () => {
     cloud.init({ processEnv: {} })
     const { err } = await create(cloud, ok('none'))
     expect(err).toBeInstanceOf(sdk.CloudSDKError)
-    for (const hint of ['TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'appid, secret', 'WX_APPID', 'accessToken', 'authorizerAccessToken', 'componentAppid']) {
+    for (const hint of [
+      'TENCENTCLOUD_SECRETID',
+      'TENCENTCLOUD_SECRETKEY',
+      'appid, secret',
+      'WX_APPID',
+      'accessToken',
+      'authorizerAccessToken',
+      'componentAppid',
+    ]) {
       expect(err.message).toContain(hint)
     }
   })

@@ -166,7 +166,25 @@ export async function f(): Promise<string> {
   const tsc = require.resolve('typescript/bin/tsc')
   const r = spawnSync(
     process.execPath,
-    [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--pretty', 'false', 'consumer.ts'],
+    [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--typeRoots',
+      path.join(ROOT, 'node_modules', '@types'),
+      '--pretty',
+      'false',
+      'consumer.ts',
+    ],
     { cwd: app, encoding: 'utf8', timeout: 120000 },
   )
   expect(r.stdout + r.stderr).toBe('')

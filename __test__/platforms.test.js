@@ -23,7 +23,11 @@ const TARGETS = {
 
 test('napi.targets lists the six published platforms, and lib/load.js knows the same ones', () => {
   expect([...pkg.napi.targets].sort()).toEqual(Object.keys(TARGETS).sort())
-  expect([...PUBLISHED].sort()).toEqual(Object.values(TARGETS).map((t) => t[0]).sort())
+  expect([...PUBLISHED].sort()).toEqual(
+    Object.values(TARGETS)
+      .map((t) => t[0])
+      .sort(),
+  )
 })
 
 test.each(Object.entries(TARGETS))('npm/ package for %s', (_triple, [name, osName, cpu, lib]) => {

@@ -17,7 +17,6 @@ const CONCURRENCY = 64
 
 jest.setTimeout(600000)
 
-
 const fds = () => fs.readdirSync('/proc/self/fd').length
 const rssMb = () => process.memoryUsage().rss / (1024 * 1024)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -152,7 +151,10 @@ test(`soak: ${TOTAL} calls, mixed successes and faults; RSS and file descriptors
   const socketsLeft = await closeAndDrain(emu)
   const drainedFds = fds()
 
-  const summary = [...codes.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}:${n}`).join(' ')
+  const summary = [...codes.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ')
   console.log(
     `soak: ${settled} calls settled in ${secs.toFixed(1)} s; errCodes ${summary}; ` +
       `RSS ${first.rss.toFixed(1)} MB at ${BATCH} calls, ${last.rss.toFixed(1)} MB at the end (${(last.rss - first.rss).toFixed(1)} MB); ` +

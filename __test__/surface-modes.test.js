@@ -29,7 +29,11 @@ const CASES = [
   ['wxacode.get', { path: '' }, 40159],
   ['wxacode.createQRCode', { path: 'pages/a/a' }, 0],
   ['wxacode.createQRCode', {}, 40159],
-  ['subscribeMessage.send', { touser: 'oUser1', templateId: 'tmpl-1', page: 'index', data: { thing1: { value: '你好' }, number2: { value: 3 } }, miniprogramState: 'developer' }, 0],
+  [
+    'subscribeMessage.send',
+    { touser: 'oUser1', templateId: 'tmpl-1', page: 'index', data: { thing1: { value: '你好' }, number2: { value: 3 } }, miniprogramState: 'developer' },
+    0,
+  ],
   ['subscribeMessage.send', { touser: 'oUser1', data: {} }, 40037],
   ['subscribeMessage.send', { templateId: 't', data: {} }, 40003],
   ['subscribeMessage.send', { touser: 'o', templateId: 't', data: { a: 1 } }, 47003],

@@ -178,7 +178,9 @@ describe('openapi({ appid }) picks the account in every mode, or rejects naming 
     const other = await create(cloud, 'other', APP_B.appid)
     expect(other.err).toBeInstanceOf(sdk.CloudSDKError)
     expect(other.err.errCode).toBe(-501007)
-    expect(other.err.errMsg).toMatch(/option `appid` of openapi\(\{ appid \}\) is "wx0emulatorapp0002", but init\(\) has the secret of "wx0emulatorapp0001" only/)
+    expect(other.err.errMsg).toMatch(
+      /option `appid` of openapi\(\{ appid \}\) is "wx0emulatorapp0002", but init\(\) has the secret of "wx0emulatorapp0001" only/,
+    )
     expect(emu.environments()).toHaveLength(1)
   })
 
@@ -243,7 +245,9 @@ describe('openapi({ appid }) picks the account in every mode, or rejects naming 
     // an authorizer whose refresh token nobody has: rejected naming the option, nothing created
     const c = await create(cloud, 'c', 'wx0unknownauth99')
     expect(c.err.errCode).toBe(-501007)
-    expect(c.err.errMsg).toMatch(/option `appid`: no refresh token for authorizer "wx0unknownauth99": the token store has none under refresh_token:wx0emulatorcomp001:wx0unknownauth99, getAuthorizerRefreshToken is not set and init\(\)'s authorizerRefreshToken is for "wx0emulatorauth001"/)
+    expect(c.err.errMsg).toMatch(
+      /option `appid`: no refresh token for authorizer "wx0unknownauth99": the token store has none under refresh_token:wx0emulatorcomp001:wx0unknownauth99, getAuthorizerRefreshToken is not set and init\(\)'s authorizerRefreshToken is for "wx0emulatorauth001"/,
+    )
     expect(emu.environments()).toHaveLength(2)
     // one component token for both authorizers
     expect(emu.stats().tokensIssued.component).toBe(1)
@@ -276,7 +280,13 @@ describe('openapi({ appid }) picks the account in every mode, or rejects naming 
     const asked = []
     // the platform's own token service: a managed client of the same emulator
     const platform = new sdk.Cloud()
-    platform.init({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, apiBaseUrl: emu.httpsBaseUrl, processEnv: {}, getAuthorizerRefreshToken: async (appid) => (appid === AUTH_A.authorizerAppid ? AUTH_A.refreshToken : AUTH_B.refreshToken) })
+    platform.init({
+      ...COMPONENT,
+      getComponentVerifyTicket: async () => TICKET,
+      apiBaseUrl: emu.httpsBaseUrl,
+      processEnv: {},
+      getAuthorizerRefreshToken: async (appid) => (appid === AUTH_A.authorizerAppid ? AUTH_A.refreshToken : AUTH_B.refreshToken),
+    })
     const tp = platform._thirdParty
     const cloud = new sdk.Cloud()
     cloud.init({
@@ -310,22 +320,25 @@ function managed(emu, store, extra = {}) {
 }
 
 describe('tokens shared through Redis', () => {
-  test.each([['ioredis'], ['node-redis']])('%s: two clients (as two processes) share tokens: one token request each, and a rotated refresh token reaches the other', async (kind) => {
-    const emu = await emulator({ rotateRefreshTokens: true })
-    const prefix = freshPrefix()
-    const connect = kind === 'ioredis' ? ioredis : nodeRedis
-    // two store objects: two process-local caches, one Redis
-    const one = managed(emu, sdk.redisStore(await connect(), { prefix }))
-    const two = managed(emu, sdk.redisStore(await connect(), { prefix }))
-    const r1 = await create(one, 'one')
-    expect(r1.err).toBeUndefined()
-    // `two` was configured with the refresh token `one` has rotated away: it reads the store
-    const r2 = await create(two, 'two')
-    expect(r2.err).toBeUndefined()
-    expect(emu.stats().tokensIssued).toMatchObject({ component: 1, authorizer: 1 })
-    const raw = sdk.redisStore(await connect(), { prefix })
-    expect(await raw.get(keys.refreshToken(COMPONENT.componentAppid, AUTH_A.authorizerAppid))).toMatch(/^refreshtoken@@@/)
-  })
+  test.each([['ioredis'], ['node-redis']])(
+    '%s: two clients (as two processes) share tokens: one token request each, and a rotated refresh token reaches the other',
+    async (kind) => {
+      const emu = await emulator({ rotateRefreshTokens: true })
+      const prefix = freshPrefix()
+      const connect = kind === 'ioredis' ? ioredis : nodeRedis
+      // two store objects: two process-local caches, one Redis
+      const one = managed(emu, sdk.redisStore(await connect(), { prefix }))
+      const two = managed(emu, sdk.redisStore(await connect(), { prefix }))
+      const r1 = await create(one, 'one')
+      expect(r1.err).toBeUndefined()
+      // `two` was configured with the refresh token `one` has rotated away: it reads the store
+      const r2 = await create(two, 'two')
+      expect(r2.err).toBeUndefined()
+      expect(emu.stats().tokensIssued).toMatchObject({ component: 1, authorizer: 1 })
+      const raw = sdk.redisStore(await connect(), { prefix })
+      expect(await raw.get(keys.refreshToken(COMPONENT.componentAppid, AUTH_A.authorizerAppid))).toMatch(/^refreshtoken@@@/)
+    },
+  )
 
   test('onAuthorizerRefreshToken(token, { appid }) is told a rotated token once it is in the store', async () => {
     const emu = await emulator({ rotateRefreshTokens: true })
@@ -385,7 +398,9 @@ describe('tokens shared through Redis', () => {
     const cloud = managed(emu, flaky, { timeout: 800 })
     const first = await create(cloud, 'first')
     expect(first.err.errCode).toBe(-501001)
-    expect(first.err.errMsg).toMatch(/the token store \(redis \(ioredis\)\) failed while saving the new authorizer refresh token: disk full while writing \*\*\*; WeChat issued a new authorizer refresh token: it is kept in this process and saved by the next call/)
+    expect(first.err.errMsg).toMatch(
+      /the token store \(redis \(ioredis\)\) failed while saving the new authorizer refresh token: disk full while writing \*\*\*; WeChat issued a new authorizer refresh token: it is kept in this process and saved by the next call/,
+    )
     expect(emu.environments()).toHaveLength(0)
     failing = false
     const second = await create(cloud, 'second')
@@ -422,23 +437,26 @@ describe('one deadline per call: timeout 1000 settles within 2 s whatever stalls
     expect(r.ms).toBeLessThan(BOUND)
   })
 
-  test.each([['cgi-bin.component.api_component_token'], ['cgi-bin.component.api_authorizer_token'], ['tcb.createenvandresource']])('%s answering after 5 s', async (api) => {
-    const emu = await emulator()
-    emu.injectFault({ api, kind: 'delay', delayMs: 5000 })
-    const cloud = managed(emu, sdk.memoryStore(), { timeout: TIMEOUT })
-    const r = await timed(cloud, 'x')
-    expect(r.err.errCode).toBe(-501002)
-    expect(r.ms).toBeLessThan(BOUND)
-    if (api.endsWith('api_authorizer_token')) {
-      // this request is not cut short (its answer may carry a rotated refresh
-      // token): the call ends at its deadline, naming what it waited for
-      expect(r.err.errMsg).toMatch(/no authorizer_access_token within the call's timeout of 1000 ms$/)
-    } else {
-      // the steps before the stall took some of the deadline: the last one got only what was left
-      const left = Number(/no answer within (\d+) ms/.exec(r.err.errMsg)[1])
-      expect(left).toBeLessThanOrEqual(TIMEOUT)
-    }
-  })
+  test.each([['cgi-bin.component.api_component_token'], ['cgi-bin.component.api_authorizer_token'], ['tcb.createenvandresource']])(
+    '%s answering after 5 s',
+    async (api) => {
+      const emu = await emulator()
+      emu.injectFault({ api, kind: 'delay', delayMs: 5000 })
+      const cloud = managed(emu, sdk.memoryStore(), { timeout: TIMEOUT })
+      const r = await timed(cloud, 'x')
+      expect(r.err.errCode).toBe(-501002)
+      expect(r.ms).toBeLessThan(BOUND)
+      if (api.endsWith('api_authorizer_token')) {
+        // this request is not cut short (its answer may carry a rotated refresh
+        // token): the call ends at its deadline, naming what it waited for
+        expect(r.err.errMsg).toMatch(/no authorizer_access_token within the call's timeout of 1000 ms$/)
+      } else {
+        // the steps before the stall took some of the deadline: the last one got only what was left
+        const left = Number(/no answer within (\d+) ms/.exec(r.err.errMsg)[1])
+        expect(left).toBeLessThanOrEqual(TIMEOUT)
+      }
+    },
+  )
 
   test('HTTPS with appid + secret: the token and the request share the deadline', async () => {
     const emu = await emulator()

@@ -50,9 +50,7 @@ test('requestData, body, payload hash, canonical request, string to sign and hea
   expect(block('body')).toBe(body.toString('hex'))
   expect(body.length).toBe(423)
 
-  const signedFields = FIELDS.map(([k, v]) => [k.toLowerCase(), Buffer.isBuffer(v) ? v : Buffer.from(v)]).sort((a, b) =>
-    a[0].localeCompare(b[0])
-  )
+  const signedFields = FIELDS.map(([k, v]) => [k.toLowerCase(), Buffer.isBuffer(v) ? v : Buffer.from(v)]).sort((a, b) => a[0].localeCompare(b[0]))
   const payloadHash = sha256(Buffer.concat(signedFields.flatMap(([k, v]) => [Buffer.from(`&${k}=`), v, Buffer.from('\r\n')])))
   expect(block('payload-hash')).toBe(payloadHash)
 
@@ -76,7 +74,7 @@ test('requestData, body, payload hash, canonical request, string to sign and hea
     timestamp: TIMESTAMP,
   })
   expect(block('headers')).toBe(
-    [`content-type: ${contentType}`, 'host: 127.0.0.1:8080', `x-timestamp: ${TIMESTAMP}`, `authorization: ${authorization}`].join('\n')
+    [`content-type: ${contentType}`, 'host: 127.0.0.1:8080', `x-timestamp: ${TIMESTAMP}`, `authorization: ${authorization}`].join('\n'),
   )
 })
 
@@ -130,14 +128,23 @@ test("the guide's v2 steps give tcb-admin-node's own legacy signature", () => {
   let theirs
   try {
     theirs = require('tcb-admin-node/src/utils/auth.js').getAuth({
-      SecretId: 'AKIDx', SecretKey: 'k', Method: 'post', pathname: '/admin', Query: params, Headers: headers,
+      SecretId: 'AKIDx',
+      SecretKey: 'k',
+      Method: 'post',
+      pathname: '/admin',
+      Query: params,
+      Headers: headers,
     })
   } finally {
     Date.prototype.getTime = getTime
   }
   // The guide's steps, as written there.
   const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-  const kv = (o) => Object.keys(o).sort().map((k) => `${enc(k.toLowerCase())}=${enc(o[k])}`).join('&')
+  const kv = (o) =>
+    Object.keys(o)
+      .sort()
+      .map((k) => `${enc(k.toLowerCase())}=${enc(o[k])}`)
+      .join('&')
   const times = '1764287999;1764288899'
   const signKey = crypto.createHmac('sha1', 'k').update(times).digest('hex')
   const formatString = `post\n/admin\n${kv(params)}\n${kv(headers)}\n`
@@ -146,6 +153,6 @@ test("the guide's v2 steps give tcb-admin-node's own legacy signature", () => {
   expect(DOC).toContain('signKey = hex HMAC-SHA1(secretKey, `{start};{end}`)')
   expect(theirs).toBe(
     `q-sign-algorithm=sha1&q-ak=AKIDx&q-sign-time=${times}&q-key-time=${times}&q-header-list=user-agent;x-tcb-source` +
-      `&q-url-param-list=action;apiname;envname;tcb_sessiontoken;timestamp&q-signature=${signature}`
+      `&q-url-param-list=action;apiname;envname;tcb_sessiontoken;timestamp&q-signature=${signature}`,
   )
 })

@@ -179,8 +179,20 @@ async function coldStart(emu) {
   const pick = (which, key) => samples[which].map((s) => s[key])
   const pairRatios = (key) => samples.ours.map((s, i) => s[key] / samples.ref[i][key])
   return {
-    ours: { packageMs: summary(pick('ours', 'packageMs')), processMs: summary(pick('ours', 'wallToResultMs')), requireMs: summary(pick('ours', 'requireMs')), initMs: summary(pick('ours', 'initMs')), callMs: summary(pick('ours', 'callMs')) },
-    ref: { packageMs: summary(pick('ref', 'packageMs')), processMs: summary(pick('ref', 'wallToResultMs')), requireMs: summary(pick('ref', 'requireMs')), initMs: summary(pick('ref', 'initMs')), callMs: summary(pick('ref', 'callMs')) },
+    ours: {
+      packageMs: summary(pick('ours', 'packageMs')),
+      processMs: summary(pick('ours', 'wallToResultMs')),
+      requireMs: summary(pick('ours', 'requireMs')),
+      initMs: summary(pick('ours', 'initMs')),
+      callMs: summary(pick('ours', 'callMs')),
+    },
+    ref: {
+      packageMs: summary(pick('ref', 'packageMs')),
+      processMs: summary(pick('ref', 'wallToResultMs')),
+      requireMs: summary(pick('ref', 'requireMs')),
+      initMs: summary(pick('ref', 'initMs')),
+      callMs: summary(pick('ref', 'callMs')),
+    },
     ratioPackage: summary(pairRatios('packageMs')),
     ratioProcess: summary(pairRatios('wallToResultMs')),
   }
@@ -218,7 +230,9 @@ async function throughputMatrix(label, server, modes, specFor) {
       for (const mode of order) {
         const r = await throughputRun(server, mode, c, await specFor(mode))
         runs[mode].push(r)
-        log(`${label} c=${c} ${mode}: ${fmtInt(r.callsPerSec)} calls/s (client ${fmt(r.clientCpuUsPerCall)} µs CPU/call, server ${fmt(r.serverCpuUsPerCall)} µs CPU/call)`)
+        log(
+          `${label} c=${c} ${mode}: ${fmtInt(r.callsPerSec)} calls/s (client ${fmt(r.clientCpuUsPerCall)} µs CPU/call, server ${fmt(r.serverCpuUsPerCall)} µs CPU/call)`,
+        )
       }
     }
     out[c] = runs
@@ -261,7 +275,12 @@ async function memory(fixed) {
   if (soak.error || soak.failures) throw new Error(`soak: ${soak.error || `${soak.failures} failed calls`}`)
   const s = (which, key) => summary(req[which].map((r) => r[key]))
   return {
-    ours: { requireMB: s('ours', 'requireMB'), firstCallMB: s('ours', 'firstCallMB'), anonMB: s('ours', 'firstCallAnonMB'), fileMB: s('ours', 'firstCallFileMB') },
+    ours: {
+      requireMB: s('ours', 'requireMB'),
+      firstCallMB: s('ours', 'firstCallMB'),
+      anonMB: s('ours', 'firstCallAnonMB'),
+      fileMB: s('ours', 'firstCallFileMB'),
+    },
     ref: { requireMB: s('ref', 'requireMB'), firstCallMB: s('ref', 'firstCallMB'), anonMB: s('ref', 'firstCallAnonMB'), fileMB: s('ref', 'firstCallFileMB') },
     soak,
   }
@@ -302,7 +321,7 @@ function render(machine, R) {
       c.ratioPackage.median <= 0.05,
     )
     add(
-      'Cold start incl. node\'s own start-up (spawn → result), ms',
+      "Cold start incl. node's own start-up (spawn → result), ms",
       spread(c.ours.processMs, 1),
       spread(c.ref.processMs, 1),
       `${fmt(c.ratioProcess.median, 3)} (${fmt(c.ratioProcess.p10, 3)}–${fmt(c.ratioProcess.p90, 3)})`,
@@ -321,7 +340,14 @@ function render(machine, R) {
   if (R.https && R.https.rows) {
     for (const c of [64]) {
       const r = R.https.rows[c]
-      add(`HTTPS mode c=${c}, emulator, calls/s (vs raw Node POST)`, spread(r['https-ours']), spread(r['https-raw']), ratioCell(r.ratio), '≥ 1.2× raw POST', r.ratio.median >= 1.2)
+      add(
+        `HTTPS mode c=${c}, emulator, calls/s (vs raw Node POST)`,
+        spread(r['https-ours']),
+        spread(r['https-raw']),
+        ratioCell(r.ratio),
+        '≥ 1.2× raw POST',
+        r.ratio.median >= 1.2,
+      )
     }
   } else if (R.https) {
     add('HTTPS mode, emulator, calls/s (vs raw Node POST)', R.https.note, '', '', '≥ 1.2× raw POST', null)
@@ -376,12 +402,16 @@ function render(machine, R) {
   lines.push('')
 
   const matrixTable = (title, rows, cols, ratioTitle) => {
-    lines.push(`**${title}** — calls/s, median (min–max) of ${CONFIG.throughputReps} runs of ${CONFIG.durationMs} ms; CPU µs per call (client / server process), median`)
+    lines.push(
+      `**${title}** — calls/s, median (min–max) of ${CONFIG.throughputReps} runs of ${CONFIG.durationMs} ms; CPU µs per call (client / server process), median`,
+    )
     lines.push('')
     lines.push(`| concurrency | ${cols.map((c) => c[1]).join(' | ')} | ${ratioTitle} |`)
     lines.push(`|---|${cols.map(() => '---|').join('')}---|`)
     for (const row of Object.values(rows)) {
-      const cells = cols.map(([m]) => `${fmtInt(row[m].median)} (${fmtInt(row[m].min)}–${fmtInt(row[m].max)}); ${fmt(row[`${m}ClientCpu`])} / ${fmt(row[`${m}ServerCpu`])} µs`)
+      const cells = cols.map(
+        ([m]) => `${fmtInt(row[m].median)} (${fmtInt(row[m].min)}–${fmtInt(row[m].max)}); ${fmt(row[`${m}ClientCpu`])} / ${fmt(row[`${m}ServerCpu`])} µs`,
+      )
       lines.push(`| ${row.concurrency} | ${cells.join(' | ')} | ${ratioCell(row.ratio)} |`)
     }
     lines.push('')
@@ -393,28 +423,56 @@ function render(machine, R) {
   ]
   if (R.fixed) {
     matrixTable('Cloud call, minimal gateway (node `http`, own process)', R.fixed, cloudCols, 'ours/reference')
-    lines.push(`ours / raw Node POST: ${Object.values(R.fixed).map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`).join(', ')}`)
+    lines.push(
+      `ours / raw Node POST: ${Object.values(R.fixed)
+        .map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`)
+        .join(', ')}`,
+    )
     lines.push('')
   }
   if (R.emulator) {
     matrixTable('Cloud call, emulator (signature checked, own process)', R.emulator, cloudCols, 'ours/reference')
-    lines.push(`ours / raw Node POST: ${Object.values(R.emulator).map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`).join(', ')}`)
+    lines.push(
+      `ours / raw Node POST: ${Object.values(R.emulator)
+        .map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`)
+        .join(', ')}`,
+    )
     lines.push('')
   }
   if (R.https && R.https.rows) {
-    matrixTable('HTTPS mode, emulator', R.https.rows, [['https-ours', 'ours (HTTPS mode)'], ['https-raw', 'raw Node POST']], 'ours/raw')
+    matrixTable(
+      'HTTPS mode, emulator',
+      R.https.rows,
+      [
+        ['https-ours', 'ours (HTTPS mode)'],
+        ['https-raw', 'raw Node POST'],
+      ],
+      'ours/raw',
+    )
   }
   if (R.thirdParty) {
-    matrixTable('Third-party mode, cached token via Redis store, emulator', R.thirdParty.rows, [['thirdparty-redis', 'third-party (Redis store)'], ['https-ours', 'HTTPS mode']], 'third-party/HTTPS')
+    matrixTable(
+      'Third-party mode, cached token via Redis store, emulator',
+      R.thirdParty.rows,
+      [
+        ['thirdparty-redis', 'third-party (Redis store)'],
+        ['https-ours', 'HTTPS mode'],
+      ],
+      'third-party/HTTPS',
+    )
   }
   if (R.cold) {
     const c = R.cold
-    lines.push(`**Cold start breakdown**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`)
+    lines.push(
+      `**Cold start breakdown**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
+    )
     lines.push('')
   }
   if (R.footprint) {
     const f = R.footprint.ours
-    lines.push(`**Install**: our tarball ${mb(f.tarballBytes)}; installed JS packages: ${f.jsPackages.join(', ') || 'none'}; native addon ${f.addonInTarball ? `in the tarball (${mb(f.addonBytes)})` : `not in the tarball, counted as one platform package of ${mb(f.addonBytes)}`}; runtime dependencies in package.json: ${f.runtimeDependencies.length ? f.runtimeDependencies.join(', ') : 'none'}.`)
+    lines.push(
+      `**Install**: our tarball ${mb(f.tarballBytes)}; installed JS packages: ${f.jsPackages.join(', ') || 'none'}; native addon ${f.addonInTarball ? `in the tarball (${mb(f.addonBytes)})` : `not in the tarball, counted as one platform package of ${mb(f.addonBytes)}`}; runtime dependencies in package.json: ${f.runtimeDependencies.length ? f.runtimeDependencies.join(', ') : 'none'}.`,
+    )
     lines.push('')
   }
   const table = lines.join('\n')
@@ -425,14 +483,9 @@ function render(machine, R) {
 
 function writeResults(machineLine, table, elapsedS) {
   const notes = fs.readFileSync(path.join(__dirname, 'NOTES.md'), 'utf8')
-  const doc = [
-    '# Benchmark results',
-    '',
-    `Generated by \`npm run bench\` (bench/run.js) in ${fmt(elapsedS)} s on: ${machineLine}.`,
-    '',
-    table,
-    notes,
-  ].join('\n')
+  const doc = ['# Benchmark results', '', `Generated by \`npm run bench\` (bench/run.js) in ${fmt(elapsedS)} s on: ${machineLine}.`, '', table, notes].join(
+    '\n',
+  )
   fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), doc)
 
   const readme = path.join(ROOT, 'README.md')

@@ -42,10 +42,7 @@ function requireString(options, name) {
 function checkStore(store) {
   const methods = ['get', 'set', 'compareAndDelete']
   if (!store || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
-    throw sdkError(
-      -501007,
-      'option `store` must be a token store with get, set and compareAndDelete (cloud.memoryStore() or cloud.redisStore(client))',
-    )
+    throw sdkError(-501007, 'option `store` must be a token store with get, set and compareAndDelete (cloud.memoryStore() or cloud.redisStore(client))')
   }
   return store
 }
@@ -79,10 +76,7 @@ function readBody(body) {
   if (Buffer.isBuffer(body)) return body
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  throw sdkError(
-    -501007,
-    '`body` must be the raw request body (a Buffer or a string); with Express use express.raw({ type: () => true }) on this route',
-  )
+  throw sdkError(-501007, '`body` must be the raw request body (a Buffer or a string); with Express use express.raw({ type: () => true }) on this route')
 }
 
 /** Settle `promise` before `deadline` (ms since epoch) or fail naming `what`. */

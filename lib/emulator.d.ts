@@ -1,12 +1,6 @@
 // Types of lib/emulator.js. The option, fault and record shapes come from the
 // generated binding.d.ts.
-import type {
-  EmulatorStartOptions,
-  EmulatorFaultSpec as GeneratedFaultSpec,
-  EmulatorEnvironment,
-  EmulatorStats,
-  EmulatorAuthorization,
-} from '../binding'
+import type { EmulatorStartOptions, EmulatorFaultSpec as GeneratedFaultSpec, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization } from '../binding'
 
 export type { EmulatorStartOptions, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization }
 

@@ -30,18 +30,7 @@ const OPTION_KEYS = new Set([
   'ticketIntervalMs',
 ])
 
-const FAULT_KEYS = new Set([
-  'api',
-  'kind',
-  'door',
-  'errcode',
-  'errmsg',
-  'delayMs',
-  'status',
-  'times',
-  'probability',
-  'seed',
-])
+const FAULT_KEYS = new Set(['api', 'kind', 'door', 'errcode', 'errmsg', 'delayMs', 'status', 'times', 'probability', 'seed'])
 
 let binding = null
 function loadBinding() {

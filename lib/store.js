@@ -164,7 +164,8 @@ const METHODS = ['get', 'set', 'compareAndDelete', 'lock']
 
 /** Check that `store` has the interface; returns a message or null. */
 function storeProblem(store) {
-  if (store === null || typeof store !== 'object') return `must be a token store (cloud.memoryStore(), cloud.redisStore(client) or an object with ${METHODS.join(', ')}), got ${store === null ? 'null' : typeof store}`
+  if (store === null || typeof store !== 'object')
+    return `must be a token store (cloud.memoryStore(), cloud.redisStore(client) or an object with ${METHODS.join(', ')}), got ${store === null ? 'null' : typeof store}`
   const missing = METHODS.filter((m) => typeof store[m] !== 'function')
   if (missing.length) return `must be a token store: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`
   return null

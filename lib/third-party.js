@@ -160,7 +160,11 @@ class ThirdPartyTokens {
       return await before(deadline, invoke(op))
     } catch (e) {
       if (e instanceof Late) {
-        throw this.fail(api, SERVER_TIMEOUT, `-501002 resource server timeout. the token store (${this.store.kind || 'custom'}) did not answer within the call's timeout of ${this.timeoutMs} ms while ${what}`)
+        throw this.fail(
+          api,
+          SERVER_TIMEOUT,
+          `-501002 resource server timeout. the token store (${this.store.kind || 'custom'}) did not answer within the call's timeout of ${this.timeoutMs} ms while ${what}`,
+        )
       }
       throw this.fail(api, SYS_ERR, `-501001 resource system error. the token store (${this.store.kind || 'custom'}) failed while ${what}: ${errorText(e)}`)
     }
@@ -282,7 +286,11 @@ class ThirdPartyTokens {
     } else {
       ticket = await this.stored(api, deadline, 'reading the component_verify_ticket', () => this.store.get(keys.ticket(this.componentAppid)))
       if (ticket === null || ticket === undefined) {
-        throw this.fail(api, INVALID_COMMON_PARAM, `no component_verify_ticket: the token store has none under ${keys.ticket(this.componentAppid)} (WeChat pushes it to your event URL every 10 minutes) and getComponentVerifyTicket is not set`)
+        throw this.fail(
+          api,
+          INVALID_COMMON_PARAM,
+          `no component_verify_ticket: the token store has none under ${keys.ticket(this.componentAppid)} (WeChat pushes it to your event URL every 10 minutes) and getComponentVerifyTicket is not set`,
+        )
       }
     }
     if (typeof ticket !== 'string' || ticket.trim() === '') {
@@ -391,7 +399,8 @@ class ThirdPartyTokens {
         return newEntry(r.token, r.expiresIn)
       }
     }
-    lastRefused.errMsg += ' (every refresh token known for this authorizer was refused: the token store, getAuthorizerRefreshToken and init() have no newer one; the merchant must authorize the platform again)'
+    lastRefused.errMsg +=
+      ' (every refresh token known for this authorizer was refused: the token store, getAuthorizerRefreshToken and init() have no newer one; the merchant must authorize the platform again)'
     throw lastRefused
   }
 

@@ -11,5 +11,5 @@ startEmulator({ dataFile: process.argv[2] }).then(
   (e) => {
     process.stderr.write(String(e && e.message) + '\n')
     process.exit(1)
-  }
+  },
 )

@@ -15,24 +15,19 @@ function request(url, { method = 'GET', headers = {}, body } = {}) {
   const u = new URL(url)
   if (u.hostname !== '127.0.0.1') throw new Error('tests only talk to 127.0.0.1')
   return new Promise((resolve) => {
-    const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent },
-      (res) => {
-        const chunks = []
-        res.on('data', (c) => chunks.push(c))
-        res.on('end', () => {
-          if (!res.complete) {
-            resolve({ dropped: true, status: res.statusCode, partial: Buffer.concat(chunks) })
-          } else {
-            resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) })
-          }
-        })
-        res.on('error', (error) =>
-          resolve({ dropped: true, error, status: res.statusCode, partial: Buffer.concat(chunks) })
-        )
-        res.on('aborted', () => {})
-      }
-    )
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => {
+        if (!res.complete) {
+          resolve({ dropped: true, status: res.statusCode, partial: Buffer.concat(chunks) })
+        } else {
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) })
+        }
+      })
+      res.on('error', (error) => resolve({ dropped: true, error, status: res.statusCode, partial: Buffer.concat(chunks) }))
+      res.on('aborted', () => {})
+    })
     req.on('error', (error) => resolve({ dropped: true, error }))
     req.setTimeout(20000, () => req.destroy(new Error('test request timeout')))
     if (body !== undefined) req.write(body)

@@ -37,14 +37,7 @@ function tc3Sign({ method = 'post', url, headers, params, secretId, secretKey, t
   const hashedPayload = h.digest('hex')
 
   const u = new URL(url)
-  const canonicalRequest = [
-    method,
-    `//${u.host}${u.pathname}`,
-    u.search.replace(/^\?/, ''),
-    canonicalHeaders,
-    signedHeaders,
-    hashedPayload,
-  ].join('\n')
+  const canonicalRequest = [method, `//${u.host}${u.pathname}`, u.search.replace(/^\?/, ''), canonicalHeaders, signedHeaders, hashedPayload].join('\n')
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10)
   const scope = `${date}/tcb/tc3_request`
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256hex(canonicalRequest)}`
@@ -52,9 +45,7 @@ function tc3Sign({ method = 'post', url, headers, params, secretId, secretKey, t
   const kService = hmac(kDate, 'tcb')
   const kSigning = hmac(kService, 'tc3_request')
   const signature = hmac(kSigning, stringToSign).toString('hex')
-  return `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedParams=${ps
-    .map(([k]) => k)
-    .join(';')}, SignedHeaders=${signedHeaders}, Signature=${signature}`
+  return `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedParams=${ps.map(([k]) => k).join(';')}, SignedHeaders=${signedHeaders}, Signature=${signature}`
 }
 
 // --- protobuf, just enough for CommApiData and CommOpenApiResp -------------
@@ -77,9 +68,7 @@ function lenField(tag, buf) {
 
 /** CommApiData{apiType: 0, openapiData: {pairs}} from a params object (values JSON-encoded). */
 function encodeCommApiData(params) {
-  const pairs = Object.entries(params).map(([k, v]) =>
-    lenField(1, Buffer.concat([lenField(1, Buffer.from(k)), lenField(2, Buffer.from(JSON.stringify(v)))]))
-  )
+  const pairs = Object.entries(params).map(([k, v]) => lenField(1, Buffer.concat([lenField(1, Buffer.from(k)), lenField(2, Buffer.from(JSON.stringify(v)))])))
   return Buffer.concat([Buffer.from([0x08, 0x00]), lenField(2, Buffer.concat(pairs))])
 }
 

@@ -1,4 +1,4 @@
-'use strict';
+'use strict'
 
 // A scripted fake cloud-base gateway on 127.0.0.1 (random port).
 // Every request is recorded (method, url, headers, multipart parts with raw
@@ -8,28 +8,28 @@
 //     -> 200, application/octet-stream, a CommOpenApiResp
 //   {raw, ct, status} -> that exact body (strings as UTF-8), content-type, status
 
-const http = require('http');
-const { parseMultipart } = require('./multipart');
-const { encodeCommOpenApiResp, decodeCommApiData } = require('./protobuf');
-const { verify } = require('./tc3');
+const http = require('http')
+const { parseMultipart } = require('./multipart')
+const { encodeCommOpenApiResp, decodeCommApiData } = require('./protobuf')
+const { verify } = require('./tc3')
 
 const SUCCESS = {
   pb: {
     respData: JSON.stringify({ errcode: 0, errmsg: 'ok', envid: 'test-env-abc123' }),
     contentType: 'application/json; charset=utf-8',
   },
-};
+}
 
 function encodeReply(reply) {
   if (reply.pb) {
-    return { status: 200, ct: 'application/octet-stream', body: encodeCommOpenApiResp(reply.pb) };
+    return { status: 200, ct: 'application/octet-stream', body: encodeCommOpenApiResp(reply.pb) }
   }
-  const raw = reply.raw === undefined ? '' : reply.raw;
+  const raw = reply.raw === undefined ? '' : reply.raw
   return {
     status: reply.status || 200,
     ct: reply.ct || 'application/octet-stream',
     body: Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8'),
-  };
+  }
 }
 
 function decodeRequest(req, body, keys) {
@@ -46,45 +46,45 @@ function decodeRequest(req, body, keys) {
     requestData: null,
     parseError: null,
     signature: null,
-  };
-  try {
-    rec.parts = parseMultipart(body, req.headers['content-type']);
-    rec.fieldNames = rec.parts.map((p) => p.name);
-    rec.fields = {};
-    for (const p of rec.parts) rec.fields[p.name] = p.name === 'requestData' ? p.data.toString('hex') : p.data.toString('utf8');
-    const rd = rec.parts.find((p) => p.name === 'requestData');
-    if (rd) rec.requestData = decodeCommApiData(rd.data);
-    rec.signature = verify(rec, keys);
-  } catch (e) {
-    rec.parseError = e.message;
-    rec.signature = { ok: false, reason: `unparsable request: ${e.message}` };
   }
-  return rec;
+  try {
+    rec.parts = parseMultipart(body, req.headers['content-type'])
+    rec.fieldNames = rec.parts.map((p) => p.name)
+    rec.fields = {}
+    for (const p of rec.parts) rec.fields[p.name] = p.name === 'requestData' ? p.data.toString('hex') : p.data.toString('utf8')
+    const rd = rec.parts.find((p) => p.name === 'requestData')
+    if (rd) rec.requestData = decodeCommApiData(rd.data)
+    rec.signature = verify(rec, keys)
+  } catch (e) {
+    rec.parseError = e.message
+    rec.signature = { ok: false, reason: `unparsable request: ${e.message}` }
+  }
+  return rec
 }
 
 // keys: {secretId: secretKey} accepted by the verifier.
 async function startGateway({ keys = {} } = {}) {
-  const requests = [];
-  const queue = [];
-  let fallback = SUCCESS;
+  const requests = []
+  const queue = []
+  let fallback = SUCCESS
   const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
-      const rec = decodeRequest(req, Buffer.concat(chunks), keys);
-      const reply = queue.length ? queue.shift() : fallback;
-      rec.reply = reply;
-      requests.push(rec);
-      const out = encodeReply(reply);
-      res.writeHead(out.status, { 'content-type': out.ct, 'content-length': out.body.length });
-      res.end(out.body);
-    });
-  });
+      const rec = decodeRequest(req, Buffer.concat(chunks), keys)
+      const reply = queue.length ? queue.shift() : fallback
+      rec.reply = reply
+      requests.push(rec)
+      const out = encodeReply(reply)
+      res.writeHead(out.status, { 'content-type': out.ct, 'content-length': out.body.length })
+      res.end(out.body)
+    })
+  })
   await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  const { port } = server.address()
   return {
     port,
     url: `http://127.0.0.1:${port}/admin`,
@@ -93,20 +93,20 @@ async function startGateway({ keys = {} } = {}) {
     queue: (...replies) => queue.push(...replies),
     pending: () => queue.length,
     setFallback: (reply) => {
-      fallback = reply;
+      fallback = reply
     },
     reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-      fallback = SUCCESS;
+      requests.length = 0
+      queue.length = 0
+      fallback = SUCCESS
     },
     last: () => requests[requests.length - 1],
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections && server.closeAllConnections();
-        server.close(() => resolve());
+        server.closeAllConnections && server.closeAllConnections()
+        server.close(() => resolve())
       }),
-  };
+  }
 }
 
-module.exports = { startGateway, SUCCESS, encodeReply };
+module.exports = { startGateway, SUCCESS, encodeReply }

@@ -115,7 +115,13 @@ function checkFiles() {
 
 if (require.main === module) {
   const r = checkFiles()
-  console.log(JSON.stringify(r.map((x) => ({ ...x, leaks: x.leaks.length })), null, 1))
+  console.log(
+    JSON.stringify(
+      r.map((x) => ({ ...x, leaks: x.leaks.length })),
+      null,
+      1,
+    ),
+  )
   process.exit(r.some((x) => x.leaks.length) ? 1 : 0)
 }
 

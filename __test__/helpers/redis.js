@@ -7,8 +7,7 @@ const fs = require('fs')
 const net = require('net')
 const path = require('path')
 
-const MISSING =
-  'redis-server is not installed: the token-store tests need Debian\'s package redis-server (apt-get install -y redis-server)'
+const MISSING = "redis-server is not installed: the token-store tests need Debian's package redis-server (apt-get install -y redis-server)"
 
 /** The redis-server binary, or throw the one-line message naming the package. */
 function redisServerPath() {

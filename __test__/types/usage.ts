@@ -147,10 +147,22 @@ async function componentEvents(body: Buffer, url: string): Promise<string> {
     set: async (k, v, _ttlMs) => void data.set(k, v),
     compareAndDelete: async (k, expected) => data.get(k) === expected && data.delete(k),
   }
-  const handle = createComponentEventHandler({ componentAppid: 'wxc', componentAppsecret: 's', token: 't', encodingAesKey: 'k'.repeat(43), store, timeout: 5000 })
+  const handle = createComponentEventHandler({
+    componentAppid: 'wxc',
+    componentAppsecret: 's',
+    token: 't',
+    encodingAesKey: 'k'.repeat(43),
+    store,
+    timeout: 5000,
+  })
   const ev: ComponentEvent = await handle({ query: url, body })
   await handle({ query: { timestamp: '1', nonce: 'n', msg_signature: 'x' }, body: body.toString() })
-  const emu = await startEmulator({ componentEventUrl: 'http://127.0.0.1:8080/', componentToken: 't', componentEncodingAesKey: 'k'.repeat(43), ticketIntervalMs: 0 })
+  const emu = await startEmulator({
+    componentEventUrl: 'http://127.0.0.1:8080/',
+    componentToken: 't',
+    componentEncodingAesKey: 'k'.repeat(43),
+    ticketIntervalMs: 0,
+  })
   const ticket: string = await emu.pushTicket()
   const { authorizationCode, infoType, pushed } = await emu.authorize('wxm')
   const revoked: boolean = await emu.revoke('wxm')
@@ -233,7 +245,9 @@ async function surface(png: Buffer): Promise<string> {
   const up = await cloud.openapi.customerServiceMessage.uploadTempMedia({ type: 'image', media: { contentType: 'image/png', value: png, fileName: 'a.png' } })
   await cloud.openapi.customerServiceMessage.send({ touser: 'o', msgtype: 'image', image: { mediaId: up.mediaId } })
   const file: Buffer = (await cloud.openapi.customerServiceMessage.getTempMedia({ mediaId: up.mediaId })).buffer
-  const scheme: string = (await cloud.openapi.urlscheme.generate({ jumpWxa: { path: 'pages/a/a', envVersion: 'trial' }, isExpire: true, expireType: 1, expireInterval: 30 })).openlink
+  const scheme: string = (
+    await cloud.openapi.urlscheme.generate({ jumpWxa: { path: 'pages/a/a', envVersion: 'trial' }, isExpire: true, expireType: 1, expireInterval: 30 })
+  ).openlink
   const link: string = (await cloud.openapi.urllink.generate({ path: 'pages/a/a', expireType: 0, expireTime: 1700000000 })).urlLink
   const phone = await cloud.openapi.phonenumber.getPhoneNumber({ code: 'c' })
   const pure: string = phone.phoneInfo.purePhoneNumber

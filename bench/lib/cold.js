@@ -12,24 +12,22 @@ const cloud = require(which === 'ours' ? ROOT : REFERENCE)
 const tInit = performance.now()
 cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
 const tCall = performance.now()
-cloud.openapi.tcb
-  .createenvandresource({ type: 'CreatePostpayPackage', alias: 'cold' })
-  .then(
-    (r) => {
-      const tDone = performance.now()
-      report({
-        ok: r.errCode === 0,
-        packageMs: tDone - tRequire,
-        requireMs: tInit - tRequire,
-        initMs: tCall - tInit,
-        callMs: tDone - tCall,
-        sinceProcessStartMs: tDone,
-        helpersMs: tRequire - t0,
-      })
-      process.exit(0)
-    },
-    (e) => {
-      report({ ok: false, error: String(e && (e.errMsg || e.message)) })
-      process.exit(1)
-    },
-  )
+cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'cold' }).then(
+  (r) => {
+    const tDone = performance.now()
+    report({
+      ok: r.errCode === 0,
+      packageMs: tDone - tRequire,
+      requireMs: tInit - tRequire,
+      initMs: tCall - tInit,
+      callMs: tDone - tCall,
+      sinceProcessStartMs: tDone,
+      helpersMs: tRequire - t0,
+    })
+    process.exit(0)
+  },
+  (e) => {
+    report({ ok: false, error: String(e && (e.errMsg || e.message)) })
+    process.exit(1)
+  },
+)

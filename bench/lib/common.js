@@ -55,7 +55,10 @@ function runChild(script, args, { env = {}, timeoutMs = 60000, nodeArgs = [] } =
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const exitedAt = process.hrtime.bigint()
-      const line = out.split('\n').reverse().find((l) => l.startsWith('@@RESULT@@ '))
+      const line = out
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('@@RESULT@@ '))
       if (!line) {
         reject(new Error(`${path.basename(script)} ${args.join(' ')}: no result (code ${code}, signal ${signal})\n${err.slice(-2000)}`))
         return

@@ -62,7 +62,10 @@ function ours(tmp) {
   const addonInTarball = packed.files.some((f) => f.path.endsWith('.node'))
   const installed = path.join(dir, 'node_modules', 'wx-cloud-openapi')
   const addonBytes = addonInTarball
-    ? fs.readdirSync(installed).filter((f) => f.endsWith('.node')).reduce((n, f) => n + fs.statSync(path.join(installed, f)).size, 0)
+    ? fs
+        .readdirSync(installed)
+        .filter((f) => f.endsWith('.node'))
+        .reduce((n, f) => n + fs.statSync(path.join(installed, f)).size, 0)
     : addons.reduce((n, f) => n + fs.statSync(path.join(ROOT, f)).size, 0)
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   return {

@@ -39,7 +39,11 @@ async function main() {
     server.keepAliveTimeout = 60000
     server.headersTimeout = 65000
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-    close = () => new Promise((resolve) => { server.close(resolve); server.closeAllConnections() })
+    close = () =>
+      new Promise((resolve) => {
+        server.close(resolve)
+        server.closeAllConnections()
+      })
     ready({ url: `http://127.0.0.1:${server.address().port}` })
   } else {
     throw new Error(`unknown server kind ${kind}`)
