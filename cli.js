@@ -139,6 +139,19 @@ environment a cloud function needs to call it.
                                (default: 7200)
   --token-grace S              how long a replaced token stays valid, seconds
                                (default: 300)
+  event push (the platform's event URL, see docs/third-party-events.md):
+  --component-event-url URL    push the verify ticket and authorization events,
+                               encrypted, to URL (with a token and a key); then
+                               api_component_token accepts only a pushed ticket
+                               (or --component-verify-ticket)
+  --component-token T          the platform's message-check token (or
+                               WX_EMULATOR_COMPONENT_TOKEN)
+  --component-encoding-aes-key K
+                               its 43-character EncodingAESKey (or
+                               WX_EMULATOR_COMPONENT_ENCODING_AES_KEY)
+  --ticket-interval-ms N       push a new ticket at start and every N ms
+                               (default: 600000, WeChat's 10 minutes; 0: none,
+                               then only --component-verify-ticket is accepted)
   -h, --help                   show this help
 
 Flag values show in the process list: pass secrets through the environment
@@ -373,6 +386,10 @@ const EMULATOR_FLAGS = {
   '--authorizer': 'authorizers[]',
   '--token-lifetime': 'tokenLifetimeSecs',
   '--token-grace': 'tokenGraceSecs',
+  '--component-event-url': 'componentEventUrl',
+  '--component-token': 'componentToken',
+  '--component-encoding-aes-key': 'componentEncodingAesKey',
+  '--ticket-interval-ms': 'ticketIntervalMs',
 }
 
 /** Secrets the emulator command also reads from the environment: flag → variable. */
@@ -383,6 +400,8 @@ const EMULATOR_SECRET_VARS = {
   componentAppsecret: ['--component-appsecret', 'WX_EMULATOR_COMPONENT_APPSECRET'],
   componentVerifyTicket: ['--component-verify-ticket', 'WX_EMULATOR_COMPONENT_VERIFY_TICKET'],
   authorizers: ['--authorizer', 'WX_EMULATOR_AUTHORIZERS'],
+  componentToken: ['--component-token', 'WX_EMULATOR_COMPONENT_TOKEN'],
+  componentEncodingAesKey: ['--component-encoding-aes-key', 'WX_EMULATOR_COMPONENT_ENCODING_AES_KEY'],
 }
 
 /** Is `host` a loopback address (or a name for one)? */
@@ -417,15 +436,14 @@ function emulatorOptions(flags, env) {
     }
   }
   const opts = {}
-  for (const k of ['port', 'host', 'dataFile', 'envId', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
+  for (const k of ['port', 'host', 'dataFile', 'envId', 'tokenLifetimeSecs', 'tokenGraceSecs', 'componentEventUrl', 'ticketIntervalMs']) {
     if (flags[k] !== undefined) opts[k] = flags[k]
   }
-  for (const k of ['port', 'tokenLifetimeSecs', 'tokenGraceSecs']) {
+  const NUMBERS = { port: '--port', tokenLifetimeSecs: '--token-lifetime', tokenGraceSecs: '--token-grace', ticketIntervalMs: '--ticket-interval-ms' }
+  for (const [k, flag] of Object.entries(NUMBERS)) {
     const max = k === 'port' ? 65535 : 0xffffffff
     if (opts[k] !== undefined && (!/^\d{1,10}$/.test(opts[k]) || Number(opts[k]) > max)) {
-      throw new UsageError(
-        `--${k === 'port' ? 'port' : k === 'tokenLifetimeSecs' ? 'token-lifetime' : 'token-grace'} must be a whole number from 0 to ${max}, got ${opts[k]}`,
-      )
+      throw new UsageError(`${flag} must be a whole number from 0 to ${max}, got ${opts[k]}`)
     }
   }
   if (given.secretId !== undefined) opts.secretId = given.secretId
@@ -454,6 +472,17 @@ function emulatorOptions(flags, env) {
     })
   }
   if (flags.rotateRefreshTokens) opts.rotateRefreshTokens = true
+  if (given.componentToken !== undefined) opts.componentToken = given.componentToken
+  if (given.componentEncodingAesKey !== undefined) opts.componentEncodingAesKey = given.componentEncodingAesKey
+  const pushGiven = [opts.componentEventUrl, opts.componentToken, opts.componentEncodingAesKey].filter((v) => v !== undefined).length
+  if (pushGiven !== 0 && pushGiven !== 3) {
+    throw new UsageError(
+      '--component-event-url, a component token (--component-token or WX_EMULATOR_COMPONENT_TOKEN) and an EncodingAESKey (--component-encoding-aes-key or WX_EMULATOR_COMPONENT_ENCODING_AES_KEY) go together',
+    )
+  }
+  if (opts.ticketIntervalMs !== undefined && opts.componentEventUrl === undefined) {
+    throw new UsageError('--ticket-interval-ms needs --component-event-url')
+  }
   return { opts, source }
 }
 
@@ -478,6 +507,12 @@ function emulatorBanner(emu, opts, source) {
     ...authorizers.map((a) => `# authorizer: authorizer_appid ${a.authorizerAppid}, authorizer_refresh_token ${secret('authorizers', a.refreshToken)}`),
     `# tokens: lifetime ${opts.tokenLifetimeSecs || 7200} s, grace ${opts.tokenGraceSecs || 300} s; refresh tokens ${opts.rotateRefreshTokens ? 'rotate on every renewal' : 'stay the same'}`,
   ]
+  if (opts.componentEventUrl !== undefined) {
+    const every = opts.ticketIntervalMs === undefined ? 600000 : Number(opts.ticketIntervalMs)
+    lines.push(
+      `# component events: pushed to ${opts.componentEventUrl}, ${every === 0 ? 'no ticket on a schedule' : `a new ticket at start and every ${every} ms`}`,
+    )
+  }
   for (const [k, v] of Object.entries(emu.cloudEnv())) {
     if (k === 'TENCENTCLOUD_SECRETKEY' && source.secretKey) {
       // Never print a secret key that was given: refer to where it came from.

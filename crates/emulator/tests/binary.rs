@@ -76,8 +76,23 @@ fn curl_creates_an_environment_through_the_program() {
         .to_string();
     let second = lines.next().unwrap().unwrap();
     assert!(second.starts_with("# WeChat API base URL"), "{second}");
-    let third = lines.next().unwrap().unwrap();
+    // Then the credentials a WeChat client must use (as cli.js prints
+    // them), then the export lines.
+    let mut comments = Vec::new();
+    let third = loop {
+        let line = lines.next().unwrap().unwrap();
+        if !line.starts_with("# ") {
+            break line;
+        }
+        comments.push(line);
+    };
     assert!(third.starts_with("export "), "{third}");
+    assert!(
+        comments
+            .iter()
+            .any(|l| l == "# app: appid wx0emulatorapp0001, secret emulator-app-secret"),
+        "{comments:?}"
+    );
 
     let token = curl(&[&format!(
         "{url}/cgi-bin/token?grant_type=client_credential&appid=wx0emulatorapp0001&secret=emulator-app-secret"
