@@ -2,8 +2,11 @@
 // The third-party platform's event endpoint: WeChat posts the
 // component_verify_ticket every 10 minutes, and authorization events, as
 // encrypted XML. The checks and the crypto happen in Rust
-// (src/https/msg_crypt.rs, src/https/events.rs, src/https/authorization.rs);
-// acting on the event (the token store) happens here.
+// (crates/core/src/https/msg_crypt.rs, events.rs, authorization.rs); acting
+// on the event (the token store) happens here. The component_access_token
+// api_query_auth needs is the one the platform's clients use: taken from the
+// same store, under its lock, by the same code (lib/third-party.js), so the
+// handler and every client make one component-token request per expiry.
 
 let binding = null
 function loadBinding() {
@@ -17,6 +20,7 @@ const DEFAULT_TIMEOUT_MS = 15000
 const MAX_TIMEOUT_MS = 3600000
 
 const { keys: storeKeys, localCache } = require('./store.js')
+const { ThirdPartyTokens, TOKEN_ERRORS, newEntry } = require('./third-party.js')
 
 function sdkError(errCode, msg) {
   const { CloudSDKError } = require('../index.js')
@@ -40,9 +44,9 @@ function requireString(options, name) {
 }
 
 function checkStore(store) {
-  const methods = ['get', 'set', 'compareAndDelete']
+  const methods = ['get', 'set', 'compareAndDelete', 'lock']
   if (!store || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
-    throw sdkError(-501007, 'option `store` must be a token store with get, set and compareAndDelete (cloud.memoryStore() or cloud.redisStore(client))')
+    throw sdkError(-501007, 'option `store` must be a token store with get, set, compareAndDelete and lock (cloud.memoryStore() or cloud.redisStore(client))')
   }
   return store
 }
@@ -151,6 +155,39 @@ function createComponentEventHandler(options) {
   })
   if (made && made.ok === false) throw sdkError(made.errCode, made.errMsg.replace(/^componentEvent:fail /, ''))
   const events = made
+  const { CloudSDKError } = require('../index.js')
+  // The platform's component token, shared through the store with its clients.
+  const tokens = new ThirdPartyTokens({
+    client: {
+      async tokenRequest(_api, _kind, args, leftMs) {
+        const o = await events.componentToken(args.ticket, leftMs)
+        return typeof o === 'string' || !o.ok ? o : o.json
+      },
+    },
+    store,
+    cache: localCache(store),
+    makeError: (errCode, errMsg) => new CloudSDKError({ errCode, errMsg }),
+    envJson: () => undefined,
+    componentAppid,
+    componentAppsecret,
+    timeoutMs: timeout,
+    failPrefix: () => 'componentEvent:fail',
+  })
+
+  /** api_query_auth with the shared component token; a rejected one is dropped and renewed once. */
+  async function queryAuth(code, deadline) {
+    for (let retried = false; ; retried = true) {
+      const component = await tokens.componentToken('componentEvent', deadline)
+      const outcome = await before(deadline, 'api_query_auth', events.queryAuth(code, component.token, Math.max(1, deadline - Date.now())))
+      if (typeof outcome !== 'string' && !outcome.ok && TOKEN_ERRORS.has(outcome.errCode) && !retried) {
+        // A token error proves the code was not used: drop the token
+        // (only while it is still the stored one) and ask once more.
+        await tokens.drop('componentEvent', storeKeys.componentToken(componentAppid), component, deadline)
+        continue
+      }
+      return settleOutcome(outcome)
+    }
+  }
 
   async function authorized(event, deadline) {
     const authorizer = event.AuthorizerAppid
@@ -158,9 +195,7 @@ function createComponentEventHandler(options) {
     if (!authorizer || !code) {
       throw sdkError(-40002, `the ${event.InfoType} event has no AuthorizerAppid or AuthorizationCode`)
     }
-    const ticket = await storeStep(deadline, 'reading the verify ticket', () => store.get(storeKeys.ticket(componentAppid)))
-    const outcome = await before(deadline, 'api_query_auth', events.queryAuth(code, typeof ticket === 'string' ? ticket : undefined))
-    const auth = settleOutcome(outcome)
+    const auth = await queryAuth(code, deadline)
     if (auth.authorizerAppid !== authorizer) {
       throw sdkError(-40005, `api_query_auth answered for ${auth.authorizerAppid}, the event was for ${authorizer}`)
     }
@@ -170,9 +205,15 @@ function createComponentEventHandler(options) {
       () => store.set(storeKeys.refreshToken(componentAppid, authorizer), auth.authorizerRefreshToken),
       [auth.authorizerRefreshToken, auth.authorizerAccessToken],
     )
-    // The access token this process cached with an older refresh token is
-    // no longer the account's: forget it.
-    localCache(store).delete(storeKeys.authorizerToken(componentAppid, authorizer))
+    // The access token that came with it replaces whatever was cached or
+    // stored for the account: the clients use it without asking WeChat. If
+    // the store cannot take it, they ask for their own (nothing is lost).
+    const key = storeKeys.authorizerToken(componentAppid, authorizer)
+    const entry = newEntry(auth.authorizerAccessToken, auth.expiresIn)
+    localCache(store).set(key, entry)
+    await storeStep(deadline, "saving the authorizer's access token", () => store.set(key, entry.raw, Math.max(1, entry.usableUntil - Date.now())), [
+      auth.authorizerAccessToken,
+    ]).catch(() => localCache(store).delete(key))
     return { authorizerAppid: auth.authorizerAppid, expiresIn: auth.expiresIn, funcInfo: auth.funcInfo }
   }
 

@@ -116,6 +116,8 @@ class ThirdPartyTokens {
     this.getAuthorizerRefreshToken = o.getAuthorizerRefreshToken
     this.onAuthorizerRefreshToken = o.onAuthorizerRefreshToken
     this.timeoutMs = o.timeoutMs
+    /** api -> the start of its errMsg (the event handler's is `componentEvent:fail`). */
+    this.failPrefix = o.failPrefix || ((api) => `openapi.${api}:fail`)
     /** key -> entry: the process-local cache in front of the store. */
     this.cache = o.cache
     /** key -> Promise<entry>: one acquisition per key in this process. */
@@ -129,7 +131,7 @@ class ThirdPartyTokens {
   }
 
   fail(api, errCode, msg) {
-    return this.makeError(errCode, `openapi.${api}:fail ${this.scrub(msg)}`)
+    return this.makeError(errCode, `${this.failPrefix(api)} ${this.scrub(msg)}`)
   }
 
   /** Hide every secret this manager has seen. */
@@ -477,4 +479,4 @@ class ThirdPartyTokens {
   }
 }
 
-module.exports = { ThirdPartyTokens, newEntry, parseEntry }
+module.exports = { ThirdPartyTokens, newEntry, parseEntry, TOKEN_ERRORS }

@@ -128,34 +128,71 @@ impl ComponentEvents {
         }
     }
 
-    /// `api_query_auth`: exchange an authorization code. Resolves to JSON
-    /// `{ authorizerAppid, authorizerAccessToken, expiresIn,
-    /// authorizerRefreshToken, funcInfo }`. `ticket`: the latest verify
-    /// ticket (used only when no component token is cached).
+    /// `api_component_token` with `ticket`: resolves to JSON `{ token,
+    /// expiresIn }` (the shape of the client's `tokenRequest`), so that the
+    /// handler's component token lives in the token store the platform's
+    /// clients share (`lib/third-party.js`).
+    #[napi(catch_unwind)]
+    pub fn component_token<'env>(
+        &self,
+        env: &'env Env,
+        ticket: String,
+        timeout_ms: f64,
+    ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
+        let appid = self.crypt.appid().to_string();
+        let secret = self.component_appsecret.clone();
+        let (base, proxy, timeout) = (
+            self.base.clone(),
+            self.proxy.clone(),
+            self.within(timeout_ms),
+        );
+        settle(env, API.to_string(), async move {
+            let client = match crate::transport::client_for(proxy.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return no_client(&e),
+            };
+            let secrets = [secret.as_str(), ticket.as_str()];
+            let ep = Endpoint {
+                client: &client,
+                base: &base,
+                api: API,
+                timeout,
+                secrets: &secrets,
+            };
+            match crate::https::component::component_token(&ep, &appid, &secret, &ticket).await {
+                Ok(f) => json_outcome(serde_json::json!({
+                    "token": f.token,
+                    "expiresIn": f.expires_in.as_secs_f64(),
+                })),
+                Err(e) => Outcome::failure(&e),
+            }
+        })
+    }
+
+    /// `api_query_auth`: exchange an authorization code with the platform's
+    /// `componentToken`. Resolves to JSON `{ authorizerAppid,
+    /// authorizerAccessToken, expiresIn, authorizerRefreshToken, funcInfo }`;
+    /// a rejected component token fails with WeChat's code (40001, 40014,
+    /// 42001), the code still unused.
     #[napi(catch_unwind)]
     pub fn query_auth<'env>(
         &self,
         env: &'env Env,
         code: String,
-        ticket: Option<String>,
+        component_token: String,
+        timeout_ms: f64,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let appid = self.crypt.appid().to_string();
         let secret = self.component_appsecret.clone();
-        let base = self.base.clone();
-        let timeout = self.timeout;
-        let proxy = self.proxy.clone();
+        let (base, proxy, timeout) = (
+            self.base.clone(),
+            self.proxy.clone(),
+            self.within(timeout_ms),
+        );
         settle(env, API.to_string(), async move {
             let client = match crate::transport::client_for(proxy.as_deref()) {
                 Ok(c) => c,
-                Err(e) => {
-                    return Outcome::failure(&ApiError::plain(
-                        TCB_SYS_ERR,
-                        fail_msg(
-                            API,
-                            &format!("-501001 resource system error. {}", e.describe()),
-                        ),
-                    ))
-                }
+                Err(e) => return no_client(&e),
             };
             let secrets = [secret.as_str()];
             let ep = Endpoint {
@@ -165,23 +202,44 @@ impl ComponentEvents {
                 timeout,
                 secrets: &secrets,
             };
-            let run = crate::https::authorization::query_auth(&ep, &appid, &secret, ticket, &code);
+            let run = crate::https::authorization::query_auth(&ep, &appid, &component_token, &code);
             match run.await {
-                Ok(a) => Outcome::from_result(
-                    API,
-                    Ok(Success::Json(
-                        serde_json::json!({
-                            "authorizerAppid": a.authorizer_appid,
-                            "authorizerAccessToken": a.access_token,
-                            "expiresIn": a.expires_in_secs,
-                            "authorizerRefreshToken": a.refresh_token,
-                            "funcInfo": a.func_info,
-                        })
-                        .to_string(),
-                    )),
-                ),
+                Ok(a) => json_outcome(serde_json::json!({
+                    "authorizerAppid": a.authorizer_appid,
+                    "authorizerAccessToken": a.access_token,
+                    "expiresIn": a.expires_in_secs,
+                    "authorizerRefreshToken": a.refresh_token,
+                    "funcInfo": a.func_info,
+                })),
                 Err(e) => Outcome::failure(&e),
             }
         })
     }
+
+    /// What is left of the handler's timeout for one request (at most the
+    /// handler's `timeout`, at least 1 ms).
+    fn within(&self, timeout_ms: f64) -> Duration {
+        let ms = if timeout_ms.is_finite() {
+            timeout_ms.max(1.0)
+        } else {
+            1.0
+        };
+        Duration::from_millis(ms as u64).min(self.timeout)
+    }
+}
+
+/// No HTTP client for the WeChat API (a bad proxy): the failure.
+fn no_client(e: &crate::transport::TransportError) -> Outcome {
+    Outcome::failure(&ApiError::plain(
+        TCB_SYS_ERR,
+        fail_msg(
+            API,
+            &format!("-501001 resource system error. {}", e.describe()),
+        ),
+    ))
+}
+
+/// A JSON value as the handler's success outcome.
+fn json_outcome(value: serde_json::Value) -> Outcome {
+    Outcome::from_result(API, Ok(Success::Json(value.to_string())))
 }

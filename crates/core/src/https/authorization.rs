@@ -2,13 +2,13 @@
 //! (from the `authorized` / `updateauthorized` event, or the authorization
 //! page's redirect) for the authorizer's tokens, the refresh token above all.
 //!
-//! The component_access_token is this process's own (see [`query_auth`]);
-//! when it must be obtained, the verify ticket given here is used.
+//! The component_access_token is given by the caller: the event handler
+//! takes it from the token store the platform's clients share
+//! (`lib/third-party.js`), so the cluster asks WeChat for one per expiry.
 
 use serde_json::{Map, Value};
 
-use super::component;
-use super::token::{self, fingerprint, is_token_error, lifetime, Endpoint};
+use super::token::{lifetime, Endpoint};
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
 
 /// What `api_query_auth` gave for an authorization code.
@@ -32,18 +32,13 @@ impl std::fmt::Debug for Authorization {
     }
 }
 
-/// Exchange `code` for the authorizer's tokens. `ticket`: the latest
-/// verify ticket (needed only when this process has no component token).
-///
-/// The component_access_token is kept in this process (one cell per base
-/// URL and component), fetched once however many events arrive at once, and
-/// renewed once when WeChat rejects it (a token error proves the code was
-/// not used).
+/// Exchange `code` for the authorizer's tokens with `component_token`.
+/// A token error (40001/40014/42001) comes back as WeChat's code: it proves
+/// the code was not used, so the caller may drop the token and ask again.
 pub async fn query_auth(
     ep: &Endpoint<'_>,
     component_appid: &str,
-    component_appsecret: &str,
-    ticket: Option<String>,
+    component_token: &str,
     code: &str,
 ) -> Result<Authorization, ApiError> {
     if code.is_empty() {
@@ -52,32 +47,7 @@ pub async fn query_auth(
             fail_msg(ep.api, "the authorization code is empty"),
         ));
     }
-    let cell = token::cell(&format!(
-        "component|{}|{component_appid}|{}",
-        ep.base,
-        fingerprint(component_appsecret)
-    ));
-    let mut retried = false;
-    loop {
-        let ctoken = cell
-            .get(|_| async {
-                let Some(ticket) = ticket.as_deref() else {
-                    return Err(ApiError::cloud(
-                        INVALID_COMMON_PARAM,
-                        fail_msg(ep.api, "no component_verify_ticket has been received yet"),
-                    ));
-                };
-                component::component_token(ep, component_appid, component_appsecret, ticket).await
-            })
-            .await?;
-        match exchange(ep, component_appid, &ctoken, code).await {
-            Err(e) if is_token_error(&e) && !retried => {
-                cell.invalidate(&ctoken);
-                retried = true;
-            }
-            other => return other,
-        }
-    }
+    exchange(ep, component_appid, component_token, code).await
 }
 
 async fn exchange(
@@ -174,16 +144,16 @@ mod tests {
         let ep = endpoint(&client, &base);
         let a = emu.authorize("wxnewauthorizer01").await.unwrap();
         assert_eq!(a.info_type, "authorized");
-        let got = query_auth(&ep, COMP, COMP_SECRET, Some("ticket@@@x".into()), &a.code)
+        let ctoken = crate::https::component::component_token(&ep, COMP, COMP_SECRET, "ticket@@@x")
             .await
-            .unwrap();
+            .unwrap()
+            .token;
+        let got = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap();
         assert_eq!(got.authorizer_appid, "wxnewauthorizer01");
         assert!(got.refresh_token.starts_with("refreshtoken@@@"));
         assert!(got.expires_in_secs > 0);
         // Used once: the second exchange is refused with WeChat's code.
-        let again = query_auth(&ep, COMP, COMP_SECRET, None, &a.code)
-            .await
-            .unwrap_err();
+        let again = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap_err();
         assert_eq!(again.err_code, 61009);
         assert!(!again.err_msg.contains(&a.code), "{}", again.err_msg);
         // The access token creates environments in the authorizer's account.
@@ -206,22 +176,32 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn without_a_ticket_the_component_token_cannot_be_had() {
+    async fn a_rejected_component_token_is_wechats_code_and_the_code_stays_usable() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
         let (base, client) = (
             emu.https_base_url(),
             crate::transport::client_for(None).unwrap(),
         );
         let ep = endpoint(&client, &base);
-        let e = query_auth(&ep, COMP, "wrong-secret-for-a-fresh-cell", None, "code")
+        let a = emu.authorize("wxnewauthorizer02").await.unwrap();
+        let e = query_auth(&ep, COMP, "not-a-component-token", &a.code)
             .await
             .unwrap_err();
-        assert_eq!(e.err_code, INVALID_COMMON_PARAM);
+        assert!(super::super::token::is_token_error(&e), "{e:?}");
         assert!(
-            e.err_msg.contains("no component_verify_ticket"),
+            !e.err_msg.contains("not-a-component-token"),
             "{}",
             e.err_msg
         );
+        let empty = query_auth(&ep, COMP, "t", "").await.unwrap_err();
+        assert_eq!(empty.err_code, INVALID_COMMON_PARAM);
+        // Refused for its token, the code was not used.
+        let ctoken = crate::https::component::component_token(&ep, COMP, COMP_SECRET, "ticket@@@x")
+            .await
+            .unwrap()
+            .token;
+        let got = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap();
+        assert_eq!(got.authorizer_appid, "wxnewauthorizer02");
         emu.close().await;
     }
 }

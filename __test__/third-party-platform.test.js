@@ -1,0 +1,205 @@
+'use strict'
+// The third-party platform end to end, as one product: the emulator plays
+// WeChat and pushes the verify ticket and the authorizations, encrypted, to
+// a node `http` server running createComponentEventHandler; a client set up
+// with nothing but the platform's credentials and the same store
+// (`init({ componentAppid, componentAppsecret, store })`: no ticket
+// callback, no refresh token) then creates environments for two
+// authorizers, each in its own account. Revoking one makes its calls fail
+// with the documented code and leaves the other alone.
+//
+// Run with the memory store (handler and client in one process, one store
+// object) and with the Redis store (a real redis-server; the handler and the
+// client each have their own connection and their own process-local cache,
+// as two processes would).
+
+const http = require('http')
+const Redis = require('ioredis')
+const sdk = require('../index.js')
+const { keys, localCache } = require('../lib/store.js')
+const { newEntry } = require('../lib/third-party.js')
+const { startRedis } = require('./helpers/redis.js')
+
+const COMPONENT_APPID = 'wx0emulatorcomp001'
+const COMPONENT_SECRET = 'emulator-component-secret'
+const MSG_TOKEN = 'platform-message-token'
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+const SHOP_A = 'wxplatformshop01'
+const SHOP_B = 'wxplatformshop02'
+
+/** The platform's event URL: node http, raw body, the handler; `success` or the errCode. */
+async function eventServer(handle) {
+  const seen = { events: [], errors: [] }
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', async () => {
+      try {
+        seen.events.push(await handle({ query: req.url, body: Buffer.concat(chunks) }))
+        res.end('success')
+      } catch (e) {
+        seen.errors.push(e)
+        res.statusCode = 400
+        res.end(String(e.errCode))
+      }
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  seen.url = `http://127.0.0.1:${server.address().port}/wechat/component`
+  seen.close = () => new Promise((r) => server.close(r))
+  return seen
+}
+
+let redis
+const connections = []
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+
+afterAll(async () => {
+  for (const c of connections) c.disconnect()
+  if (redis) await redis.stop()
+})
+
+let prefixes = 0
+/** A new connection to the test Redis: each user of the store has its own, as separate processes would. */
+function redisStore(prefix) {
+  const client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 })
+  connections.push(client)
+  return sdk.redisStore(client, { prefix })
+}
+
+const STORES = [
+  [
+    'memoryStore (one store object for the handler and the client)',
+    () => {
+      const store = sdk.memoryStore()
+      return { handlerStore: store, clientStore: store }
+    },
+  ],
+  [
+    'redisStore (a real redis-server; the handler and the client each with their own connection)',
+    () => {
+      const prefix = `tp-e2e-${process.pid}-${++prefixes}:`
+      return { handlerStore: redisStore(prefix), clientStore: redisStore(prefix) }
+    },
+  ],
+]
+
+describe.each(STORES)('%s', (_name, makeStores) => {
+  let emu, site, stores, cloud
+
+  beforeAll(async () => {
+    stores = makeStores()
+    let handle = null
+    site = await eventServer((req) => handle(req))
+    emu = await sdk.startEmulator({
+      componentEventUrl: site.url,
+      componentToken: MSG_TOKEN,
+      componentEncodingAesKey: AES_KEY,
+      ticketIntervalMs: 0, // pushed on demand: the test says when
+      authorizers: [], // nobody has authorized the platform yet
+    })
+    handle = sdk.createComponentEventHandler({
+      componentAppid: COMPONENT_APPID,
+      componentAppsecret: COMPONENT_SECRET,
+      token: MSG_TOKEN,
+      encodingAesKey: AES_KEY,
+      store: stores.handlerStore,
+      apiBaseUrl: emu.httpsBaseUrl,
+    })
+    cloud = new sdk.Cloud()
+    cloud.init({
+      componentAppid: COMPONENT_APPID,
+      componentAppsecret: COMPONENT_SECRET,
+      store: stores.clientStore,
+      apiBaseUrl: emu.httpsBaseUrl,
+      processEnv: {},
+    })
+  })
+
+  afterAll(async () => {
+    if (emu) await emu.close()
+    if (site) await site.close()
+  })
+
+  const create = (appid, alias) => cloud.openapi({ appid }).tcb.createenvandresource({ type: 'CreatePostpayPackage', alias })
+
+  test('the pushed ticket and the authorizations reach the store; each authorizer creates environments in its own account', async () => {
+    const ticket = await emu.pushTicket()
+    expect(await stores.clientStore.get(keys.ticket(COMPONENT_APPID))).toBe(ticket)
+
+    const a = await emu.authorize(SHOP_A)
+    const b = await emu.authorize(SHOP_B)
+    expect([a.pushed, b.pushed]).toEqual([true, true])
+    expect(site.errors).toEqual([])
+    // The handler's exchange stored each refresh token where the client reads it.
+    for (const shop of [SHOP_A, SHOP_B]) {
+      expect(await stores.clientStore.get(keys.refreshToken(COMPONENT_APPID, shop))).toMatch(/^refreshtoken@@@/)
+    }
+
+    const [ea, eb] = await Promise.all([create(SHOP_A, 'shopa'), create(SHOP_B, 'shopb')])
+    expect([ea.errCode, eb.errCode]).toEqual([0, 0])
+    const envs = emu.environments()
+    expect(envs.find((e) => e.env === ea.envid).account).toBe(SHOP_A)
+    expect(envs.find((e) => e.env === eb.envid).account).toBe(SHOP_B)
+
+    // The handler's api_query_auth and the client's calls share one
+    // component_access_token through the store: one request in all.
+    expect(emu.stats().tokensIssued.component).toBe(1)
+    // The access tokens api_query_auth gave are in the store: the client
+    // used them without an api_authorizer_token request.
+    expect(emu.stats().calls['https:cgi-bin.component.api_authorizer_token']).toBeUndefined()
+  })
+
+  test('after revoke, calls for that authorizer fail with -501007 naming appid; the other authorizer is untouched', async () => {
+    expect(await emu.revoke(SHOP_B)).toBe(true)
+    expect(site.events[site.events.length - 1]).toMatchObject({ InfoType: 'unauthorized', AuthorizerAppid: SHOP_B })
+    expect(await stores.clientStore.get(keys.refreshToken(COMPONENT_APPID, SHOP_B))).toBeNull()
+    expect(await stores.clientStore.get(keys.authorizerToken(COMPONENT_APPID, SHOP_B))).toBeNull()
+
+    const err = await create(SHOP_B, 'afterrevoke').catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.errCode).toBe(-501007)
+    expect(err.errMsg).toContain('option `appid`')
+    expect(err.errMsg).toContain(`no refresh token for authorizer "${SHOP_B}"`)
+    expect(
+      emu
+        .environments()
+        .filter((e) => e.account === SHOP_B)
+        .map((e) => e.alias),
+    ).toEqual(['shopb'])
+
+    // Shop A: its refresh token is still stored and its calls still work,
+    // with the same component token.
+    expect(await stores.clientStore.get(keys.refreshToken(COMPONENT_APPID, SHOP_A))).toMatch(/^refreshtoken@@@/)
+    const again = await create(SHOP_A, 'shopa2')
+    expect(emu.environments().find((e) => e.env === again.envid).account).toBe(SHOP_A)
+    expect(emu.stats().tokensIssued.component).toBe(1)
+  })
+
+  test('authorizing again after the revocation brings the authorizer back', async () => {
+    const back = await emu.authorize(SHOP_B)
+    expect(back.pushed).toBe(true)
+    const e = await create(SHOP_B, 'shopb2')
+    expect(emu.environments().find((x) => x.env === e.envid).account).toBe(SHOP_B)
+  })
+
+  test('a component token WeChat rejects is dropped from the store and renewed once; the authorization still lands', async () => {
+    const key = keys.componentToken(COMPONENT_APPID)
+    const forgotten = newEntry('component-token-wechat-forgot', 7200)
+    await stores.handlerStore.set(key, forgotten.raw, 7200000)
+    localCache(stores.handlerStore).delete(key)
+    const issued = emu.stats().tokensIssued.component
+    const c = await emu.authorize('wxplatformshop03')
+    expect(c.pushed).toBe(true)
+    expect(site.errors).toEqual([])
+    expect(emu.stats().tokensIssued.component).toBe(issued + 1)
+    const stored = await stores.clientStore.get(key)
+    expect(stored).not.toBe(forgotten.raw)
+    expect(JSON.parse(stored).token).not.toBe('component-token-wechat-forgot')
+    const e = await create('wxplatformshop03', 'shopc')
+    expect(emu.environments().find((x) => x.env === e.envid).account).toBe('wxplatformshop03')
+  })
+})
