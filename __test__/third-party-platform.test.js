@@ -203,3 +203,13 @@ describe.each(STORES)('%s', (_name, makeStores) => {
     expect(emu.environments().find((x) => x.env === e.envid).account).toBe('wxplatformshop03')
   })
 })
+
+test('npm start (scripts/demo.js) shows the platform flow: an environment per account, then the revoked one failing', () => {
+  const { spawnSync } = require('child_process')
+  const path = require('path')
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'demo.js')], { encoding: 'utf8' })
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' })
+  expect(r.stdout).toMatch(/third-party for wxdemoshop000001 → +\S+ in account wxdemoshop000001\n/)
+  expect(r.stdout).toMatch(/third-party for wxdemoshop000002 → +\S+ in account wxdemoshop000002\n/)
+  expect(r.stdout).toMatch(/after wxdemoshop000002 revoked → +errCode=-501007 /)
+})
