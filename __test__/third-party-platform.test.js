@@ -11,7 +11,8 @@
 // Run with the memory store (handler and client in one process, one store
 // object) and with the Redis store (a real redis-server; the handler and the
 // client each have their own connection and their own process-local cache,
-// as two processes would).
+// as two processes would). Last, the emulator command (cli.js and the
+// wx-cloud-emulator binary) pushes to an event URL given by flags.
 
 const http = require('http')
 const Redis = require('ioredis')
@@ -212,4 +213,72 @@ test('npm start (scripts/demo.js) shows the platform flow: an environment per ac
   expect(r.stdout).toMatch(/third-party for wxdemoshop000001 → +\S+ in account wxdemoshop000001\n/)
   expect(r.stdout).toMatch(/third-party for wxdemoshop000002 → +\S+ in account wxdemoshop000002\n/)
   expect(r.stdout).toMatch(/after wxdemoshop000002 revoked → +errCode=-501007 /)
+})
+
+describe.each([
+  ['wx-cloud-openapi emulator (cli.js)', () => [process.execPath, [require('path').join(__dirname, '..', 'cli.js'), 'emulator']]],
+  ['wx-cloud-emulator (the Rust binary)', () => ['cargo', ['run', '-q', '-p', 'wx-cloud-emulator', '--']]],
+])('%s --component-event-url', (_name, program) => {
+  // Time to build the binary from scratch on a loaded 2-core machine (a
+  // no-op once built); jest's timeout, not an assertion about speed.
+  const BUILD_MS = 600_000
+  test(
+    'pushes a ticket at start to the handler, with the token and key from WX_EMULATOR_* (never printed)',
+    async () => {
+      const { spawn } = require('child_process')
+      const store = sdk.memoryStore()
+      // Storing a ticket needs no WeChat API: the handler is ready before the
+      // emulator starts (its API base URL is not known yet and not used).
+      const handle = sdk.createComponentEventHandler({
+        componentAppid: COMPONENT_APPID,
+        componentAppsecret: COMPONENT_SECRET,
+        token: MSG_TOKEN,
+        encodingAesKey: AES_KEY,
+        store,
+        apiBaseUrl: 'http://127.0.0.1:9',
+      })
+      const site = await eventServer(handle)
+      const [cmd, args] = program()
+      const child = spawn(cmd, [...args, '--authorizer', 'wxcliauth0000001:r1', '--component-event-url', site.url, '--ticket-interval-ms', '60000'], {
+        cwd: require('path').join(__dirname, '..'),
+        env: { ...process.env, WX_EMULATOR_COMPONENT_TOKEN: MSG_TOKEN, WX_EMULATOR_COMPONENT_ENCODING_AES_KEY: AES_KEY },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      try {
+        let out = ''
+        const banner = await new Promise((resolve, reject) => {
+          child.stdout.on('data', (c) => {
+            out += c
+            if (/^export /m.test(out)) resolve(out)
+          })
+          child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+        })
+        expect(banner).toContain(`# component events: pushed to ${site.url}, a new ticket at start and every 60000 ms`)
+        expect(banner).not.toContain(MSG_TOKEN)
+        expect(banner).not.toContain(AES_KEY)
+        // The ticket pushed at start reaches the store (waited for, not timed).
+        while (site.events.length === 0 && site.errors.length === 0) await new Promise((r) => setTimeout(r, 20))
+        expect(site.errors).toEqual([])
+        expect(site.events[0].InfoType).toBe('component_verify_ticket')
+        // With the pushed ticket (the only kind the emulator now accepts) a
+        // client of the same store creates an environment for the authorizer.
+        const client = new sdk.Cloud()
+        client.init({
+          componentAppid: COMPONENT_APPID,
+          componentAppsecret: COMPONENT_SECRET,
+          store,
+          getAuthorizerRefreshToken: () => 'r1',
+          apiBaseUrl: banner.match(/--api-base-url\): (\S+)/)[1],
+          processEnv: {},
+        })
+        const r = await client.openapi({ appid: 'wxcliauth0000001' }).tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'cli' })
+        expect(r.errCode).toBe(0)
+      } finally {
+        child.kill('SIGTERM')
+        await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
+        await site.close()
+      }
+    },
+    BUILD_MS + 10_000,
+  )
 })
