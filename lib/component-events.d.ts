@@ -1,16 +1,15 @@
 // Types of lib/component-events.js: the third-party platform's event endpoint.
 
+import type { TokenStore } from '../index'
+
 /**
- * The part of a token store the event handler uses (the package's
- * `memoryStore()` / `redisStore(client)` have it). Every method returns a
- * Promise; values are strings; the store adds its own key prefix.
+ * The token store the handler writes to: the same interface, and best the
+ * same store, as the clients' `init({ store })` (`memoryStore()`,
+ * `redisStore(client)`, or your own with get, set, compareAndDelete, lock):
+ * the handler stores the ticket and the authorizers' tokens there, and takes
+ * the platform's component_access_token from it as the clients do.
  */
-export interface ComponentEventStore {
-  get(key: string): Promise<string | null>
-  set(key: string, value: string, ttlMs?: number): Promise<unknown>
-  /** Delete `key` only while its value is `expected`; resolves whether it did. */
-  compareAndDelete(key: string, expected: string): Promise<boolean>
-}
+export type ComponentEventStore = TokenStore
 
 /** Options of `createComponentEventHandler`. */
 export interface ComponentEventHandlerOptions {
@@ -22,7 +21,7 @@ export interface ComponentEventHandlerOptions {
   token: string
   /** The 43-character message EncodingAESKey set on the platform. */
   encodingAesKey: string
-  /** Where the ticket and the authorizers' refresh tokens are saved. */
+  /** Where the ticket and the authorizers' tokens are saved: the clients' store. */
   store: ComponentEventStore
   /** WeChat API base URL (e.g. an emulator's `httpsBaseUrl`); default `WX_API_BASE_URL`, else `https://api.weixin.qq.com`. */
   apiBaseUrl?: string
