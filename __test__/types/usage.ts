@@ -146,7 +146,11 @@ async function componentEvents(body: Buffer, url: string): Promise<string> {
     get: async (k) => data.get(k) ?? null,
     set: async (k, v, _ttlMs) => void data.set(k, v),
     compareAndDelete: async (k, expected) => data.get(k) === expected && data.delete(k),
-    lock: async (k, _ttlMs) => (data.has(k) ? null : (data.set(k, '1'), { release: async () => void data.delete(k) })),
+    lock: async (k, _ttlMs) => {
+      if (data.has(k)) return null
+      data.set(k, '1')
+      return { release: async () => void data.delete(k) }
+    },
   }
   const handle = createComponentEventHandler({
     componentAppid: 'wxc',
