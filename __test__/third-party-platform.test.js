@@ -281,4 +281,30 @@ describe.each([
     },
     BUILD_MS + 10_000,
   )
+
+  test(
+    'the event settings go together, and the interval needs the URL: usage errors (exit 2) naming them',
+    () => {
+      const { spawnSync } = require('child_process')
+      const [cmd, args] = program()
+      const run = (extra, env = {}) =>
+        spawnSync(cmd, [...args, ...extra], {
+          cwd: require('path').join(__dirname, '..'),
+          encoding: 'utf8',
+          env: { ...process.env, ...env },
+          timeout: BUILD_MS,
+        })
+      const partial = run(['--component-event-url', 'http://127.0.0.1:9/e'], { WX_EMULATOR_COMPONENT_TOKEN: MSG_TOKEN })
+      expect(partial.status).toBe(2)
+      expect(partial.stderr).toContain('--component-event-url, a component token (--component-token or WX_EMULATOR_COMPONENT_TOKEN) and an EncodingAESKey')
+      expect(partial.stderr).not.toContain(MSG_TOKEN)
+      const interval = run(['--ticket-interval-ms', '5'])
+      expect(interval.status).toBe(2)
+      expect(interval.stderr).toContain('--ticket-interval-ms needs --component-event-url')
+      const both = run(['--component-token', 'x'], { WX_EMULATOR_COMPONENT_TOKEN: MSG_TOKEN })
+      expect(both.status).toBe(2)
+      expect(both.stderr).toContain('--component-token and WX_EMULATOR_COMPONENT_TOKEN are both set: give one')
+    },
+    BUILD_MS + 10_000,
+  )
 })
