@@ -6,8 +6,10 @@
 // refresh tokens the handler stored. Tampered requests store nothing.
 //
 // The store here is a minimal in-test object with the interface of the token
-// store (get, set with ttl, compareAndDelete), recording every write; the
-// package's memoryStore()/redisStore() follow the same interface.
+// store (get, set with ttl, compareAndDelete, lock), recording every write;
+// the package's memoryStore()/redisStore() follow the same interface. The
+// whole product (the handler and a client sharing memoryStore() or Redis)
+// is third-party-platform.test.js.
 
 const http = require('http')
 const crypto = require('crypto')
