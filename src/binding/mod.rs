@@ -327,7 +327,7 @@ impl Client {
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = within(&self.config, options.timeout_ms);
         let ctx = self.context(&config, options.env_json);
-        let debug = config.debug || ctx.debug_enabled();
+        let debug = wx_cloud_core::settings::debug(&config, &ctx).value;
         let input = CallInput {
             api: api.clone(),
             params_json,
