@@ -752,6 +752,84 @@ mod tests {
     }
 
     #[test]
+    fn explain_shows_the_values_a_call_uses_with_their_sources() {
+        let get = |e: &Explanation, n: &str| {
+            let s = e.settings.iter().find(|s| s.name == n);
+            s.map(|s| (s.value.clone(), s.source.clone()))
+        };
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_SECRETID", "AKIDexampleexample1234"),
+            ("TENCENTCLOUD_SECRETKEY", "k"),
+            ("TENCENTCLOUD_SESSIONTOKEN", "envtoken"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TCB_ENV", "own-env"),
+        ]);
+        // init()'s pair with the environment's session token: each part says where it is from.
+        let c = cfg(
+            r#"{"secretId":"AKIDfrominit00005678","secretKey":"INITKEY","region":"ap-shanghai"}"#,
+        );
+        let e = explain(&c, &ctx, "x");
+        assert_eq!(get(&e, "secretId").unwrap().1, "init option secretId");
+        assert_eq!(get(&e, "secretKey").unwrap().1, "init option secretKey");
+        assert_eq!(
+            get(&e, "sessionToken").unwrap().1,
+            "env TENCENTCLOUD_SESSIONTOKEN"
+        );
+        assert_eq!(
+            get(&e, "region").unwrap(),
+            ("ap-shanghai".into(), "init option region".into())
+        );
+        // The values shown are the ones the call is built from.
+        let env = cloud::endpoint::env_id(&c, &ctx);
+        let ep = cloud::endpoint::resolve(&c, &ctx, &env, "");
+        assert_eq!(get(&e, "env").unwrap().0, env);
+        assert_eq!(get(&e, "serviceUrl").unwrap().0, ep.display_url);
+        assert_eq!(ep.region.as_deref(), Some("ap-shanghai"));
+        let c = cfg(
+            r#"{"secretId":"AKIDfrominit00005678","secretKey":"K","sessionToken":"T","env":{"dynamic":true}}"#,
+        );
+        let e = explain(&c, &ctx, "x");
+        assert_eq!(
+            get(&e, "sessionToken").unwrap().1,
+            "init option sessionToken"
+        );
+        assert_eq!(
+            get(&e, "env").unwrap(),
+            (
+                "own-env".into(),
+                "DYNAMIC_CURRENT_ENV: env TCB_ENV or SCF_NAMESPACE".into()
+            )
+        );
+        assert_eq!(get(&e, "region").unwrap().1, "env TENCENTCLOUD_REGION");
+
+        let c = cfg(
+            r#"{"componentAppid":"wxcomp","componentAppsecret":"S","authorizerAppid":"wxa","authorizerRefreshToken":"R"}"#,
+        );
+        let e = explain(&c, &Context::default(), "x");
+        assert_eq!(e.mode, "thirdparty");
+        for name in [
+            "componentAppid",
+            "componentAppsecret",
+            "authorizerAppid",
+            "authorizerRefreshToken",
+        ] {
+            assert_eq!(get(&e, name).unwrap().1, format!("init option {name}"));
+        }
+        let e = explain(
+            &cfg(r#"{"appid":"wx1","secret":"S"}"#),
+            &Context::default(),
+            "x",
+        );
+        assert_eq!(
+            get(&e, "appid").unwrap(),
+            ("wx1".into(), "init option appid".into())
+        );
+        assert_eq!(get(&e, "secret").unwrap().1, "init option secret");
+        assert_eq!(get(&e, "apiBaseUrl").unwrap().1, "default");
+    }
+
+    #[test]
     fn in_a_cloud_runtime_the_cloud_call_beats_wx_appid_and_secret() {
         // The platform sets WX_APPID per invocation; functions often carry an
         // app secret for other work. Neither may switch the call to HTTPS.
