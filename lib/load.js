@@ -92,7 +92,7 @@ let contractCache = null
 
 /**
  * The core's side of the JavaScript–Rust contract (the addon's `contract()`):
- * the options that may be functions and the marker sent in their place, the
+ * the option names, those that may be functions and the marker sent in their place, the
  * default and longest timeout. Read once, on first use (loading the addon
  * then, never at require time).
  */
@@ -100,6 +100,7 @@ function contract() {
   if (contractCache === null) {
     const c = loadBinding().contract()
     contractCache = Object.freeze({
+      options: Object.freeze(c.options),
       functionOptions: new Set(c.functionOptions),
       functionMarker: c.functionMarker,
       defaultTimeoutMs: c.defaultTimeoutMs,

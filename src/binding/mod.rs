@@ -201,6 +201,9 @@ fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context
 /// in the core and read by `lib/load.js` on first use (never at `require()`).
 #[napi(object)]
 pub struct Contract {
+    /// Every `init()` option the core reads (the ignored options of
+    /// wx-server-sdk aside).
+    pub options: Vec<String>,
     /// The `init()` options whose value may be a function: the JavaScript
     /// layer keeps the function and sends `{ [functionMarker]: true }`.
     pub function_options: Vec<String>,
@@ -215,8 +218,14 @@ pub struct Contract {
 /// The contract between index.js / lib/*.js and the core (see [`Contract`]).
 #[napi(catch_unwind)]
 pub fn contract() -> Contract {
-    use crate::options::{function_options, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS};
+    use crate::options::{
+        function_options, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,
+    };
     Contract {
+        options: OPTIONS
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect(),
         function_options: function_options().map(str::to_string).collect(),
         function_marker: FUNCTION_MARKER.to_string(),
         default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
