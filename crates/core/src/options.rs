@@ -595,24 +595,30 @@ fn opt_object<'a>(
     }
 }
 
+/// `text` as an http(s) URL with a host, or an error naming option `key`
+/// (`what` says what it must be).
+fn http_url(key: &str, text: &str, what: &str) -> Result<url::Url, ApiError> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u),
+        _ => Err(bad(format!("option `{key}` must be {what}"))),
+    }
+}
+
 /// An http(s) URL option with a host (`what` describes it in messages).
 fn opt_url(obj: &Map<String, Value>, key: &str, what: &str) -> Result<Option<String>, ApiError> {
     let Some(text) = opt_string(obj, key)?.filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    match url::Url::parse(&text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(text)),
-        _ => Err(bad(format!("option `{key}` must be {what}"))),
-    }
+    http_url(key, &text, what)?;
+    Ok(Some(text))
 }
 
 /// An absolute http(s) URL option, without a trailing `/`.
 fn opt_http_url(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
-    let Some(text) = opt_url(obj, key, "an absolute http(s) URL")? else {
+    let Some(text) = opt_string(obj, key)?.filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    let u = url::Url::parse(&text)
-        .map_err(|_| bad(format!("option `{key}` must be an absolute http(s) URL")))?;
+    let u = http_url(key, &text, "an absolute http(s) URL")?;
     if u.query().is_some() || u.fragment().is_some() {
         return Err(bad(format!(
             "option `{key}` must not have a query or fragment"
@@ -662,7 +668,13 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
         }
         _ => {}
     }
+    cfg.component = parse_component(obj)?;
+    check_mode(cfg)
+}
 
+/// `componentAppid` and friends: SDK-managed third-party tokens (`None`:
+/// none of them given).
+fn parse_component(obj: &Map<String, Value>) -> Result<Option<ComponentSettings>, ApiError> {
     let component_appid = opt_credential(obj, "componentAppid")?;
     let component_appsecret = opt_credential(obj, "componentAppsecret")?;
     let authorizer_appid = opt_credential(obj, "authorizerAppid")?;
@@ -687,12 +699,12 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
                         .to_string(),
                 ));
             }
-            cfg.component = Some(ComponentSettings {
+            Ok(Some(ComponentSettings {
                 component_appid,
                 component_appsecret,
                 authorizer_appid,
                 authorizer_refresh_token,
-            });
+            }))
         }
         (a, s) => {
             let first = [
@@ -714,9 +726,14 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
                      need componentAppid and componentAppsecret)"
                 )));
             }
+            Ok(None)
         }
     }
+}
 
+/// Credentials of both HTTPS and third-party kinds need `mode`; `mode:
+/// "thirdparty"` needs third-party credentials.
+fn check_mode(cfg: &Config) -> Result<(), ApiError> {
     let https_given = cfg.access_token.is_some() || cfg.appid.is_some();
     let third_given = cfg.authorizer_access_token.is_some() || cfg.component.is_some();
     match cfg.mode {
