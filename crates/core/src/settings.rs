@@ -27,12 +27,15 @@ pub enum Source {
 }
 
 impl Source {
-    /// The source of the `i`th field: `init option secret`, `env
-    /// WX_APPSECRET`, or the words of a runtime default.
+    /// The source of the `i`th field (the last one past the end): `init
+    /// option secret`, `env WX_APPSECRET`, or the words of a runtime default.
     pub fn of(&self, i: usize) -> String {
+        fn field(names: &[&'static str], i: usize) -> &'static str {
+            names.get(i).or(names.last()).copied().unwrap_or("")
+        }
         match self {
-            Source::Init(names) => format!("init option {}", names[i.min(names.len() - 1)]),
-            Source::Env(names) => format!("env {}", names[i.min(names.len() - 1)]),
+            Source::Init(names) => format!("init option {}", field(names, i)),
+            Source::Env(names) => format!("env {}", field(names, i)),
             Source::Runtime(words) => (*words).to_string(),
         }
     }
