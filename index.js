@@ -27,6 +27,9 @@ function loadBinding() {
   return binding
 }
 
+/** The core's side of the JS–Rust contract (option kinds, marker, timeouts), read on first use. */
+const coreContract = () => require('./lib/load.js').contract()
+
 /** The reference SDK's description of an errCode ('' when it has none). */
 function describeErrCode(code) {
   try {
@@ -286,10 +289,6 @@ function logDebug(outcome) {
   if (outcome.debugLine) console.error(outcome.debugLine)
 }
 
-// Options whose value may be a function: the core gets a marker in their place.
-const FUNCTION_MARKER = '\u0000function'
-const FUNCTION_OPTIONS = new Set(['accessToken', 'authorizerAccessToken', 'getComponentVerifyTicket', 'onAuthorizerRefreshToken', 'getAuthorizerRefreshToken'])
-
 // The token store of the managed third-party mode (lib/store.js): a
 // JavaScript object, checked and kept here; the core never sees it.
 let storeModule = null
@@ -324,8 +323,9 @@ function normalizeOptions(config) {
   const out = Object.create(null)
   for (const key of Object.keys(config)) {
     const value = config[key]
-    if (typeof value === 'function' && FUNCTION_OPTIONS.has(key)) {
-      out[key] = { [FUNCTION_MARKER]: true }
+    // Options whose value may be a function: the core gets a marker in their place.
+    if (typeof value === 'function' && coreContract().functionOptions.has(key)) {
+      out[key] = { [coreContract().functionMarker]: true }
       continue
     }
     if (key === 'store' && value !== undefined && value !== null) {
@@ -483,8 +483,8 @@ class Cloud {
     }
     // The account a token function is asked for when openapi() names none.
     this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined
-    // validated by the core: 1 … 3 600 000 ms, default 15 s
-    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : 15000
+    // validated by the core (1 ms … contract's maxTimeoutMs)
+    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : coreContract().defaultTimeoutMs
     this._thirdParty = null
     if (created.tokenFunction === 'component') {
       const { ThirdPartyTokens } = require('./lib/third-party.js')
@@ -650,13 +650,13 @@ class Cloud {
  */
 function explainConfig(options, api) {
   const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
+  const b = loadBinding()
   let normalized
   try {
     normalized = normalizeOptions(options)
   } catch (e) {
     return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
   }
-  const b = loadBinding()
   const env = normalized.processEnv === undefined || normalized.processEnv === null ? processEnvVars() : undefined
   return b.explainConfig(JSON.stringify(normalized), `openapi.${name.replace(/^openapi\./, '')}`, env)
 }

@@ -1,5 +1,5 @@
 'use strict'
-// Docs cannot drift from the code: every option src/options.rs accepts is in
+// Docs cannot drift from the code: every option the core accepts is in
 // README's configuration table and in index.d.ts's InitOptions (and nothing
 // else is); every errCode the SDK and the emulator produce is in README's
 // error table.
@@ -38,7 +38,8 @@ function firstColumnNames(md) {
 }
 
 const options = read('crates/core/src/options.rs')
-const KNOWN = rustList(options, 'KNOWN_OPTIONS')
+// The options the core reads, as it gives them to the JavaScript layer.
+const KNOWN = [...require('../lib/load.js').contract().options]
 const IGNORED = rustList(options, 'IGNORED_REFERENCE_OPTIONS')
 
 function initOptionNames() {

@@ -16,8 +16,6 @@ function loadBinding() {
 
 // The verify ticket is valid for 12 hours; the newest one wins.
 const TICKET_TTL_MS = 12 * 3600 * 1000
-const DEFAULT_TIMEOUT_MS = 15000
-const MAX_TIMEOUT_MS = 3600000
 
 const { keys: storeKeys, localCache } = require('./store.js')
 const { ThirdPartyTokens, TOKEN_ERRORS, newEntry } = require('./third-party.js')
@@ -136,9 +134,10 @@ function createComponentEventHandler(options) {
   let apiBaseUrl = options.apiBaseUrl
   if (apiBaseUrl === undefined || apiBaseUrl === null) apiBaseUrl = process.env.WX_API_BASE_URL || undefined
   else if (typeof apiBaseUrl !== 'string') throw sdkError(-501007, 'option `apiBaseUrl` must be a string')
-  const timeout = options.timeout === undefined || options.timeout === null ? DEFAULT_TIMEOUT_MS : options.timeout
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_MS) {
-    throw sdkError(-501007, `option \`timeout\` must be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
+  const { defaultTimeoutMs, maxTimeoutMs } = require('./load.js').contract()
+  const timeout = options.timeout === undefined || options.timeout === null ? defaultTimeoutMs : options.timeout
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > maxTimeoutMs) {
+    throw sdkError(-501007, `option \`timeout\` must be a number of milliseconds between 1 and ${maxTimeoutMs}`)
   }
   if (options.proxy !== undefined && options.proxy !== null && typeof options.proxy !== 'string') {
     throw sdkError(-501007, 'option `proxy` must be a string')

@@ -88,4 +88,26 @@ function loadBinding(root = ROOT) {
   }
 }
 
-module.exports = { loadBinding, platformName, libc, PUBLISHED }
+let contractCache = null
+
+/**
+ * The core's side of the JavaScript–Rust contract (the addon's `contract()`):
+ * the option names, those that may be functions and the marker sent in their place, the
+ * default and longest timeout. Read once, on first use (loading the addon
+ * then, never at require time).
+ */
+function contract() {
+  if (contractCache === null) {
+    const c = loadBinding().contract()
+    contractCache = Object.freeze({
+      options: Object.freeze(c.options),
+      functionOptions: new Set(c.functionOptions),
+      functionMarker: c.functionMarker,
+      defaultTimeoutMs: c.defaultTimeoutMs,
+      maxTimeoutMs: c.maxTimeoutMs,
+    })
+  }
+  return contractCache
+}
+
+module.exports = { loadBinding, contract, platformName, libc, PUBLISHED }

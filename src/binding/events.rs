@@ -85,7 +85,9 @@ pub fn create_component_events(
             }
         },
     };
-    let timeout_ms = options.timeout_ms.unwrap_or(15_000);
+    let timeout_ms = options
+        .timeout_ms
+        .unwrap_or(crate::options::DEFAULT_TIMEOUT.as_millis() as u32);
     if timeout_ms == 0 {
         return Either::B(invalid("option `timeout` must be at least 1 ms"));
     }

@@ -197,6 +197,42 @@ fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context
     }
 }
 
+/// The core's side of the contract with the JavaScript layer, defined once
+/// in the core and read by `lib/load.js` on first use (never at `require()`).
+#[napi(object)]
+pub struct Contract {
+    /// Every `init()` option the core reads (the ignored options of
+    /// wx-server-sdk aside).
+    pub options: Vec<String>,
+    /// The `init()` options whose value may be a function: the JavaScript
+    /// layer keeps the function and sends `{ [functionMarker]: true }`.
+    pub function_options: Vec<String>,
+    /// The key of that stand-in object.
+    pub function_marker: String,
+    /// The timeout of a call when `init()` sets none (ms).
+    pub default_timeout_ms: f64,
+    /// The longest `timeout` accepted (ms).
+    pub max_timeout_ms: f64,
+}
+
+/// The contract between index.js / lib/*.js and the core (see [`Contract`]).
+#[napi(catch_unwind)]
+pub fn contract() -> Contract {
+    use crate::options::{
+        function_options, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,
+    };
+    Contract {
+        options: OPTIONS
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect(),
+        function_options: function_options().map(str::to_string).collect(),
+        function_marker: FUNCTION_MARKER.to_string(),
+        default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
+        max_timeout_ms: MAX_TIMEOUT_MS as f64,
+    }
+}
+
 /// The names of the environment variables a call reads, besides those
 /// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
 #[napi(catch_unwind)]
@@ -300,7 +336,7 @@ impl Client {
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = within(&self.config, options.timeout_ms);
         let ctx = self.context(&config, options.env_json);
-        let debug = config.debug || ctx.debug_enabled();
+        let debug = wx_cloud_core::settings::debug(&config, &ctx).value;
         let input = CallInput {
             api: api.clone(),
             params_json,

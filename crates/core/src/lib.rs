@@ -61,6 +61,8 @@ pub mod mode;
 #[doc(hidden)]
 pub mod options;
 #[doc(hidden)]
+pub mod settings;
+#[doc(hidden)]
 pub mod tls;
 #[doc(hidden)]
 pub mod transport;

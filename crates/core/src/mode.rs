@@ -23,7 +23,8 @@ use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, ErrorClass, INVALID_COMMON_PARAM};
 use crate::https::{self, Auth};
-use crate::options::{Config, EnvChoice, ModeChoice, Supplied, TokenKind};
+use crate::options::{redact_url_userinfo, Config, ModeChoice, Supplied, TokenKind};
+use crate::settings::{self, Source, Sourced};
 use crate::transport;
 
 /// The mode a call runs in.
@@ -54,67 +55,120 @@ const WHAT_WOULD_WORK: &str = "any one of these would work: \
      with the verify ticket and refresh tokens in a token store or from getComponentVerifyTicket and \
      getAuthorizerRefreshToken";
 
-fn https_from_config(cfg: &Config) -> Option<Auth> {
+/// HTTPS credentials given to `init()`.
+fn https_from_config(cfg: &Config) -> Option<Sourced<Auth>> {
     if let Some(s) = &cfg.access_token {
-        return Some(Auth::Supplied(s.clone()));
+        return Some(Sourced::new(
+            Auth::Supplied(s.clone()),
+            Source::Init(&["accessToken"]),
+        ));
     }
     match (&cfg.appid, &cfg.secret) {
-        (Some(appid), Some(secret)) => Some(Auth::App {
-            appid: appid.clone(),
-            secret: secret.clone(),
-        }),
+        (Some(appid), Some(secret)) => Some(Sourced::new(
+            Auth::App {
+                appid: appid.clone(),
+                secret: secret.clone(),
+            },
+            Source::Init(&["appid", "secret"]),
+        )),
         _ => None,
     }
 }
 
-fn https_from_env(ctx: &Context) -> Option<Auth> {
+/// HTTPS credentials in the environment (`WX_APPID` + `WX_APPSECRET`).
+fn https_from_env(ctx: &Context) -> Option<Sourced<Auth>> {
     match (ctx.non_empty("WX_APPID"), ctx.non_empty("WX_APPSECRET")) {
-        (Some(appid), Some(secret)) => Some(Auth::App {
-            appid: appid.to_string(),
-            secret: secret.to_string(),
-        }),
+        (Some(appid), Some(secret)) => Some(Sourced::new(
+            Auth::App {
+                appid: appid.to_string(),
+                secret: secret.to_string(),
+            },
+            Source::Env(&["WX_APPID", "WX_APPSECRET"]),
+        )),
         _ => None,
     }
 }
 
-fn third_party(cfg: &Config) -> Option<Auth> {
+/// Third-party credentials given to `init()`.
+fn third_party(cfg: &Config) -> Option<Sourced<Auth>> {
     if let Some(s) = &cfg.authorizer_access_token {
-        return Some(Auth::Supplied(s.clone()));
+        return Some(Sourced::new(
+            Auth::Supplied(s.clone()),
+            Source::Init(&["authorizerAccessToken"]),
+        ));
     }
-    cfg.component.clone().map(Auth::Component)
+    cfg.component.clone().map(|c| {
+        Sourced::new(
+            Auth::Component(c),
+            Source::Init(&[
+                "componentAppid",
+                "componentAppsecret",
+                "authorizerAppid",
+                "authorizerRefreshToken",
+            ]),
+        )
+    })
 }
 
-fn cloud_runtime(cfg: &Config, ctx: &Context) -> bool {
-    cfg.credentials.is_some()
-        || cfg.partial_credentials.is_some()
-        || ctx.non_empty("TENCENTCLOUD_SECRETID").is_some()
+/// What makes this a cloud runtime, in words (`None`: it is none).
+fn cloud_runtime(cfg: &Config, ctx: &Context) -> Option<String> {
+    if cfg.credentials.is_some() {
+        Some("init() was given `secretId` and `secretKey`".to_string())
+    } else if let Some(missing) = cfg.partial_credentials {
+        Some(format!(
+            "init() was given half a Tencent Cloud secret pair (`{missing}` is missing)"
+        ))
+    } else if ctx.non_empty("TENCENTCLOUD_SECRETID").is_some()
         || ctx.non_empty("TENCENTCLOUD_SECRETKEY").is_some()
-        || ctx.is_internal()
+    {
+        Some(
+            "TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY are set in the environment".to_string(),
+        )
+    } else if ctx.is_internal() {
+        Some(format!(
+            "running on a cloud runtime ({})",
+            ctx.run_env_tag()
+        ))
+    } else {
+        None
+    }
 }
 
 /// Choose the mode of a call.
 pub fn select(cfg: &Config, ctx: &Context, api: &str) -> Result<Route, ApiError> {
-    choose(cfg, ctx, api).map(|(route, _)| route)
+    choose(cfg, ctx, api).map(|c| c.route)
 }
 
-/// What made a cloud runtime count as one (for [`explain`]).
-fn cloud_runtime_reason(cfg: &Config, ctx: &Context) -> String {
-    if cfg.credentials.is_some() {
-        "init() was given `secretId` and `secretKey`".to_string()
-    } else if let Some(missing) = cfg.partial_credentials {
-        format!("init() was given half a Tencent Cloud secret pair (`{missing}` is missing)")
-    } else if ctx.non_empty("TENCENTCLOUD_SECRETID").is_some()
-        || ctx.non_empty("TENCENTCLOUD_SECRETKEY").is_some()
-    {
-        "TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY are set in the environment".to_string()
-    } else {
-        format!("running on a cloud runtime ({})", ctx.run_env_tag())
+/// The mode a call runs in, why, and where its HTTPS or third-party
+/// credentials came from (a cloud call's are resolved when it is made).
+struct Choice {
+    route: Route,
+    reason: String,
+    credentials: Option<Source>,
+}
+
+impl Choice {
+    fn new(route: Route, reason: String) -> Self {
+        Choice {
+            route,
+            reason,
+            credentials: None,
+        }
+    }
+
+    /// A route of these credentials (`wrap`: HTTPS or third-party).
+    fn of(auth: Sourced<Auth>, wrap: fn(Auth) -> Route, reason: String) -> Self {
+        Choice {
+            route: wrap(auth.value),
+            reason,
+            credentials: Some(auth.source),
+        }
     }
 }
 
 /// [`select`], with the reason for the choice in words: the one decision
 /// behind both a call and `wx-cloud-openapi env`.
-fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<(Route, String), ApiError> {
+fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<Choice, ApiError> {
     let none_usable = |what: &str| {
         ApiError::cloud(
             INVALID_COMMON_PARAM,
@@ -123,13 +177,13 @@ fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<(Route, String), Api
     };
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
-        Some(ModeChoice::Cloud) => Ok((Route::Cloud, given("cloud"))),
+        Some(ModeChoice::Cloud) => Ok(Choice::new(Route::Cloud, given("cloud"))),
         Some(ModeChoice::Https) => https_from_config(cfg)
             .map(|a| (a, "credentials from init()"))
             .or_else(|| {
                 https_from_env(ctx).map(|a| (a, "WX_APPID and WX_APPSECRET from the environment"))
             })
-            .map(|(a, from)| (Route::Https(a), format!("{}; {from}", given("https"))))
+            .map(|(a, from)| Choice::of(a, Route::Https, format!("{}; {from}", given("https"))))
             .ok_or_else(|| {
                 none_usable(
                     "mode \"https\" needs init({ appid, secret }), init({ accessToken }) \
@@ -137,49 +191,63 @@ fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<(Route, String), Api
                 )
             }),
         Some(ModeChoice::ThirdParty) => third_party(cfg)
-            .map(|a| (Route::ThirdParty(a), given("thirdparty")))
+            .map(|a| Choice::of(a, Route::ThirdParty, given("thirdparty")))
             .ok_or_else(|| none_usable("mode \"thirdparty\" needs third-party credentials")),
-        None => {
-            if let Some(a) = https_from_config(cfg) {
-                let which = match a {
-                    Auth::Supplied(_) => "`accessToken`",
-                    _ => "`appid` and `secret`",
-                };
-                Ok((Route::Https(a), format!("init() was given {which}")))
-            } else if let Some(a) = third_party(cfg) {
-                let which = match a {
-                    Auth::Supplied(_) => "`authorizerAccessToken`",
-                    _ => "`componentAppid` and the other managed third-party options",
-                };
-                Ok((Route::ThirdParty(a), format!("init() was given {which}")))
-            } else if cloud_runtime(cfg, ctx) {
-                // In a cloud runtime WX_APPID is set by the platform for each
-                // invocation, and an app secret may be there for other work:
-                // they do not switch the call to HTTPS; `mode` does.
-                let mut reason = cloud_runtime_reason(cfg, ctx);
-                if https_from_env(ctx).is_some() {
-                    reason.push_str(
-                        "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
-                         runtime the cloud call wins: init({ mode: 'https' }) would use them",
-                    );
-                }
-                Ok((Route::Cloud, reason))
-            } else if let Some(a) = https_from_env(ctx) {
-                Ok((
-                    Route::Https(a),
-                    "WX_APPID and WX_APPSECRET are set in the environment \
-                     (and init() was given no HTTPS or third-party credentials, \
-                     and this is no cloud runtime)"
-                        .to_string(),
-                ))
-            } else {
-                Err(none_usable(
-                    "no usable credentials: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set, \
-                     and no HTTPS or third-party credentials were given",
-                ))
-            }
-        }
+        None => choose_by_credentials(cfg, ctx).ok_or_else(|| {
+            none_usable(
+                "no usable credentials: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set, \
+                 and no HTTPS or third-party credentials were given",
+            )
+        }),
     }
+}
+
+/// Without `mode`: the mode the credentials pick (`None`: nothing usable).
+fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
+    if let Some(a) = https_from_config(cfg) {
+        let which = match a.value {
+            Auth::Supplied(_) => "`accessToken`",
+            _ => "`appid` and `secret`",
+        };
+        return Some(Choice::of(
+            a,
+            Route::Https,
+            format!("init() was given {which}"),
+        ));
+    }
+    if let Some(a) = third_party(cfg) {
+        let which = match a.value {
+            Auth::Supplied(_) => "`authorizerAccessToken`",
+            _ => "`componentAppid` and the other managed third-party options",
+        };
+        return Some(Choice::of(
+            a,
+            Route::ThirdParty,
+            format!("init() was given {which}"),
+        ));
+    }
+    if let Some(mut reason) = cloud_runtime(cfg, ctx) {
+        // In a cloud runtime WX_APPID is set by the platform for each
+        // invocation, and an app secret may be there for other work:
+        // they do not switch the call to HTTPS; `mode` does.
+        if https_from_env(ctx).is_some() {
+            reason.push_str(
+                "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                 runtime the cloud call wins: init({ mode: 'https' }) would use them",
+            );
+        }
+        return Some(Choice::new(Route::Cloud, reason));
+    }
+    https_from_env(ctx).map(|a| {
+        Choice::of(
+            a,
+            Route::Https,
+            "WX_APPID and WX_APPSECRET are set in the environment \
+             (and init() was given no HTTPS or third-party credentials, \
+             and this is no cloud runtime)"
+                .to_string(),
+        )
+    })
 }
 
 /// One setting a call would use, for [`explain`]: secrets are shown as
@@ -215,27 +283,34 @@ pub fn shorten_id(id: &str) -> String {
     format!("{head}…{tail}")
 }
 
-fn setting(name: &'static str, value: impl Into<String>, source: impl Into<String>) -> Setting {
-    Setting {
-        name,
-        value: value.into(),
-        source: source.into(),
+/// The settings [`explain`] lists, each shown with its source, and the
+/// first problem a call would hit while resolving them.
+#[derive(Default)]
+struct Shown {
+    settings: Vec<Setting>,
+    problem: Option<ApiError>,
+}
+
+impl Shown {
+    fn add(&mut self, name: &'static str, value: impl Into<String>, source: impl ToString) {
+        self.settings.push(Setting {
+            name,
+            value: value.into(),
+            source: source.to_string(),
+        });
+    }
+
+    fn fail(&mut self, e: ApiError) {
+        self.problem.get_or_insert(e);
     }
 }
 
-fn supplied_setting(name: &'static str, s: &Supplied) -> Setting {
-    let value = match s {
-        Supplied::Value(_) => "*** (a string)",
-        Supplied::Function => "(a function, called before each call)",
-    };
-    setting(name, value, format!("init option {name}"))
-}
-
 /// Explain what a call with these options, in this environment, would use,
-/// by the same decision [`run`] makes (nothing is sent).
+/// by the same decision [`run`] makes (nothing is sent): the resolved
+/// settings with their sources, formatted.
 pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
-    let (route, reason) = match choose(cfg, ctx, api) {
-        Ok(r) => r,
+    let choice = match choose(cfg, ctx, api) {
+        Ok(c) => c,
         Err(e) => {
             return Explanation {
                 mode: "none",
@@ -245,189 +320,115 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
             }
         }
     };
-    let mut settings = Vec::new();
-    let mut problem = None;
-    match &route {
-        Route::Cloud => {
-            let from_init = cfg.credentials.is_some();
-            let src = |opt: &str, var: &str| {
-                if from_init {
-                    format!("init option {opt}")
-                } else {
-                    format!("env {var}")
-                }
-            };
-            match cloud::request::credentials(cfg, ctx, api) {
-                Ok(pair) => {
-                    settings.push(setting(
-                        "secretId",
-                        shorten_id(&pair.secret_id),
-                        src("secretId", "TENCENTCLOUD_SECRETID"),
-                    ));
-                    settings.push(setting(
-                        "secretKey",
-                        "***",
-                        src("secretKey", "TENCENTCLOUD_SECRETKEY"),
-                    ));
-                    if pair.session_token.is_some() {
-                        let from_opt = cfg
-                            .credentials
-                            .as_ref()
-                            .is_some_and(|c| c.session_token.is_some());
-                        settings.push(setting(
-                            "sessionToken",
-                            "***",
-                            if from_opt {
-                                "init option sessionToken"
-                            } else {
-                                "env TENCENTCLOUD_SESSIONTOKEN"
-                            },
-                        ));
-                    }
-                }
-                Err(e) => problem = Some(e),
-            }
-            let env = cloud::endpoint::env_id(cfg, ctx);
-            let env_source = match &cfg.env {
-                EnvChoice::Id(_) => "init option env",
-                EnvChoice::Dynamic => "DYNAMIC_CURRENT_ENV: env TCB_ENV or SCF_NAMESPACE",
-                EnvChoice::Unset if ctx.is_scf() => {
-                    "default on SCF: the function's own (env TCB_ENV or SCF_NAMESPACE)"
-                }
-                EnvChoice::Unset => "default: none (the gateway picks the account's first)",
-            };
-            let shown_env = if env.is_empty() {
-                "(none)"
-            } else {
-                env.as_str()
-            };
-            settings.push(setting("env", shown_env, env_source));
-            if let Err(e) = cloud::endpoint::check_environment(cfg, ctx, api) {
-                problem = problem.or(Some(e));
-            }
-            let ep = cloud::endpoint::resolve(cfg, ctx, &env, "");
-            let url_source = if cfg.service_url.is_some() {
-                "init option serviceUrl"
-            } else if matches!(cloud::endpoint::injected_url(ctx), Ok(Some(_))) {
-                "env TCB_CONTEXT_CNFG (URL)"
-            } else {
-                "built from env, region and runtime"
-            };
-            settings.push(setting("serviceUrl", ep.display_url, url_source));
-            if let Some(region) = &ep.region {
-                let source = if cfg.region.is_some() {
-                    "init option region"
-                } else {
-                    "env TENCENTCLOUD_REGION"
-                };
-                settings.push(setting("region", region.clone(), source));
-            }
-            settings.push(setting("runtime", ctx.run_env_tag(), "environment"));
-        }
+    let mut shown = Shown::default();
+    match &choice.route {
+        Route::Cloud => show_cloud(&mut shown, cfg, ctx, api),
         Route::Https(auth) | Route::ThirdParty(auth) => {
-            match auth {
-                Auth::Supplied(s) => {
-                    let name = if matches!(route, Route::Https(_)) {
-                        "accessToken"
-                    } else {
-                        "authorizerAccessToken"
-                    };
-                    settings.push(supplied_setting(name, s));
-                }
-                Auth::App { appid, .. } => {
-                    let from_init = cfg.appid.is_some() && cfg.secret.is_some();
-                    let (a, s) = if from_init {
-                        ("init option appid", "init option secret")
-                    } else {
-                        ("env WX_APPID", "env WX_APPSECRET")
-                    };
-                    settings.push(setting("appid", appid.clone(), a));
-                    settings.push(setting("secret", "***", s));
-                    let kind = match cfg.token_kind {
-                        TokenKind::Stable => "stable (/cgi-bin/stable_token)",
-                        TokenKind::Classic => "classic (/cgi-bin/token)",
-                    };
-                    settings.push(setting("tokenKind", kind, "managed by the SDK"));
-                }
-                Auth::Component(c) => {
-                    let o = |n: &str| format!("init option {n}");
-                    settings.push(setting(
-                        "componentAppid",
-                        c.component_appid.clone(),
-                        o("componentAppid"),
-                    ));
-                    settings.push(setting(
-                        "componentAppsecret",
-                        "***",
-                        o("componentAppsecret"),
-                    ));
-                    if let Some(a) = &c.authorizer_appid {
-                        settings.push(setting("authorizerAppid", a.clone(), o("authorizerAppid")));
-                    }
-                    if c.authorizer_refresh_token.is_some() {
-                        settings.push(setting(
-                            "authorizerRefreshToken",
-                            "***",
-                            o("authorizerRefreshToken"),
-                        ));
-                    }
-                }
-            }
-            match https::base_url(cfg, ctx, api) {
-                Ok(base) => {
-                    let source = if cfg.api_base_url.is_some() {
-                        "init option apiBaseUrl"
-                    } else if ctx.non_empty("WX_API_BASE_URL").is_some() {
-                        "env WX_API_BASE_URL"
-                    } else {
-                        "default"
-                    };
-                    settings.push(setting(
-                        "apiBaseUrl",
-                        crate::options::redact_url_userinfo(&base),
-                        source,
-                    ));
-                }
-                Err(e) => problem = Some(e),
+            let source = choice.credentials.unwrap_or(Source::Runtime("default"));
+            show_auth(&mut shown, &choice.route, auth, source, cfg);
+            match https::sourced_base_url(cfg, ctx, api) {
+                Ok(base) => shown.add("apiBaseUrl", redact_url_userinfo(&base.value), base.source),
+                Err(e) => shown.fail(e),
             }
             if let Some(p) = &cfg.proxy {
-                settings.push(setting(
-                    "proxy",
-                    crate::options::redact_url_userinfo(p),
-                    "init option proxy",
-                ));
+                shown.add("proxy", redact_url_userinfo(p), Source::Init(&["proxy"]));
             }
         }
     }
-    settings.push(setting(
+    let timeout = settings::timeout(cfg);
+    shown.add(
         "timeout",
-        format!("{}ms", cfg.timeout.as_millis()),
-        if cfg.timeout == crate::options::DEFAULT_TIMEOUT {
-            "default"
-        } else {
-            "init option timeout"
-        },
-    ));
-    let (debug, debug_source) = if cfg.debug {
-        ("on", "init option debug")
-    } else if ctx.debug_enabled() {
-        ("on", "env DEBUG")
-    } else {
-        ("off", "default")
-    };
-    settings.push(setting("debug", debug, debug_source));
+        format!("{}ms", timeout.value.as_millis()),
+        timeout.source,
+    );
+    let debug = settings::debug(cfg, ctx);
+    shown.add(
+        "debug",
+        if debug.value { "on" } else { "off" },
+        debug.source,
+    );
     if cfg.on_busy > 0 {
-        settings.push(setting(
+        shown.add(
             "retry.onBusy",
             cfg.on_busy.to_string(),
-            "init option retry",
-        ));
+            Source::Init(&["retry"]),
+        );
     }
     Explanation {
-        mode: route.name(),
-        reason,
-        settings,
-        problem,
+        mode: choice.route.name(),
+        reason: choice.reason,
+        settings: shown.settings,
+        problem: shown.problem,
+    }
+}
+
+/// The settings of a cloud call.
+fn show_cloud(shown: &mut Shown, cfg: &Config, ctx: &Context, api: &str) {
+    match cloud::request::sourced_credentials(cfg, ctx, api) {
+        Ok(c) => {
+            shown.add("secretId", shorten_id(&c.pair.secret_id), c.source.of(0));
+            shown.add("secretKey", "***", c.source.of(1));
+            if let Some(source) = c.session_token_source {
+                shown.add("sessionToken", "***", source);
+            }
+        }
+        Err(e) => shown.fail(e),
+    }
+    let env = settings::env_id(cfg, ctx);
+    let shown_env = if env.value.is_empty() {
+        "(none)"
+    } else {
+        env.value.as_str()
+    };
+    shown.add("env", shown_env, env.source);
+    if let Err(e) = cloud::endpoint::check_environment(cfg, ctx, api) {
+        shown.fail(e);
+    }
+    let ep = cloud::endpoint::resolve(cfg, ctx, &env.value, "");
+    shown.add(
+        "serviceUrl",
+        ep.display_url,
+        settings::service_url(cfg, ctx).source,
+    );
+    if let Some(region) = settings::region(cfg, ctx) {
+        shown.add("region", region.value, region.source);
+    }
+    shown.add("runtime", ctx.run_env_tag(), Source::Runtime("environment"));
+}
+
+/// The credentials of an HTTPS or third-party call (`source`: theirs).
+fn show_auth(shown: &mut Shown, route: &Route, auth: &Auth, source: Source, cfg: &Config) {
+    match auth {
+        Auth::Supplied(s) => {
+            let name = match route {
+                Route::Https(_) => "accessToken",
+                _ => "authorizerAccessToken",
+            };
+            let value = match s {
+                Supplied::Value(_) => "*** (a string)",
+                Supplied::Function => "(a function, called before each call)",
+            };
+            shown.add(name, value, source);
+        }
+        Auth::App { appid, .. } => {
+            shown.add("appid", appid.clone(), source.of(0));
+            shown.add("secret", "***", source.of(1));
+            let kind = match cfg.token_kind {
+                TokenKind::Stable => "stable (/cgi-bin/stable_token)",
+                TokenKind::Classic => "classic (/cgi-bin/token)",
+            };
+            shown.add("tokenKind", kind, Source::Runtime("managed by the SDK"));
+        }
+        Auth::Component(c) => {
+            shown.add("componentAppid", c.component_appid.clone(), source.of(0));
+            shown.add("componentAppsecret", "***", source.of(1));
+            if let Some(a) = &c.authorizer_appid {
+                shown.add("authorizerAppid", a.clone(), source.of(2));
+            }
+            if c.authorizer_refresh_token.is_some() {
+                shown.add("authorizerRefreshToken", "***", source.of(3));
+            }
+        }
     }
 }
 
@@ -748,6 +749,84 @@ mod tests {
         assert!(p.err_msg.contains("TENCENTCLOUD_SECRETID"), "{}", p.err_msg);
 
         assert_eq!(shorten_id("short"), "***");
+    }
+
+    #[test]
+    fn explain_shows_the_values_a_call_uses_with_their_sources() {
+        let get = |e: &Explanation, n: &str| {
+            let s = e.settings.iter().find(|s| s.name == n);
+            s.map(|s| (s.value.clone(), s.source.clone()))
+        };
+        let ctx = Context::from_pairs([
+            ("TENCENTCLOUD_SECRETID", "AKIDexampleexample1234"),
+            ("TENCENTCLOUD_SECRETKEY", "k"),
+            ("TENCENTCLOUD_SESSIONTOKEN", "envtoken"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TCB_ENV", "own-env"),
+        ]);
+        // init()'s pair with the environment's session token: each part says where it is from.
+        let c = cfg(
+            r#"{"secretId":"AKIDfrominit00005678","secretKey":"INITKEY","region":"ap-shanghai"}"#,
+        );
+        let e = explain(&c, &ctx, "x");
+        assert_eq!(get(&e, "secretId").unwrap().1, "init option secretId");
+        assert_eq!(get(&e, "secretKey").unwrap().1, "init option secretKey");
+        assert_eq!(
+            get(&e, "sessionToken").unwrap().1,
+            "env TENCENTCLOUD_SESSIONTOKEN"
+        );
+        assert_eq!(
+            get(&e, "region").unwrap(),
+            ("ap-shanghai".into(), "init option region".into())
+        );
+        // The values shown are the ones the call is built from.
+        let env = cloud::endpoint::env_id(&c, &ctx);
+        let ep = cloud::endpoint::resolve(&c, &ctx, &env, "");
+        assert_eq!(get(&e, "env").unwrap().0, env);
+        assert_eq!(get(&e, "serviceUrl").unwrap().0, ep.display_url);
+        assert_eq!(ep.region.as_deref(), Some("ap-shanghai"));
+        let c = cfg(
+            r#"{"secretId":"AKIDfrominit00005678","secretKey":"K","sessionToken":"T","env":{"dynamic":true}}"#,
+        );
+        let e = explain(&c, &ctx, "x");
+        assert_eq!(
+            get(&e, "sessionToken").unwrap().1,
+            "init option sessionToken"
+        );
+        assert_eq!(
+            get(&e, "env").unwrap(),
+            (
+                "own-env".into(),
+                "DYNAMIC_CURRENT_ENV: env TCB_ENV or SCF_NAMESPACE".into()
+            )
+        );
+        assert_eq!(get(&e, "region").unwrap().1, "env TENCENTCLOUD_REGION");
+
+        let c = cfg(
+            r#"{"componentAppid":"wxcomp","componentAppsecret":"S","authorizerAppid":"wxa","authorizerRefreshToken":"R"}"#,
+        );
+        let e = explain(&c, &Context::default(), "x");
+        assert_eq!(e.mode, "thirdparty");
+        for name in [
+            "componentAppid",
+            "componentAppsecret",
+            "authorizerAppid",
+            "authorizerRefreshToken",
+        ] {
+            assert_eq!(get(&e, name).unwrap().1, format!("init option {name}"));
+        }
+        let e = explain(
+            &cfg(r#"{"appid":"wx1","secret":"S"}"#),
+            &Context::default(),
+            "x",
+        );
+        assert_eq!(
+            get(&e, "appid").unwrap(),
+            ("wx1".into(), "init option appid".into())
+        );
+        assert_eq!(get(&e, "secret").unwrap().1, "init option secret");
+        assert_eq!(get(&e, "apiBaseUrl").unwrap().1, "default");
     }
 
     #[test]

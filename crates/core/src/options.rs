@@ -117,15 +117,6 @@ pub const MAX_ON_BUSY: u32 = 10;
 /// The marker the JavaScript layer puts in place of a function option.
 pub const FUNCTION_MARKER: &str = "\u{0}function";
 
-/// Init options whose value may be (or must be) a JavaScript function.
-pub const FUNCTION_OPTIONS: &[&str] = &[
-    "accessToken",
-    "authorizerAccessToken",
-    "getComponentVerifyTicket",
-    "onAuthorizerRefreshToken",
-    "getAuthorizerRefreshToken",
-];
-
 /// Everything `init()` configured, validated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -237,37 +228,59 @@ const IGNORED_REFERENCE_OPTIONS: &[&str] = &[
     "logger",
 ];
 
-const KNOWN_OPTIONS: &[&str] = &[
-    "env",
-    "region",
-    "serviceUrl",
-    "protocol",
-    "secretId",
-    "secretKey",
-    "sessionToken",
-    "timeout",
-    "debug",
-    "processEnv",
-    "mode",
-    "appid",
-    "secret",
-    "accessToken",
-    "authorizerAccessToken",
-    "componentAppid",
-    "componentAppsecret",
-    "getComponentVerifyTicket",
-    "authorizerAppid",
-    "authorizerRefreshToken",
-    "onAuthorizerRefreshToken",
-    "getAuthorizerRefreshToken",
-    // The token store object: checked and kept by the JavaScript layer
-    // (index.js, lib/store.js); the core never receives it.
-    "store",
-    "apiBaseUrl",
-    "proxy",
-    "tokenKind",
-    "retry",
+/// How the JavaScript layer hands an `init()` option to the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// A JSON value, as given.
+    Value,
+    /// A value that may be (or must be) a function: the JavaScript layer
+    /// keeps the function and sends [`FUNCTION_MARKER`] in its place.
+    Function,
+    /// Checked and kept by the JavaScript layer, never sent (the token
+    /// `store`: index.js, lib/store.js).
+    JavaScriptOnly,
+}
+
+/// Every `init()` option the SDK reads, in the order error messages list
+/// them: the one list the core checks options against and the JavaScript
+/// layer reads (through the addon's `contract()`).
+pub const OPTIONS: &[(&str, Takes)] = &[
+    ("env", Takes::Value),
+    ("region", Takes::Value),
+    ("serviceUrl", Takes::Value),
+    ("protocol", Takes::Value),
+    ("secretId", Takes::Value),
+    ("secretKey", Takes::Value),
+    ("sessionToken", Takes::Value),
+    ("timeout", Takes::Value),
+    ("debug", Takes::Value),
+    ("processEnv", Takes::Value),
+    ("mode", Takes::Value),
+    ("appid", Takes::Value),
+    ("secret", Takes::Value),
+    ("accessToken", Takes::Function),
+    ("authorizerAccessToken", Takes::Function),
+    ("componentAppid", Takes::Value),
+    ("componentAppsecret", Takes::Value),
+    ("getComponentVerifyTicket", Takes::Function),
+    ("authorizerAppid", Takes::Value),
+    ("authorizerRefreshToken", Takes::Value),
+    ("onAuthorizerRefreshToken", Takes::Function),
+    ("getAuthorizerRefreshToken", Takes::Function),
+    ("store", Takes::JavaScriptOnly),
+    ("apiBaseUrl", Takes::Value),
+    ("proxy", Takes::Value),
+    ("tokenKind", Takes::Value),
+    ("retry", Takes::Value),
 ];
+
+/// The options whose value may be a function (see [`Takes::Function`]).
+pub fn function_options() -> impl Iterator<Item = &'static str> {
+    OPTIONS
+        .iter()
+        .filter(|(_, t)| *t == Takes::Function)
+        .map(|(name, _)| *name)
+}
 
 fn bad(msg: String) -> ApiError {
     ApiError::cloud(INVALID_PARAM, format!("init:fail {msg}"))
@@ -320,12 +333,13 @@ impl Config {
             }
         };
         for key in obj.keys() {
-            if !KNOWN_OPTIONS.contains(&key.as_str())
+            if !OPTIONS.iter().any(|(name, _)| name == key)
                 && !IGNORED_REFERENCE_OPTIONS.contains(&key.as_str())
             {
+                let known: Vec<&str> = OPTIONS.iter().map(|(name, _)| *name).collect();
                 return Err(bad(format!(
                     "unknown option `{key}`; known options: {}",
-                    KNOWN_OPTIONS.join(", ")
+                    known.join(", ")
                 )));
             }
         }
@@ -337,27 +351,14 @@ impl Config {
         let mut cfg = Config {
             env: parse_env(obj.get("env"))?,
             region: opt_string(obj, "region")?.filter(|r| !r.is_empty()),
-            service_url: opt_string(obj, "serviceUrl")?.filter(|u| !u.is_empty()),
-            protocol: opt_string(obj, "protocol")?,
+            service_url: opt_url(obj, "serviceUrl", "an absolute http(s) URL")?,
+            protocol: opt_choice(obj, "protocol", &[("http", "http"), ("https", "https")])?
+                .map(str::to_string),
+            timeout: opt_millis(obj, "timeout")?.unwrap_or(DEFAULT_TIMEOUT),
+            debug: opt_bool(obj, "debug")?.unwrap_or(false),
+            process_env: opt_string_map(obj, "processEnv")?,
             ..Config::default()
         };
-        if let Some(url) = &cfg.service_url {
-            match url::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-                _ => {
-                    return Err(bad(
-                        "option `serviceUrl` must be an absolute http(s) URL".to_string()
-                    ))
-                }
-            }
-        }
-        if let Some(p) = &cfg.protocol {
-            if p != "http" && p != "https" {
-                return Err(bad(format!(
-                    "option `protocol` must be \"http\" or \"https\", got \"{p}\""
-                )));
-            }
-        }
         let secret_id = opt_string(obj, "secretId")?.filter(|s| !s.is_empty());
         let secret_key = opt_string(obj, "secretKey")?.filter(|s| !s.is_empty());
         let session_token = opt_string(obj, "sessionToken")?;
@@ -372,61 +373,6 @@ impl Config {
             (Some(_), None) => cfg.partial_credentials = Some("secretKey"),
             (None, Some(_)) => cfg.partial_credentials = Some("secretId"),
             (None, None) => {}
-        }
-        match obj.get("timeout") {
-            None | Some(Value::Null) => {}
-            Some(Value::Number(n)) => {
-                let ms = n.as_f64().unwrap_or(f64::NAN);
-                if !(ms.is_finite() && ms >= 1.0 && ms <= MAX_TIMEOUT_MS as f64) {
-                    return Err(bad(format!(
-                        "option `timeout` must be a number of milliseconds between 1 and {MAX_TIMEOUT_MS}, got {n}"
-                    )));
-                }
-                cfg.timeout = Duration::from_millis(ms as u64);
-            }
-            Some(other) => {
-                return Err(bad(format!(
-                    "option `timeout` must be a number of milliseconds, got {}",
-                    type_name(other)
-                )))
-            }
-        }
-        match obj.get("debug") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => cfg.debug = *b,
-            Some(other) => {
-                return Err(bad(format!(
-                    "option `debug` must be a boolean, got {}",
-                    type_name(other)
-                )))
-            }
-        }
-        match obj.get("processEnv") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(vars)) => {
-                let mut map = HashMap::with_capacity(vars.len());
-                for (k, v) in vars {
-                    match v {
-                        Value::String(s) => {
-                            map.insert(k.clone(), s.clone());
-                        }
-                        Value::Null => {}
-                        other => {
-                            return Err(bad(format!(
-                                "option `processEnv.{k}` must be a string, got {}",
-                                type_name(other)
-                            )))
-                        }
-                    }
-                }
-                cfg.process_env = Some(map);
-            }
-            Some(other) => {
-                return Err(bad(format!(
-                    "option `processEnv` must be an object of strings, got {}",
-                    type_name(other)
-                )))
-            }
         }
         parse_https_options(obj, &mut cfg)?;
         Ok(cfg)
@@ -516,92 +462,195 @@ fn opt_function(obj: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// A boolean option.
+fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(bad(format!(
+            "option `{key}` must be a boolean, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A duration option in milliseconds, 1 to [`MAX_TIMEOUT_MS`].
+fn opt_millis(obj: &Map<String, Value>, key: &str) -> Result<Option<Duration>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            let ms = n.as_f64().unwrap_or(f64::NAN);
+            if !(ms.is_finite() && ms >= 1.0 && ms <= MAX_TIMEOUT_MS as f64) {
+                return Err(bad(format!(
+                    "option `{key}` must be a number of milliseconds between 1 and {MAX_TIMEOUT_MS}, got {n}"
+                )));
+            }
+            Ok(Some(Duration::from_millis(ms as u64)))
+        }
+        Some(other) => Err(bad(format!(
+            "option `{key}` must be a number of milliseconds, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A count option (`path` names it in messages): an integer, 0 to `max`.
+fn opt_count(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    max: u32,
+) -> Result<Option<u32>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(k) if k <= u64::from(max) => Ok(Some(k as u32)),
+            _ => Err(bad(format!(
+                "option `{path}` must be an integer between 0 and {max}, got {n}"
+            ))),
+        },
+        Some(other) => Err(bad(format!(
+            "option `{path}` must be a number, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A string option that must be one of `choices` (text, value).
+fn opt_choice<T: Copy>(
+    obj: &Map<String, Value>,
+    key: &str,
+    choices: &[(&str, T)],
+) -> Result<Option<T>, ApiError> {
+    let Some(text) = opt_string(obj, key)? else {
+        return Ok(None);
+    };
+    if let Some((_, v)) = choices.iter().find(|(t, _)| *t == text) {
+        return Ok(Some(*v));
+    }
+    let quoted: Vec<String> = choices.iter().map(|(t, _)| format!("\"{t}\"")).collect();
+    let listed = match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(bad(format!(
+        "option `{key}` must be {listed}, got \"{text}\""
+    )))
+}
+
+/// An object option of strings (`null` values left out).
+fn opt_string_map(
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<HashMap<String, String>>, ApiError> {
+    let vars = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(vars)) => vars,
+        Some(other) => {
+            return Err(bad(format!(
+                "option `{key}` must be an object of strings, got {}",
+                type_name(other)
+            )))
+        }
+    };
+    let mut map = HashMap::with_capacity(vars.len());
+    for (k, v) in vars {
+        match v {
+            Value::String(s) => {
+                map.insert(k.clone(), s.clone());
+            }
+            Value::Null => {}
+            other => {
+                return Err(bad(format!(
+                    "option `{key}.{k}` must be a string, got {}",
+                    type_name(other)
+                )))
+            }
+        }
+    }
+    Ok(Some(map))
+}
+
+/// An object option whose keys are all in `known` (`example` shows one).
+fn opt_object<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    known: &[&str],
+    example: &str,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => match o.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(bad(format!(
+                "unknown option `{key}.{k}`; known: {}",
+                known.join(", ")
+            ))),
+            None => Ok(Some(o)),
+        },
+        Some(other) => Err(bad(format!(
+            "option `{key}` must be an object like {example}, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// `text` as an http(s) URL with a host, or an error naming option `key`
+/// (`what` says what it must be).
+fn http_url(key: &str, text: &str, what: &str) -> Result<url::Url, ApiError> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u),
+        _ => Err(bad(format!("option `{key}` must be {what}"))),
+    }
+}
+
+/// An http(s) URL option with a host (`what` describes it in messages).
+fn opt_url(obj: &Map<String, Value>, key: &str, what: &str) -> Result<Option<String>, ApiError> {
+    let Some(text) = opt_string(obj, key)?.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    http_url(key, &text, what)?;
+    Ok(Some(text))
+}
+
 /// An absolute http(s) URL option, without a trailing `/`.
 fn opt_http_url(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
     let Some(text) = opt_string(obj, key)?.filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    match url::Url::parse(&text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            if u.query().is_some() || u.fragment().is_some() {
-                return Err(bad(format!(
-                    "option `{key}` must not have a query or fragment"
-                )));
-            }
-            Ok(Some(text.trim_end_matches('/').to_string()))
-        }
-        _ => Err(bad(format!(
-            "option `{key}` must be an absolute http(s) URL"
-        ))),
+    let u = http_url(key, &text, "an absolute http(s) URL")?;
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(bad(format!(
+            "option `{key}` must not have a query or fragment"
+        )));
     }
+    Ok(Some(text.trim_end_matches('/').to_string()))
 }
 
 /// The options of the HTTPS and third-party modes.
 fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(), ApiError> {
-    cfg.mode = match opt_string(obj, "mode")?.as_deref() {
-        None => None,
-        Some("cloud") => Some(ModeChoice::Cloud),
-        Some("https") => Some(ModeChoice::Https),
-        Some("thirdparty") => Some(ModeChoice::ThirdParty),
-        Some(other) => {
-            return Err(bad(format!(
-                "option `mode` must be \"cloud\", \"https\" or \"thirdparty\", got \"{other}\""
-            )))
-        }
-    };
-    cfg.token_kind = match opt_string(obj, "tokenKind")?.as_deref() {
-        None | Some("stable") => TokenKind::Stable,
-        Some("classic") => TokenKind::Classic,
-        Some(other) => {
-            return Err(bad(format!(
-                "option `tokenKind` must be \"stable\" or \"classic\", got \"{other}\""
-            )))
-        }
-    };
+    cfg.mode = opt_choice(
+        obj,
+        "mode",
+        &[
+            ("cloud", ModeChoice::Cloud),
+            ("https", ModeChoice::Https),
+            ("thirdparty", ModeChoice::ThirdParty),
+        ],
+    )?;
+    cfg.token_kind = opt_choice(
+        obj,
+        "tokenKind",
+        &[
+            ("stable", TokenKind::Stable),
+            ("classic", TokenKind::Classic),
+        ],
+    )?
+    .unwrap_or_default();
     cfg.api_base_url = opt_http_url(obj, "apiBaseUrl")?;
-    cfg.proxy = match opt_string(obj, "proxy")?.filter(|p| !p.is_empty()) {
-        None => None,
-        Some(p) => match url::Url::parse(&p) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(p),
-            _ => {
-                return Err(bad(
-                    "option `proxy` must be an http:// or https:// proxy URL".to_string(),
-                ))
-            }
-        },
-    };
-    match obj.get("retry") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(r)) => {
-            for key in r.keys() {
-                if key != "onBusy" {
-                    return Err(bad(format!("unknown option `retry.{key}`; known: onBusy")));
-                }
-            }
-            match r.get("onBusy") {
-                None | Some(Value::Null) => {}
-                Some(Value::Number(n)) => match n.as_u64() {
-                    Some(k) if k <= u64::from(MAX_ON_BUSY) => cfg.on_busy = k as u32,
-                    _ => {
-                        return Err(bad(format!(
-                            "option `retry.onBusy` must be an integer between 0 and {MAX_ON_BUSY}, got {n}"
-                        )))
-                    }
-                },
-                Some(other) => {
-                    return Err(bad(format!(
-                        "option `retry.onBusy` must be a number, got {}",
-                        type_name(other)
-                    )))
-                }
-            }
-        }
-        Some(other) => {
-            return Err(bad(format!(
-                "option `retry` must be an object like {{ onBusy: 2 }}, got {}",
-                type_name(other)
-            )))
-        }
+    cfg.proxy = opt_url(obj, "proxy", "an http:// or https:// proxy URL")?;
+    if let Some(retry) = opt_object(obj, "retry", &["onBusy"], "{ onBusy: 2 }")? {
+        cfg.on_busy = opt_count(retry, "onBusy", "retry.onBusy", MAX_ON_BUSY)?.unwrap_or(0);
     }
 
     cfg.appid = opt_credential(obj, "appid")?;
@@ -619,7 +668,13 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
         }
         _ => {}
     }
+    cfg.component = parse_component(obj)?;
+    check_mode(cfg)
+}
 
+/// `componentAppid` and friends: SDK-managed third-party tokens (`None`:
+/// none of them given).
+fn parse_component(obj: &Map<String, Value>) -> Result<Option<ComponentSettings>, ApiError> {
     let component_appid = opt_credential(obj, "componentAppid")?;
     let component_appsecret = opt_credential(obj, "componentAppsecret")?;
     let authorizer_appid = opt_credential(obj, "authorizerAppid")?;
@@ -644,12 +699,12 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
                         .to_string(),
                 ));
             }
-            cfg.component = Some(ComponentSettings {
+            Ok(Some(ComponentSettings {
                 component_appid,
                 component_appsecret,
                 authorizer_appid,
                 authorizer_refresh_token,
-            });
+            }))
         }
         (a, s) => {
             let first = [
@@ -671,9 +726,14 @@ fn parse_https_options(obj: &Map<String, Value>, cfg: &mut Config) -> Result<(),
                      need componentAppid and componentAppsecret)"
                 )));
             }
+            Ok(None)
         }
     }
+}
 
+/// Credentials of both HTTPS and third-party kinds need `mode`; `mode:
+/// "thirdparty"` needs third-party credentials.
+fn check_mode(cfg: &Config) -> Result<(), ApiError> {
     let https_given = cfg.access_token.is_some() || cfg.appid.is_some();
     let third_given = cfg.authorizer_access_token.is_some() || cfg.component.is_some();
     match cfg.mode {
@@ -858,6 +918,72 @@ mod tests {
             let err = Config::from_json(&json).unwrap_err();
             assert!(err.err_msg.contains(needle), "{json}: {}", err.err_msg);
             assert_eq!(err.err_code, INVALID_PARAM);
+        }
+    }
+
+    #[test]
+    fn choices_and_counts_say_what_is_accepted() {
+        for (json, msg) in [
+            (
+                r#"{"mode":"http"}"#,
+                r#"init:fail option `mode` must be "cloud", "https" or "thirdparty", got "http""#,
+            ),
+            (
+                r#"{"tokenKind":"x"}"#,
+                r#"init:fail option `tokenKind` must be "stable" or "classic", got "x""#,
+            ),
+            (
+                r#"{"protocol":"ftp"}"#,
+                r#"init:fail option `protocol` must be "http" or "https", got "ftp""#,
+            ),
+            (
+                r#"{"retry":{"onBusy":11}}"#,
+                "init:fail option `retry.onBusy` must be an integer between 0 and 10, got 11",
+            ),
+            (
+                r#"{"retry":{"onBusy":"2"}}"#,
+                "init:fail option `retry.onBusy` must be a number, got a string",
+            ),
+            (
+                r#"{"retry":[]}"#,
+                "init:fail option `retry` must be an object like { onBusy: 2 }, got an array",
+            ),
+            (
+                r#"{"debug":1}"#,
+                "init:fail option `debug` must be a boolean, got a number",
+            ),
+            (
+                r#"{"processEnv":"A=1"}"#,
+                "init:fail option `processEnv` must be an object of strings, got a string",
+            ),
+        ] {
+            assert_eq!(Config::from_json(json).unwrap_err().err_msg, msg, "{json}");
+        }
+        assert_eq!(
+            Config::from_json(r#"{"protocol":"http","retry":{"onBusy":10}}"#)
+                .unwrap()
+                .on_busy,
+            10
+        );
+    }
+
+    #[test]
+    fn the_function_options_are_those_that_take_a_function() {
+        let f = r#"{"\u0000function":true}"#;
+        let names: Vec<&str> = function_options().collect();
+        assert!(names.contains(&"accessToken") && names.contains(&"getComponentVerifyTicket"));
+        for (name, takes) in OPTIONS {
+            let err = Config::from_json(&format!(r#"{{"{name}":{f}}}"#))
+                .err()
+                .map(|e| e.err_msg)
+                .unwrap_or_default();
+            let refused = err.contains(&format!("`{name}` must be"));
+            if *takes == Takes::Function {
+                assert!(!refused, "{name}: {err}");
+            } else if !["env", "store", "processEnv", "retry"].contains(name) {
+                // Options of strings, numbers and booleans refuse the marker.
+                assert!(refused, "{name}: {err}");
+            }
         }
     }
 

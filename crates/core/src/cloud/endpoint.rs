@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, INVALID_PARAM};
-use crate::options::{redact_url_userinfo, unsendable_token, Config, EnvChoice};
+use crate::options::{redact_url_userinfo, unsendable_token, Config};
 
 /// The resolved target of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +50,7 @@ pub fn current_env(ctx: &Context) -> String {
 
 /// The environment id the call targets (section 2).
 pub fn env_id(cfg: &Config, ctx: &Context) -> String {
-    match &cfg.env {
-        EnvChoice::Id(id) => id.clone(),
-        EnvChoice::Dynamic => current_env(ctx),
-        EnvChoice::Unset if ctx.is_scf() => current_env(ctx),
-        EnvChoice::Unset => String::new(),
-    }
+    crate::settings::env_id(cfg, ctx).value
 }
 
 /// An env id that may be put in the host name: `^[a-z0-9_-]{1,40}$`.
@@ -142,11 +137,9 @@ fn query_value(v: &str) -> String {
 /// [`check_environment`]; here an unreadable `TCB_CONTEXT_CNFG` is passed over.
 pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpoint {
     let own_region = ctx.non_empty("TENCENTCLOUD_REGION");
-    let region = cfg.region.as_deref().or(own_region).map(str::to_string);
-    let base = cfg
-        .service_url
-        .clone()
-        .or_else(|| injected_url(ctx).ok().flatten())
+    let region = crate::settings::region(cfg, ctx).map(|r| r.value);
+    let base = crate::settings::service_url(cfg, ctx)
+        .value
         .unwrap_or_else(|| {
             let internal = ctx.is_internal();
             let same_region = match &region {
@@ -204,6 +197,7 @@ fn host_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::EnvChoice;
 
     fn cfg() -> Config {
         Config::default()

@@ -14,6 +14,7 @@ use crate::env::Context;
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
 use crate::json_text;
 use crate::options::{unsendable_token, Config};
+use crate::settings::Source;
 
 /// `user-agent` the gateway expects from the cloud-call SDK.
 pub const USER_AGENT: &str = "tcb-node-sdk/3.17.2";
@@ -109,14 +110,40 @@ impl std::fmt::Debug for SecretPair {
 /// Find the secret pair: `init()` options first, else the environment.
 /// Missing credentials are an error that names what is missing.
 pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair, ApiError> {
+    sourced_credentials(cfg, ctx, api).map(|c| c.pair)
+}
+
+/// The secret pair of a cloud call and where its parts came from.
+#[derive(Debug, Clone)]
+pub struct SourcedCredentials {
+    pub pair: SecretPair,
+    /// Of the id and the key.
+    pub source: Source,
+    /// Of the session token, when there is one.
+    pub session_token_source: Option<Source>,
+}
+
+/// [`credentials`], with where each part came from.
+pub fn sourced_credentials(
+    cfg: &Config,
+    ctx: &Context,
+    api: &str,
+) -> Result<SourcedCredentials, ApiError> {
+    const ENV_TOKEN: Source = Source::Env(&["TENCENTCLOUD_SESSIONTOKEN"]);
+    let env_token = ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string);
     if let Some(c) = &cfg.credentials {
-        return Ok(SecretPair {
-            secret_id: c.secret_id.clone(),
-            secret_key: c.secret_key.clone(),
-            session_token: c
-                .session_token
-                .clone()
-                .or_else(|| ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string)),
+        let (session_token, session_token_source) = match &c.session_token {
+            Some(t) => (Some(t.clone()), Some(Source::Init(&["sessionToken"]))),
+            None => (env_token.clone(), env_token.as_ref().map(|_| ENV_TOKEN)),
+        };
+        return Ok(SourcedCredentials {
+            pair: SecretPair {
+                secret_id: c.secret_id.clone(),
+                secret_key: c.secret_key.clone(),
+                session_token,
+            },
+            source: Source::Init(&["secretId", "secretKey"]),
+            session_token_source,
         });
     }
     let id = ctx.non_empty("TENCENTCLOUD_SECRETID");
@@ -136,10 +163,14 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
         }
     }
     match (id, key) {
-        (Some(id), Some(key)) => Ok(SecretPair {
-            secret_id: id.to_string(),
-            secret_key: key.to_string(),
-            session_token: ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string),
+        (Some(id), Some(key)) => Ok(SourcedCredentials {
+            pair: SecretPair {
+                secret_id: id.to_string(),
+                secret_key: key.to_string(),
+                session_token: env_token.clone(),
+            },
+            source: Source::Env(&["TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY"]),
+            session_token_source: env_token.as_ref().map(|_| ENV_TOKEN),
         }),
         (id, key) => {
             let mut missing = Vec::new();

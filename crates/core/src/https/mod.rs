@@ -25,6 +25,7 @@ use crate::cloud::request::CallInput;
 use crate::env::Context;
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
+use crate::settings::{Source, Sourced};
 use crate::transport::{self, TransportError};
 use token::{is_token_error, Endpoint};
 
@@ -53,18 +54,33 @@ pub struct HttpsReport {
 
 /// The base URL: `apiBaseUrl`, else `WX_API_BASE_URL`, else WeChat's.
 pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiError> {
+    sourced_base_url(cfg, ctx, api).map(|b| b.value)
+}
+
+/// [`base_url`], with where it came from.
+pub fn sourced_base_url(
+    cfg: &Config,
+    ctx: &Context,
+    api: &str,
+) -> Result<Sourced<String>, ApiError> {
     if let Some(b) = &cfg.api_base_url {
-        return Ok(b.clone());
+        return Ok(Sourced::new(b.clone(), Source::Init(&["apiBaseUrl"])));
     }
     match ctx.non_empty("WX_API_BASE_URL") {
-        None => Ok(call::DEFAULT_BASE_URL.to_string()),
+        None => Ok(Sourced::new(
+            call::DEFAULT_BASE_URL.to_string(),
+            Source::Runtime("default"),
+        )),
         Some(b) => match url::Url::parse(b) {
             Ok(u)
                 if matches!(u.scheme(), "http" | "https")
                     && u.host().is_some()
                     && u.query().is_none() =>
             {
-                Ok(b.trim_end_matches('/').to_string())
+                Ok(Sourced::new(
+                    b.trim_end_matches('/').to_string(),
+                    Source::Env(&["WX_API_BASE_URL"]),
+                ))
             }
             _ => Err(ApiError::cloud(
                 INVALID_COMMON_PARAM,

@@ -1,0 +1,66 @@
+'use strict'
+// The JavaScript–Rust contract (function options, their marker, the default
+// and longest timeout) is defined once in the core and read by the
+// JavaScript layer through the addon's contract(), on first use: these tests
+// tie what JavaScript does to what the core decides.
+
+const path = require('path')
+const { execFileSync } = require('child_process')
+const sdk = require('../index.js')
+const { contract } = require('../lib/load.js')
+
+const ROOT = path.join(__dirname, '..')
+
+test('require() does not load the addon; the first use does', () => {
+  // A child process: this file's module registry has the addon loaded already.
+  const script = `
+    const loaded = () => Object.keys(require.cache).some((f) => f.endsWith('.node') || f.endsWith('binding.js'))
+    const sdk = require(${JSON.stringify(ROOT)})
+    const atRequire = loaded()
+    sdk.init({ accessToken: async () => 't' })
+    console.log(JSON.stringify([atRequire, loaded()]))
+  `
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  expect(JSON.parse(out)).toEqual([false, true])
+})
+
+test('the default timeout is the core one, in JavaScript and in the core', () => {
+  const { defaultTimeoutMs } = contract()
+  const cloud = new sdk.Cloud()
+  cloud.init({ accessToken: 't' })
+  expect(cloud._timeout).toBe(defaultTimeoutMs)
+  const shown = sdk.explainConfig({ accessToken: 't' }).settings.find((s) => s.name === 'timeout')
+  expect(shown).toEqual({ name: 'timeout', value: `${defaultTimeoutMs}ms`, source: 'default' })
+})
+
+test('the longest timeout is the core one, in init() and in the event handler', () => {
+  const { maxTimeoutMs } = contract()
+  expect(sdk.explainConfig({ accessToken: 't', timeout: maxTimeoutMs }).ok).toBe(true)
+  const over = sdk.explainConfig({ accessToken: 't', timeout: maxTimeoutMs + 1 })
+  expect(over.ok).toBe(false)
+  expect(over.errMsg).toContain(`between 1 and ${maxTimeoutMs}`)
+  const handlerOptions = {
+    componentAppid: 'wx0contractcomp01',
+    componentAppsecret: 's',
+    token: 't',
+    encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+    store: sdk.memoryStore(),
+  }
+  expect(() => sdk.createComponentEventHandler({ ...handlerOptions, timeout: maxTimeoutMs + 1 })).toThrow(`between 1 and ${maxTimeoutMs}`)
+  expect(() => sdk.createComponentEventHandler({ ...handlerOptions, timeout: maxTimeoutMs })).not.toThrow()
+})
+
+test('each function option the core lists reaches the core as a function, other functions do not', () => {
+  const { functionOptions } = contract()
+  expect(functionOptions.size).toBeGreaterThan(0)
+  for (const name of functionOptions) {
+    const x = sdk.explainConfig({ mode: 'https', appid: 'wx0contract0001', secret: 's', [name]: () => 't' })
+    // A function where the core takes none would be named ("must be a string / a function, got …").
+    expect(`${name}: ${x.errMsg}`).not.toMatch(/must be|got an object/)
+  }
+  const token = sdk.explainConfig({ accessToken: async () => 't' }).settings.find((s) => s.name === 'accessToken')
+  expect(token.value).toBe('(a function, called before each call)')
+  // A function given for an option the core reads as a value is left out of what the core gets.
+  const dropped = sdk.explainConfig({ accessToken: 't', region: () => 'ap-shanghai' })
+  expect(dropped.ok).toBe(true)
+})
