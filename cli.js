@@ -181,8 +181,11 @@ function parseArgs(args, valueFlags, boolFlags = {}) {
       value = args[++i]
     }
     // A key ending in [] collects every occurrence.
-    if (key.endsWith('[]')) (opts[key.slice(0, -2)] = opts[key.slice(0, -2)] || []).push(value)
-    else opts[key] = value
+    if (key.endsWith('[]')) {
+      const list = key.slice(0, -2)
+      opts[list] = opts[list] || []
+      opts[list].push(value)
+    } else opts[key] = value
   }
   return { opts, positionals }
 }
@@ -306,7 +309,7 @@ async function runCall(args) {
   const explained = lib.explainConfig(options, api)
   if (!explained.ok) {
     process.stderr.write(`wx-cloud-openapi call: configuration error: ${explained.errMsg}\n`)
-    process.stderr.write(JSON.stringify({ errCode: explained.errCode, errMsg: explained.errMsg }) + '\n')
+    process.stderr.write(`${JSON.stringify({ errCode: explained.errCode, errMsg: explained.errMsg })}\n`)
     process.exitCode = EXIT.CONFIG
     return
   }
@@ -316,10 +319,10 @@ async function runCall(args) {
   const callOptions = parsed.opts.convertCase === false ? { convertCase: false } : {}
   try {
     const result = await cloud._call(api, params, callOptions)
-    process.stdout.write(resultJson(result) + '\n')
+    process.stdout.write(`${resultJson(result)}\n`)
   } catch (e) {
     process.stderr.write(`wx-cloud-openapi call: ${e.message}\n`)
-    process.stderr.write(JSON.stringify({ errCode: e.errCode, errMsg: e.errMsg }) + '\n')
+    process.stderr.write(`${JSON.stringify({ errCode: e.errCode, errMsg: e.errMsg })}\n`)
     process.exitCode = EXIT.CALL_FAILED
   }
 }
@@ -340,7 +343,7 @@ function runEnv(args) {
   const x = lib.explainConfig(options)
   process.exitCode = x.ok ? EXIT.OK : EXIT.CONFIG
   if (parsed.opts.json) {
-    process.stdout.write(JSON.stringify(x, null, 2) + '\n')
+    process.stdout.write(`${JSON.stringify(x, null, 2)}\n`)
     return
   }
   const lines = [`mode: ${x.mode}`, `why:  ${x.reason}`]
@@ -351,7 +354,7 @@ function runEnv(args) {
     for (const s of x.settings) lines.push(`  ${s.name.padEnd(w)}  ${s.value.padEnd(v)}  (${s.source})`)
   }
   if (!x.ok) lines.push(`problem: a call would fail with errCode ${x.errCode}: ${x.errMsg}`)
-  process.stdout.write(lines.join('\n') + '\n')
+  process.stdout.write(`${lines.join('\n')}\n`)
 }
 
 function shellQuote(s) {
@@ -523,7 +526,7 @@ async function runEmulator(args) {
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   // Print only once the signal handlers are in place.
-  process.stdout.write(emulatorBanner(emu, opts, source).join('\n') + '\n')
+  process.stdout.write(`${emulatorBanner(emu, opts, source).join('\n')}\n`)
 }
 
 const COMMANDS = {
@@ -552,7 +555,7 @@ function main(argv) {
     return
   }
   Promise.resolve(entry[0](rest)).catch((e) => {
-    process.stderr.write(`wx-cloud-openapi ${cmd}: internal error: ${(e && e.stack) || e}\n`)
+    process.stderr.write(`wx-cloud-openapi ${cmd}: internal error: ${e?.stack || e}\n`)
     process.exitCode = 70
   })
 }

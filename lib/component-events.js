@@ -25,7 +25,7 @@ function sdkError(errCode, msg) {
 
 function errorText(e) {
   try {
-    return String((e && e.message) || e)
+    return String(e?.message || e)
   } catch (_) {
     return 'an exception that cannot be shown'
   }

@@ -70,6 +70,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error('demo failed:', e && e.message)
+  console.error('demo failed:', e?.message)
   process.exitCode = 1
 })

@@ -41,7 +41,7 @@ function tc3Sign({ method = 'post', url, headers, params, secretId, secretKey, t
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10)
   const scope = `${date}/tcb/tc3_request`
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256hex(canonicalRequest)}`
-  const kDate = hmac('TC3' + secretKey, date)
+  const kDate = hmac(`TC3${secretKey}`, date)
   const kService = hmac(kDate, 'tcb')
   const kSigning = hmac(kService, 'tc3_request')
   const signature = hmac(kSigning, stringToSign).toString('hex')
@@ -111,7 +111,7 @@ function decodeCommOpenApiResp(buf) {
 }
 
 /** multipart/form-data body from [name, value] pairs (value string or Buffer). */
-function multipart(fields, boundary = '----emutest' + crypto.randomBytes(8).toString('hex')) {
+function multipart(fields, boundary = `----emutest${crypto.randomBytes(8).toString('hex')}`) {
   const parts = []
   for (const [name, value] of fields) {
     const ct = Buffer.isBuffer(value) ? 'Content-Type: application/octet-stream\r\n' : ''

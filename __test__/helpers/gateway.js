@@ -103,7 +103,7 @@ async function startGateway({ keys = {} } = {}) {
     last: () => requests[requests.length - 1],
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections && server.closeAllConnections()
+        server.closeAllConnections?.()
         server.close(() => resolve())
       }),
   }

@@ -50,7 +50,7 @@ function requestLength(buf) {
 function head(status, headers) {
   const lines = [`HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Status'}`]
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`)
-  return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1')
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
 }
 
 function writeReply(socket, b) {
@@ -164,7 +164,6 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
           writeReply(sock, beh)
           idle = later(beh.idleMs || 0, () => sock.destroy())
           return undefined
-        case 'reply':
         default:
           return writeReply(sock, beh)
       }
