@@ -258,10 +258,7 @@ impl Client {
         if let Some(fixed) = &self.fixed_context {
             return fixed.clone();
         }
-        let mut last = self
-            .last_context
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = wx_cloud_core::lock::lock(&self.last_context);
         match (env_json, last.as_ref()) {
             (None, Some(kept)) => kept.clone(),
             (text, _) => {

@@ -426,10 +426,7 @@ static CLOUDBASE_TOKEN_CACHE: Mutex<Option<(String, Instant)>> = Mutex::new(None
 
 /// The CloudBase Run token file, re-read at most every 10 minutes.
 fn cloudbase_access_token_file() -> String {
-    let mut cache = match CLOUDBASE_TOKEN_CACHE.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut cache = crate::lock::lock(&CLOUDBASE_TOKEN_CACHE);
     if let Some((token, at)) = cache.as_ref() {
         if !token.is_empty() && at.elapsed() < Duration::from_secs(600) {
             return token.clone();

@@ -304,17 +304,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn signing_key(secret_key: &str, date: &str) -> [u8; 32] {
     /// (secret key, date, signing key); never printed (no `Debug`).
     static LAST: std::sync::Mutex<Option<(String, String, [u8; 32])>> = std::sync::Mutex::new(None);
-    if let Ok(last) = LAST.lock() {
-        if let Some((s, d, k)) = last.as_ref() {
-            if s == secret_key && d == date {
-                return *k;
-            }
+    if let Some((s, d, k)) = crate::lock::lock(&LAST).as_ref() {
+        if s == secret_key && d == date {
+            return *k;
         }
     }
     let [_, _, signing] = key_chain(secret_key, date);
-    if let Ok(mut last) = LAST.lock() {
-        *last = Some((secret_key.to_string(), date.to_string(), signing));
-    }
+    *crate::lock::lock(&LAST) = Some((secret_key.to_string(), date.to_string(), signing));
     signing
 }
 

@@ -94,10 +94,7 @@ impl TokenCell {
     }
 
     fn lock(&self) -> MutexGuard<'_, CellState> {
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::lock::lock(&self.state)
     }
 
     /// The current token if it needs no renewal yet.
@@ -214,10 +211,7 @@ static CELLS: LazyLock<Mutex<HashMap<String, Arc<TokenCell>>>> =
 
 /// The process-wide cell for `key` (created empty on first use).
 pub fn cell(key: &str) -> Arc<TokenCell> {
-    let mut map = match CELLS.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut map = crate::lock::lock(&CELLS);
     map.entry(key.to_string()).or_default().clone()
 }
 
