@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use secrecy::ExposeSecret;
 
 use super::{settle, Outcome};
 use crate::cloud::answer::Success;
@@ -172,9 +173,9 @@ impl ComponentEvents {
                     Ok(Success::Json(
                         serde_json::json!({
                             "authorizerAppid": a.authorizer_appid,
-                            "authorizerAccessToken": a.access_token,
+                            "authorizerAccessToken": a.access_token.expose_secret(),
                             "expiresIn": a.expires_in_secs,
-                            "authorizerRefreshToken": a.refresh_token,
+                            "authorizerRefreshToken": a.refresh_token.expose_secret(),
                             "funcInfo": a.func_info,
                         })
                         .to_string(),

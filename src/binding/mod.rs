@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use secrecy::ExposeSecret;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
@@ -360,7 +361,7 @@ impl Client {
             match https::third_party_token(&config, &ctx, &display, request).await {
                 Ok((fetched, refresh)) => {
                     let json = serde_json::json!({
-                        "token": fetched.token,
+                        "token": fetched.token.expose_secret(),
                         "expiresIn": fetched.expires_in.as_secs_f64(),
                         "refreshToken": refresh,
                     })

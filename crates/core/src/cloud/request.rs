@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use super::endpoint::Endpoint;
@@ -88,22 +89,13 @@ impl CallInput {
     }
 }
 
-/// The Tencent Cloud secret pair a call is signed with.
-#[derive(Clone)]
+/// The Tencent Cloud secret pair a call is signed with (the key and the
+/// session token redacted from `Debug`).
+#[derive(Clone, Debug)]
 pub struct SecretPair {
     pub secret_id: String,
-    pub secret_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for SecretPair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretPair")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
-    }
+    pub secret_key: SecretString,
+    pub session_token: Option<SecretString>,
 }
 
 /// Find the secret pair: `init()` options first, else the environment.
@@ -112,11 +104,12 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
     if let Some(c) = &cfg.credentials {
         return Ok(SecretPair {
             secret_id: c.secret_id.clone(),
-            secret_key: c.secret_key.clone(),
+            secret_key: c.secret_key.clone().into(),
             session_token: c
                 .session_token
                 .clone()
-                .or_else(|| ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string)),
+                .or_else(|| ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string))
+                .map(SecretString::from),
         });
     }
     let id = ctx.non_empty("TENCENTCLOUD_SECRETID");
@@ -138,8 +131,8 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
     match (id, key) {
         (Some(id), Some(key)) => Ok(SecretPair {
             secret_id: id.to_string(),
-            secret_key: key.to_string(),
-            session_token: ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string),
+            secret_key: key.into(),
+            session_token: ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(SecretString::from),
         }),
         (id, key) => {
             let mut missing = Vec::new();
@@ -469,8 +462,12 @@ pub fn wx_tokens(ctx: &Context) -> (String, Option<String>) {
 /// token file) and `TCB_SESSIONTOKEN`: what must be scrubbed from a message
 /// that quotes what the gateway received.
 pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
-    let mut out = vec![pair.secret_key.clone()];
-    out.extend(pair.session_token.clone());
+    let mut out = vec![pair.secret_key.expose_secret().to_string()];
+    out.extend(
+        pair.session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+    );
     let (api_token, cloudbase) = wx_tokens(ctx);
     out.push(api_token);
     out.extend(cloudbase);
@@ -566,7 +563,7 @@ pub fn prepare(
     if let Some(tok) = &secrets.session_token {
         fields.push(Field {
             name: "sessionToken",
-            value: tok.clone().into_bytes(),
+            value: tok.expose_secret().as_bytes().to_vec(),
             binary: false,
         });
     }
@@ -608,7 +605,7 @@ pub fn prepare(
         headers: &signed_headers,
         params: &params,
         secret_id: &secrets.secret_id,
-        secret_key: &secrets.secret_key,
+        secret_key: secrets.secret_key.expose_secret(),
         timestamp,
     });
     headers.push(("authorization", signed.authorization));

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::fmt::Write;
 
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::json_text::js_trim;
@@ -47,7 +48,7 @@ pub struct SignRequest<'a> {
 /// None of these values reveals the secret key (the derived keys are one-way
 /// HMACs of it, scoped to one day), but they are still credentials for that
 /// day: do not log them outside tests.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Signed {
     /// The `authorization` header value.
     pub authorization: String,
@@ -59,18 +60,6 @@ pub struct Signed {
     pub string_to_sign: String,
     /// Hex of the final signature.
     pub signature: String,
-}
-
-impl std::fmt::Debug for Signed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signed")
-            .field("authorization", &self.authorization)
-            .field("canonical_request", &self.canonical_request)
-            .field("hashed_payload", &self.hashed_payload)
-            .field("string_to_sign", &self.string_to_sign)
-            .field("signature", &self.signature)
-            .finish()
-    }
 }
 
 /// Sign a request.
@@ -302,15 +291,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// on one (UTC) day, so the last one is kept: three of the four HMACs of a
 /// signature are skipped on every call but the first of a day.
 fn signing_key(secret_key: &str, date: &str) -> [u8; 32] {
-    /// (secret key, date, signing key); never printed (no `Debug`).
-    static LAST: std::sync::Mutex<Option<(String, String, [u8; 32])>> = std::sync::Mutex::new(None);
+    /// (secret key, date, signing key).
+    static LAST: std::sync::Mutex<Option<(SecretString, String, [u8; 32])>> =
+        std::sync::Mutex::new(None);
     if let Some((s, d, k)) = crate::lock::lock(&LAST).as_ref() {
-        if s == secret_key && d == date {
+        if s.expose_secret() == secret_key && d == date {
             return *k;
         }
     }
     let [_, _, signing] = key_chain(secret_key, date);
-    *crate::lock::lock(&LAST) = Some((secret_key.to_string(), date.to_string(), signing));
+    *crate::lock::lock(&LAST) = Some((secret_key.into(), date.to_string(), signing));
     signing
 }
 

@@ -5,31 +5,23 @@
 //! The component_access_token is this process's own (see [`query_auth`]);
 //! when it must be obtained, the verify ticket given here is used.
 
+use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::component;
 use super::token::{self, fingerprint, is_token_error, lifetime, Endpoint};
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
 
-/// What `api_query_auth` gave for an authorization code.
-#[derive(Clone)]
+/// What `api_query_auth` gave for an authorization code (the tokens
+/// redacted from `Debug`).
+#[derive(Clone, Debug)]
 pub struct Authorization {
     pub authorizer_appid: String,
-    pub access_token: String,
+    pub access_token: SecretString,
     pub expires_in_secs: u64,
-    pub refresh_token: String,
+    pub refresh_token: SecretString,
     /// `func_info` as WeChat gave it (the permission sets).
     pub func_info: Value,
-}
-
-impl std::fmt::Debug for Authorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authorization")
-            .field("authorizer_appid", &self.authorizer_appid)
-            .field("access_token", &"***")
-            .field("refresh_token", &"***")
-            .finish()
-    }
 }
 
 /// Exchange `code` for the authorizer's tokens. `ticket`: the latest
@@ -138,9 +130,9 @@ async fn exchange(
     };
     Ok(Authorization {
         authorizer_appid,
-        access_token,
+        access_token: access_token.into(),
         expires_in_secs: lifetime(&info).as_secs(),
-        refresh_token,
+        refresh_token: refresh_token.into(),
         func_info: info.get("func_info").cloned().unwrap_or(Value::Null),
     })
 }
@@ -149,6 +141,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use crate::emulator::{Emulator, EmulatorOptions};
+    use secrecy::ExposeSecret;
     use std::time::Duration;
 
     const COMP: &str = "wx0emulatorcomp001";
@@ -178,7 +171,16 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got.authorizer_appid, "wxnewauthorizer01");
-        assert!(got.refresh_token.starts_with("refreshtoken@@@"));
+        assert!(got
+            .refresh_token
+            .expose_secret()
+            .starts_with("refreshtoken@@@"));
+        let shown = format!("{got:?}");
+        assert!(
+            !shown.contains(got.refresh_token.expose_secret()),
+            "{shown}"
+        );
+        assert!(!shown.contains(got.access_token.expose_secret()), "{shown}");
         assert!(got.expires_in_secs > 0);
         // Used once: the second exchange is refused with WeChat's code.
         let again = query_auth(&ep, COMP, COMP_SECRET, None, &a.code)
@@ -189,7 +191,7 @@ mod tests {
         // The access token creates environments in the authorizer's account.
         let path = format!(
             "{base}/tcb/createenvandresource?access_token={}",
-            got.access_token
+            got.access_token.expose_secret()
         );
         let answer = crate::transport::post_json(
             &client,
