@@ -80,73 +80,8 @@ pub struct Signed {
 pub fn sign(req: &SignRequest<'_>) -> Signed {
     // Names and values are borrowed wherever the rule leaves them unchanged
     // (the usual case): signing runs on every call.
-    // Headers.
-    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req.headers.len());
-    for (name, value) in req.headers {
-        let key = uri_component(lower(js_trim(name)));
-        if key.is_empty() {
-            continue;
-        }
-        let value = if key == "content-type" {
-            if value.starts_with("multipart/form-data") {
-                Cow::Borrowed("multipart/form-data")
-            } else {
-                Cow::Borrowed(value.as_str())
-            }
-        } else {
-            lower(js_trim(value))
-        };
-        upsert(&mut headers, key, value);
-    }
-    headers.sort_by(|a, b| locale_compare(&a.0, &b.0));
-    let mut canonical_headers = String::with_capacity(256);
-    let mut signed_headers = String::with_capacity(128);
-    for (k, v) in &headers {
-        canonical_headers.push_str(k);
-        canonical_headers.push(':');
-        canonical_headers.push_str(v);
-        canonical_headers.push('\n');
-        if !signed_headers.is_empty() {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(k);
-    }
-
-    // Body fields.
-    let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req.params.len());
-    for (name, value) in req.params {
-        let key = uri_component(lower(js_trim(name)));
-        if key.is_empty() {
-            continue;
-        }
-        let value: &[u8] = if key == "requestdata" {
-            value
-        } else {
-            match std::str::from_utf8(value) {
-                Ok(s) => js_trim(s).as_bytes(),
-                Err(_) => value,
-            }
-        };
-        upsert(&mut params, key, value);
-    }
-    params.sort_by(|a, b| locale_compare(&a.0, &b.0));
-    let mut hasher = Sha256::new();
-    let mut signed_params = String::with_capacity(128);
-    for (k, v) in &params {
-        if v.is_empty() {
-            continue;
-        }
-        hasher.update(b"&");
-        hasher.update(k.as_bytes());
-        hasher.update(b"=");
-        hasher.update(v);
-        hasher.update(b"\r\n");
-        if !signed_params.is_empty() {
-            signed_params.push(';');
-        }
-        signed_params.push_str(k);
-    }
-    let hashed_payload = hex::encode(hasher.finalize());
+    let (canonical_headers, signed_headers) = canonical_headers(req.headers);
+    let (hashed_payload, signed_params) = hashed_fields(req.params);
 
     // Canonical request: method, URI, query, headers, signed headers, payload hash.
     let (signed_url, query) = split_url(req.url);
@@ -187,6 +122,82 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         string_to_sign,
         signature,
     }
+}
+
+/// The headers' canonical text (`name:value\n` each, sorted) and the
+/// `SignedHeaders` list.
+fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
+    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req_headers.len());
+    for (name, value) in req_headers {
+        let key = uri_component(lower(js_trim(name)));
+        if key.is_empty() {
+            continue;
+        }
+        let value = if key == "content-type" {
+            if value.starts_with("multipart/form-data") {
+                Cow::Borrowed("multipart/form-data")
+            } else {
+                Cow::Borrowed(value.as_str())
+            }
+        } else {
+            lower(js_trim(value))
+        };
+        upsert(&mut headers, key, value);
+    }
+    headers.sort_by(|a, b| locale_compare(&a.0, &b.0));
+    let mut canonical_headers = String::with_capacity(256);
+    let mut signed_headers = String::with_capacity(128);
+    for (k, v) in &headers {
+        canonical_headers.push_str(k);
+        canonical_headers.push(':');
+        canonical_headers.push_str(v);
+        canonical_headers.push('\n');
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(k);
+    }
+    (canonical_headers, signed_headers)
+}
+
+/// The hex SHA-256 of the body fields (`&name=value\r\n` each, sorted, empty
+/// values skipped) and the `SignedParams` list.
+fn hashed_fields(req_params: &[(&str, &[u8])]) -> (String, String) {
+    let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req_params.len());
+    for (name, value) in req_params {
+        let key = uri_component(lower(js_trim(name)));
+        if key.is_empty() {
+            continue;
+        }
+        let value: &[u8] = if key == "requestdata" {
+            value
+        } else {
+            match std::str::from_utf8(value) {
+                Ok(s) => js_trim(s).as_bytes(),
+                Err(_) => value,
+            }
+        };
+        upsert(&mut params, key, value);
+    }
+    params.sort_by(|a, b| locale_compare(&a.0, &b.0));
+    let mut hasher = Sha256::new();
+    let mut signed_params = String::with_capacity(128);
+    for (k, v) in &params {
+        if v.is_empty() {
+            continue;
+        }
+        hasher.update(b"&");
+        hasher.update(k.as_bytes());
+        hasher.update(b"=");
+        hasher.update(v);
+        hasher.update(b"\r\n");
+        if !signed_params.is_empty() {
+            signed_params.push(';');
+        }
+        signed_params.push_str(k);
+    }
+    let hashed_payload = hex::encode(hasher.finalize());
+    (hashed_payload, signed_params)
 }
 
 /// `s.to_lowercase()`, borrowing `s` when it has no upper-case letter.
