@@ -506,15 +506,13 @@ fn header_value_problem(v: &str) -> Option<String> {
     unsendable_token(v)
 }
 
-/// Build the whole signed request. `now_ms` is the current time in ms.
-pub fn prepare(
-    endpoint: Endpoint,
+/// The multipart body's fields, in the reference's order.
+fn fields(
     input: &CallInput,
     ctx: &Context,
     secrets: &SecretPair,
-    now_ms: u64,
-) -> Result<Prepared, ApiError> {
-    check_header_vars(ctx, &input.display_api())?;
+    endpoint: &Endpoint,
+) -> Result<Vec<Field>, ApiError> {
     let request_data = encode_request(pairs(input)?, input.appid.as_deref());
     let (api_token, cloudbase_token) = wx_tokens(ctx);
     let mut fields = vec![
@@ -572,7 +570,11 @@ pub fn prepare(
         value: Vec::new(),
         binary: false,
     });
+    Ok(fields)
+}
 
+/// The request's headers before the signature's own.
+fn headers(ctx: &Context, endpoint: &Endpoint, now_ms: u64) -> Vec<(&'static str, String)> {
     let source = format!(
         "{},{}",
         ctx.get("TCB_SOURCE").unwrap_or(""),
@@ -591,6 +593,20 @@ pub fn prepare(
     if let Some(region) = &endpoint.region {
         headers.push(("x-tcb-region", region.clone()));
     }
+    headers
+}
+
+/// Build the whole signed request. `now_ms` is the current time in ms.
+pub fn prepare(
+    endpoint: Endpoint,
+    input: &CallInput,
+    ctx: &Context,
+    secrets: &SecretPair,
+    now_ms: u64,
+) -> Result<Prepared, ApiError> {
+    check_header_vars(ctx, &input.display_api())?;
+    let fields = fields(input, ctx, secrets, &endpoint)?;
+    let mut headers = headers(ctx, &endpoint, now_ms);
     let mut signed_headers: Vec<(&str, String)> =
         vec![("content-type", "multipart/form-data".to_string())];
     signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
