@@ -15,7 +15,7 @@ use crate::cloud::answer::{self, Success};
 use crate::cloud::request::{converted_params, extension_for, CallInput, Media};
 use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
 use crate::json_text;
-use crate::transport::{self, TransportError};
+use crate::transport::{self, RawAnswer, TransportError};
 
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -260,40 +260,34 @@ impl Request<'_> {
         })
     }
 
+    /// The request on the wire: its method and body to `url`.
+    async fn transmit(&self, url: &str) -> Result<RawAnswer, TransportError> {
+        match (&self.prepared.method, &self.prepared.body) {
+            (Method::Post, Body::Json(json)) => transport::post_json(self.client, url, json).await,
+            (Method::Post, Body::Form(ct, bytes)) => {
+                transport::send_body(
+                    self.client,
+                    reqwest::Method::POST,
+                    url,
+                    Some(ct),
+                    bytes.clone(),
+                )
+                .await
+            }
+            (Method::Post, Body::None) => {
+                transport::send_body(self.client, reqwest::Method::POST, url, None, Bytes::new())
+                    .await
+            }
+            (Method::Get, _) => transport::get(self.client, url).await,
+        }
+    }
+
     /// Send with `token`; the answer becomes a result or an error. Nothing
     /// here retries anything that may have reached the server.
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
         let display_url = self.display_url();
-        let sent = tokio::time::timeout(self.timeout, async {
-            match (&self.prepared.method, &self.prepared.body) {
-                (Method::Post, Body::Json(json)) => {
-                    transport::post_json(self.client, &url, json).await
-                }
-                (Method::Post, Body::Form(ct, bytes)) => {
-                    transport::send_body(
-                        self.client,
-                        reqwest::Method::POST,
-                        &url,
-                        Some(ct),
-                        bytes.clone(),
-                    )
-                    .await
-                }
-                (Method::Post, Body::None) => {
-                    transport::send_body(
-                        self.client,
-                        reqwest::Method::POST,
-                        &url,
-                        None,
-                        Bytes::new(),
-                    )
-                    .await
-                }
-                (Method::Get, _) => transport::get(self.client, &url).await,
-            }
-        })
-        .await;
+        let sent = tokio::time::timeout(self.timeout, self.transmit(&url)).await;
         let raw = match sent {
             Err(_) => {
                 return Err(ApiError::cloud(
