@@ -79,26 +79,15 @@ async fn exchange(
     code: &str,
 ) -> Result<Authorization, ApiError> {
     let path = "/cgi-bin/component/api_query_auth";
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("component_access_token", component_token)
-        .finish();
-    let url = format!("{}{path}?{query}", ep.base);
+    let url = component::with_component_token(ep.base, path, component_token);
     let body = serde_json::json!({
         "component_appid": component_appid,
         "authorization_code": code,
     })
     .to_string();
-    let secrets: Vec<&str> = ep
-        .secrets
-        .iter()
-        .copied()
-        .chain([component_token, code])
-        .collect();
-    let ep2 = Endpoint {
-        secrets: &secrets,
-        ..*ep
-    };
-    let obj = ep2
+    let mut secrets = Vec::new();
+    let obj = ep
+        .hiding([component_token, code], &mut secrets)
         .answer("the authorizer's tokens", path, &url, Some(&body))
         .await?;
     let info = obj

@@ -252,7 +252,20 @@ pub struct Endpoint<'a> {
     pub secrets: &'a [&'a str],
 }
 
-impl Endpoint<'_> {
+impl<'a> Endpoint<'a> {
+    /// This endpoint, keeping `more` secrets out of its messages too (`list`
+    /// holds all of them).
+    pub fn hiding<'b>(&self, more: [&'b str; 2], list: &'b mut Vec<&'b str>) -> Endpoint<'b>
+    where
+        'a: 'b,
+    {
+        list.extend(self.secrets.iter().copied().chain(more));
+        Endpoint {
+            secrets: list,
+            ..*self
+        }
+    }
+
     /// A transport failure or timeout while obtaining a token.
     fn transport_error(&self, what: &str, path: &str, e: Option<TransportError>) -> ApiError {
         let url = format!("{}{path}", crate::options::redact_url_userinfo(self.base));
