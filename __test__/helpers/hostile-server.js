@@ -30,6 +30,7 @@
 //                 drops between calls, like a frozen and thawed function)
 
 const net = require('net')
+const { listenOnLoopback } = require('./listen')
 
 /** Length of a complete HTTP/1.1 request at the start of `buf`, or -1. */
 function requestLength(buf) {
@@ -169,11 +170,7 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
       }
     }
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address()
+  const port = await listenOnLoopback(server)
   return {
     port,
     url: `http://127.0.0.1:${port}`,
