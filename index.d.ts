@@ -299,7 +299,7 @@ export interface ConfigExplanation {
  */
 export declare function explainConfig(options?: InitOptions, api?: string): ConfigExplanation
 
-/** Configure the SDK; may be called again to change the configuration. Throws a CloudSDKError naming a bad option. */
+/** Configure the SDK. As in wx-server-sdk, only the first call takes effect (`updateConfig` replaces the configuration). Throws a CloudSDKError naming a bad option. */
 export declare function init(options?: InitOptions): void
 
 /** Replace the configuration set by `init()`. */
