@@ -166,10 +166,12 @@ export interface MediaParam {
 export interface GenericOpenApiResult {
   errMsg: string
   errCode: number
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped API's answer has any keys, as in wx-server-sdk's types; `unknown` would break every caller reading a field
   [key: string]: any
 }
 
 /** Any other API: an object of params in (keys converted to snake_case), its result out. */
+// biome-ignore lint/suspicious/noExplicitAny: params of an untyped API are any object (as in wx-server-sdk's types)
 export type GenericOpenApiCall = (params?: any) => Promise<GenericOpenApiResult>
 
 /** `openapi.<namespace>.<name>(params)`: any path is callable. */

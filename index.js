@@ -168,7 +168,7 @@ function marshalParams(api, data, convertCase) {
   try {
     return marshalObject(api, data, convertCase)
   } catch (e) {
-    if (e instanceof CloudSDKError || (e && e[SIGNATURE_ERROR])) throw e
+    if (e instanceof CloudSDKError || e?.[SIGNATURE_ERROR]) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
@@ -177,7 +177,7 @@ function marshalParams(api, data, convertCase) {
 /** The text of something thrown, without letting a hostile value throw again. */
 function errorText(e) {
   try {
-    return String((e && e.message) || e)
+    return String(e?.message || e)
   } catch (_) {
     return 'an exception that cannot be shown'
   }
@@ -292,7 +292,10 @@ function logDebug(outcome) {
 // The token store of the managed third-party mode (lib/store.js): a
 // JavaScript object, checked and kept here; the core never sees it.
 let storeModule = null
-const stores = () => storeModule || (storeModule = require('./lib/store.js'))
+const stores = () => {
+  if (storeModule === null) storeModule = require('./lib/store.js')
+  return storeModule
+}
 
 // Without a `store` option, clients of the same API base URL in this process
 // share one memory store (as they share their app tokens in the core).
@@ -393,6 +396,7 @@ const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.
 // reject it unhandled, kill the process and never settle. (A deliberate
 // difference from wx-server-sdk, whose proxies do have `then`.)
 function callableProxy(ctx, paths) {
+  // biome-ignore lint/complexity/useArrowFunction: the proxy's target must be an ordinary function (an arrow has no [[Construct]] or `prototype`, which would change what `new` and reflection see through the proxy)
   const f = function () {}
   return new Proxy(f, {
     get(target, prop) {
@@ -462,7 +466,7 @@ class Cloud {
     }
     const created = b.createClient(text)
     if (created && created.ok === false) throw toError(created)
-    const store = config && config.store
+    const store = config?.store
     if (store !== undefined && store !== null && created.tokenFunction !== 'component') {
       throw badOption(
         'option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret ' +
@@ -478,8 +482,8 @@ class Cloud {
     // once here rather than from the addon on every call.
     this._tokenFunction = created.tokenFunction
     this._tokenFunctions = {
-      accessToken: config && config.accessToken,
-      authorizerAccessToken: config && config.authorizerAccessToken,
+      accessToken: config?.accessToken,
+      authorizerAccessToken: config?.authorizerAccessToken,
     }
     // The account a token function is asked for when openapi() names none.
     this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined

@@ -315,7 +315,7 @@ test('bad handler options name the option', () => {
 })
 
 test('a store that fails: the handler rejects naming the step, without the ticket (WeChat pushes again)', async () => {
-  const failing = { ...testStore(), set: async (k, v) => Promise.reject(new Error(`redis down while writing ${v}`)) }
+  const failing = { ...testStore(), set: async (_k, v) => Promise.reject(new Error(`redis down while writing ${v}`)) }
   const h = sdk.createComponentEventHandler(handlerOptions({ store: failing }))
   const ticket = await emu.pushTicket()
   const genuine = site.requests[site.requests.length - 1]

@@ -33,7 +33,7 @@ const DEVIATIONS = {
   'http-500': (c, gw) => httpError(c, gw),
   'http-502-empty': (c, gw) => httpError(c, gw),
   // reference: errMsg without the 'openapi.' prefix and protobufjs's decoder message
-  'garbage-200': (c, gw, outcome) => {
+  'garbage-200': (_c, _gw, outcome) => {
     const prefix = `${API}:fail unknown wx response received: invalid protobuf`
     expect(typeof outcome.errMsg).toBe('string')
     expect(outcome.errMsg.startsWith(prefix)).toBe(true)
@@ -62,8 +62,8 @@ describe('our SDK', () => {
     gw = await startGateway({ keys: GATEWAY_KEYS })
     cloud = initOurs(cloudEnv(gw.url))
   })
-  afterAll(() => gw && gw.close())
-  beforeEach(() => gw && gw.reset())
+  afterAll(() => gw?.close())
+  beforeEach(() => gw?.reset())
 
   async function callOnce(input, options, reply = SUCCESS) {
     gw.queue(reply)

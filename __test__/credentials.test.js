@@ -21,7 +21,7 @@ let gw
 beforeAll(async () => {
   gw = await startGateway({ keys: { ...GATEWAY_KEYS, AKIDexplicit: 'explicitkey' } })
 })
-afterAll(() => gw && gw.close())
+afterAll(() => gw?.close())
 beforeEach(() => gw.reset())
 
 // Collects unhandled rejections while `fn` runs and for a short while after.
@@ -180,7 +180,9 @@ describe('openapi before init', () => {
     })
     expect(seen).toEqual([])
     expect(gw.requests).toHaveLength(0)
-    ours.forEach((o, i) => expect(comparable(o)).toEqual(comparable(ref.outcomes[i])))
+    ours.forEach((o, i) => {
+      expect(comparable(o)).toEqual(comparable(ref.outcomes[i]))
+    })
 
     cloud.init({ processEnv: env })
     gw.queue(SUCCESS)

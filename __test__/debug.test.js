@@ -28,7 +28,10 @@ beforeEach(() => {
     printed.push(args.map(String).join(' '))
   }
   for (const m of ['error', 'warn', 'log', 'info', 'debug']) jest.spyOn(console, m).mockImplementation(record)
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (record(String(chunk)), true))
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    record(String(chunk))
+    return true
+  })
 })
 afterEach(() => jest.restoreAllMocks())
 

@@ -191,7 +191,7 @@ beforeAll(async () => {
   results.other = { ref: await run(REFERENCE, env, other), ours: await run(OURS, env, other) }
 }, 120000)
 
-afterAll(() => gw && gw.close())
+afterAll(() => gw?.close())
 
 describe('getWXContext', () => {
   for (const name of Object.keys(CONTEXTS)) {

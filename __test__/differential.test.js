@@ -364,7 +364,7 @@ test('the media file extension table is mime-db as the reference has it', () => 
   const path = require('path')
   const db = require(require.resolve('mime-db', { paths: [path.dirname(require.resolve('wx-server-sdk'))] }))
   const expected = Object.entries(db)
-    .filter(([, v]) => v.extensions && v.extensions.length)
+    .filter(([, v]) => v.extensions?.length)
     .map(([k, v]) => `${k} ${v.extensions[0]}`)
   const ours = fs
     .readFileSync(path.join(__dirname, '..', 'crates', 'core', 'src', 'cloud', 'mime_extensions.txt'), 'utf8')
@@ -378,7 +378,9 @@ describe('reference vs ours', () => {
   beforeAll(async () => {
     const names = Object.keys(RUNS)
     const runs = await Promise.all(names.map((n) => runReferenceEnv(n, RUNS[n], gateways)))
-    runs.forEach((r, i) => (results[names[i]] = r.out))
+    runs.forEach((r, i) => {
+      results[names[i]] = r.out
+    })
     for (const r of runs) await runOursEnv(r)
   })
   afterAll(() => Promise.all(gateways.map((gw) => gw.close())))

@@ -485,7 +485,7 @@ describe('durability', () => {
       const answered = []
       let stop = false
       const worker = async (w) => {
-        for (let i = 0; !stop; i++) {
+        while (!stop) {
           const r = await cloudCall(url, {
             secretId: 'AKIDemulatortestsecretid0000000000',
             secretKey: 'emulator-test-secret-key',

@@ -139,7 +139,7 @@ function expectAllFailed(results, { errCode, msg, bound = settleBound(results), 
       r.ms > bound ||
       (ctor && r.err.constructor.name !== ctor)
     if (bad) {
-      wrong.push({ settles: r.settles, ms: r.ms, errCode: r.err && r.err.errCode, message: r.err ? r.err.message : `resolved ${JSON.stringify(r.value)}` })
+      wrong.push({ settles: r.settles, ms: r.ms, errCode: r.err?.errCode, message: r.err ? r.err.message : `resolved ${JSON.stringify(r.value)}` })
     }
   }
   expect(wrong.slice(0, 3)).toEqual([])
@@ -237,7 +237,7 @@ describe('emulator faults (injectFault), 100 calls per mode', () => {
     const cloud = emuClient(mode, emu)
     emu.injectFault({ api: 'tcb.createenvandresource', kind: 'delay', delayMs: 50, times: N })
     const results = await calls(cloud, N, 50)
-    expect(results.filter((r) => r.err || r.settles !== 1).map((r) => r.err && r.err.message)).toEqual([])
+    expect(results.filter((r) => r.err || r.settles !== 1).map((r) => r.err?.message)).toEqual([])
   })
 
   test.each(MODES)('%s: faults with a seeded probability mixed with successes', async (mode) => {
@@ -342,16 +342,16 @@ describe('faults on the token endpoints, 100 concurrent calls on an empty token 
 describe('user callbacks that never settle: the call still ends within its timeout', () => {
   const never = () => new Promise(() => {})
   const CASES = [
-    ['accessToken', (emu) => ({ accessToken: never }), /the accessToken function failed: it did not return within 500 ms$/],
-    ['authorizerAccessToken', (emu) => ({ authorizerAccessToken: never }), /the authorizerAccessToken function failed: it did not return within 500 ms$/],
+    ['accessToken', () => ({ accessToken: never }), /the accessToken function failed: it did not return within 500 ms$/],
+    ['authorizerAccessToken', () => ({ authorizerAccessToken: never }), /the authorizerAccessToken function failed: it did not return within 500 ms$/],
     [
       'getComponentVerifyTicket',
-      (emu) => ({ ...COMPONENT, getComponentVerifyTicket: never, onAuthorizerRefreshToken: async () => {} }),
+      () => ({ ...COMPONENT, getComponentVerifyTicket: never, onAuthorizerRefreshToken: async () => {} }),
       /getComponentVerifyTicket failed: it did not return within 500 ms$/,
     ],
     [
       'onAuthorizerRefreshToken',
-      (emu) => ({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, onAuthorizerRefreshToken: never }),
+      () => ({ ...COMPONENT, getComponentVerifyTicket: async () => TICKET, onAuthorizerRefreshToken: never }),
       /onAuthorizerRefreshToken failed: it did not finish within 500 ms; /,
     ],
   ]

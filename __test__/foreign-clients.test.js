@@ -137,7 +137,7 @@ describe('co-wechat-api 3.11.0 (WeChat door)', () => {
     API.mixin({
       async createEnvAndResource(params) {
         const { accessToken } = await this.ensureAccessToken()
-        const url = this.prefix.replace(/cgi-bin\/$/, '') + 'tcb/createenvandresource?access_token=' + accessToken
+        const url = `${this.prefix.replace(/cgi-bin\/$/, '')}tcb/createenvandresource?access_token=${accessToken}`
         return this.request(url, postJSON(params))
       },
     })
@@ -192,11 +192,11 @@ describe('wechat-api 1.35.1 (WeChat door)', () => {
   const util = require('wechat-api/lib/util')
   if (!API.prototype.createEnvAndResource) {
     API.mixin({
-      createEnvAndResource(params, callback) {
-        this.preRequest(this._createEnvAndResource, arguments)
+      createEnvAndResource(...args) {
+        this.preRequest(this._createEnvAndResource, args)
       },
       _createEnvAndResource(params, callback) {
-        const url = this.endpoint + '/tcb/createenvandresource?access_token=' + this.token.accessToken
+        const url = `${this.endpoint}/tcb/createenvandresource?access_token=${this.token.accessToken}`
         this.request(url, util.postJSON(params), util.wrapper(callback))
       },
     })

@@ -90,7 +90,7 @@ describe('the reference SDK reproduces the recordings through the scripted gatew
     gw.queue(...recording.requests.map(() => SUCCESS), ...recording.responses.map((c) => c.gateway))
     ref = await runReference({ env: cloudEnv(gw.url), calls })
   })
-  afterAll(() => gw && gw.close())
+  afterAll(() => gw?.close())
 
   test('one request per call, no unhandled rejection, child exits 0', () => {
     expect(ref.code).toBe(0)

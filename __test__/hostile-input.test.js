@@ -54,7 +54,7 @@ async function attempt(mode, make) {
     leaks.error(err)
     return { thrown: err }
   }
-  expect(typeof (promise && promise.then)).toBe('function') // a promise (maybe of the main realm)
+  expect(typeof promise?.then).toBe('function') // a promise (maybe of the main realm)
   let timer
   const limit = new Promise((resolve) => {
     timer = setTimeout(() => resolve({ hung: true }), 20000)
@@ -304,7 +304,7 @@ test.each([
       err = e
       leaks.error(e)
     }
-    expect(err && err.errCode).toBe(-501007)
+    expect(err?.errCode).toBe(-501007)
     expect(err.message).toMatch(/`appid`/)
     expect(err.message).not.toMatch(/object Object|wxA,wxB/)
     expect(emu.stats().calls).toEqual(before)
@@ -340,7 +340,7 @@ test.each([
     err = e
     leaks.error(e)
   }
-  expect(err && err.errCode).toBe(-501007)
+  expect(err?.errCode).toBe(-501007)
   expect(err.errMsg).toContain(named)
   expect(err.errMsg).not.toMatch(/connection failed|TTTTTTTT/)
   expect(emu.stats().calls).toEqual(before)
@@ -365,7 +365,7 @@ test.each([
       err = e
       leaks.error(e)
     }
-    expect(err && err.errCode).toBe(-501007)
+    expect(err?.errCode).toBe(-501007)
     expect(err.message).toMatch(/the API name must be dot-separated letters, digits/)
     expect(emu.stats().calls).toEqual(before)
   }

@@ -12,7 +12,7 @@ let emulator
 beforeAll(async () => {
   emulator = await cloud.startEmulator()
 })
-afterAll(() => emulator && emulator.close())
+afterAll(() => emulator?.close())
 
 test(`${CALLS} calls at concurrency ${CONCURRENCY}: all answered, each environment created once`, async () => {
   const c = new cloud.Cloud()

@@ -92,7 +92,7 @@ test(`soak: ${TOTAL} calls, mixed successes and faults; RSS and file descriptors
   const EXPECTED = new Set([0, -1, -501001, -601001, -501007, 40097, 40101])
   const codes = new Map()
   let settled = 0
-  let unexpected = []
+  const unexpected = []
 
   /** Call number i: mostly a read, sometimes bad input of several kinds. */
   function call(i) {
@@ -120,8 +120,8 @@ test(`soak: ${TOTAL} calls, mixed successes and faults; RSS and file descriptors
           const v = await call(i)
           code = v.errCode
         } catch (e) {
-          code = e && e.errCode
-          if (typeof (e && e.message) !== 'string') unexpected.push(String(e))
+          code = e?.errCode
+          if (typeof e?.message !== 'string') unexpected.push(String(e))
         }
         settled++
         codes.set(code, (codes.get(code) || 0) + 1)

@@ -118,7 +118,7 @@ beforeAll(async () => {
   }
   statsAfterCases = emu.stats()
 })
-afterAll(() => emu && emu.close())
+afterAll(() => emu?.close())
 
 test('the cases cover at least ten APIs, each with a success and an error', () => {
   const apis = new Set(CASES.map((c) => c[0]))

@@ -361,7 +361,13 @@ describe('tokens shared through Redis', () => {
     const emu = await emulator()
     const inner = sdk.redisStore(await ioredis(), { prefix: freshPrefix() })
     let reads = 0
-    const counting = { ...inner, get: (k) => (reads++, inner.get(k)) }
+    const counting = {
+      ...inner,
+      get: (k) => {
+        reads++
+        return inner.get(k)
+      },
+    }
     const cloud = managed(emu, counting)
     expect((await create(cloud, 'first')).err).toBeUndefined()
     const before = reads

@@ -33,7 +33,7 @@ test('index.d.ts declares exactly the values index.js exports', () => {
     .filter((s) => {
       if (!(s.flags & ts.SymbolFlags.Alias)) return (s.flags & ts.SymbolFlags.Value) !== 0
       // `export type { Emulator }`: a class, but exported as a type only
-      const typeOnly = (s.declarations || []).some((d) => d.isTypeOnly || (d.parent && d.parent.parent && d.parent.parent.isTypeOnly))
+      const typeOnly = (s.declarations || []).some((d) => d.isTypeOnly || d.parent?.parent?.isTypeOnly)
       return !typeOnly && (checker.getAliasedSymbol(s).flags & ts.SymbolFlags.Value) !== 0
     })
     .map((s) => s.name)

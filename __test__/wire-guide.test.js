@@ -139,7 +139,7 @@ test("the guide's v2 steps give tcb-admin-node's own legacy signature", () => {
     Date.prototype.getTime = getTime
   }
   // The guide's steps, as written there.
-  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
   const kv = (o) =>
     Object.keys(o)
       .sort()

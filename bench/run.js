@@ -337,7 +337,7 @@ function render(machine, R) {
     const r = R.emulator[64]
     add('Throughput c=64, emulator (signature checked), calls/s', spread(r.ours), spread(r.ref), ratioCell(r.ratio), '≥ 6× reference', r.ratio.median >= 6)
   }
-  if (R.https && R.https.rows) {
+  if (R.https?.rows) {
     for (const c of [64]) {
       const r = R.https.rows[c]
       add(
@@ -439,7 +439,7 @@ function render(machine, R) {
     )
     lines.push('')
   }
-  if (R.https && R.https.rows) {
+  if (R.https?.rows) {
     matrixTable(
       'HTTPS mode, emulator',
       R.https.rows,
@@ -593,6 +593,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e && e.stack)
+  console.error(e?.stack)
   process.exit(1)
 })

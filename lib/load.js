@@ -20,8 +20,8 @@ function libc() {
     // no ldd: ask the process report
   }
   try {
-    const report = process.report && process.report.getReport()
-    if (report && report.header && report.header.glibcVersionRuntime) return 'glibc'
+    const report = process.report?.getReport()
+    if (report?.header?.glibcVersionRuntime) return 'glibc'
     if (report && Array.isArray(report.sharedObjects) && report.sharedObjects.some((f) => /libc\.musl-|ld-musl-/.test(f))) {
       return 'musl'
     }

@@ -33,13 +33,14 @@ class MidasSignature {
       .sort()
       .map((name) => toSnake(name))
       .map((name) => {
+        // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn needs Node 16.9, and package.json promises Node >= 16
         if (!Object.prototype.hasOwnProperty.call(paramValues, name)) {
           throw new Error(`Cannot compute signature: lack of param '${name}'`)
         }
         return `${name}=${paramValues[name]}`
       })
       .join('&')
-    const signSource = paramStr + `&org_loc=${cgiPath}&method=${method}&secret=${secret}`
+    const signSource = `${paramStr}&org_loc=${cgiPath}&method=${method}&secret=${secret}`
     return crypto.createHmac('sha256', secret).update(signSource).digest('hex')
   }
 }

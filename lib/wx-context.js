@@ -23,7 +23,7 @@ function getWXContext(env = process.env) {
     if (!key || isContextKeyInBlacklist(key)) continue
     let val = env[key]
     if (val === undefined) continue
-    if (/^[-]?\d+$/.test(val)) val = parseInt(val)
+    if (/^[-]?\d+$/.test(val)) val = parseInt(val, 10)
     if (key.startsWith(WX_PREFIX) && key.length > 3) wxContext[key.slice(3)] = val
     else wxContext[key] = val
   }

@@ -6,10 +6,10 @@ const { startEmulator } = require('../../lib/emulator.js')
 startEmulator({ dataFile: process.argv[2] }).then(
   (emu) => {
     // The listening emulator keeps this process alive until it is killed.
-    process.stdout.write(JSON.stringify({ url: emu.url }) + '\n')
+    process.stdout.write(`${JSON.stringify({ url: emu.url })}\n`)
   },
   (e) => {
-    process.stderr.write(String(e && e.message) + '\n')
+    process.stderr.write(`${String(e?.message)}\n`)
     process.exit(1)
   },
 )

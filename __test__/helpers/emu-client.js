@@ -46,7 +46,7 @@ async function wx(base, pathAndQuery, bodyObj, method = 'POST') {
   if (r.dropped) return r
   try {
     return { ...r, json: JSON.parse(r.body.toString('utf8')) }
-  } catch (e) {
+  } catch (_) {
     return r
   }
 }

@@ -5,6 +5,6 @@ const cloud = require('wx-server-sdk')
 
 cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
 cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: process.argv[2] || 'sdk-env' }).then(
-  (r) => process.stdout.write(JSON.stringify({ ok: true, value: r }) + '\n'),
-  (e) => process.stdout.write(JSON.stringify({ ok: false, errCode: e.errCode, errMsg: e.errMsg }) + '\n'),
+  (r) => process.stdout.write(`${JSON.stringify({ ok: true, value: r })}\n`),
+  (e) => process.stdout.write(`${JSON.stringify({ ok: false, errCode: e.errCode, errMsg: e.errMsg })}\n`),
 )

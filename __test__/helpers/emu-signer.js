@@ -4,6 +4,7 @@
 // src/cloud/sign.rs), plus the multipart body and CommApiData encoding.
 
 const crypto = require('crypto')
+const { lenField } = require('./protobuf')
 
 const sha256hex = (data) => crypto.createHash('sha256').update(data).digest('hex')
 const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest()
@@ -41,7 +42,7 @@ function tc3Sign({ method = 'post', url, headers, params, secretId, secretKey, t
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10)
   const scope = `${date}/tcb/tc3_request`
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256hex(canonicalRequest)}`
-  const kDate = hmac('TC3' + secretKey, date)
+  const kDate = hmac(`TC3${secretKey}`, date)
   const kService = hmac(kDate, 'tcb')
   const kSigning = hmac(kService, 'tc3_request')
   const signature = hmac(kSigning, stringToSign).toString('hex')
@@ -49,22 +50,7 @@ function tc3Sign({ method = 'post', url, headers, params, secretId, secretKey, t
 }
 
 // --- protobuf, just enough for CommApiData and CommOpenApiResp -------------
-
-function varint(n) {
-  const out = []
-  let v = BigInt.asUintN(64, BigInt(n))
-  do {
-    let b = Number(v & 0x7fn)
-    v >>= 7n
-    if (v > 0n) b |= 0x80
-    out.push(b)
-  } while (v > 0n)
-  return Buffer.from(out)
-}
-
-function lenField(tag, buf) {
-  return Buffer.concat([varint((tag << 3) | 2), varint(buf.length), buf])
-}
+// (the wire-format writer is the test helpers' own, in protobuf.js)
 
 /** CommApiData{apiType: 0, openapiData: {pairs}} from a params object (values JSON-encoded). */
 function encodeCommApiData(params) {
@@ -111,7 +97,7 @@ function decodeCommOpenApiResp(buf) {
 }
 
 /** multipart/form-data body from [name, value] pairs (value string or Buffer). */
-function multipart(fields, boundary = '----emutest' + crypto.randomBytes(8).toString('hex')) {
+function multipart(fields, boundary = `----emutest${crypto.randomBytes(8).toString('hex')}`) {
   const parts = []
   for (const [name, value] of fields) {
     const ct = Buffer.isBuffer(value) ? 'Content-Type: application/octet-stream\r\n' : ''

@@ -12,6 +12,7 @@ const http = require('http')
 const { parseMultipart } = require('./multipart')
 const { encodeCommOpenApiResp, decodeCommApiData } = require('./protobuf')
 const { verify } = require('./tc3')
+const { listenOnLoopback } = require('./listen')
 
 const SUCCESS = {
   pb: {
@@ -80,11 +81,7 @@ async function startGateway({ keys = {} } = {}) {
       res.end(out.body)
     })
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address()
+  const port = await listenOnLoopback(server)
   return {
     port,
     url: `http://127.0.0.1:${port}/admin`,
@@ -103,7 +100,7 @@ async function startGateway({ keys = {} } = {}) {
     last: () => requests[requests.length - 1],
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections && server.closeAllConnections()
+        server.closeAllConnections?.()
         server.close(() => resolve())
       }),
   }

@@ -30,6 +30,7 @@
 //                 drops between calls, like a frozen and thawed function)
 
 const net = require('net')
+const { listenOnLoopback } = require('./listen')
 
 /** Length of a complete HTTP/1.1 request at the start of `buf`, or -1. */
 function requestLength(buf) {
@@ -50,7 +51,7 @@ function requestLength(buf) {
 function head(status, headers) {
   const lines = [`HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Status'}`]
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`)
-  return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1')
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
 }
 
 function writeReply(socket, b) {
@@ -164,17 +165,12 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
           writeReply(sock, beh)
           idle = later(beh.idleMs || 0, () => sock.destroy())
           return undefined
-        case 'reply':
         default:
           return writeReply(sock, beh)
       }
     }
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address()
+  const port = await listenOnLoopback(server)
   return {
     port,
     url: `http://127.0.0.1:${port}`,

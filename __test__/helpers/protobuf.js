@@ -138,4 +138,4 @@ function decodeCommOpenApiResp(buf) {
   return out
 }
 
-module.exports = { encodeCommOpenApiResp, decodeCommApiData, decodeCommOpenApiResp, readFields, varint }
+module.exports = { encodeCommOpenApiResp, decodeCommApiData, decodeCommOpenApiResp, readFields, varint, lenField }

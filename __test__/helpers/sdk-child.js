@@ -38,6 +38,6 @@ process.stdin.on('data', (c) => chunks.push(c))
 process.stdin.on('end', () => {
   const job = v8.deserialize(Buffer.from(Buffer.concat(chunks).toString(), 'base64'))
   main(job).catch((e) => {
-    process.stdout.write(`\n@@OUTCOMES@@ ${JSON.stringify({ fatal: String(e && e.stack) })}\n`)
+    process.stdout.write(`\n@@OUTCOMES@@ ${JSON.stringify({ fatal: String(e?.stack) })}\n`)
   })
 })

@@ -80,7 +80,7 @@ if (require.main === module) {
   process.stdin.on('data', (c) => chunks.push(c))
   process.stdin.on('end', () => {
     const job = v8.deserialize(Buffer.from(Buffer.concat(chunks).toString(), 'base64'))
-    main(job).catch((e) => process.stdout.write(`\n@@OUTCOMES@@ ${JSON.stringify({ outcomes: null, unhandled: [{ fatal: String(e && e.stack) }] })}\n`))
+    main(job).catch((e) => process.stdout.write(`\n@@OUTCOMES@@ ${JSON.stringify({ outcomes: null, unhandled: [{ fatal: String(e?.stack) }] })}\n`))
   })
 }
 

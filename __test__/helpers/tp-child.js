@@ -109,6 +109,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  process.stdout.write(`${JSON.stringify({ crashed: String((e && e.stack) || e) })}\n`)
+  process.stdout.write(`${JSON.stringify({ crashed: String(e?.stack || e) })}\n`)
   process.exit(1)
 })

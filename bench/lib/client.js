@@ -164,6 +164,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  report({ error: String((e && e.stack) || e) })
+  report({ error: String(e?.stack || e) })
   process.exit(1)
 })

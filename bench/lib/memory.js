@@ -53,7 +53,7 @@ async function soak(n1, n2, concurrency) {
       while (next < n) {
         next++
         const r = await cloud.openapi.tcb.createenvandresource(PARAMS).catch(() => null)
-        if (!r || r.errCode !== 0) failures++
+        if (r?.errCode !== 0) failures++
         done++
       }
     }

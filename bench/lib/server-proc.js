@@ -55,6 +55,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e && e.stack)
+  console.error(e?.stack)
   process.exit(1)
 })

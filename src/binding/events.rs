@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use secrecy::ExposeSecret;
 
 use super::{settle, Outcome};
 use crate::cloud::answer::Success;
@@ -163,7 +164,7 @@ impl ComponentEvents {
             };
             match crate::https::component::component_token(&ep, &appid, &secret, &ticket).await {
                 Ok(f) => json_outcome(serde_json::json!({
-                    "token": f.token,
+                    "token": f.token.expose_secret(),
                     "expiresIn": f.expires_in.as_secs_f64(),
                 })),
                 Err(e) => Outcome::failure(&e),
@@ -208,9 +209,9 @@ impl ComponentEvents {
             match run.await {
                 Ok(a) => json_outcome(serde_json::json!({
                     "authorizerAppid": a.authorizer_appid,
-                    "authorizerAccessToken": a.access_token,
+                    "authorizerAccessToken": a.access_token.expose_secret(),
                     "expiresIn": a.expires_in_secs,
-                    "authorizerRefreshToken": a.refresh_token,
+                    "authorizerRefreshToken": a.refresh_token.expose_secret(),
                     "funcInfo": a.func_info,
                 })),
                 Err(e) => Outcome::failure(&e),

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use secrecy::ExposeSecret;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
@@ -294,10 +295,7 @@ impl Client {
         if let Some(fixed) = &self.fixed_context {
             return fixed.clone();
         }
-        let mut last = self
-            .last_context
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = wx_cloud_core::lock::lock(&self.last_context);
         match (env_json, last.as_ref()) {
             (None, Some(kept)) => kept.clone(),
             (text, _) => {
@@ -399,7 +397,7 @@ impl Client {
             match https::third_party_token(&config, &ctx, &display, request).await {
                 Ok((fetched, refresh)) => {
                     let json = serde_json::json!({
-                        "token": fetched.token,
+                        "token": fetched.token.expose_secret(),
                         "expiresIn": fetched.expires_in.as_secs_f64(),
                         "refreshToken": refresh,
                     })

@@ -48,105 +48,142 @@ fn parse_into(
     open: &mut Vec<Open>,
     finish_object: &mut dyn FnMut(Map<String, Value>) -> Map<String, Value>,
 ) -> Option<Value> {
-    let b = text.as_bytes();
     let mut i = 0;
     loop {
-        // A value starts at `i`.
-        i = skip_ws(b, i);
-        let mut value = match b.get(i) {
-            Some(b'{') => {
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
-                    i += 1;
-                    Value::Object(finish_object(Map::new()))
-                } else {
-                    let key;
-                    (key, i) = member_key(text, i)?;
-                    open.push(Open::Object(Map::new(), key));
-                    continue;
-                }
-            }
-            Some(b'[') => {
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                    Value::Array(Vec::new())
-                } else {
-                    open.push(Open::Array(Vec::new()));
-                    continue;
-                }
-            }
-            Some(b'"') => {
-                let s;
-                (s, i) = string(text, i)?;
-                Value::String(s)
-            }
-            Some(b't') if b[i..].starts_with(b"true") => {
-                i += 4;
-                Value::Bool(true)
-            }
-            Some(b'f') if b[i..].starts_with(b"false") => {
-                i += 5;
-                Value::Bool(false)
-            }
-            Some(b'n') if b[i..].starts_with(b"null") => {
-                i += 4;
-                Value::Null
-            }
-            Some(b'-' | b'0'..=b'9') => {
-                let start = i;
-                while matches!(
-                    b.get(i),
-                    Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-                ) {
-                    i += 1;
-                }
-                Value::Number(serde_json::from_str::<Number>(&text[start..i]).ok()?)
-            }
-            _ => return None,
+        let value;
+        (value, i) = value_at(text, skip_ws(text.as_bytes(), i), open, finish_object)?;
+        let Some(value) = value else {
+            continue; // a container opened: its first member is next
         };
-        // Hand the value to its container; close containers that end here.
-        loop {
-            i = skip_ws(b, i);
-            match open.last_mut() {
-                None => return if i == b.len() { Some(value) } else { None },
-                Some(Open::Array(items)) => {
-                    items.push(value);
-                    match b.get(i) {
-                        Some(b',') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(b']') => {
-                            i += 1;
-                            let Some(Open::Array(items)) = open.pop() else {
-                                return None;
-                            };
-                            value = Value::Array(items);
-                        }
-                        _ => return None,
+        match hand_up(text, value, i, open, finish_object)? {
+            Handed::Done(v) => return Some(v),
+            Handed::Next(next) => i = next,
+        }
+    }
+}
+
+/// The value that starts at `i` and the index after it; `None` in place of
+/// the value when a non-empty container opens (pushed on `open`, its first
+/// member starting at the index).
+fn value_at(
+    text: &str,
+    mut i: usize,
+    open: &mut Vec<Open>,
+    finish_object: &mut dyn FnMut(Map<String, Value>) -> Map<String, Value>,
+) -> Option<(Option<Value>, usize)> {
+    let b = text.as_bytes();
+    let value = match b.get(i) {
+        Some(b'{') => {
+            i = skip_ws(b, i + 1);
+            if b.get(i) == Some(&b'}') {
+                i += 1;
+                Value::Object(finish_object(Map::new()))
+            } else {
+                let key;
+                (key, i) = member_key(text, i)?;
+                open.push(Open::Object(Map::new(), key));
+                return Some((None, i));
+            }
+        }
+        Some(b'[') => {
+            i = skip_ws(b, i + 1);
+            if b.get(i) == Some(&b']') {
+                i += 1;
+                Value::Array(Vec::new())
+            } else {
+                open.push(Open::Array(Vec::new()));
+                return Some((None, i));
+            }
+        }
+        Some(b'"') => {
+            let s;
+            (s, i) = string(text, i)?;
+            Value::String(s)
+        }
+        Some(b't') if b[i..].starts_with(b"true") => {
+            i += 4;
+            Value::Bool(true)
+        }
+        Some(b'f') if b[i..].starts_with(b"false") => {
+            i += 5;
+            Value::Bool(false)
+        }
+        Some(b'n') if b[i..].starts_with(b"null") => {
+            i += 4;
+            Value::Null
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let start = i;
+            while matches!(
+                b.get(i),
+                Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            ) {
+                i += 1;
+            }
+            Value::Number(serde_json::from_str::<Number>(&text[start..i]).ok()?)
+        }
+        _ => return None,
+    };
+    Some((Some(value), i))
+}
+
+/// Where parsing goes after a value.
+enum Handed {
+    /// The whole text was this value.
+    Done(Value),
+    /// The next value starts here.
+    Next(usize),
+}
+
+/// Hand `value` (ending at `i`) to its container, closing the containers
+/// that end here.
+fn hand_up(
+    text: &str,
+    mut value: Value,
+    mut i: usize,
+    open: &mut Vec<Open>,
+    finish_object: &mut dyn FnMut(Map<String, Value>) -> Map<String, Value>,
+) -> Option<Handed> {
+    let b = text.as_bytes();
+    loop {
+        i = skip_ws(b, i);
+        match open.last_mut() {
+            None => return (i == b.len()).then_some(Handed::Done(value)),
+            Some(Open::Array(items)) => {
+                items.push(value);
+                match b.get(i) {
+                    Some(b',') => {
+                        return Some(Handed::Next(i + 1));
                     }
+                    Some(b']') => {
+                        i += 1;
+                        let Some(Open::Array(items)) = open.pop() else {
+                            return None;
+                        };
+                        value = Value::Array(items);
+                    }
+                    _ => return None,
                 }
-                Some(Open::Object(map, key)) => {
-                    // A repeated key keeps its first place and takes the
-                    // last value, as in JSON.parse.
-                    if let Some(old) = map.insert(std::mem::take(key), value) {
-                        drop_value(old);
+            }
+            Some(Open::Object(map, key)) => {
+                // A repeated key keeps its first place and takes the
+                // last value, as in JSON.parse.
+                if let Some(old) = map.insert(std::mem::take(key), value) {
+                    drop_value(old);
+                }
+                match b.get(i) {
+                    Some(b',') => {
+                        (*key, i) = member_key(text, skip_ws(b, i + 1))?;
+                        return Some(Handed::Next(i));
                     }
-                    match b.get(i) {
-                        Some(b',') => {
-                            (*key, i) = member_key(text, skip_ws(b, i + 1))?;
-                            break;
-                        }
-                        Some(b'}') => {
-                            i += 1;
-                            let Some(Open::Object(map, _)) = open.pop() else {
-                                return None;
-                            };
-                            value = Value::Object(finish_object(map));
-                        }
-                        _ => return None,
+                    Some(b'}') => {
+                        i += 1;
+                        let Some(Open::Object(map, _)) = open.pop() else {
+                            return None;
+                        };
+                        value = Value::Object(finish_object(map));
                     }
+                    _ => return None,
                 }
             }
         }

@@ -57,6 +57,8 @@ pub mod json_deep;
 #[doc(hidden)]
 pub mod json_text;
 #[doc(hidden)]
+pub mod lock;
+#[doc(hidden)]
 pub mod mode;
 #[doc(hidden)]
 pub mod options;

@@ -312,10 +312,7 @@ pub fn client_for(proxy: Option<&str>) -> Result<reqwest::Client, TransportError
             .cloned()
             .map_err(|e| TransportError::Connect(e.clone()));
     };
-    let mut map = match PROXIED.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut map = crate::lock::lock(&PROXIED);
     if let Some(c) = map.get(url) {
         return Ok(c.clone());
     }

@@ -176,7 +176,7 @@ impl Faults {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Active>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        wx_cloud_core::lock::lock(&self.inner)
     }
 
     /// Decide the faults of one call of `api` at `door`, consuming `times`.

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
+use wx_cloud_core::lock::lock;
 
 use crate::cloud::sign::constant_time_eq;
 
@@ -419,18 +420,14 @@ impl State {
     /// Let another emulator have the data file (when this one is closed and
     /// no creation is in flight).
     pub fn release_file(&self) {
-        let lock = self
-            .file_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let lock = lock(&self.file_lock).take();
         drop(lock);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated
         // in a way that matters to an emulator; keep serving.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.inner)
     }
 
     /// Count one call of `endpoint` (e.g. `gateway:tcb.createenvandresource`).
@@ -785,7 +782,7 @@ async fn writer_task(
             Ok((Ok(()), snapshot)) => {
                 durable = snapshot;
                 {
-                    let mut g = inner.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut g = lock(&inner);
                     g.durable_writes += 1;
                     g.envs.extend(batch.iter().map(|(r, _)| r.clone()));
                 }

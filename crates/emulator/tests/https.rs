@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 // The core's HTTPS flows, tested here against the emulator (a test of the
@@ -285,7 +286,7 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
             &ctx,
             api,
             TokenRequest::Authorizer {
-                component_token: &c.token,
+                component_token: c.token.expose_secret(),
                 authorizer_appid: "wx0emulatorauth001",
                 refresh_token,
             },
@@ -302,9 +303,13 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
         "{}",
         e.err_msg
     );
-    assert!(!e.err_msg.contains(&c.token), "{}", e.err_msg);
+    assert!(
+        !e.err_msg.contains(c.token.expose_secret()),
+        "{}",
+        e.err_msg
+    );
     // the managed mode sends with the token the JavaScript layer obtained
-    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp1"), Some(&a.token)).await;
+    let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp1"), Some(a.token.expose_secret())).await;
     envid(&r);
     assert_eq!(rep.mode, "thirdparty");
     let (r, rep) = crate::mode::run(&cfg, &ctx, &input("tp2"), Some("not-a-token")).await;

@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use super::endpoint::Endpoint;
@@ -89,22 +90,13 @@ impl CallInput {
     }
 }
 
-/// The Tencent Cloud secret pair a call is signed with.
-#[derive(Clone)]
+/// The Tencent Cloud secret pair a call is signed with (the key and the
+/// session token redacted from `Debug`).
+#[derive(Clone, Debug)]
 pub struct SecretPair {
     pub secret_id: String,
-    pub secret_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for SecretPair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretPair")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
-    }
+    pub secret_key: SecretString,
+    pub session_token: Option<SecretString>,
 }
 
 /// Find the secret pair: `init()` options first, else the environment.
@@ -133,13 +125,19 @@ pub fn sourced_credentials(
     let env_token = ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string);
     if let Some(c) = &cfg.credentials {
         let (session_token, session_token_source) = match &c.session_token {
-            Some(t) => (Some(t.clone()), Some(Source::Init(&["sessionToken"]))),
-            None => (env_token.clone(), env_token.as_ref().map(|_| ENV_TOKEN)),
+            Some(t) => (
+                Some(SecretString::from(t.clone())),
+                Some(Source::Init(&["sessionToken"])),
+            ),
+            None => (
+                env_token.clone().map(SecretString::from),
+                env_token.as_ref().map(|_| ENV_TOKEN),
+            ),
         };
         return Ok(SourcedCredentials {
             pair: SecretPair {
                 secret_id: c.secret_id.clone(),
-                secret_key: c.secret_key.clone(),
+                secret_key: c.secret_key.clone().into(),
                 session_token,
             },
             source: Source::Init(&["secretId", "secretKey"]),
@@ -166,8 +164,8 @@ pub fn sourced_credentials(
         (Some(id), Some(key)) => Ok(SourcedCredentials {
             pair: SecretPair {
                 secret_id: id.to_string(),
-                secret_key: key.to_string(),
-                session_token: env_token.clone(),
+                secret_key: key.into(),
+                session_token: env_token.clone().map(SecretString::from),
             },
             source: Source::Env(&["TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY"]),
             session_token_source: env_token.as_ref().map(|_| ENV_TOKEN),
@@ -457,10 +455,7 @@ static CLOUDBASE_TOKEN_CACHE: Mutex<Option<(String, Instant)>> = Mutex::new(None
 
 /// The CloudBase Run token file, re-read at most every 10 minutes.
 fn cloudbase_access_token_file() -> String {
-    let mut cache = match CLOUDBASE_TOKEN_CACHE.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut cache = crate::lock::lock(&CLOUDBASE_TOKEN_CACHE);
     if let Some((token, at)) = cache.as_ref() {
         if !token.is_empty() && at.elapsed() < Duration::from_secs(600) {
             return token.clone();
@@ -503,8 +498,12 @@ pub fn wx_tokens(ctx: &Context) -> (String, Option<String>) {
 /// token file) and `TCB_SESSIONTOKEN`: what must be scrubbed from a message
 /// that quotes what the gateway received.
 pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
-    let mut out = vec![pair.secret_key.clone()];
-    out.extend(pair.session_token.clone());
+    let mut out = vec![pair.secret_key.expose_secret().to_string()];
+    out.extend(
+        pair.session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+    );
     let (api_token, cloudbase) = wx_tokens(ctx);
     out.push(api_token);
     out.extend(cloudbase);
@@ -543,15 +542,13 @@ fn header_value_problem(v: &str) -> Option<String> {
     unsendable_token(v)
 }
 
-/// Build the whole signed request. `now_ms` is the current time in ms.
-pub fn prepare(
-    endpoint: Endpoint,
+/// The multipart body's fields, in the reference's order.
+fn fields(
     input: &CallInput,
     ctx: &Context,
     secrets: &SecretPair,
-    now_ms: u64,
-) -> Result<Prepared, ApiError> {
-    check_header_vars(ctx, &input.display_api())?;
+    endpoint: &Endpoint,
+) -> Result<Vec<Field>, ApiError> {
     let request_data = encode_request(pairs(input)?, input.appid.as_deref());
     let (api_token, cloudbase_token) = wx_tokens(ctx);
     let mut fields = vec![
@@ -600,7 +597,7 @@ pub fn prepare(
     if let Some(tok) = &secrets.session_token {
         fields.push(Field {
             name: "sessionToken",
-            value: tok.clone().into_bytes(),
+            value: tok.expose_secret().as_bytes().to_vec(),
             binary: false,
         });
     }
@@ -609,7 +606,11 @@ pub fn prepare(
         value: Vec::new(),
         binary: false,
     });
+    Ok(fields)
+}
 
+/// The request's headers before the signature's own.
+fn headers(ctx: &Context, endpoint: &Endpoint, now_ms: u64) -> Vec<(&'static str, String)> {
     let source = format!(
         "{},{}",
         ctx.get("TCB_SOURCE").unwrap_or(""),
@@ -628,6 +629,20 @@ pub fn prepare(
     if let Some(region) = &endpoint.region {
         headers.push(("x-tcb-region", region.clone()));
     }
+    headers
+}
+
+/// Build the whole signed request. `now_ms` is the current time in ms.
+pub fn prepare(
+    endpoint: Endpoint,
+    input: &CallInput,
+    ctx: &Context,
+    secrets: &SecretPair,
+    now_ms: u64,
+) -> Result<Prepared, ApiError> {
+    check_header_vars(ctx, &input.display_api())?;
+    let fields = fields(input, ctx, secrets, &endpoint)?;
+    let mut headers = headers(ctx, &endpoint, now_ms);
     let mut signed_headers: Vec<(&str, String)> =
         vec![("content-type", "multipart/form-data".to_string())];
     signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
@@ -642,7 +657,7 @@ pub fn prepare(
         headers: &signed_headers,
         params: &params,
         secret_id: &secrets.secret_id,
-        secret_key: &secrets.secret_key,
+        secret_key: secrets.secret_key.expose_secret(),
         timestamp,
     });
     headers.push(("authorization", signed.authorization));

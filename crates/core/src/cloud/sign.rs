@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::fmt::Write;
 
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::json_text::js_trim;
@@ -47,7 +48,7 @@ pub struct SignRequest<'a> {
 /// None of these values reveals the secret key (the derived keys are one-way
 /// HMACs of it, scoped to one day), but they are still credentials for that
 /// day: do not log them outside tests.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Signed {
     /// The `authorization` header value.
     pub authorization: String,
@@ -59,18 +60,6 @@ pub struct Signed {
     pub string_to_sign: String,
     /// Hex of the final signature.
     pub signature: String,
-}
-
-impl std::fmt::Debug for Signed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signed")
-            .field("authorization", &self.authorization)
-            .field("canonical_request", &self.canonical_request)
-            .field("hashed_payload", &self.hashed_payload)
-            .field("string_to_sign", &self.string_to_sign)
-            .field("signature", &self.signature)
-            .finish()
-    }
 }
 
 /// Sign a request.
@@ -91,73 +80,8 @@ impl std::fmt::Debug for Signed {
 pub fn sign(req: &SignRequest<'_>) -> Signed {
     // Names and values are borrowed wherever the rule leaves them unchanged
     // (the usual case): signing runs on every call.
-    // Headers.
-    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req.headers.len());
-    for (name, value) in req.headers {
-        let key = uri_component(lower(js_trim(name)));
-        if key.is_empty() {
-            continue;
-        }
-        let value = if key == "content-type" {
-            if value.starts_with("multipart/form-data") {
-                Cow::Borrowed("multipart/form-data")
-            } else {
-                Cow::Borrowed(value.as_str())
-            }
-        } else {
-            lower(js_trim(value))
-        };
-        upsert(&mut headers, key, value);
-    }
-    headers.sort_by(|a, b| locale_compare(&a.0, &b.0));
-    let mut canonical_headers = String::with_capacity(256);
-    let mut signed_headers = String::with_capacity(128);
-    for (k, v) in &headers {
-        canonical_headers.push_str(k);
-        canonical_headers.push(':');
-        canonical_headers.push_str(v);
-        canonical_headers.push('\n');
-        if !signed_headers.is_empty() {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(k);
-    }
-
-    // Body fields.
-    let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req.params.len());
-    for (name, value) in req.params {
-        let key = uri_component(lower(js_trim(name)));
-        if key.is_empty() {
-            continue;
-        }
-        let value: &[u8] = if key == "requestdata" {
-            value
-        } else {
-            match std::str::from_utf8(value) {
-                Ok(s) => js_trim(s).as_bytes(),
-                Err(_) => value,
-            }
-        };
-        upsert(&mut params, key, value);
-    }
-    params.sort_by(|a, b| locale_compare(&a.0, &b.0));
-    let mut hasher = Sha256::new();
-    let mut signed_params = String::with_capacity(128);
-    for (k, v) in &params {
-        if v.is_empty() {
-            continue;
-        }
-        hasher.update(b"&");
-        hasher.update(k.as_bytes());
-        hasher.update(b"=");
-        hasher.update(v);
-        hasher.update(b"\r\n");
-        if !signed_params.is_empty() {
-            signed_params.push(';');
-        }
-        signed_params.push_str(k);
-    }
-    let hashed_payload = hex::encode(hasher.finalize());
+    let (canonical_headers, signed_headers) = canonical_headers(req.headers);
+    let (hashed_payload, signed_params) = hashed_fields(req.params);
 
     // Canonical request: method, URI, query, headers, signed headers, payload hash.
     let (signed_url, query) = split_url(req.url);
@@ -198,6 +122,82 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         string_to_sign,
         signature,
     }
+}
+
+/// The headers' canonical text (`name:value\n` each, sorted) and the
+/// `SignedHeaders` list.
+fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
+    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req_headers.len());
+    for (name, value) in req_headers {
+        let key = uri_component(lower(js_trim(name)));
+        if key.is_empty() {
+            continue;
+        }
+        let value = if key == "content-type" {
+            if value.starts_with("multipart/form-data") {
+                Cow::Borrowed("multipart/form-data")
+            } else {
+                Cow::Borrowed(value.as_str())
+            }
+        } else {
+            lower(js_trim(value))
+        };
+        upsert(&mut headers, key, value);
+    }
+    headers.sort_by(|a, b| locale_compare(&a.0, &b.0));
+    let mut canonical_headers = String::with_capacity(256);
+    let mut signed_headers = String::with_capacity(128);
+    for (k, v) in &headers {
+        canonical_headers.push_str(k);
+        canonical_headers.push(':');
+        canonical_headers.push_str(v);
+        canonical_headers.push('\n');
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(k);
+    }
+    (canonical_headers, signed_headers)
+}
+
+/// The hex SHA-256 of the body fields (`&name=value\r\n` each, sorted, empty
+/// values skipped) and the `SignedParams` list.
+fn hashed_fields(req_params: &[(&str, &[u8])]) -> (String, String) {
+    let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req_params.len());
+    for (name, value) in req_params {
+        let key = uri_component(lower(js_trim(name)));
+        if key.is_empty() {
+            continue;
+        }
+        let value: &[u8] = if key == "requestdata" {
+            value
+        } else {
+            match std::str::from_utf8(value) {
+                Ok(s) => js_trim(s).as_bytes(),
+                Err(_) => value,
+            }
+        };
+        upsert(&mut params, key, value);
+    }
+    params.sort_by(|a, b| locale_compare(&a.0, &b.0));
+    let mut hasher = Sha256::new();
+    let mut signed_params = String::with_capacity(128);
+    for (k, v) in &params {
+        if v.is_empty() {
+            continue;
+        }
+        hasher.update(b"&");
+        hasher.update(k.as_bytes());
+        hasher.update(b"=");
+        hasher.update(v);
+        hasher.update(b"\r\n");
+        if !signed_params.is_empty() {
+            signed_params.push(';');
+        }
+        signed_params.push_str(k);
+    }
+    let hashed_payload = hex::encode(hasher.finalize());
+    (hashed_payload, signed_params)
 }
 
 /// `s.to_lowercase()`, borrowing `s` when it has no upper-case letter.
@@ -302,19 +302,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// on one (UTC) day, so the last one is kept: three of the four HMACs of a
 /// signature are skipped on every call but the first of a day.
 fn signing_key(secret_key: &str, date: &str) -> [u8; 32] {
-    /// (secret key, date, signing key); never printed (no `Debug`).
-    static LAST: std::sync::Mutex<Option<(String, String, [u8; 32])>> = std::sync::Mutex::new(None);
-    if let Ok(last) = LAST.lock() {
-        if let Some((s, d, k)) = last.as_ref() {
-            if s == secret_key && d == date {
-                return *k;
-            }
+    /// (secret key, date, signing key).
+    static LAST: std::sync::Mutex<Option<(SecretString, String, [u8; 32])>> =
+        std::sync::Mutex::new(None);
+    if let Some((s, d, k)) = crate::lock::lock(&LAST).as_ref() {
+        if s.expose_secret() == secret_key && d == date {
+            return *k;
         }
     }
     let [_, _, signing] = key_chain(secret_key, date);
-    if let Ok(mut last) = LAST.lock() {
-        *last = Some((secret_key.to_string(), date.to_string(), signing));
-    }
+    *crate::lock::lock(&LAST) = Some((secret_key.into(), date.to_string(), signing));
     signing
 }
 

@@ -6,30 +6,23 @@
 //! takes it from the token store the platform's clients share
 //! (`lib/third-party.js`), so the cluster asks WeChat for one per expiry.
 
+use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use super::component;
 use super::token::{lifetime, Endpoint};
 use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
 
-/// What `api_query_auth` gave for an authorization code.
-#[derive(Clone)]
+/// What `api_query_auth` gave for an authorization code (the tokens
+/// redacted from `Debug`).
+#[derive(Clone, Debug)]
 pub struct Authorization {
     pub authorizer_appid: String,
-    pub access_token: String,
+    pub access_token: SecretString,
     pub expires_in_secs: u64,
-    pub refresh_token: String,
+    pub refresh_token: SecretString,
     /// `func_info` as WeChat gave it (the permission sets).
     pub func_info: Value,
-}
-
-impl std::fmt::Debug for Authorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authorization")
-            .field("authorizer_appid", &self.authorizer_appid)
-            .field("access_token", &"***")
-            .field("refresh_token", &"***")
-            .finish()
-    }
 }
 
 /// Exchange `code` for the authorizer's tokens with `component_token`.
@@ -57,26 +50,15 @@ async fn exchange(
     code: &str,
 ) -> Result<Authorization, ApiError> {
     let path = "/cgi-bin/component/api_query_auth";
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("component_access_token", component_token)
-        .finish();
-    let url = format!("{}{path}?{query}", ep.base);
+    let url = component::with_component_token(ep.base, path, component_token);
     let body = serde_json::json!({
         "component_appid": component_appid,
         "authorization_code": code,
     })
     .to_string();
-    let secrets: Vec<&str> = ep
-        .secrets
-        .iter()
-        .copied()
-        .chain([component_token, code])
-        .collect();
-    let ep2 = Endpoint {
-        secrets: &secrets,
-        ..*ep
-    };
-    let obj = ep2
+    let mut secrets = Vec::new();
+    let obj = ep
+        .hiding([component_token, code], &mut secrets)
         .answer("the authorizer's tokens", path, &url, Some(&body))
         .await?;
     let info = obj
@@ -108,9 +90,9 @@ async fn exchange(
     };
     Ok(Authorization {
         authorizer_appid,
-        access_token,
+        access_token: access_token.into(),
         expires_in_secs: lifetime(&info).as_secs(),
-        refresh_token,
+        refresh_token: refresh_token.into(),
         func_info: info.get("func_info").cloned().unwrap_or(Value::Null),
     })
 }
@@ -119,6 +101,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use crate::emulator::{Emulator, EmulatorOptions};
+    use secrecy::ExposeSecret;
     use std::time::Duration;
 
     const COMP: &str = "wx0emulatorcomp001";
@@ -148,18 +131,31 @@ mod tests {
             .await
             .unwrap()
             .token;
-        let got = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap();
+        let got = query_auth(&ep, COMP, ctoken.expose_secret(), &a.code)
+            .await
+            .unwrap();
         assert_eq!(got.authorizer_appid, "wxnewauthorizer01");
-        assert!(got.refresh_token.starts_with("refreshtoken@@@"));
+        assert!(got
+            .refresh_token
+            .expose_secret()
+            .starts_with("refreshtoken@@@"));
+        let shown = format!("{got:?}");
+        assert!(
+            !shown.contains(got.refresh_token.expose_secret()),
+            "{shown}"
+        );
+        assert!(!shown.contains(got.access_token.expose_secret()), "{shown}");
         assert!(got.expires_in_secs > 0);
         // Used once: the second exchange is refused with WeChat's code.
-        let again = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap_err();
+        let again = query_auth(&ep, COMP, ctoken.expose_secret(), &a.code)
+            .await
+            .unwrap_err();
         assert_eq!(again.err_code, 61009);
         assert!(!again.err_msg.contains(&a.code), "{}", again.err_msg);
         // The access token creates environments in the authorizer's account.
         let path = format!(
             "{base}/tcb/createenvandresource?access_token={}",
-            got.access_token
+            got.access_token.expose_secret()
         );
         let answer = crate::transport::post_json(
             &client,
@@ -200,7 +196,9 @@ mod tests {
             .await
             .unwrap()
             .token;
-        let got = query_auth(&ep, COMP, &ctoken, &a.code).await.unwrap();
+        let got = query_auth(&ep, COMP, ctoken.expose_secret(), &a.code)
+            .await
+            .unwrap();
         assert_eq!(got.authorizer_appid, "wxnewauthorizer02");
         emu.close().await;
     }

@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
-use crate::cloud::request::{converted_params, extension_for, CallInput};
+use crate::cloud::request::{converted_params, extension_for, CallInput, Media};
 use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
 use crate::json_text;
-use crate::transport::{self, TransportError};
+use crate::transport::{self, RawAnswer, TransportError};
 
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -161,39 +161,7 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
         } else {
             restore(json_text::write(&Value::Object(rest)))
         }),
-        Params::Multipart => {
-            let mut texts: Vec<(String, String)> = Vec::new();
-            let mut files: Vec<(String, String, &crate::cloud::request::Media)> = Vec::new();
-            for (key, val) in &rest {
-                match media_of(val) {
-                    Some(m) => {
-                        let file_name = match &m.file_name {
-                            Some(n) if !n.is_empty() => n.clone(),
-                            _ => format!("{key}.{}", extension_for(&m.content_type)),
-                        };
-                        files.push((restore(key.clone()), file_name, m));
-                    }
-                    None => texts.push((restore(key.clone()), restore(as_text(val)))),
-                }
-            }
-            if texts.is_empty() && files.is_empty() {
-                // e.g. `ocr.printedText({ imgUrl })`: every param in the query.
-                Body::None
-            } else {
-                let mut parts: Vec<Part<'_>> = texts
-                    .iter()
-                    .map(|(name, value)| Part::Text { name, value })
-                    .collect();
-                parts.extend(files.iter().map(|(name, file_name, m)| Part::File {
-                    name,
-                    file_name,
-                    content_type: &m.content_type,
-                    data: &m.data,
-                }));
-                let (ct, bytes) = form::encode(&parts);
-                Body::Form(ct, bytes)
-            }
-        }
+        Params::Multipart => form_body(&rest, media_of, restore),
     };
     Ok(Prepared {
         method,
@@ -202,6 +170,46 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
         body,
         route,
     })
+}
+
+/// The multipart body of the params that stay in the body: the text
+/// params, then the media (each with a file name), or no body when none.
+fn form_body<'m>(
+    rest: &Map<String, Value>,
+    media_of: impl Fn(&Value) -> Option<&'m Media>,
+    restore: impl Fn(String) -> String,
+) -> Body {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut files: Vec<(String, String, &Media)> = Vec::new();
+    for (key, val) in rest {
+        match media_of(val) {
+            Some(m) => {
+                let file_name = match &m.file_name {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => format!("{key}.{}", extension_for(&m.content_type)),
+                };
+                files.push((restore(key.clone()), file_name, m));
+            }
+            None => texts.push((restore(key.clone()), restore(as_text(val)))),
+        }
+    }
+    if texts.is_empty() && files.is_empty() {
+        // e.g. `ocr.printedText({ imgUrl })`: every param in the query.
+        Body::None
+    } else {
+        let mut parts: Vec<Part<'_>> = texts
+            .iter()
+            .map(|(name, value)| Part::Text { name, value })
+            .collect();
+        parts.extend(files.iter().map(|(name, file_name, m)| Part::File {
+            name,
+            file_name,
+            content_type: &m.content_type,
+            data: &m.data,
+        }));
+        let (ct, bytes) = form::encode(&parts);
+        Body::Form(ct, bytes)
+    }
 }
 
 /// A prepared request, sent once per token.
@@ -252,40 +260,34 @@ impl Request<'_> {
         })
     }
 
+    /// The request on the wire: its method and body to `url`.
+    async fn transmit(&self, url: &str) -> Result<RawAnswer, TransportError> {
+        match (&self.prepared.method, &self.prepared.body) {
+            (Method::Post, Body::Json(json)) => transport::post_json(self.client, url, json).await,
+            (Method::Post, Body::Form(ct, bytes)) => {
+                transport::send_body(
+                    self.client,
+                    reqwest::Method::POST,
+                    url,
+                    Some(ct),
+                    bytes.clone(),
+                )
+                .await
+            }
+            (Method::Post, Body::None) => {
+                transport::send_body(self.client, reqwest::Method::POST, url, None, Bytes::new())
+                    .await
+            }
+            (Method::Get, _) => transport::get(self.client, url).await,
+        }
+    }
+
     /// Send with `token`; the answer becomes a result or an error. Nothing
     /// here retries anything that may have reached the server.
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
         let display_url = self.display_url();
-        let sent = tokio::time::timeout(self.timeout, async {
-            match (&self.prepared.method, &self.prepared.body) {
-                (Method::Post, Body::Json(json)) => {
-                    transport::post_json(self.client, &url, json).await
-                }
-                (Method::Post, Body::Form(ct, bytes)) => {
-                    transport::send_body(
-                        self.client,
-                        reqwest::Method::POST,
-                        &url,
-                        Some(ct),
-                        bytes.clone(),
-                    )
-                    .await
-                }
-                (Method::Post, Body::None) => {
-                    transport::send_body(
-                        self.client,
-                        reqwest::Method::POST,
-                        &url,
-                        None,
-                        Bytes::new(),
-                    )
-                    .await
-                }
-                (Method::Get, _) => transport::get(self.client, &url).await,
-            }
-        })
-        .await;
+        let sent = tokio::time::timeout(self.timeout, self.transmit(&url)).await;
         let raw = match sent {
             Err(_) => {
                 return Err(ApiError::cloud(

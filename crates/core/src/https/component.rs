@@ -14,6 +14,14 @@
 use super::token::{Endpoint, Fetched};
 use crate::error::ApiError;
 
+/// The URL of the component API at `path`, called with `component_token`.
+pub fn with_component_token(base: &str, path: &str, component_token: &str) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("component_access_token", component_token)
+        .finish();
+    format!("{base}{path}?{query}")
+}
+
 /// `component_access_token` for `component_appid`.
 pub async fn component_token(
     ep: &Endpoint<'_>,
@@ -29,25 +37,17 @@ pub async fn component_token(
     })
     .to_string();
     let url = format!("{}{path}", ep.base);
-    let secrets: Vec<&str> = ep
-        .secrets
-        .iter()
-        .copied()
-        .chain([component_appsecret, ticket])
-        .collect();
-    let ep2 = Endpoint {
-        secrets: &secrets,
-        ..*ep
-    };
-    ep2.request(
-        "component_access_token",
-        path,
-        &url,
-        Some(&body),
-        "component_access_token",
-    )
-    .await
-    .map(|(f, _)| f)
+    let mut secrets = Vec::new();
+    ep.hiding([component_appsecret, ticket], &mut secrets)
+        .request(
+            "component_access_token",
+            path,
+            &url,
+            Some(&body),
+            "component_access_token",
+        )
+        .await
+        .map(|(f, _)| f)
 }
 
 /// `authorizer_access_token` of `authorizer_appid`, and the new refresh
@@ -60,27 +60,16 @@ pub async fn authorizer_token(
     refresh: &str,
 ) -> Result<(Fetched, Option<String>), ApiError> {
     let path = "/cgi-bin/component/api_authorizer_token";
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("component_access_token", component_token)
-        .finish();
-    let url = format!("{}{path}?{query}", ep.base);
+    let url = with_component_token(ep.base, path, component_token);
     let body = serde_json::json!({
         "component_appid": component_appid,
         "authorizer_appid": authorizer_appid,
         "authorizer_refresh_token": refresh,
     })
     .to_string();
-    let secrets: Vec<&str> = ep
-        .secrets
-        .iter()
-        .copied()
-        .chain([component_token, refresh])
-        .collect();
-    let ep2 = Endpoint {
-        secrets: &secrets,
-        ..*ep
-    };
-    let (fetched, obj) = ep2
+    let mut secrets = Vec::new();
+    let (fetched, obj) = ep
+        .hiding([component_token, refresh], &mut secrets)
         .request(
             "authorizer_access_token",
             path,

@@ -7,7 +7,7 @@
 //! a request (the emulator's push). Acting on the event (storing the ticket,
 //! exchanging the authorization code) is the caller's.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
@@ -81,19 +81,7 @@ pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
             }
             Event::GeneralRef(r) => {
                 if let Some((_, v)) = current.as_mut() {
-                    let name = String::from_utf8_lossy(r.as_ref()).into_owned();
-                    let ch = match name.as_str() {
-                        "lt" => '<',
-                        "gt" => '>',
-                        "amp" => '&',
-                        "apos" => '\'',
-                        "quot" => '"',
-                        _ => match r.resolve_char_ref() {
-                            Ok(Some(c)) => c,
-                            _ => return Err(bad(format!("unknown entity &{name};"))),
-                        },
-                    };
-                    v.push(ch);
+                    v.push(entity(&r)?);
                 }
             }
             Event::CData(t) => {
@@ -111,6 +99,22 @@ pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
         return Err(bad("no complete root element".into()));
     }
     Ok(fields)
+}
+
+/// The character an entity reference (`&amp;`, `&#20013;`, …) stands for.
+fn entity(r: &BytesRef<'_>) -> Result<char, CryptError> {
+    let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+    Ok(match name.as_str() {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => match r.resolve_char_ref() {
+            Ok(Some(c)) => c,
+            _ => return Err(CryptError::Xml(format!("unknown entity &{name};"))),
+        },
+    })
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -16,6 +16,7 @@
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::{alphabet, Engine};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha1::{Digest, Sha1};
 
 use crate::cloud::sign::constant_time_eq;
@@ -86,22 +87,13 @@ impl CryptError {
     }
 }
 
-/// One platform's message crypto: its token, AES key and appid.
-#[derive(Clone)]
+/// One platform's message crypto: its token, AES key and appid (the token
+/// and key redacted from `Debug`).
+#[derive(Debug)]
 pub struct MsgCrypt {
-    token: String,
-    key: [u8; 32],
+    token: SecretString,
+    key: SecretBox<[u8; 32]>,
     appid: String,
-}
-
-impl std::fmt::Debug for MsgCrypt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MsgCrypt")
-            .field("token", &"***")
-            .field("key", &"***")
-            .field("appid", &self.appid)
-            .finish()
-    }
 }
 
 impl MsgCrypt {
@@ -115,8 +107,8 @@ impl MsgCrypt {
             .map_err(|_| CryptError::AesKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| CryptError::AesKey)?;
         Ok(MsgCrypt {
-            token: token.to_string(),
-            key,
+            token: token.into(),
+            key: SecretBox::new(Box::new(key)),
             appid: appid.to_string(),
         })
     }
@@ -128,7 +120,7 @@ impl MsgCrypt {
 
     /// `msg_signature` of a message.
     pub fn signature(&self, timestamp: &str, nonce: &str, encrypt: &str) -> String {
-        let mut parts = [self.token.as_str(), timestamp, nonce, encrypt];
+        let mut parts = [self.token.expose_secret(), timestamp, nonce, encrypt];
         parts.sort_unstable();
         let mut h = Sha1::new();
         for p in parts {
@@ -165,7 +157,7 @@ impl MsgCrypt {
         let pad = PAD_BLOCK - plain.len() % PAD_BLOCK;
         plain.resize(plain.len() + pad, pad as u8);
         let len = plain.len();
-        let cipher = Encryptor::new(&self.key.into(), &self.iv().into())
+        let cipher = Encryptor::new(&(*self.key.expose_secret()).into(), &self.iv().into())
             .encrypt_padded_mut::<NoPadding>(&mut plain, len)
             .map(<[u8]>::to_vec)
             .unwrap_or_default();
@@ -181,7 +173,7 @@ impl MsgCrypt {
         if buf.is_empty() || buf.len() % 16 != 0 {
             return Err(CryptError::Decrypt);
         }
-        let plain = Decryptor::new(&self.key.into(), &self.iv().into())
+        let plain = Decryptor::new(&(*self.key.expose_secret()).into(), &self.iv().into())
             .decrypt_padded_mut::<NoPadding>(&mut buf)
             .map_err(|_| CryptError::Decrypt)?;
         let pad = usize::from(*plain.last().ok_or(CryptError::Decrypt)?);
@@ -210,7 +202,7 @@ impl MsgCrypt {
 
     fn iv(&self) -> [u8; 16] {
         let mut iv = [0u8; 16];
-        iv.copy_from_slice(&self.key[..16]);
+        iv.copy_from_slice(&self.key.expose_secret()[..16]);
         iv
     }
 }
@@ -324,7 +316,7 @@ mod tests {
         let pad = PAD_BLOCK - plain.len() % PAD_BLOCK;
         plain.resize(plain.len() + pad, pad as u8);
         let len = plain.len();
-        let enc = Encryptor::new(&c.key.into(), &c.iv().into())
+        let enc = Encryptor::new(&(*c.key.expose_secret()).into(), &c.iv().into())
             .encrypt_padded_mut::<NoPadding>(&mut plain, len)
             .unwrap()
             .to_vec();

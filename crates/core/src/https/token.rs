@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -32,20 +33,11 @@ pub const RENEW_AHEAD: Duration = Duration::from_secs(300);
 /// Lifetime assumed when an answer has no usable `expires_in`.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(7200);
 
-/// A token as a token endpoint answered it.
-#[derive(Clone, PartialEq, Eq)]
+/// A token as a token endpoint answered it (redacted from `Debug`).
+#[derive(Clone, Debug)]
 pub struct Fetched {
-    pub token: String,
+    pub token: SecretString,
     pub expires_in: Duration,
-}
-
-impl std::fmt::Debug for Fetched {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fetched")
-            .field("token", &"***")
-            .field("expires_in", &self.expires_in)
-            .finish()
-    }
 }
 
 /// When to renew a token that lives `lifetime` from `now`, and until when to
@@ -94,10 +86,7 @@ impl TokenCell {
     }
 
     fn lock(&self) -> MutexGuard<'_, CellState> {
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::lock::lock(&self.state)
     }
 
     /// The current token if it needs no renewal yet.
@@ -168,7 +157,7 @@ impl TokenCell {
         match result {
             Ok(f) => {
                 let (renew_at, usable_until) = schedule(now, f.expires_in);
-                let value: Arc<str> = Arc::from(f.token);
+                let value: Arc<str> = Arc::from(f.token.expose_secret());
                 st.current = Some(Held {
                     value: value.clone(),
                     renew_at,
@@ -214,10 +203,7 @@ static CELLS: LazyLock<Mutex<HashMap<String, Arc<TokenCell>>>> =
 
 /// The process-wide cell for `key` (created empty on first use).
 pub fn cell(key: &str) -> Arc<TokenCell> {
-    let mut map = match CELLS.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut map = crate::lock::lock(&CELLS);
     map.entry(key.to_string()).or_default().clone()
 }
 
@@ -266,7 +252,20 @@ pub struct Endpoint<'a> {
     pub secrets: &'a [&'a str],
 }
 
-impl Endpoint<'_> {
+impl<'a> Endpoint<'a> {
+    /// This endpoint, keeping `more` secrets out of its messages too (`list`
+    /// holds all of them).
+    pub fn hiding<'b>(&self, more: [&'b str; 2], list: &'b mut Vec<&'b str>) -> Endpoint<'b>
+    where
+        'a: 'b,
+    {
+        list.extend(self.secrets.iter().copied().chain(more));
+        Endpoint {
+            secrets: list,
+            ..*self
+        }
+    }
+
     /// A transport failure or timeout while obtaining a token.
     fn transport_error(&self, what: &str, path: &str, e: Option<TransportError>) -> ApiError {
         let url = format!("{}{path}", crate::options::redact_url_userinfo(self.base));
@@ -324,7 +323,13 @@ impl Endpoint<'_> {
             }
         };
         let expires_in = lifetime(&obj);
-        Ok((Fetched { token, expires_in }, obj))
+        Ok((
+            Fetched {
+                token: token.into(),
+                expires_in,
+            },
+            obj,
+        ))
     }
 
     /// Send a request to a token endpoint (`body` `None`: GET): its answer
@@ -457,7 +462,7 @@ pub async fn app_access_token(
     cell.get(|rejected| async move {
         let fetched = ep.app_token(kind, appid, secret, false).await?;
         match (&rejected, kind) {
-            (Some(r), TokenKind::Stable) if **r == *fetched.token => {
+            (Some(r), TokenKind::Stable) if **r == *fetched.token.expose_secret() => {
                 ep.app_token(kind, appid, secret, true).await
             }
             _ => Ok(fetched),
@@ -473,7 +478,7 @@ mod tests {
 
     fn fetched(token: &str, secs: f64) -> Fetched {
         Fetched {
-            token: token.to_string(),
+            token: token.into(),
             expires_in: Duration::from_secs_f64(secs),
         }
     }
