@@ -147,40 +147,6 @@ pub fn description(code: i64) -> &'static str {
     }
 }
 
-/// Gateway error code (`{code, message}` answers) → (errCode, description).
-/// Unknown codes map to `SYS_ERR`.
-pub fn gateway_code(code: &str) -> (i64, &'static str) {
-    let err_code = match code {
-        "SYS_ERR" => -501001,
-        "SERVER_TIMEOUT" => -501002,
-        "EXCEED_REQUEST_LIMIT" => -501003,
-        "EXCEED_CONCURRENT_REQUEST_LIMIT" => -501004,
-        "INVALIID_ENV" => -501005,
-        "INVALID_COMMON_PARAM" => -501006,
-        "INVALID_PARAM" => -501007,
-        "INVALID_REQUEST_SOURCE" => -501008,
-        "RESOURCE_NOT_INITIAL" => -501009,
-        _ => -501001,
-    };
-    (err_code, description(err_code))
-}
-
-/// The gateway code name for an errCode (the inverse of [`gateway_code`]),
-/// used by the emulator to answer like the real gateway.
-pub fn gateway_code_name(err_code: i64) -> &'static str {
-    match err_code {
-        -501002 => "SERVER_TIMEOUT",
-        -501003 => "EXCEED_REQUEST_LIMIT",
-        -501004 => "EXCEED_CONCURRENT_REQUEST_LIMIT",
-        -501005 => "INVALIID_ENV",
-        -501006 => "INVALID_COMMON_PARAM",
-        -501007 => "INVALID_PARAM",
-        -501008 => "INVALID_REQUEST_SOURCE",
-        -501009 => "RESOURCE_NOT_INITIAL",
-        _ => "SYS_ERR",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,28 +162,6 @@ mod tests {
         assert_eq!(
             e.message(),
             "errCode: 40101  | errMsg: openapi.x:fail missing parameter"
-        );
-    }
-
-    #[test]
-    fn gateway_codes_round_trip() {
-        for name in [
-            "SYS_ERR",
-            "SERVER_TIMEOUT",
-            "EXCEED_REQUEST_LIMIT",
-            "EXCEED_CONCURRENT_REQUEST_LIMIT",
-            "INVALIID_ENV",
-            "INVALID_COMMON_PARAM",
-            "INVALID_PARAM",
-            "INVALID_REQUEST_SOURCE",
-            "RESOURCE_NOT_INITIAL",
-        ] {
-            let (code, _) = gateway_code(name);
-            assert_eq!(gateway_code_name(code), name);
-        }
-        assert_eq!(
-            gateway_code("SOMETHING_NEW"),
-            (-501001, "resource system error")
         );
     }
 }

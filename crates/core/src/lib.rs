@@ -51,6 +51,8 @@ pub mod env;
 #[doc(hidden)]
 pub mod error;
 #[doc(hidden)]
+pub mod gateway_code;
+#[doc(hidden)]
 pub mod https;
 #[doc(hidden)]
 pub mod json_deep;

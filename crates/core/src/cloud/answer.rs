@@ -29,9 +29,8 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{
-    description, fail_msg, gateway_code, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR,
-};
+use crate::error::{description, fail_msg, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR};
+use crate::gateway_code::GatewayCode;
 use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in
@@ -69,7 +68,7 @@ pub fn decode_gateway(
 ) -> Result<Success, ApiError> {
     if status != 200 {
         let msg = format!("{} {} | [{}]", status, status_text(status), url_for_msg);
-        return Err(gateway_error(api, TCB_SYS_ERR, &msg, body));
+        return Err(gateway_error(api, GatewayCode::SysErr, &msg, body));
     }
     if body.is_empty() {
         return Err(ApiError::cloud(
@@ -403,9 +402,8 @@ fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
 }
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
-fn gateway_error(api: &str, err_code: i64, message: &str, body: &[u8]) -> ApiError {
-    let text = format!("{} {}. {}", err_code, description(err_code), message);
-    let err = ApiError::plain(err_code, fail_msg(api, &text));
+fn gateway_error(api: &str, code: GatewayCode, message: &str, body: &[u8]) -> ApiError {
+    let err = ApiError::plain(code.err_code(), fail_msg(api, &code.text(message)));
     if body.is_empty() {
         err
     } else {
@@ -420,9 +418,9 @@ fn tcb_json_error(api: &str, v: &Value, body: &[u8]) -> Option<ApiError> {
     if !js_truthy(code) || !obj.contains_key("message") {
         return None;
     }
-    let (err_code, _) = gateway_code(&js_string(Some(code)));
+    let code = GatewayCode::from_name(&js_string(Some(code)));
     let message = excerpt(&js_string(obj.get("message")));
-    Some(gateway_error(api, err_code, &message, body))
+    Some(gateway_error(api, code, &message, body))
 }
 
 /// JavaScript truthiness of a JSON value.
