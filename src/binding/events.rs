@@ -10,7 +10,7 @@ use napi_derive::napi;
 
 use super::{settle, Outcome};
 use crate::cloud::answer::Success;
-use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SYS_ERR};
+use crate::error::{fail_msg, ApiError, ErrorClass, ErrorKind};
 use crate::https::events::{self, EventQuery};
 use crate::https::msg_crypt::MsgCrypt;
 use crate::https::token::Endpoint;
@@ -51,7 +51,7 @@ pub struct ComponentEvents {
 }
 
 fn invalid(msg: &str) -> Outcome {
-    Outcome::failure(&ApiError::cloud(INVALID_PARAM, fail_msg(API, msg)))
+    Outcome::failure(&ApiError::invalid_param(fail_msg(API, msg)))
 }
 
 /// Check the options and make the endpoint, or explain which option is wrong.
@@ -111,7 +111,9 @@ impl ComponentEvents {
             msg_signature: query.msg_signature.unwrap_or_default(),
         };
         if q.msg_signature.is_empty() {
-            return Either::B(Outcome::failure(&ApiError::cloud(
+            return Either::B(Outcome::failure(&ApiError::new(
+                ErrorKind::InvalidInput,
+                ErrorClass::Cloud,
                 -40001,
                 fail_msg(
                     API,
@@ -121,7 +123,9 @@ impl ComponentEvents {
         }
         match events::open(&self.crypt, &q, &body) {
             Ok(fields) => Either::A(serde_json::Value::Object(fields).to_string()),
-            Err(e) => Either::B(Outcome::failure(&ApiError::cloud(
+            Err(e) => Either::B(Outcome::failure(&ApiError::new(
+                ErrorKind::InvalidInput,
+                ErrorClass::Cloud,
                 e.code(),
                 fail_msg(API, &e.describe()),
             ))),
@@ -148,13 +152,7 @@ impl ComponentEvents {
             let client = match crate::transport::client_for(proxy.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    return Outcome::failure(&ApiError::plain(
-                        TCB_SYS_ERR,
-                        fail_msg(
-                            API,
-                            &format!("-501001 resource system error. {}", e.describe()),
-                        ),
-                    ))
+                    return Outcome::failure(&ApiError::sys_err(e.kind(), API, &e.describe()))
                 }
             };
             let secrets = [secret.as_str()];

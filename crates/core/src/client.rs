@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::{Context, ProcessEnv};
-use crate::error::{ApiError, ErrorClass};
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::mode;
 use crate::options::Config;
 
@@ -90,8 +90,7 @@ impl Client {
             return Client::from_options(options);
         };
         if object.contains_key("processEnv") {
-            return Err(Error(ApiError::cloud(
-                crate::error::INVALID_PARAM,
+            return Err(Error(ApiError::invalid_param(
                 "init:fail give the environment either as the processEnv option or to \
                  Client::with_env, not both",
             )));
@@ -119,7 +118,9 @@ impl Client {
         let (result, _report) = mode::run(&self.config, &self.context, &input, None).await;
         match result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
-                Error(ApiError::plain(
+                Error(ApiError::new(
+                    ErrorKind::BadAnswer,
+                    ErrorClass::Plain,
                     crate::error::WX_SYSTEM_ERROR,
                     e.to_string(),
                 ))

@@ -1,11 +1,16 @@
 //! One error type for every failure the SDK reports.
 //!
 //! An [`ApiError`] carries what the reference SDK exposes on its rejected
-//! promises (`errCode`, `errMsg`) plus which JavaScript class it becomes
-//! (`CloudSDKError` for WeChat and platform errors, a plain `Error` for
-//! gateway and HTTP failures) and, when there was one, the raw answer body.
+//! promises (`errCode`, `errMsg`) plus what kind of failure it is (which
+//! decides whether it may be retried, and whether the call may have
+//! executed), which JavaScript class it becomes (`CloudSDKError` for WeChat
+//! and platform errors, a plain `Error` for gateway and HTTP failures) and,
+//! when there was one, the raw answer body. Each is built where the failure
+//! happens, by the constructor of its kind.
 
 use std::fmt;
+
+use crate::gateway_code::GatewayCode;
 
 /// Which JavaScript class the error becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,9 +21,72 @@ pub enum ErrorClass {
     Plain,
 }
 
+/// What went wrong, in the terms a caller (or a retry policy) decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An invalid parameter, option or environment variable: nothing was sent.
+    InvalidInput,
+    /// No usable credentials or configuration: nothing was sent.
+    Config,
+    /// No connection could be made (or no HTTP client built): the request was
+    /// never written, so sending it again cannot execute it twice.
+    Connect,
+    /// The connection failed after the request may have been written, or the
+    /// answer was too large to read.
+    Transport,
+    /// No answer within the call's timeout.
+    Timeout,
+    /// An HTTP status other than 200, or a gateway `{code, message}` error.
+    Http,
+    /// An answer the SDK could not understand.
+    BadAnswer,
+    /// WeChat or the platform answered with an error code.
+    Answer,
+    /// WeChat answered "busy" (-1 system error, -1000 system busy): what
+    /// `retry.onBusy` retries.
+    Busy,
+    /// WeChat rejected the access token (40001 invalid credential, 40014
+    /// invalid token, 42001 expired): the token is renewed once.
+    TokenRejected,
+    /// A bug in the SDK (a panic caught at the binding).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind of a WeChat or platform answer's error code.
+    pub fn of_answer_code(err_code: i64) -> ErrorKind {
+        match err_code {
+            -1 | -1000 => ErrorKind::Busy,
+            40001 | 40014 | 42001 => ErrorKind::TokenRejected,
+            _ => ErrorKind::Answer,
+        }
+    }
+
+    /// Whether a failure of this kind may have executed the call (the request
+    /// may have reached the server and been acted on): such a call is never
+    /// sent again unless the caller opted in.
+    pub fn may_have_executed(self) -> bool {
+        match self {
+            ErrorKind::InvalidInput
+            | ErrorKind::Config
+            | ErrorKind::Connect
+            | ErrorKind::Answer
+            | ErrorKind::TokenRejected => false,
+            ErrorKind::Transport
+            | ErrorKind::Timeout
+            | ErrorKind::Http
+            | ErrorKind::BadAnswer
+            | ErrorKind::Busy
+            | ErrorKind::Internal => true,
+        }
+    }
+}
+
 /// A failed call, as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// What went wrong.
+    pub kind: ErrorKind,
     pub err_code: i64,
     pub err_msg: String,
     pub class: ErrorClass,
@@ -31,32 +99,106 @@ pub struct ApiError {
 pub const WX_SYSTEM_ERROR: i64 = -601001;
 /// errCode for an invalid argument given by the caller (the reference's `INVALID_PARAM`).
 pub const INVALID_PARAM: i64 = -501007;
-/// errCode of a transport or gateway-level failure (`SYS_ERR`).
-pub const TCB_SYS_ERR: i64 = -501001;
-/// errCode of a call that did not finish within its timeout (`SERVER_TIMEOUT`).
-pub const TCB_SERVER_TIMEOUT: i64 = -501002;
 /// errCode for missing credentials or configuration (`INVALID_COMMON_PARAM`).
 pub const INVALID_COMMON_PARAM: i64 = -501006;
 
 impl ApiError {
-    /// A `CloudSDKError`.
-    pub fn cloud(err_code: i64, err_msg: impl Into<String>) -> Self {
+    /// An error of `kind`, as given.
+    pub fn new(
+        kind: ErrorKind,
+        class: ErrorClass,
+        err_code: i64,
+        err_msg: impl Into<String>,
+    ) -> Self {
         ApiError {
+            kind,
             err_code,
             err_msg: err_msg.into(),
-            class: ErrorClass::Cloud,
+            class,
             raw_body: None,
         }
     }
 
-    /// A plain `Error` whose message is its errMsg.
-    pub fn plain(err_code: i64, err_msg: impl Into<String>) -> Self {
-        ApiError {
-            err_code,
-            err_msg: err_msg.into(),
-            class: ErrorClass::Plain,
-            raw_body: None,
-        }
+    /// An invalid parameter, option or environment variable
+    /// (`CloudSDKError` -501007).
+    pub fn invalid_param(err_msg: impl Into<String>) -> Self {
+        ApiError::new(
+            ErrorKind::InvalidInput,
+            ErrorClass::Cloud,
+            INVALID_PARAM,
+            err_msg,
+        )
+    }
+
+    /// No usable credentials or configuration (`CloudSDKError` -501006).
+    pub fn invalid_config(err_msg: impl Into<String>) -> Self {
+        ApiError::new(
+            ErrorKind::Config,
+            ErrorClass::Cloud,
+            INVALID_COMMON_PARAM,
+            err_msg,
+        )
+    }
+
+    /// An answer the SDK could not understand (`CloudSDKError` -601001).
+    pub fn bad_answer(err_msg: impl Into<String>) -> Self {
+        ApiError::new(
+            ErrorKind::BadAnswer,
+            ErrorClass::Cloud,
+            WX_SYSTEM_ERROR,
+            err_msg,
+        )
+    }
+
+    /// WeChat's or the platform's error code (`CloudSDKError`), its kind
+    /// read from the code ([`ErrorKind::of_answer_code`]).
+    pub fn answer(err_code: i64, err_msg: impl Into<String>) -> Self {
+        let kind = ErrorKind::of_answer_code(err_code);
+        ApiError::new(kind, ErrorClass::Cloud, err_code, err_msg)
+    }
+
+    /// A failed exchange with a gateway or server (a plain `Error`):
+    /// `{api}:fail -501001 resource system error. {detail}`.
+    pub fn sys_err(kind: ErrorKind, api: &str, detail: &str) -> Self {
+        ApiError::gateway(kind, GatewayCode::SysErr, api, detail)
+    }
+
+    /// A gateway error `code` (a plain `Error`):
+    /// `{api}:fail {errCode} {description}. {detail}`.
+    pub fn gateway(kind: ErrorKind, code: GatewayCode, api: &str, detail: &str) -> Self {
+        ApiError::new(
+            kind,
+            ErrorClass::Plain,
+            code.err_code(),
+            fail_msg(api, &code.text(detail)),
+        )
+    }
+
+    /// No answer within the call's timeout (`CloudSDKError`):
+    /// `{api}:fail -501002 resource server timeout. {detail}`.
+    pub fn timeout(api: &str, detail: &str) -> Self {
+        let code = GatewayCode::ServerTimeout;
+        ApiError::new(
+            ErrorKind::Timeout,
+            ErrorClass::Cloud,
+            code.err_code(),
+            fail_msg(api, &code.text(detail)),
+        )
+    }
+
+    /// A bug in the SDK (`CloudSDKError` -601001).
+    pub fn internal(err_msg: impl Into<String>) -> Self {
+        ApiError::new(
+            ErrorKind::Internal,
+            ErrorClass::Cloud,
+            WX_SYSTEM_ERROR,
+            err_msg,
+        )
+    }
+
+    /// Whether the call may have executed (see [`ErrorKind::may_have_executed`]).
+    pub fn may_have_executed(&self) -> bool {
+        self.kind.may_have_executed()
     }
 
     /// Attach the raw answer body.
@@ -153,12 +295,12 @@ mod tests {
 
     #[test]
     fn cloud_message_matches_reference_layout() {
-        let e = ApiError::cloud(-1, "openapi.x:fail system error");
+        let e = ApiError::answer(-1, "openapi.x:fail system error");
         assert_eq!(
             e.message(),
             "errCode: -1 unknown error | errMsg: openapi.x:fail system error"
         );
-        let e = ApiError::cloud(40101, "openapi.x:fail missing parameter");
+        let e = ApiError::answer(40101, "openapi.x:fail missing parameter");
         assert_eq!(
             e.message(),
             "errCode: 40101  | errMsg: openapi.x:fail missing parameter"

@@ -224,7 +224,9 @@ async fn a_dropped_answer_is_not_retried_and_creates_one_environment() {
     .unwrap();
     let (r, rep) = call_app(&cfg, "dropped").await;
     let e = r.unwrap_err();
-    assert_eq!(e.err_code, crate::error::TCB_SYS_ERR);
+    assert_eq!(e.err_code, -501001);
+    assert_eq!(e.kind, error::ErrorKind::Transport);
+    assert!(e.may_have_executed());
     assert!(e.err_msg.contains("access_token=***"), "{}", e.err_msg);
     assert_eq!(rep.sends, 1);
     assert_eq!(emu.environments().len(), 1);

@@ -29,7 +29,9 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{description, fail_msg, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR};
+use crate::error::{
+    description, fail_msg, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR,
+};
 use crate::gateway_code::GatewayCode;
 use crate::json_deep;
 
@@ -71,10 +73,10 @@ pub fn decode_gateway(
         return Err(gateway_error(api, GatewayCode::SysErr, &msg, body));
     }
     if body.is_empty() {
-        return Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(api, "empty response from the gateway"),
-        ));
+        return Err(ApiError::bad_answer(fail_msg(
+            api,
+            "empty response from the gateway",
+        )));
     }
     // A JSON body is parsed at most once: up front when the content type says
     // JSON, else only if it is no protobuf.
@@ -99,23 +101,25 @@ pub fn decode_gateway(
                 Some(v) => tcb_json_error(api, &v, body).unwrap_or_else(|| {
                     // Some other JSON: the reference reports it as an unknown gateway error.
                     let text = serde_json::to_string(&v).unwrap_or_default();
-                    ApiError::cloud(TCB_SYS_ERR, fail_msg(api, &excerpt(&text)))
-                        .with_body(capped(body))
+                    ApiError::new(
+                        ErrorKind::BadAnswer,
+                        ErrorClass::Cloud,
+                        GatewayCode::SysErr.err_code(),
+                        fail_msg(api, &excerpt(&text)),
+                    )
+                    .with_body(capped(body))
                 }),
-                None => ApiError::cloud(
-                    WX_SYSTEM_ERROR,
-                    fail_msg(
-                        api,
-                        &format!("unknown wx response received: invalid protobuf ({decode_error})"),
-                    ),
-                )
+                None => ApiError::bad_answer(fail_msg(
+                    api,
+                    &format!("unknown wx response received: invalid protobuf ({decode_error})"),
+                ))
                 .with_body(capped(body)),
             };
             return Err(err);
         }
     };
     if resp.error_code != 0 {
-        return Err(ApiError::cloud(
+        return Err(ApiError::answer(
             i64::from(resp.error_code),
             format!(
                 "{}: error code: {}",
@@ -347,16 +351,13 @@ fn wechat_value(
                 m.insert("result".to_string(), Value::String(text.to_string()));
                 return finish(api, m);
             }
-            return Err(ApiError::cloud(
-                WX_SYSTEM_ERROR,
-                fail_msg(
-                    api,
-                    &format!(
-                        "wechat server internal error, response body is invalid json: {}",
-                        excerpt(text)
-                    ),
+            return Err(ApiError::bad_answer(fail_msg(
+                api,
+                &format!(
+                    "wechat server internal error, response body is invalid json: {}",
+                    excerpt(text)
                 ),
-            )
+            ))
             .with_body(capped(text.as_bytes())));
         }
     };
@@ -373,7 +374,7 @@ fn wechat_value(
             let err_code = errcode_number(code);
             let errmsg = js_string(obj.get("errmsg"));
             json_deep::drop_value(Value::Object(obj));
-            return Err(ApiError::cloud(err_code, fail_msg(api, &excerpt(&errmsg)))
+            return Err(ApiError::answer(err_code, fail_msg(api, &excerpt(&errmsg)))
                 .with_body(capped(text.as_bytes())));
         }
     }
@@ -403,7 +404,7 @@ fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
 fn gateway_error(api: &str, code: GatewayCode, message: &str, body: &[u8]) -> ApiError {
-    let err = ApiError::plain(code.err_code(), fail_msg(api, &code.text(message)));
+    let err = ApiError::gateway(ErrorKind::Http, code, api, message);
     if body.is_empty() {
         err
     } else {
@@ -702,7 +703,6 @@ mod tests {
     }
 
     use super::*;
-    use crate::error::ErrorClass;
     use prost::Message;
 
     const API: &str = "openapi.tcb.createenvandresource";

@@ -11,7 +11,7 @@ use super::proto::{encode_request, KeyValuePair};
 use super::sign::{sign, SignRequest};
 use crate::case;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
+use crate::error::{fail_msg, ApiError};
 use crate::json_text;
 use crate::options::{unsendable_token, Config};
 
@@ -129,10 +129,10 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
         ("TENCENTCLOUD_SECRETKEY", key),
     ] {
         if let Some(why) = value.and_then(unsendable_token) {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(api, &format!("environment variable {name} {why}")),
-            ));
+            return Err(ApiError::invalid_param(fail_msg(
+                api,
+                &format!("environment variable {name} {why}"),
+            )));
         }
     }
     match (id, key) {
@@ -153,9 +153,7 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
                 Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
                 None => String::new(),
             };
-            Err(ApiError::cloud(
-                INVALID_COMMON_PARAM,
-                fail_msg(
+            Err(ApiError::invalid_config(fail_msg(
                     api,
                     &format!(
                         "missing credentials: {} not set in the environment{half}; run inside a cloud function, \
@@ -206,7 +204,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         } else {
             format!("params could not be serialised ({e})")
         };
-        ApiError::cloud(INVALID_PARAM, fail_msg(&api, &why))
+        ApiError::invalid_param(fail_msg(&api, &why))
     })?;
     let markers = input.marker.as_deref().and_then(Markers::new);
     let markers = markers.as_ref().filter(|m| text.contains(&m.escaped));
@@ -218,10 +216,10 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
         _ => {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(&api, "params must be an object"),
-            ))
+            return Err(ApiError::invalid_param(fail_msg(
+                &api,
+                "params must be an object",
+            )))
         }
     };
     let value = if input.convert_case {
@@ -494,10 +492,10 @@ pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
 fn check_header_vars(ctx: &Context, api: &str) -> Result<(), ApiError> {
     for name in ["TCB_SOURCE", "TCB_TRACELOG"] {
         if let Some(why) = ctx.non_empty(name).and_then(header_value_problem) {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(api, &format!("environment variable {name} {why}")),
-            ));
+            return Err(ApiError::invalid_param(fail_msg(
+                api,
+                &format!("environment variable {name} {why}"),
+            )));
         }
     }
     Ok(())
@@ -628,6 +626,7 @@ pub fn prepare(
 mod tests {
     use super::*;
     use crate::cloud::endpoint;
+    use crate::error::INVALID_PARAM;
 
     fn input(json: &str) -> CallInput {
         CallInput {

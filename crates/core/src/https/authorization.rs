@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::component;
-use super::token::{self, fingerprint, is_token_error, lifetime, Endpoint};
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
+use super::token::{self, fingerprint, lifetime, Endpoint};
+use crate::error::{fail_msg, ApiError, ErrorKind};
 
 /// What `api_query_auth` gave for an authorization code.
 #[derive(Clone)]
@@ -47,10 +47,10 @@ pub async fn query_auth(
     code: &str,
 ) -> Result<Authorization, ApiError> {
     if code.is_empty() {
-        return Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(ep.api, "the authorization code is empty"),
-        ));
+        return Err(ApiError::invalid_config(fail_msg(
+            ep.api,
+            "the authorization code is empty",
+        )));
     }
     let cell = token::cell(&format!(
         "component|{}|{component_appid}|{}",
@@ -62,16 +62,16 @@ pub async fn query_auth(
         let ctoken = cell
             .get(|_| async {
                 let Some(ticket) = ticket.as_deref() else {
-                    return Err(ApiError::cloud(
-                        INVALID_COMMON_PARAM,
-                        fail_msg(ep.api, "no component_verify_ticket has been received yet"),
-                    ));
+                    return Err(ApiError::invalid_config(fail_msg(
+                        ep.api,
+                        "no component_verify_ticket has been received yet",
+                    )));
                 };
                 component::component_token(ep, component_appid, component_appsecret, ticket).await
             })
             .await?;
         match exchange(ep, component_appid, &ctoken, code).await {
-            Err(e) if is_token_error(&e) && !retried => {
+            Err(e) if e.kind == ErrorKind::TokenRejected && !retried => {
                 cell.invalidate(&ctoken);
                 retried = true;
             }
@@ -125,16 +125,13 @@ async fn exchange(
         text("authorizer_access_token"),
         text("authorizer_refresh_token"),
     ) else {
-        return Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(
-                ep.api,
-                &format!(
-                    "the answer of {path} has no authorization_info with authorizer_appid, \
+        return Err(ApiError::bad_answer(fail_msg(
+            ep.api,
+            &format!(
+                "the answer of {path} has no authorization_info with authorizer_appid, \
                      authorizer_access_token and authorizer_refresh_token"
-                ),
             ),
-        ));
+        )));
     };
     Ok(Authorization {
         authorizer_appid,
@@ -149,6 +146,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use crate::emulator::{Emulator, EmulatorOptions};
+    use crate::error::INVALID_COMMON_PARAM;
     use std::time::Duration;
 
     const COMP: &str = "wx0emulatorcomp001";

@@ -13,9 +13,9 @@ use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
 use crate::cloud::request::{converted_params, extension_for, CallInput};
-use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
+use crate::error::{fail_msg, ApiError, ErrorKind};
 use crate::json_text;
-use crate::transport::{self, TransportError};
+use crate::transport;
 
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -32,13 +32,10 @@ pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         });
     if !ok {
-        return Err(ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(
-                &input.display_api(),
-                "the API name must be dot-separated letters, digits, `_` or `-`",
-            ),
-        ));
+        return Err(ApiError::invalid_param(fail_msg(
+            &input.display_api(),
+            "the API name must be dot-separated letters, digits, `_` or `-`",
+        )));
     }
     Ok(format!("/{}", input.api.replace('.', "/")))
 }
@@ -136,16 +133,13 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
                     ),
                     None => "is not in the path table, so the HTTPS modes cannot tell where its media goes".to_string(),
                 };
-                return Err(ApiError::cloud(
-                    INVALID_PARAM,
-                    fail_msg(
-                        &api,
-                        &format!(
-                            "media parameter `{key}` ({}): {} {why}; use the cloud call",
-                            m.content_type, input.api
-                        ),
+                return Err(ApiError::invalid_param(fail_msg(
+                    &api,
+                    &format!(
+                        "media parameter `{key}` ({}): {} {why}; use the cloud call",
+                        m.content_type, input.api
                     ),
-                ));
+                )));
             }
         }
         if placement == Params::Query || in_query.contains(&key) {
@@ -257,7 +251,7 @@ impl Request<'_> {
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
         let display_url = self.display_url();
-        let sent = tokio::time::timeout(self.timeout, async {
+        let sent = transport::within(self.timeout, async {
             match (&self.prepared.method, &self.prepared.body) {
                 (Method::Post, Body::Json(json)) => {
                     transport::post_json(self.client, &url, json).await
@@ -286,57 +280,16 @@ impl Request<'_> {
             }
         })
         .await;
-        let raw = match sent {
-            Err(_) => {
-                return Err(ApiError::cloud(
-                    TCB_SERVER_TIMEOUT,
-                    fail_msg(
-                        self.api,
-                        &format!(
-                        "-501002 resource server timeout. no answer within {} ms | [{display_url}]",
-                        self.timeout.as_millis()
-                    ),
-                    ),
-                ))
-            }
-            Ok(Err(TransportError::NotSent(why))) => {
-                return Err(transport::not_sent_error(
-                    self.api,
-                    &transport::scrub(&why, secrets),
-                    &display_url,
-                ))
-            }
-            Ok(Err(e)) => {
-                return Err(ApiError::plain(
-                    TCB_SYS_ERR,
-                    fail_msg(
-                        self.api,
-                        &transport::scrub(
-                            &format!(
-                                "-501001 resource system error. {} | [{display_url}]",
-                                e.describe()
-                            ),
-                            secrets,
-                        ),
-                    ),
-                ))
-            }
-            Ok(Ok(raw)) => raw,
-        };
+        let raw = sent.map_err(|e| e.into_api_error(self.api, "", &display_url, secrets))?;
         if raw.status != 200 {
             let reason = http::StatusCode::from_u16(raw.status)
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
-            return Err(ApiError::plain(
-                TCB_SYS_ERR,
-                fail_msg(
-                    self.api,
-                    &format!(
-                        "-501001 resource system error. {} {reason} | [{display_url}]",
-                        raw.status
-                    ),
-                ),
+            return Err(ApiError::sys_err(
+                ErrorKind::Http,
+                self.api,
+                &format!("{} {reason} | [{display_url}]", raw.status),
             ));
         }
         let ct = raw.content_type.to_ascii_lowercase();
@@ -361,6 +314,7 @@ impl Request<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::INVALID_PARAM;
 
     fn input(api: &str, params: Option<&str>) -> CallInput {
         CallInput {

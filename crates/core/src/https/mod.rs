@@ -23,10 +23,10 @@ use std::sync::Arc;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
+use crate::error::{fail_msg, ApiError, ErrorKind};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::transport::{self, TransportError};
-use token::{is_token_error, Endpoint};
+use token::Endpoint;
 
 /// Where the access token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,13 +66,10 @@ pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiErr
             {
                 Ok(b.trim_end_matches('/').to_string())
             }
-            _ => Err(ApiError::cloud(
-                INVALID_COMMON_PARAM,
-                fail_msg(
-                    api,
-                    "WX_API_BASE_URL must be an absolute http(s) URL without a query",
-                ),
-            )),
+            _ => Err(ApiError::invalid_config(fail_msg(
+                api,
+                "WX_API_BASE_URL must be an absolute http(s) URL without a query",
+            ))),
         },
     }
 }
@@ -80,27 +77,22 @@ pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiErr
 /// The reqwest client of the configured proxy (or the shared direct one).
 fn http_client(cfg: &Config, api: &str) -> Result<reqwest::Client, ApiError> {
     transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
+        let e_kind = e.kind();
         let msg = match e {
             TransportError::Connect(m) => m,
             other => other.describe(),
         };
-        ApiError::plain(
-            crate::error::TCB_SYS_ERR,
-            fail_msg(api, &format!("-501001 resource system error. {msg}")),
-        )
+        ApiError::sys_err(e_kind, api, &msg)
     })
 }
 
 /// `openapi({ appid })` asked for an account this configuration cannot act
 /// for: never fall back to the default account.
 fn other_account(api: &str, asked: &str, why: &str) -> ApiError {
-    ApiError::cloud(
-        INVALID_PARAM,
-        fail_msg(
-            api,
-            &format!("option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"),
-        ),
-    )
+    ApiError::invalid_param(fail_msg(
+        api,
+        &format!("option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"),
+    ))
 }
 
 /// Check `openapi({ appid })` against the account the configured
@@ -159,10 +151,10 @@ pub async fn call(
     };
     let given = |what: &str| match supplied {
         Some(t) if !t.is_empty() => Ok(t),
-        _ => Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(&api, &format!("{what} returned no token")),
-        )),
+        _ => Err(ApiError::invalid_config(fail_msg(
+            &api,
+            &format!("{what} returned no token"),
+        ))),
     };
     let token = match auth {
         Auth::Supplied(Supplied::Value(v)) => v.as_str(),
@@ -200,18 +192,15 @@ pub async fn call(
             }
             _ => "the authorizer access token".to_string(),
         };
-        return Err(ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(
-                &api,
-                &format!("{from} cannot be sent: {why}; nothing was sent"),
-            ),
-        ));
+        return Err(ApiError::invalid_param(fail_msg(
+            &api,
+            &format!("{from} cannot be sent: {why}; nothing was sent"),
+        )));
     }
     report.sends += 1;
     let result = req.send(token, &[token]).await;
     if let Err(e) = &result {
-        report.token_rejected = is_token_error(e);
+        report.token_rejected = e.kind == ErrorKind::TokenRejected;
     }
     result
 }
@@ -238,13 +227,10 @@ pub async fn third_party_token(
     request: TokenRequest<'_>,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
     let Some(settings) = cfg.component.as_ref() else {
-        return Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(
-                api,
-                "componentAppid and componentAppsecret are not configured",
-            ),
-        ));
+        return Err(ApiError::invalid_config(fail_msg(
+            api,
+            "componentAppid and componentAppsecret are not configured",
+        )));
     };
     let base = base_url(cfg, ctx, api)?;
     let client = http_client(cfg, api)?;
@@ -312,7 +298,7 @@ where
         let mut hidden: Vec<&str> = vec![&t];
         hidden.extend_from_slice(secrets);
         match req.send(&t, &hidden).await {
-            Err(e) if is_token_error(&e) && !retried => {
+            Err(e) if e.kind == ErrorKind::TokenRejected && !retried => {
                 cell.invalidate(&t);
                 retried = true;
             }
