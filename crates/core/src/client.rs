@@ -178,6 +178,20 @@ impl Error {
         self.0.class == ErrorClass::Cloud
     }
 
+    /// What kind of failure this is: the retry policies read it (a
+    /// connection that could not be made is retried, a busy answer when
+    /// `retry.onBusy` asks for it, a rejected token is renewed once).
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// Whether the call may have executed (the request may have reached the
+    /// server and been acted on): such a call must not be sent again unless
+    /// the caller accepts doing it twice.
+    pub fn may_have_executed(&self) -> bool {
+        self.0.may_have_executed()
+    }
+
     /// The raw answer body, when the failure came with one.
     pub fn raw_body(&self) -> Option<&[u8]> {
         self.0.raw_body.as_deref()

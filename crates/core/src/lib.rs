@@ -41,6 +41,7 @@
 mod client;
 
 pub use client::{Answer, Client, Error};
+pub use error::ErrorKind;
 
 #[doc(hidden)]
 pub mod case;
