@@ -10,7 +10,7 @@ use napi_derive::napi;
 
 use super::{settle, Outcome};
 use crate::cloud::answer::Success;
-use crate::error::{fail_msg, ApiError, ErrorClass, ErrorKind};
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::https::events::{self, EventQuery};
 use crate::https::msg_crypt::MsgCrypt;
 use crate::https::token::Endpoint;
@@ -51,7 +51,7 @@ pub struct ComponentEvents {
 }
 
 fn invalid(msg: &str) -> Outcome {
-    Outcome::failure(&ApiError::invalid_param(fail_msg(API, msg)))
+    Outcome::failure(&ApiError::invalid_param(msg).for_api(API))
 }
 
 /// Check the options and make the endpoint, or explain which option is wrong.
@@ -111,24 +111,27 @@ impl ComponentEvents {
             msg_signature: query.msg_signature.unwrap_or_default(),
         };
         if q.msg_signature.is_empty() {
-            return Either::B(Outcome::failure(&ApiError::new(
-                ErrorKind::InvalidInput,
-                ErrorClass::Cloud,
-                -40001,
-                fail_msg(
-                    API,
+            return Either::B(Outcome::failure(
+                &ApiError::failed(
+                    ErrorKind::InvalidInput,
+                    ErrorClass::Cloud,
+                    -40001,
                     "the query has no msg_signature (is the platform's message encryption on?)",
-                ),
-            )));
+                )
+                .for_api(API),
+            ));
         }
         match events::open(&self.crypt, &q, &body) {
             Ok(fields) => Either::A(serde_json::Value::Object(fields).to_string()),
-            Err(e) => Either::B(Outcome::failure(&ApiError::new(
-                ErrorKind::InvalidInput,
-                ErrorClass::Cloud,
-                e.code(),
-                fail_msg(API, &e.describe()),
-            ))),
+            Err(e) => Either::B(Outcome::failure(
+                &ApiError::failed(
+                    ErrorKind::InvalidInput,
+                    ErrorClass::Cloud,
+                    e.code(),
+                    e.describe(),
+                )
+                .for_api(API),
+            )),
         }
     }
 
@@ -152,14 +155,15 @@ impl ComponentEvents {
             let client = match crate::transport::client_for(proxy.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    return Outcome::failure(&ApiError::sys_err(e.kind(), API, &e.describe()))
+                    return Outcome::failure(
+                        &ApiError::sys_err(e.kind(), &e.describe()).for_api(API),
+                    )
                 }
             };
             let secrets = [secret.as_str()];
             let ep = Endpoint {
                 client: &client,
                 base: &base,
-                api: API,
                 timeout,
                 secrets: &secrets,
             };
@@ -178,7 +182,7 @@ impl ComponentEvents {
                         .to_string(),
                     )),
                 ),
-                Err(e) => Outcome::failure(&e),
+                Err(e) => Outcome::failure(&e.for_api(API)),
             }
         })
     }

@@ -19,7 +19,7 @@ use napi_derive::napi;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
-use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass};
+use crate::error::{ok_msg, ApiError, ErrorClass};
 use crate::https;
 use crate::mode::{self, Report};
 use crate::options::Config;
@@ -220,10 +220,10 @@ where
     promise::outcome_promise(env, async move {
         match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome::failure(&ApiError::internal(fail_msg(
-                &api,
-                "internal error in wx-cloud-openapi (a bug: please report it)",
-            ))),
+            Err(_) => Outcome::failure(
+                &ApiError::internal("internal error in wx-cloud-openapi (a bug: please report it)")
+                    .for_api(&api),
+            ),
         }
     })
 }

@@ -90,10 +90,13 @@ impl Client {
             return Client::from_options(options);
         };
         if object.contains_key("processEnv") {
-            return Err(Error(ApiError::invalid_param(
-                "init:fail give the environment either as the processEnv option or to \
+            return Err(Error(
+                ApiError::invalid_param(
+                    "give the environment either as the processEnv option or to \
                  Client::with_env, not both",
-            )));
+                )
+                .for_api("init"),
+            ));
         }
         let vars: serde_json::Map<String, Value> = vars
             .into_iter()

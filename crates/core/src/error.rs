@@ -93,6 +93,8 @@ pub struct ApiError {
     /// The raw answer body, when the failure came with one (kept for debugging;
     /// never contains request secrets).
     pub raw_body: Option<Vec<u8>>,
+    /// `err_msg` still waits for its `{api}:fail ` prefix ([`ApiError::for_api`]).
+    unprefixed: bool,
 }
 
 /// errCode of an answer the SDK could not understand (the reference's `WX_SYSTEM_ERROR`).
@@ -103,7 +105,8 @@ pub const INVALID_PARAM: i64 = -501007;
 pub const INVALID_COMMON_PARAM: i64 = -501006;
 
 impl ApiError {
-    /// An error of `kind`, as given.
+    /// An error of `kind` whose errMsg is `err_msg`, as given (no
+    /// `{api}:fail ` prefix is added: see [`ApiError::failed`]).
     pub fn new(
         kind: ErrorKind,
         class: ErrorClass,
@@ -116,83 +119,104 @@ impl ApiError {
             err_msg: err_msg.into(),
             class,
             raw_body: None,
+            unprefixed: false,
         }
+    }
+
+    /// A failure of `kind` described by `detail`: its errMsg becomes
+    /// `{api}:fail {detail}` when the call's top adds the API name
+    /// ([`ApiError::for_api`]), so the layers below need not know it.
+    pub fn failed(
+        kind: ErrorKind,
+        class: ErrorClass,
+        err_code: i64,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            unprefixed: true,
+            ..ApiError::new(kind, class, err_code, detail)
+        }
+    }
+
+    /// Add the `{api}:fail ` prefix to the errMsg (once: an error that has
+    /// it, or was built verbatim with [`ApiError::new`], is left as is).
+    pub fn for_api(mut self, api: &str) -> Self {
+        if self.unprefixed {
+            self.err_msg = fail_msg(api, &self.err_msg);
+            self.unprefixed = false;
+        }
+        self
     }
 
     /// An invalid parameter, option or environment variable
     /// (`CloudSDKError` -501007).
-    pub fn invalid_param(err_msg: impl Into<String>) -> Self {
-        ApiError::new(
+    pub fn invalid_param(detail: impl Into<String>) -> Self {
+        ApiError::failed(
             ErrorKind::InvalidInput,
             ErrorClass::Cloud,
             INVALID_PARAM,
-            err_msg,
+            detail,
         )
     }
 
     /// No usable credentials or configuration (`CloudSDKError` -501006).
-    pub fn invalid_config(err_msg: impl Into<String>) -> Self {
-        ApiError::new(
+    pub fn invalid_config(detail: impl Into<String>) -> Self {
+        ApiError::failed(
             ErrorKind::Config,
             ErrorClass::Cloud,
             INVALID_COMMON_PARAM,
-            err_msg,
+            detail,
         )
     }
 
     /// An answer the SDK could not understand (`CloudSDKError` -601001).
-    pub fn bad_answer(err_msg: impl Into<String>) -> Self {
-        ApiError::new(
+    pub fn bad_answer(detail: impl Into<String>) -> Self {
+        ApiError::failed(
             ErrorKind::BadAnswer,
             ErrorClass::Cloud,
             WX_SYSTEM_ERROR,
-            err_msg,
+            detail,
         )
     }
 
     /// WeChat's or the platform's error code (`CloudSDKError`), its kind
     /// read from the code ([`ErrorKind::of_answer_code`]).
-    pub fn answer(err_code: i64, err_msg: impl Into<String>) -> Self {
+    pub fn answer(err_code: i64, detail: impl Into<String>) -> Self {
         let kind = ErrorKind::of_answer_code(err_code);
-        ApiError::new(kind, ErrorClass::Cloud, err_code, err_msg)
+        ApiError::failed(kind, ErrorClass::Cloud, err_code, detail)
     }
 
     /// A failed exchange with a gateway or server (a plain `Error`):
-    /// `{api}:fail -501001 resource system error. {detail}`.
-    pub fn sys_err(kind: ErrorKind, api: &str, detail: &str) -> Self {
-        ApiError::gateway(kind, GatewayCode::SysErr, api, detail)
+    /// `-501001 resource system error. {detail}`.
+    pub fn sys_err(kind: ErrorKind, detail: &str) -> Self {
+        ApiError::gateway(kind, GatewayCode::SysErr, detail)
     }
 
     /// A gateway error `code` (a plain `Error`):
-    /// `{api}:fail {errCode} {description}. {detail}`.
-    pub fn gateway(kind: ErrorKind, code: GatewayCode, api: &str, detail: &str) -> Self {
-        ApiError::new(
-            kind,
-            ErrorClass::Plain,
-            code.err_code(),
-            fail_msg(api, &code.text(detail)),
-        )
+    /// `{errCode} {description}. {detail}`.
+    pub fn gateway(kind: ErrorKind, code: GatewayCode, detail: &str) -> Self {
+        ApiError::failed(kind, ErrorClass::Plain, code.err_code(), code.text(detail))
     }
 
     /// No answer within the call's timeout (`CloudSDKError`):
-    /// `{api}:fail -501002 resource server timeout. {detail}`.
-    pub fn timeout(api: &str, detail: &str) -> Self {
+    /// `-501002 resource server timeout. {detail}`.
+    pub fn timeout(detail: &str) -> Self {
         let code = GatewayCode::ServerTimeout;
-        ApiError::new(
+        ApiError::failed(
             ErrorKind::Timeout,
             ErrorClass::Cloud,
             code.err_code(),
-            fail_msg(api, &code.text(detail)),
+            code.text(detail),
         )
     }
 
     /// A bug in the SDK (`CloudSDKError` -601001).
-    pub fn internal(err_msg: impl Into<String>) -> Self {
-        ApiError::new(
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError::failed(
             ErrorKind::Internal,
             ErrorClass::Cloud,
             WX_SYSTEM_ERROR,
-            err_msg,
+            detail,
         )
     }
 
@@ -295,12 +319,12 @@ mod tests {
 
     #[test]
     fn cloud_message_matches_reference_layout() {
-        let e = ApiError::answer(-1, "openapi.x:fail system error");
+        let e = ApiError::answer(-1, "system error").for_api("openapi.x");
         assert_eq!(
             e.message(),
             "errCode: -1 unknown error | errMsg: openapi.x:fail system error"
         );
-        let e = ApiError::answer(40101, "openapi.x:fail missing parameter");
+        let e = ApiError::answer(40101, "missing parameter").for_api("openapi.x");
         assert_eq!(
             e.message(),
             "errCode: 40101  | errMsg: openapi.x:fail missing parameter"

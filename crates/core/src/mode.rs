@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 use crate::https::{self, Auth};
 use crate::options::{Config, EnvChoice, ModeChoice, Supplied, TokenKind};
 use crate::transport;
@@ -116,7 +116,7 @@ fn cloud_runtime_reason(cfg: &Config, ctx: &Context) -> String {
 /// behind both a call and `wx-cloud-openapi env`.
 fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<(Route, String), ApiError> {
     let none_usable =
-        |what: &str| ApiError::invalid_config(fail_msg(api, &format!("{what}; {WHAT_WOULD_WORK}")));
+        |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}")).for_api(api);
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
         Some(ModeChoice::Cloud) => Ok((Route::Cloud, given("cloud"))),

@@ -270,7 +270,7 @@ const KNOWN_OPTIONS: &[&str] = &[
 ];
 
 fn bad(msg: String) -> ApiError {
-    ApiError::invalid_param(format!("init:fail {msg}"))
+    ApiError::invalid_param(msg).for_api("init")
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 
 /// Largest answer body accepted; bigger answers fail instead of exhausting memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -64,27 +64,25 @@ impl TransportError {
         }
     }
 
-    /// The error of call `api` that got no answer from `url` (shown in the
+    /// The error of a call that got no answer from `url` (shown in the
     /// message; `what` comes before the cause, e.g. `cannot get
-    /// access_token: `), with `secrets` scrubbed from what the message quotes:
-    /// - a timeout: `CloudSDKError` -501002 `{api}:fail -501002 resource
-    ///   server timeout. {what}no answer within {ms} ms | [{url}]`;
+    /// access_token: `), with `secrets` scrubbed from what the message quotes
+    /// (the call's top adds `{api}:fail `):
+    /// - a timeout: `CloudSDKError` -501002 `-501002 resource server
+    ///   timeout. {what}no answer within {ms} ms | [{url}]`;
     /// - a request that cannot be sent: `CloudSDKError` -501007 (an invalid
     ///   parameter; nothing was sent);
-    /// - anything else: a plain `Error` -501001 `{api}:fail -501001 resource
-    ///   system error. {what}{cause} | [{url}]`.
-    pub fn into_api_error(self, api: &str, what: &str, url: &str, secrets: &[&str]) -> ApiError {
+    /// - anything else: a plain `Error` -501001 `-501001 resource system
+    ///   error. {what}{cause} | [{url}]`.
+    pub fn into_api_error(self, what: &str, url: &str, secrets: &[&str]) -> ApiError {
         let detail = scrub(&format!("{what}{} | [{url}]", self.describe()), secrets);
         match self {
-            TransportError::Timeout(_) => ApiError::timeout(api, &detail),
-            TransportError::NotSent(why) => ApiError::invalid_param(fail_msg(
-                api,
-                &format!(
-                    "the request cannot be sent as it is ({}); nothing was sent | [{url}]",
-                    scrub(&why, secrets)
-                ),
+            TransportError::Timeout(_) => ApiError::timeout(&detail),
+            TransportError::NotSent(why) => ApiError::invalid_param(format!(
+                "the request cannot be sent as it is ({}); nothing was sent | [{url}]",
+                scrub(&why, secrets)
             )),
-            other => ApiError::sys_err(other.kind(), api, &detail),
+            other => ApiError::sys_err(other.kind(), &detail),
         }
     }
 }

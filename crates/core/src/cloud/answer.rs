@@ -29,9 +29,7 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{
-    description, fail_msg, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR,
-};
+use crate::error::{description, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR};
 use crate::gateway_code::GatewayCode;
 use crate::json_deep;
 
@@ -73,10 +71,7 @@ pub fn decode_gateway(
         return Err(gateway_error(api, GatewayCode::SysErr, &msg, body));
     }
     if body.is_empty() {
-        return Err(ApiError::bad_answer(fail_msg(
-            api,
-            "empty response from the gateway",
-        )));
+        return Err(ApiError::bad_answer("empty response from the gateway").for_api(api));
     }
     // A JSON body is parsed at most once: up front when the content type says
     // JSON, else only if it is no protobuf.
@@ -101,26 +96,31 @@ pub fn decode_gateway(
                 Some(v) => tcb_json_error(api, &v, body).unwrap_or_else(|| {
                     // Some other JSON: the reference reports it as an unknown gateway error.
                     let text = serde_json::to_string(&v).unwrap_or_default();
-                    ApiError::new(
+                    ApiError::failed(
                         ErrorKind::BadAnswer,
                         ErrorClass::Cloud,
                         GatewayCode::SysErr.err_code(),
-                        fail_msg(api, &excerpt(&text)),
+                        excerpt(&text),
                     )
+                    .for_api(api)
                     .with_body(capped(body))
                 }),
-                None => ApiError::bad_answer(fail_msg(
-                    api,
-                    &format!("unknown wx response received: invalid protobuf ({decode_error})"),
+                None => ApiError::bad_answer(format!(
+                    "unknown wx response received: invalid protobuf ({decode_error})"
                 ))
+                .for_api(api)
                 .with_body(capped(body)),
             };
             return Err(err);
         }
     };
     if resp.error_code != 0 {
-        return Err(ApiError::answer(
-            i64::from(resp.error_code),
+        // The platform's code, shown as the reference shows it (no `{api}:fail`).
+        let err_code = i64::from(resp.error_code);
+        return Err(ApiError::new(
+            ErrorKind::of_answer_code(err_code),
+            ErrorClass::Cloud,
+            err_code,
             format!(
                 "{}: error code: {}",
                 description(WX_SYSTEM_ERROR),
@@ -351,13 +351,11 @@ fn wechat_value(
                 m.insert("result".to_string(), Value::String(text.to_string()));
                 return finish(api, m);
             }
-            return Err(ApiError::bad_answer(fail_msg(
-                api,
-                &format!(
-                    "wechat server internal error, response body is invalid json: {}",
-                    excerpt(text)
-                ),
+            return Err(ApiError::bad_answer(format!(
+                "wechat server internal error, response body is invalid json: {}",
+                excerpt(text)
             ))
+            .for_api(api)
             .with_body(capped(text.as_bytes())));
         }
     };
@@ -374,7 +372,8 @@ fn wechat_value(
             let err_code = errcode_number(code);
             let errmsg = js_string(obj.get("errmsg"));
             json_deep::drop_value(Value::Object(obj));
-            return Err(ApiError::answer(err_code, fail_msg(api, &excerpt(&errmsg)))
+            return Err(ApiError::answer(err_code, excerpt(&errmsg))
+                .for_api(api)
                 .with_body(capped(text.as_bytes())));
         }
     }
@@ -404,7 +403,7 @@ fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
 fn gateway_error(api: &str, code: GatewayCode, message: &str, body: &[u8]) -> ApiError {
-    let err = ApiError::gateway(ErrorKind::Http, code, api, message);
+    let err = ApiError::gateway(ErrorKind::Http, code, message).for_api(api);
     if body.is_empty() {
         err
     } else {

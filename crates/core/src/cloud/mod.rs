@@ -88,7 +88,7 @@ async fn call_inner(
     )
     .await;
     match sent {
-        Err(e) => Err(e.into_api_error(&api, "", display_url, &[])),
+        Err(e) => Err(e.into_api_error("", display_url, &[]).for_api(&api)),
         Ok(raw) => answer::decode_gateway(
             &api,
             raw.status,

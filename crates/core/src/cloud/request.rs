@@ -11,7 +11,7 @@ use super::proto::{encode_request, KeyValuePair};
 use super::sign::{sign, SignRequest};
 use crate::case;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError};
+use crate::error::ApiError;
 use crate::json_text;
 use crate::options::{unsendable_token, Config};
 
@@ -129,10 +129,9 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
         ("TENCENTCLOUD_SECRETKEY", key),
     ] {
         if let Some(why) = value.and_then(unsendable_token) {
-            return Err(ApiError::invalid_param(fail_msg(
-                api,
-                &format!("environment variable {name} {why}"),
-            )));
+            return Err(
+                ApiError::invalid_param(format!("environment variable {name} {why}")).for_api(api),
+            );
         }
     }
     match (id, key) {
@@ -153,15 +152,11 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
                 Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
                 None => String::new(),
             };
-            Err(ApiError::invalid_config(fail_msg(
-                    api,
-                    &format!(
+            Err(ApiError::invalid_config(format!(
                         "missing credentials: {} not set in the environment{half}; run inside a cloud function, \
                          pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
                         missing.join(" and ")
-                    ),
-                ),
-            ))
+                    )).for_api(api))
         }
     }
 }
@@ -204,7 +199,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         } else {
             format!("params could not be serialised ({e})")
         };
-        ApiError::invalid_param(fail_msg(&api, &why))
+        ApiError::invalid_param(&why).for_api(&api)
     })?;
     let markers = input.marker.as_deref().and_then(Markers::new);
     let markers = markers.as_ref().filter(|m| text.contains(&m.escaped));
@@ -215,12 +210,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
     let value = match value {
         Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
-        _ => {
-            return Err(ApiError::invalid_param(fail_msg(
-                &api,
-                "params must be an object",
-            )))
-        }
+        _ => return Err(ApiError::invalid_param("params must be an object").for_api(&api)),
     };
     let value = if input.convert_case {
         case::to_snake(value)
@@ -492,10 +482,9 @@ pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
 fn check_header_vars(ctx: &Context, api: &str) -> Result<(), ApiError> {
     for name in ["TCB_SOURCE", "TCB_TRACELOG"] {
         if let Some(why) = ctx.non_empty(name).and_then(header_value_problem) {
-            return Err(ApiError::invalid_param(fail_msg(
-                api,
-                &format!("environment variable {name} {why}"),
-            )));
+            return Err(
+                ApiError::invalid_param(format!("environment variable {name} {why}")).for_api(api),
+            );
         }
     }
     Ok(())

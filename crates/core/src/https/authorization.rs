@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::component;
 use super::token::{self, fingerprint, lifetime, Endpoint};
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 
 /// What `api_query_auth` gave for an authorization code.
 #[derive(Clone)]
@@ -47,10 +47,7 @@ pub async fn query_auth(
     code: &str,
 ) -> Result<Authorization, ApiError> {
     if code.is_empty() {
-        return Err(ApiError::invalid_config(fail_msg(
-            ep.api,
-            "the authorization code is empty",
-        )));
+        return Err(ApiError::invalid_config("the authorization code is empty"));
     }
     let cell = token::cell(&format!(
         "component|{}|{component_appid}|{}",
@@ -62,10 +59,9 @@ pub async fn query_auth(
         let ctoken = cell
             .get(|_| async {
                 let Some(ticket) = ticket.as_deref() else {
-                    return Err(ApiError::invalid_config(fail_msg(
-                        ep.api,
+                    return Err(ApiError::invalid_config(
                         "no component_verify_ticket has been received yet",
-                    )));
+                    ));
                 };
                 component::component_token(ep, component_appid, component_appsecret, ticket).await
             })
@@ -125,12 +121,9 @@ async fn exchange(
         text("authorizer_access_token"),
         text("authorizer_refresh_token"),
     ) else {
-        return Err(ApiError::bad_answer(fail_msg(
-            ep.api,
-            &format!(
-                "the answer of {path} has no authorization_info with authorizer_appid, \
+        return Err(ApiError::bad_answer(format!(
+            "the answer of {path} has no authorization_info with authorizer_appid, \
                      authorizer_access_token and authorizer_refresh_token"
-            ),
         )));
     };
     Ok(Authorization {
@@ -156,7 +149,6 @@ mod tests {
         Endpoint {
             client,
             base,
-            api: "componentEvent",
             timeout: Duration::from_secs(10),
             secrets: &[COMP_SECRET],
         }

@@ -13,7 +13,7 @@ use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
 use crate::cloud::request::{converted_params, extension_for, CallInput};
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 use crate::json_text;
 use crate::transport;
 
@@ -32,10 +32,10 @@ pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         });
     if !ok {
-        return Err(ApiError::invalid_param(fail_msg(
-            &input.display_api(),
+        return Err(ApiError::invalid_param(
             "the API name must be dot-separated letters, digits, `_` or `-`",
-        )));
+        )
+        .for_api(&input.display_api()));
     }
     Ok(format!("/{}", input.api.replace('.', "/")))
 }
@@ -133,13 +133,11 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
                     ),
                     None => "is not in the path table, so the HTTPS modes cannot tell where its media goes".to_string(),
                 };
-                return Err(ApiError::invalid_param(fail_msg(
-                    &api,
-                    &format!(
-                        "media parameter `{key}` ({}): {} {why}; use the cloud call",
-                        m.content_type, input.api
-                    ),
-                )));
+                return Err(ApiError::invalid_param(format!(
+                    "media parameter `{key}` ({}): {} {why}; use the cloud call",
+                    m.content_type, input.api
+                ))
+                .for_api(&api));
             }
         }
         if placement == Params::Query || in_query.contains(&key) {
@@ -280,7 +278,7 @@ impl Request<'_> {
             }
         })
         .await;
-        let raw = sent.map_err(|e| e.into_api_error(self.api, "", &display_url, secrets))?;
+        let raw = sent.map_err(|e| e.into_api_error("", &display_url, secrets))?;
         if raw.status != 200 {
             let reason = http::StatusCode::from_u16(raw.status)
                 .ok()
@@ -288,7 +286,6 @@ impl Request<'_> {
                 .unwrap_or("");
             return Err(ApiError::sys_err(
                 ErrorKind::Http,
-                self.api,
                 &format!("{} {reason} | [{display_url}]", raw.status),
             ));
         }

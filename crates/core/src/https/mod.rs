@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::transport::{self, TransportError};
 use token::Endpoint;
@@ -66,45 +66,43 @@ pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiErr
             {
                 Ok(b.trim_end_matches('/').to_string())
             }
-            _ => Err(ApiError::invalid_config(fail_msg(
-                api,
+            _ => Err(ApiError::invalid_config(
                 "WX_API_BASE_URL must be an absolute http(s) URL without a query",
-            ))),
+            )
+            .for_api(api)),
         },
     }
 }
 
 /// The reqwest client of the configured proxy (or the shared direct one).
-fn http_client(cfg: &Config, api: &str) -> Result<reqwest::Client, ApiError> {
+fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
     transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let e_kind = e.kind();
         let msg = match e {
             TransportError::Connect(m) => m,
             other => other.describe(),
         };
-        ApiError::sys_err(e_kind, api, &msg)
+        ApiError::sys_err(e_kind, &msg)
     })
 }
 
 /// `openapi({ appid })` asked for an account this configuration cannot act
 /// for: never fall back to the default account.
-fn other_account(api: &str, asked: &str, why: &str) -> ApiError {
-    ApiError::invalid_param(fail_msg(
-        api,
-        &format!("option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"),
+fn other_account(asked: &str, why: &str) -> ApiError {
+    ApiError::invalid_param(format!(
+        "option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"
     ))
 }
 
 /// Check `openapi({ appid })` against the account the configured
 /// credentials belong to (a token function or the managed third-party mode
 /// serve any account: the JavaScript layer asks them for the one wanted).
-fn check_account(cfg: &Config, input: &CallInput, auth: &Auth, api: &str) -> Result<(), ApiError> {
+fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), ApiError> {
     let Some(asked) = input.appid.as_deref() else {
         return Ok(());
     };
     match auth {
         Auth::App { appid, .. } if appid != asked => Err(other_account(
-            api,
             asked,
             &format!(
                 "init() has the secret of \"{appid}\" only; use a client initialised with that account's \
@@ -113,7 +111,6 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth, api: &str) -> Res
         )),
         Auth::Supplied(Supplied::Value(_)) if cfg.appid.as_deref() != Some(asked) => {
             Err(other_account(
-                api,
                 asked,
                 "the access token given to init() is a fixed string of one account; pass a token \
                  function instead (it receives { appid, forceRefresh })",
@@ -136,73 +133,76 @@ pub async fn call(
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
-    check_account(cfg, input, auth, &api)?;
-    let base = base_url(cfg, ctx, &api)?;
-    let prepared = call::prepare(input)?;
-    report.path = Some(prepared.describe());
-    let client = http_client(cfg, &api)?;
-    let req = call::Request {
-        client: &client,
-        base: &base,
-        prepared: &prepared,
-        api: &api,
-        convert_case: input.convert_case,
-        timeout: cfg.timeout,
-    };
-    let given = |what: &str| match supplied {
-        Some(t) if !t.is_empty() => Ok(t),
-        _ => Err(ApiError::invalid_config(fail_msg(
-            &api,
-            &format!("{what} returned no token"),
-        ))),
-    };
-    let token = match auth {
-        Auth::Supplied(Supplied::Value(v)) => v.as_str(),
-        Auth::Supplied(Supplied::Function) => given("the access token function")?,
-        Auth::Component(_) => given("the third-party token manager")?,
-        Auth::App { appid, secret } => {
-            let secrets = [secret.as_str()];
-            let ep = Endpoint {
-                client: &client,
-                base: &base,
-                api: &api,
-                timeout: cfg.timeout,
-                secrets: &secrets,
-            };
-            let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
-            return send_renewing_once(&req, &cell, &[secret], report, || {
-                token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
-            })
-            .await;
-        }
-    };
-    if let Some(why) = req.unsendable(token) {
-        let from = match auth {
-            Auth::Supplied(s) => {
-                let name = if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none()
-                {
-                    "authorizerAccessToken"
-                } else {
-                    "accessToken"
-                };
-                match s {
-                    Supplied::Value(_) => format!("option `{name}`"),
-                    Supplied::Function => format!("the token the `{name}` function returned"),
-                }
-            }
-            _ => "the authorizer access token".to_string(),
+    // Every failure below is built without the API name: its `{api}:fail `
+    // prefix is added here, once.
+    let result: Result<Success, ApiError> = async {
+        check_account(cfg, input, auth)?;
+        let base = base_url(cfg, ctx, &api)?;
+        let prepared = call::prepare(input)?;
+        report.path = Some(prepared.describe());
+        let client = http_client(cfg)?;
+        let req = call::Request {
+            client: &client,
+            base: &base,
+            prepared: &prepared,
+            api: &api,
+            convert_case: input.convert_case,
+            timeout: cfg.timeout,
         };
-        return Err(ApiError::invalid_param(fail_msg(
-            &api,
-            &format!("{from} cannot be sent: {why}; nothing was sent"),
-        )));
+        let given = |what: &str| match supplied {
+            Some(t) if !t.is_empty() => Ok(t),
+            _ => Err(ApiError::invalid_config(format!(
+                "{what} returned no token"
+            ))),
+        };
+        let token = match auth {
+            Auth::Supplied(Supplied::Value(v)) => v.as_str(),
+            Auth::Supplied(Supplied::Function) => given("the access token function")?,
+            Auth::Component(_) => given("the third-party token manager")?,
+            Auth::App { appid, secret } => {
+                let secrets = [secret.as_str()];
+                let ep = Endpoint {
+                    client: &client,
+                    base: &base,
+                    timeout: cfg.timeout,
+                    secrets: &secrets,
+                };
+                let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
+                return send_renewing_once(&req, &cell, &[secret], report, || {
+                    token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
+                })
+                .await;
+            }
+        };
+        if let Some(why) = req.unsendable(token) {
+            let from = match auth {
+                Auth::Supplied(s) => {
+                    let name =
+                        if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none() {
+                            "authorizerAccessToken"
+                        } else {
+                            "accessToken"
+                        };
+                    match s {
+                        Supplied::Value(_) => format!("option `{name}`"),
+                        Supplied::Function => format!("the token the `{name}` function returned"),
+                    }
+                }
+                _ => "the authorizer access token".to_string(),
+            };
+            return Err(ApiError::invalid_param(format!(
+                "{from} cannot be sent: {why}; nothing was sent"
+            )));
+        }
+        report.sends += 1;
+        let result = req.send(token, &[token]).await;
+        if let Err(e) = &result {
+            report.token_rejected = e.kind == ErrorKind::TokenRejected;
+        }
+        result
     }
-    report.sends += 1;
-    let result = req.send(token, &[token]).await;
-    if let Err(e) = &result {
-        report.token_rejected = e.kind == ErrorKind::TokenRejected;
-    }
-    result
+    .await;
+    result.map_err(|e| e.for_api(&api))
 }
 
 /// Which third-party token request [`third_party_token`] sends.
@@ -227,22 +227,21 @@ pub async fn third_party_token(
     request: TokenRequest<'_>,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
     let Some(settings) = cfg.component.as_ref() else {
-        return Err(ApiError::invalid_config(fail_msg(
-            api,
+        return Err(ApiError::invalid_config(
             "componentAppid and componentAppsecret are not configured",
-        )));
+        )
+        .for_api(api));
     };
     let base = base_url(cfg, ctx, api)?;
-    let client = http_client(cfg, api)?;
+    let client = http_client(cfg).map_err(|e| e.for_api(api))?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
         client: &client,
         base: &base,
-        api,
         timeout: cfg.timeout,
         secrets: &secrets,
     };
-    match request {
+    let fetched = match request {
         TokenRequest::Component { ticket } => component::component_token(
             &ep,
             &settings.component_appid,
@@ -265,7 +264,9 @@ pub async fn third_party_token(
             )
             .await
         }
-    }
+    };
+    // The token endpoints' failures get their `{api}:fail ` prefix here.
+    fetched.map_err(|e| e.for_api(api))
 }
 
 /// Send with a managed token. When WeChat rejects it (a token error proves

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::{fail_msg, ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind};
 use crate::options::TokenKind;
 use crate::transport::{self, RawAnswer};
 
@@ -253,8 +253,6 @@ pub fn lifetime(obj: &serde_json::Map<String, Value>) -> Duration {
 pub struct Endpoint<'a> {
     pub client: &'a reqwest::Client,
     pub base: &'a str,
-    /// The display name of the call that needs the token (for messages).
-    pub api: &'a str,
     pub timeout: Duration,
     /// Secrets that must not appear in any message.
     pub secrets: &'a [&'a str],
@@ -275,9 +273,8 @@ impl Endpoint<'_> {
         let token = match obj.get(token_field).and_then(Value::as_str) {
             Some(t) if !t.is_empty() => t.to_string(),
             _ => {
-                return Err(ApiError::bad_answer(fail_msg(
-                    self.api,
-                    &format!("cannot get {what}: the answer of {path} has no {token_field}"),
+                return Err(ApiError::bad_answer(format!(
+                    "cannot get {what}: the answer of {path} has no {token_field}"
                 )))
             }
         };
@@ -303,7 +300,6 @@ impl Endpoint<'_> {
         let base = crate::options::redact_url_userinfo(self.base);
         let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
             e.into_api_error(
-                self.api,
                 &format!("cannot get {what}: "),
                 &format!("{base}{path}"),
                 self.secrets,
@@ -313,7 +309,6 @@ impl Endpoint<'_> {
         if raw.status != 200 {
             return Err(ApiError::sys_err(
                 ErrorKind::Http,
-                self.api,
                 &format!("cannot get {what}: HTTP {} | [{base}{path}]", raw.status),
             ));
         }
@@ -321,12 +316,9 @@ impl Endpoint<'_> {
         let obj = match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(m)) => m,
             _ => {
-                return Err(ApiError::bad_answer(fail_msg(
-                    self.api,
-                    &format!(
-                        "cannot get {what}: the answer of {path} is not a JSON object: {}",
-                        scrub(&excerpt(&text))
-                    ),
+                return Err(ApiError::bad_answer(format!(
+                    "cannot get {what}: the answer of {path} is not a JSON object: {}",
+                    scrub(&excerpt(&text))
                 )))
             }
         };
@@ -335,10 +327,7 @@ impl Endpoint<'_> {
             let errmsg = obj.get("errmsg").and_then(Value::as_str).unwrap_or("");
             return Err(ApiError::answer(
                 code,
-                fail_msg(
-                    self.api,
-                    &format!("cannot get {what} from {path}: {}", scrub(&excerpt(errmsg))),
-                ),
+                format!("cannot get {what} from {path}: {}", scrub(&excerpt(errmsg))),
             ));
         }
         Ok(obj)
