@@ -45,7 +45,10 @@ pub async fn call(
     let mut report = CallReport::default();
     let result = call_inner(cfg, ctx, input, &mut report).await;
     report.elapsed_ms = started.elapsed().as_millis();
-    (result.map_err(|e| scrub_secrets(cfg, ctx, e)), report)
+    // The `{api}:fail ` prefix of the failures below is added here, once.
+    let api = input.display_api();
+    let result = result.map_err(|e| scrub_secrets(cfg, ctx, e.for_api(&api)));
+    (result, report)
 }
 
 /// A gateway or WeChat message may quote what it was sent (a gateway
@@ -88,7 +91,7 @@ async fn call_inner(
     )
     .await;
     match sent {
-        Err(e) => Err(e.into_api_error("", display_url, &[]).for_api(&api)),
+        Err(e) => Err(e.into_api_error("", display_url, &[])),
         Ok(raw) => answer::decode_gateway(
             &api,
             raw.status,

@@ -152,11 +152,12 @@ pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair,
                 Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
                 None => String::new(),
             };
-            Err(ApiError::invalid_config(format!(
-                        "missing credentials: {} not set in the environment{half}; run inside a cloud function, \
-                         pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
-                        missing.join(" and ")
-                    )).for_api(api))
+            let detail = format!(
+                "missing credentials: {} not set in the environment{half}; run inside a cloud \
+                 function, pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
+                missing.join(" and ")
+            );
+            Err(ApiError::invalid_config(detail).for_api(api))
         }
     }
 }
@@ -188,7 +189,6 @@ impl ConvertedParams {
 /// off. `None` when the caller passed no params (or `null`). Shared with the
 /// HTTPS calling mode, whose JSON body is this object.
 pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, ApiError> {
-    let api = input.display_api();
     let Some(text) = input.params_json.as_deref() else {
         return Ok(None);
     };
@@ -199,7 +199,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         } else {
             format!("params could not be serialised ({e})")
         };
-        ApiError::invalid_param(&why).for_api(&api)
+        ApiError::invalid_param(why)
     })?;
     let markers = input.marker.as_deref().and_then(Markers::new);
     let markers = markers.as_ref().filter(|m| text.contains(&m.escaped));
@@ -210,7 +210,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
     let value = match value {
         Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
-        _ => return Err(ApiError::invalid_param("params must be an object").for_api(&api)),
+        _ => return Err(ApiError::invalid_param("params must be an object")),
     };
     let value = if input.convert_case {
         case::to_snake(value)
@@ -479,12 +479,12 @@ pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
 }
 
 /// The headers taken from the environment must be sendable as they are.
-fn check_header_vars(ctx: &Context, api: &str) -> Result<(), ApiError> {
+fn check_header_vars(ctx: &Context) -> Result<(), ApiError> {
     for name in ["TCB_SOURCE", "TCB_TRACELOG"] {
         if let Some(why) = ctx.non_empty(name).and_then(header_value_problem) {
-            return Err(
-                ApiError::invalid_param(format!("environment variable {name} {why}")).for_api(api),
-            );
+            return Err(ApiError::invalid_param(format!(
+                "environment variable {name} {why}"
+            )));
         }
     }
     Ok(())
@@ -507,7 +507,7 @@ pub fn prepare(
     secrets: &SecretPair,
     now_ms: u64,
 ) -> Result<Prepared, ApiError> {
-    check_header_vars(ctx, &input.display_api())?;
+    check_header_vars(ctx)?;
     let request_data = encode_request(pairs(input)?, input.appid.as_deref());
     let (api_token, cloudbase_token) = wx_tokens(ctx);
     let mut fields = vec![

@@ -34,8 +34,7 @@ pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
     if !ok {
         return Err(ApiError::invalid_param(
             "the API name must be dot-separated letters, digits, `_` or `-`",
-        )
-        .for_api(&input.display_api()));
+        ));
     }
     Ok(format!("/{}", input.api.replace('.', "/")))
 }
@@ -89,7 +88,6 @@ fn as_text(v: &Value) -> String {
 /// Build the request of `input`: the table's method, path and param
 /// placement, or the dotted name as a POST path with a JSON body.
 pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
-    let api = input.display_api();
     let route = paths::route(&input.api);
     let path = match route {
         Some(r) => r.path.clone(),
@@ -136,8 +134,7 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
                 return Err(ApiError::invalid_param(format!(
                     "media parameter `{key}` ({}): {} {why}; use the cloud call",
                     m.content_type, input.api
-                ))
-                .for_api(&api));
+                )));
             }
         }
         if placement == Params::Query || in_query.contains(&key) {
