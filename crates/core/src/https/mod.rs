@@ -132,77 +132,87 @@ pub async fn call(
     supplied: Option<&str>,
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
-    let api = input.display_api();
     // Every failure below is built without the API name: its `{api}:fail `
     // prefix is added here, once.
-    let result: Result<Success, ApiError> = async {
-        check_account(cfg, input, auth)?;
-        let base = base_url(cfg, ctx, &api)?;
-        let prepared = call::prepare(input)?;
-        report.path = Some(prepared.describe());
-        let client = http_client(cfg)?;
-        let req = call::Request {
-            client: &client,
-            base: &base,
-            prepared: &prepared,
-            api: &api,
-            convert_case: input.convert_case,
-            timeout: cfg.timeout,
-        };
-        let given = |what: &str| match supplied {
-            Some(t) if !t.is_empty() => Ok(t),
-            _ => Err(ApiError::invalid_config(format!(
-                "{what} returned no token"
-            ))),
-        };
-        let token = match auth {
-            Auth::Supplied(Supplied::Value(v)) => v.as_str(),
-            Auth::Supplied(Supplied::Function) => given("the access token function")?,
-            Auth::Component(_) => given("the third-party token manager")?,
-            Auth::App { appid, secret } => {
-                let secrets = [secret.as_str()];
-                let ep = Endpoint {
-                    client: &client,
-                    base: &base,
-                    timeout: cfg.timeout,
-                    secrets: &secrets,
-                };
-                let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
-                return send_renewing_once(&req, &cell, &[secret], report, || {
-                    token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
-                })
-                .await;
-            }
-        };
-        if let Some(why) = req.unsendable(token) {
-            let from = match auth {
-                Auth::Supplied(s) => {
-                    let name =
-                        if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none() {
-                            "authorizerAccessToken"
-                        } else {
-                            "accessToken"
-                        };
-                    match s {
-                        Supplied::Value(_) => format!("option `{name}`"),
-                        Supplied::Function => format!("the token the `{name}` function returned"),
-                    }
-                }
-                _ => "the authorizer access token".to_string(),
+    call_unprefixed(cfg, ctx, input, auth, supplied, report)
+        .await
+        .map_err(|e| e.for_api(&input.display_api()))
+}
+
+/// [`call`], its failures without the `{api}:fail ` prefix.
+async fn call_unprefixed(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &Auth,
+    supplied: Option<&str>,
+    report: &mut HttpsReport,
+) -> Result<Success, ApiError> {
+    let api = input.display_api();
+    check_account(cfg, input, auth)?;
+    let base = base_url(cfg, ctx, &api)?;
+    let prepared = call::prepare(input)?;
+    report.path = Some(prepared.describe());
+    let client = http_client(cfg)?;
+    let req = call::Request {
+        client: &client,
+        base: &base,
+        prepared: &prepared,
+        api: &api,
+        convert_case: input.convert_case,
+        timeout: cfg.timeout,
+    };
+    let given = |what: &str| match supplied {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => Err(ApiError::invalid_config(format!(
+            "{what} returned no token"
+        ))),
+    };
+    let token = match auth {
+        Auth::Supplied(Supplied::Value(v)) => v.as_str(),
+        Auth::Supplied(Supplied::Function) => given("the access token function")?,
+        Auth::Component(_) => given("the third-party token manager")?,
+        Auth::App { appid, secret } => {
+            let secrets = [secret.as_str()];
+            let ep = Endpoint {
+                client: &client,
+                base: &base,
+                timeout: cfg.timeout,
+                secrets: &secrets,
             };
-            return Err(ApiError::invalid_param(format!(
-                "{from} cannot be sent: {why}; nothing was sent"
-            )));
+            let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
+            return send_renewing_once(&req, &cell, &[secret], report, || {
+                token::app_access_token(&ep, &cell, cfg.token_kind, appid, secret)
+            })
+            .await;
         }
-        report.sends += 1;
-        let result = req.send(token, &[token]).await;
-        if let Err(e) = &result {
-            report.token_rejected = e.kind == ErrorKind::TokenRejected;
-        }
-        result
+    };
+    if let Some(why) = req.unsendable(token) {
+        let from = match auth {
+            Auth::Supplied(s) => {
+                let name = if cfg.mode == Some(ModeChoice::ThirdParty) || cfg.access_token.is_none()
+                {
+                    "authorizerAccessToken"
+                } else {
+                    "accessToken"
+                };
+                match s {
+                    Supplied::Value(_) => format!("option `{name}`"),
+                    Supplied::Function => format!("the token the `{name}` function returned"),
+                }
+            }
+            _ => "the authorizer access token".to_string(),
+        };
+        return Err(ApiError::invalid_param(format!(
+            "{from} cannot be sent: {why}; nothing was sent"
+        )));
     }
-    .await;
-    result.map_err(|e| e.for_api(&api))
+    report.sends += 1;
+    let result = req.send(token, &[token]).await;
+    if let Err(e) = &result {
+        report.token_rejected = e.kind == ErrorKind::TokenRejected;
+    }
+    result
 }
 
 /// Which third-party token request [`third_party_token`] sends.
