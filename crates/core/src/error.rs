@@ -330,4 +330,50 @@ mod tests {
             "errCode: 40101  | errMsg: openapi.x:fail missing parameter"
         );
     }
+
+    #[test]
+    fn the_api_prefix_is_added_once_and_never_to_a_verbatim_message() {
+        let e = ApiError::invalid_param("bad").for_api("openapi.a.b");
+        assert_eq!(e.err_msg, "openapi.a.b:fail bad");
+        assert_eq!(e.clone().for_api("openapi.c.d"), e);
+        let platform = ApiError::new(ErrorKind::Answer, ErrorClass::Cloud, -604100, "x");
+        assert_eq!(platform.for_api("openapi.a.b").err_msg, "x");
+        assert_eq!(
+            ApiError::timeout("no answer within 5 ms")
+                .for_api("a")
+                .err_msg,
+            "a:fail -501002 resource server timeout. no answer within 5 ms"
+        );
+    }
+
+    #[test]
+    fn answer_codes_decide_the_retries() {
+        for (code, kind) in [
+            (-1, ErrorKind::Busy),
+            (-1000, ErrorKind::Busy),
+            (40001, ErrorKind::TokenRejected),
+            (40014, ErrorKind::TokenRejected),
+            (42001, ErrorKind::TokenRejected),
+            (45009, ErrorKind::Answer),
+            (-604100, ErrorKind::Answer),
+        ] {
+            assert_eq!(ApiError::answer(code, "m").kind, kind, "{code}");
+        }
+        // Nothing was sent, or the server refused it: safe to send again.
+        for kind in [
+            ErrorKind::InvalidInput,
+            ErrorKind::Config,
+            ErrorKind::Connect,
+        ] {
+            assert!(!kind.may_have_executed(), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::Transport,
+            ErrorKind::Timeout,
+            ErrorKind::Http,
+            ErrorKind::BadAnswer,
+        ] {
+            assert!(kind.may_have_executed(), "{kind:?}");
+        }
+    }
 }
