@@ -81,9 +81,9 @@ test("every errCode the SDK and the emulator produce is in README's error table"
     .split('\n')
     .filter((l) => /^\| -?\d/.test(l))
   const documented = new Set(rows.flatMap((l) => [...l.split('|')[1].matchAll(/-?\d+/g)].map((m) => Number(m[0]))))
-  const error = read('crates/core/src/error.rs')
-  const gateway = error.slice(error.indexOf('pub fn gateway_code'))
-  const fromSdk = [...gateway.slice(0, gateway.indexOf('\n}\n')).matchAll(/=> (-\d+)/g)].map((m) => Number(m[1]))
+  const codes = read('crates/core/src/gateway_code.rs')
+  const gateway = codes.slice(codes.indexOf('pub fn err_code'))
+  const fromSdk = [...gateway.slice(0, gateway.indexOf('\n    }\n')).matchAll(/=> (-\d+)/g)].map((m) => Number(m[1]))
   const platform = [-601001, -604100, -604101, -604102, -604103, -604104]
   const wechat = section(read('docs/emulator.md'), '## WeChat door')
   const fromEmulator = [...wechat.matchAll(/(?<![\w.-])(-?\d{5}|-1000|-1)(?![\w.])/g)].map((m) => Number(m[1]))

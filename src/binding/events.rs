@@ -11,7 +11,7 @@ use secrecy::ExposeSecret;
 
 use super::{settle, Outcome};
 use crate::cloud::answer::Success;
-use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SYS_ERR};
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::https::events::{self, EventQuery};
 use crate::https::msg_crypt::MsgCrypt;
 use crate::https::token::Endpoint;
@@ -52,7 +52,7 @@ pub struct ComponentEvents {
 }
 
 fn invalid(msg: &str) -> Outcome {
-    Outcome::failure(&ApiError::cloud(INVALID_PARAM, fail_msg(API, msg)))
+    Outcome::failure(&ApiError::invalid_param(msg).for_api(API))
 }
 
 /// Check the options and make the endpoint, or explain which option is wrong.
@@ -114,20 +114,27 @@ impl ComponentEvents {
             msg_signature: query.msg_signature.unwrap_or_default(),
         };
         if q.msg_signature.is_empty() {
-            return Either::B(Outcome::failure(&ApiError::cloud(
-                -40001,
-                fail_msg(
-                    API,
+            return Either::B(Outcome::failure(
+                &ApiError::failed(
+                    ErrorKind::InvalidInput,
+                    ErrorClass::Cloud,
+                    -40001,
                     "the query has no msg_signature (is the platform's message encryption on?)",
-                ),
-            )));
+                )
+                .for_api(API),
+            ));
         }
         match events::open(&self.crypt, &q, &body) {
             Ok(fields) => Either::A(serde_json::Value::Object(fields).to_string()),
-            Err(e) => Either::B(Outcome::failure(&ApiError::cloud(
-                e.code(),
-                fail_msg(API, &e.describe()),
-            ))),
+            Err(e) => Either::B(Outcome::failure(
+                &ApiError::failed(
+                    ErrorKind::InvalidInput,
+                    ErrorClass::Cloud,
+                    e.code(),
+                    e.describe(),
+                )
+                .for_api(API),
+            )),
         }
     }
 
@@ -158,7 +165,6 @@ impl ComponentEvents {
             let ep = Endpoint {
                 client: &client,
                 base: &base,
-                api: API,
                 timeout,
                 secrets: &secrets,
             };
@@ -167,7 +173,7 @@ impl ComponentEvents {
                     "token": f.token.expose_secret(),
                     "expiresIn": f.expires_in.as_secs_f64(),
                 })),
-                Err(e) => Outcome::failure(&e),
+                Err(e) => Outcome::failure(&e.for_api(API)),
             }
         })
     }
@@ -201,7 +207,6 @@ impl ComponentEvents {
             let ep = Endpoint {
                 client: &client,
                 base: &base,
-                api: API,
                 timeout,
                 secrets: &secrets,
             };
@@ -214,7 +219,7 @@ impl ComponentEvents {
                     "authorizerRefreshToken": a.refresh_token.expose_secret(),
                     "funcInfo": a.func_info,
                 })),
-                Err(e) => Outcome::failure(&e),
+                Err(e) => Outcome::failure(&e.for_api(API)),
             }
         })
     }
@@ -233,13 +238,7 @@ impl ComponentEvents {
 
 /// No HTTP client for the WeChat API (a bad proxy): the failure.
 fn no_client(e: &crate::transport::TransportError) -> Outcome {
-    Outcome::failure(&ApiError::plain(
-        TCB_SYS_ERR,
-        fail_msg(
-            API,
-            &format!("-501001 resource system error. {}", e.describe()),
-        ),
-    ))
+    Outcome::failure(&ApiError::sys_err(e.kind(), &e.describe()).for_api(API))
 }
 
 /// A JSON value as the handler's success outcome.

@@ -20,7 +20,7 @@ use secrecy::ExposeSecret;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
-use crate::error::{fail_msg, ok_msg, ApiError, ErrorClass, WX_SYSTEM_ERROR};
+use crate::error::{ok_msg, ApiError, ErrorClass};
 use crate::https;
 use crate::mode::{self, Report};
 use crate::options::Config;
@@ -257,13 +257,10 @@ where
     promise::outcome_promise(env, async move {
         match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome::failure(&ApiError::cloud(
-                WX_SYSTEM_ERROR,
-                fail_msg(
-                    &api,
-                    "internal error in wx-cloud-openapi (a bug: please report it)",
-                ),
-            )),
+            Err(_) => Outcome::failure(
+                &ApiError::internal("internal error in wx-cloud-openapi (a bug: please report it)")
+                    .for_api(&api),
+            ),
         }
     })
 }

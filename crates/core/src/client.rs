@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::{Context, ProcessEnv};
-use crate::error::{ApiError, ErrorClass};
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::mode;
 use crate::options::Config;
 
@@ -90,11 +90,13 @@ impl Client {
             return Client::from_options(options);
         };
         if object.contains_key("processEnv") {
-            return Err(Error(ApiError::cloud(
-                crate::error::INVALID_PARAM,
-                "init:fail give the environment either as the processEnv option or to \
+            return Err(Error(
+                ApiError::invalid_param(
+                    "give the environment either as the processEnv option or to \
                  Client::with_env, not both",
-            )));
+                )
+                .for_api("init"),
+            ));
         }
         let vars: serde_json::Map<String, Value> = vars
             .into_iter()
@@ -119,7 +121,9 @@ impl Client {
         let (result, _report) = mode::run(&self.config, &self.context, &input, None).await;
         match result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
-                Error(ApiError::plain(
+                Error(ApiError::new(
+                    ErrorKind::BadAnswer,
+                    ErrorClass::Plain,
                     crate::error::WX_SYSTEM_ERROR,
                     e.to_string(),
                 ))
@@ -175,6 +179,20 @@ impl Error {
     /// errors) rather than a plain `Error` (gateway and HTTP failures).
     pub fn is_cloud_sdk_error(&self) -> bool {
         self.0.class == ErrorClass::Cloud
+    }
+
+    /// What kind of failure this is: the retry policies read it (a
+    /// connection that could not be made is retried, a busy answer when
+    /// `retry.onBusy` asks for it, a rejected token is renewed once).
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// Whether the call may have executed (the request may have reached the
+    /// server and been acted on): such a call must not be sent again unless
+    /// the caller accepts doing it twice.
+    pub fn may_have_executed(&self) -> bool {
+        self.0.may_have_executed()
     }
 
     /// The raw answer body, when the failure came with one.

@@ -1,11 +1,16 @@
 //! One error type for every failure the SDK reports.
 //!
 //! An [`ApiError`] carries what the reference SDK exposes on its rejected
-//! promises (`errCode`, `errMsg`) plus which JavaScript class it becomes
-//! (`CloudSDKError` for WeChat and platform errors, a plain `Error` for
-//! gateway and HTTP failures) and, when there was one, the raw answer body.
+//! promises (`errCode`, `errMsg`) plus what kind of failure it is (which
+//! decides whether it may be retried, and whether the call may have
+//! executed), which JavaScript class it becomes (`CloudSDKError` for WeChat
+//! and platform errors, a plain `Error` for gateway and HTTP failures) and,
+//! when there was one, the raw answer body. Each is built where the failure
+//! happens, by the constructor of its kind.
 
 use std::fmt;
+
+use crate::gateway_code::GatewayCode;
 
 /// Which JavaScript class the error becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,47 +21,208 @@ pub enum ErrorClass {
     Plain,
 }
 
+/// What went wrong, in the terms a caller (or a retry policy) decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An invalid parameter, option or environment variable: nothing was sent.
+    InvalidInput,
+    /// No usable credentials or configuration: nothing was sent.
+    Config,
+    /// No connection could be made (or no HTTP client built): the request was
+    /// never written, so sending it again cannot execute it twice.
+    Connect,
+    /// The connection failed after the request may have been written, or the
+    /// answer was too large to read.
+    Transport,
+    /// No answer within the call's timeout.
+    Timeout,
+    /// An HTTP status other than 200, or a gateway `{code, message}` error.
+    Http,
+    /// An answer the SDK could not understand.
+    BadAnswer,
+    /// WeChat or the platform answered with an error code.
+    Answer,
+    /// WeChat answered "busy" (-1 system error, -1000 system busy): what
+    /// `retry.onBusy` retries.
+    Busy,
+    /// WeChat rejected the access token (40001 invalid credential, 40014
+    /// invalid token, 42001 expired): the token is renewed once.
+    TokenRejected,
+    /// A bug in the SDK (a panic caught at the binding).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind of a WeChat or platform answer's error code.
+    pub fn of_answer_code(err_code: i64) -> ErrorKind {
+        match err_code {
+            -1 | -1000 => ErrorKind::Busy,
+            40001 | 40014 | 42001 => ErrorKind::TokenRejected,
+            _ => ErrorKind::Answer,
+        }
+    }
+
+    /// Whether a failure of this kind may have executed the call (the request
+    /// may have reached the server and been acted on): such a call is never
+    /// sent again unless the caller opted in.
+    pub fn may_have_executed(self) -> bool {
+        match self {
+            ErrorKind::InvalidInput
+            | ErrorKind::Config
+            | ErrorKind::Connect
+            | ErrorKind::Answer
+            | ErrorKind::TokenRejected => false,
+            ErrorKind::Transport
+            | ErrorKind::Timeout
+            | ErrorKind::Http
+            | ErrorKind::BadAnswer
+            | ErrorKind::Busy
+            | ErrorKind::Internal => true,
+        }
+    }
+}
+
 /// A failed call, as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// What went wrong.
+    pub kind: ErrorKind,
     pub err_code: i64,
     pub err_msg: String,
     pub class: ErrorClass,
     /// The raw answer body, when the failure came with one (kept for debugging;
     /// never contains request secrets).
     pub raw_body: Option<Vec<u8>>,
+    /// `err_msg` still waits for its `{api}:fail ` prefix ([`ApiError::for_api`]).
+    unprefixed: bool,
 }
 
 /// errCode of an answer the SDK could not understand (the reference's `WX_SYSTEM_ERROR`).
 pub const WX_SYSTEM_ERROR: i64 = -601001;
 /// errCode for an invalid argument given by the caller (the reference's `INVALID_PARAM`).
 pub const INVALID_PARAM: i64 = -501007;
-/// errCode of a transport or gateway-level failure (`SYS_ERR`).
-pub const TCB_SYS_ERR: i64 = -501001;
-/// errCode of a call that did not finish within its timeout (`SERVER_TIMEOUT`).
-pub const TCB_SERVER_TIMEOUT: i64 = -501002;
 /// errCode for missing credentials or configuration (`INVALID_COMMON_PARAM`).
 pub const INVALID_COMMON_PARAM: i64 = -501006;
 
 impl ApiError {
-    /// A `CloudSDKError`.
-    pub fn cloud(err_code: i64, err_msg: impl Into<String>) -> Self {
+    /// An error of `kind` whose errMsg is `err_msg`, as given (no
+    /// `{api}:fail ` prefix is added: see [`ApiError::failed`]).
+    pub fn new(
+        kind: ErrorKind,
+        class: ErrorClass,
+        err_code: i64,
+        err_msg: impl Into<String>,
+    ) -> Self {
         ApiError {
+            kind,
             err_code,
             err_msg: err_msg.into(),
-            class: ErrorClass::Cloud,
+            class,
             raw_body: None,
+            unprefixed: false,
         }
     }
 
-    /// A plain `Error` whose message is its errMsg.
-    pub fn plain(err_code: i64, err_msg: impl Into<String>) -> Self {
+    /// A failure of `kind` described by `detail`: its errMsg becomes
+    /// `{api}:fail {detail}` when the call's top adds the API name
+    /// ([`ApiError::for_api`]), so the layers below need not know it.
+    pub fn failed(
+        kind: ErrorKind,
+        class: ErrorClass,
+        err_code: i64,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
-            err_code,
-            err_msg: err_msg.into(),
-            class: ErrorClass::Plain,
-            raw_body: None,
+            unprefixed: true,
+            ..ApiError::new(kind, class, err_code, detail)
         }
+    }
+
+    /// Add the `{api}:fail ` prefix to the errMsg (once: an error that has
+    /// it, or was built verbatim with [`ApiError::new`], is left as is).
+    pub fn for_api(mut self, api: &str) -> Self {
+        if self.unprefixed {
+            self.err_msg = fail_msg(api, &self.err_msg);
+            self.unprefixed = false;
+        }
+        self
+    }
+
+    /// An invalid parameter, option or environment variable
+    /// (`CloudSDKError` -501007).
+    pub fn invalid_param(detail: impl Into<String>) -> Self {
+        ApiError::failed(
+            ErrorKind::InvalidInput,
+            ErrorClass::Cloud,
+            INVALID_PARAM,
+            detail,
+        )
+    }
+
+    /// No usable credentials or configuration (`CloudSDKError` -501006).
+    pub fn invalid_config(detail: impl Into<String>) -> Self {
+        ApiError::failed(
+            ErrorKind::Config,
+            ErrorClass::Cloud,
+            INVALID_COMMON_PARAM,
+            detail,
+        )
+    }
+
+    /// An answer the SDK could not understand (`CloudSDKError` -601001).
+    pub fn bad_answer(detail: impl Into<String>) -> Self {
+        ApiError::failed(
+            ErrorKind::BadAnswer,
+            ErrorClass::Cloud,
+            WX_SYSTEM_ERROR,
+            detail,
+        )
+    }
+
+    /// WeChat's or the platform's error code (`CloudSDKError`), its kind
+    /// read from the code ([`ErrorKind::of_answer_code`]).
+    pub fn answer(err_code: i64, detail: impl Into<String>) -> Self {
+        let kind = ErrorKind::of_answer_code(err_code);
+        ApiError::failed(kind, ErrorClass::Cloud, err_code, detail)
+    }
+
+    /// A failed exchange with a gateway or server (a plain `Error`):
+    /// `-501001 resource system error. {detail}`.
+    pub fn sys_err(kind: ErrorKind, detail: &str) -> Self {
+        ApiError::gateway(kind, GatewayCode::SysErr, detail)
+    }
+
+    /// A gateway error `code` (a plain `Error`):
+    /// `{errCode} {description}. {detail}`.
+    pub fn gateway(kind: ErrorKind, code: GatewayCode, detail: &str) -> Self {
+        ApiError::failed(kind, ErrorClass::Plain, code.err_code(), code.text(detail))
+    }
+
+    /// No answer within the call's timeout (`CloudSDKError`):
+    /// `-501002 resource server timeout. {detail}`.
+    pub fn timeout(detail: &str) -> Self {
+        let code = GatewayCode::ServerTimeout;
+        ApiError::failed(
+            ErrorKind::Timeout,
+            ErrorClass::Cloud,
+            code.err_code(),
+            code.text(detail),
+        )
+    }
+
+    /// A bug in the SDK (`CloudSDKError` -601001).
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError::failed(
+            ErrorKind::Internal,
+            ErrorClass::Cloud,
+            WX_SYSTEM_ERROR,
+            detail,
+        )
+    }
+
+    /// Whether the call may have executed (see [`ErrorKind::may_have_executed`]).
+    pub fn may_have_executed(&self) -> bool {
+        self.kind.may_have_executed()
     }
 
     /// Attach the raw answer body.
@@ -147,52 +313,18 @@ pub fn description(code: i64) -> &'static str {
     }
 }
 
-/// Gateway error code (`{code, message}` answers) → (errCode, description).
-/// Unknown codes map to `SYS_ERR`.
-pub fn gateway_code(code: &str) -> (i64, &'static str) {
-    let err_code = match code {
-        "SYS_ERR" => -501001,
-        "SERVER_TIMEOUT" => -501002,
-        "EXCEED_REQUEST_LIMIT" => -501003,
-        "EXCEED_CONCURRENT_REQUEST_LIMIT" => -501004,
-        "INVALIID_ENV" => -501005,
-        "INVALID_COMMON_PARAM" => -501006,
-        "INVALID_PARAM" => -501007,
-        "INVALID_REQUEST_SOURCE" => -501008,
-        "RESOURCE_NOT_INITIAL" => -501009,
-        _ => -501001,
-    };
-    (err_code, description(err_code))
-}
-
-/// The gateway code name for an errCode (the inverse of [`gateway_code`]),
-/// used by the emulator to answer like the real gateway.
-pub fn gateway_code_name(err_code: i64) -> &'static str {
-    match err_code {
-        -501002 => "SERVER_TIMEOUT",
-        -501003 => "EXCEED_REQUEST_LIMIT",
-        -501004 => "EXCEED_CONCURRENT_REQUEST_LIMIT",
-        -501005 => "INVALIID_ENV",
-        -501006 => "INVALID_COMMON_PARAM",
-        -501007 => "INVALID_PARAM",
-        -501008 => "INVALID_REQUEST_SOURCE",
-        -501009 => "RESOURCE_NOT_INITIAL",
-        _ => "SYS_ERR",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn cloud_message_matches_reference_layout() {
-        let e = ApiError::cloud(-1, "openapi.x:fail system error");
+        let e = ApiError::answer(-1, "system error").for_api("openapi.x");
         assert_eq!(
             e.message(),
             "errCode: -1 unknown error | errMsg: openapi.x:fail system error"
         );
-        let e = ApiError::cloud(40101, "openapi.x:fail missing parameter");
+        let e = ApiError::answer(40101, "missing parameter").for_api("openapi.x");
         assert_eq!(
             e.message(),
             "errCode: 40101  | errMsg: openapi.x:fail missing parameter"
@@ -200,24 +332,48 @@ mod tests {
     }
 
     #[test]
-    fn gateway_codes_round_trip() {
-        for name in [
-            "SYS_ERR",
-            "SERVER_TIMEOUT",
-            "EXCEED_REQUEST_LIMIT",
-            "EXCEED_CONCURRENT_REQUEST_LIMIT",
-            "INVALIID_ENV",
-            "INVALID_COMMON_PARAM",
-            "INVALID_PARAM",
-            "INVALID_REQUEST_SOURCE",
-            "RESOURCE_NOT_INITIAL",
-        ] {
-            let (code, _) = gateway_code(name);
-            assert_eq!(gateway_code_name(code), name);
-        }
+    fn the_api_prefix_is_added_once_and_never_to_a_verbatim_message() {
+        let e = ApiError::invalid_param("bad").for_api("openapi.a.b");
+        assert_eq!(e.err_msg, "openapi.a.b:fail bad");
+        assert_eq!(e.clone().for_api("openapi.c.d"), e);
+        let platform = ApiError::new(ErrorKind::Answer, ErrorClass::Cloud, -604100, "x");
+        assert_eq!(platform.for_api("openapi.a.b").err_msg, "x");
         assert_eq!(
-            gateway_code("SOMETHING_NEW"),
-            (-501001, "resource system error")
+            ApiError::timeout("no answer within 5 ms")
+                .for_api("a")
+                .err_msg,
+            "a:fail -501002 resource server timeout. no answer within 5 ms"
         );
+    }
+
+    #[test]
+    fn answer_codes_decide_the_retries() {
+        for (code, kind) in [
+            (-1, ErrorKind::Busy),
+            (-1000, ErrorKind::Busy),
+            (40001, ErrorKind::TokenRejected),
+            (40014, ErrorKind::TokenRejected),
+            (42001, ErrorKind::TokenRejected),
+            (45009, ErrorKind::Answer),
+            (-604100, ErrorKind::Answer),
+        ] {
+            assert_eq!(ApiError::answer(code, "m").kind, kind, "{code}");
+        }
+        // Nothing was sent, or the server refused it: safe to send again.
+        for kind in [
+            ErrorKind::InvalidInput,
+            ErrorKind::Config,
+            ErrorKind::Connect,
+        ] {
+            assert!(!kind.may_have_executed(), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::Transport,
+            ErrorKind::Timeout,
+            ErrorKind::Http,
+            ErrorKind::BadAnswer,
+        ] {
+            assert!(kind.may_have_executed(), "{kind:?}");
+        }
     }
 }

@@ -41,6 +41,7 @@
 mod client;
 
 pub use client::{Answer, Client, Error};
+pub use error::ErrorKind;
 
 #[doc(hidden)]
 pub mod case;
@@ -50,6 +51,8 @@ pub mod cloud;
 pub mod env;
 #[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
+pub mod gateway_code;
 #[doc(hidden)]
 pub mod https;
 #[doc(hidden)]

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, ErrorClass, INVALID_COMMON_PARAM};
+use crate::error::{ApiError, ErrorKind};
 use crate::https::{self, Auth};
 use crate::options::{redact_url_userinfo, Config, ModeChoice, Supplied, TokenKind};
 use crate::settings::{self, Source, Sourced};
@@ -169,12 +169,8 @@ impl Choice {
 /// [`select`], with the reason for the choice in words: the one decision
 /// behind both a call and `wx-cloud-openapi env`.
 fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<Choice, ApiError> {
-    let none_usable = |what: &str| {
-        ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(api, &format!("{what}; {WHAT_WOULD_WORK}")),
-        )
-    };
+    let none_usable =
+        |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}")).for_api(api);
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
         Some(ModeChoice::Cloud) => Ok(Choice::new(Route::Cloud, given("cloud"))),
@@ -487,11 +483,6 @@ pub fn wechat_rid(err_msg: &str) -> Option<String> {
     (!rid.is_empty()).then_some(rid)
 }
 
-/// A busy answer that `retry.onBusy` may retry: WeChat's -1 or -1000.
-pub fn is_busy(e: &ApiError) -> bool {
-    e.class == ErrorClass::Cloud && matches!(e.err_code, -1 | -1000)
-}
-
 /// Make one call in the mode [`select`] picks.
 pub async fn run(
     cfg: &Config,
@@ -533,7 +524,8 @@ pub async fn run(
             }
         };
         match result {
-            Err(e) if is_busy(&e) && attempt < cfg.on_busy => {
+            // `retry.onBusy`: WeChat's busy answers (-1, -1000), as many times as asked.
+            Err(e) if e.kind == ErrorKind::Busy && attempt < cfg.on_busy => {
                 attempt += 1;
                 report.busy_retries = attempt;
                 tokio::time::sleep(transport::busy_backoff(attempt)).await;
@@ -548,6 +540,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorClass, INVALID_COMMON_PARAM};
 
     fn cfg(json: &str) -> Config {
         Config::from_json(json).unwrap()

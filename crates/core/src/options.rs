@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, INVALID_PARAM};
+use crate::error::ApiError;
 
 /// Default time a call may take, from start to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -283,7 +283,7 @@ pub fn function_options() -> impl Iterator<Item = &'static str> {
 }
 
 fn bad(msg: String) -> ApiError {
-    ApiError::cloud(INVALID_PARAM, format!("init:fail {msg}"))
+    ApiError::invalid_param(msg).for_api("init")
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -780,6 +780,7 @@ fn parse_env(v: Option<&Value>) -> Result<EnvChoice, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::INVALID_PARAM;
 
     #[test]
     fn parses_every_option() {

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::error::{ApiError, ErrorKind};
+
 /// Largest answer body accepted; bigger answers fail instead of exhausting memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How many times a connection failure is retried (the request was never sent).
@@ -33,7 +35,7 @@ pub enum TransportError {
     Io(String),
     /// The answer body was larger than [`MAX_BODY_BYTES`].
     TooLarge,
-    /// The whole call took longer than its timeout.
+    /// The whole exchange took longer than its timeout ([`within`]).
     Timeout(Duration),
     /// The request could not be built (a header value or the URL cannot be
     /// sent as it is): nothing left the process.
@@ -51,20 +53,49 @@ impl TransportError {
             TransportError::NotSent(c) => format!("the request cannot be sent as it is: {c}"),
         }
     }
+
+    /// What kind of failure this is (which decides whether it may be retried).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TransportError::Connect(_) => ErrorKind::Connect,
+            TransportError::Io(_) | TransportError::TooLarge => ErrorKind::Transport,
+            TransportError::Timeout(_) => ErrorKind::Timeout,
+            TransportError::NotSent(_) => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// The error of a call that got no answer from `url` (shown in the
+    /// message; `what` comes before the cause, e.g. `cannot get
+    /// access_token: `), with `secrets` scrubbed from what the message quotes
+    /// (the call's top adds `{api}:fail `):
+    /// - a timeout: `CloudSDKError` -501002 `-501002 resource server
+    ///   timeout. {what}no answer within {ms} ms | [{url}]`;
+    /// - a request that cannot be sent: `CloudSDKError` -501007 (an invalid
+    ///   parameter; nothing was sent);
+    /// - anything else: a plain `Error` -501001 `-501001 resource system
+    ///   error. {what}{cause} | [{url}]`.
+    pub fn into_api_error(self, what: &str, url: &str, secrets: &[&str]) -> ApiError {
+        let detail = scrub(&format!("{what}{} | [{url}]", self.describe()), secrets);
+        match self {
+            TransportError::Timeout(_) => ApiError::timeout(&detail),
+            TransportError::NotSent(why) => ApiError::invalid_param(format!(
+                "the request cannot be sent as it is ({}); nothing was sent | [{url}]",
+                scrub(&why, secrets)
+            )),
+            other => ApiError::sys_err(other.kind(), &detail),
+        }
+    }
 }
 
-/// The error of a request that was never sent ([`TransportError::NotSent`]):
-/// an invalid parameter, not a connection failure.
-pub fn not_sent_error(api: &str, why: &str, display_url: &str) -> crate::error::ApiError {
-    crate::error::ApiError::cloud(
-        crate::error::INVALID_PARAM,
-        crate::error::fail_msg(
-            api,
-            &format!(
-                "the request cannot be sent as it is ({why}); nothing was sent | [{display_url}]"
-            ),
-        ),
-    )
+/// Wait for `exchange` at most `timeout`: no answer by then is
+/// [`TransportError::Timeout`].
+pub async fn within<F>(timeout: Duration, exchange: F) -> Result<RawAnswer, TransportError>
+where
+    F: std::future::Future<Output = Result<RawAnswer, TransportError>>,
+{
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(TransportError::Timeout(timeout)))
 }
 
 // Redirects are never followed (reqwest's default follows up to 10): a 307
@@ -122,7 +153,9 @@ fn cause(e: reqwest::Error) -> String {
 }
 
 fn classify(e: reqwest::Error) -> TransportError {
-    if e.is_connect() {
+    if e.is_builder() {
+        TransportError::NotSent(cause(e))
+    } else if e.is_connect() {
         TransportError::Connect(cause(e))
     } else {
         TransportError::Io(cause(e))
@@ -172,15 +205,15 @@ where
 {
     let mut attempt = 0;
     loop {
-        match build()?.send().await {
+        let failed = match build()?.send().await {
             Ok(resp) => return read(resp).await,
-            Err(e) if e.is_builder() => return Err(TransportError::NotSent(cause(e))),
-            Err(e) if e.is_connect() && attempt < CONNECT_RETRIES => {
-                attempt += 1;
-                tokio::time::sleep(connect_backoff(attempt)).await;
-            }
-            Err(e) => return Err(classify(e)),
+            Err(e) => classify(e),
+        };
+        if failed.kind() != ErrorKind::Connect || attempt >= CONNECT_RETRIES {
+            return Err(failed);
         }
+        attempt += 1;
+        tokio::time::sleep(connect_backoff(attempt)).await;
     }
 }
 

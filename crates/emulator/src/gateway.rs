@@ -49,6 +49,7 @@ use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
 use crate::cloud::proto::CommApiData;
 use crate::cloud::sign::{constant_time_eq, parse_authorization, sign, SignRequest};
+use crate::gateway_code::GatewayCode;
 
 /// How far `x-timestamp` may be from now, in seconds.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 600;
@@ -78,7 +79,7 @@ fn last_str<'a>(fields: &'a [Field], name: &str) -> Option<&'a str> {
     last(fields, name).and_then(|f| std::str::from_utf8(&f.value).ok())
 }
 
-type Failure = (&'static str, &'static str);
+type Failure = (GatewayCode, &'static str);
 
 /// Turns WeChat's JSON answer into the action's answer.
 type Wrap = fn(&Value) -> Reply;
@@ -112,8 +113,8 @@ pub async fn parse_body(
         return parse_json(&body).map(|f| (f, BodyFormat::Json));
     }
     match parse_multipart(content_type, body).await {
-        Err(("INVALID_PARAM", "body must be multipart/form-data")) => Err((
-            "INVALID_PARAM",
+        Err((GatewayCode::InvalidParam, "body must be multipart/form-data")) => Err((
+            GatewayCode::InvalidParam,
             "body must be multipart/form-data or a JSON object",
         )),
         other => other.map(|f| (f, BodyFormat::Multipart)),
@@ -122,10 +123,10 @@ pub async fn parse_body(
 
 fn parse_json(body: &[u8]) -> Result<Vec<Field>, Failure> {
     let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) else {
-        return Err(("INVALID_PARAM", "body is not a JSON object"));
+        return Err((GatewayCode::InvalidParam, "body is not a JSON object"));
     };
     if m.len() > 64 {
-        return Err(("INVALID_PARAM", "too many fields"));
+        return Err((GatewayCode::InvalidParam, "too many fields"));
     }
     Ok(m.into_iter()
         .filter(|(_, v)| !v.is_null())
@@ -157,7 +158,7 @@ fn signed_fields<'a>(
             Some(list) if !list.contains(&name) => {
                 if !f.value.is_empty() && !MAY_BE_UNSIGNED.contains(&name.as_str()) {
                     return Err((
-                        "INVALID_REQUEST_SOURCE",
+                        GatewayCode::InvalidRequestSource,
                         "a field that must be signed is not",
                     ));
                 }
@@ -170,8 +171,12 @@ fn signed_fields<'a>(
 
 /// Parse a multipart body into its fields.
 pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Field>, Failure> {
-    let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| ("INVALID_PARAM", "body must be multipart/form-data"))?;
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        (
+            GatewayCode::InvalidParam,
+            "body must be multipart/form-data",
+        )
+    })?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields = Vec::new();
@@ -182,14 +187,14 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Fiel
                 let value = field
                     .bytes()
                     .await
-                    .map_err(|_| ("INVALID_PARAM", "malformed multipart body"))?;
+                    .map_err(|_| (GatewayCode::InvalidParam, "malformed multipart body"))?;
                 if fields.len() >= 64 {
-                    return Err(("INVALID_PARAM", "too many multipart fields"));
+                    return Err((GatewayCode::InvalidParam, "too many multipart fields"));
                 }
                 fields.push(Field { name, value });
             }
             Ok(None) => return Ok(fields),
-            Err(_) => return Err(("INVALID_PARAM", "malformed multipart body")),
+            Err(_) => return Err((GatewayCode::InvalidParam, "malformed multipart body")),
         }
     }
 }
@@ -199,7 +204,7 @@ fn secret_of<'a>(secret_pairs: &'a [(String, String)], id: &str) -> Result<&'a s
         .iter()
         .find(|(i, _)| constant_time_eq(i.as_bytes(), id.as_bytes()))
         .map(|(_, k)| k.as_str())
-        .ok_or(("INVALID_REQUEST_SOURCE", "secretId not found"))
+        .ok_or((GatewayCode::InvalidRequestSource, "secretId not found"))
 }
 
 /// Verify the signature of a request: TC3 in the `authorization` header,
@@ -227,12 +232,14 @@ fn verify_legacy(
     secret_pairs: &[(String, String)],
     now_secs: i64,
 ) -> Result<(), Failure> {
-    let auth = legacy_auth::parse(value)
-        .ok_or(("INVALID_COMMON_PARAM", "missing or malformed authorization"))?;
+    let auth = legacy_auth::parse(value).ok_or((
+        GatewayCode::InvalidCommonParam,
+        "missing or malformed authorization",
+    ))?;
     if now_secs > auth.valid_until || auth.valid_from > now_secs.saturating_add(MAX_CLOCK_SKEW_SECS)
     {
         return Err((
-            "INVALID_REQUEST_SOURCE",
+            GatewayCode::InvalidRequestSource,
             "signature expired (q-sign-time does not cover now)",
         ));
     }
@@ -241,12 +248,17 @@ fn verify_legacy(
     for name in &auth.header_list {
         match headers.get(name.as_str()) {
             Some(v) => signed_headers.push((name.as_str(), v.as_bytes())),
-            None => return Err(("INVALID_REQUEST_SOURCE", "a signed header is missing")),
+            None => {
+                return Err((
+                    GatewayCode::InvalidRequestSource,
+                    "a signed header is missing",
+                ))
+            }
         }
     }
     let params = signed_fields(fields, Some(&auth.param_list), "authorization")?;
     if params.len() != auth.param_list.len() {
-        return Err(("INVALID_REQUEST_SOURCE", "signature mismatch"));
+        return Err((GatewayCode::InvalidRequestSource, "signature mismatch"));
     }
     let pathname = path_and_query.split('?').next().unwrap_or("/admin");
     let expected = legacy_auth::signature(&legacy_auth::LegacySignRequest {
@@ -261,7 +273,7 @@ fn verify_legacy(
     if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
-        Err(("INVALID_REQUEST_SOURCE", "signature mismatch"))
+        Err((GatewayCode::InvalidRequestSource, "signature mismatch"))
     }
 }
 
@@ -275,22 +287,28 @@ fn verify_tc3(
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let auth = header("authorization")
         .and_then(parse_authorization)
-        .ok_or(("INVALID_COMMON_PARAM", "missing or malformed authorization"))?;
+        .ok_or((
+            GatewayCode::InvalidCommonParam,
+            "missing or malformed authorization",
+        ))?;
     let timestamp: i64 = header("x-timestamp")
         .and_then(|t| t.trim().parse().ok())
-        .ok_or(("INVALID_COMMON_PARAM", "missing or malformed x-timestamp"))?;
+        .ok_or((
+            GatewayCode::InvalidCommonParam,
+            "missing or malformed x-timestamp",
+        ))?;
     let skew = now_secs.checked_sub(timestamp).map(i64::unsigned_abs);
     if skew.is_none_or(|d| d > MAX_CLOCK_SKEW_SECS.unsigned_abs()) {
         return Err((
-            "INVALID_REQUEST_SOURCE",
+            GatewayCode::InvalidRequestSource,
             "signature expired (x-timestamp too far from now)",
         ));
     }
-    let host = header("host").ok_or(("INVALID_COMMON_PARAM", "missing host"))?;
+    let host = header("host").ok_or((GatewayCode::InvalidCommonParam, "missing host"))?;
     let signed = |n: &str| auth.signed_headers.iter().any(|h| h == n);
     if !signed("content-type") || !signed("host") {
         return Err((
-            "INVALID_REQUEST_SOURCE",
+            GatewayCode::InvalidRequestSource,
             "content-type and host must be signed",
         ));
     }
@@ -299,7 +317,12 @@ fn verify_tc3(
     for name in &auth.signed_headers {
         match headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
             Some(v) => signed_headers.push((name.as_str(), v.to_string())),
-            None => return Err(("INVALID_REQUEST_SOURCE", "a signed header is missing")),
+            None => {
+                return Err((
+                    GatewayCode::InvalidRequestSource,
+                    "a signed header is missing",
+                ))
+            }
         }
     }
     let listed = (!auth.signed_params.is_empty()).then_some(auth.signed_params.as_slice());
@@ -317,7 +340,7 @@ fn verify_tc3(
     if constant_time_eq(expected.signature.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
-        Err(("INVALID_REQUEST_SOURCE", "signature mismatch"))
+        Err((GatewayCode::InvalidRequestSource, "signature mismatch"))
     }
 }
 
@@ -421,7 +444,7 @@ impl Gateway {
         if !ACTIONS.contains(&action) {
             let shown: String = action.chars().take(64).collect();
             return Reply::gateway_error(
-                "INVALID_PARAM",
+                GatewayCode::InvalidParam,
                 &format!(
                     "action {shown:?} is not supported (this emulator serves {})",
                     ACTIONS.join(", ")
@@ -430,12 +453,12 @@ impl Gateway {
         }
         if action == "wx.openApi" && format != BodyFormat::Multipart {
             return Reply::gateway_error(
-                "INVALID_PARAM",
+                GatewayCode::InvalidParam,
                 "wx.openApi needs a multipart/form-data body",
             );
         }
         if api.is_empty() {
-            return Reply::gateway_error("INVALID_PARAM", "missing apiName");
+            return Reply::gateway_error(GatewayCode::InvalidParam, "missing apiName");
         }
         let env = match last_str(&fields, "envName") {
             Some(e) if !e.is_empty() => e.to_string(),
@@ -446,7 +469,7 @@ impl Gateway {
                 .unwrap_or_default(),
         };
         if !env.is_empty() && env != self.config.env_id && !self.state.has_environment(&env) {
-            return Reply::gateway_error("INVALIID_ENV", "env not exists");
+            return Reply::gateway_error(GatewayCode::InvalidEnv, "env not exists");
         }
         let request_data = last(&fields, "requestData").map(|f| f.value.as_ref());
         let (params, data, wrap): (Result<Map<String, Value>, ()>, Option<CommApiData>, Wrap) =
@@ -457,7 +480,7 @@ impl Gateway {
                         Ok(Value::Object(m)) => Ok(m),
                         _ => {
                             return Reply::gateway_error(
-                                "INVALID_PARAM",
+                                GatewayCode::InvalidParam,
                                 "requestData is not the JSON text of an object",
                             )
                         }
@@ -469,11 +492,16 @@ impl Gateway {
                     Some(Ok(d)) => d,
                     Some(Err(_)) => {
                         return Reply::gateway_error(
-                            "INVALID_PARAM",
+                            GatewayCode::InvalidParam,
                             "requestData is not a CommApiData",
                         )
                     }
-                    None => return Reply::gateway_error("INVALID_PARAM", "missing requestData"),
+                    None => {
+                        return Reply::gateway_error(
+                            GatewayCode::InvalidParam,
+                            "missing requestData",
+                        )
+                    }
                 };
                 (
                     pairs_to_params(&data).map_err(drop),
@@ -495,7 +523,7 @@ impl Gateway {
 
         let reply = match self.platform_check(&api) {
             Err(code) if action == "wx.api" => Reply::gateway_error(
-                "INVALID_PARAM",
+                GatewayCode::InvalidParam,
                 &format!("apiName {api} cannot be called ({code})"),
             ),
             Err(code) => Reply::open_api_error(code),

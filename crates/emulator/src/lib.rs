@@ -20,7 +20,7 @@
 //! ```
 
 // The core's modules the emulator shares (`crate::cloud::…` in the modules).
-use wx_cloud_core::{cloud, https, transport};
+use wx_cloud_core::{cloud, gateway_code, https, transport};
 
 pub mod faults;
 pub mod gateway;

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::faults::FaultAction;
 use crate::cloud::proto::CommOpenApiResp;
+use crate::gateway_code::GatewayCode;
 
 /// Content type of JSON answers (WeChat's and the gateway's errors).
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
@@ -58,9 +59,9 @@ impl Reply {
     }
 
     /// A gateway error: HTTP 200, `{code, message, requestId}`.
-    pub fn gateway_error(code: &str, message: &str) -> Reply {
+    pub fn gateway_error(code: GatewayCode, message: &str) -> Reply {
         Reply::json(&serde_json::json!({
-            "code": code,
+            "code": code.name(),
             "message": message,
             "requestId": request_id(),
         }))

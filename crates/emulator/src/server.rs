@@ -26,6 +26,7 @@ use super::faults::Door;
 use super::gateway::Gateway;
 use super::reply::{after_processing, before_processing, Reply};
 use super::wechat::WeChat;
+use crate::gateway_code::GatewayCode;
 
 /// Largest request body accepted by default.
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -320,7 +321,7 @@ async fn route(
     let path = req.uri().path().to_string();
     let reply = if path == "/admin" {
         if req.method() != http::Method::POST {
-            Reply::gateway_error("INVALID_PARAM", "method must be POST")
+            Reply::gateway_error(GatewayCode::InvalidParam, "method must be POST")
         } else {
             match read_body(req, limits).await {
                 Err(r) => r,

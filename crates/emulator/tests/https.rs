@@ -225,7 +225,9 @@ async fn a_dropped_answer_is_not_retried_and_creates_one_environment() {
     .unwrap();
     let (r, rep) = call_app(&cfg, "dropped").await;
     let e = r.unwrap_err();
-    assert_eq!(e.err_code, crate::error::TCB_SYS_ERR);
+    assert_eq!(e.err_code, -501001);
+    assert_eq!(e.kind, error::ErrorKind::Transport);
+    assert!(e.may_have_executed());
     assert!(e.err_msg.contains("access_token=***"), "{}", e.err_msg);
     assert_eq!(rep.sends, 1);
     assert_eq!(emu.environments().len(), 1);
@@ -398,4 +400,73 @@ async fn a_password_in_the_api_base_url_never_reaches_a_message() {
             assert!(e.err_msg.contains("***@127.0.0.1"), "{}", e.err_msg);
         }
     }
+}
+
+/// The public client's errors say what kind of failure they are, and so
+/// whether the call may have executed: the drop after processing created an
+/// environment (may have executed), the busy answer and the refused
+/// connection did not.
+#[tokio::test]
+async fn public_errors_carry_their_kind() {
+    use wx_cloud_core::{Client, ErrorKind};
+    let emu = emulator(7200).await;
+    let client = Client::with_env(json!({ "timeout": 10000 }), emu.cloud_env()).unwrap();
+    let params = || json!({ "type": "CreatePostpayPackage", "alias": "kinds" });
+    let api = "tcb.createenvandresource";
+    for (spec, kind, executed, created) in [
+        (
+            json!({"api": api, "kind": "drop_after", "times": 1}),
+            ErrorKind::Transport,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "errcode", "errcode": -1000, "times": 1}),
+            ErrorKind::Busy,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "errcode", "errcode": 40001, "times": 1}),
+            ErrorKind::TokenRejected,
+            false,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "status", "status": 503, "times": 1}),
+            ErrorKind::Http,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "malformed", "times": 1}),
+            ErrorKind::BadAnswer,
+            true,
+            2,
+        ),
+    ] {
+        emu.inject_fault(fault(spec.clone())).unwrap();
+        let e = client.call(api, params()).await.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.may_have_executed()),
+            (kind, executed),
+            "{spec}"
+        );
+        assert_eq!(emu.environments().len(), created, "{spec}");
+    }
+    let port = emu.port();
+    let env = emu.cloud_env();
+    emu.close().await;
+    // The emulator is gone: its port refuses connections.
+    let e = Client::with_env(json!({ "timeout": 10000 }), env)
+        .unwrap()
+        .call(api, params())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.may_have_executed()),
+        (ErrorKind::Connect, false),
+        "port {port}"
+    );
+    assert_eq!(e.err_code(), -501001);
 }

@@ -29,9 +29,8 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{
-    description, fail_msg, gateway_code, ok_msg, ApiError, TCB_SYS_ERR, WX_SYSTEM_ERROR,
-};
+use crate::error::{description, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR};
+use crate::gateway_code::GatewayCode;
 use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in
@@ -69,13 +68,10 @@ pub fn decode_gateway(
 ) -> Result<Success, ApiError> {
     if status != 200 {
         let msg = format!("{} {} | [{}]", status, status_text(status), url_for_msg);
-        return Err(gateway_error(api, TCB_SYS_ERR, &msg, body));
+        return Err(gateway_error(api, GatewayCode::SysErr, &msg, body));
     }
     if body.is_empty() {
-        return Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(api, "empty response from the gateway"),
-        ));
+        return Err(ApiError::bad_answer("empty response from the gateway").for_api(api));
     }
     // A JSON body is parsed at most once: up front when the content type says
     // JSON, else only if it is no protobuf.
@@ -100,24 +96,31 @@ pub fn decode_gateway(
                 Some(v) => tcb_json_error(api, &v, body).unwrap_or_else(|| {
                     // Some other JSON: the reference reports it as an unknown gateway error.
                     let text = serde_json::to_string(&v).unwrap_or_default();
-                    ApiError::cloud(TCB_SYS_ERR, fail_msg(api, &excerpt(&text)))
-                        .with_body(capped(body))
+                    ApiError::failed(
+                        ErrorKind::BadAnswer,
+                        ErrorClass::Cloud,
+                        GatewayCode::SysErr.err_code(),
+                        excerpt(&text),
+                    )
+                    .for_api(api)
+                    .with_body(capped(body))
                 }),
-                None => ApiError::cloud(
-                    WX_SYSTEM_ERROR,
-                    fail_msg(
-                        api,
-                        &format!("unknown wx response received: invalid protobuf ({decode_error})"),
-                    ),
-                )
+                None => ApiError::bad_answer(format!(
+                    "unknown wx response received: invalid protobuf ({decode_error})"
+                ))
+                .for_api(api)
                 .with_body(capped(body)),
             };
             return Err(err);
         }
     };
     if resp.error_code != 0 {
-        return Err(ApiError::cloud(
-            i64::from(resp.error_code),
+        // The platform's code, shown as the reference shows it (no `{api}:fail`).
+        let err_code = i64::from(resp.error_code);
+        return Err(ApiError::new(
+            ErrorKind::of_answer_code(err_code),
+            ErrorClass::Cloud,
+            err_code,
             format!(
                 "{}: error code: {}",
                 description(WX_SYSTEM_ERROR),
@@ -348,16 +351,11 @@ fn wechat_value(
                 m.insert("result".to_string(), Value::String(text.to_string()));
                 return finish(api, m);
             }
-            return Err(ApiError::cloud(
-                WX_SYSTEM_ERROR,
-                fail_msg(
-                    api,
-                    &format!(
-                        "wechat server internal error, response body is invalid json: {}",
-                        excerpt(text)
-                    ),
-                ),
-            )
+            return Err(ApiError::bad_answer(format!(
+                "wechat server internal error, response body is invalid json: {}",
+                excerpt(text)
+            ))
+            .for_api(api)
             .with_body(capped(text.as_bytes())));
         }
     };
@@ -374,7 +372,8 @@ fn wechat_value(
             let err_code = errcode_number(code);
             let errmsg = js_string(obj.get("errmsg"));
             json_deep::drop_value(Value::Object(obj));
-            return Err(ApiError::cloud(err_code, fail_msg(api, &excerpt(&errmsg)))
+            return Err(ApiError::answer(err_code, excerpt(&errmsg))
+                .for_api(api)
                 .with_body(capped(text.as_bytes())));
         }
     }
@@ -403,9 +402,8 @@ fn finish(api: &str, mut obj: Map<String, Value>) -> Result<Success, ApiError> {
 }
 
 /// A gateway-level failure: a plain `Error`, `{api}:fail {errCode} {description}. {message}`.
-fn gateway_error(api: &str, err_code: i64, message: &str, body: &[u8]) -> ApiError {
-    let text = format!("{} {}. {}", err_code, description(err_code), message);
-    let err = ApiError::plain(err_code, fail_msg(api, &text));
+fn gateway_error(api: &str, code: GatewayCode, message: &str, body: &[u8]) -> ApiError {
+    let err = ApiError::gateway(ErrorKind::Http, code, message).for_api(api);
     if body.is_empty() {
         err
     } else {
@@ -420,9 +418,9 @@ fn tcb_json_error(api: &str, v: &Value, body: &[u8]) -> Option<ApiError> {
     if !js_truthy(code) || !obj.contains_key("message") {
         return None;
     }
-    let (err_code, _) = gateway_code(&js_string(Some(code)));
+    let code = GatewayCode::from_name(&js_string(Some(code)));
     let message = excerpt(&js_string(obj.get("message")));
-    Some(gateway_error(api, err_code, &message, body))
+    Some(gateway_error(api, code, &message, body))
 }
 
 /// JavaScript truthiness of a JSON value.
@@ -704,7 +702,6 @@ mod tests {
     }
 
     use super::*;
-    use crate::error::ErrorClass;
     use prost::Message;
 
     const API: &str = "openapi.tcb.createenvandresource";

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_PARAM};
+use crate::error::ApiError;
 use crate::options::{redact_url_userinfo, unsendable_token, Config};
 
 /// The resolved target of one call.
@@ -104,7 +104,7 @@ pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
 /// `TCB_CONTEXT_CNFG` (unless `serviceUrl` is given) and
 /// `TENCENTCLOUD_REGION` (sent as `x-tcb-region` and put in the host name).
 pub fn check_environment(cfg: &Config, ctx: &Context, api: &str) -> Result<(), ApiError> {
-    let bad = |msg: String| ApiError::cloud(INVALID_PARAM, fail_msg(api, &msg));
+    let bad = |msg: String| ApiError::invalid_param(&msg).for_api(api);
     if cfg.service_url.is_none() {
         injected_url(ctx).map_err(|why| {
             bad(format!(

@@ -14,7 +14,7 @@ pub mod sign;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
+use crate::error::ApiError;
 use crate::options::Config;
 use crate::transport::{self, FormField};
 use answer::Success;
@@ -45,7 +45,10 @@ pub async fn call(
     let mut report = CallReport::default();
     let result = call_inner(cfg, ctx, input, &mut report).await;
     report.elapsed_ms = started.elapsed().as_millis();
-    (result.map_err(|e| scrub_secrets(cfg, ctx, e)), report)
+    // The `{api}:fail ` prefix of the failures below is added here, once.
+    let api = input.display_api();
+    let result = result.map_err(|e| scrub_secrets(cfg, ctx, e.for_api(&api)));
+    (result, report)
 }
 
 /// A gateway or WeChat message may quote what it was sent (a gateway
@@ -82,36 +85,14 @@ async fn call_inner(
         .map(|f| (f.name, f.value.as_slice(), f.binary))
         .collect();
     let display_url = &prepared.endpoint.display_url;
-    let sent = tokio::time::timeout(
+    let sent = transport::within(
         cfg.timeout,
         transport::post_multipart(&prepared.endpoint.url, &prepared.headers, &fields),
     )
     .await;
     match sent {
-        Err(_) => Err(ApiError::cloud(
-            TCB_SERVER_TIMEOUT,
-            fail_msg(
-                &api,
-                &format!(
-                    "-501002 resource server timeout. no answer within {} ms | [{display_url}]",
-                    cfg.timeout.as_millis()
-                ),
-            ),
-        )),
-        Ok(Err(transport::TransportError::NotSent(why))) => {
-            Err(transport::not_sent_error(&api, &why, display_url))
-        }
-        Ok(Err(e)) => Err(ApiError::plain(
-            TCB_SYS_ERR,
-            fail_msg(
-                &api,
-                &format!(
-                    "-501001 resource system error. {} | [{display_url}]",
-                    e.describe()
-                ),
-            ),
-        )),
-        Ok(Ok(raw)) => answer::decode_gateway(
+        Err(e) => Err(e.into_api_error("", display_url, &[])),
+        Ok(raw) => answer::decode_gateway(
             &api,
             raw.status,
             &raw.content_type,

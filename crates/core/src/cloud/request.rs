@@ -12,7 +12,7 @@ use super::proto::{encode_request, KeyValuePair};
 use super::sign::{sign, SignRequest};
 use crate::case;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
+use crate::error::ApiError;
 use crate::json_text;
 use crate::options::{unsendable_token, Config};
 use crate::settings::Source;
@@ -154,10 +154,9 @@ pub fn sourced_credentials(
         ("TENCENTCLOUD_SECRETKEY", key),
     ] {
         if let Some(why) = value.and_then(unsendable_token) {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(api, &format!("environment variable {name} {why}")),
-            ));
+            return Err(
+                ApiError::invalid_param(format!("environment variable {name} {why}")).for_api(api),
+            );
         }
     }
     match (id, key) {
@@ -182,17 +181,12 @@ pub fn sourced_credentials(
                 Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
                 None => String::new(),
             };
-            Err(ApiError::cloud(
-                INVALID_COMMON_PARAM,
-                fail_msg(
-                    api,
-                    &format!(
-                        "missing credentials: {} not set in the environment{half}; run inside a cloud function, \
-                         pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
-                        missing.join(" and ")
-                    ),
-                ),
-            ))
+            let detail = format!(
+                "missing credentials: {} not set in the environment{half}; run inside a cloud \
+                 function, pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
+                missing.join(" and ")
+            );
+            Err(ApiError::invalid_config(detail).for_api(api))
         }
     }
 }
@@ -224,7 +218,6 @@ impl ConvertedParams {
 /// off. `None` when the caller passed no params (or `null`). Shared with the
 /// HTTPS calling mode, whose JSON body is this object.
 pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, ApiError> {
-    let api = input.display_api();
     let Some(text) = input.params_json.as_deref() else {
         return Ok(None);
     };
@@ -235,7 +228,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
         } else {
             format!("params could not be serialised ({e})")
         };
-        ApiError::cloud(INVALID_PARAM, fail_msg(&api, &why))
+        ApiError::invalid_param(why)
     })?;
     let markers = input.marker.as_deref().and_then(Markers::new);
     let markers = markers.as_ref().filter(|m| text.contains(&m.escaped));
@@ -246,12 +239,7 @@ pub fn converted_params(input: &CallInput) -> Result<Option<ConvertedParams>, Ap
     let value = match value {
         Value::Null => return Ok(None),
         v @ Value::Object(_) => v,
-        _ => {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(&api, "params must be an object"),
-            ))
-        }
+        _ => return Err(ApiError::invalid_param("params must be an object")),
     };
     let value = if input.convert_case {
         case::to_snake(value)
@@ -521,13 +509,12 @@ pub fn sent_credentials(ctx: &Context, pair: &SecretPair) -> Vec<String> {
 }
 
 /// The headers taken from the environment must be sendable as they are.
-fn check_header_vars(ctx: &Context, api: &str) -> Result<(), ApiError> {
+fn check_header_vars(ctx: &Context) -> Result<(), ApiError> {
     for name in ["TCB_SOURCE", "TCB_TRACELOG"] {
         if let Some(why) = ctx.non_empty(name).and_then(header_value_problem) {
-            return Err(ApiError::cloud(
-                INVALID_PARAM,
-                fail_msg(api, &format!("environment variable {name} {why}")),
-            ));
+            return Err(ApiError::invalid_param(format!(
+                "environment variable {name} {why}"
+            )));
         }
     }
     Ok(())
@@ -640,7 +627,7 @@ pub fn prepare(
     secrets: &SecretPair,
     now_ms: u64,
 ) -> Result<Prepared, ApiError> {
-    check_header_vars(ctx, &input.display_api())?;
+    check_header_vars(ctx)?;
     let fields = fields(input, ctx, secrets, &endpoint)?;
     let mut headers = headers(ctx, &endpoint, now_ms);
     let mut signed_headers: Vec<(&str, String)> =
@@ -674,6 +661,7 @@ pub fn prepare(
 mod tests {
     use super::*;
     use crate::cloud::endpoint;
+    use crate::error::INVALID_PARAM;
 
     fn input(json: &str) -> CallInput {
         CallInput {

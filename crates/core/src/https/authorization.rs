@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::component;
 use super::token::{lifetime, Endpoint};
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, WX_SYSTEM_ERROR};
+use crate::error::ApiError;
 
 /// What `api_query_auth` gave for an authorization code (the tokens
 /// redacted from `Debug`).
@@ -35,10 +35,7 @@ pub async fn query_auth(
     code: &str,
 ) -> Result<Authorization, ApiError> {
     if code.is_empty() {
-        return Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(ep.api, "the authorization code is empty"),
-        ));
+        return Err(ApiError::invalid_config("the authorization code is empty"));
     }
     exchange(ep, component_appid, component_token, code).await
 }
@@ -77,16 +74,10 @@ async fn exchange(
         text("authorizer_access_token"),
         text("authorizer_refresh_token"),
     ) else {
-        return Err(ApiError::cloud(
-            WX_SYSTEM_ERROR,
-            fail_msg(
-                ep.api,
-                &format!(
-                    "the answer of {path} has no authorization_info with authorizer_appid, \
+        return Err(ApiError::bad_answer(format!(
+            "the answer of {path} has no authorization_info with authorizer_appid, \
                      authorizer_access_token and authorizer_refresh_token"
-                ),
-            ),
-        ));
+        )));
     };
     Ok(Authorization {
         authorizer_appid,
@@ -101,6 +92,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use crate::emulator::{Emulator, EmulatorOptions};
+    use crate::error::INVALID_COMMON_PARAM;
     use secrecy::ExposeSecret;
     use std::time::Duration;
 
@@ -111,7 +103,6 @@ mod tests {
         Endpoint {
             client,
             base,
-            api: "componentEvent",
             timeout: Duration::from_secs(10),
             secrets: &[COMP_SECRET],
         }
@@ -183,7 +174,7 @@ mod tests {
         let e = query_auth(&ep, COMP, "not-a-component-token", &a.code)
             .await
             .unwrap_err();
-        assert!(super::super::token::is_token_error(&e), "{e:?}");
+        assert_eq!(e.kind, crate::error::ErrorKind::TokenRejected, "{e:?}");
         assert!(
             !e.err_msg.contains("not-a-component-token"),
             "{}",

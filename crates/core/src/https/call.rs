@@ -13,7 +13,7 @@ use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
 use crate::cloud::answer::{self, Success};
 use crate::cloud::request::{converted_params, extension_for, CallInput, Media};
-use crate::error::{fail_msg, ApiError, INVALID_PARAM, TCB_SERVER_TIMEOUT, TCB_SYS_ERR};
+use crate::error::{ApiError, ErrorKind};
 use crate::json_text;
 use crate::transport::{self, RawAnswer, TransportError};
 
@@ -32,12 +32,8 @@ pub fn api_path(input: &CallInput) -> Result<String, ApiError> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         });
     if !ok {
-        return Err(ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(
-                &input.display_api(),
-                "the API name must be dot-separated letters, digits, `_` or `-`",
-            ),
+        return Err(ApiError::invalid_param(
+            "the API name must be dot-separated letters, digits, `_` or `-`",
         ));
     }
     Ok(format!("/{}", input.api.replace('.', "/")))
@@ -92,7 +88,6 @@ fn as_text(v: &Value) -> String {
 /// Build the request of `input`: the table's method, path and param
 /// placement, or the dotted name as a POST path with a JSON body.
 pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
-    let api = input.display_api();
     let route = paths::route(&input.api);
     let path = match route {
         Some(r) => r.path.clone(),
@@ -136,16 +131,10 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
                     ),
                     None => "is not in the path table, so the HTTPS modes cannot tell where its media goes".to_string(),
                 };
-                return Err(ApiError::cloud(
-                    INVALID_PARAM,
-                    fail_msg(
-                        &api,
-                        &format!(
-                            "media parameter `{key}` ({}): {} {why}; use the cloud call",
-                            m.content_type, input.api
-                        ),
-                    ),
-                ));
+                return Err(ApiError::invalid_param(format!(
+                    "media parameter `{key}` ({}): {} {why}; use the cloud call",
+                    m.content_type, input.api
+                )));
             }
         }
         if placement == Params::Query || in_query.contains(&key) {
@@ -287,58 +276,17 @@ impl Request<'_> {
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
         let display_url = self.display_url();
-        let sent = tokio::time::timeout(self.timeout, self.transmit(&url)).await;
-        let raw = match sent {
-            Err(_) => {
-                return Err(ApiError::cloud(
-                    TCB_SERVER_TIMEOUT,
-                    fail_msg(
-                        self.api,
-                        &format!(
-                        "-501002 resource server timeout. no answer within {} ms | [{display_url}]",
-                        self.timeout.as_millis()
-                    ),
-                    ),
-                ))
-            }
-            Ok(Err(TransportError::NotSent(why))) => {
-                return Err(transport::not_sent_error(
-                    self.api,
-                    &transport::scrub(&why, secrets),
-                    &display_url,
-                ))
-            }
-            Ok(Err(e)) => {
-                return Err(ApiError::plain(
-                    TCB_SYS_ERR,
-                    fail_msg(
-                        self.api,
-                        &transport::scrub(
-                            &format!(
-                                "-501001 resource system error. {} | [{display_url}]",
-                                e.describe()
-                            ),
-                            secrets,
-                        ),
-                    ),
-                ))
-            }
-            Ok(Ok(raw)) => raw,
-        };
+        let raw = transport::within(self.timeout, self.transmit(&url))
+            .await
+            .map_err(|e| e.into_api_error("", &display_url, secrets))?;
         if raw.status != 200 {
             let reason = http::StatusCode::from_u16(raw.status)
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
-            return Err(ApiError::plain(
-                TCB_SYS_ERR,
-                fail_msg(
-                    self.api,
-                    &format!(
-                        "-501001 resource system error. {} {reason} | [{display_url}]",
-                        raw.status
-                    ),
-                ),
+            return Err(ApiError::sys_err(
+                ErrorKind::Http,
+                &format!("{} {reason} | [{display_url}]", raw.status),
             ));
         }
         let ct = raw.content_type.to_ascii_lowercase();
@@ -363,6 +311,7 @@ impl Request<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::INVALID_PARAM;
 
     fn input(api: &str, params: Option<&str>) -> CallInput {
         CallInput {

@@ -23,11 +23,11 @@ use std::sync::Arc;
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
-use crate::error::{fail_msg, ApiError, INVALID_COMMON_PARAM, INVALID_PARAM};
+use crate::error::{ApiError, ErrorKind};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::settings::{Source, Sourced};
 use crate::transport::{self, TransportError};
-use token::{is_token_error, Endpoint};
+use token::Endpoint;
 
 /// Where the access token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,53 +82,43 @@ pub fn sourced_base_url(
                     Source::Env(&["WX_API_BASE_URL"]),
                 ))
             }
-            _ => Err(ApiError::cloud(
-                INVALID_COMMON_PARAM,
-                fail_msg(
-                    api,
-                    "WX_API_BASE_URL must be an absolute http(s) URL without a query",
-                ),
-            )),
+            _ => Err(ApiError::invalid_config(
+                "WX_API_BASE_URL must be an absolute http(s) URL without a query",
+            )
+            .for_api(api)),
         },
     }
 }
 
 /// The reqwest client of the configured proxy (or the shared direct one).
-fn http_client(cfg: &Config, api: &str) -> Result<reqwest::Client, ApiError> {
+fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
     transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
+        let e_kind = e.kind();
         let msg = match e {
             TransportError::Connect(m) => m,
             other => other.describe(),
         };
-        ApiError::plain(
-            crate::error::TCB_SYS_ERR,
-            fail_msg(api, &format!("-501001 resource system error. {msg}")),
-        )
+        ApiError::sys_err(e_kind, &msg)
     })
 }
 
 /// `openapi({ appid })` asked for an account this configuration cannot act
 /// for: never fall back to the default account.
-fn other_account(api: &str, asked: &str, why: &str) -> ApiError {
-    ApiError::cloud(
-        INVALID_PARAM,
-        fail_msg(
-            api,
-            &format!("option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"),
-        ),
-    )
+fn other_account(asked: &str, why: &str) -> ApiError {
+    ApiError::invalid_param(format!(
+        "option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"
+    ))
 }
 
 /// Check `openapi({ appid })` against the account the configured
 /// credentials belong to (a token function or the managed third-party mode
 /// serve any account: the JavaScript layer asks them for the one wanted).
-fn check_account(cfg: &Config, input: &CallInput, auth: &Auth, api: &str) -> Result<(), ApiError> {
+fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), ApiError> {
     let Some(asked) = input.appid.as_deref() else {
         return Ok(());
     };
     match auth {
         Auth::App { appid, .. } if appid != asked => Err(other_account(
-            api,
             asked,
             &format!(
                 "init() has the secret of \"{appid}\" only; use a client initialised with that account's \
@@ -137,7 +127,6 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth, api: &str) -> Res
         )),
         Auth::Supplied(Supplied::Value(_)) if cfg.appid.as_deref() != Some(asked) => {
             Err(other_account(
-                api,
                 asked,
                 "the access token given to init() is a fixed string of one account; pass a token \
                  function instead (it receives { appid, forceRefresh })",
@@ -159,12 +148,28 @@ pub async fn call(
     supplied: Option<&str>,
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
+    // Every failure below is built without the API name: its `{api}:fail `
+    // prefix is added here, once.
+    call_unprefixed(cfg, ctx, input, auth, supplied, report)
+        .await
+        .map_err(|e| e.for_api(&input.display_api()))
+}
+
+/// [`call`], its failures without the `{api}:fail ` prefix.
+async fn call_unprefixed(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &Auth,
+    supplied: Option<&str>,
+    report: &mut HttpsReport,
+) -> Result<Success, ApiError> {
     let api = input.display_api();
-    check_account(cfg, input, auth, &api)?;
+    check_account(cfg, input, auth)?;
     let base = base_url(cfg, ctx, &api)?;
     let prepared = call::prepare(input)?;
     report.path = Some(prepared.describe());
-    let client = http_client(cfg, &api)?;
+    let client = http_client(cfg)?;
     let req = call::Request {
         client: &client,
         base: &base,
@@ -175,10 +180,9 @@ pub async fn call(
     };
     let given = |what: &str| match supplied {
         Some(t) if !t.is_empty() => Ok(t),
-        _ => Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(&api, &format!("{what} returned no token")),
-        )),
+        _ => Err(ApiError::invalid_config(format!(
+            "{what} returned no token"
+        ))),
     };
     let token = match auth {
         Auth::Supplied(Supplied::Value(v)) => v.as_str(),
@@ -189,7 +193,6 @@ pub async fn call(
             let ep = Endpoint {
                 client: &client,
                 base: &base,
-                api: &api,
                 timeout: cfg.timeout,
                 secrets: &secrets,
             };
@@ -216,18 +219,14 @@ pub async fn call(
             }
             _ => "the authorizer access token".to_string(),
         };
-        return Err(ApiError::cloud(
-            INVALID_PARAM,
-            fail_msg(
-                &api,
-                &format!("{from} cannot be sent: {why}; nothing was sent"),
-            ),
-        ));
+        return Err(ApiError::invalid_param(format!(
+            "{from} cannot be sent: {why}; nothing was sent"
+        )));
     }
     report.sends += 1;
     let result = req.send(token, &[token]).await;
     if let Err(e) = &result {
-        report.token_rejected = is_token_error(e);
+        report.token_rejected = e.kind == ErrorKind::TokenRejected;
     }
     result
 }
@@ -254,25 +253,21 @@ pub async fn third_party_token(
     request: TokenRequest<'_>,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
     let Some(settings) = cfg.component.as_ref() else {
-        return Err(ApiError::cloud(
-            INVALID_COMMON_PARAM,
-            fail_msg(
-                api,
-                "componentAppid and componentAppsecret are not configured",
-            ),
-        ));
+        return Err(ApiError::invalid_config(
+            "componentAppid and componentAppsecret are not configured",
+        )
+        .for_api(api));
     };
     let base = base_url(cfg, ctx, api)?;
-    let client = http_client(cfg, api)?;
+    let client = http_client(cfg).map_err(|e| e.for_api(api))?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
         client: &client,
         base: &base,
-        api,
         timeout: cfg.timeout,
         secrets: &secrets,
     };
-    match request {
+    let fetched = match request {
         TokenRequest::Component { ticket } => component::component_token(
             &ep,
             &settings.component_appid,
@@ -295,7 +290,9 @@ pub async fn third_party_token(
             )
             .await
         }
-    }
+    };
+    // The token endpoints' failures get their `{api}:fail ` prefix here.
+    fetched.map_err(|e| e.for_api(api))
 }
 
 /// Send with a managed token. When WeChat rejects it (a token error proves
@@ -328,7 +325,7 @@ where
         let mut hidden: Vec<&str> = vec![&t];
         hidden.extend_from_slice(secrets);
         match req.send(&t, &hidden).await {
-            Err(e) if is_token_error(&e) && !retried => {
+            Err(e) if e.kind == ErrorKind::TokenRejected && !retried => {
                 cell.invalidate(&t);
                 retried = true;
             }

@@ -24,9 +24,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::{fail_msg, ApiError, TCB_SERVER_TIMEOUT, TCB_SYS_ERR, WX_SYSTEM_ERROR};
+use crate::error::{ApiError, ErrorKind};
 use crate::options::TokenKind;
-use crate::transport::{self, RawAnswer, TransportError};
+use crate::transport::{self, RawAnswer};
 
 /// Renew at most this long before expiry.
 pub const RENEW_AHEAD: Duration = Duration::from_secs(300);
@@ -222,12 +222,6 @@ pub fn app_key(base: &str, kind: TokenKind, appid: &str, secret: &str) -> String
     format!("app|{kind}|{base}|{appid}|{}", fingerprint(secret))
 }
 
-/// Is this a WeChat answer saying the access token is not valid
-/// (40001 invalid credential, 40014 invalid token, 42001 expired)?
-pub fn is_token_error(e: &ApiError) -> bool {
-    e.class == crate::error::ErrorClass::Cloud && matches!(e.err_code, 40001 | 40014 | 42001)
-}
-
 /// `expires_in` of a token answer (seconds, number or numeric string), or
 /// the default lifetime.
 pub fn lifetime(obj: &serde_json::Map<String, Value>) -> Duration {
@@ -245,8 +239,6 @@ pub fn lifetime(obj: &serde_json::Map<String, Value>) -> Duration {
 pub struct Endpoint<'a> {
     pub client: &'a reqwest::Client,
     pub base: &'a str,
-    /// The display name of the call that needs the token (for messages).
-    pub api: &'a str,
     pub timeout: Duration,
     /// Secrets that must not appear in any message.
     pub secrets: &'a [&'a str],
@@ -266,39 +258,6 @@ impl<'a> Endpoint<'a> {
         }
     }
 
-    /// A transport failure or timeout while obtaining a token.
-    fn transport_error(&self, what: &str, path: &str, e: Option<TransportError>) -> ApiError {
-        let url = format!("{}{path}", crate::options::redact_url_userinfo(self.base));
-        match e {
-            None => ApiError::cloud(
-                TCB_SERVER_TIMEOUT,
-                fail_msg(
-                    self.api,
-                    &format!(
-                        "-501002 resource server timeout. cannot get {what}: no answer within {} ms | [{url}]",
-                        self.timeout.as_millis()
-                    ),
-                ),
-            ),
-            Some(TransportError::NotSent(why)) => {
-                transport::not_sent_error(self.api, &transport::scrub(&why, self.secrets), &url)
-            }
-            Some(e) => ApiError::plain(
-                TCB_SYS_ERR,
-                fail_msg(
-                    self.api,
-                    &transport::scrub(
-                        &format!(
-                            "-501001 resource system error. cannot get {what}: {} | [{url}]",
-                            e.describe()
-                        ),
-                        self.secrets,
-                    ),
-                ),
-            ),
-        }
-    }
-
     /// Send a token request (`body` `None`: GET) and read `token_field` and
     /// `expires_in` from the answer. Returns the whole answer object too.
     pub async fn request(
@@ -313,13 +272,9 @@ impl<'a> Endpoint<'a> {
         let token = match obj.get(token_field).and_then(Value::as_str) {
             Some(t) if !t.is_empty() => t.to_string(),
             _ => {
-                return Err(ApiError::cloud(
-                    WX_SYSTEM_ERROR,
-                    fail_msg(
-                        self.api,
-                        &format!("cannot get {what}: the answer of {path} has no {token_field}"),
-                    ),
-                ))
+                return Err(ApiError::bad_answer(format!(
+                    "cannot get {what}: the answer of {path} has no {token_field}"
+                )))
             }
         };
         let expires_in = lifetime(&obj);
@@ -347,50 +302,37 @@ impl<'a> Endpoint<'a> {
                 None => transport::get(self.client, url).await,
             }
         };
-        let raw: RawAnswer = match tokio::time::timeout(self.timeout, send).await {
-            Err(_) => return Err(self.transport_error(what, path, None)),
-            Ok(Err(e)) => return Err(self.transport_error(what, path, Some(e))),
-            Ok(Ok(raw)) => raw,
-        };
+        let base = crate::options::redact_url_userinfo(self.base);
+        let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
+            e.into_api_error(
+                &format!("cannot get {what}: "),
+                &format!("{base}{path}"),
+                self.secrets,
+            )
+        })?;
         let scrub = |s: &str| transport::scrub(s, self.secrets);
         if raw.status != 200 {
-            return Err(ApiError::plain(
-                TCB_SYS_ERR,
-                fail_msg(
-                    self.api,
-                    &format!(
-                        "-501001 resource system error. cannot get {what}: HTTP {} | [{}{path}]",
-                        raw.status,
-                        crate::options::redact_url_userinfo(self.base)
-                    ),
-                ),
+            return Err(ApiError::sys_err(
+                ErrorKind::Http,
+                &format!("cannot get {what}: HTTP {} | [{base}{path}]", raw.status),
             ));
         }
         let text = String::from_utf8_lossy(&raw.body);
         let obj = match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(m)) => m,
             _ => {
-                return Err(ApiError::cloud(
-                    WX_SYSTEM_ERROR,
-                    fail_msg(
-                        self.api,
-                        &format!(
-                            "cannot get {what}: the answer of {path} is not a JSON object: {}",
-                            scrub(&excerpt(&text))
-                        ),
-                    ),
-                ))
+                return Err(ApiError::bad_answer(format!(
+                    "cannot get {what}: the answer of {path} is not a JSON object: {}",
+                    scrub(&excerpt(&text))
+                )))
             }
         };
         let code = obj.get("errcode").and_then(Value::as_i64).unwrap_or(0);
         if code != 0 {
             let errmsg = obj.get("errmsg").and_then(Value::as_str).unwrap_or("");
-            return Err(ApiError::cloud(
+            return Err(ApiError::answer(
                 code,
-                fail_msg(
-                    self.api,
-                    &format!("cannot get {what} from {path}: {}", scrub(&excerpt(errmsg))),
-                ),
+                format!("cannot get {what} from {path}: {}", scrub(&excerpt(errmsg))),
             ));
         }
         Ok(obj)
@@ -529,7 +471,7 @@ mod tests {
                 cell.get(|_| async move {
                     fetches.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(30)).await;
-                    Err(ApiError::cloud(40125, "x:fail invalid appsecret"))
+                    Err(ApiError::answer(40125, "x:fail invalid appsecret"))
                 })
                 .await
             }));
@@ -549,7 +491,7 @@ mod tests {
         assert_eq!(&*t.unwrap(), "T1");
         // fresh: no fetch
         let t = cell
-            .get(|_| async { Err(ApiError::cloud(-1, "must not fetch")) })
+            .get(|_| async { Err(ApiError::answer(-1, "must not fetch")) })
             .await;
         assert_eq!(&*t.unwrap(), "T1");
         // 2 s lifetime: renewal from 1.5 s, usable until 1.8 s.
@@ -567,7 +509,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         // while the renewal runs, the current token is handed out at once
         let t = cell
-            .get(|_| async { Err(ApiError::cloud(-1, "must not fetch")) })
+            .get(|_| async { Err(ApiError::answer(-1, "must not fetch")) })
             .await;
         assert_eq!(&*t.unwrap(), "T1");
         assert_eq!(&*slow.await.unwrap().unwrap(), "T2");
@@ -580,7 +522,7 @@ mod tests {
         let _ = cell.get(|_| async { Ok(fetched("T1", 2.0)) }).await;
         tokio::time::sleep(Duration::from_millis(1550)).await;
         let t = cell
-            .get(|_| async { Err(ApiError::cloud(-1, "busy")) })
+            .get(|_| async { Err(ApiError::answer(-1, "busy")) })
             .await;
         assert_eq!(&*t.unwrap(), "T1");
     }
@@ -600,7 +542,7 @@ mod tests {
         // a late rejection of T1 does not drop T2
         assert!(!cell.invalidate("T1"));
         let t = cell
-            .get(|_| async { Err(ApiError::cloud(-1, "must not fetch")) })
+            .get(|_| async { Err(ApiError::answer(-1, "must not fetch")) })
             .await;
         assert_eq!(&*t.unwrap(), "T2");
         assert_eq!(cell.fetches(), 2);
