@@ -35,7 +35,15 @@ beforeAll(async () => {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${server.address().port}`
 })
-afterAll(() => new Promise((resolve) => server.close(resolve)))
+afterAll(
+  () =>
+    new Promise((resolve) => {
+      server.close(resolve)
+      // The SDK's pool keeps its connections open: close them rather than
+      // wait for its idle timeout.
+      server.closeAllConnections()
+    }),
+)
 beforeEach(() => {
   seen.length = 0
   reply = () => ({ ct: 'application/json', body: '{"errcode":0,"errmsg":"ok"}' })
