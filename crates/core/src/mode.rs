@@ -134,9 +134,9 @@ fn cloud_runtime(cfg: &Config, ctx: &Context) -> Option<String> {
     }
 }
 
-/// Choose the mode of a call.
-pub fn select(cfg: &Config, ctx: &Context, api: &str) -> Result<Route, ApiError> {
-    choose(cfg, ctx, api).map(|c| c.route)
+/// Choose the mode of a call (its failure without the `{api}:fail ` prefix).
+pub fn select(cfg: &Config, ctx: &Context) -> Result<Route, ApiError> {
+    choose(cfg, ctx).map(|c| c.route)
 }
 
 /// The mode a call runs in, why, and where its HTTPS or third-party
@@ -168,9 +168,8 @@ impl Choice {
 
 /// [`select`], with the reason for the choice in words: the one decision
 /// behind both a call and `wx-cloud-openapi env`.
-fn choose(cfg: &Config, ctx: &Context, api: &str) -> Result<Choice, ApiError> {
-    let none_usable =
-        |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}")).for_api(api);
+fn choose(cfg: &Config, ctx: &Context) -> Result<Choice, ApiError> {
+    let none_usable = |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}"));
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
         Some(ModeChoice::Cloud) => Ok(Choice::new(Route::Cloud, given("cloud"))),
@@ -305,7 +304,7 @@ impl Shown {
 /// by the same decision [`run`] makes (nothing is sent): the resolved
 /// settings with their sources, formatted.
 pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
-    let choice = match choose(cfg, ctx, api) {
+    let choice = match choose(cfg, ctx).map_err(|e| e.for_api(api)) {
         Ok(c) => c,
         Err(e) => {
             return Explanation {
@@ -322,7 +321,7 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
         Route::Https(auth) | Route::ThirdParty(auth) => {
             let source = choice.credentials.unwrap_or(Source::Runtime("default"));
             show_auth(&mut shown, &choice.route, auth, source, cfg);
-            match https::sourced_base_url(cfg, ctx, api) {
+            match https::sourced_base_url(cfg, ctx).map_err(|e| e.for_api(api)) {
                 Ok(base) => shown.add("apiBaseUrl", redact_url_userinfo(&base.value), base.source),
                 Err(e) => shown.fail(e),
             }
@@ -360,7 +359,7 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
 
 /// The settings of a cloud call.
 fn show_cloud(shown: &mut Shown, cfg: &Config, ctx: &Context, api: &str) {
-    match cloud::request::sourced_credentials(cfg, ctx, api) {
+    match cloud::request::sourced_credentials(cfg, ctx).map_err(|e| e.for_api(api)) {
         Ok(c) => {
             shown.add("secretId", shorten_id(&c.pair.secret_id), c.source.of(0));
             shown.add("secretKey", "***", c.source.of(1));
@@ -377,7 +376,7 @@ fn show_cloud(shown: &mut Shown, cfg: &Config, ctx: &Context, api: &str) {
         env.value.as_str()
     };
     shown.add("env", shown_env, env.source);
-    if let Err(e) = cloud::endpoint::check_environment(cfg, ctx, api) {
+    if let Err(e) = cloud::endpoint::check_environment(cfg, ctx).map_err(|e| e.for_api(api)) {
         shown.fail(e);
     }
     let ep = cloud::endpoint::resolve(cfg, ctx, &env.value, "");
@@ -496,7 +495,7 @@ pub async fn run(
         mode: "none",
         ..Report::default()
     };
-    let route = match select(cfg, ctx, &api) {
+    let route = match select(cfg, ctx).map_err(|e| e.for_api(&api)) {
         Ok(r) => r,
         Err(e) => {
             report.elapsed_ms = started.elapsed().as_millis();
@@ -551,17 +550,24 @@ mod tests {
     #[test]
     fn explicit_mode_wins() {
         let c = cfg(r#"{"mode":"cloud","appid":"wx","secret":"s"}"#);
-        assert_eq!(select(&c, &Context::default(), "x").unwrap(), Route::Cloud);
+        assert_eq!(
+            select(&c, &Context::default())
+                .map_err(|e| e.for_api("x"))
+                .unwrap(),
+            Route::Cloud
+        );
         let c = cfg(r#"{"mode":"https","authorizerAccessToken":"a"}"#);
         let ctx = Context::from_pairs([("WX_APPID", "wxe"), ("WX_APPSECRET", "se")]);
         assert_eq!(
-            select(&c, &ctx, "x").unwrap(),
+            select(&c, &ctx).map_err(|e| e.for_api("x")).unwrap(),
             Route::Https(Auth::App {
                 appid: "wxe".into(),
                 secret: "se".into()
             })
         );
-        let err = select(&c, &Context::default(), "x").unwrap_err();
+        let err = select(&c, &Context::default())
+            .map_err(|e| e.for_api("x"))
+            .unwrap_err();
         assert!(
             err.err_msg.contains("mode \"https\" needs"),
             "{}",
@@ -578,34 +584,46 @@ mod tests {
         ]);
         let c = cfg(r#"{"appid":"wx","secret":"s"}"#);
         assert!(matches!(
-            select(&c, &scf, "x").unwrap(),
+            select(&c, &scf).map_err(|e| e.for_api("x")).unwrap(),
             Route::Https(Auth::App { .. })
         ));
         let c = cfg(r#"{"accessToken":"T"}"#);
         assert!(matches!(
-            select(&c, &scf, "x").unwrap(),
+            select(&c, &scf).map_err(|e| e.for_api("x")).unwrap(),
             Route::Https(Auth::Supplied(_))
         ));
         let c = cfg(&format!(r#"{{"authorizerAccessToken":{F}}}"#));
         assert_eq!(
-            select(&c, &scf, "x").unwrap(),
+            select(&c, &scf).map_err(|e| e.for_api("x")).unwrap(),
             Route::ThirdParty(Auth::Supplied(Supplied::Function))
         );
         assert_eq!(token_function(&c), Some("authorizerAccessToken"));
         let env = Context::from_pairs([("WX_APPID", "wxe"), ("WX_APPSECRET", "se")]);
         assert!(matches!(
-            select(&cfg("{}"), &env, "x").unwrap(),
+            select(&cfg("{}"), &env)
+                .map_err(|e| e.for_api("x"))
+                .unwrap(),
             Route::Https(_)
         ));
-        assert_eq!(select(&cfg("{}"), &scf, "x").unwrap(), Route::Cloud);
+        assert_eq!(
+            select(&cfg("{}"), &scf)
+                .map_err(|e| e.for_api("x"))
+                .unwrap(),
+            Route::Cloud
+        );
         let only_id = Context::from_pairs([("TENCENTCLOUD_SECRETID", "id")]);
-        assert_eq!(select(&cfg("{}"), &only_id, "x").unwrap(), Route::Cloud);
+        assert_eq!(
+            select(&cfg("{}"), &only_id)
+                .map_err(|e| e.for_api("x"))
+                .unwrap(),
+            Route::Cloud
+        );
         assert_eq!(
             select(
                 &cfg(r#"{"secretId":"a","secretKey":"b"}"#),
-                &Context::default(),
-                "x"
+                &Context::default()
             )
+            .map_err(|e| e.for_api("x"))
             .unwrap(),
             Route::Cloud
         );
@@ -613,7 +631,9 @@ mod tests {
 
     #[test]
     fn nothing_usable_says_what_would_work() {
-        let err = select(&cfg("{}"), &Context::default(), "openapi.tcb.x").unwrap_err();
+        let err = select(&cfg("{}"), &Context::default())
+            .map_err(|e| e.for_api("openapi.tcb.x"))
+            .unwrap_err();
         assert_eq!(err.err_code, INVALID_COMMON_PARAM);
         assert_eq!(err.class, ErrorClass::Cloud);
         for needle in [
@@ -672,7 +692,7 @@ mod tests {
             for ctx in [&scf, &bare] {
                 let c = cfg(json);
                 let e = explain(&c, ctx, "openapi.tcb.x");
-                match select(&c, ctx, "openapi.tcb.x") {
+                match select(&c, ctx).map_err(|e| e.for_api("openapi.tcb.x")) {
                     Ok(route) => assert_eq!(e.mode, route.name(), "{json}"),
                     Err(err) => {
                         assert_eq!(e.mode, "none", "{json}");
@@ -841,7 +861,7 @@ mod tests {
         for ctx in [&scf, &cbr] {
             for json in ["{}", r#"{"env":{"dynamic":true}}"#] {
                 assert_eq!(
-                    select(&cfg(json), ctx, "x").unwrap(),
+                    select(&cfg(json), ctx).map_err(|e| e.for_api("x")).unwrap(),
                     Route::Cloud,
                     "{json}"
                 );
@@ -855,18 +875,24 @@ mod tests {
             }
             // init() options or `mode` say otherwise.
             assert!(matches!(
-                select(&cfg(r#"{"mode":"https"}"#), ctx, "x").unwrap(),
+                select(&cfg(r#"{"mode":"https"}"#), ctx)
+                    .map_err(|e| e.for_api("x"))
+                    .unwrap(),
                 Route::Https(Auth::App { .. })
             ));
             assert!(matches!(
-                select(&cfg(r#"{"appid":"wx1","secret":"s"}"#), ctx, "x").unwrap(),
+                select(&cfg(r#"{"appid":"wx1","secret":"s"}"#), ctx)
+                    .map_err(|e| e.for_api("x"))
+                    .unwrap(),
                 Route::Https(Auth::App { .. })
             ));
         }
         // Outside a cloud runtime they still pick HTTPS.
         let local = Context::from_pairs(app);
         assert!(matches!(
-            select(&cfg("{}"), &local, "x").unwrap(),
+            select(&cfg("{}"), &local)
+                .map_err(|e| e.for_api("x"))
+                .unwrap(),
             Route::Https(_)
         ));
     }

@@ -103,8 +103,8 @@ pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
 /// naming the variable) rather than going elsewhere or failing to send:
 /// `TCB_CONTEXT_CNFG` (unless `serviceUrl` is given) and
 /// `TENCENTCLOUD_REGION` (sent as `x-tcb-region` and put in the host name).
-pub fn check_environment(cfg: &Config, ctx: &Context, api: &str) -> Result<(), ApiError> {
-    let bad = |msg: String| ApiError::invalid_param(&msg).for_api(api);
+pub fn check_environment(cfg: &Config, ctx: &Context) -> Result<(), ApiError> {
+    let bad = |msg: String| ApiError::invalid_param(&msg);
     if cfg.service_url.is_none() {
         injected_url(ctx).map_err(|why| {
             bad(format!(
@@ -313,7 +313,9 @@ mod tests {
             r#"["http://127.0.0.1:9/admin"]"#,
         ] {
             let ctx = Context::from_pairs([("TCB_CONTEXT_CNFG", bad)]);
-            let err = check_environment(&cfg(), &ctx, "openapi.x").unwrap_err();
+            let err = check_environment(&cfg(), &ctx)
+                .map_err(|e| e.for_api("openapi.x"))
+                .unwrap_err();
             assert_eq!(err.err_code, crate::error::INVALID_PARAM, "{bad}");
             assert!(
                 err.err_msg.contains("TCB_CONTEXT_CNFG"),
@@ -330,7 +332,9 @@ mod tests {
                 service_url: Some("http://h:1/admin".into()),
                 ..cfg()
             };
-            assert!(check_environment(&c, &ctx, "openapi.x").is_ok());
+            assert!(check_environment(&c, &ctx)
+                .map_err(|e| e.for_api("openapi.x"))
+                .is_ok());
         }
         for good in [
             r#"{"URL":"http://127.0.0.1:9/admin"}"#,
@@ -338,7 +342,12 @@ mod tests {
             r#"{"URL":"","other":1}"#,
         ] {
             let ctx = Context::from_pairs([("TCB_CONTEXT_CNFG", good)]);
-            assert!(check_environment(&cfg(), &ctx, "x").is_ok(), "{good}");
+            assert!(
+                check_environment(&cfg(), &ctx)
+                    .map_err(|e| e.for_api("x"))
+                    .is_ok(),
+                "{good}"
+            );
         }
     }
 
@@ -346,7 +355,9 @@ mod tests {
     fn a_region_that_cannot_be_sent_is_rejected_naming_it() {
         for bad in ["ap-shanghai\n", "ap-shanghai\r\n", "ap shanghai", "ap-上海"] {
             let ctx = Context::from_pairs([("TENCENTCLOUD_REGION", bad)]);
-            let err = check_environment(&cfg(), &ctx, "openapi.x").unwrap_err();
+            let err = check_environment(&cfg(), &ctx)
+                .map_err(|e| e.for_api("openapi.x"))
+                .unwrap_err();
             assert_eq!(err.err_code, crate::error::INVALID_PARAM);
             assert!(
                 err.err_msg.contains("TENCENTCLOUD_REGION"),
@@ -355,7 +366,9 @@ mod tests {
             );
         }
         let ctx = Context::from_pairs([("TENCENTCLOUD_REGION", "ap-shanghai")]);
-        assert!(check_environment(&cfg(), &ctx, "x").is_ok());
+        assert!(check_environment(&cfg(), &ctx)
+            .map_err(|e| e.for_api("x"))
+            .is_ok());
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn call(
 /// complaining about a session token, say): mask every credential the call
 /// sends ([`request::sent_credentials`]) wherever it appears in the error.
 fn scrub_secrets(cfg: &Config, ctx: &Context, mut e: ApiError) -> ApiError {
-    let Ok(pair) = request::credentials(cfg, ctx, "") else {
+    let Ok(pair) = request::credentials(cfg, ctx) else {
         return e;
     };
     let sent = request::sent_credentials(ctx, &pair);
@@ -71,12 +71,12 @@ async fn call_inner(
     report: &mut CallReport,
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
-    let secrets = request::credentials(cfg, ctx, &api)?;
+    let secrets = request::credentials(cfg, ctx)?;
     let env_id = endpoint::env_id(cfg, ctx);
     let now = now_ms();
     let seq_id = endpoint::seq_id(ctx, &endpoint::next_event_id(now));
     report.seq_id = seq_id.clone();
-    endpoint::check_environment(cfg, ctx, &api)?;
+    endpoint::check_environment(cfg, ctx)?;
     let target = endpoint::resolve(cfg, ctx, &env_id, &seq_id);
     let prepared = request::prepare(target, input, ctx, &secrets, now)?;
     let fields: Vec<FormField<'_>> = prepared

@@ -101,8 +101,8 @@ pub struct SecretPair {
 
 /// Find the secret pair: `init()` options first, else the environment.
 /// Missing credentials are an error that names what is missing.
-pub fn credentials(cfg: &Config, ctx: &Context, api: &str) -> Result<SecretPair, ApiError> {
-    sourced_credentials(cfg, ctx, api).map(|c| c.pair)
+pub fn credentials(cfg: &Config, ctx: &Context) -> Result<SecretPair, ApiError> {
+    sourced_credentials(cfg, ctx).map(|c| c.pair)
 }
 
 /// The secret pair of a cloud call and where its parts came from.
@@ -116,11 +116,7 @@ pub struct SourcedCredentials {
 }
 
 /// [`credentials`], with where each part came from.
-pub fn sourced_credentials(
-    cfg: &Config,
-    ctx: &Context,
-    api: &str,
-) -> Result<SourcedCredentials, ApiError> {
+pub fn sourced_credentials(cfg: &Config, ctx: &Context) -> Result<SourcedCredentials, ApiError> {
     const ENV_TOKEN: Source = Source::Env(&["TENCENTCLOUD_SESSIONTOKEN"]);
     let env_token = ctx.get("TENCENTCLOUD_SESSIONTOKEN").map(str::to_string);
     if let Some(c) = &cfg.credentials {
@@ -154,9 +150,9 @@ pub fn sourced_credentials(
         ("TENCENTCLOUD_SECRETKEY", key),
     ] {
         if let Some(why) = value.and_then(unsendable_token) {
-            return Err(
-                ApiError::invalid_param(format!("environment variable {name} {why}")).for_api(api),
-            );
+            return Err(ApiError::invalid_param(format!(
+                "environment variable {name} {why}"
+            )));
         }
     }
     match (id, key) {
@@ -186,7 +182,7 @@ pub fn sourced_credentials(
                  function, pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
                 missing.join(" and ")
             );
-            Err(ApiError::invalid_config(detail).for_api(api))
+            Err(ApiError::invalid_config(detail))
         }
     }
 }
@@ -815,7 +811,9 @@ mod tests {
 
     #[test]
     fn missing_credentials_name_the_variables() {
-        let err = credentials(&Config::default(), &Context::default(), "openapi.x").unwrap_err();
+        let err = credentials(&Config::default(), &Context::default())
+            .map_err(|e| e.for_api("openapi.x"))
+            .unwrap_err();
         assert!(
             err.err_msg
                 .contains("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY"),
@@ -823,7 +821,9 @@ mod tests {
             err.err_msg
         );
         let ctx = Context::from_pairs([("TENCENTCLOUD_SECRETID", "id")]);
-        let err = credentials(&Config::default(), &ctx, "openapi.x").unwrap_err();
+        let err = credentials(&Config::default(), &ctx)
+            .map_err(|e| e.for_api("openapi.x"))
+            .unwrap_err();
         assert!(
             err.err_msg.contains("TENCENTCLOUD_SECRETKEY") && !err.err_msg.contains("SECRETID")
         );
@@ -836,7 +836,9 @@ mod tests {
                 ("TENCENTCLOUD_SECRETID", bad),
                 ("TENCENTCLOUD_SECRETKEY", "k"),
             ]);
-            let err = credentials(&Config::default(), &ctx, "openapi.x").unwrap_err();
+            let err = credentials(&Config::default(), &ctx)
+                .map_err(|e| e.for_api("openapi.x"))
+                .unwrap_err();
             assert_eq!(err.err_code, INVALID_PARAM, "{bad:?}");
             assert!(
                 err.err_msg.contains("TENCENTCLOUD_SECRETID"),

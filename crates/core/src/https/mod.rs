@@ -53,16 +53,12 @@ pub struct HttpsReport {
 }
 
 /// The base URL: `apiBaseUrl`, else `WX_API_BASE_URL`, else WeChat's.
-pub fn base_url(cfg: &Config, ctx: &Context, api: &str) -> Result<String, ApiError> {
-    sourced_base_url(cfg, ctx, api).map(|b| b.value)
+pub fn base_url(cfg: &Config, ctx: &Context) -> Result<String, ApiError> {
+    sourced_base_url(cfg, ctx).map(|b| b.value)
 }
 
 /// [`base_url`], with where it came from.
-pub fn sourced_base_url(
-    cfg: &Config,
-    ctx: &Context,
-    api: &str,
-) -> Result<Sourced<String>, ApiError> {
+pub fn sourced_base_url(cfg: &Config, ctx: &Context) -> Result<Sourced<String>, ApiError> {
     if let Some(b) = &cfg.api_base_url {
         return Ok(Sourced::new(b.clone(), Source::Init(&["apiBaseUrl"])));
     }
@@ -84,8 +80,7 @@ pub fn sourced_base_url(
             }
             _ => Err(ApiError::invalid_config(
                 "WX_API_BASE_URL must be an absolute http(s) URL without a query",
-            )
-            .for_api(api)),
+            )),
         },
     }
 }
@@ -166,7 +161,7 @@ async fn call_unprefixed(
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
     check_account(cfg, input, auth)?;
-    let base = base_url(cfg, ctx, &api)?;
+    let base = base_url(cfg, ctx)?;
     let prepared = call::prepare(input)?;
     report.path = Some(prepared.describe());
     let client = http_client(cfg)?;
@@ -258,7 +253,7 @@ pub async fn third_party_token(
         )
         .for_api(api));
     };
-    let base = base_url(cfg, ctx, api)?;
+    let base = base_url(cfg, ctx).map_err(|e| e.for_api(api))?;
     let client = http_client(cfg).map_err(|e| e.for_api(api))?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
