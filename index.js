@@ -7,9 +7,23 @@
 // into a resolved value or a rejected Error.
 
 const { version } = require('./package.json')
-const { getWXContext } = require('./lib/wx-context.js')
-const { MidasSignature, signature, signParams, hasSignature } = require('./lib/midas-signature.js')
 const util = require('util')
+
+// getWXContext() and signature() are loaded on first use: most programs
+// never call them, and `require` stays cheap.
+let wxContextModule = null
+const getWXContext = () => {
+  if (wxContextModule === null) wxContextModule = require('./lib/wx-context.js')
+  return wxContextModule.getWXContext()
+}
+let midasModule = null
+const midas = () => {
+  if (midasModule === null) midasModule = require('./lib/midas-signature.js')
+  return midasModule
+}
+const signature = (options) => midas().signature(options)
+/** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
+const hasSignature = (data) => midasModule?.hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -227,14 +241,14 @@ const SIGNATURE_ERROR = Symbol('signature error')
 function signMidas(api, data, convertCase) {
   const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
   if (!route) {
-    const key = Object.keys(data).find((k) => data[k] instanceof MidasSignature)
+    const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
     throw invalidParam(
       api,
       `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
     )
   }
   try {
-    return signParams(data, route, convertCase)
+    return midas().signParams(data, route, convertCase)
   } catch (e) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1
