@@ -7,9 +7,23 @@
 // into a resolved value or a rejected Error.
 
 const { version } = require('./package.json')
-const { getWXContext } = require('./lib/wx-context.js')
-const { MidasSignature, signature, signParams, hasSignature } = require('./lib/midas-signature.js')
 const util = require('util')
+
+// getWXContext() and signature() are loaded on first use: most programs
+// never call them, and `require` stays cheap.
+let wxContextModule = null
+const getWXContext = () => {
+  if (wxContextModule === null) wxContextModule = require('./lib/wx-context.js')
+  return wxContextModule.getWXContext()
+}
+let midasModule = null
+const midas = () => {
+  if (midasModule === null) midasModule = require('./lib/midas-signature.js')
+  return midasModule
+}
+const signature = (options) => midas().signature(options)
+/** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
+const hasSignature = (data) => midasModule?.hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -227,14 +241,14 @@ const SIGNATURE_ERROR = Symbol('signature error')
 function signMidas(api, data, convertCase) {
   const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
   if (!route) {
-    const key = Object.keys(data).find((k) => data[k] instanceof MidasSignature)
+    const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
     throw invalidParam(
       api,
       `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
     )
   }
   try {
-    return signParams(data, route, convertCase)
+    return midas().signParams(data, route, convertCase)
   } catch (e) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1
@@ -559,19 +573,47 @@ class Cloud {
    * A managed third-party call: the authorizer's token from the token
    * store (lib/third-party.js), the call, and once more with a renewed
    * token if WeChat rejects it. One deadline for all of it.
+   *
+   * With a fresh token in the process-local cache (the common case), the
+   * call goes to the core synchronously: no promise hop, no store.
    */
-  async _thirdPartyCall(api, callOptions, send, deadline) {
+  _thirdPartyCall(api, callOptions, send, deadline) {
     const tp = this._thirdParty
-    const authorizer = tp.authorizerOf(api, callOptions.appid)
-    const left = () => Math.max(1, deadline - Date.now())
-    const first = await tp.authorizerToken(api, authorizer, deadline)
-    const outcome = await send({ ...callOptions, token: first.token, timeoutMs: left() })
+    let authorizer
+    try {
+      authorizer = tp.authorizerOf(api, callOptions.appid)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const cached = tp.cachedAuthorizerToken(authorizer)
+    if (cached === undefined) return this._thirdPartySlowCall(api, callOptions, send, deadline, authorizer)
+    callOptions.token = cached.token
+    callOptions.timeoutMs = Math.max(1, deadline - Date.now())
+    return send(callOptions).then((outcome) =>
+      typeof outcome === 'string' ? JSON.parse(outcome) : this._thirdPartyAnswered(api, callOptions, send, deadline, authorizer, cached, outcome),
+    )
+  }
+
+  /** A managed third-party call whose token is not in the local cache (or is due for renewal). */
+  async _thirdPartySlowCall(api, callOptions, send, deadline, authorizer) {
+    const first = await this._thirdParty.authorizerToken(api, authorizer, deadline)
+    callOptions.token = first.token
+    callOptions.timeoutMs = Math.max(1, deadline - Date.now())
+    const outcome = await send(callOptions)
+    return this._thirdPartyAnswered(api, callOptions, send, deadline, authorizer, first, outcome)
+  }
+
+  /** The core's answer to a call made with `first`: settled, or retried once with a renewed token if WeChat rejected it. */
+  async _thirdPartyAnswered(api, callOptions, send, deadline, authorizer, first, outcome) {
+    const tp = this._thirdParty
     if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
       await tp.dropAuthorizerToken(api, authorizer, first, deadline)
       const second = await tp.authorizerToken(api, authorizer, deadline)
       if (second.token !== first.token) {
         logDebug(outcome)
-        return settle(await send({ ...callOptions, token: second.token, timeoutMs: left() }))
+        callOptions.token = second.token
+        callOptions.timeoutMs = Math.max(1, deadline - Date.now())
+        return settle(await send(callOptions))
       }
     }
     return settle(outcome)
