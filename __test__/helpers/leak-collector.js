@@ -9,13 +9,14 @@
 //   leaks.secret('my-token')          // a value that must never appear
 //   leaks.error(err)                  // message, errMsg, stack
 //   leaks.text(String(body))          // anything else
-//   leaks.flush('faults')             // writes <tmpdir>/wx-cloud-openapi-leaks/faults.json
+//   leaks.flush('faults')             // writes <tmpdir>/wx-cloud-openapi-leaks-<checkout>/faults.json
 //   expect(leaks.find()).toEqual([])
 //
 // Each suite checks what it collected itself (jest runs files in parallel,
 // so no suite can wait for another); the files let a person or CI look at
 // everything afterwards, and `check-files` reads them all.
 
+const crypto = require('crypto')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
@@ -92,7 +93,10 @@ function find(list = texts, secrets = SECRETS) {
   return found
 }
 
-const DIR = path.join(os.tmpdir(), 'wx-cloud-openapi-leaks')
+// One directory per checkout: test runs of two checkouts at once (CI beside a
+// developer's run) must not clear or read each other's collections.
+const CHECKOUT = crypto.createHash('sha1').update(path.resolve(__dirname, '..', '..')).digest('hex').slice(0, 12)
+const DIR = path.join(os.tmpdir(), `wx-cloud-openapi-leaks-${CHECKOUT}`)
 
 /** Write what this suite collected (and its secrets) for later inspection. */
 function flush(suite) {
