@@ -95,7 +95,11 @@ function find(list = texts, secrets = SECRETS) {
 
 // One directory per checkout: test runs of two checkouts at once (CI beside a
 // developer's run) must not clear or read each other's collections.
-const CHECKOUT = crypto.createHash('sha1').update(path.resolve(__dirname, '..', '..')).digest('hex').slice(0, 12)
+const CHECKOUT = crypto
+  .createHash('sha1')
+  .update(path.resolve(__dirname, '..', '..'))
+  .digest('hex')
+  .slice(0, 12)
 const DIR = path.join(os.tmpdir(), `wx-cloud-openapi-leaks-${CHECKOUT}`)
 
 /** Write what this suite collected (and its secrets) for later inspection. */
