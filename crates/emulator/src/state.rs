@@ -326,7 +326,7 @@ fn remove_stale_temp_files(path: &Path) {
 /// Write the whole list durably: temp file, fsync, rename, fsync the
 /// directory. The temp file gets the permissions of the file it replaces
 /// (before any byte is written), so a 0600 file stays 0600. `path` is the
-/// file itself, not a symlink (see [`resolve_links`]).
+/// file itself, not a symlink (see `resolve_links`).
 pub fn write_file(path: &Path, data: &DataFile) -> std::io::Result<()> {
     let bytes = data.to_bytes().map_err(std::io::Error::other)?;
     let (dir, tmp_prefix) = temp_location(path);

@@ -78,7 +78,7 @@ pub struct CallInput {
     pub appid: Option<String>,
     /// `openapi({ convertCase })`, default true.
     pub convert_case: bool,
-    /// The prefix of this call's out-of-band markers (see [`Markers`]);
+    /// The prefix of this call's out-of-band markers (see `Markers`);
     /// `None`: the params hold no markers.
     pub marker: Option<String>,
 }
