@@ -149,26 +149,17 @@ impl ComponentEvents {
         ticket: String,
         timeout_ms: f64,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
-        let appid = self.crypt.appid().to_string();
-        let secret = self.component_appsecret.clone();
-        let (base, proxy, timeout) = (
-            self.base.clone(),
-            self.proxy.clone(),
-            self.within(timeout_ms),
-        );
+        let to = self.wechat(timeout_ms);
         settle(env, API.to_string(), async move {
-            let client = match crate::transport::client_for(proxy.as_deref()) {
+            let client = match to.client() {
                 Ok(c) => c,
-                Err(e) => return no_client(&e),
+                Err(e) => return Outcome::failure(&e),
             };
-            let secrets = [secret.as_str(), ticket.as_str()];
-            let ep = Endpoint {
-                client: &client,
-                base: &base,
-                timeout,
-                secrets: &secrets,
-            };
-            match crate::https::component::component_token(&ep, &appid, &secret, &ticket).await {
+            let secrets = [to.secret.as_str(), ticket.as_str()];
+            let ep = to.endpoint(&client, &secrets);
+            match crate::https::component::component_token(&ep, &to.appid, &to.secret, &ticket)
+                .await
+            {
                 Ok(f) => json_outcome(serde_json::json!({
                     "token": f.token.expose_secret(),
                     "expiresIn": f.expires_in.as_secs_f64(),
@@ -191,26 +182,16 @@ impl ComponentEvents {
         component_token: String,
         timeout_ms: f64,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
-        let appid = self.crypt.appid().to_string();
-        let secret = self.component_appsecret.clone();
-        let (base, proxy, timeout) = (
-            self.base.clone(),
-            self.proxy.clone(),
-            self.within(timeout_ms),
-        );
+        let to = self.wechat(timeout_ms);
         settle(env, API.to_string(), async move {
-            let client = match crate::transport::client_for(proxy.as_deref()) {
+            let client = match to.client() {
                 Ok(c) => c,
-                Err(e) => return no_client(&e),
+                Err(e) => return Outcome::failure(&e),
             };
-            let secrets = [secret.as_str()];
-            let ep = Endpoint {
-                client: &client,
-                base: &base,
-                timeout,
-                secrets: &secrets,
-            };
-            let run = crate::https::authorization::query_auth(&ep, &appid, &component_token, &code);
+            let secrets = [to.secret.as_str()];
+            let ep = to.endpoint(&client, &secrets);
+            let run =
+                crate::https::authorization::query_auth(&ep, &to.appid, &component_token, &code);
             match run.await {
                 Ok(a) => json_outcome(serde_json::json!({
                     "authorizerAppid": a.authorizer_appid,
@@ -234,11 +215,46 @@ impl ComponentEvents {
         };
         Duration::from_millis(ms as u64).min(self.timeout)
     }
+
+    /// What a request to the WeChat API needs, owned (it outlives `&self`
+    /// in the call's future).
+    fn wechat(&self, timeout_ms: f64) -> WeChatRequest {
+        WeChatRequest {
+            appid: self.crypt.appid().to_string(),
+            secret: self.component_appsecret.clone(),
+            base: self.base.clone(),
+            proxy: self.proxy.clone(),
+            timeout: self.within(timeout_ms),
+        }
+    }
 }
 
-/// No HTTP client for the WeChat API (a bad proxy): the failure.
-fn no_client(e: &crate::transport::TransportError) -> Outcome {
-    Outcome::failure(&ApiError::sys_err(e.kind(), &e.describe()).for_api(API))
+/// The component's settings for one request to the WeChat API.
+struct WeChatRequest {
+    appid: String,
+    secret: String,
+    base: String,
+    proxy: Option<String>,
+    timeout: Duration,
+}
+
+impl WeChatRequest {
+    /// The HTTP client of the configured proxy; no client (a bad proxy)
+    /// is the request's failure.
+    fn client(&self) -> std::result::Result<reqwest::Client, ApiError> {
+        crate::transport::client_for(self.proxy.as_deref())
+            .map_err(|e| ApiError::sys_err(e.kind(), &e.describe()).for_api(API))
+    }
+
+    /// The endpoint, keeping `secrets` out of its messages.
+    fn endpoint<'a>(&'a self, client: &'a reqwest::Client, secrets: &'a [&'a str]) -> Endpoint<'a> {
+        Endpoint {
+            client,
+            base: &self.base,
+            timeout: self.timeout,
+            secrets,
+        }
+    }
 }
 
 /// A JSON value as the handler's success outcome.
