@@ -130,6 +130,9 @@ pub struct Config {
     /// report precisely what is missing.
     pub partial_credentials: Option<&'static str>,
     pub timeout: Duration,
+    /// Whether `timeout` was an `init` option (a value equal to the
+    /// default included), so `explain` names the source it came from.
+    pub timeout_given: bool,
     pub debug: bool,
     /// Variables to use instead of the process environment.
     pub process_env: Option<HashMap<String, String>>,
@@ -164,6 +167,7 @@ impl Default for Config {
             credentials: None,
             partial_credentials: None,
             timeout: DEFAULT_TIMEOUT,
+            timeout_given: false,
             debug: false,
             process_env: None,
             mode: None,
@@ -188,6 +192,7 @@ impl fmt::Debug for Config {
             .field("service_url", &self.service_url)
             .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
+            .field("timeout_given", &self.timeout_given)
             .field("debug", &self.debug)
             .field(
                 "process_env",
@@ -348,13 +353,15 @@ impl Config {
                 return Err(bad(format!("option `{key}` {why}")));
             }
         }
+        let timeout = opt_millis(obj, "timeout")?;
         let mut cfg = Config {
             env: parse_env(obj.get("env"))?,
             region: opt_string(obj, "region")?.filter(|r| !r.is_empty()),
             service_url: opt_url(obj, "serviceUrl", "an absolute http(s) URL")?,
             protocol: opt_choice(obj, "protocol", &[("http", "http"), ("https", "https")])?
                 .map(str::to_string),
-            timeout: opt_millis(obj, "timeout")?.unwrap_or(DEFAULT_TIMEOUT),
+            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            timeout_given: timeout.is_some(),
             debug: opt_bool(obj, "debug")?.unwrap_or(false),
             process_env: opt_string_map(obj, "processEnv")?,
             ..Config::default()

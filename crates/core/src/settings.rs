@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::cloud::endpoint::{current_env, injected_url};
 use crate::env::Context;
-use crate::options::{Config, EnvChoice, DEFAULT_TIMEOUT};
+use crate::options::{Config, EnvChoice};
 
 /// Where a setting came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +104,12 @@ pub fn region(cfg: &Config, ctx: &Context) -> Option<Sourced<String>> {
     }
 }
 
-/// The time a call may take (a `timeout` equal to the default counts as it).
+/// The time a call may take.
 pub fn timeout(cfg: &Config) -> Sourced<Duration> {
-    let source = if cfg.timeout == DEFAULT_TIMEOUT {
-        Source::Runtime("default")
-    } else {
+    let source = if cfg.timeout_given {
         Source::Init(&["timeout"])
+    } else {
+        Source::Runtime("default")
     };
     Sourced::new(cfg.timeout, source)
 }
@@ -174,6 +174,15 @@ mod tests {
             "env TCB_CONTEXT_CNFG (URL)"
         );
         assert_eq!(timeout(&none).source.to_string(), "default");
+        // A timeout given equal to the default is still the init option's.
+        let same = Config::from_json(r#"{"timeout":15000}"#).unwrap();
+        assert_eq!(
+            (timeout(&same).value, timeout(&same).source.to_string()),
+            (
+                crate::options::DEFAULT_TIMEOUT,
+                "init option timeout".into()
+            )
+        );
         assert!(region(&none, &Context::default()).is_none());
     }
 }

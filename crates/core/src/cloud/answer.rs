@@ -166,7 +166,10 @@ pub fn wechat_json(api: &str, text: &str, convert_case: bool) -> Result<Success,
     wechat_text(api, text, convert_case, false)
 }
 
-fn wechat_text(
+/// [`wechat_json`], or for a `text/plain` answer (`text_plain`) the
+/// reference's fallback: text that is not JSON resolves as
+/// `{result: <text>, errMsg, errCode}`.
+pub fn wechat_text(
     api: &str,
     text: &str,
     convert_case: bool,

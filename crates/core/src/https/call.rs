@@ -289,18 +289,22 @@ impl Request<'_> {
                 &format!("{} {reason} | [{display_url}]", raw.status),
             ));
         }
-        let ct = raw.content_type.to_ascii_lowercase();
-        let binary = ["image/", "audio/", "video/", "application/octet-stream"]
-            .iter()
-            .any(|p| ct.starts_with(p));
-        if binary {
+        // As in the cloud call, an answer is text only when it says so: JSON
+        // or text (`text/plain` keeps the cloud call's fallback for text that
+        // is not JSON). Anything else (an image, a PDF from media/get, any
+        // file) is the binary result, never "invalid json". Unlike the
+        // gateway, a plain HTTP server may omit the content type: read as JSON.
+        let ct = raw.content_type.trim().to_ascii_lowercase();
+        let textual = ct.is_empty() || ct.starts_with("text/") || ct.contains("json");
+        if !textual {
             return Ok(Success::Binary {
                 content_type: raw.content_type.trim().to_string(),
                 data: raw.body.to_vec(),
             });
         }
         let text = String::from_utf8_lossy(&raw.body);
-        answer::wechat_json(self.api, &text, self.convert_case).map_err(|mut e| {
+        let text_plain = ct.starts_with("text/plain");
+        answer::wechat_text(self.api, &text, self.convert_case, text_plain).map_err(|mut e| {
             e.err_msg = transport::scrub(&e.err_msg, secrets);
             e.raw_body = None;
             e
