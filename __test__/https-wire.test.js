@@ -111,7 +111,6 @@ test('an image resolves { contentType, buffer, errMsg, errCode: 0 }; a JSON erro
   })
 })
 
-
 test('any answer that is not JSON or text is the binary result (a PDF from getTempMedia), as in the cloud call; text/plain that is not JSON resolves as result', async () => {
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), crypto.randomBytes(200)])
   reply = () => ({ ct: 'application/pdf', body: pdf })
@@ -119,7 +118,11 @@ test('any answer that is not JSON or text is the binary result (a PDF from getTe
   expect([r.contentType, r.buffer.equals(pdf), r.errCode]).toEqual(['application/pdf', true, 0])
   expect([seen[0].method, seen[0].path, seen[0].query.media_id]).toEqual(['GET', '/cgi-bin/media/get', 'm1'])
   reply = () => ({ ct: 'text/plain; charset=utf-8', body: 'plain words\n' })
-  await expect(client().openapi.customerServiceMessage.getTempMedia({ mediaId: 'm1' })).resolves.toEqual({ result: 'plain words\n', errMsg: 'openapi.customerServiceMessage.getTempMedia:ok', errCode: 0 })
+  await expect(client().openapi.customerServiceMessage.getTempMedia({ mediaId: 'm1' })).resolves.toEqual({
+    result: 'plain words\n',
+    errMsg: 'openapi.customerServiceMessage.getTempMedia:ok',
+    errCode: 0,
+  })
   // An HTML page (a proxy's) is text that is not JSON: a failure, never a success.
   reply = () => ({ ct: 'text/html', body: '<html>bad gateway</html>' })
   await expect(client().openapi.customerServiceMessage.getTempMedia({ mediaId: 'm1' })).rejects.toMatchObject({ errCode: -601001 })
