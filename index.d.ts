@@ -99,7 +99,8 @@ export interface TokenStoreLock {
  * Where the managed third-party mode keeps its tokens (values are strings;
  * keys are `ticket:{componentAppid}`, `component_token:{componentAppid}`,
  * `refresh_token:{componentAppid}:{authorizerAppid}`,
- * `authorizer_token:{componentAppid}:{authorizerAppid}`, and `lock:{key}`).
+ * `authorizer_token:{componentAppid}:{authorizerAppid}`,
+ * `revoked:{componentAppid}:{authorizerAppid}`, and `lock:{key}`).
  */
 export interface TokenStore {
   get(key: string): Promise<string | null>

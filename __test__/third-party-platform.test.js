@@ -165,6 +165,10 @@ describe.each(STORES)('%s', (_name, makeStores) => {
     expect(err.errCode).toBe(-501007)
     expect(err.errMsg).toContain('option `appid`')
     expect(err.errMsg).toContain(`no refresh token for authorizer "${SHOP_B}"`)
+    // It says why: the unauthorized event's time, recorded by the handler.
+    const revokedAt = await stores.clientStore.get(keys.revoked(COMPONENT_APPID, SHOP_B))
+    expect(new Date(revokedAt).toISOString()).toBe(revokedAt)
+    expect(err.errMsg).toContain(`it revoked its authorization at ${revokedAt} (unauthorized event)`)
     expect(
       emu
         .environments()
@@ -185,6 +189,7 @@ describe.each(STORES)('%s', (_name, makeStores) => {
     expect(back.pushed).toBe(true)
     const e = await create(SHOP_B, 'shopb2')
     expect(emu.environments().find((x) => x.env === e.envid).account).toBe(SHOP_B)
+    expect(await stores.clientStore.get(keys.revoked(COMPONENT_APPID, SHOP_B))).toBeNull()
   })
 
   test('a component token WeChat rejects is dropped from the store and renewed once; the authorization still lands', async () => {

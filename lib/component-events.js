@@ -16,6 +16,8 @@ function loadBinding() {
 
 // The verify ticket is valid for 12 hours; the newest one wins.
 const TICKET_TTL_MS = 12 * 3600 * 1000
+// How long the record of a revocation is kept (for the message of a failing call).
+const REVOKED_TTL_MS = 30 * 24 * 3600 * 1000
 
 const { keys: storeKeys, localCache } = require('./store.js')
 const { ThirdPartyTokens, TOKEN_ERRORS, newEntry } = require('./third-party.js')
@@ -213,6 +215,7 @@ function createComponentEventHandler(options) {
     await storeStep(deadline, "saving the authorizer's access token", () => store.set(key, entry.raw, Math.max(1, entry.usableUntil - Date.now())), [
       auth.authorizerAccessToken,
     ]).catch(() => localCache(store).delete(key))
+    await drop(store, deadline, storeKeys.revoked(componentAppid, authorizer), 'the record of an earlier revocation')
     return { authorizerAppid: auth.authorizerAppid, expiresIn: auth.expiresIn, funcInfo: auth.funcInfo }
   }
 
@@ -222,6 +225,10 @@ function createComponentEventHandler(options) {
     localCache(store).delete(storeKeys.authorizerToken(componentAppid, authorizer))
     await drop(store, deadline, storeKeys.refreshToken(componentAppid, authorizer), "the authorizer's refresh token")
     await drop(store, deadline, storeKeys.authorizerToken(componentAppid, authorizer), "the authorizer's access token")
+    // Kept a while, so a call for this authorizer can tell why it has no
+    // refresh token (lib/third-party.js); removed when it authorizes again.
+    const at = Number.isFinite(Number(event.CreateTime)) ? new Date(Number(event.CreateTime) * 1000) : new Date()
+    await storeStep(deadline, 'recording the revocation', () => store.set(storeKeys.revoked(componentAppid, authorizer), at.toISOString(), REVOKED_TTL_MS))
   }
 
   return async function handleComponentEvent(request) {

@@ -23,6 +23,8 @@ const keys = {
   componentToken: (componentAppid) => `component_token:${componentAppid}`,
   refreshToken: (componentAppid, authorizerAppid) => `refresh_token:${componentAppid}:${authorizerAppid}`,
   authorizerToken: (componentAppid, authorizerAppid) => `authorizer_token:${componentAppid}:${authorizerAppid}`,
+  /** When the authorizer revoked (the `unauthorized` event's time, ISO 8601), kept 30 days so a failing call can say why. */
+  revoked: (componentAppid, authorizerAppid) => `revoked:${componentAppid}:${authorizerAppid}`,
   /** The lock taken while a token is renewed. */
   lock: (key) => `lock:${key}`,
 }

@@ -373,10 +373,16 @@ class ThirdPartyTokens {
     c = offer(await this.stored(api, deadline, 'reading the authorizer refresh token', () => this.store.get(key)), 'store')
     if (c) yield c
     if (seen.size === 0) {
+      // Only to say why: a store that fails here leaves the message without it.
+      const revokedAt = await this.stored(api, deadline, 'reading the record of a revocation', () =>
+        this.store.get(keys.revoked(this.componentAppid, authorizer)),
+      ).catch(() => null)
       throw this.fail(
         api,
         INVALID_PARAM,
-        `option \`appid\`: no refresh token for authorizer "${authorizer}": the token store has none under ${key}` +
+        `option \`appid\`: no refresh token for authorizer "${authorizer}": ` +
+          (revokedAt ? `it revoked its authorization at ${revokedAt} (unauthorized event) and has not authorized again; ` : '') +
+          `the token store has none under ${key}` +
           (typeof this.getAuthorizerRefreshToken === 'function' ? ', getAuthorizerRefreshToken returned none' : ', getAuthorizerRefreshToken is not set') +
           (this.defaultAuthorizer && this.defaultAuthorizer !== authorizer ? ` and init()'s authorizerRefreshToken is for "${this.defaultAuthorizer}"` : ''),
       )
