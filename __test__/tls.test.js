@@ -1,5 +1,5 @@
 'use strict'
-// TLS (src/tls.rs): server certificates are checked by the platform's
+// TLS (crates/core/src/tls.rs): server certificates are checked by the platform's
 // verifier, which reads the system's root certificates on the first TLS
 // handshake, not when the HTTP client is built. So:
 // - an HTTPS call to a server whose CA is trusted works, and one whose CA is

@@ -1,7 +1,7 @@
 'use strict'
 // The local emulator of the cloud-base gateway and of the WeChat HTTPS API,
 // as a JS API over the native binding. Options are checked and normalised
-// here; everything else happens in Rust (src/emulator/).
+// here; everything else happens in Rust (crates/emulator/).
 
 const path = require('path')
 

@@ -1,6 +1,6 @@
 // Types of the most used cloud.openapi APIs (params in camelCase, as written
 // in code; results as resolved, keys camelCased). Kept beside the path table
-// (src/https/paths.json): each namespace here is a family of its rows. Any
+// (crates/core/src/https/paths.json): each namespace here is a family of its rows. Any
 // other API is typed generically (index.d.ts, GenericApi).
 import type { GenericApi, GenericNamespace, MediaParam, OpenApiBufferResult, OpenApiOk } from '../index'
 

@@ -83,7 +83,7 @@ function parseEntry(raw) {
 /**
  * A token that lives `expiresIn` seconds from now: renewed `min(5 min,
  * lifetime / 4)` before expiry, not used in its last `min(30 s, lifetime /
- * 10)` (the same schedule as the core's app tokens, src/https/token.rs).
+ * 10)` (the same schedule as the core's app tokens, crates/core/src/https/token.rs).
  */
 function newEntry(token, expiresIn) {
   const now = Date.now()

@@ -1,7 +1,7 @@
 'use strict'
 // An independent TC3-HMAC-SHA256 signer for the emulator tests, written from
 // cloud-call-wire.md section 6 with node's crypto (it shares no code with
-// src/cloud/sign.rs), plus the multipart body and CommApiData encoding.
+// crates/core/src/cloud/sign.rs), plus the multipart body and CommApiData encoding.
 
 const crypto = require('crypto')
 const { lenField } = require('./protobuf')
