@@ -50,8 +50,35 @@ impl Client {
     /// `authorizerAccessToken`, `apiBaseUrl`, `timeout`, `processEnv`, …;
     /// see the package's README). Token functions are a JavaScript feature:
     /// give tokens as strings.
+    ///
+    /// The SDK-managed third-party mode (`componentAppid` +
+    /// `componentAppsecret`) keeps its tokens in the Node package's token
+    /// store and is refused here, naming `componentAppid`: give the
+    /// authorizer's token as `authorizerAccessToken`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let err = wx_cloud_core::Client::from_options(json!({
+    ///     "componentAppid": "wx0emulatorcomp001",
+    ///     "componentAppsecret": "emulator-component-secret",
+    /// }))
+    /// .unwrap_err();
+    /// assert_eq!(err.err_code(), -501007);
+    /// assert!(err.err_msg().contains("option `componentAppid`"), "{err}");
+    /// assert!(!err.err_msg().contains("emulator-component-secret"));
+    /// ```
     pub fn from_options(options: Value) -> Result<Client, Error> {
         let config = Config::from_value(&options).map_err(Error)?;
+        if config.component.is_some() {
+            return Err(Error(
+                ApiError::invalid_param(
+                    "option `componentAppid`: the SDK-managed third-party mode keeps its \
+                     tokens in the Node package's token store and is not served by the Rust \
+                     client; give the authorizer's token as `authorizerAccessToken`",
+                )
+                .for_api("init"),
+            ));
+        }
         let context = match &config.process_env {
             Some(vars) => Context::snapshot(vars),
             None => Context::snapshot(&ProcessEnv),
