@@ -405,6 +405,71 @@ fn account_of(data: Option<&CommApiData>) -> &str {
     data.and_then(|d| d.appid.as_deref()).unwrap_or("")
 }
 
+/// The `action` field, checked: one this emulator serves, with the body
+/// format it needs (`wx.openApi` is multipart only).
+fn action_of(fields: &[Field], format: BodyFormat) -> Result<&str, Reply> {
+    let action = last_str(fields, "action").unwrap_or("");
+    if !ACTIONS.contains(&action) {
+        let shown: String = action.chars().take(64).collect();
+        return Err(Reply::gateway_error(
+            GatewayCode::InvalidParam,
+            &format!(
+                "action {shown:?} is not supported (this emulator serves {})",
+                ACTIONS.join(", ")
+            ),
+        ));
+    }
+    if action == "wx.openApi" && format != BodyFormat::Multipart {
+        return Err(Reply::gateway_error(
+            GatewayCode::InvalidParam,
+            "wx.openApi needs a multipart/form-data body",
+        ));
+    }
+    Ok(action)
+}
+
+/// The environment a request names: its `envName` field, else the `env`
+/// of the query string (empty: none).
+fn env_of(fields: &[Field], query: Option<&str>) -> String {
+    match last_str(fields, "envName") {
+        Some(e) if !e.is_empty() => e.to_string(),
+        _ => super::wechat::query_pairs(query)
+            .into_iter()
+            .find(|(k, _)| k == "env")
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+    }
+}
+
+/// What `requestData` carries, by action: `wx.api` the JSON text of the
+/// params (answered as JSON), `wx.openApi` a `CommApiData` (answered as a
+/// `CommOpenApiResp`). `Err(())` params: not a JSON object (47001 later).
+type Request = (Result<Map<String, Value>, ()>, Option<CommApiData>, Wrap);
+
+fn request_of(action: &str, request_data: Option<&[u8]>) -> Result<Request, Reply> {
+    let invalid = |msg: &str| Reply::gateway_error(GatewayCode::InvalidParam, msg);
+    if action == "wx.api" {
+        let params = match request_data {
+            None | Some(b"") => Map::new(),
+            Some(text) => match serde_json::from_slice::<Value>(text) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(invalid("requestData is not the JSON text of an object")),
+            },
+        };
+        return Ok((Ok(params), None, Reply::wx_api));
+    }
+    let data = match request_data.map(CommApiData::decode) {
+        Some(Ok(d)) => d,
+        Some(Err(_)) => return Err(invalid("requestData is not a CommApiData")),
+        None => return Err(invalid("missing requestData")),
+    };
+    Ok((
+        pairs_to_params(&data).map_err(drop),
+        Some(data),
+        Reply::open_api,
+    ))
+}
+
 impl Gateway {
     /// Answer one `/admin` request (method already checked to be POST).
     pub async fn handle(
@@ -440,75 +505,22 @@ impl Gateway {
         ) {
             return Reply::gateway_error(code, msg);
         }
-        let action = last_str(&fields, "action").unwrap_or("");
-        if !ACTIONS.contains(&action) {
-            let shown: String = action.chars().take(64).collect();
-            return Reply::gateway_error(
-                GatewayCode::InvalidParam,
-                &format!(
-                    "action {shown:?} is not supported (this emulator serves {})",
-                    ACTIONS.join(", ")
-                ),
-            );
-        }
-        if action == "wx.openApi" && format != BodyFormat::Multipart {
-            return Reply::gateway_error(
-                GatewayCode::InvalidParam,
-                "wx.openApi needs a multipart/form-data body",
-            );
-        }
+        let action = match action_of(&fields, format) {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
         if api.is_empty() {
             return Reply::gateway_error(GatewayCode::InvalidParam, "missing apiName");
         }
-        let env = match last_str(&fields, "envName") {
-            Some(e) if !e.is_empty() => e.to_string(),
-            _ => super::wechat::query_pairs(query)
-                .into_iter()
-                .find(|(k, _)| k == "env")
-                .map(|(_, v)| v)
-                .unwrap_or_default(),
-        };
+        let env = env_of(&fields, query);
         if !env.is_empty() && env != self.config.env_id && !self.state.has_environment(&env) {
             return Reply::gateway_error(GatewayCode::InvalidEnv, "env not exists");
         }
         let request_data = last(&fields, "requestData").map(|f| f.value.as_ref());
-        let (params, data, wrap): (Result<Map<String, Value>, ()>, Option<CommApiData>, Wrap) =
-            if action == "wx.api" {
-                let params = match request_data {
-                    None | Some(b"") => Ok(Map::new()),
-                    Some(text) => match serde_json::from_slice::<Value>(text) {
-                        Ok(Value::Object(m)) => Ok(m),
-                        _ => {
-                            return Reply::gateway_error(
-                                GatewayCode::InvalidParam,
-                                "requestData is not the JSON text of an object",
-                            )
-                        }
-                    },
-                };
-                (params, None, Reply::wx_api)
-            } else {
-                let data = match request_data.map(CommApiData::decode) {
-                    Some(Ok(d)) => d,
-                    Some(Err(_)) => {
-                        return Reply::gateway_error(
-                            GatewayCode::InvalidParam,
-                            "requestData is not a CommApiData",
-                        )
-                    }
-                    None => {
-                        return Reply::gateway_error(
-                            GatewayCode::InvalidParam,
-                            "missing requestData",
-                        )
-                    }
-                };
-                (
-                    pairs_to_params(&data).map_err(drop),
-                    Some(data),
-                    Reply::open_api,
-                )
-            };
+        let (params, data, wrap) = match request_of(action, request_data) {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
 
         let plan = self.faults.decide(&api, Door::Gateway);
         if plan.action.is_some() || plan.delay_ms > 0 {
