@@ -146,6 +146,9 @@ fn code_image(api: &str, params: &Map<String, Value>) -> Vec<u8> {
 }
 
 /// Answer `api` (one of [`APIS`]); `appid` is the caller's app.
+///
+/// One piece on purpose: one short arm per API, each with its documented
+/// checks and codes, read as a table.
 pub fn call(api: &str, input: &Input, appid: &str) -> Answer {
     let p = &input.params;
     let s = |k: &str| p.get(k).and_then(Value::as_str);
