@@ -181,8 +181,8 @@ fn number(flag: &str, value: &str, max: u64) -> Result<u64, String> {
 
 /// The command line and the environment → options, as cli.js reads them.
 ///
-/// One piece on purpose: one step per flag, in the order of the usage text,
-/// so the two can be read side by side.
+/// One piece on purpose: a flat list of small steps (secrets with their
+/// variables, then numbers, then ids), each naming its flag in its error.
 fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
     // As in cli.js: help wins over any other argument.
     if args.iter().any(|a| a == "-h" || a == "--help") {
