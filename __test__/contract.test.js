@@ -86,3 +86,8 @@ test('each function option the core lists reaches the core as a function, other 
   const dropped = sdk.explainConfig({ accessToken: 't', region: () => 'ap-shanghai' })
   expect(dropped.ok).toBe(true)
 })
+
+test('the CLI help (printed without loading the addon) states the core default timeout', () => {
+  const help = execFileSync(process.execPath, [path.join(ROOT, 'cli.js'), 'call', '--help'], { encoding: 'utf8' })
+  expect(help).toContain(`--timeout MS                ms a call may take (default ${contract().defaultTimeoutMs})`)
+})
