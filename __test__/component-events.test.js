@@ -191,6 +191,24 @@ test('revoking drops the authorizer tokens from the store and its calls fail wit
   expect(await store.get(storeKeys.refreshToken(COMPONENT_APPID, 'wxmerchant000001'))).toMatch(/^refreshtoken@@@/)
 })
 
+test('a store failing on the record of a revocation does not fail an authorization (its code is already spent)', async () => {
+  await emu.pushTicket()
+  const errors = site.errors.length
+  const get = store.get
+  store.get = async (key) => {
+    if (key.startsWith('revoked:')) throw new Error('the store failed for this key')
+    return get.call(store, key)
+  }
+  try {
+    const a = await emu.authorize('wxmerchant000009')
+    expect(a).toMatchObject({ infoType: 'authorized', pushed: true })
+    expect(site.errors.length).toBe(errors)
+    expect(await get.call(store, storeKeys.refreshToken(COMPONENT_APPID, 'wxmerchant000009'))).toMatch(/^refreshtoken@@@/)
+  } finally {
+    store.get = get
+  }
+})
+
 describe('requests that are not genuine are refused and store nothing', () => {
   let genuine
   beforeAll(async () => {

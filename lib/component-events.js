@@ -215,7 +215,11 @@ function createComponentEventHandler(options) {
     await storeStep(deadline, "saving the authorizer's access token", () => store.set(key, entry.raw, Math.max(1, entry.usableUntil - Date.now())), [
       auth.authorizerAccessToken,
     ]).catch(() => localCache(store).delete(key))
-    await drop(store, deadline, storeKeys.revoked(componentAppid, authorizer), 'the record of an earlier revocation')
+    // Best effort, as the access token above: the code is spent, so failing
+    // the event now would make WeChat's retry fail for good (61009), and a
+    // stale record only adds a line to the message of a call that has no
+    // refresh token anyway.
+    await drop(store, deadline, storeKeys.revoked(componentAppid, authorizer), 'the record of an earlier revocation').catch(() => {})
     return { authorizerAppid: auth.authorizerAppid, expiresIn: auth.expiresIn, funcInfo: auth.funcInfo }
   }
 
