@@ -209,6 +209,20 @@ test('a store failing on the record of a revocation does not fail an authorizati
   }
 })
 
+test('an authorization before any ticket is stored rejects -501006 saying so (and no client option)', async () => {
+  await emu.pushTicket()
+  await emu.authorize('wxmerchant000010')
+  const pushed = site.requests[site.requests.length - 1]
+  // A handler over an empty store: no ticket, so no component token, so the code is never used.
+  const fresh = sdk.createComponentEventHandler(handlerOptions({ store: testStore() }))
+  const err = await fresh({ query: pushed.url, body: pushed.body }).catch((e) => e)
+  expect(err.errCode).toBe(-501006)
+  expect(err.errMsg).toBe(
+    `componentEvent:fail no component_verify_ticket: the token store has none under ${storeKeys.ticket(COMPONENT_APPID)} ` +
+      '(WeChat pushes it to your event URL every 10 minutes): no component_verify_ticket event has reached this handler yet',
+  )
+})
+
 describe('requests that are not genuine are refused and store nothing', () => {
   let genuine
   beforeAll(async () => {

@@ -173,6 +173,8 @@ function createComponentEventHandler(options) {
     componentAppsecret,
     timeoutMs: timeout,
     failPrefix: () => 'componentEvent:fail',
+    // The handler takes no ticket callback: it stores the tickets itself.
+    noTicketHint: ': no component_verify_ticket event has reached this handler yet',
   })
 
   /** api_query_auth with the shared component token; a rejected one is dropped and renewed once. */

@@ -113,6 +113,8 @@ class ThirdPartyTokens {
     this.defaultRefreshToken = o.authorizerRefreshToken
     if (this.defaultRefreshToken) this.secrets.push(this.defaultRefreshToken)
     this.getComponentVerifyTicket = o.getComponentVerifyTicket
+    /** Where else the ticket could have come from, for the message when the store has none. */
+    this.noTicketHint = o.noTicketHint !== undefined ? o.noTicketHint : ' and getComponentVerifyTicket is not set'
     this.getAuthorizerRefreshToken = o.getAuthorizerRefreshToken
     this.onAuthorizerRefreshToken = o.onAuthorizerRefreshToken
     this.timeoutMs = o.timeoutMs
@@ -293,7 +295,7 @@ class ThirdPartyTokens {
         throw this.fail(
           api,
           INVALID_COMMON_PARAM,
-          `no component_verify_ticket: the token store has none under ${keys.ticket(this.componentAppid)} (WeChat pushes it to your event URL every 10 minutes) and getComponentVerifyTicket is not set`,
+          `no component_verify_ticket: the token store has none under ${keys.ticket(this.componentAppid)} (WeChat pushes it to your event URL every 10 minutes)${this.noTicketHint}`,
         )
       }
     }
