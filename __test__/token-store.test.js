@@ -529,3 +529,17 @@ describe('one deadline per call: timeout 1000 settles within 2 s whatever stalls
     }
   })
 })
+
+test('a managed client with no ticket in the store and no ticket callback rejects -501006 naming both sources', async () => {
+  const emu = await emulator()
+  const cloud = managed(emu, sdk.memoryStore(), { getComponentVerifyTicket: undefined })
+  const { err } = await create(cloud, 'noticket')
+  expect(err.errCode).toBe(-501006)
+  expect(err.errMsg).toBe(
+    'openapi.tcb.createenvandresource:fail no component_verify_ticket: the token store has none under ' +
+      `ticket:${COMPONENT.componentAppid} (WeChat pushes it to your event URL every 10 minutes) and getComponentVerifyTicket is not set`,
+  )
+  // Nothing was asked of WeChat (the emulator lists only what it issued).
+  expect(emu.stats().tokensIssued.component).toBeUndefined()
+  expect(emu.stats().calls['https:cgi-bin.component.api_component_token']).toBeUndefined()
+})
