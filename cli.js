@@ -100,69 +100,20 @@ Exit codes:
   3  configuration error: a call would fail before sending (the reason is shown)
 `
 
-const EMULATOR_USAGE = `Usage: wx-cloud-openapi emulator [options]
-
-Run the local emulator of the cloud-base gateway and the WeChat HTTPS API
-until SIGINT/SIGTERM. Prints its URL, the credentials a WeChat client must use
-(app, third-party platform, authorizers), and, as export lines, the
-environment a cloud function needs to call it.
-
-  --port N                     port to listen on (default: a free port)
-  --host IP                    address to listen on (default: 127.0.0.1; any
-                               other address is reachable from other machines:
-                               a warning is printed)
-  --data FILE                  keep environments in FILE (loaded at start; each
-                               one is on disk before its creation is answered)
-  --env-id ID                  the emulated function's environment (default:
-                               emulator-env)
-  gateway (cloud calls):
-  --secret-id ID               secretId the gateway accepts (with a secretKey;
-                               or WX_EMULATOR_SECRET_ID)
-  --secret-key KEY             its secretKey (or WX_EMULATOR_SECRET_KEY)
-  WeChat door (HTTPS and third-party calls):
-  --appid ID                   app accepted by /cgi-bin/token and stable_token
-                               (with an app secret; default wx0emulatorapp0001)
-  --app-secret S               its secret (or WX_EMULATOR_APP_SECRET)
-  --component-appid ID         third-party platform (with its secret; default
-                               wx0emulatorcomp001)
-  --component-appsecret S      its secret (or WX_EMULATOR_COMPONENT_APPSECRET)
-  --component-verify-ticket T  the only ticket accepted (or
-                               WX_EMULATOR_COMPONENT_VERIFY_TICKET; default: any
-                               non-empty one)
-  --authorizer APPID:TOKEN     an authorized account and its refresh token;
-                               repeatable (or WX_EMULATOR_AUTHORIZERS, comma-
-                               separated; default wx0emulatorauth001)
-  --rotate-refresh-tokens      every api_authorizer_token replaces the refresh
-                               token and refuses the old one (default: it stays
-                               the same, as WeChat documents)
-  --token-lifetime S           lifetime of issued access tokens, seconds
-                               (default: 7200)
-  --token-grace S              how long a replaced token stays valid, seconds
-                               (default: 300)
-  event push (the platform's event URL, see docs/third-party-events.md):
-  --component-event-url URL    push the verify ticket and authorization events,
-                               encrypted, to URL (with a token and a key); then
-                               api_component_token accepts only a pushed ticket
-                               (or --component-verify-ticket)
-  --component-token T          the platform's message-check token (or
-                               WX_EMULATOR_COMPONENT_TOKEN)
-  --component-encoding-aes-key K
-                               its 43-character EncodingAESKey (or
-                               WX_EMULATOR_COMPONENT_ENCODING_AES_KEY)
-  --ticket-interval-ms N       push a new ticket at start and every N ms
-                               (default: 600000, WeChat's 10 minutes; 0: none,
-                               then only --component-verify-ticket is accepted)
-  -h, --help                   show this help
-
-Flag values show in the process list: pass secrets through the environment
-variables above. Secrets you give are never printed: the export lines refer to
-the variable they came from.
-
-Exit codes:
+/**
+ * The emulator's usage: its options are described once, in the emulator
+ * crate (the `wx-cloud-emulator` binary prints the same text), and read
+ * through the addon the command needs anyway.
+ */
+function emulatorUsage() {
+  const options = require('./lib/load.js').loadBinding().emulatorOptionsHelp()
+  return `Usage: wx-cloud-openapi emulator [options]
+${options}Exit codes:
   0  stopped by SIGINT/SIGTERM
   2  usage error
   3  the emulator could not start (port in use, bad data file, no native addon)
 `
+}
 
 class UsageError extends Error {}
 
@@ -536,7 +487,7 @@ async function runEmulator(args) {
     ;({ opts, source } = emulatorOptions(parsed.opts, process.env))
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    return fail('emulator', EXIT.USAGE, e.message, EMULATOR_USAGE)
+    return fail('emulator', EXIT.USAGE, e.message, true)
   }
   if (!isLoopback(opts.host || '127.0.0.1')) {
     process.stderr.write(
@@ -567,7 +518,19 @@ async function runEmulator(args) {
 const COMMANDS = {
   call: [runCall, CALL_USAGE],
   env: [runEnv, ENV_USAGE],
-  emulator: [runEmulator, EMULATOR_USAGE],
+  emulator: [runEmulator, emulatorUsage],
+}
+
+/** Print a command's usage; the emulator's comes from the addon (exit 3 when it cannot load). */
+function printUsage(cmd, usage) {
+  if (typeof usage !== 'function') return process.stdout.write(usage)
+  let text
+  try {
+    text = usage()
+  } catch (e) {
+    return fail(cmd, EXIT.CONFIG, e.message)
+  }
+  process.stdout.write(text)
 }
 
 function main(argv) {
@@ -578,17 +541,13 @@ function main(argv) {
   }
   if (cmd === 'help') {
     const entry = COMMANDS[rest[0]]
-    process.stdout.write(entry ? entry[1] : USAGE)
-    return
+    return entry ? printUsage(rest[0], entry[1]) : process.stdout.write(USAGE)
   }
   const entry = COMMANDS[cmd]
   if (!entry) {
     return fail('', EXIT.USAGE, cmd === undefined ? 'missing <command>' : `unknown command ${cmd}`, USAGE)
   }
-  if (wantsHelp(rest)) {
-    process.stdout.write(entry[1])
-    return
-  }
+  if (wantsHelp(rest)) return printUsage(cmd, entry[1])
   Promise.resolve(entry[0](rest)).catch((e) => {
     process.stderr.write(`wx-cloud-openapi ${cmd}: internal error: ${e?.stack || e}\n`)
     process.exitCode = 70

@@ -27,8 +27,8 @@ test(
     expect(flags(node.stdout)).toContain('--port')
     expect(flags(rust.stdout)).toEqual(flags(node.stdout))
     // Word for word, from after the usage line to the exit codes (where
-    // only Node's can fail for a missing native addon): the two texts are
-    // kept as copies, and this is what keeps them the same.
+    // only Node's can fail for a missing native addon): both print the
+    // emulator crate's one description of its options.
     const body = (help) => help.slice(help.indexOf('\n'), help.indexOf('Exit codes:'))
     expect(body(node.stdout).length).toBeGreaterThan(1000)
     expect(body(rust.stdout)).toEqual(body(node.stdout))

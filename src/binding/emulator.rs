@@ -9,6 +9,13 @@ use napi_derive::napi;
 
 use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
 
+/// What `wx-cloud-openapi emulator` does, its options and the note on
+/// secrets: the text the `wx-cloud-emulator` binary prints too.
+#[napi(catch_unwind)]
+pub fn emulator_options_help() -> &'static str {
+    crate::emulator::help::OPTIONS
+}
+
 /// A Tencent Cloud secret pair the emulated gateway accepts.
 #[napi(object)]
 pub struct EmulatorSecretPair {

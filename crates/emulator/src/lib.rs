@@ -24,6 +24,7 @@ use wx_cloud_core::{cloud, gateway_code, https, transport};
 
 pub mod faults;
 pub mod gateway;
+pub mod help;
 pub mod legacy_auth;
 pub mod miniprogram;
 pub mod push;
