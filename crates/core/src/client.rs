@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::cloud::answer::Success;
-use crate::cloud::request::CallInput;
+use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::mode;
@@ -35,6 +35,23 @@ use crate::options::Config;
 pub struct Client {
     config: Arc<Config>,
     context: Arc<Context>,
+    /// The account calls act for (`openapi({ appid })`), see [`Client::for_appid`].
+    appid: Option<String>,
+    /// `openapi({ convertCase })`, see [`Client::without_case_conversion`].
+    convert_case: bool,
+}
+
+/// A file sent as a media param (`{ contentType, value, fileName }` in
+/// Node): e.g. `media` of `security.imgSecCheck` or
+/// `customerServiceMessage.uploadTempMedia`. See [`Client::call_with_media`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    /// Its content type, e.g. `image/png`.
+    pub content_type: String,
+    /// Its file name (default: the param's name with an extension for the content type).
+    pub file_name: Option<String>,
+    /// Its bytes.
+    pub data: Vec<u8>,
 }
 
 impl Client {
@@ -86,6 +103,8 @@ impl Client {
         Ok(Client {
             config: Arc::new(config),
             context: Arc::new(context),
+            appid: None,
+            convert_case: true,
         })
     }
 
@@ -133,18 +152,134 @@ impl Client {
         Client::from_options(options)
     }
 
+    /// What one call asks for: the params' JSON text, with each file's
+    /// marker in place of its param as the Node layer sends media (the
+    /// marker is drawn until no string of the params holds it).
+    fn call_input(
+        &self,
+        api: String,
+        params: Value,
+        files: Vec<(String, MediaFile)>,
+    ) -> Result<CallInput, ApiError> {
+        let mut input = CallInput {
+            api,
+            params_json: None,
+            media: Vec::new(),
+            appid: self.appid.clone(),
+            convert_case: self.convert_case,
+            marker: None,
+        };
+        if files.is_empty() {
+            input.params_json = (!params.is_null()).then(|| params.to_string());
+            return Ok(input);
+        }
+        let mut object = match params {
+            Value::Object(m) => m,
+            Value::Null => serde_json::Map::new(),
+            _ => {
+                return Err(ApiError::invalid_param(
+                    "params must be a JSON object to carry media params",
+                ))
+            }
+        };
+        let text = Value::Object(object.clone()).to_string();
+        let marker = loop {
+            let m = format!("\u{0}{:016x}", fastrand::u64(..));
+            // In JSON text the NUL is escaped.
+            if !text.contains(&format!("\\u0000{}", &m[1..])) {
+                break m;
+            }
+        };
+        for (i, (name, file)) in files.into_iter().enumerate() {
+            if name.is_empty() {
+                return Err(ApiError::invalid_param("a media param needs a name"));
+            }
+            object.insert(name, Value::String(format!("{marker}m{i}")));
+            input.media.push(Media {
+                content_type: file.content_type,
+                file_name: file.file_name,
+                data: file.data,
+            });
+        }
+        input.params_json = Some(Value::Object(object).to_string());
+        input.marker = Some(marker);
+        Ok(input)
+    }
+
+    /// This client, its calls acting for the account `appid`, as
+    /// `cloud.openapi({ appid })` in Node: the cloud call sends it to the
+    /// gateway, the third-party mode needs that authorizer's token, and the
+    /// HTTPS mode with another app's credentials rejects with -501007
+    /// naming `appid` (never the default account's token).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    /// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+    /// let client = wx_cloud_core::Client::with_env(json!({}), emulator.cloud_env())?;
+    /// let params = json!({ "type": "CreatePostpayPackage", "alias": "shop" });
+    /// let made = client.for_appid("wxshop0000000001").call("tcb.createenvandresource", params).await?;
+    /// let envid = made.json().unwrap()["envid"].as_str().unwrap().to_string();
+    /// let record = emulator.environments().into_iter().find(|e| e.env == envid).unwrap();
+    /// assert_eq!(record.account, "wxshop0000000001");
+    /// emulator.close().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn for_appid(&self, appid: impl Into<String>) -> Client {
+        Client {
+            appid: Some(appid.into()),
+            ..self.clone()
+        }
+    }
+
+    /// This client, its calls sending params and returning results with
+    /// their keys as they are (no camelCase ↔ snake_case conversion), as
+    /// `cloud.openapi({ convertCase: false })` in Node.
+    pub fn without_case_conversion(&self) -> Client {
+        Client {
+            convert_case: false,
+            ..self.clone()
+        }
+    }
+
     /// Call `openapi.{api}` (e.g. `tcb.createenvandresource`) with its
     /// params (a JSON object, camelCase keys converted as in Node; `null`
     /// for none). Must run inside a Tokio runtime.
     pub async fn call(&self, api: &str, params: Value) -> Result<Answer, Error> {
-        let input = CallInput {
-            api: api.strip_prefix("openapi.").unwrap_or(api).to_string(),
-            params_json: (!params.is_null()).then(|| params.to_string()),
-            media: Vec::new(),
-            appid: None,
-            convert_case: true,
-            marker: None,
-        };
+        self.call_with_media(api, params, Vec::new()).await
+    }
+
+    /// [`Client::call`] with files: each `(name, file)` is the top-level
+    /// param `name` (e.g. `media`), sent as the cloud call and the HTTPS
+    /// modes send a media param of Node (a multipart file part over HTTPS).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    /// use wx_cloud_core::{Client, MediaFile};
+    /// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+    /// let client = Client::with_env(json!({}), emulator.cloud_env())?;
+    /// let png = MediaFile { content_type: "image/png".into(), file_name: None, data: vec![0x89, b'P', b'N', b'G'] };
+    /// let r = client
+    ///     .call_with_media("customerServiceMessage.uploadTempMedia", json!({ "type": "image" }), vec![("media".into(), png)])
+    ///     .await?;
+    /// assert!(r.json().unwrap()["mediaId"].is_string());
+    /// emulator.close().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with_media(
+        &self,
+        api: &str,
+        params: Value,
+        media: Vec<(String, MediaFile)>,
+    ) -> Result<Answer, Error> {
+        let api = api.strip_prefix("openapi.").unwrap_or(api).to_string();
+        let display = format!("openapi.{api}");
+        let input = self
+            .call_input(api, params, media)
+            .map_err(|e| Error(e.for_api(&display)))?;
         let (result, _report) = mode::run(&self.config, &self.context, &input, None).await;
         match result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {

@@ -14,7 +14,8 @@
 //!
 //! A [`Client`] takes the options of the package's `cloud.init()` (as JSON,
 //! camelCase) or reads everything from the process environment, and
-//! [`Client::call`] makes one call. The example runs against the local
+//! [`Client::call`] makes one call ([`Client::call_with_media`] with files;
+//! [`Client::for_appid`] for another account, as `openapi({ appid })`). The example runs against the local
 //! emulator (the `wx-cloud-emulator` crate):
 //!
 //! ```
@@ -40,7 +41,7 @@
 
 mod client;
 
-pub use client::{Answer, Client, Error};
+pub use client::{Answer, Client, Error, MediaFile};
 pub use error::ErrorKind;
 
 #[doc(hidden)]

@@ -1,0 +1,156 @@
+//! The public Rust API against the emulator: the account of a call
+//! (`for_appid`), media params (`call_with_media`) and keys as given
+//! (`without_case_conversion`), in the cloud call and the HTTPS mode.
+
+use serde_json::json;
+use wx_cloud_core::{Answer, Client, MediaFile};
+use wx_cloud_emulator::{Emulator, EmulatorOptions};
+
+fn png() -> MediaFile {
+    MediaFile {
+        content_type: "image/png".into(),
+        file_name: Some("photo.png".into()),
+        data: vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3],
+    }
+}
+
+fn https_client(emu: &Emulator) -> Client {
+    Client::from_options(json!({
+        "appid": "wx0emulatorapp0001",
+        "secret": "emulator-app-secret",
+        "apiBaseUrl": emu.https_base_url(),
+        "processEnv": {},
+    }))
+    .unwrap()
+}
+
+fn json_of(a: Answer) -> serde_json::Value {
+    a.json().cloned().expect("a JSON answer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_params_go_in_both_modes_and_keys_stay_as_given_when_asked() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let cloud = Client::with_env(json!({}), emu.cloud_env()).unwrap();
+    let https = https_client(&emu);
+    for client in [&cloud, &https] {
+        let r = json_of(
+            client
+                .call_with_media(
+                    "customerServiceMessage.uploadTempMedia",
+                    json!({ "type": "image" }),
+                    vec![("media".into(), png())],
+                )
+                .await
+                .unwrap(),
+        );
+        assert!(r["mediaId"].is_string(), "{r}");
+        assert_eq!(
+            r["errMsg"],
+            "openapi.customerServiceMessage.uploadTempMedia:ok"
+        );
+        let raw = json_of(
+            client
+                .without_case_conversion()
+                .call_with_media(
+                    "security.imgSecCheck",
+                    json!({}),
+                    vec![("media".into(), png())],
+                )
+                .await
+                .unwrap(),
+        );
+        assert_eq!(raw["errCode"], 0, "{raw}");
+        let upload = json_of(
+            client
+                .without_case_conversion()
+                .call_with_media(
+                    "customerServiceMessage.uploadTempMedia",
+                    json!({ "type": "image" }),
+                    vec![("media".into(), png())],
+                )
+                .await
+                .unwrap(),
+        );
+        assert!(upload["media_id"].is_string(), "{upload}");
+    }
+    // A media param needs an object to sit in.
+    let e = cloud
+        .call_with_media(
+            "security.imgSecCheck",
+            json!([1]),
+            vec![("media".into(), png())],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(
+        e.err_msg()
+            .starts_with("openapi.security.imgSecCheck:fail "),
+        "{}",
+        e.err_msg()
+    );
+    // A params string that looks like a marker stays a string.
+    let r = json_of(
+        cloud
+            .call_with_media(
+                "customerServiceMessage.uploadTempMedia",
+                json!({ "type": "image", "note": "\u{0}0000000000000000m0" }),
+                vec![("media".into(), png())],
+            )
+            .await
+            .unwrap(),
+    );
+    assert!(r["mediaId"].is_string(), "{r}");
+    emu.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn for_appid_picks_the_account_or_rejects_naming_it() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let params = json!({ "type": "CreatePostpayPackage", "alias": "acct" });
+    // Cloud call: the gateway creates the environment in that account.
+    let cloud = Client::with_env(json!({}), emu.cloud_env()).unwrap();
+    let made = json_of(
+        cloud
+            .for_appid("wxother000000001")
+            .call("tcb.createenvandresource", params.clone())
+            .await
+            .unwrap(),
+    );
+    let envid = made["envid"].as_str().unwrap().to_string();
+    let env = emu
+        .environments()
+        .into_iter()
+        .find(|e| e.env == envid)
+        .unwrap();
+    assert_eq!(env.account, "wxother000000001");
+    // HTTPS with one app's credentials: another account is refused, never
+    // served with this app's token.
+    let https = https_client(&emu);
+    let before = emu.environments().len();
+    let e = https
+        .for_appid("wxother000000001")
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(e.err_msg().contains("appid"), "{}", e.err_msg());
+    assert_eq!(emu.environments().len(), before);
+    // Its own appid is fine.
+    let own = json_of(
+        https
+            .for_appid("wx0emulatorapp0001")
+            .call("tcb.createenvandresource", params)
+            .await
+            .unwrap(),
+    );
+    let envid = own["envid"].as_str().unwrap().to_string();
+    let env = emu
+        .environments()
+        .into_iter()
+        .find(|e| e.env == envid)
+        .unwrap();
+    assert_eq!(env.account, "wx0emulatorapp0001");
+    emu.close().await;
+}
