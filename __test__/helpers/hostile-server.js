@@ -28,6 +28,12 @@
 //   idle-close    answer normally (reply), then close the connection after
 //                 `idleMs` of idleness (a keep-alive connection the server
 //                 drops between calls, like a frozen and thawed function)
+//
+// A connection the server drops between requests (idle-close, dropAll) is
+// half-closed: FIN now, and the socket is kept until the client closes its
+// side, so `drained()` can tell when the client has seen every close. A
+// request that arrives on it meanwhile gets what a closed socket gives, an
+// RST, and is not counted (it was never processed).
 
 const net = require('net')
 const { listenOnLoopback } = require('./listen')
@@ -93,6 +99,12 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
     return t
   }
 
+  /** Close a connection between requests (see the top of this file). */
+  const drop = (sock) => {
+    sock.droppedByServer = true
+    sock.end()
+  }
+
   const server = net.createServer((socket) => {
     connections++
     sockets.add(socket)
@@ -103,6 +115,7 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
     let buf = Buffer.alloc(0)
     let idle = null
     socket.on('data', (chunk) => {
+      if (socket.droppedByServer) return socket.resetAndDestroy()
       buf = Buffer.concat([buf, chunk])
       for (;;) {
         const len = requestLength(buf)
@@ -163,7 +176,7 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
           return undefined
         case 'idle-close':
           writeReply(sock, beh)
-          idle = later(beh.idleMs || 0, () => sock.destroy())
+          idle = later(beh.idleMs || 0, () => drop(sock))
           return undefined
         default:
           return writeReply(sock, beh)
@@ -189,7 +202,26 @@ async function startHostile(initial = { kind: 'reply', body: '{}' }) {
     },
     /** Drop every open connection (as a thawed function's peer would have). */
     dropAll() {
-      for (const s of sockets) s.destroy()
+      for (const s of sockets) drop(s)
+    },
+    /**
+     * Resolves once no connection is open: every one the server dropped has
+     * been closed by the client too, so the client has seen each close and
+     * its pool holds none of them. What a test waits for between calls
+     * instead of a time that only a quiet machine keeps to.
+     */
+    drained(limitMs = 20000) {
+      const start = Date.now()
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (sockets.size === 0) return resolve()
+          if (Date.now() - start > limitMs) {
+            return reject(new Error(`the client kept ${sockets.size} connection(s) open for ${limitMs} ms after the server closed them`))
+          }
+          setTimeout(check, 2)
+        }
+        check()
+      })
     },
     openSockets: () => sockets.size,
     close: () =>
