@@ -11,7 +11,7 @@
 // whole product (the handler and a client sharing memoryStore() or Redis)
 // is third-party-platform.test.js.
 
-const http = require('http')
+const { startPlatformSite } = require('./helpers/platform-site')
 const crypto = require('crypto')
 const sdk = require('../index.js')
 const { storeKeys } = require('../lib/component-events.js')
@@ -53,31 +53,6 @@ function testStore() {
   }
 }
 
-/** A platform server: node http, raw body, the handler, `success` or the error. */
-async function platform(handle) {
-  const seen = { events: [], errors: [], requests: [] }
-  const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks)
-      seen.requests.push({ url: req.url, body })
-      try {
-        seen.events.push(await handle({ query: req.url, body }))
-        res.end('success')
-      } catch (e) {
-        seen.errors.push(e)
-        res.statusCode = 400
-        res.end(String(e.errCode))
-      }
-    })
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  seen.url = `http://127.0.0.1:${server.address().port}/wechat/component`
-  seen.close = () => new Promise((r) => server.close(r))
-  return seen
-}
-
 let emu, site, store, handle
 
 function handlerOptions(extra) {
@@ -96,7 +71,7 @@ function handlerOptions(extra) {
 beforeAll(async () => {
   store = testStore()
   let h = null
-  site = await platform((req) => h(req))
+  site = await startPlatformSite((req) => h(req))
   emu = await sdk.startEmulator({
     componentEventUrl: site.url,
     componentToken: TOKEN,
@@ -370,7 +345,7 @@ test('a store that never answers: the handler rejects within its timeout', async
 test('on a schedule: tickets are pushed at start and every ticketIntervalMs, and only pushed tickets buy a component token', async () => {
   const s2 = testStore()
   let h = null
-  const site2 = await platform((req) => h(req))
+  const site2 = await startPlatformSite((req) => h(req))
   const emu2 = await sdk.startEmulator({ componentEventUrl: site2.url, componentToken: TOKEN, componentEncodingAesKey: AES_KEY, ticketIntervalMs: 50 })
   h = sdk.createComponentEventHandler(handlerOptions({ store: s2, apiBaseUrl: emu2.httpsBaseUrl }))
   try {

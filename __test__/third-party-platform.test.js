@@ -14,7 +14,7 @@
 // as two processes would). Last, the emulator command (cli.js and the
 // wx-cloud-emulator binary) pushes to an event URL given by flags.
 
-const http = require('http')
+const { startPlatformSite } = require('./helpers/platform-site')
 const Redis = require('ioredis')
 const sdk = require('../index.js')
 const { keys, localCache } = require('../lib/store.js')
@@ -27,29 +27,6 @@ const MSG_TOKEN = 'platform-message-token'
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 const SHOP_A = 'wxplatformshop01'
 const SHOP_B = 'wxplatformshop02'
-
-/** The platform's event URL: node http, raw body, the handler; `success` or the errCode. */
-async function eventServer(handle) {
-  const seen = { events: [], errors: [] }
-  const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', async () => {
-      try {
-        seen.events.push(await handle({ query: req.url, body: Buffer.concat(chunks) }))
-        res.end('success')
-      } catch (e) {
-        seen.errors.push(e)
-        res.statusCode = 400
-        res.end(String(e.errCode))
-      }
-    })
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  seen.url = `http://127.0.0.1:${server.address().port}/wechat/component`
-  seen.close = () => new Promise((r) => server.close(r))
-  return seen
-}
 
 let redis
 const connections = []
@@ -94,7 +71,7 @@ describe.each(STORES)('%s', (_name, makeStores) => {
   beforeAll(async () => {
     stores = makeStores()
     let handle = null
-    site = await eventServer((req) => handle(req))
+    site = await startPlatformSite((req) => handle(req))
     emu = await sdk.startEmulator({
       componentEventUrl: site.url,
       componentToken: MSG_TOKEN,
@@ -242,7 +219,7 @@ describe.each([
         store,
         apiBaseUrl: 'http://127.0.0.1:9',
       })
-      const site = await eventServer(handle)
+      const site = await startPlatformSite(handle)
       const [cmd, args] = program()
       const child = spawn(cmd, [...args, '--authorizer', 'wxcliauth0000001:r1', '--component-event-url', site.url, '--ticket-interval-ms', '60000'], {
         cwd: require('path').join(__dirname, '..'),

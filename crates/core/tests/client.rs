@@ -24,6 +24,13 @@ fn https_client(emu: &Emulator) -> Client {
     .unwrap()
 }
 
+/// The account the emulator created the environment of `made` in.
+fn account_of(emu: &Emulator, made: &serde_json::Value) -> String {
+    let envid = made["envid"].as_str().expect("an envid");
+    let record = emu.environments().into_iter().find(|e| e.env == envid);
+    record.expect("the environment in the emulator").account
+}
+
 fn json_of(a: Answer) -> serde_json::Value {
     a.json().cloned().expect("a JSON answer")
 }
@@ -118,13 +125,7 @@ async fn for_appid_picks_the_account_or_rejects_naming_it() {
             .await
             .unwrap(),
     );
-    let envid = made["envid"].as_str().unwrap().to_string();
-    let env = emu
-        .environments()
-        .into_iter()
-        .find(|e| e.env == envid)
-        .unwrap();
-    assert_eq!(env.account, "wxother000000001");
+    assert_eq!(account_of(&emu, &made), "wxother000000001");
     // HTTPS with one app's credentials: another account is refused, never
     // served with this app's token.
     let https = https_client(&emu);
@@ -145,12 +146,6 @@ async fn for_appid_picks_the_account_or_rejects_naming_it() {
             .await
             .unwrap(),
     );
-    let envid = own["envid"].as_str().unwrap().to_string();
-    let env = emu
-        .environments()
-        .into_iter()
-        .find(|e| e.env == envid)
-        .unwrap();
-    assert_eq!(env.account, "wx0emulatorapp0001");
+    assert_eq!(account_of(&emu, &own), "wx0emulatorapp0001");
     emu.close().await;
 }
