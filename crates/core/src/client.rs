@@ -182,7 +182,8 @@ impl Client {
                 ))
             }
         };
-        let text = Value::Object(object.clone()).to_string();
+        // A map of JSON values always serialises.
+        let text = serde_json::to_string(&object).unwrap_or_default();
         let marker = loop {
             let m = format!("\u{0}{:016x}", fastrand::u64(..));
             // In JSON text the NUL is escaped.
