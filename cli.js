@@ -2,6 +2,13 @@
 'use strict'
 // npx wx-cloud-openapi <command>
 
+try {
+  require('./lib/node-version.js').requireSupportedNode()
+} catch (e) {
+  process.stderr.write(`wx-cloud-openapi: ${e.message}\n`)
+  process.exit(3)
+}
+
 const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, CONFIG: 3 }
 
 const EXIT_CODES = `Exit codes:
@@ -549,7 +556,7 @@ function main(argv) {
   }
   if (wantsHelp(rest)) return printUsage(cmd, entry[1])
   Promise.resolve(entry[0](rest)).catch((e) => {
-    process.stderr.write(`wx-cloud-openapi ${cmd}: internal error: ${e?.stack || e}\n`)
+    process.stderr.write(`wx-cloud-openapi ${cmd}: internal error: ${(e && e.stack) || e}\n`)
     process.exitCode = 70
   })
 }

@@ -6,8 +6,38 @@
 // Rust core through the generated binding, and turns the core's outcome
 // into a resolved value or a rejected Error.
 
+require('./lib/node-version.js').requireSupportedNode()
+
 const { version } = require('./package.json')
 const util = require('util')
+const path = require('path')
+const fs = require('fs')
+
+// A function uploaded with node_modules installed on another platform (a Mac,
+// Windows) has no addon for this one: say so at require, with the fixes, not
+// at the first call. Cheap: file names only, the addon is loaded on first use.
+;(function requireAddonForThisPlatform() {
+  const prefix = `${process.platform}-${process.arch}`
+  const here = (names, re) => names.filter((n) => re.test(n)).map((n) => re.exec(n)[1])
+  const rootAddons = here(fs.readdirSync(__dirname), /^wx-cloud-openapi\.(.+)\.node$/)
+  if (rootAddons.some((p) => p.startsWith(prefix))) return
+  const parent = path.dirname(__dirname)
+  let packages = []
+  if (path.basename(parent) === 'node_modules') {
+    packages = here(fs.readdirSync(parent), /^wx-cloud-openapi-((?:linux|darwin|win32|freebsd|android)-.+)$/)
+    if (packages.some((p) => p.startsWith(prefix))) return
+  } else {
+    const suffixes = process.platform === 'linux' ? ['-gnu', '-musl'] : process.platform === 'win32' ? ['-msvc'] : ['']
+    for (const suffix of suffixes) {
+      try {
+        return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
+      } catch (_) {
+        // not this one
+      }
+    }
+  }
+  throw require('./lib/load.js').wrongPlatformError(__dirname, [...new Set([...rootAddons, ...packages])])
+})()
 
 // getWXContext() and signature() are loaded on first use: most programs
 // never call them, and `require` stays cheap.
@@ -23,7 +53,7 @@ const midas = () => {
 }
 const signature = (options) => midas().signature(options)
 /** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
-const hasSignature = (data) => midasModule?.hasSignature(data) === true
+const hasSignature = (data) => midasModule !== null && midasModule.hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -182,7 +212,7 @@ function marshalParams(api, data, convertCase) {
   try {
     return marshalObject(api, data, convertCase)
   } catch (e) {
-    if (e instanceof CloudSDKError || e?.[SIGNATURE_ERROR]) throw e
+    if (e instanceof CloudSDKError || (e != null && e[SIGNATURE_ERROR])) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
@@ -191,7 +221,7 @@ function marshalParams(api, data, convertCase) {
 /** The text of something thrown, without letting a hostile value throw again. */
 function errorText(e) {
   try {
-    return String(e?.message || e)
+    return String((e && e.message) || e)
   } catch (_) {
     return 'an exception that cannot be shown'
   }
@@ -480,7 +510,7 @@ class Cloud {
     }
     const created = b.createClient(text)
     if (created && created.ok === false) throw toError(created)
-    const store = config?.store
+    const store = config == null ? undefined : config.store
     if (store !== undefined && store !== null && created.tokenFunction !== 'component') {
       throw badOption(
         'option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret ' +
@@ -496,8 +526,8 @@ class Cloud {
     // once here rather than from the addon on every call.
     this._tokenFunction = created.tokenFunction
     this._tokenFunctions = {
-      accessToken: config?.accessToken,
-      authorizerAccessToken: config?.authorizerAccessToken,
+      accessToken: config == null ? undefined : config.accessToken,
+      authorizerAccessToken: config == null ? undefined : config.authorizerAccessToken,
     }
     // The account a token function is asked for when openapi() names none.
     this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined

@@ -29,7 +29,7 @@ function sdkError(errCode, msg) {
 
 function errorText(e) {
   try {
-    return String(e?.message || e)
+    return String((e && e.message) || e)
   } catch (_) {
     return 'an exception that cannot be shown'
   }
@@ -52,6 +52,11 @@ function checkStore(store) {
 }
 
 /** The first value of a query field (frameworks give arrays for repeated keys). */
+/** A URLSearchParams value, with `null` (absent) as undefined. */
+function orUndefined(v) {
+  return v === null ? undefined : v
+}
+
 function first(v) {
   if (Array.isArray(v)) v = v[0]
   return typeof v === 'string' ? v : undefined
@@ -65,9 +70,9 @@ function readQuery(query) {
   }
   if (query instanceof URLSearchParams) {
     return {
-      timestamp: query.get('timestamp') ?? undefined,
-      nonce: query.get('nonce') ?? undefined,
-      msgSignature: query.get('msg_signature') ?? undefined,
+      timestamp: orUndefined(query.get('timestamp')),
+      nonce: orUndefined(query.get('nonce')),
+      msgSignature: orUndefined(query.get('msg_signature')),
     }
   }
   if (query && typeof query === 'object') {

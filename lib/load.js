@@ -20,8 +20,8 @@ function libc() {
     // no ldd: ask the process report
   }
   try {
-    const report = process.report?.getReport()
-    if (report?.header?.glibcVersionRuntime) return 'glibc'
+    const report = process.report ? process.report.getReport() : null
+    if (report && report.header && report.header.glibcVersionRuntime) return 'glibc'
     if (report && Array.isArray(report.sharedObjects) && report.sharedObjects.some((f) => /libc\.musl-|ld-musl-/.test(f))) {
       return 'musl'
     }
@@ -69,13 +69,38 @@ function loadError(root, cause) {
     PUBLISHED.includes(name)
       ? `A prebuilt addon is published for ${name}: reinstall without --omit=optional / --no-optional (npm has a bug with optional dependencies and lock files made on another platform, https://github.com/npm/cli/issues/4828: delete node_modules and package-lock.json, then npm install).`
       : `No prebuilt addon is published for ${name} (published: ${PUBLISHED.join(', ')}).`,
-    'To build from source (Rust stable and Node.js >= 16): in a clone of the repository run `npm ci && npm run build`; see docs/building.md.',
+    'To build from source (Rust stable and Node.js >= 20.17): in a clone of the repository run `npm ci && npm run build`; see docs/building.md.',
   ]
   const why = causes(cause)
   if (why.length > 0) lines.push('Errors:', ...why.map((m) => `  - ${m}`))
   const err = new Error(lines.join('\n'))
   err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
   err.cause = cause
+  return err
+}
+
+/**
+ * The Error thrown at `require` when the package holds no addon for this
+ * platform, only `found` (platform names) or none: node_modules installed
+ * on another machine and uploaded with a cloud function.
+ */
+function wrongPlatformError(root, found) {
+  const name = platformName()
+  const lines = [
+    found.length > 0
+      ? `wx-cloud-openapi: this copy was installed for ${found.join(', ')}, but this process runs on ${name} ` +
+        `(node ${process.version}) and needs the addon for ${name} (the package wx-cloud-openapi-${name}).`
+      : `wx-cloud-openapi: this copy holds no native addon (${root}); this process runs on ${name} (node ${process.version}) ` +
+        `and needs the addon for ${name} (the package wx-cloud-openapi-${name}).`,
+    'node_modules were probably installed on another machine and uploaded with the function. Either:',
+    '  - let the cloud install the dependencies: deploy the function without node_modules, choosing',
+    '    "upload and deploy: install dependencies in the cloud" (上传并部署：云端安装依赖); or',
+    "  - install for the function's platform before uploading:",
+    '      npm install --os=linux --cpu=x64 --libc=glibc',
+    'See docs/cloud-function.md.',
+  ]
+  const err = new Error(lines.join('\n'))
+  err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
   return err
 }
 
@@ -110,4 +135,4 @@ function contract() {
   return contractCache
 }
 
-module.exports = { loadBinding, contract, platformName, libc, PUBLISHED }
+module.exports = { loadBinding, contract, platformName, libc, wrongPlatformError, PUBLISHED }

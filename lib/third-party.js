@@ -62,7 +62,7 @@ function invoke(fn, ...args) {
 
 function errorText(e) {
   try {
-    return String(e?.message || e)
+    return String((e && e.message) || e)
   } catch (_) {
     return 'an exception that cannot be shown'
   }

@@ -107,6 +107,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error('demo failed:', e?.message)
+  console.error('demo failed:', e && e.message)
   process.exitCode = 1
 })
