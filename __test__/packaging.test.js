@@ -91,6 +91,7 @@ test('the tarball holds exactly what is needed', () => {
       'lib/emulator.d.ts',
       'lib/load.js',
       'lib/midas-signature.js',
+      'lib/node-version.js',
       'lib/openapi.d.ts',
       'lib/store.js',
       'lib/third-party.js',
@@ -99,6 +100,24 @@ test('the tarball holds exactly what is needed', () => {
       ...docs,
     ].sort(),
   )
+})
+
+test('every JavaScript file it ships parses as ES2019 (Node 12.16, the oldest runtime it supports)', () => {
+  // Node 12 has no optional chaining, `??`, class fields or logical assignment.
+  const acorn = require('acorn')
+  const js = packed.files.map((f) => f.path).filter((f) => f.endsWith('.js'))
+  expect(js).toEqual(expect.arrayContaining(['index.js', 'cli.js', 'binding.js', 'lib/load.js']))
+  const failures = []
+  for (const f of js) {
+    try {
+      acorn.parse(fs.readFileSync(path.join(installed, f), 'utf8'), { ecmaVersion: 2019, sourceType: 'script', allowHashBang: true })
+    } catch (e) {
+      failures.push(`${f}: ${e.message}`)
+    }
+  }
+  expect(failures).toEqual([])
+  // And the check does catch what Node 12 cannot parse.
+  expect(() => acorn.parse('a?.b', { ecmaVersion: 2019 })).toThrow(SyntaxError)
 })
 
 test('installs offline as one package; reports its size', () => {
