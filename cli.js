@@ -113,7 +113,7 @@ Exit codes:
  * through the addon the command needs anyway.
  */
 function emulatorUsage() {
-  const options = require('./lib/load.js').loadBinding().emulatorOptionsHelp()
+  const options = require('./lib/load.js').loadEmulatorBinding().emulatorOptionsHelp()
   return `Usage: wx-cloud-openapi emulator [options]
 ${options}Exit codes:
   0  stopped by SIGINT/SIGTERM

@@ -30,6 +30,19 @@ test('napi.targets lists the six published platforms, and lib/load.js knows the 
   )
 })
 
+test('the emulator package (emulator/) is released with the package: same version, targets, engines and license', () => {
+  const emu = require('../emulator/package.json')
+  expect({ version: emu.version, targets: emu.napi.targets, engines: emu.engines, license: emu.license }).toEqual({
+    version: pkg.version,
+    targets: pkg.napi.targets,
+    engines: pkg.engines,
+    license: pkg.license,
+  })
+  expect(emu).toMatchObject({ name: 'wx-cloud-openapi-emulator', napi: { binaryName: 'wx-cloud-openapi-emulator' } })
+  // The main package ships no emulator folder: its startEmulator() finds this package.
+  expect(pkg.files).not.toContain('emulator/')
+})
+
 test.each(Object.entries(TARGETS))('npm/ package for %s', (_triple, [name, osName, cpu, lib]) => {
   const dir = path.join(ROOT, 'npm', name)
   const p = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))

@@ -34,7 +34,7 @@ const FAULT_KEYS = new Set(['api', 'kind', 'door', 'errcode', 'errmsg', 'delayMs
 
 let binding = null
 function loadBinding() {
-  if (binding === null) binding = require('./load.js').loadBinding()
+  if (binding === null) binding = require('./load.js').loadEmulatorBinding()
   return binding
 }
 

@@ -8,6 +8,9 @@ const path = require('path')
 
 const ROOT = path.join(__dirname, '..')
 
+/** The package that carries the local emulator (emulator/ in the repository). */
+const EMULATOR_PACKAGE = 'wx-cloud-openapi-emulator'
+
 /** The platforms a prebuilt addon is published for (`napi.targets`). */
 const PUBLISHED = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
 
@@ -113,6 +116,44 @@ function loadBinding(root = ROOT) {
   }
 }
 
+/**
+ * The addon with the local emulator. A build from a checkout has it (the
+ * Cargo feature `emulator`, on by default); the published package does not
+ * (it is what a cloud function downloads): then the package
+ * `wx-cloud-openapi-emulator` (a devDependency of the user's tests), or in
+ * a checkout its folder `emulator/`.
+ */
+function loadEmulatorBinding(root = ROOT) {
+  const own = loadBinding(root)
+  if (typeof own.startEmulator === 'function') return own
+  const { version } = require(path.join(root, 'package.json'))
+  const paths = [process.cwd(), root]
+  for (const name of [EMULATOR_PACKAGE, path.join(root, 'emulator')]) {
+    let entry
+    try {
+      entry = require.resolve(name, { paths })
+    } catch (_) {
+      continue
+    }
+    const theirs = require(path.join(path.dirname(entry), 'package.json')).version
+    if (theirs !== version) {
+      const err = new Error(
+        `${EMULATOR_PACKAGE}@${theirs} (${path.dirname(entry)}) does not match wx-cloud-openapi@${version}: ` +
+          `install the same version (npm install --save-dev ${EMULATOR_PACKAGE}@${version})`,
+      )
+      err.code = 'WX_CLOUD_OPENAPI_NO_EMULATOR'
+      throw err
+    }
+    return require(entry)
+  }
+  const err = new Error(
+    `the local emulator (startEmulator(), \`wx-cloud-openapi emulator\`) is in its own package, ${EMULATOR_PACKAGE}, ` +
+      `so that what a cloud function downloads stays small: npm install --save-dev ${EMULATOR_PACKAGE}@${version}`,
+  )
+  err.code = 'WX_CLOUD_OPENAPI_NO_EMULATOR'
+  throw err
+}
+
 let contractCache = null
 
 /**
@@ -135,4 +176,4 @@ function contract() {
   return contractCache
 }
 
-module.exports = { loadBinding, contract, platformName, libc, wrongPlatformError, PUBLISHED }
+module.exports = { loadBinding, loadEmulatorBinding, contract, platformName, libc, wrongPlatformError, PUBLISHED, EMULATOR_PACKAGE }

@@ -11,7 +11,9 @@
 //     redis-server that the host started, the event handler, the Redis
 //     store, the CLI's `env`, and the cold start (reported, not asserted);
 //   - Node 10.15.3: the Error that names the minimum version;
-//   - node_modules installed for another platform: the Error at require.
+//   - node_modules installed for another platform: the Error at require;
+//   - what a function downloads: one package within 4 MB, no emulator (it
+//     ships in wx-cloud-openapi-emulator, emulator/, for the user's tests).
 // Node 18.15's official build needs glibc 2.28, so the platform builds its
 // own; 18 is the host's Node here (the jest suites run on >= 20).
 
@@ -60,6 +62,8 @@ function runOld(version, args, opts = {}) {
 
 let work
 let pkgDir
+let packed
+let emulatorPacked
 let redis
 beforeAll(() => {
   if (!fs.existsSync(ADDON)) throw new Error(`${path.relative(ROOT, ADDON)} is missing: run \`npm run build:release\` first`)
@@ -67,7 +71,8 @@ beforeAll(() => {
   for (const v of ['16.13.2', '12.16.3', '10.15.3']) nodeOnGlibc217(v)
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-cloud-openapi-runtime-'))
   const npmEnv = { ...process.env, npm_config_cache: path.join(work, 'npm-cache'), npm_config_update_notifier: 'false' }
-  const [packed] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv }))
+  ;[packed] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv }))
+  ;[emulatorPacked] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], { cwd: path.join(ROOT, 'emulator'), env: npmEnv }))
   const app = path.join(work, 'function')
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'a-cloud-function', version: '1.0.0', private: true }))
@@ -77,6 +82,47 @@ beforeAll(() => {
 afterAll(async () => {
   if (redis) await redis.stop()
   if (work) fs.rmSync(work, { recursive: true, force: true })
+})
+
+/** Bytes under a directory. */
+function du(dir) {
+  let bytes = 0
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    bytes += e.isDirectory() ? du(p) : fs.statSync(p).size
+  }
+  return bytes
+}
+
+test('what a cloud function downloads: one package, at most 4 MB installed, no emulator inside', () => {
+  const top = fs.readdirSync(path.dirname(pkgDir)).filter((n) => !n.startsWith('.'))
+  expect(top).toEqual(['wx-cloud-openapi'])
+  const bytes = du(pkgDir)
+  console.log(
+    `installed wx-cloud-openapi (--omit=dev, linux-x64-gnu): ${bytes} bytes (tarball ${packed.size}); emulator package ${emulatorPacked.unpackedSize} bytes`,
+  )
+  // The budget of issue 18 (decimal MB, as bench/RESULTS.md counts).
+  expect(bytes).toBeLessThanOrEqual(4e6)
+  expect(typeof require(path.join(pkgDir, 'binding.js')).startEmulator).toBe('undefined')
+})
+
+test('startEmulator() without the emulator package: an Error that says which package to install; with it, an emulator', () => {
+  const app = fs.mkdtempSync(path.join(work, 'tests-'))
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'function-tests', version: '1.0.0', private: true }))
+  const npmEnv = { ...process.env, npm_config_cache: path.join(work, 'npm-cache'), npm_config_update_notifier: 'false' }
+  const install = (...tarballs) =>
+    sh('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs.map((t) => path.join(work, t.filename))], { cwd: app, env: npmEnv })
+  const script = `require('wx-cloud-openapi').startEmulator().then(
+    async (emu) => { const e = emu.environments(); await emu.close(); console.log(JSON.stringify({ started: emu.url.startsWith('http://127.0.0.1:'), e })) },
+    (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
+  install(packed)
+  const without = JSON.parse(sh(process.execPath, ['-e', script], { cwd: app }))
+  expect(without).toEqual({ code: 'WX_CLOUD_OPENAPI_NO_EMULATOR', message: expect.stringContaining('npm install --save-dev wx-cloud-openapi-emulator@') })
+  const cli = spawnSync(process.execPath, [path.join(app, 'node_modules', 'wx-cloud-openapi', 'cli.js'), 'emulator', '--help'], { encoding: 'utf8' })
+  expect(cli.status).toBe(3)
+  expect(cli.stderr).toContain('wx-cloud-openapi-emulator')
+  install(packed, emulatorPacked)
+  expect(JSON.parse(sh(process.execPath, ['-e', script], { cwd: app }))).toEqual({ started: true, e: [] })
 })
 
 test(`the release addon needs at most GLIBC_${MAX_GLIBC}, and only Node-API functions that Node 12.16 exports`, () => {

@@ -4,7 +4,9 @@
 //! result, error and panic into an [`Outcome`] that the hand-written
 //! `index.js` makes into a resolved value or a rejected `Error`.
 
+#[cfg(feature = "emulator")]
 mod emulator;
+mod emulator_types;
 mod events;
 mod promise;
 mod runtime;

@@ -1,0 +1,2 @@
+// The addon's generated types (the emulator's options, faults and records).
+export * from './binding'
