@@ -1,0 +1,251 @@
+'use strict'
+// Issue 19 (third-party platform, round 3): regression tests for the ways the
+// event handler and the token store can still lose an authorization or fail
+// a call, written before the fixes (which come after the redesign of issue
+// 20). Each defect that is still there is a `test.failing`: jest passes it
+// while the defect makes it fail, and fails it once the defect is fixed, so
+// the fix must turn it into a plain `test` (the reason stands next to each).
+//
+// Pushes are made in the test (helpers/wechat-push.js) where the emulator
+// cannot send them: an older CreateTime, a replay, a nested element. The
+// store is the package's memoryStore(), read through its documented keys
+// (docs/third-party.md).
+
+const crypto = require('crypto')
+const sdk = require('../index.js')
+const { startPlatformSite } = require('./helpers/platform-site')
+const { wechatPush, eventXml } = require('./helpers/wechat-push')
+
+const COMPONENT_APPID = 'wx0emulatorcomp001'
+const COMPONENT_SECRET = 'emulator-component-secret'
+const TOKEN = 'regression-message-token'
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+
+let emu
+let site
+let store
+let handle
+
+const push = (fields, at = Math.floor(Date.now() / 1000)) =>
+  wechatPush({
+    token: TOKEN,
+    encodingAesKey: AES_KEY,
+    componentAppid: COMPONENT_APPID,
+    timestamp: at,
+    xml: eventXml({ AppId: COMPONENT_APPID, CreateTime: at, ...fields }),
+  })
+
+beforeAll(async () => {
+  store = sdk.memoryStore()
+  site = await startPlatformSite((req) => handle(req))
+  emu = await sdk.startEmulator({
+    componentEventUrl: site.url,
+    componentToken: TOKEN,
+    componentEncodingAesKey: AES_KEY,
+    ticketIntervalMs: 0,
+    authorizers: [],
+  })
+  handle = sdk.createComponentEventHandler({
+    componentAppid: COMPONENT_APPID,
+    componentAppsecret: COMPONENT_SECRET,
+    token: TOKEN,
+    encodingAesKey: AES_KEY,
+    store,
+    apiBaseUrl: emu.httpsBaseUrl,
+    timeout: 10000,
+  })
+  await emu.pushTicket()
+})
+afterAll(async () => {
+  if (emu) await emu.close()
+  if (site) await site.close()
+})
+
+test('the pushes made here are genuine: the handler opens one and stores its ticket', async () => {
+  const ticket = `ticket-${crypto.randomBytes(4).toString('hex')}`
+  const ev = await handle(push({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: ticket }))
+  expect(ev).toMatchObject({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: ticket })
+  expect(await store.get(`ticket:${COMPONENT_APPID}`)).toBe(ticket)
+})
+
+// Item 7: the store keeps the last ticket handled, not the newest one.
+test.failing('item 7: an older verify ticket (late or replayed) does not replace a newer one', async () => {
+  const now = Math.floor(Date.now() / 1000)
+  await handle(push({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: 'ticket-newer' }, now))
+  await handle(push({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: 'ticket-older' }, now - 600))
+  expect(await store.get(`ticket:${COMPONENT_APPID}`)).toBe('ticket-newer')
+})
+
+// Item 1: CreateTime is never compared, so a late `unauthorized` deletes the
+// refresh token of the authorization that followed it.
+test.failing('item 1: an unauthorized event older than the authorization after it leaves the account authorized', async () => {
+  const appid = 'wxregress0000001'
+  const authorization = await emu.authorize(appid)
+  expect(authorization).toMatchObject({ infoType: 'authorized', pushed: true })
+  const refresh = await store.get(`refresh_token:${COMPONENT_APPID}:${appid}`)
+  expect(refresh).toEqual(expect.any(String))
+  // The revocation WeChat sent a minute before this authorization arrives late.
+  await handle(push({ InfoType: 'unauthorized', AuthorizerAppid: appid }, Math.floor(Date.now() / 1000) - 60))
+  expect(await store.get(`refresh_token:${COMPONENT_APPID}:${appid}`)).toBe(refresh)
+  expect(await store.get(`revoked:${COMPONENT_APPID}:${appid}`)).toBe(null)
+  const client = new sdk.Cloud()
+  client.init({ componentAppid: COMPONENT_APPID, componentAppsecret: COMPONENT_SECRET, store, apiBaseUrl: emu.httpsBaseUrl, processEnv: {} })
+  const created = await client.openapi({ appid }).tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'still' })
+  expect(created.errCode).toBe(0)
+})
+
+// Item 6: an element inside an element is refused as malformed (-40002, HTTP
+// 400 from a site), so WeChat pushes the event again and again.
+test.failing('item 6: a genuine event with nested elements (notify_third_fasteregister) is accepted, nested fields as objects', async () => {
+  const ev = await handle(
+    push({
+      InfoType: 'notify_third_fasteregister',
+      appid: 'wxfastregister01',
+      status: 0,
+      auth_code: 'xxxxx',
+      msg: 'OK',
+      info: { name: 'company', code: '123', code_type: 1, legal_persona_wechat: 'wechat', legal_persona_name: 'candy', component_phone: '1234567' },
+    }),
+  )
+  expect(ev).toMatchObject({ InfoType: 'notify_third_fasteregister', info: { name: 'company', legal_persona_name: 'candy' } })
+})
+
+test('item 6: a DOCTYPE (entities) is still refused, storing nothing', async () => {
+  const before = await store.get(`ticket:${COMPONENT_APPID}`)
+  const p = wechatPush({
+    token: TOKEN,
+    encodingAesKey: AES_KEY,
+    componentAppid: COMPONENT_APPID,
+    xml: `<!DOCTYPE xml [<!ENTITY t "ticket-from-entity">]><xml><AppId><![CDATA[${COMPONENT_APPID}]]></AppId><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket>&t;</ComponentVerifyTicket></xml>`,
+  })
+  const err = await handle(p).then(
+    () => null,
+    (e) => e,
+  )
+  expect(err).toBeInstanceOf(sdk.CloudSDKError)
+  expect(await store.get(`ticket:${COMPONENT_APPID}`)).toBe(before)
+})
+
+// Item 13: reading the request object throws past the handler.
+test.failing('item 13: a request whose fields cannot be read rejects with a CloudSDKError, not the raw exception', async () => {
+  const genuine = push({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: 'ticket-getter' })
+  const hostile = {
+    get query() {
+      throw new TypeError('a getter that throws')
+    },
+    body: genuine.body,
+  }
+  const err = await handle(hostile).then(
+    () => null,
+    (e) => e,
+  )
+  expect(err).toBeInstanceOf(sdk.CloudSDKError)
+  expect(err.errCode).toEqual(expect.any(Number))
+})
+
+describe('HTTPS answers and params (items 8 and 9), against a loopback server', () => {
+  const http = require('http')
+  let server
+  let base
+  const seen = []
+  let reply = () => ({ ct: 'application/json', body: '{"errcode":0,"errmsg":"ok"}' })
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const chunks = []
+      req.on('data', (c) => chunks.push(c))
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks) })
+        const r = reply()
+        res.writeHead(200, { 'content-type': r.ct })
+        res.end(r.body)
+      })
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${server.address().port}`
+  })
+  afterAll(
+    () =>
+      new Promise((resolve) => {
+        server.close(resolve)
+        server.closeAllConnections()
+      }),
+  )
+  beforeEach(() => {
+    seen.length = 0
+  })
+  const client = () => {
+    const c = new sdk.Cloud()
+    c.init({ accessToken: 'OURS-token', apiBaseUrl: base, processEnv: {} })
+    return c
+  }
+
+  // Item 8: the param goes into the query after the SDK's own token.
+  test.failing('item 8: a GET param whose wire name is a credential (access_token) is refused, and nothing is sent', async () => {
+    const err = await client()
+      .openapi.auth.getPaidUnionId({ openid: 'o1', accessToken: 'THEIRS-token' })
+      .then(
+        () => null,
+        (e) => e,
+      )
+    expect(seen.map((r) => r.url)).toEqual([])
+    expect(err).toBeInstanceOf(sdk.CloudSDKError)
+    expect(err.errMsg).toContain('access_token')
+  })
+
+  // Item 9: a JSON row answered with XML resolves as a success without the result.
+  test.failing('item 9: a non-JSON answer to an API whose row says JSON rejects with -601001 (tcb.createenvandresource answered with an XML page)', async () => {
+    reply = () => ({ ct: 'application/xml', body: '<xml><error>gateway timeout</error></xml>' })
+    const err = await client()
+      .openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'xml' })
+      .then(
+        (r) => r,
+        (e) => e,
+      )
+    expect(seen).toHaveLength(1)
+    expect(err).toBeInstanceOf(sdk.CloudSDKError)
+    expect(err.errCode).toBe(-601001)
+  })
+})
+
+// Item 12: the waiters of one shared component-token request get the first
+// caller's Error, API name included.
+test.failing("item 12: concurrent third-party calls sharing one failed token request each reject with their own API's name", async () => {
+  const own = sdk.memoryStore()
+  await own.set(`ticket:${COMPONENT_APPID}`, 'a-ticket')
+  emu.injectFault({ api: 'cgi-bin.component.api_component_token', kind: 'errcode', errcode: 40013, times: 1 })
+  const c = new sdk.Cloud()
+  c.init({
+    componentAppid: COMPONENT_APPID,
+    componentAppsecret: COMPONENT_SECRET,
+    store: own,
+    getAuthorizerRefreshToken: async () => 'emulator-refresh-token',
+    apiBaseUrl: emu.httpsBaseUrl,
+    processEnv: {},
+  })
+  const o = c.openapi({ appid: 'wxregress0000012' })
+  const [a, b] = await Promise.allSettled([o.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'a' }), o.tcb.describeenvs({})])
+  expect([a.status, b.status]).toEqual(['rejected', 'rejected'])
+  expect(a.reason.errMsg).toMatch(/^openapi\.tcb\.createenvandresource:fail /)
+  expect(b.reason.errMsg).toMatch(/^openapi\.tcb\.describeenvs:fail /)
+  expect(a.reason).not.toBe(b.reason)
+})
+
+// Item 10: the event URL's password shows in what the emulator says.
+test.failing("item 10: the emulator never shows its event URL's password (pushTicket's error)", async () => {
+  const other = await sdk.startEmulator({
+    componentEventUrl: 'http://platform:s3cret-url-password@127.0.0.1:9/wechat/component',
+    componentToken: TOKEN,
+    componentEncodingAesKey: AES_KEY,
+    ticketIntervalMs: 0,
+  })
+  try {
+    const err = await other.pushTicket().then(
+      () => null,
+      (e) => e,
+    )
+    expect(err).toBeInstanceOf(Error)
+    expect(String(err.message)).not.toContain('s3cret-url-password')
+  } finally {
+    await other.close()
+  }
+})
