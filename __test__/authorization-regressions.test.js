@@ -249,3 +249,43 @@ test.failing("item 10: the emulator never shows its event URL's password (pushTi
     await other.close()
   }
 })
+
+// Item 14: "connection failed" after the request went out says nothing of
+// the call having possibly run; a user who retries creates a second
+// environment. Every mode, both the reset and the timeout.
+describe('item 14: a failure after the request was sent says the call may have executed', () => {
+  const { startHostile } = require('./helpers/hostile-server')
+  let hostile
+  beforeAll(async () => {
+    hostile = await startHostile()
+  })
+  afterAll(() => hostile.close())
+
+  const clientFor = (mode) => {
+    const c = new sdk.Cloud()
+    const common = { timeout: 1500, processEnv: {} }
+    if (mode === 'cloud') c.init({ ...common, secretId: 'AKIDregression', secretKey: 'regression-key', env: 'rg-env', serviceUrl: `${hostile.url}/admin` })
+    else c.init({ ...common, accessToken: 'regression-token', apiBaseUrl: hostile.url })
+    return c
+  }
+
+  test.failing.each([
+    ['cloud', 'reset-after'],
+    ['https', 'reset-after'],
+    ['cloud', 'silent'],
+    ['https', 'silent'],
+  ])('%s mode, %s', async (mode, kind) => {
+    hostile.set({ kind })
+    const before = hostile.stats().requests
+    const err = await clientFor(mode)
+      .openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'maybe' })
+      .then(
+        () => null,
+        (e) => e,
+      )
+    // The request did reach the server: only then is "may have executed" right.
+    expect(hostile.stats().requests).toBe(before + 1)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.errMsg).toMatch(/may have (been )?execut/)
+  })
+})
