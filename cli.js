@@ -31,6 +31,7 @@ Commands:
                      WeChat HTTPS API until SIGINT/SIGTERM.
 
   wx-cloud-openapi <command> --help   help on one command
+  wx-cloud-openapi --version          the package's version
 
 ${EXIT_CODES}`
 
@@ -544,6 +545,10 @@ function main(argv) {
   const [cmd, ...rest] = argv
   if (cmd === '-h' || cmd === '--help') {
     process.stdout.write(USAGE)
+    return
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`wx-cloud-openapi ${require('./package.json').version}\n`)
     return
   }
   if (cmd === 'help') {

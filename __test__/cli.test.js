@@ -259,6 +259,15 @@ test('--help for every command: exit 0, the exit codes documented', async () => 
   expect(call).toMatch(/3 +configuration error/)
 })
 
+test('--version (and -V, version) prints the package version and exits 0', async () => {
+  const { version } = require('../package.json')
+  for (const flag of ['--version', '-V', 'version']) {
+    const r = await run([flag])
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `wx-cloud-openapi ${version}\n`, stderr: '' })
+  }
+  expect((await run(['--help'])).stdout).toContain('--version')
+})
+
 describe('emulator', () => {
   /** Start `emulator` with `args` and `env`; resolves its output once it printed its export lines. */
   function serve(args, env = {}) {

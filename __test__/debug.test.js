@@ -91,6 +91,16 @@ describe.each(Object.keys(wireMode))('%s mode', (mode) => {
     for (const line of printed) for (const s of secrets) expect(line).not.toContain(s)
   })
 
+  test('DEBUG patterns as the debug package reads them: wildcards turn it on, an exclusion off', async () => {
+    const base = options(mode)
+    for (const value of ['wx-cloud-*', '*', 'express:*,wx-*']) {
+      printed.length = 0
+      expect((await call({ ...base, processEnv: { ...base.processEnv, DEBUG: value } })).errCode).toBe(0)
+      expect({ value, lines: printed.length }).toEqual({ value, lines: 1 })
+    }
+    printed.length = 0
+  })
+
   test('DEBUG=wx-cloud-openapi in the environment turns it on; nothing is printed otherwise', async () => {
     const base = options(mode)
     const withDebug = (value) => ({ ...base, processEnv: { ...base.processEnv, DEBUG: value } })
@@ -101,6 +111,7 @@ describe.each(Object.keys(wireMode))('%s mode', (mode) => {
     expect((await call(base)).errCode).toBe(0)
     expect((await call(base, 'bad alias!')).errCode).toBe(40097)
     expect((await call(withDebug('wx-cloud'))).errCode).toBe(0)
+    expect((await call(withDebug('*,-wx-cloud-*'))).errCode).toBe(0)
     expect((await call({ ...withDebug('wx-cloud-openapi'), debug: false })).errCode).toBe(0)
     // debug: false does not override DEBUG (either one turns it on)
     expect(printed).toHaveLength(1)

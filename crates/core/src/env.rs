@@ -176,14 +176,45 @@ impl Context {
         }
     }
 
-    /// Debug logging asked for through `DEBUG` (a comma-separated list of
-    /// namespaces, as the `debug` package reads it).
+    /// Debug logging asked for through `DEBUG`, read as the `debug` package
+    /// reads it: a comma- or space-separated list of namespace patterns,
+    /// where `*` matches anything and a leading `-` excludes. Our namespace
+    /// is `wx-cloud-openapi`: `DEBUG=wx-cloud-*`, `DEBUG=*` and
+    /// `DEBUG=*,-express:*` enable it; `DEBUG=*,-wx-cloud-*` does not.
     pub fn debug_enabled(&self) -> bool {
+        const NAMESPACE: &str = "wx-cloud-openapi";
         self.get("DEBUG").is_some_and(|d| {
-            d.split([',', ' '])
-                .any(|n| n == "wx-cloud-openapi" || n == "wx-cloud-openapi:*" || n == "*")
+            let patterns = d.split([',', ' ']).filter(|p| !p.is_empty());
+            let (mut included, mut excluded) = (false, false);
+            for p in patterns {
+                match p.strip_prefix('-') {
+                    Some(ex) => excluded |= glob_matches(ex, NAMESPACE),
+                    None => included |= glob_matches(p, NAMESPACE) || p == "wx-cloud-openapi:*",
+                }
+            }
+            included && !excluded
         })
     }
+}
+
+/// `pattern` (where `*` matches any run of characters) matches all of `text`.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty(); // no `*`: an exact match
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
 }
 
 #[cfg(test)]
@@ -240,5 +271,29 @@ mod tests {
         assert!(Context::from_pairs([("DEBUG", "foo,wx-cloud-openapi")]).debug_enabled());
         assert!(Context::from_pairs([("DEBUG", "*")]).debug_enabled());
         assert!(!Context::from_pairs([("DEBUG", "wx-cloud")]).debug_enabled());
+        // Wildcards and exclusions, as the `debug` package has them.
+        for on in [
+            "wx-cloud-*",
+            "wx-*",
+            "*-openapi",
+            "wx*openapi",
+            "foo wx-cloud-*",
+            "*,-express:*",
+        ] {
+            assert!(Context::from_pairs([("DEBUG", on)]).debug_enabled(), "{on}");
+        }
+        for off in [
+            "wx-cloud-*,-wx-cloud-openapi",
+            "*,-wx-*",
+            "wx-cloud-api*",
+            "express:*",
+            "-wx-cloud-openapi",
+            "",
+        ] {
+            assert!(
+                !Context::from_pairs([("DEBUG", off)]).debug_enabled(),
+                "{off}"
+            );
+        }
     }
 }
