@@ -465,7 +465,7 @@ function emulatorBanner(emu, opts, source) {
     `# WeChat API base URL (--api-base-url): ${emu.httpsBaseUrl}`,
     `# app: appid ${app.appid}, secret ${secret('appSecret', app.secret)}`,
     `# third-party platform: component_appid ${comp.componentAppid}, component_appsecret ${secret('componentAppsecret', comp.componentAppsecret)}`,
-    `# component_verify_ticket: ${opts.componentVerifyTicket !== undefined ? secret('componentVerifyTicket', opts.componentVerifyTicket) : 'any non-empty value'}`,
+    `# component_verify_ticket: ${ticketRule(opts, secret)}`,
     ...authorizers.map((a) => `# authorizer: authorizer_appid ${a.authorizerAppid}, authorizer_refresh_token ${secret('authorizers', a.refreshToken)}`),
     `# tokens: lifetime ${opts.tokenLifetimeSecs || 7200} s, grace ${opts.tokenGraceSecs || 300} s; refresh tokens ${opts.rotateRefreshTokens ? 'rotate on every renewal' : 'stay the same'}`,
   ]
@@ -483,7 +483,19 @@ function emulatorBanner(emu, opts, source) {
       lines.push(`export ${k}=${shellQuote(v)}`)
     }
   }
+  // The HTTPS and third-party modes read it (apiBaseUrl): pasted with the
+  // rest, they talk to this emulator instead of api.weixin.qq.com.
+  lines.push(`export WX_API_BASE_URL=${shellQuote(emu.httpsBaseUrl)}`)
   return lines
+}
+
+/** Which component_verify_ticket the emulator's api_component_token takes (crates/emulator/src/wechat.rs). */
+function ticketRule(opts, secret) {
+  const pushed = opts.componentEventUrl !== undefined ? 'the tickets it pushes to the event URL' : null
+  if (opts.componentVerifyTicket !== undefined) {
+    return `${secret('componentVerifyTicket', opts.componentVerifyTicket)}${pushed ? `, or ${pushed}` : ''}`
+  }
+  return pushed ? `${pushed} (any other: 61006)` : 'any non-empty value'
 }
 
 async function runEmulator(args) {

@@ -362,6 +362,44 @@ describe('emulator', () => {
     }
   })
 
+  test('its export lines, pasted, point HTTPS calls at it too (WX_API_BASE_URL); the ticket line tells the truth', async () => {
+    const s = await serve([])
+    try {
+      expect(s.stdout).toMatch(/^# component_verify_ticket: any non-empty value$/m)
+      const exported = {}
+      for (const [, k, v] of s.stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) exported[k] = v
+      expect(exported.WX_API_BASE_URL).toBe(urlOf(s.stdout))
+      // HTTPS with the emulator's test app and no --api-base-url: only the pasted variable points it there.
+      const r = await run(
+        [
+          'call',
+          'tcb.createenvandresource',
+          '{"type":"CreatePostpayPackage","alias":"pasted"}',
+          '--mode',
+          'https',
+          '--appid',
+          'wx0emulatorapp0001',
+          '--secret',
+          'emulator-app-secret',
+        ],
+        { env: { PATH: process.env.PATH, ...exported } },
+      )
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+      expect(JSON.parse(r.stdout)).toMatchObject({ envid: expect.stringMatching(/^pasted-/), errCode: 0 })
+    } finally {
+      expect(await s.stop()).toBe(0)
+    }
+    const withEvents = await serve(['--component-event-url', 'http://127.0.0.1:9/wechat/component'], {
+      WX_EMULATOR_COMPONENT_TOKEN: 't',
+      WX_EMULATOR_COMPONENT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+    })
+    try {
+      expect(withEvents.stdout).toMatch(/^# component_verify_ticket: the tickets it pushes to the event URL \(any other: 61006\)$/m)
+    } finally {
+      await withEvents.stop()
+    }
+  })
+
   test('a non-loopback address is warned about before listening', async () => {
     // Tests listen on loopback only: 192.0.2.1 (TEST-NET-1) is on no
     // interface here, so the bind fails (exit 3) after the warning.

@@ -353,13 +353,19 @@ fn banner(emu: &Emulator, opts: &EmulatorOptions, src: &Sources) -> Vec<String> 
             "# third-party platform: component_appid {comp}, component_appsecret {}",
             secret(src.component_appsecret, comp_secret)
         ),
-        format!(
-            "# component_verify_ticket: {}",
-            match &opts.component_verify_ticket {
-                Some(t) => secret(src.component_verify_ticket, t),
-                None => "any non-empty value".into(),
+        format!("# component_verify_ticket: {}", {
+            // What api_component_token takes (wechat.rs): the given ticket or
+            // a pushed one; without either rule, any non-empty value.
+            let pushed = "the tickets it pushes to the event URL";
+            match (&opts.component_verify_ticket, &opts.component_events) {
+                (Some(t), Some(_)) => {
+                    format!("{}, or {pushed}", secret(src.component_verify_ticket, t))
+                }
+                (Some(t), None) => secret(src.component_verify_ticket, t),
+                (None, Some(_)) => format!("{pushed} (any other: 61006)"),
+                (None, None) => "any non-empty value".into(),
             }
-        ),
+        }),
     ];
     for (a, token) in &opts.authorizers {
         lines.push(format!(
@@ -402,6 +408,12 @@ fn banner(emu: &Emulator, opts: &EmulatorOptions, src: &Sources) -> Vec<String> 
             _ => lines.push(format!("export {k}={}", shell_quote(&v))),
         }
     }
+    // The HTTPS and third-party modes read it: pasted with the rest, they
+    // talk to this emulator instead of api.weixin.qq.com.
+    lines.push(format!(
+        "export WX_API_BASE_URL={}",
+        shell_quote(&emu.https_base_url())
+    ));
     lines
 }
 
