@@ -28,7 +28,7 @@ beforeAll(async () => {
       const rec = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: Buffer.concat(chunks) }
       seen.push(rec)
       const r = reply(rec)
-      res.writeHead(200, { 'content-type': r.ct })
+      res.writeHead(r.status || 200, { 'content-type': r.ct })
       res.end(r.body)
     })
   })
@@ -146,4 +146,27 @@ test('the midas signature goes in the JSON body, computed over the sorted snake_
     sig: crypto.createHmac('sha256', secret).update(source).digest('hex'),
   })
   expect(req.body.toString()).not.toContain(secret)
+})
+
+test("a 404 for an API the path table does not know says so and names it (a misspelt name); a known API's 404 does not", async () => {
+  reply = () => ({ status: 404, ct: 'text/html', body: '<html>not found</html>' })
+  const typo = await client()
+    .openapi.tcb.createenvandresourse({ type: 'CreatePostpayPackage' })
+    .then(
+      () => null,
+      (e) => e,
+    )
+  expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /tcb/createenvandresourse'])
+  expect(typo.errCode).toBe(-501001)
+  expect(typo.errMsg).toContain(
+    '404 Not Found (tcb.createenvandresourse is not in the path table, so it went to POST /tcb/createenvandresourse: check the API name)',
+  )
+  const known = await client()
+    .openapi.wxacode.getUnlimited({ scene: 'x' })
+    .then(
+      () => null,
+      (e) => e,
+    )
+  expect(known.errMsg).toContain('404 Not Found |')
+  expect(known.errMsg).not.toContain('path table')
 })

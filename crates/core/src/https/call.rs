@@ -284,9 +284,20 @@ impl Request<'_> {
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
+            // A 404 for an API the table does not know is most likely a
+            // misspelt name (WeChat's paths are not the dotted names).
+            let hint = match (raw.status, self.prepared.route) {
+                (404, None) => format!(
+                    " ({} is not in the path table, so it went to {} {}: check the API name)",
+                    self.api.strip_prefix("openapi.").unwrap_or(self.api),
+                    self.prepared.method.as_str(),
+                    self.prepared.path
+                ),
+                _ => String::new(),
+            };
             return Err(ApiError::sys_err(
                 ErrorKind::Http,
-                &format!("{} {reason} | [{display_url}]", raw.status),
+                &format!("{} {reason}{hint} | [{display_url}]", raw.status),
             ));
         }
         // As in the cloud call, an answer is text only when it says so: JSON
