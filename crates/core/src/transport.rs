@@ -42,14 +42,21 @@ pub enum TransportError {
     NotSent(String),
 }
 
+/// Said of every failure after the request may have reached the server: a
+/// caller who retries blindly may, for instance, create an environment twice.
+pub const MAY_HAVE_EXECUTED: &str =
+    "the request may have reached the server, so the call may have executed: check before retrying";
+
 impl TransportError {
     /// A short description, free of URLs and secrets.
     pub fn describe(&self) -> String {
         match self {
             TransportError::Connect(c) => format!("could not connect: {c}"),
-            TransportError::Io(c) => format!("connection failed: {c}"),
+            TransportError::Io(c) => format!("connection failed: {c}; {MAY_HAVE_EXECUTED}"),
             TransportError::TooLarge => format!("answer larger than {MAX_BODY_BYTES} bytes"),
-            TransportError::Timeout(d) => format!("no answer within {} ms", d.as_millis()),
+            TransportError::Timeout(d) => {
+                format!("no answer within {} ms; {MAY_HAVE_EXECUTED}", d.as_millis())
+            }
             TransportError::NotSent(c) => format!("the request cannot be sent as it is: {c}"),
         }
     }
