@@ -278,7 +278,9 @@ impl Request<'_> {
         let display_url = self.display_url();
         let raw = transport::within(self.timeout, self.transmit(&url))
             .await
-            .map_err(|e| e.into_api_error("", &display_url, secrets))?;
+            .map_err(|e| {
+                super::with_base_hint(e, self.base).into_api_error("", &display_url, secrets)
+            })?;
         if raw.status != 200 {
             let reason = http::StatusCode::from_u16(raw.status)
                 .ok()

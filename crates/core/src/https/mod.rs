@@ -52,6 +52,22 @@ pub struct HttpsReport {
     pub path: Option<String>,
 }
 
+/// A failure to connect to WeChat's own host (the default base URL) says
+/// which option points the HTTPS modes elsewhere: offline, a DNS error for
+/// api.weixin.qq.com is most often a missing `apiBaseUrl`.
+pub(crate) fn with_base_hint(
+    e: crate::transport::TransportError,
+    base: &str,
+) -> crate::transport::TransportError {
+    use crate::transport::TransportError;
+    match e {
+        TransportError::Connect(c) if base == call::DEFAULT_BASE_URL => TransportError::Connect(format!(
+            "{c} (the default {base}: apiBaseUrl or WX_API_BASE_URL points the HTTPS and third-party modes elsewhere, e.g. an emulator's httpsBaseUrl)"
+        )),
+        other => other,
+    }
+}
+
 /// The base URL: `apiBaseUrl`, else `WX_API_BASE_URL`, else WeChat's.
 pub fn base_url(cfg: &Config, ctx: &Context) -> Result<String, ApiError> {
     sourced_base_url(cfg, ctx).map(|b| b.value)
@@ -331,3 +347,34 @@ where
 
 // The flows against the emulator are tested in crates/emulator/tests/https.rs
 // (the emulator depends on this crate).
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportError;
+
+    #[test]
+    fn a_connect_failure_to_wechats_host_names_the_option_that_points_elsewhere() {
+        let hinted = with_base_hint(
+            TransportError::Connect("dns error".into()),
+            call::DEFAULT_BASE_URL,
+        );
+        let TransportError::Connect(text) = hinted else {
+            panic!("still a connect failure")
+        };
+        assert!(
+            text.starts_with(
+                "dns error (the default https://api.weixin.qq.com: apiBaseUrl or WX_API_BASE_URL"
+            ),
+            "{text}"
+        );
+        // Another base (the user chose it) and other failures are left alone.
+        let other = with_base_hint(
+            TransportError::Connect("refused".into()),
+            "http://127.0.0.1:9",
+        );
+        assert_eq!(other, TransportError::Connect("refused".into()));
+        let io = with_base_hint(TransportError::Io("reset".into()), call::DEFAULT_BASE_URL);
+        assert_eq!(io, TransportError::Io("reset".into()));
+    }
+}

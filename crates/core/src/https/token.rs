@@ -304,7 +304,7 @@ impl<'a> Endpoint<'a> {
         };
         let base = crate::options::redact_url_userinfo(self.base);
         let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
-            e.into_api_error(
+            super::with_base_hint(e, self.base).into_api_error(
                 &format!("cannot get {what}: "),
                 &format!("{base}{path}"),
                 self.secrets,
