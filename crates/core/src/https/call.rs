@@ -87,6 +87,13 @@ fn as_text(v: &Value) -> String {
 
 /// Build the request of `input`: the table's method, path and param
 /// placement, or the dotted name as a POST path with a JSON body.
+/// Query names that carry a credential the SDK itself sends.
+const CREDENTIAL_QUERY_NAMES: &[&str] = &[
+    "access_token",
+    "component_access_token",
+    "authorizer_access_token",
+];
+
 pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
     let route = paths::route(&input.api);
     let path = match route {
@@ -138,7 +145,17 @@ pub fn prepare(input: &CallInput) -> Result<Prepared, ApiError> {
             }
         }
         if placement == Params::Query || in_query.contains(&key) {
-            query.push((restore(key), restore(as_text(&val))));
+            let name = restore(key);
+            // The SDK puts the token in the query itself: a param of that
+            // name would follow it (`?access_token=OURS&access_token=THEIRS`)
+            // and which one WeChat reads is not ours to guess.
+            if CREDENTIAL_QUERY_NAMES.contains(&name.as_str()) {
+                return Err(ApiError::invalid_param(format!(
+                    "parameter `{name}` of {}: the SDK sends the token itself; pass the token through init() (accessToken, authorizerAccessToken), not as a parameter",
+                    input.api
+                )));
+            }
+            query.push((name, restore(as_text(&val))));
         } else {
             rest.insert(key, val);
         }
@@ -309,6 +326,17 @@ impl Request<'_> {
         // gateway, a plain HTTP server may omit the content type: read as JSON.
         let ct = raw.content_type.trim().to_ascii_lowercase();
         let textual = ct.is_empty() || ct.starts_with("text/") || ct.contains("json");
+        // An API whose row says JSON never answers with bytes: an XML error
+        // page or an empty octet-stream from a proxy is not a success.
+        let json_row =
+            matches!(self.prepared.route, Some(r) if r.answer == super::paths::Answer::Json);
+        if !textual && json_row {
+            return Err(ApiError::bad_answer(format!(
+                "wechat server internal error, the answer is not JSON ({} bytes of {}) | [{display_url}]",
+                raw.body.len(),
+                raw.content_type.trim()
+            )));
+        }
         if !textual {
             return Ok(Success::Binary {
                 content_type: raw.content_type.trim().to_string(),
@@ -368,6 +396,22 @@ mod tests {
         );
         assert_eq!(json_body(&input("a.b", None)), "{}");
         assert_eq!(json_body(&input("a.b", Some("null"))), "{}");
+    }
+
+    #[test]
+    fn a_query_param_named_like_the_sdks_own_token_is_refused() {
+        for params in [
+            r#"{"openid":"o","accessToken":"THEIRS"}"#,
+            r#"{"openid":"o","authorizerAccessToken":"THEIRS"}"#,
+        ] {
+            let e = prepare(&input("auth.getPaidUnionId", Some(params))).unwrap_err();
+            assert_eq!(e.err_code, INVALID_PARAM, "{params}");
+            assert!(e.err_msg.contains("_access_token`") || e.err_msg.contains("`access_token`"));
+            assert!(!e.err_msg.contains("THEIRS"), "{}", e.err_msg);
+        }
+        // Any other name goes in the query as before.
+        let p = prepare(&input("auth.getPaidUnionId", Some(r#"{"openid":"o"}"#))).unwrap();
+        assert_eq!(p.query, vec![("openid".to_string(), "o".to_string())]);
     }
 
     #[test]
