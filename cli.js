@@ -472,7 +472,7 @@ function emulatorBanner(emu, opts, source) {
   if (opts.componentEventUrl !== undefined) {
     const every = opts.ticketIntervalMs === undefined ? 600000 : Number(opts.ticketIntervalMs)
     lines.push(
-      `# component events: pushed to ${opts.componentEventUrl}, ${every === 0 ? 'no ticket on a schedule' : `a new ticket at start and every ${every} ms`}`,
+      `# component events: pushed to ${withoutPassword(opts.componentEventUrl)}, ${every === 0 ? 'no ticket on a schedule' : `a new ticket at start and every ${every} ms`}`,
     )
   }
   for (const [k, v] of Object.entries(emu.cloudEnv())) {
@@ -487,6 +487,11 @@ function emulatorBanner(emu, opts, source) {
   // rest, they talk to this emulator instead of api.weixin.qq.com.
   lines.push(`export WX_API_BASE_URL=${shellQuote(emu.httpsBaseUrl)}`)
   return lines
+}
+
+/** A URL as the banner shows it: its user info becomes `***`, as the core shows URLs (the event URL may carry a password). */
+function withoutPassword(url) {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
 }
 
 /** Which component_verify_ticket the emulator's api_component_token takes (crates/emulator/src/wechat.rs). */

@@ -389,12 +389,15 @@ describe('emulator', () => {
     } finally {
       expect(await s.stop()).toBe(0)
     }
-    const withEvents = await serve(['--component-event-url', 'http://127.0.0.1:9/wechat/component'], {
+    const withEvents = await serve(['--component-event-url', 'http://platform:banner-url-password@127.0.0.1:9/wechat/component'], {
       WX_EMULATOR_COMPONENT_TOKEN: 't',
       WX_EMULATOR_COMPONENT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
     })
     try {
       expect(withEvents.stdout).toMatch(/^# component_verify_ticket: the tickets it pushes to the event URL \(any other: 61006\)$/m)
+      // The event URL's password is not shown (issue 19 item 10).
+      expect(withEvents.stdout).toContain('pushed to http://***@127.0.0.1:9/wechat/component')
+      expect(withEvents.stdout + withEvents.stderr()).not.toContain('banner-url-password')
     } finally {
       await withEvents.stop()
     }

@@ -387,7 +387,7 @@ fn banner(emu: &Emulator, opts: &EmulatorOptions, src: &Sources) -> Vec<String> 
         let ms = opts.ticket_interval.as_millis();
         lines.push(format!(
             "# component events: pushed to {}, {}",
-            p.url,
+            wx_cloud_core::options::redact_url_userinfo(&p.url),
             if ms == 0 {
                 "no ticket on a schedule".to_string()
             } else {

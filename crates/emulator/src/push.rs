@@ -52,6 +52,8 @@ pub struct Authorized {
 /// Pushes one platform's events.
 pub struct Pusher {
     url: String,
+    /// The URL as messages show it: no password (the event URL may carry one).
+    shown: String,
     crypt: MsgCrypt,
     state: State,
 }
@@ -71,6 +73,7 @@ impl Pusher {
             .map_err(|e| format!("componentEncodingAesKey: {}", e.describe()))?;
         Ok(Pusher {
             url: opts.url.clone(),
+            shown: wx_cloud_core::options::redact_url_userinfo(&opts.url),
             crypt,
             state,
         })
@@ -119,7 +122,7 @@ impl Pusher {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| format!("cannot reach {}: {e}", self.url))?;
+                .map_err(|e| format!("cannot reach {}: {}", self.shown, e.without_url()))?;
             let status = resp.status().as_u16();
             let text = resp.text().await.unwrap_or_default();
             if status == 200 && text.trim() == "success" {
@@ -128,7 +131,7 @@ impl Pusher {
                 let excerpt: String = text.chars().take(200).collect();
                 Err(format!(
                     "{} answered HTTP {status} {excerpt:?}, not \"success\"",
-                    self.url
+                    self.shown
                 ))
             }
         };
@@ -137,7 +140,7 @@ impl Pusher {
             .unwrap_or_else(|_| {
                 Err(format!(
                     "{} did not answer within {} s",
-                    self.url,
+                    self.shown,
                     PUSH_TIMEOUT.as_secs()
                 ))
             })
