@@ -5,7 +5,7 @@
 // 20). Each defect that is still there is a `test.failing`: jest passes it
 // while the defect makes it fail, and fails it once the defect is fixed, so
 // the fix must turn it into a plain `test` (the reason stands next to each).
-// Fixed so far: items 8, 9, 10 and 14.
+// Fixed so far: items 8, 9, 10, 11 and 14.
 //
 // Pushes are made in the test (helpers/wechat-push.js) where the emulator
 // cannot send them: an older CreateTime, a replay, a nested element. The
@@ -295,4 +295,29 @@ describe('item 14: a failure after the request was sent says the call may have e
     expect(err).toBeInstanceOf(Error)
     expect(err.errMsg).toMatch(/may have (been )?execut/)
   })
+})
+
+// Item 11 (fixed: crates/emulator/src/state.rs): a FIFO as the data file hung
+// the emulator's start (opening it waits for a writer). Refused at once now;
+// were it not, this test would end at jest's timeout instead of passing.
+test('item 11: a FIFO as the emulator data file is refused at start, not waited on', async () => {
+  const fs = require('fs')
+  const os = require('os')
+  const path = require('path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-emulator-fifo-'))
+  const fifo = path.join(dir, 'envs.json')
+  require('child_process').execFileSync('mkfifo', [fifo])
+  try {
+    const err = await sdk.startEmulator({ dataFile: fifo }).then(
+      async (e) => {
+        await e.close()
+        return null
+      },
+      (e) => e,
+    )
+    expect(err).not.toBe(null)
+    expect(String(err.message)).toContain('is not a regular file')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -200,6 +200,10 @@ pub fn now_secs() -> i64 {
     (now_ms() / 1000) as i64
 }
 
+/// The most of a data file that is read (its environments take a few hundred
+/// bytes each).
+const MAX_DATA_FILE_BYTES: u64 = 64 << 20;
+
 /// Read the environments of a data file; a missing file is an empty list.
 pub fn load_file(path: &Path) -> Result<Vec<EnvironmentRecord>, String> {
     read_file(path).map(|(_, envs)| envs)
@@ -208,13 +212,32 @@ pub fn load_file(path: &Path) -> Result<Vec<EnvironmentRecord>, String> {
 /// Read a data file (a missing one is empty): its contents as read, and
 /// its environments. A file of another `version` is an error.
 fn read_file(path: &Path) -> Result<(DataFile, Vec<EnvironmentRecord>), String> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let cannot = |e: std::io::Error| format!("cannot read data file {}: {e}", path.display());
+    // Only a regular file: opening a FIFO would wait for a writer forever, a
+    // device could be read without end.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(format!(
+                "data file {} is not a regular file (a directory, a FIFO or a device): give the path of a JSON file",
+                path.display()
+            ))
+        }
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((DataFile::new(), Vec::new()))
         }
-        Err(e) => return Err(format!("cannot read data file {}: {e}", path.display())),
-    };
+        Err(e) => return Err(cannot(e)),
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_DATA_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_DATA_FILE_BYTES {
+        return Err(format!(
+            "data file {} is larger than {MAX_DATA_FILE_BYTES} bytes: not one this emulator wrote",
+            path.display()
+        ));
+    }
     let invalid = |why: String| format!("data file {} is not valid: {why}", path.display());
     let top = match serde_json::from_slice::<Value>(&bytes).map_err(|e| invalid(e.to_string()))? {
         Value::Object(top) => top,
@@ -973,6 +996,36 @@ mod tests {
         let path = tmp_path("bad");
         std::fs::write(&path, b"{not json").unwrap();
         assert!(load_file(&path).is_err());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_fifo_or_a_directory_as_the_data_file_is_refused_at_once() {
+        // Opening a FIFO for reading waits for a writer: refused before that
+        // (issue 19 item 11), so this test ends instead of hanging.
+        let fifo = tmp_path("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+        let e = load_file(&fifo).unwrap_err();
+        assert!(e.contains("is not a regular file"), "{e}");
+        let _ = std::fs::remove_file(&fifo);
+        let dir = std::env::temp_dir();
+        assert!(load_file(&dir)
+            .unwrap_err()
+            .contains("is not a regular file"));
+    }
+
+    #[test]
+    fn a_data_file_larger_than_the_cap_is_refused() {
+        let path = tmp_path("huge");
+        let f = File::create(&path).unwrap();
+        f.set_len(MAX_DATA_FILE_BYTES + 1).unwrap(); // sparse: no disk used
+        let e = load_file(&path).unwrap_err();
+        assert!(e.contains("is larger than"), "{e}");
         let _ = std::fs::remove_file(&path);
     }
 
