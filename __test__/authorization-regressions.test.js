@@ -5,7 +5,7 @@
 // 20). Each defect that is still there is a `test.failing`: jest passes it
 // while the defect makes it fail, and fails it once the defect is fixed, so
 // the fix must turn it into a plain `test` (the reason stands next to each).
-// Fixed so far: items 8, 9, 10, 11 and 14.
+// Fixed so far: items 8, 9, 10, 11, 13 and 14.
 //
 // Pushes are made in the test (helpers/wechat-push.js) where the emulator
 // cannot send them: an older CreateTime, a replay, a nested element. The
@@ -127,8 +127,9 @@ test('item 6: a DOCTYPE (entities) is still refused, storing nothing', async () 
   expect(await store.get(`ticket:${COMPONENT_APPID}`)).toBe(before)
 })
 
-// Item 13: reading the request object throws past the handler.
-test.failing('item 13: a request whose fields cannot be read rejects with a CloudSDKError, not the raw exception', async () => {
+// Item 13 (fixed: lib/component-events.js): reading the request object threw
+// past the handler.
+test('item 13: a request whose fields cannot be read rejects with a CloudSDKError, not the raw exception', async () => {
   const genuine = push({ InfoType: 'component_verify_ticket', ComponentVerifyTicket: 'ticket-getter' })
   const hostile = {
     get query() {
@@ -141,7 +142,15 @@ test.failing('item 13: a request whose fields cannot be read rejects with a Clou
     (e) => e,
   )
   expect(err).toBeInstanceOf(sdk.CloudSDKError)
-  expect(err.errCode).toEqual(expect.any(Number))
+  expect(err.errCode).toBe(-501007)
+  expect(err.errMsg).toContain('a getter that throws')
+  // A revoked Proxy as the request, and a detached buffer as the body.
+  const { proxy, revoke } = Proxy.revocable({}, {})
+  revoke()
+  await expect(handle(proxy)).rejects.toBeInstanceOf(sdk.CloudSDKError)
+  const detached = new Uint8Array(new ArrayBuffer(8))
+  structuredClone(detached.buffer, { transfer: [detached.buffer] })
+  await expect(handle({ query: genuine.query, body: detached })).rejects.toBeInstanceOf(sdk.CloudSDKError)
 })
 
 describe('HTTPS answers and params (items 8 and 9), against a loopback server', () => {

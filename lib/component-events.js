@@ -247,8 +247,17 @@ function createComponentEventHandler(options) {
     if (!request || typeof request !== 'object') {
       throw sdkError(-501007, 'handle({ query, body }): the request must be an object')
     }
-    const query = readQuery(request.query !== undefined ? request.query : request.url)
-    const body = readBody(request.body)
+    let query
+    let body
+    try {
+      query = readQuery(request.query !== undefined ? request.query : request.url)
+      body = readBody(request.body)
+    } catch (e) {
+      // A throwing getter, a revoked Proxy, a detached buffer: the caller's
+      // object, reported as every other failure is (issue 19 item 13).
+      if (e instanceof Error && e.errCode !== undefined) throw e
+      throw sdkError(-501007, `handle({ query, body }): the request cannot be read: ${errorText(e)}`)
+    }
     const event = settleOutcome(events.open(query, body))
     switch (event.InfoType) {
       case 'component_verify_ticket': {
