@@ -5,7 +5,7 @@
 // 20). Each defect that is still there is a `test.failing`: jest passes it
 // while the defect makes it fail, and fails it once the defect is fixed, so
 // the fix must turn it into a plain `test` (the reason stands next to each).
-// Fixed so far: items 8, 9, 10, 11, 13 and 14.
+// Fixed so far: items 8, 9, 10, 11, 12, 13 and 14.
 //
 // Pushes are made in the test (helpers/wechat-push.js) where the emulator
 // cannot send them: an older CreateTime, a replay, a nested element. The
@@ -219,9 +219,9 @@ describe('HTTPS answers and params (items 8 and 9), against a loopback server', 
   })
 })
 
-// Item 12: the waiters of one shared component-token request get the first
-// caller's Error, API name included.
-test.failing("item 12: concurrent third-party calls sharing one failed token request each reject with their own API's name", async () => {
+// Item 12 (fixed: lib/third-party.js forCaller): the waiters of one shared
+// component-token request got the first caller's Error, API name included.
+test("item 12: concurrent third-party calls sharing one failed token request each reject with their own API's name", async () => {
   const own = sdk.memoryStore()
   await own.set(`ticket:${COMPONENT_APPID}`, 'a-ticket')
   emu.injectFault({ api: 'cgi-bin.component.api_component_token', kind: 'errcode', errcode: 40013, times: 1 })
@@ -240,6 +240,10 @@ test.failing("item 12: concurrent third-party calls sharing one failed token req
   expect(a.reason.errMsg).toMatch(/^openapi\.tcb\.createenvandresource:fail /)
   expect(b.reason.errMsg).toMatch(/^openapi\.tcb\.describeenvs:fail /)
   expect(a.reason).not.toBe(b.reason)
+  // The same failure otherwise: code, class and cause.
+  expect(b.reason.errCode).toBe(a.reason.errCode)
+  expect(b.reason.constructor).toBe(a.reason.constructor)
+  expect(b.reason.errMsg.replace('describeenvs', 'createenvandresource')).toBe(a.reason.errMsg)
 })
 
 // Item 10 (fixed: crates/emulator/src/push.rs, both banners): the event

@@ -217,12 +217,27 @@ class ThirdPartyTokens {
           throw e instanceof Late ? late() : e
         })
         .finally(() => this.acquiring.delete(key))
-      shared = { promise, late }
+      shared = { promise, late, api }
       this.acquiring.set(key, shared)
     }
     return before(deadline, shared.promise).catch((e) => {
-      throw e instanceof Late ? shared.late() : e
+      throw this.forCaller(api, shared.api, e instanceof Late ? shared.late() : e)
     })
+  }
+
+  /**
+   * The shared acquisition's error, made the caller's own: a call that
+   * waited on another call's token request gets an Error of its own that
+   * names its API, not the first caller's (issue 19 item 12).
+   */
+  forCaller(api, firstApi, e) {
+    if (api === firstApi || !e || typeof e.errMsg !== 'string') return e
+    const theirs = `${this.failPrefix(firstApi)} `
+    if (!e.errMsg.startsWith(theirs)) return e
+    const cloudError = Boolean(e.constructor) && e.constructor.name === 'CloudSDKError'
+    const own = this.makeError(e.errCode, `${this.failPrefix(api)} ${e.errMsg.slice(theirs.length)}`, cloudError)
+    for (const k of Object.keys(e)) if (!(k in own)) own[k] = e[k]
+    return own
   }
 
   async acquire(api, key, deadline, fetch) {
