@@ -27,52 +27,97 @@ pub struct EventQuery {
     pub msg_signature: String,
 }
 
-/// The children of the root element, as (name, text) pairs in order.
-/// Text and CDATA are joined; nested elements are not expected in these
-/// messages and are refused.
-pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
+/// An element's content: text (text and CDATA joined), or child elements
+/// (WeChat nests some events' fields: `notify_third_fasteregister` has
+/// `<info>…</info>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlNode {
+    Text(String),
+    Elements(Vec<(String, XmlNode)>),
+}
+
+/// An element's children, in order.
+type Children = Vec<(String, XmlNode)>;
+
+/// How deep elements may nest below the root (WeChat's go one level down).
+const MAX_DEPTH: usize = 8;
+
+/// The children of the root element, in order. Entities are the XML ones
+/// only; a DOCTYPE (and so any defined entity) is refused.
+pub fn xml_tree(xml: &[u8]) -> Result<Children, CryptError> {
     let bad = |why: String| CryptError::Xml(why);
     let mut reader = Reader::from_reader(xml);
-    let mut fields = Vec::new();
-    let mut depth = 0usize;
-    let mut current: Option<(String, String)> = None;
     let mut buf = Vec::new();
     let mut seen_root = false;
+    let mut done = false;
+    // The open elements below the root: name, text so far, children so far.
+    let mut stack: Vec<(String, String, Children)> = Vec::new();
+    let mut root: Children = Vec::new();
+    let mut in_root = false;
+    let close = |name: String,
+                 text: String,
+                 children: Vec<(String, XmlNode)>|
+     -> Result<(String, XmlNode), CryptError> {
+        if children.is_empty() {
+            Ok((name, XmlNode::Text(text)))
+        } else if text.trim().is_empty() {
+            Ok((name, XmlNode::Elements(children)))
+        } else {
+            Err(CryptError::Xml(format!(
+                "element {name} mixes text and elements"
+            )))
+        }
+    };
     loop {
         let ev = reader
             .read_event_into(&mut buf)
             .map_err(|e| bad(format!("at byte {}: {e}", reader.buffer_position())))?;
         match ev {
             Event::Start(e) => {
-                depth += 1;
-                match depth {
-                    1 if !seen_root => seen_root = true,
-                    1 => return Err(bad("more than one root element".into())),
-                    2 => {
-                        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                        current = Some((name, String::new()));
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if !in_root {
+                    if seen_root {
+                        return Err(bad("more than one root element".into()));
                     }
-                    _ => return Err(bad("nested elements are not expected".into())),
+                    seen_root = true;
+                    in_root = true;
+                } else if stack.len() >= MAX_DEPTH {
+                    return Err(bad(format!("elements nested more than {MAX_DEPTH} deep")));
+                } else {
+                    stack.push((name, String::new(), Vec::new()));
                 }
             }
-            Event::Empty(e) => match depth {
-                0 if !seen_root => seen_root = true,
-                1 => fields.push((
-                    String::from_utf8_lossy(e.name().as_ref()).into_owned(),
-                    String::new(),
-                )),
-                _ => return Err(bad("unexpected element".into())),
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if !in_root {
+                    if seen_root {
+                        return Err(bad("more than one root element".into()));
+                    }
+                    seen_root = true;
+                    done = true;
+                } else {
+                    let node = (name, XmlNode::Text(String::new()));
+                    match stack.last_mut() {
+                        Some((_, _, children)) => children.push(node),
+                        None => root.push(node),
+                    }
+                }
+            }
+            Event::End(_) => match stack.pop() {
+                Some((name, text, children)) => {
+                    let node = close(name, text, children)?;
+                    match stack.last_mut() {
+                        Some((_, _, siblings)) => siblings.push(node),
+                        None => root.push(node),
+                    }
+                }
+                None => {
+                    in_root = false;
+                    done = true;
+                }
             },
-            Event::End(_) => {
-                if depth == 2 {
-                    if let Some(f) = current.take() {
-                        fields.push(f);
-                    }
-                }
-                depth = depth.saturating_sub(1);
-            }
             Event::Text(t) => {
-                if let Some((_, v)) = current.as_mut() {
+                if let Some((_, v, _)) = stack.last_mut() {
                     let text = t
                         .xml10_content()
                         .map_err(|e| bad(format!("bad text: {e}")))?;
@@ -80,12 +125,12 @@ pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some((_, v)) = current.as_mut() {
+                if let Some((_, v, _)) = stack.last_mut() {
                     v.push(entity(&r)?);
                 }
             }
             Event::CData(t) => {
-                if let Some((_, v)) = current.as_mut() {
+                if let Some((_, v, _)) = stack.last_mut() {
                     v.push_str(&String::from_utf8_lossy(&t.into_inner()));
                 }
             }
@@ -95,10 +140,22 @@ pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
         }
         buf.clear();
     }
-    if !seen_root || depth != 0 {
+    if !done || in_root || !stack.is_empty() {
         return Err(bad("no complete root element".into()));
     }
-    Ok(fields)
+    Ok(root)
+}
+
+/// The root's children that hold text, as (name, text) pairs in order
+/// (the outer envelope, and the flat fields of a message).
+pub fn xml_fields(xml: &[u8]) -> Result<Vec<(String, String)>, CryptError> {
+    Ok(xml_tree(xml)?
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            XmlNode::Text(t) => Some((k, t)),
+            XmlNode::Elements(_) => None,
+        })
+        .collect())
 }
 
 /// The character an entity reference (`&amp;`, `&#20013;`, …) stands for.
@@ -115,6 +172,19 @@ fn entity(r: &BytesRef<'_>) -> Result<char, CryptError> {
             _ => return Err(CryptError::Xml(format!("unknown entity &{name};"))),
         },
     })
+}
+
+/// A nested element as a JSON object (its text fields as strings).
+fn node_value(node: XmlNode) -> Value {
+    match node {
+        XmlNode::Text(t) => Value::String(t),
+        XmlNode::Elements(children) => Value::Object(
+            children
+                .into_iter()
+                .map(|(k, v)| (k, node_value(v)))
+                .collect(),
+        ),
+    }
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -155,17 +225,22 @@ pub fn open(
         }
     }
     let message = crypt.decrypt(encrypt)?;
-    let inner = xml_fields(message.as_bytes())?;
-    if let Some(appid) = field(&inner, "AppId") {
-        if appid != crypt.appid() {
-            return Err(CryptError::Appid);
-        }
+    let inner = xml_tree(message.as_bytes())?;
+    let appid = inner.iter().find_map(|(k, v)| match v {
+        XmlNode::Text(t) if k == "AppId" => Some(t.as_str()),
+        _ => None,
+    });
+    if appid.is_some_and(|a| a != crypt.appid()) {
+        return Err(CryptError::Appid);
     }
     let mut out = Map::new();
     for (k, v) in inner {
-        let value = match v.parse::<i64>() {
-            Ok(n) if NUMERIC_FIELDS.contains(&k.as_str()) => Value::from(n),
-            _ => Value::String(v),
+        let value = match v {
+            XmlNode::Text(t) => match t.parse::<i64>() {
+                Ok(n) if NUMERIC_FIELDS.contains(&k.as_str()) => Value::from(n),
+                _ => Value::String(t),
+            },
+            nested => node_value(nested),
         };
         out.insert(k, value);
     }
@@ -304,6 +379,61 @@ mod tests {
             open(&c, &q, doctype.as_bytes()),
             Err(CryptError::Xml(_))
         ));
+    }
+
+    #[test]
+    fn nested_elements_are_read_as_a_tree_and_their_text_fields_are_kept() {
+        // notify_third_fasteregister, as WeChat documents it.
+        let xml = b"<xml><AppId><![CDATA[wxcomp]]></AppId><CreateTime>1535442403</CreateTime>\
+<InfoType><![CDATA[notify_third_fasteregister]]></InfoType><status>0</status>\
+<info>\n  <name><![CDATA[company]]></name><code_type>1</code_type></info></xml>";
+        let tree = xml_tree(xml).unwrap();
+        assert_eq!(
+            tree.last().unwrap(),
+            &(
+                "info".to_string(),
+                XmlNode::Elements(vec![
+                    ("name".into(), XmlNode::Text("company".into())),
+                    ("code_type".into(), XmlNode::Text("1".into())),
+                ])
+            )
+        );
+        let v = node_value(tree.last().unwrap().1.clone());
+        assert_eq!(
+            v,
+            serde_json::json!({ "name": "company", "code_type": "1" })
+        );
+        // The flat view leaves the nested element out.
+        assert_eq!(xml_fields(xml).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn what_is_still_refused() {
+        for bad in [
+            &b"<!DOCTYPE xml [<!ENTITY e \"x\">]><xml><A>&e;</A></xml>"[..],
+            b"<xml><A>text<B>x</B></A></xml>",
+            b"<xml><A>1</A></xml><xml/>",
+            b"<xml><A>1</A>",
+            b"<xml><A>&unknown;</A></xml>",
+        ] {
+            assert!(
+                matches!(xml_tree(bad), Err(CryptError::Xml(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = format!(
+            "<xml>{}x{}</xml>",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert!(matches!(xml_tree(deep.as_bytes()), Err(CryptError::Xml(_))));
+        let ok = format!(
+            "<xml>{}x{}</xml>",
+            "<a>".repeat(MAX_DEPTH),
+            "</a>".repeat(MAX_DEPTH)
+        );
+        assert!(xml_tree(ok.as_bytes()).is_ok());
     }
 
     #[test]
