@@ -155,51 +155,30 @@ test('item 13: a request whose fields cannot be read rejects with a CloudSDKErro
 })
 
 describe('HTTPS answers and params (items 8 and 9), against a loopback server', () => {
-  const http = require('http')
+  const { startHostile } = require('./helpers/hostile-server')
   let server
-  let base
-  const seen = []
-  let reply = () => ({ ct: 'application/json', body: '{"errcode":0,"errmsg":"ok"}' })
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const chunks = []
-      req.on('data', (c) => chunks.push(c))
-      req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks) })
-        const r = reply()
-        res.writeHead(200, { 'content-type': r.ct })
-        res.end(r.body)
-      })
-    })
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${server.address().port}`
+    server = await startHostile()
   })
-  afterAll(
-    () =>
-      new Promise((resolve) => {
-        server.close(resolve)
-        server.closeAllConnections()
-      }),
-  )
-  beforeEach(() => {
-    seen.length = 0
-  })
+  afterAll(() => server.close())
   const client = () => {
     const c = new sdk.Cloud()
-    c.init({ accessToken: 'OURS-token', apiBaseUrl: base, processEnv: {} })
+    c.init({ accessToken: 'OURS-token', apiBaseUrl: server.url, processEnv: {} })
     return c
   }
 
   // Item 8 (fixed: https/call.rs CREDENTIAL_QUERY_NAMES): the param went into
   // the query after the SDK's own token.
   test('item 8: a GET param whose wire name is a credential (access_token) is refused, and nothing is sent', async () => {
+    server.set({ kind: 'reply', contentType: 'application/json', body: '{"errcode":0,"errmsg":"ok"}' })
+    const before = server.stats().requests
     const err = await client()
       .openapi.auth.getPaidUnionId({ openid: 'o1', accessToken: 'THEIRS-token' })
       .then(
         () => null,
         (e) => e,
       )
-    expect(seen.map((r) => r.url)).toEqual([])
+    expect(server.stats().requests).toBe(before)
     expect(err).toBeInstanceOf(sdk.CloudSDKError)
     expect(err.errMsg).toContain('access_token')
   })
@@ -207,14 +186,15 @@ describe('HTTPS answers and params (items 8 and 9), against a loopback server', 
   // Item 9 (fixed: https/call.rs reads the row's answer): a JSON row answered
   // with XML resolved as a success without the result.
   test('item 9: a non-JSON answer to an API whose row says JSON rejects with -601001 (tcb.createenvandresource answered with an XML page)', async () => {
-    reply = () => ({ ct: 'application/xml', body: '<xml><error>gateway timeout</error></xml>' })
+    server.set({ kind: 'reply', contentType: 'application/xml', body: '<xml><error>gateway timeout</error></xml>' })
+    const before = server.stats().requests
     const err = await client()
       .openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'xml' })
       .then(
         (r) => r,
         (e) => e,
       )
-    expect(seen).toHaveLength(1)
+    expect(server.stats().requests).toBe(before + 1)
     expect(err).toBeInstanceOf(sdk.CloudSDKError)
     expect(err.errCode).toBe(-601001)
   })

@@ -106,4 +106,4 @@ function redisVersion() {
   return execFileSync(redisServerPath(), ['--version']).toString().trim()
 }
 
-module.exports = { startRedis, redisServerPath, redisVersion, MISSING }
+module.exports = { startRedis, redisServerPath, redisVersion, freePort, MISSING }

@@ -20,12 +20,11 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const net = require('net')
 const { spawn, spawnSync } = require('child_process')
 const { nodeOnGlibc217, officialNode } = require('../../scripts/toolchain.js')
 const { glibcNeed, missingNodeApi, compareVersions } = require('../../scripts/elf.js')
 const { MAX_GLIBC } = require('../../scripts/build-release.js')
-const { startRedis } = require('../helpers/redis.js')
+const { startRedis, freePort } = require('../helpers/redis.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const ADDON = path.join(ROOT, 'wx-cloud-openapi.linux-x64-gnu.node')
@@ -41,17 +40,6 @@ function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300000, ...opts })
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`)
   return r.stdout
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** Run `node args…` (Node `version` on glibc 2.17) to its end: `{ status, stdout, stderr }`. */
