@@ -17,6 +17,8 @@ const fs = require('fs')
 // Windows) has no addon for this one: say so at require, with the fixes, not
 // at the first call. Cheap: file names only, the addon is loaded on first use.
 ;(function requireAddonForThisPlatform() {
+  // The loader's documented override names the file itself (docs/building.md).
+  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return
   const prefix = `${process.platform}-${process.arch}`
   const here = (names, re) => names.filter((n) => re.test(n)).map((n) => re.exec(n)[1])
   const rootAddons = here(fs.readdirSync(__dirname), /^wx-cloud-openapi\.(.+)\.node$/)

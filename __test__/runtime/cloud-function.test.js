@@ -267,4 +267,10 @@ test('node_modules installed on a Mac and uploaded with the function: require na
   expect(err.message).toContain('wx-cloud-openapi-linux-x64-gnu')
   expect(err.message).toContain('npm install --os=linux --cpu=x64 --libc=glibc')
   expect(err.message).toContain('云端安装依赖')
+  // The loader's override (NAPI_RS_NATIVE_LIBRARY_PATH names the addon file) is honoured, not refused.
+  const overridden = runOld('16.13.2', ['-e', script.replace("console.log('{}')", "console.log(JSON.stringify({ loaded: typeof require('util') }))")], {
+    cwd: app,
+    env: { PATH: process.env.PATH, NAPI_RS_NATIVE_LIBRARY_PATH: ADDON },
+  })
+  expect(JSON.parse(overridden.stdout)).toEqual({ loaded: 'object' })
 })
