@@ -38,7 +38,8 @@ const fs = require('fs')
       }
     }
   }
-  throw require('./lib/load.js').wrongPlatformError(__dirname, [...new Set([...rootAddons, ...packages])])
+  const found = [...new Set([...rootAddons, ...packages])]
+  throw require('./lib/load.js').wrongPlatformError(__dirname, found, path.basename(parent) === 'node_modules')
 })()
 
 // getWXContext() and signature() are loaded on first use: most programs

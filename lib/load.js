@@ -87,8 +87,17 @@ function loadError(root, cause) {
  * platform, only `found` (platform names) or none: node_modules installed
  * on another machine and uploaded with a cloud function.
  */
-function wrongPlatformError(root, found) {
+function wrongPlatformError(root, found, installed = true) {
   const name = platformName()
+  if (!installed && found.length === 0) {
+    // A clone of the repository before its first build.
+    const err = new Error(
+      `wx-cloud-openapi: this checkout (${root}) has no native addon for ${name} yet: run \`npm run build\` ` +
+        '(or `npm run build:release`, the addon as published; see docs/building.md).',
+    )
+    err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
+    return err
+  }
   const lines = [
     found.length > 0
       ? `wx-cloud-openapi: this copy was installed for ${found.join(', ')}, but this process runs on ${name} ` +
