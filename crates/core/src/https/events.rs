@@ -73,34 +73,28 @@ pub fn xml_tree(xml: &[u8]) -> Result<Children, CryptError> {
             .read_event_into(&mut buf)
             .map_err(|e| bad(format!("at byte {}: {e}", reader.buffer_position())))?;
         match ev {
+            // The root element, opened (Start) or empty (Empty): only one.
+            Event::Start(_) | Event::Empty(_) if !in_root => {
+                if seen_root {
+                    return Err(bad("more than one root element".into()));
+                }
+                seen_root = true;
+                in_root = matches!(ev, Event::Start(_));
+                done = !in_root;
+            }
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if !in_root {
-                    if seen_root {
-                        return Err(bad("more than one root element".into()));
-                    }
-                    seen_root = true;
-                    in_root = true;
-                } else if stack.len() >= MAX_DEPTH {
+                if stack.len() >= MAX_DEPTH {
                     return Err(bad(format!("elements nested more than {MAX_DEPTH} deep")));
-                } else {
-                    stack.push((name, String::new(), Vec::new()));
                 }
+                stack.push((name, String::new(), Vec::new()));
             }
             Event::Empty(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if !in_root {
-                    if seen_root {
-                        return Err(bad("more than one root element".into()));
-                    }
-                    seen_root = true;
-                    done = true;
-                } else {
-                    let node = (name, XmlNode::Text(String::new()));
-                    match stack.last_mut() {
-                        Some((_, _, children)) => children.push(node),
-                        None => root.push(node),
-                    }
+                let node = (name, XmlNode::Text(String::new()));
+                match stack.last_mut() {
+                    Some((_, _, children)) => children.push(node),
+                    None => root.push(node),
                 }
             }
             Event::End(_) => match stack.pop() {
