@@ -13,5 +13,15 @@ if (!host) {
   console.error('[cargo-test] `rustc -vV` printed no host triple')
   process.exit(1)
 }
-const r = spawnSync('cargo', ['test', '--workspace', '--target', host[1], ...process.argv.slice(2)], { stdio: 'inherit' })
+// The Rust token-store tests start a redis-server: the one npm test found
+// or installed (scripts/need-redis.js), named the way the jest helper reads it.
+const env = { ...process.env }
+if (!env.WX_CLOUD_OPENAPI_REDIS_SERVER) {
+  try {
+    env.WX_CLOUD_OPENAPI_REDIS_SERVER = require('../__test__/helpers/redis.js').redisServerPath()
+  } catch (_) {
+    // none: those tests say what to install
+  }
+}
+const r = spawnSync('cargo', ['test', '--workspace', '--target', host[1], ...process.argv.slice(2)], { stdio: 'inherit', env })
 process.exit(r.status === null ? 1 : r.status)

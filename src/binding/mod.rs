@@ -393,7 +393,8 @@ impl Client {
                     refresh_token: arg("refreshToken"),
                 },
             };
-            match https::third_party_token(&config, &ctx, &display, request).await {
+            let sent = https::third_party_token(&config, &ctx, request, config.timeout).await;
+            match sent.map_err(|e| e.for_api(&display)) {
                 Ok((fetched, refresh)) => {
                     let json = serde_json::json!({
                         "token": fetched.token.expose_secret(),

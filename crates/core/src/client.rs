@@ -10,8 +10,9 @@ use crate::cloud::answer::Success;
 use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ApiError, ErrorClass, ErrorKind};
-use crate::mode;
+use crate::mode::{self, Token};
 use crate::options::Config;
+use crate::token::{default_store, CachedStore, ComponentTokens, TokenStore};
 
 /// A configured client: what `cloud.init(options)` creates in Node.
 ///
@@ -39,6 +40,8 @@ pub struct Client {
     appid: Option<String>,
     /// `openapi({ convertCase })`, see [`Client::without_case_conversion`].
     convert_case: bool,
+    /// The managed third-party tokens (`componentAppid` + `componentAppsecret`).
+    tokens: Option<Arc<ComponentTokens>>,
 }
 
 /// A file sent as a media param (`{ contentType, value, fileName }` in
@@ -69,43 +72,80 @@ impl Client {
     /// give tokens as strings.
     ///
     /// The SDK-managed third-party mode (`componentAppid` +
-    /// `componentAppsecret`) keeps its tokens in the Node package's token
-    /// store and is refused here, naming `componentAppid`: give the
-    /// authorizer's token as `authorizerAccessToken`.
+    /// `componentAppsecret`, the authorizer from `authorizerAppid` or
+    /// [`Client::for_appid`]) keeps its tokens in a [`TokenStore`]: by
+    /// default one in this process's memory, shared by the clients of the
+    /// same API base URL; [`Client::with_token_store`] shares them between
+    /// processes (e.g. the `redis` feature's `RedisStore`).
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use serde_json::json;
-    /// let err = wx_cloud_core::Client::from_options(json!({
+    /// use wx_cloud_core::{token::{keys, MemoryStore, TokenStore}, Client};
+    /// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+    /// // WeChat pushes the ticket to the platform's event URL; here it is stored by hand.
+    /// let store = MemoryStore::new();
+    /// store.set(&keys::ticket("wx0emulatorcomp001"), "any-ticket", None).await?;
+    /// let client = Client::from_options(json!({
     ///     "componentAppid": "wx0emulatorcomp001",
     ///     "componentAppsecret": "emulator-component-secret",
-    /// }))
-    /// .unwrap_err();
-    /// assert_eq!(err.err_code(), -501007);
-    /// assert!(err.err_msg().contains("option `componentAppid`"), "{err}");
-    /// assert!(!err.err_msg().contains("emulator-component-secret"));
+    ///     "authorizerAppid": "wx0emulatorauth001",
+    ///     "authorizerRefreshToken": "emulator-refresh-token",
+    ///     "apiBaseUrl": emulator.https_base_url(),
+    /// }))?
+    /// .with_token_store(store);
+    /// let made = client
+    ///     .call("tcb.createenvandresource", json!({ "type": "CreatePostpayPackage", "alias": "shop" }))
+    ///     .await?;
+    /// assert_eq!(made.json().unwrap()["errCode"], 0);
+    /// emulator.close().await;
+    /// # Ok(()) }
     /// ```
     pub fn from_options(options: Value) -> Result<Client, Error> {
         let config = Config::from_value(&options).map_err(Error)?;
-        if config.component.is_some() {
-            return Err(Error(
-                ApiError::invalid_param(
-                    "option `componentAppid`: the SDK-managed third-party mode keeps its \
-                     tokens in the Node package's token store and is not served by the Rust \
-                     client; give the authorizer's token as `authorizerAccessToken`",
-                )
-                .for_api("init"),
-            ));
-        }
         let context = match &config.process_env {
             Some(vars) => Context::snapshot(vars),
             None => Context::snapshot(&ProcessEnv),
+        };
+        let tokens = match (&config.component, mode::token_function(&config)) {
+            (Some(settings), Some("component")) => {
+                let base = crate::https::base_url(&config, &context).unwrap_or_default();
+                Some(ComponentTokens::new(
+                    settings.clone(),
+                    default_store(&base),
+                    Default::default(),
+                    config.timeout,
+                ))
+            }
+            _ => None,
         };
         Ok(Client {
             config: Arc::new(config),
             context: Arc::new(context),
             appid: None,
             convert_case: true,
+            tokens,
         })
+    }
+
+    /// This client, the managed third-party tokens kept in `store` instead
+    /// of this process's memory (a client of another mode is returned as
+    /// it is: it keeps no tokens in a store).
+    pub fn with_token_store(&self, store: impl TokenStore) -> Client {
+        let tokens = match (&self.config.component, &self.tokens) {
+            (Some(settings), Some(_)) => Some(ComponentTokens::new(
+                settings.clone(),
+                CachedStore::new(Arc::new(store)),
+                Default::default(),
+                self.config.timeout,
+            )),
+            _ => None,
+        };
+        Client {
+            tokens,
+            ..self.clone()
+        }
     }
 
     /// A client from `cloud.init()` options and these environment variables
@@ -281,7 +321,11 @@ impl Client {
         let input = self
             .call_input(api, params, media)
             .map_err(|e| Error(e.for_api(&display)))?;
-        let (result, _report) = mode::run(&self.config, &self.context, &input, None).await;
+        let token = self
+            .tokens
+            .as_ref()
+            .map_or(Token::Configured, Token::Managed);
+        let (result, _report) = mode::run(&self.config, &self.context, &input, token).await;
         match result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
                 Error(ApiError::new(

@@ -70,6 +70,7 @@ pub mod options;
 pub mod settings;
 #[doc(hidden)]
 pub mod tls;
+pub mod token;
 #[doc(hidden)]
 pub mod transport;
 

@@ -482,13 +482,33 @@ pub fn wechat_rid(err_msg: &str) -> Option<String> {
     (!rid.is_empty()).then_some(rid)
 }
 
+/// The token of an HTTPS or third-party call, when the configuration does
+/// not hold it.
+#[derive(Clone, Copy, Default)]
+pub enum Token<'a> {
+    /// From the configuration (a fixed token, or the app's managed one).
+    #[default]
+    Configured,
+    /// Obtained by the caller (a token function of the Node package).
+    Given(&'a str),
+    /// The managed third-party tokens.
+    Managed(&'a std::sync::Arc<crate::token::ComponentTokens>),
+}
+
+impl<'a> From<Option<&'a str>> for Token<'a> {
+    fn from(t: Option<&'a str>) -> Token<'a> {
+        t.map_or(Token::Configured, Token::Given)
+    }
+}
+
 /// Make one call in the mode [`select`] picks.
-pub async fn run(
+pub async fn run<'t>(
     cfg: &Config,
     ctx: &Context,
     input: &CallInput,
-    supplied: Option<&str>,
+    token: impl Into<Token<'t>>,
 ) -> (Result<Success, ApiError>, Report) {
+    let token = token.into();
     let started = Instant::now();
     let api = input.display_api();
     let mut report = Report {
@@ -514,7 +534,7 @@ pub async fn run(
             }
             Route::Https(auth) | Route::ThirdParty(auth) => {
                 let mut hr = https::HttpsReport::default();
-                let r = https::call(cfg, ctx, input, auth, supplied, &mut hr).await;
+                let r = https::call(cfg, ctx, input, auth, token, &mut hr).await;
                 report.sends += hr.sends;
                 report.token_rejected = hr.token_rejected;
                 report.path = hr.path;

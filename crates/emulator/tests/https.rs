@@ -270,14 +270,13 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
     let emu = emulator(7200).await;
     let cfg = third_party_config(&emu);
     let ctx = Context::default();
-    let api = "openapi.tcb.createenvandresource";
     let (c, none) = third_party_token(
         &cfg,
         &ctx,
-        api,
         TokenRequest::Component {
             ticket: "ticket@@@x",
         },
+        cfg.timeout,
     )
     .await
     .unwrap();
@@ -286,12 +285,12 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
         third_party_token(
             &cfg,
             &ctx,
-            api,
             TokenRequest::Authorizer {
                 component_token: c.token.expose_secret(),
                 authorizer_appid: "wx0emulatorauth001",
                 refresh_token,
             },
+            cfg.timeout,
         )
     };
     let (a, rotated) = authorizer("emulator-refresh-token").await.unwrap();
@@ -366,7 +365,7 @@ async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
             &Context::default(),
             &input("long"),
             &auth,
-            Some(&long),
+            Some(long.as_str()),
             &mut r,
         )
         .await

@@ -24,6 +24,7 @@ use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
+use crate::mode::Token;
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::settings::{Source, Sourced};
 use crate::transport::{self, TransportError};
@@ -149,21 +150,70 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), Api
 
 /// Make one call in HTTPS or third-party mode.
 ///
-/// `supplied` is the token the JavaScript layer obtained (from a token
-/// function, or from the managed third-party tokens of `lib/third-party.js`).
-pub async fn call(
+/// `token` is the token the caller obtained (from a token function, or
+/// from the managed third-party tokens of `lib/third-party.js`), or the
+/// managed third-party tokens themselves.
+pub async fn call<'t>(
     cfg: &Config,
     ctx: &Context,
     input: &CallInput,
     auth: &Auth,
-    supplied: Option<&str>,
+    token: impl Into<Token<'t>>,
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
+    let token = token.into();
     // Every failure below is built without the API name: its `{api}:fail `
     // prefix is added here, once.
-    call_unprefixed(cfg, ctx, input, auth, supplied, report)
-        .await
-        .map_err(|e| e.for_api(&input.display_api()))
+    let result = match (auth, token) {
+        (Auth::Component(_), Token::Managed(tokens)) => {
+            managed_call(cfg, ctx, input, auth, tokens, report).await
+        }
+        (_, Token::Given(t)) => {
+            call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout, report).await
+        }
+        _ => call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout, report).await,
+    };
+    result.map_err(|e| e.for_api(&input.display_api()))
+}
+
+/// A call with the managed third-party tokens: the authorizer's token from
+/// the token store, the call, and once more with a renewed token if WeChat
+/// rejects it. One deadline for all of it.
+async fn managed_call(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &Auth,
+    tokens: &Arc<crate::token::ComponentTokens>,
+    report: &mut HttpsReport,
+) -> Result<Success, ApiError> {
+    let deadline = tokio::time::Instant::now() + cfg.timeout;
+    let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
+    let wire = crate::token::Wire { cfg, ctx };
+    let first = tokens
+        .authorizer_token(&wire, &authorizer, deadline)
+        .await?;
+    let left = || {
+        deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(std::time::Duration::from_millis(1))
+    };
+    let outcome = call_unprefixed(cfg, ctx, input, auth, Some(&first.token), left(), report).await;
+    match outcome {
+        Err(e) if e.kind == ErrorKind::TokenRejected => {
+            tokens
+                .drop_authorizer_token(&authorizer, &first, deadline)
+                .await?;
+            let second = tokens
+                .authorizer_token(&wire, &authorizer, deadline)
+                .await?;
+            if second.token == first.token {
+                return Err(e);
+            }
+            call_unprefixed(cfg, ctx, input, auth, Some(&second.token), left(), report).await
+        }
+        other => other,
+    }
 }
 
 /// [`call`], its failures without the `{api}:fail ` prefix.
@@ -173,6 +223,7 @@ async fn call_unprefixed(
     input: &CallInput,
     auth: &Auth,
     supplied: Option<&str>,
+    timeout: std::time::Duration,
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
     let api = input.display_api();
@@ -187,7 +238,7 @@ async fn call_unprefixed(
         prepared: &prepared,
         api: &api,
         convert_case: input.convert_case,
-        timeout: cfg.timeout,
+        timeout,
     };
     let given = |what: &str| match supplied {
         Some(t) if !t.is_empty() => Ok(t),
@@ -255,30 +306,30 @@ pub enum TokenRequest<'a> {
 }
 
 /// Send one of the third-party token requests with the client's settings
-/// (base URL, proxy, `timeout`): the token, its lifetime, and a rotated
-/// refresh token if WeChat sent one.
+/// (base URL, proxy) within `timeout`: the token, its lifetime, and a
+/// rotated refresh token if WeChat sent one. Failures come without the
+/// `{api}:fail ` prefix (the call adds it).
 pub async fn third_party_token(
     cfg: &Config,
     ctx: &Context,
-    api: &str,
     request: TokenRequest<'_>,
+    timeout: std::time::Duration,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
     let Some(settings) = cfg.component.as_ref() else {
         return Err(ApiError::invalid_config(
             "componentAppid and componentAppsecret are not configured",
-        )
-        .for_api(api));
+        ));
     };
-    let base = base_url(cfg, ctx).map_err(|e| e.for_api(api))?;
-    let client = http_client(cfg).map_err(|e| e.for_api(api))?;
+    let base = base_url(cfg, ctx)?;
+    let client = http_client(cfg)?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
         client: &client,
         base: &base,
-        timeout: cfg.timeout,
+        timeout,
         secrets: &secrets,
     };
-    let fetched = match request {
+    match request {
         TokenRequest::Component { ticket } => component::component_token(
             &ep,
             &settings.component_appid,
@@ -301,9 +352,7 @@ pub async fn third_party_token(
             )
             .await
         }
-    };
-    // The token endpoints' failures get their `{api}:fail ` prefix here.
-    fetched.map_err(|e| e.for_api(api))
+    }
 }
 
 /// Send with a managed token. When WeChat rejects it (a token error proves

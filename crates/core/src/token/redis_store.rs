@@ -1,0 +1,164 @@
+//! [`RedisStore`]: the token store in Redis, through the `redis` crate: one
+//! server ([`RedisStore::connect`]) or a cluster ([`RedisStore::cluster`]).
+//! Every operation touches one key, so a cluster needs no hash tags.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster_async::ClusterConnection;
+
+use super::store::{StoreError, StoreFuture, TokenStore};
+
+/// Compare-and-delete in one step on the server.
+const CAD_SCRIPT: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/// A token store in Redis. Tokens are shared by every process (Rust or
+/// Node) using the same Redis and prefix (`wxcloud:` by default, as the
+/// Node package's `redisStore`).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use wx_cloud_core::{token::RedisStore, Client};
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
+/// let client = Client::from_options(serde_json::json!({
+///     "componentAppid": "wx…", "componentAppsecret": "…",
+/// }))?
+/// .with_token_store(store);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore<C = ConnectionManager> {
+    conn: C,
+    prefix: String,
+}
+
+impl<C> std::fmt::Debug for RedisStore<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn failed(e: redis::RedisError) -> StoreError {
+    // The crate's message names the command and the server's answer, never
+    // the values sent.
+    StoreError(e.to_string())
+}
+
+impl RedisStore<ConnectionManager> {
+    /// Connect to one server (`redis://host:port/db`); the connection is
+    /// re-established on its own after a failure.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(failed)?;
+        let conn = ConnectionManager::new(client).await.map_err(failed)?;
+        Ok(RedisStore::new(conn))
+    }
+}
+
+impl RedisStore<ClusterConnection> {
+    /// Connect to a Redis Cluster through any of its nodes.
+    pub async fn cluster(nodes: &[&str]) -> Result<Self, StoreError> {
+        let client = redis::cluster::ClusterClient::new(nodes.to_vec()).map_err(failed)?;
+        let conn = client.get_async_connection().await.map_err(failed)?;
+        Ok(RedisStore::new(conn))
+    }
+}
+
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// A store over a connection of your own (a `ConnectionManager`, a
+    /// cluster connection, …).
+    pub fn new(conn: C) -> Self {
+        RedisStore {
+            conn,
+            prefix: "wxcloud:".to_string(),
+        }
+    }
+
+    /// The same store with its keys under `prefix` instead of `wxcloud:`.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    async fn cad(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let n: i64 = redis::Script::new(CAD_SCRIPT)
+            .key(key)
+            .arg(expected)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        Ok(n == 1)
+    }
+}
+
+fn millis(ttl: Duration) -> u64 {
+    (ttl.as_millis() as u64).max(1)
+}
+
+impl<C> TokenStore for RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn kind(&self) -> String {
+        "redis".to_string()
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("GET")
+                .arg(self.key(key))
+                .query_async(&mut conn)
+                .await
+                .map_err(failed)
+        })
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(key)).arg(value);
+            if let Some(ttl) = ttl {
+                cmd.arg("PX").arg(millis(ttl));
+            }
+            cmd.query_async::<()>(&mut conn).await.map_err(failed)
+        })
+    }
+
+    fn compare_and_delete<'a>(&'a self, key: &'a str, expected: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.cad(&self.key(key), expected).await })
+    }
+
+    fn lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let owner = format!("{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
+            let mut conn = self.conn.clone();
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(self.key(key))
+                .arg(&owner)
+                .arg("PX")
+                .arg(millis(ttl))
+                .arg("NX")
+                .query_async(&mut conn)
+                .await
+                .map_err(failed)?;
+            Ok(taken.map(|_| owner))
+        })
+    }
+}

@@ -1,0 +1,286 @@
+//! The managed third-party mode of the Rust `Client` against the emulator,
+//! its tokens in a real redis-server on loopback (started and stopped here;
+//! `WX_CLOUD_OPENAPI_REDIS_SERVER` names the binary, else `redis-server` on
+//! the PATH: `npm test` finds or installs one, see scripts/need-redis.js).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wx_cloud_core::token::{keys, MemoryStore, RedisStore, TokenStore};
+use wx_cloud_core::Client;
+use wx_cloud_emulator::{Emulator, EmulatorOptions, FaultSpec};
+
+const COMPONENT: &str = "wx0emulatorcomp001";
+const AUTHORIZER: &str = "wx0emulatorauth001";
+const REFRESH: &str = "emulator-refresh-token";
+
+/// A redis-server of our own on a free loopback port, no persistence.
+struct Redis {
+    child: Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let bin = std::env::var("WX_CLOUD_OPENAPI_REDIS_SERVER")
+            .unwrap_or_else(|_| "redis-server".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "these tests need a Redis server: {bin}: {e} (install Debian's redis-server, \
+                     or set WX_CLOUD_OPENAPI_REDIS_SERVER; npm test installs one)"
+                )
+            });
+        // Dropped (killed and waited for) on every path from here.
+        let redis = Redis {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        // Ready when it answers PING.
+        for _ in 0..200 {
+            if let Ok(mut c) =
+                redis::Client::open(redis.url.as_str()).and_then(|c| c.get_connection())
+            {
+                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                    return redis;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not answer on {}", redis.url);
+    }
+
+    fn command(&self, args: &[&str]) -> Value {
+        let mut c = redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        match cmd.query::<redis::Value>(&mut c).unwrap() {
+            redis::Value::BulkString(b) => Value::String(String::from_utf8(b).unwrap()),
+            redis::Value::Nil => Value::Null,
+            other => Value::String(format!("{other:?}")),
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn emulator(opts: EmulatorOptions) -> Emulator {
+    Emulator::start(opts).await.unwrap()
+}
+
+fn options(emu: &Emulator) -> Value {
+    json!({
+        "componentAppid": COMPONENT,
+        "componentAppsecret": "emulator-component-secret",
+        "authorizerAppid": AUTHORIZER,
+        "apiBaseUrl": emu.https_base_url(),
+        "timeout": 5000,
+    })
+}
+
+fn issued(emu: &Emulator, kind: &str) -> u64 {
+    emu.stats()["tokensIssued"][kind].as_u64().unwrap_or(0)
+}
+
+async fn create(client: &Client, alias: &str) -> Result<String, wx_cloud_core::Error> {
+    let made = client
+        .call(
+            "tcb.createenvandresource",
+            json!({ "type": "CreatePostpayPackage", "alias": alias }),
+        )
+        .await?;
+    Ok(made.json().unwrap()["envid"].as_str().unwrap().to_string())
+}
+
+/// The store a platform's event handler fills: the ticket and a refresh token.
+async fn seed(store: &dyn TokenStore) {
+    store
+        .set(&keys::ticket(COMPONENT), "ticket-from-wechat", None)
+        .await
+        .unwrap();
+    store
+        .set(&keys::refresh_token(COMPONENT, AUTHORIZER), REFRESH, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn two_processes_sharing_redis_ask_wechat_once_for_each_token() {
+    let redis = Redis::start();
+    let emu = emulator(EmulatorOptions::default()).await;
+    seed(&RedisStore::connect(&redis.url).await.unwrap()).await;
+    // Two clients, each with its own connection and its own process-local
+    // cache, as two processes of a platform would have.
+    let a = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(RedisStore::connect(&redis.url).await.unwrap());
+    let b = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(RedisStore::connect(&redis.url).await.unwrap());
+    let (x, y) = tokio::join!(create(&a, "a1"), create(&b, "b1"));
+    x.unwrap();
+    y.unwrap();
+    create(&a, "a2").await.unwrap();
+    create(&b, "b2").await.unwrap();
+    // One of each however the two raced: the other waited on the store's lock.
+    assert_eq!(issued(&emu, "component"), 1);
+    assert_eq!(issued(&emu, "authorizer"), 1);
+    let record = redis.command(&[
+        "GET",
+        &format!("wxcloud:{}", keys::authorizer_token(COMPONENT, AUTHORIZER)),
+    ]);
+    assert!(record.as_str().unwrap().contains("usableUntil"), "{record}");
+    assert_eq!(emu.environments().len(), 4);
+    assert!(emu.environments().iter().all(|e| e.account == AUTHORIZER));
+    emu.close().await;
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_in_the_store_before_the_call() {
+    let redis = Redis::start();
+    let emu = emulator(EmulatorOptions {
+        rotate_refresh_tokens: true,
+        ..Default::default()
+    })
+    .await;
+    let store = RedisStore::connect(&redis.url).await.unwrap();
+    seed(&store).await;
+    let client = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(store.clone());
+    create(&client, "r1").await.unwrap();
+    let stored = store
+        .get(&keys::refresh_token(COMPONENT, AUTHORIZER))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(stored, REFRESH, "rotated");
+    assert!(stored.starts_with("refreshtoken@@@"), "{stored}");
+    emu.close().await;
+}
+
+#[tokio::test]
+async fn a_store_that_forgets_gets_the_last_working_refresh_token_back() {
+    // Issue 19 item 4: Redis restarted without persistence (here FLUSHALL)
+    // while this process held the refresh token it used a moment earlier.
+    let redis = Redis::start();
+    // Tokens that need renewal on every call: 4 s, renewed a quarter before expiry.
+    let emu = emulator(EmulatorOptions {
+        token_lifetime_secs: 1,
+        rotate_refresh_tokens: true,
+        ..Default::default()
+    })
+    .await;
+    let store = RedisStore::connect(&redis.url).await.unwrap();
+    seed(&store).await;
+    let client = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(store.clone());
+    create(&client, "f1").await.unwrap();
+    let rotated = store
+        .get(&keys::refresh_token(COMPONENT, AUTHORIZER))
+        .await
+        .unwrap()
+        .unwrap();
+    redis.command(&["FLUSHALL"]);
+    // The ticket is WeChat's to push again; the refresh token only we had.
+    store
+        .set(&keys::ticket(COMPONENT), "ticket-pushed-again", None)
+        .await
+        .unwrap();
+    // The 1 s token is due for renewal (renewAt is 750 ms after issue).
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    create(&client, "f2")
+        .await
+        .expect("the renewal used the refresh token this process kept");
+    assert_eq!(issued(&emu, "authorizer"), 2);
+    let back = store
+        .get(&keys::refresh_token(COMPONENT, AUTHORIZER))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        back.starts_with("refreshtoken@@@") && back != rotated,
+        "written back, rotated again: {back}"
+    );
+    emu.close().await;
+}
+
+#[tokio::test]
+async fn a_failed_renewal_does_not_fail_calls_while_the_token_is_usable() {
+    // Issue 19 item 5: the renewal ahead of expiry fails (WeChat answers
+    // -1); the token in the store is still usable, so the calls go on with
+    // it, and the renewal is not retried on every call.
+    let emu = emulator(EmulatorOptions::default()).await;
+    let first = MemoryStore::new();
+    seed(&first).await;
+    let client = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(first.clone());
+    create(&client, "k1").await.unwrap();
+    // The same token, due for renewal a moment ago and usable for a minute,
+    // in the store of a process that has not cached it yet.
+    let key = keys::authorizer_token(COMPONENT, AUTHORIZER);
+    let record: Value = serde_json::from_str(&first.get(&key).await.unwrap().unwrap()).unwrap();
+    let now = wx_cloud_core::token::Entry::new("x", Duration::from_secs(1)).renew_at;
+    let due =
+        json!({ "token": record["token"], "renewAt": now - 1000, "usableUntil": now + 60_000 })
+            .to_string();
+    let store = MemoryStore::new();
+    seed(&store).await;
+    store.set(&key, &due, None).await.unwrap();
+    let renewing = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(store);
+    emu.inject_fault(
+        FaultSpec::from_json(json!({ "api": "cgi-bin.component.api_authorizer_token", "kind": "errcode", "errcode": -1 }))
+            .unwrap(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        create(&renewing, &format!("k{i}"))
+            .await
+            .expect("the usable token serves the call");
+    }
+    let attempts = emu.stats()["faultsFired"].as_u64().unwrap();
+    // A failed renewal waits at least a second before the next one: in
+    // this much time no more attempts than that can have been made.
+    let most = 1 + started.elapsed().as_secs();
+    assert!(
+        attempts >= 1 && attempts <= most,
+        "{attempts} renewals in {:?}",
+        started.elapsed()
+    );
+    emu.clear_faults();
+    emu.close().await;
+}
