@@ -344,17 +344,25 @@ const stores = () => {
   return storeModule
 }
 
-// Without a `store` option, clients of the same API base URL in this process
-// share one memory store (as they share their app tokens in the core).
-const defaultStores = new Map()
-function defaultStore(normalized) {
-  const base = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
-  let store = defaultStores.get(base)
-  if (store === undefined) {
-    store = stores().memoryStore()
-    defaultStores.set(base, store)
-  }
-  return store
+// The callbacks of the managed third-party mode, and what the core hands them.
+const COMPONENT_HOOKS = {
+  getComponentVerifyTicket: (fn) => Promise.resolve(fn()).then((t) => (typeof t === 'string' ? t : null)),
+  getAuthorizerRefreshToken: (fn, appid) => Promise.resolve(fn(appid)).then((t) => (typeof t === 'string' ? t : null)),
+  onAuthorizerRefreshToken: (fn, token, appid) => Promise.resolve(fn(token, { appid })).then(() => null),
+}
+
+/** The init() callbacks of the managed third-party mode as one bridge for the core, and their names. */
+function componentHooks(config) {
+  const names = Object.keys(COMPONENT_HOOKS).filter((n) => typeof config[n] === 'function')
+  if (names.length === 0) return [undefined, names]
+  const fns = {}
+  for (const n of names) fns[n] = config[n]
+  const bridge = (request) =>
+    stores().answer(() => {
+      const [name, ...args] = JSON.parse(request)
+      return COMPONENT_HOOKS[name](fns[name], ...args)
+    })
+  return [bridge, names]
 }
 
 /** init() options → the JSON the core validates. */
@@ -511,10 +519,18 @@ class Cloud {
     } catch (e) {
       throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
     }
-    const created = b.createClient(text)
-    if (created && created.ok === false) throw toError(created)
     const store = config == null ? undefined : config.store
-    if (store !== undefined && store !== null && created.tokenFunction !== 'component') {
+    const given = store !== undefined && store !== null
+    // Only a client of the managed third-party mode uses a store and these
+    // callbacks (the core decides the mode; a store given to another is named below).
+    const component = normalized.componentAppid !== undefined && normalized.componentAppid !== null
+    const [hooks, hookNames] = component ? componentHooks(config) : [undefined, []]
+    // Without a `store`, clients of the same API base URL in this process
+    // share one memory store in the core (as they share their app tokens).
+    const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
+    const created = b.createClient(text, given && component ? stores().storeHandle(store) : undefined, hooks, hookNames, String(defaultStoreKey))
+    if (created && created.ok === false) throw toError(created)
+    if (given && created.tokenFunction !== 'component') {
       throw badOption(
         'option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret ' +
           '(and no other credentials, or option `mode: "thirdparty"`)',
@@ -526,8 +542,9 @@ class Cloud {
     // Without `processEnv`, each call reads `process.env` (see processEnvVars).
     this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
     // Which token function a call asks (fixed by the configuration): read
-    // once here rather than from the addon on every call.
-    this._tokenFunction = created.tokenFunction
+    // once here rather than from the addon on every call. The managed
+    // third-party tokens are the core's own.
+    this._tokenFunction = created.tokenFunction === 'component' ? null : created.tokenFunction
     this._tokenFunctions = {
       accessToken: config == null ? undefined : config.accessToken,
       authorizerAccessToken: config == null ? undefined : config.authorizerAccessToken,
@@ -536,26 +553,6 @@ class Cloud {
     this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined
     // validated by the core (1 ms … contract's maxTimeoutMs)
     this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : coreContract().defaultTimeoutMs
-    this._thirdParty = null
-    if (created.tokenFunction === 'component') {
-      const { ThirdPartyTokens } = require('./lib/third-party.js')
-      const chosen = store !== undefined && store !== null ? store : defaultStore(normalized)
-      this._thirdParty = new ThirdPartyTokens({
-        client: created,
-        store: chosen,
-        cache: stores().localCache(chosen),
-        makeError: (errCode, errMsg, cloudError = true) => toError({ cloudError, errCode, errMsg }),
-        envJson: () => (this._readsProcessEnv ? JSON.stringify(processEnvVars()) : undefined),
-        timeoutMs: this._timeout,
-        componentAppid: normalized.componentAppid,
-        componentAppsecret: normalized.componentAppsecret,
-        authorizerAppid: normalized.authorizerAppid,
-        authorizerRefreshToken: normalized.authorizerRefreshToken,
-        getComponentVerifyTicket: config.getComponentVerifyTicket,
-        getAuthorizerRefreshToken: config.getAuthorizerRefreshToken,
-        onAuthorizerRefreshToken: config.onAuthorizerRefreshToken,
-      })
-    }
   }
 
   /**
@@ -600,56 +597,6 @@ class Cloud {
   /** A signature value for openapi params (wx-server-sdk's `signature`; type 'midas'). */
   signature(options) {
     return signature(options)
-  }
-
-  /**
-   * A managed third-party call: the authorizer's token from the token
-   * store (lib/third-party.js), the call, and once more with a renewed
-   * token if WeChat rejects it. One deadline for all of it.
-   *
-   * With a fresh token in the process-local cache (the common case), the
-   * call goes to the core synchronously: no promise hop, no store.
-   */
-  _thirdPartyCall(api, callOptions, send, deadline) {
-    const tp = this._thirdParty
-    let authorizer
-    try {
-      authorizer = tp.authorizerOf(api, callOptions.appid)
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    const cached = tp.cachedAuthorizerToken(authorizer)
-    if (cached === undefined) return this._thirdPartySlowCall(api, callOptions, send, deadline, authorizer)
-    callOptions.token = cached.token
-    callOptions.timeoutMs = Math.max(1, deadline - Date.now())
-    return send(callOptions).then((outcome) =>
-      typeof outcome === 'string' ? JSON.parse(outcome) : this._thirdPartyAnswered(api, callOptions, send, deadline, authorizer, cached, outcome),
-    )
-  }
-
-  /** A managed third-party call whose token is not in the local cache (or is due for renewal). */
-  async _thirdPartySlowCall(api, callOptions, send, deadline, authorizer) {
-    const first = await this._thirdParty.authorizerToken(api, authorizer, deadline)
-    callOptions.token = first.token
-    callOptions.timeoutMs = Math.max(1, deadline - Date.now())
-    const outcome = await send(callOptions)
-    return this._thirdPartyAnswered(api, callOptions, send, deadline, authorizer, first, outcome)
-  }
-
-  /** The core's answer to a call made with `first`: settled, or retried once with a renewed token if WeChat rejected it. */
-  async _thirdPartyAnswered(api, callOptions, send, deadline, authorizer, first, outcome) {
-    const tp = this._thirdParty
-    if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
-      await tp.dropAuthorizerToken(api, authorizer, first, deadline)
-      const second = await tp.authorizerToken(api, authorizer, deadline)
-      if (second.token !== first.token) {
-        logDebug(outcome)
-        callOptions.token = second.token
-        callOptions.timeoutMs = Math.max(1, deadline - Date.now())
-        return settle(await send(callOptions))
-      }
-    }
-    return settle(outcome)
   }
 
   /** Route one `openapi.*` call to the core. */
@@ -698,9 +645,8 @@ class Cloud {
     }
     const tokenFunction = this._tokenFunction
     if (!tokenFunction) return send(callOptions).then(settle)
-    // One deadline for the whole call: token steps, callbacks and requests.
+    // One deadline for the whole call: the token function and the requests.
     const deadline = Date.now() + this._timeout
-    if (tokenFunction === 'component') return this._thirdPartyCall(api, callOptions, send, deadline)
     // A token function: ask it, call; if WeChat rejects that token, ask again
     // and retry once (a token error proves the call was not executed).
     const appid = callOptions.appid !== undefined ? callOptions.appid : this._defaultAppid

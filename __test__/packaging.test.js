@@ -105,7 +105,6 @@ test('the tarball holds exactly what is needed', () => {
       'lib/node-version.js',
       'lib/openapi.d.ts',
       'lib/store.js',
-      'lib/third-party.js',
       'lib/wx-context.js',
       ...addons,
     ].sort(),

@@ -17,8 +17,7 @@
 const { startPlatformSite } = require('./helpers/platform-site')
 const Redis = require('ioredis')
 const sdk = require('../index.js')
-const { keys, localCache } = require('../lib/store.js')
-const { newEntry } = require('../lib/third-party.js')
+const { keys, forgetCached } = require('../lib/store.js')
 const { startRedis } = require('./helpers/redis.js')
 
 const COMPONENT_APPID = 'wx0emulatorcomp001'
@@ -171,9 +170,11 @@ describe.each(STORES)('%s', (_name, makeStores) => {
 
   test('a component token WeChat rejects is dropped from the store and renewed once; the authorization still lands', async () => {
     const key = keys.componentToken(COMPONENT_APPID)
-    const forgotten = newEntry('component-token-wechat-forgot', 7200)
+    // A record as the clients write it: fresh for two hours.
+    const now = Date.now()
+    const forgotten = { raw: JSON.stringify({ token: 'component-token-wechat-forgot', renewAt: now + 6900000, usableUntil: now + 7170000 }) }
     await stores.handlerStore.set(key, forgotten.raw, 7200000)
-    localCache(stores.handlerStore).delete(key)
+    forgetCached(stores.handlerStore, key)
     const issued = emu.stats().tokensIssued.component
     const c = await emu.authorize('wxplatformshop03')
     expect(c.pushed).toBe(true)

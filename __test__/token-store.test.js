@@ -278,21 +278,30 @@ describe('openapi({ appid }) picks the account in every mode, or rejects naming 
   test('third-party with an authorizerAccessToken function: it is asked for the named authorizer', async () => {
     const emu = await emulator()
     const asked = []
-    // the platform's own token service: a managed client of the same emulator
-    const platform = new sdk.Cloud()
-    platform.init({
-      ...COMPONENT,
-      getComponentVerifyTicket: async () => TICKET,
-      apiBaseUrl: emu.httpsBaseUrl,
-      processEnv: {},
-      getAuthorizerRefreshToken: async (appid) => (appid === AUTH_A.authorizerAppid ? AUTH_A.refreshToken : AUTH_B.refreshToken),
-    })
-    const tp = platform._thirdParty
+    // the platform's own token service: WeChat's two token requests, made here
+    const post = async (path, body) => {
+      const r = await fetch(`${emu.httpsBaseUrl}${path}`, { method: 'POST', body: JSON.stringify(body) })
+      return r.json()
+    }
+    const tokenFor = async (appid) => {
+      const c = await post('/cgi-bin/component/api_component_token', {
+        component_appid: COMPONENT.componentAppid,
+        component_appsecret: COMPONENT.componentAppsecret,
+        component_verify_ticket: TICKET,
+      })
+      const refresh = appid === AUTH_A.authorizerAppid ? AUTH_A.refreshToken : AUTH_B.refreshToken
+      const a = await post(`/cgi-bin/component/api_authorizer_token?component_access_token=${c.component_access_token}`, {
+        component_appid: COMPONENT.componentAppid,
+        authorizer_appid: appid,
+        authorizer_refresh_token: refresh,
+      })
+      return a.authorizer_access_token
+    }
     const cloud = new sdk.Cloud()
     cloud.init({
       authorizerAccessToken: async (arg) => {
         asked.push(arg)
-        return (await tp.authorizerToken('tcb.x', arg.appid, Date.now() + 5000)).token
+        return tokenFor(arg.appid)
       },
       apiBaseUrl: emu.httpsBaseUrl,
       processEnv: {},

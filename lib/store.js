@@ -173,17 +173,77 @@ function storeProblem(store) {
   return null
 }
 
-// The process-local cache in front of a store (key -> entry), shared by
-// every client of that store in this process, and by the event handler,
-// which drops an authorizer's entry when its authorization changes.
-const localCaches = new WeakMap()
-function localCache(store) {
-  let cache = localCaches.get(store)
-  if (cache === undefined) {
-    cache = new Map()
-    localCaches.set(store, cache)
+/** The text of something thrown, without letting a hostile value throw again. */
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
   }
-  return cache
 }
 
-module.exports = { memoryStore, redisStore, keys, storeProblem, localCache }
+/**
+ * `run()`'s value (or its promise's) as the addon's bridges answer: JSON
+ * text `{ ok: true, value }` or `{ ok: false, error }`. Never throws, never
+ * rejects: nothing a user's store or callback does reaches the addon as an
+ * exception (src/binding/store.rs).
+ */
+function answer(run) {
+  return new Promise((resolve) => resolve(run())).then(
+    (value) => JSON.stringify({ ok: true, value: value === undefined ? null : value }),
+    (e) => JSON.stringify({ ok: false, error: errorText(e) }),
+  )
+}
+
+/** `store` as one function of a request (`["get", key]`, …), for the addon. */
+function bridge(store) {
+  // A lock's holder is its object (with release()); the addon gets a name for it.
+  const held = new Map()
+  let taken = 0
+  const ops = {
+    get: (key) => Promise.resolve(store.get(key)).then((v) => (v === null || v === undefined ? null : String(v))),
+    set: (key, value, ttlMs) => Promise.resolve(store.set(key, value, ttlMs === null ? undefined : ttlMs)).then(() => null),
+    compareAndDelete: (key, expected) => Promise.resolve(store.compareAndDelete(key, expected)).then(Boolean),
+    lock: (key, ttlMs) =>
+      Promise.resolve(store.lock(key, ttlMs)).then((lock) => {
+        if (!lock) return null
+        const owner = `lock-${++taken}`
+        held.set(owner, lock)
+        return owner
+      }),
+    unlock: (_key, owner) => {
+      const lock = held.get(owner)
+      held.delete(owner)
+      return lock ? Promise.resolve(lock.release()).then(() => null) : null
+    },
+  }
+  return (request) =>
+    answer(() => {
+      const [op, ...args] = JSON.parse(request)
+      return ops[op](...args)
+    })
+}
+
+// The addon's handle of each store (its bridge, and the process-local cache
+// in front of it), made once per store object: every client and event
+// handler of that store in this process share it.
+const handles = new WeakMap()
+function storeHandle(store) {
+  let handle = handles.get(store)
+  if (handle === undefined) {
+    const binding = require('./load.js').loadBinding()
+    handle = binding.createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
+    handles.set(store, handle)
+  }
+  return handle
+}
+
+/**
+ * Drop this process's cached copy of `key` of `store` (the next use reads
+ * the store): for a store changed behind the SDK's back.
+ */
+function forgetCached(store, key) {
+  storeHandle(store).forget(key)
+}
+
+module.exports = { memoryStore, redisStore, keys, storeProblem, storeHandle, forgetCached, answer }

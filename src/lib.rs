@@ -9,7 +9,7 @@
 
 // The core's and the emulator's modules under their old paths, so the
 // bindings read `crate::cloud::…`, `crate::emulator::…`.
-use wx_cloud_core::{cloud, env, error, https, mode, options, transport};
+use wx_cloud_core::{cloud, env, error, https, mode, options, token, transport};
 #[cfg(feature = "emulator")]
 use wx_cloud_emulator as emulator;
 

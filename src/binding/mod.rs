@@ -10,6 +10,7 @@ mod emulator_types;
 mod events;
 mod promise;
 mod runtime;
+mod store;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,12 +19,10 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use secrecy::ExposeSecret;
 
 use crate::cloud::{answer::Success, request::CallInput, request::Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ok_msg, ApiError, ErrorClass};
-use crate::https;
 use crate::mode::{self, Report};
 use crate::options::Config;
 
@@ -144,6 +143,8 @@ impl Outcome {
 #[napi]
 pub struct Client {
     config: Arc<Config>,
+    /// The managed third-party tokens (`componentAppid` + `componentAppsecret`).
+    tokens: Option<Arc<crate::token::ComponentTokens>>,
     /// With `processEnv`, the environment never changes: read it once.
     fixed_context: Option<Arc<Context>>,
     /// Without it: the snapshot of the last `process.env` JavaScript sent.
@@ -151,13 +152,22 @@ pub struct Client {
 }
 
 /// Validate `init()` options (JSON text) and create a client, or explain
-/// which option is wrong.
+/// which option is wrong. The managed third-party mode keeps its tokens in
+/// `store` (a [`store::TokenStoreHandle`]; without one, in this process's
+/// memory, one store per `default_store_key`, the API base URL) and calls
+/// the `init()` callbacks `hook_names` through `hooks`.
 ///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
 /// ```
 #[napi(catch_unwind)]
-pub fn create_client(options_json: String) -> Result<Either<Client, Outcome>> {
+pub fn create_client(
+    options_json: String,
+    store: Option<&store::TokenStoreHandle>,
+    hooks: Option<Function<String, Promise<String>>>,
+    hook_names: Option<Vec<String>>,
+    default_store_key: Option<String>,
+) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
     let config = match Config::from_json(&options_json) {
         Ok(config) => config,
@@ -167,8 +177,25 @@ pub fn create_client(options_json: String) -> Result<Either<Client, Outcome>> {
         .process_env
         .as_ref()
         .map(|vars| Arc::new(Context::snapshot(vars)));
+    let tokens = match (&config.component, mode::token_function(&config)) {
+        (Some(settings), Some("component")) => {
+            let cached = match store {
+                Some(s) => s.inner.clone(),
+                None => crate::token::default_store(&default_store_key.unwrap_or_default()),
+            };
+            let hooks = store::hooks(hooks, &hook_names.unwrap_or_default())?;
+            Some(crate::token::ComponentTokens::new(
+                settings.clone(),
+                cached,
+                hooks,
+                config.timeout,
+            ))
+        }
+        _ => None,
+    };
     Ok(Either::A(Client {
         config: Arc::new(config),
+        tokens,
         fixed_context,
         last_context: std::sync::Mutex::new(None),
     }))
@@ -351,8 +378,13 @@ impl Client {
         };
         let display = input.display_api();
         let token = options.token;
+        let tokens = self.tokens.clone();
         settle(env, display.clone(), async move {
-            let (result, report) = mode::run(&config, &ctx, &input, token.as_deref()).await;
+            let supply = match (&tokens, &token) {
+                (Some(managed), None) => mode::Token::Managed(managed),
+                _ => token.as_deref().into(),
+            };
+            let (result, report) = mode::run(&config, &ctx, &input, supply).await;
             let mut outcome = Outcome::from_result(&display, result);
             outcome.mode = Some(report.mode.to_string());
             outcome.token_rejected = report.token_rejected;
@@ -360,55 +392,6 @@ impl Client {
                 outcome.debug_line = Some(debug_line(&display, &report, &outcome));
             }
             outcome
-        })
-    }
-
-    /// Send a third-party token request (for `lib/third-party.js`):
-    /// `component` with `{ ticket }`, or `authorizer` with
-    /// `{ componentToken, authorizerAppid, refreshToken }`. Resolves, as
-    /// JSON text, `{ token, expiresIn (s), refreshToken? }`, or a failed
-    /// outcome. `timeoutMs` is what is left of the call's deadline.
-    #[napi(catch_unwind)]
-    pub fn token_request<'env>(
-        &self,
-        env: &'env Env,
-        api: String,
-        kind: String,
-        args: HashMap<String, String>,
-        timeout_ms: f64,
-        env_json: Option<String>,
-    ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
-        let config = within(&self.config, Some(timeout_ms));
-        let ctx = self.context(&config, env_json);
-        let display = format!("openapi.{api}");
-        settle(env, display.clone(), async move {
-            let arg = |k: &str| args.get(k).map(String::as_str).unwrap_or("");
-            let request = match kind.as_str() {
-                "component" => https::TokenRequest::Component {
-                    ticket: arg("ticket"),
-                },
-                _ => https::TokenRequest::Authorizer {
-                    component_token: arg("componentToken"),
-                    authorizer_appid: arg("authorizerAppid"),
-                    refresh_token: arg("refreshToken"),
-                },
-            };
-            let sent = https::third_party_token(&config, &ctx, request, config.timeout).await;
-            match sent.map_err(|e| e.for_api(&display)) {
-                Ok((fetched, refresh)) => {
-                    let json = serde_json::json!({
-                        "token": fetched.token.expose_secret(),
-                        "expiresIn": fetched.expires_in.as_secs_f64(),
-                        "refreshToken": refresh,
-                    })
-                    .to_string();
-                    Outcome {
-                        json: Some(json),
-                        ..Outcome::from_result(&display, Ok(Success::Json(String::new())))
-                    }
-                }
-                Err(e) => Outcome::failure(&e),
-            }
         })
     }
 }

@@ -398,6 +398,18 @@ fn split_url(url: &str) -> (&str, Cow<'_, str>) {
     (path, Cow::Owned(query))
 }
 
+/// `new Date(ts * 1000).toISOString()` for years 0..=9999.
+pub(crate) fn utc_iso8601(timestamp: i64) -> String {
+    let s = timestamp.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}.000Z",
+        utc_date(timestamp),
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
 /// `new Date(ts * 1000).toISOString().split('T')[0]` for years 0..=9999.
 fn utc_date(timestamp: i64) -> String {
     // Howard Hinnant's civil_from_days.

@@ -355,6 +355,33 @@ pub async fn third_party_token(
     }
 }
 
+/// `api_query_auth` with the client's settings (base URL, proxy) within
+/// `timeout`: the authorizer's tokens for an authorization code. Failures
+/// come without the `{api}:fail ` prefix.
+pub async fn query_auth(
+    cfg: &Config,
+    ctx: &Context,
+    component_token: &str,
+    code: &str,
+    timeout: std::time::Duration,
+) -> Result<authorization::Authorization, ApiError> {
+    let Some(settings) = cfg.component.as_ref() else {
+        return Err(ApiError::invalid_config(
+            "componentAppid and componentAppsecret are not configured",
+        ));
+    };
+    let base = base_url(cfg, ctx)?;
+    let client = http_client(cfg)?;
+    let secrets = [settings.component_appsecret.as_str()];
+    let ep = Endpoint {
+        client: &client,
+        base: &base,
+        timeout,
+        secrets: &secrets,
+    };
+    authorization::query_auth(&ep, &settings.component_appid, component_token, code).await
+}
+
 /// Send with a managed token. When WeChat rejects it (a token error proves
 /// the call did not execute), drop it if it is still the cached one, get a
 /// new one and send once more.

@@ -31,10 +31,13 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
 use super::store::{keys, StoreError, StoreFuture, TokenStore};
+
+mod authorization;
 use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_COMMON_PARAM};
 use crate::gateway_code::GatewayCode;
 use crate::https::{self, TokenRequest};
 use crate::options::{ComponentSettings, Config};
+pub use authorization::MAX_EVENT_AGE;
 
 /// What a hook returns: its value, or why it failed (its own words).
 pub type HookFuture<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
@@ -139,6 +142,11 @@ impl Entry {
 pub struct CachedStore {
     store: Arc<dyn TokenStore>,
     cache: Mutex<HashMap<String, Entry>>,
+    /// authorizer key → a refresh token the store has not taken yet
+    /// (rotated by a renewal, or given by an authorization).
+    unsaved: Mutex<HashMap<String, String>>,
+    /// authorizer key → the last refresh token that worked in this process.
+    working: Mutex<HashMap<String, String>>,
 }
 
 impl CachedStore {
@@ -147,6 +155,8 @@ impl CachedStore {
         Arc::new(CachedStore {
             store,
             cache: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
+            working: Mutex::new(HashMap::new()),
         })
     }
 
@@ -220,10 +230,6 @@ pub struct ComponentTokens {
     /// Where a missing ticket could have come from, for the message.
     no_ticket_hint: String,
     renewals: Mutex<HashMap<String, Arc<Renewal>>>,
-    /// authorizer → a rotated refresh token the store has not taken yet.
-    unsaved: Mutex<HashMap<String, String>>,
-    /// authorizer → the last refresh token that worked.
-    working: Mutex<HashMap<String, String>>,
     /// authorizer → a rotated refresh token `on_refresh_token` has not accepted yet.
     undelivered: Mutex<HashMap<String, String>>,
     /// authorizer → one `on_refresh_token` call at a time.
@@ -271,8 +277,6 @@ impl ComponentTokens {
             timeout,
             no_ticket_hint: " and getComponentVerifyTicket is not set".to_string(),
             renewals: Mutex::new(HashMap::new()),
-            unsaved: Mutex::new(HashMap::new()),
-            working: Mutex::new(HashMap::new()),
             undelivered: Mutex::new(HashMap::new()),
             delivering: Mutex::new(HashMap::new()),
             secrets: Mutex::new(secrets),
@@ -713,7 +717,7 @@ impl ComponentTokens {
             *step += 1;
             let (t, source) = match *step {
                 1 => (
-                    crate::lock::lock(&self.unsaved).get(authorizer).cloned(),
+                    crate::lock::lock(&self.store.unsaved).get(&key).cloned(),
                     Source::Unsaved,
                 ),
                 2 | 6 => (
@@ -722,7 +726,7 @@ impl ComponentTokens {
                     Source::Store,
                 ),
                 3 => (
-                    crate::lock::lock(&self.working).get(authorizer).cloned(),
+                    crate::lock::lock(&self.store.working).get(&key).cloned(),
                     Source::Working,
                 ),
                 4 => match &self.hooks.refresh_token {
@@ -796,6 +800,7 @@ impl ComponentTokens {
         authorizer: &str,
         deadline: Instant,
     ) -> Result<Entry, ApiError> {
+        let refresh_key = keys::refresh_token(&self.settings.component_appid, authorizer);
         let mut component_retried = false;
         let mut last_refused: Option<ApiError> = None;
         let (mut step, mut seen) = (0, Vec::new());
@@ -830,13 +835,13 @@ impl ComponentTokens {
                     Err(e) => return Err(e),
                 };
                 let works = rotated.clone().unwrap_or_else(|| refresh.clone());
-                crate::lock::lock(&self.working).insert(authorizer.to_string(), works);
+                crate::lock::lock(&self.store.working).insert(refresh_key.clone(), works);
                 if let Some(rotated) = rotated {
                     // Rotated: the old one is refused from now on. Keep the
                     // new one before anything else can go wrong, then save it.
                     self.remember_secret(&rotated);
-                    crate::lock::lock(&self.unsaved)
-                        .insert(authorizer.to_string(), rotated.clone());
+                    crate::lock::lock(&self.store.unsaved)
+                        .insert(refresh_key.clone(), rotated.clone());
                     if self.hooks.on_refresh_token.is_some() {
                         crate::lock::lock(&self.undelivered)
                             .insert(authorizer.to_string(), rotated.clone());
@@ -883,9 +888,9 @@ impl ComponentTokens {
                 .await
             {
                 Ok(()) => {
-                    let mut unsaved = crate::lock::lock(&self.unsaved);
-                    if unsaved.get(authorizer).is_some_and(|u| u == token) {
-                        unsaved.remove(authorizer);
+                    let mut unsaved = crate::lock::lock(&self.store.unsaved);
+                    if unsaved.get(&key).is_some_and(|u| u == token) {
+                        unsaved.remove(&key);
                     }
                     return Ok(());
                 }

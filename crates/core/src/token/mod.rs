@@ -10,7 +10,7 @@ mod store;
 
 pub use component::{
     default_store, CachedStore, ComponentHooks, ComponentTokens, Entry, Hook, HookFuture, Wire,
-    REFRESH_TOKEN_INVALID,
+    MAX_EVENT_AGE, REFRESH_TOKEN_INVALID,
 };
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;

@@ -1,0 +1,484 @@
+//! What the platform's event handler does with an opened event: keep the
+//! newest verify ticket, exchange an authorization code for the
+//! authorizer's tokens, forget a revoked authorizer. Events for one account
+//! are applied in the order of their signed `CreateTime`, whatever order
+//! they arrive in (a slow push, a replay): an older one is ignored and says
+//! so (issue 19 items 1 and 7).
+//!
+//! The steps' messages are the handler's (`saving the verify ticket failed:
+//! …`); the component_access_token is the clients' (the same store, lock
+//! and code), so the handler and every client make one request per expiry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use super::{now_ms, ComponentTokens, Entry, Wire};
+use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_PARAM};
+use crate::gateway_code::GatewayCode;
+use crate::token::store::{keys, StoreFuture};
+
+/// The verify ticket is valid for 12 hours.
+const TICKET_TTL: Duration = Duration::from_secs(12 * 3600);
+/// How long the record of a revocation, and of the newest authorization
+/// event, are kept.
+const RECORD_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A push whose `CreateTime` is older than this is refused: WeChat retries
+/// a push within seconds and sends a ticket every 10 minutes, so only a
+/// replay is older.
+pub const MAX_EVENT_AGE: Duration = Duration::from_secs(3600);
+
+/// An event error (the handler's `componentEvent:fail …`).
+fn event_error(code: i64, detail: impl Into<String>) -> ApiError {
+    ApiError::failed(ErrorKind::InvalidInput, ErrorClass::Cloud, code, detail)
+}
+
+/// A text field of the event.
+fn text<'a>(event: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    event
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The event's `CreateTime` (seconds), a number or numeric text.
+fn create_time(event: &Map<String, Value>) -> Option<i64> {
+    match event.get("CreateTime")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl ComponentTokens {
+    /// The event handler's variant: its message when no ticket is stored.
+    pub fn for_event_handler(self: Arc<Self>) -> Arc<Self> {
+        match Arc::try_unwrap(self) {
+            Ok(mut me) => {
+                me.no_ticket_hint =
+                    ": no component_verify_ticket event has reached this handler yet".to_string();
+                Arc::new(me)
+            }
+            Err(shared) => shared,
+        }
+    }
+
+    /// A step of the handler within its deadline, named as the handler names it.
+    async fn step<T>(
+        &self,
+        deadline: Instant,
+        what: &str,
+        op: StoreFuture<'_, T>,
+        secrets: &[&str],
+    ) -> Result<T, ApiError> {
+        match tokio::time::timeout_at(deadline, op).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
+                Err(ApiError::failed(
+                    ErrorKind::Connect,
+                    ErrorClass::Cloud,
+                    GatewayCode::SysErr.err_code(),
+                    format!("{what} failed: {text}"),
+                ))
+            }
+            Err(_) => Err(self.step_late(what)),
+        }
+    }
+
+    fn step_late(&self, what: &str) -> ApiError {
+        ApiError::failed(
+            ErrorKind::Connect,
+            ErrorClass::Cloud,
+            GatewayCode::ServerTimeout.err_code(),
+            format!("{what} did not finish within the handler's timeout"),
+        )
+    }
+
+    /// Run `apply` holding the store's lock of `record` (the `CreateTime` of
+    /// the newest event applied), unless an event newer than `time` has been
+    /// applied: then its time. `apply` records `time` when it succeeds.
+    async fn in_order<F, Fut, T>(
+        &self,
+        record: &str,
+        time: i64,
+        what: &str,
+        deadline: Instant,
+        apply: F,
+    ) -> Result<Result<T, i64>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let store = self.store.store().clone();
+        let lock_key = keys::lock(record);
+        let mut pause = Duration::from_millis(10);
+        let owner = loop {
+            let ttl = deadline.saturating_duration_since(Instant::now()) + self.timeout;
+            let taken = self
+                .step(
+                    deadline,
+                    &format!("ordering {what}"),
+                    store.lock(&lock_key, ttl),
+                    &[],
+                )
+                .await?;
+            if let Some(owner) = taken {
+                break owner;
+            }
+            if deadline.saturating_duration_since(Instant::now()) <= pause {
+                return Err(self.step_late(&format!("ordering {what}")));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        };
+        let result = async {
+            let newest = self
+                .step(
+                    deadline,
+                    &format!("reading the time of {what}"),
+                    store.get(record),
+                    &[],
+                )
+                .await?
+                .and_then(|t| t.parse::<i64>().ok());
+            if let Some(newest) = newest.filter(|n| *n > time) {
+                return Ok(Err(newest));
+            }
+            let applied = apply().await?;
+            self.step(
+                deadline,
+                &format!("recording the time of {what}"),
+                store.set(record, &time.to_string(), Some(RECORD_TTL)),
+                &[],
+            )
+            .await?;
+            Ok(Ok(applied))
+        }
+        .await;
+        let unlock = store.clone();
+        tokio::spawn(async move {
+            let _ = unlock.unlock(&lock_key, &owner).await;
+        });
+        result
+    }
+
+    /// Act on an opened event: store the ticket, exchange the code, forget
+    /// a revoked authorizer. Returns the event, with `authorization` (no
+    /// token in it) after an authorization, or `ignored` (why) when a newer
+    /// event for the same account was applied already.
+    pub async fn handle_event(
+        self: &Arc<Self>,
+        cfg: Arc<crate::options::Config>,
+        ctx: Arc<crate::env::Context>,
+        mut event: Map<String, Value>,
+        deadline: Instant,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let info_type = text(&event, "InfoType").unwrap_or_default().to_string();
+        if !matches!(
+            info_type.as_str(),
+            "component_verify_ticket" | "authorized" | "updateauthorized" | "unauthorized"
+        ) {
+            return Ok(event);
+        }
+        let Some(time) = create_time(&event) else {
+            return Err(event_error(
+                -40002,
+                format!("the {info_type} event has no CreateTime"),
+            ));
+        };
+        let age = now_ms() / 1000 - time;
+        if age > MAX_EVENT_AGE.as_secs() as i64 {
+            return Err(event_error(
+                INVALID_PARAM,
+                format!(
+                    "the {info_type} event was created at {} ({age} s ago): a push older than {} s is refused (a replay?)",
+                    crate::cloud::sign::utc_iso8601(time),
+                    MAX_EVENT_AGE.as_secs()
+                ),
+            ));
+        }
+        let component = self.settings.component_appid.clone();
+        let ignored = match info_type.as_str() {
+            "component_verify_ticket" => {
+                let Some(ticket) = text(&event, "ComponentVerifyTicket").map(str::to_string) else {
+                    return Err(event_error(
+                        -40002,
+                        "the component_verify_ticket event has no ComponentVerifyTicket",
+                    ));
+                };
+                let store = self.store.store().clone();
+                let key = keys::ticket(&component);
+                self.in_order(
+                    &keys::ticket_time(&component),
+                    time,
+                    "the verify ticket",
+                    deadline,
+                    || async {
+                        self.step(
+                            deadline,
+                            "saving the verify ticket",
+                            store.set(&key, &ticket, Some(TICKET_TTL)),
+                            &[&ticket],
+                        )
+                        .await
+                    },
+                )
+                .await?
+                .err()
+            }
+            "unauthorized" => {
+                let Some(authorizer) = text(&event, "AuthorizerAppid").map(str::to_string) else {
+                    return Err(event_error(
+                        -40002,
+                        "the unauthorized event has no AuthorizerAppid",
+                    ));
+                };
+                let record = keys::authorization_time(&component, &authorizer);
+                self.in_order(&record, time, "the authorization", deadline, || {
+                    self.revoke(&authorizer, time, deadline)
+                })
+                .await?
+                .err()
+            }
+            _ => {
+                let (Some(authorizer), Some(code)) = (
+                    text(&event, "AuthorizerAppid").map(str::to_string),
+                    text(&event, "AuthorizationCode").map(str::to_string),
+                ) else {
+                    return Err(event_error(
+                        -40002,
+                        format!(
+                            "the {info_type} event has no AuthorizerAppid or AuthorizationCode"
+                        ),
+                    ));
+                };
+                let record = keys::authorization_time(&component, &authorizer);
+                // Once WeChat has spent the code, its answer is the only copy
+                // of the refresh token: the exchange and the saves run to
+                // their end (a timeout more) even when the handler has
+                // answered already (item 3).
+                let me = self.clone();
+                let finish = deadline + self.timeout;
+                let task = tokio::spawn(async move {
+                    let wire = Wire {
+                        cfg: &cfg,
+                        ctx: &ctx,
+                    };
+                    me.in_order(&record, time, "the authorization", finish, || {
+                        me.authorize(&wire, &authorizer, &code, finish)
+                    })
+                    .await
+                });
+                let granted = match tokio::time::timeout_at(deadline, task).await {
+                    Err(_) => return Err(self.step_late("the authorization")),
+                    Ok(Err(_)) => {
+                        return Err(ApiError::internal(
+                            "internal error in wx-cloud-openapi (a bug: please report it)",
+                        ))
+                    }
+                    Ok(Ok(r)) => r?,
+                };
+                match granted {
+                    Ok(summary) => {
+                        event.insert("authorization".into(), summary);
+                        None
+                    }
+                    Err(newer) => Some(newer),
+                }
+            }
+        };
+        if let Some(newer) = ignored {
+            event.insert(
+                "ignored".into(),
+                Value::String(format!(
+                    "an event of {} (CreateTime {newer}) for the same account was applied already; \
+                     this one (CreateTime {time}) is older and changes nothing",
+                    crate::cloud::sign::utc_iso8601(newer)
+                )),
+            );
+        }
+        Ok(event)
+    }
+
+    /// api_query_auth with the shared component token; a rejected one is
+    /// dropped and renewed once (a token error proves the code was not used).
+    async fn exchange(
+        &self,
+        wire: &Wire<'_>,
+        code: &str,
+        deadline: Instant,
+    ) -> Result<crate::https::authorization::Authorization, ApiError> {
+        let mut retried = false;
+        loop {
+            let component = self.component_token(wire, deadline).await?;
+            // Its own full timeout: once WeChat has spent the code, its
+            // answer is the only copy of the refresh token (item 3).
+            let answer =
+                crate::https::query_auth(wire.cfg, wire.ctx, &component.token, code, self.timeout)
+                    .await;
+            match answer {
+                Err(e) if e.kind == ErrorKind::TokenRejected && !retried => {
+                    retried = true;
+                    self.drop_component_token(&component, deadline).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The authorization of `authorizer`: the code exchanged, the refresh
+    /// token saved (retried until the deadline, kept in the process if the
+    /// store never takes it), the access token shared.
+    async fn authorize(
+        self: &Arc<Self>,
+        wire: &Wire<'_>,
+        authorizer: &str,
+        code: &str,
+        deadline: Instant,
+    ) -> Result<Value, ApiError> {
+        let auth = self.exchange(wire, code, deadline).await?;
+        if auth.authorizer_appid != authorizer {
+            return Err(event_error(
+                -40005,
+                format!(
+                    "api_query_auth answered for {}, the event was for {authorizer}",
+                    auth.authorizer_appid
+                ),
+            ));
+        }
+        let component = &self.settings.component_appid;
+        let refresh = auth.refresh_token.expose_secret().to_string();
+        let access = auth.access_token.expose_secret().to_string();
+        self.remember_secret(&refresh);
+        self.remember_secret(&access);
+        let refresh_key = keys::refresh_token(component, authorizer);
+        // Kept here first: whatever happens to the store, the clients of
+        // this process use it, and the next renewal saves it (item 2).
+        crate::lock::lock(&self.store.unsaved).insert(refresh_key.clone(), refresh.clone());
+        crate::lock::lock(&self.store.working).remove(&refresh_key);
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let saved = self
+                .step(
+                    deadline,
+                    "saving the authorizer's refresh token",
+                    self.store.store().set(&refresh_key, &refresh, None),
+                    &[&refresh, &access],
+                )
+                .await;
+            match saved {
+                Ok(()) => break,
+                Err(mut e) => {
+                    if deadline.saturating_duration_since(Instant::now()) <= pause {
+                        e.err_msg += "; the authorization is kept in this process (its clients use it \
+                                      and the next token renewal saves it): a process restart before \
+                                      then loses it";
+                        return Err(e);
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+            }
+        }
+        {
+            let mut unsaved = crate::lock::lock(&self.store.unsaved);
+            if unsaved.get(&refresh_key).is_some_and(|u| *u == refresh) {
+                unsaved.remove(&refresh_key);
+            }
+        }
+        // The access token that came with it replaces whatever was cached
+        // or stored for the account. If the store cannot take it, the
+        // clients ask for their own (nothing is lost).
+        let key = keys::authorizer_token(component, authorizer);
+        let entry = Entry::new(&access, Duration::from_secs(auth.expires_in_secs));
+        self.store.remember(&key, entry.clone());
+        let ttl = Duration::from_millis((entry.usable_until - now_ms()).max(1) as u64);
+        if self
+            .step(
+                deadline,
+                "saving the authorizer's access token",
+                self.store.store().set(&key, &entry.raw, Some(ttl)),
+                &[&access],
+            )
+            .await
+            .is_err()
+        {
+            self.store.forget(&key, None);
+        }
+        // Best effort: a stale record only adds a line to the message of a
+        // call that has no refresh token anyway.
+        let _ = self
+            .delete(
+                &keys::revoked(component, authorizer),
+                "the record of an earlier revocation",
+                deadline,
+            )
+            .await;
+        Ok(serde_json::json!({
+            "authorizerAppid": auth.authorizer_appid,
+            "expiresIn": auth.expires_in_secs,
+            "funcInfo": auth.func_info,
+        }))
+    }
+
+    /// Forget `authorizer`'s tokens, here and in the store, and record when it revoked.
+    async fn revoke(&self, authorizer: &str, time: i64, deadline: Instant) -> Result<(), ApiError> {
+        let component = &self.settings.component_appid;
+        let refresh_key = keys::refresh_token(component, authorizer);
+        let key = keys::authorizer_token(component, authorizer);
+        self.store.forget(&key, None);
+        crate::lock::lock(&self.store.unsaved).remove(&refresh_key);
+        crate::lock::lock(&self.store.working).remove(&refresh_key);
+        self.delete(&refresh_key, "the authorizer's refresh token", deadline)
+            .await?;
+        self.delete(&key, "the authorizer's access token", deadline)
+            .await?;
+        // Kept a while, so a call for this authorizer can tell why it has
+        // no refresh token; removed when it authorizes again.
+        self.step(
+            deadline,
+            "recording the revocation",
+            self.store.store().set(
+                &keys::revoked(component, authorizer),
+                &crate::cloud::sign::utc_iso8601(time),
+                Some(RECORD_TTL),
+            ),
+            &[],
+        )
+        .await
+    }
+
+    /// Delete `key` whatever its value (compare-and-delete until it is gone).
+    async fn delete(&self, key: &str, what: &str, deadline: Instant) -> Result<(), ApiError> {
+        let store = self.store.store();
+        for _ in 0..5 {
+            let Some(v) = self
+                .step(deadline, &format!("reading {what}"), store.get(key), &[])
+                .await?
+            else {
+                return Ok(());
+            };
+            if self
+                .step(
+                    deadline,
+                    &format!("deleting {what}"),
+                    store.compare_and_delete(key, &v),
+                    &[&v],
+                )
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        Err(ApiError::failed(
+            ErrorKind::Connect,
+            ErrorClass::Cloud,
+            GatewayCode::SysErr.err_code(),
+            format!("deleting {what} failed: it kept changing"),
+        ))
+    }
+}
