@@ -338,6 +338,18 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Co
     })))
 }
 
+/// `v`'s JSON text without its top-level `null` members.
+fn without_nulls(v: &impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(mut m)) => {
+            m.retain(|_, v| !v.is_null());
+            Value::Object(m).to_string()
+        }
+        Ok(other) => other.to_string(),
+        Err(_) => "{}".into(),
+    }
+}
+
 /// Is `host` a loopback address (or a name for one)?
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
@@ -349,6 +361,17 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 impl CommandLine {
+    /// The options as JSON text for `startEmulator` (options not given
+    /// left out).
+    pub fn options_json(&self) -> String {
+        without_nulls(&self.start)
+    }
+
+    /// [`Sources`] as JSON text (for the banner of cli.js).
+    pub fn sources_json(&self) -> String {
+        without_nulls(&self.sources)
+    }
+
     /// The warning to print before listening on a non-loopback address
     /// (each front end puts its name before it).
     pub fn warning(&self) -> Option<String> {
@@ -563,7 +586,8 @@ mod tests {
         assert_eq!(c.sources.authorizers.as_deref(), Some("--authorizer"));
         assert_eq!(c.warning(), None);
         // What cli.js hands to startEmulator: the same options.
-        let json = serde_json::to_string(&c.start).unwrap();
+        let json = c.options_json();
+        assert!(!json.contains("null"), "{json}");
         let again = crate::start_options::from_json(&json).unwrap();
         assert_eq!(again.authorizers, o.authorizers);
         assert_eq!((again.port, again.token_lifetime_secs), (0, 60));
@@ -590,7 +614,7 @@ mod tests {
             ],
             &env,
         );
-        let o = c.options;
+        let o = c.options.clone();
         assert_eq!(
             o.component_credentials,
             vec![("wxcomp".into(), "csecret".into())]
@@ -600,6 +624,10 @@ mod tests {
             Some("WX_EMULATOR_COMPONENT_APPSECRET")
         );
         assert_eq!(c.sources.app_secret, None);
+        assert_eq!(
+            serde_json::from_str::<Sources>(&c.sources_json()).unwrap(),
+            c.sources
+        );
         assert_eq!(
             o.authorizers,
             vec![("wxa".into(), "r1".into()), ("wxb".into(), "r2".into())]

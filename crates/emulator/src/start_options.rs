@@ -3,7 +3,7 @@
 //! serde shape, checked once, turned into [`EmulatorOptions`].
 //!
 //! ```
-//! use wx_cloud_emulator::{start_options, EmulatorOptions};
+//! use wx_cloud_emulator::start_options;
 //! let o = start_options::from_json(r#"{"port": 0, "tokenLifetimeSecs": 60}"#).unwrap();
 //! assert_eq!(o.token_lifetime_secs, 60);
 //! let e = start_options::from_json(r#"{"prot": 8080}"#).unwrap_err();
