@@ -329,200 +329,26 @@ function runEnv(args) {
   process.stdout.write(`${lines.join('\n')}\n`)
 }
 
-function shellQuote(s) {
-  return `'${String(s).replace(/'/g, `'\\''`)}'`
-}
-
-const EMULATOR_FLAGS = {
-  '--port': 'port',
-  '--host': 'host',
-  '--data': 'dataFile',
-  '--env-id': 'envId',
-  '--secret-id': 'secretId',
-  '--secret-key': 'secretKey',
-  '--appid': 'appid',
-  '--app-secret': 'appSecret',
-  '--component-appid': 'componentAppid',
-  '--component-appsecret': 'componentAppsecret',
-  '--component-verify-ticket': 'componentVerifyTicket',
-  '--authorizer': 'authorizers[]',
-  '--token-lifetime': 'tokenLifetimeSecs',
-  '--token-grace': 'tokenGraceSecs',
-  '--component-event-url': 'componentEventUrl',
-  '--component-token': 'componentToken',
-  '--component-encoding-aes-key': 'componentEncodingAesKey',
-  '--ticket-interval-ms': 'ticketIntervalMs',
-}
-
-/** Secrets the emulator command also reads from the environment: flag → variable. */
-const EMULATOR_SECRET_VARS = {
-  secretId: ['--secret-id', 'WX_EMULATOR_SECRET_ID'],
-  secretKey: ['--secret-key', 'WX_EMULATOR_SECRET_KEY'],
-  appSecret: ['--app-secret', 'WX_EMULATOR_APP_SECRET'],
-  componentAppsecret: ['--component-appsecret', 'WX_EMULATOR_COMPONENT_APPSECRET'],
-  componentVerifyTicket: ['--component-verify-ticket', 'WX_EMULATOR_COMPONENT_VERIFY_TICKET'],
-  authorizers: ['--authorizer', 'WX_EMULATOR_AUTHORIZERS'],
-  componentToken: ['--component-token', 'WX_EMULATOR_COMPONENT_TOKEN'],
-  componentEncodingAesKey: ['--component-encoding-aes-key', 'WX_EMULATOR_COMPONENT_ENCODING_AES_KEY'],
-}
-
-/** Is `host` a loopback address (or a name for one)? */
-function isLoopback(host) {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
-}
-
 /**
- * Parsed flags and the environment → startEmulator options, plus where each
- * secret came from (`flag`, or the variable's name) so that none is printed.
+ * The emulator command: its command line and the banner are the emulator
+ * crate's (crates/emulator/src/command_line.rs, through the addon), as the
+ * `wx-cloud-emulator` binary reads and prints them; here: exit codes, the
+ * signals, and the names in messages.
  */
-function emulatorOptions(flags, env) {
-  const given = {}
-  const source = {}
-  for (const [key, [flag, variable]] of Object.entries(EMULATOR_SECRET_VARS)) {
-    const fromEnv = env[variable]
-    if (flags[key] !== undefined && fromEnv !== undefined && fromEnv !== '') {
-      throw new UsageError(`${flag} and ${variable} are both set: give one`)
-    }
-    if (flags[key] !== undefined) {
-      given[key] = flags[key]
-      source[key] = flag
-    } else if (fromEnv !== undefined && fromEnv !== '') {
-      given[key] =
-        key === 'authorizers'
-          ? fromEnv
-              .split(',')
-              .map((a) => a.trim())
-              .filter(Boolean)
-          : fromEnv
-      source[key] = variable
-    }
-  }
-  const opts = {}
-  for (const k of ['port', 'host', 'dataFile', 'envId', 'tokenLifetimeSecs', 'tokenGraceSecs', 'componentEventUrl', 'ticketIntervalMs']) {
-    if (flags[k] !== undefined) opts[k] = flags[k]
-  }
-  const NUMBERS = { port: '--port', tokenLifetimeSecs: '--token-lifetime', tokenGraceSecs: '--token-grace', ticketIntervalMs: '--ticket-interval-ms' }
-  for (const [k, flag] of Object.entries(NUMBERS)) {
-    const max = k === 'port' ? 65535 : 0xffffffff
-    if (opts[k] !== undefined && (!/^\d{1,10}$/.test(opts[k]) || Number(opts[k]) > max)) {
-      throw new UsageError(`${flag} must be a whole number from 0 to ${max}, got ${opts[k]}`)
-    }
-  }
-  if (given.secretId !== undefined) opts.secretId = given.secretId
-  if (given.secretKey !== undefined) opts.secretKey = given.secretKey
-  if ((opts.secretId === undefined) !== (opts.secretKey === undefined)) {
-    throw new UsageError('a secret id (--secret-id or WX_EMULATOR_SECRET_ID) and a secret key (--secret-key or WX_EMULATOR_SECRET_KEY) go together')
-  }
-  if ((flags.appid === undefined) !== (given.appSecret === undefined)) {
-    throw new UsageError('--appid and an app secret (--app-secret or WX_EMULATOR_APP_SECRET) go together')
-  }
-  if (flags.appid !== undefined) opts.appCredentials = [{ appid: flags.appid, secret: given.appSecret }]
-  if ((flags.componentAppid === undefined) !== (given.componentAppsecret === undefined)) {
-    throw new UsageError('--component-appid and a component secret (--component-appsecret or WX_EMULATOR_COMPONENT_APPSECRET) go together')
-  }
-  if (flags.componentAppid !== undefined) {
-    opts.componentCredentials = [{ componentAppid: flags.componentAppid, componentAppsecret: given.componentAppsecret }]
-  }
-  if (given.componentVerifyTicket !== undefined) opts.componentVerifyTicket = given.componentVerifyTicket
-  if (given.authorizers !== undefined) {
-    opts.authorizers = given.authorizers.map((a) => {
-      const at = a.indexOf(':')
-      if (at <= 0 || at === a.length - 1) {
-        throw new UsageError(`${source.authorizers} takes APPID:REFRESH_TOKEN, got ${at <= 0 ? JSON.stringify(a.slice(0, 24)) : 'an empty refresh token'}`)
-      }
-      return { authorizerAppid: a.slice(0, at), refreshToken: a.slice(at + 1) }
-    })
-  }
-  if (flags.rotateRefreshTokens) opts.rotateRefreshTokens = true
-  if (given.componentToken !== undefined) opts.componentToken = given.componentToken
-  if (given.componentEncodingAesKey !== undefined) opts.componentEncodingAesKey = given.componentEncodingAesKey
-  const pushGiven = [opts.componentEventUrl, opts.componentToken, opts.componentEncodingAesKey].filter((v) => v !== undefined).length
-  if (pushGiven !== 0 && pushGiven !== 3) {
-    throw new UsageError(
-      '--component-event-url, a component token (--component-token or WX_EMULATOR_COMPONENT_TOKEN) and an EncodingAESKey (--component-encoding-aes-key or WX_EMULATOR_COMPONENT_ENCODING_AES_KEY) go together',
-    )
-  }
-  if (opts.ticketIntervalMs !== undefined && opts.componentEventUrl === undefined) {
-    throw new UsageError('--ticket-interval-ms needs --component-event-url')
-  }
-  return { opts, source }
-}
-
-/** The lines the emulator command prints: credentials, then the export lines. */
-function emulatorBanner(emu, opts, source) {
-  const D = {
-    appid: 'wx0emulatorapp0001',
-    secret: 'emulator-app-secret',
-    componentAppid: 'wx0emulatorcomp001',
-    componentAppsecret: 'emulator-component-secret',
-  }
-  const secret = (key, value) => (source[key] ? `(the ${source[key]} you gave)` : value)
-  const app = (opts.appCredentials || [D])[0]
-  const comp = (opts.componentCredentials || [D])[0]
-  const authorizers = opts.authorizers || [{ authorizerAppid: 'wx0emulatorauth001', refreshToken: 'emulator-refresh-token' }]
-  const lines = [
-    `# wx-cloud-openapi emulator listening on ${emu.url}`,
-    `# WeChat API base URL (--api-base-url): ${emu.httpsBaseUrl}`,
-    `# app: appid ${app.appid}, secret ${secret('appSecret', app.secret)}`,
-    `# third-party platform: component_appid ${comp.componentAppid}, component_appsecret ${secret('componentAppsecret', comp.componentAppsecret)}`,
-    `# component_verify_ticket: ${ticketRule(opts, secret)}`,
-    ...authorizers.map((a) => `# authorizer: authorizer_appid ${a.authorizerAppid}, authorizer_refresh_token ${secret('authorizers', a.refreshToken)}`),
-    `# tokens: lifetime ${opts.tokenLifetimeSecs || 7200} s, grace ${opts.tokenGraceSecs || 300} s; refresh tokens ${opts.rotateRefreshTokens ? 'rotate on every renewal' : 'stay the same'}`,
-  ]
-  if (opts.componentEventUrl !== undefined) {
-    const every = opts.ticketIntervalMs === undefined ? 600000 : Number(opts.ticketIntervalMs)
-    lines.push(
-      `# component events: pushed to ${withoutPassword(opts.componentEventUrl)}, ${every === 0 ? 'no ticket on a schedule' : `a new ticket at start and every ${every} ms`}`,
-    )
-  }
-  for (const [k, v] of Object.entries(emu.cloudEnv())) {
-    if (k === 'TENCENTCLOUD_SECRETKEY' && source.secretKey) {
-      // Never print a secret key that was given: refer to where it came from.
-      lines.push(source.secretKey.startsWith('--') ? `# export ${k}=… (the --secret-key you gave)` : `export ${k}="$${source.secretKey}"`)
-    } else {
-      lines.push(`export ${k}=${shellQuote(v)}`)
-    }
-  }
-  // The HTTPS and third-party modes read it (apiBaseUrl): pasted with the
-  // rest, they talk to this emulator instead of api.weixin.qq.com.
-  lines.push(`export WX_API_BASE_URL=${shellQuote(emu.httpsBaseUrl)}`)
-  return lines
-}
-
-/** A URL as the banner shows it: its user info becomes `***`, as the core shows URLs (the event URL may carry a password). */
-function withoutPassword(url) {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
-}
-
-/** Which component_verify_ticket the emulator's api_component_token takes (crates/emulator/src/wechat.rs). */
-function ticketRule(opts, secret) {
-  const pushed = opts.componentEventUrl !== undefined ? 'the tickets it pushes to the event URL' : null
-  if (opts.componentVerifyTicket !== undefined) {
-    return `${secret('componentVerifyTicket', opts.componentVerifyTicket)}${pushed ? `, or ${pushed}` : ''}`
-  }
-  return pushed ? `${pushed} (any other: 61006)` : 'any non-empty value'
-}
-
 async function runEmulator(args) {
-  let opts
-  let source
+  let binding
   try {
-    const parsed = parseArgs(args, EMULATOR_FLAGS, { '--rotate-refresh-tokens': (o) => (o.rotateRefreshTokens = true) })
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`)
-    ;({ opts, source } = emulatorOptions(parsed.opts, process.env))
+    binding = require('./lib/load.js').loadEmulatorBinding()
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    return fail('emulator', EXIT.USAGE, e.message, true)
+    return fail('emulator', EXIT.CONFIG, e.message)
   }
-  if (!isLoopback(opts.host || '127.0.0.1')) {
-    process.stderr.write(
-      `wx-cloud-openapi emulator: warning: --host ${opts.host} is not a loopback address: the emulator will be reachable ` +
-        'from other machines; it speaks plain HTTP and accepts the credentials it prints\n',
-    )
-  }
+  const line = binding.parseEmulatorCommandLine(args, { ...process.env })
+  if (line.help) return printUsage('emulator', emulatorUsage)
+  if (line.usageError) return fail('emulator', EXIT.USAGE, line.usageError, true)
+  if (line.warning) process.stderr.write(`wx-cloud-openapi emulator: ${line.warning}\n`)
   let emu
   try {
-    emu = await require('./lib/emulator.js').startEmulator(opts)
+    emu = await require('./lib/emulator.js').startEmulator(JSON.parse(line.options))
   } catch (e) {
     return fail('emulator', EXIT.CONFIG, e.message)
   }
@@ -537,7 +363,8 @@ async function runEmulator(args) {
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   // Print only once the signal handlers are in place.
-  process.stdout.write(`${emulatorBanner(emu, opts, source).join('\n')}\n`)
+  const banner = binding.emulatorBanner(line.options, line.sources, emu.url, emu.httpsBaseUrl, emu.cloudEnv())
+  process.stdout.write(`${banner.join('\n')}\n`)
 }
 
 const COMMANDS = {

@@ -91,6 +91,40 @@ describe('startEmulator', () => {
     expect(() => emu.injectFault({ kind: 'errcode', typo: 1 })).toThrow(/unknown field typo/)
     expect(() => emu.injectFault({ kind: 'status', status: 200 })).toThrow(/5xx/)
   })
+
+  test('options are checked in Rust: named in the message, never their values; lib/emulator.d.ts declares the same names', async () => {
+    const err = await startEmulator({ nope: 1, host: '127.0.0.1' }).catch((e) => e)
+    const rust = /^startEmulator\(options\): unknown option nope; the options are (.+)$/.exec(err.message)
+    expect(rust).not.toBeNull()
+    const dts = fs.readFileSync(path.join(__dirname, '..', 'lib', 'emulator.d.ts'), 'utf8')
+    const block = /export interface EmulatorStartOptions \{([\s\S]*?)\n\}/.exec(dts)[1]
+    const declared = [...block.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1])
+    expect(declared.length).toBeGreaterThan(15)
+    expect(declared.sort()).toEqual(rust[1].split(', ').sort())
+    // A misspelt option set to undefined is still refused.
+    await expect(startEmulator({ prot: undefined })).rejects.toThrow(/unknown option prot;/)
+    await expect(startEmulator([])).rejects.toThrow('startEmulator(options): options must be an object')
+    for (const [options, msg] of [
+      [{ port: -1 }, 'startEmulator(options): port must be an integer within 0..65535, got -1'],
+      [{ tokenGraceSecs: 2 ** 32 }, 'tokenGraceSecs must be an integer within 0..4294967295, got 4294967296'],
+      [{ dataFile: '' }, 'dataFile must be a non-empty path'],
+      [{ secretKey: 'HUSH-1' }, 'secretId and secretKey must be given together'],
+      [{ authorizers: 'wxa:HUSH-2' }, 'authorizers must be a sequence, got a string'],
+      [{ appCredentials: [{ appid: 'wx1', secret: 'HUSH-3', extra: 1 }] }, 'appCredentials: unknown field `extra`'],
+      [{ componentToken: 'HUSH-4' }, 'componentEventUrl, componentEncodingAesKey must be given with componentToken'],
+    ]) {
+      const e = await startEmulator(options).catch((x) => x)
+      expect(e.message).toContain(msg)
+      expect(e.message).not.toContain('HUSH')
+    }
+    // Digit strings are still numbers, and null is "not given".
+    const e2 = await startEmulator({ port: '0', tokenLifetimeSecs: '60', host: null, dataFile: undefined })
+    try {
+      expect(e2.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    } finally {
+      await e2.close()
+    }
+  })
 })
 
 describe('HTTPS door: tcb.createenvandresource', () => {

@@ -1,8 +1,95 @@
-// Types of lib/emulator.js. The option, fault and record shapes come from the
-// generated binding.d.ts.
-import type { EmulatorStartOptions, EmulatorFaultSpec as GeneratedFaultSpec, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization } from '../binding'
+// Types of lib/emulator.js. The fault and record shapes come from the
+// generated binding.d.ts; the options are read with serde
+// (crates/emulator/src/start_options.rs), so their shape is declared here
+// (emulator.test.js checks that both name the same options).
+import type { EmulatorFaultSpec as GeneratedFaultSpec, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization } from '../binding'
 
-export type { EmulatorStartOptions, EmulatorEnvironment, EmulatorStats, EmulatorAuthorization }
+export type { EmulatorEnvironment, EmulatorStats, EmulatorAuthorization }
+
+/** A Tencent Cloud secret pair the emulated gateway accepts. */
+export interface EmulatorSecretPair {
+  secretId: string
+  secretKey: string
+}
+
+/** An app's credentials for `/cgi-bin/token` and `/cgi-bin/stable_token`. */
+export interface EmulatorAppCredential {
+  appid: string
+  secret: string
+}
+
+/** A third-party platform's credentials for `api_component_token`. */
+export interface EmulatorComponentCredential {
+  componentAppid: string
+  componentAppsecret: string
+}
+
+/** An account authorized to a third-party platform, with its first refresh token. */
+export interface EmulatorAuthorizer {
+  authorizerAppid: string
+  refreshToken: string
+}
+
+/** Options of `startEmulator`. Every field is optional; an unknown one is refused. */
+export interface EmulatorStartOptions {
+  /** IP address to listen on. Default `127.0.0.1`. */
+  host?: string
+  /** Port; 0 (default) picks a free one. */
+  port?: number
+  /**
+   * JSON file of environments: loaded at start, and every environment is
+   * written durably before its creation is answered.
+   */
+  dataFile?: string
+  /** Shorthand for one secret pair (with `secretKey`). */
+  secretId?: string
+  /** Shorthand for one secret pair (with `secretId`). */
+  secretKey?: string
+  /** Secret pairs the gateway accepts (after `secretId`/`secretKey` if given). */
+  secretPairs?: EmulatorSecretPair[]
+  /** Session token handed out in `cloudEnv()`. */
+  sessionToken?: string
+  /** Apps accepted by the token endpoints. */
+  appCredentials?: EmulatorAppCredential[]
+  /** Third-party platforms accepted by `api_component_token`. */
+  componentCredentials?: EmulatorComponentCredential[]
+  /** The accepted `component_verify_ticket` (default: any non-empty one). */
+  componentVerifyTicket?: string
+  /** Authorized accounts and their first refresh tokens. */
+  authorizers?: EmulatorAuthorizer[]
+  /**
+   * Replace the authorizer refresh token on every `api_authorizer_token`
+   * and refuse the old one. Default `false`: it stays the same until the
+   * authorizer is authorized again, as WeChat documents.
+   */
+  rotateRefreshTokens?: boolean
+  /** Lifetime of issued tokens in seconds. Default 7200. */
+  tokenLifetimeSecs?: number
+  /** How long a replaced token stays valid, seconds. Default 300. */
+  tokenGraceSecs?: number
+  /** The emulated function's environment id. Default `emulator-env`. */
+  envId?: string
+  /** Only these API names may be called through the gateway (-604101 otherwise). */
+  allowedApis?: string[]
+  /** The function's region. Default `ap-shanghai`. */
+  region?: string
+  /**
+   * The third-party platform's event URL: the emulator pushes encrypted
+   * verify tickets and authorization events there (for the first of
+   * `componentCredentials`), and `api_component_token` then accepts only
+   * a pushed ticket (or `componentVerifyTicket`).
+   */
+  componentEventUrl?: string
+  /** The platform's message-check token (required with `componentEventUrl`). */
+  componentToken?: string
+  /** The platform's 43-character EncodingAESKey (required with `componentEventUrl`). */
+  componentEncodingAesKey?: string
+  /**
+   * A new ticket is pushed at start and then every this many ms
+   * (default 600000, WeChat's 10 minutes); 0: only on `pushTicket()`.
+   */
+  ticketIntervalMs?: number
+}
 
 /** What a fault does (see docs/emulator.md, Faults). */
 export type EmulatorFaultKind = 'errcode' | 'delay' | 'drop_before' | 'drop_after' | 'status' | 'malformed' | 'truncated'

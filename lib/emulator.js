@@ -1,34 +1,7 @@
 'use strict'
 // The local emulator of the cloud-base gateway and of the WeChat HTTPS API,
-// as a JS API over the native binding. Options are checked and normalised
-// here; everything else happens in Rust (crates/emulator/).
-
-const path = require('path')
-
-const OPTION_KEYS = new Set([
-  'host',
-  'port',
-  'dataFile',
-  'secretId',
-  'secretKey',
-  'secretPairs',
-  'sessionToken',
-  'appCredentials',
-  'componentCredentials',
-  'componentVerifyTicket',
-  'authorizers',
-  'rotateRefreshTokens',
-  'tokenLifetimeSecs',
-  'tokenGraceSecs',
-  'rotateRefreshTokens',
-  'envId',
-  'allowedApis',
-  'region',
-  'componentEventUrl',
-  'componentToken',
-  'componentEncodingAesKey',
-  'ticketIntervalMs',
-])
+// as a JS API over the native binding: everything, the options' checks
+// included, happens in Rust (crates/emulator/).
 
 const FAULT_KEYS = new Set(['api', 'kind', 'door', 'errcode', 'errmsg', 'delayMs', 'status', 'times', 'probability', 'seed'])
 
@@ -38,47 +11,19 @@ function loadBinding() {
   return binding
 }
 
-function nonNegativeInteger(name, v, max) {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new TypeError(`${name} must be an integer within 0..${max}, got ${String(v)}`)
-  }
-  return n
-}
-
-function normaliseOptions(options) {
-  if (options === undefined || options === null) return {}
+/**
+ * startEmulator's options as the JSON text the addon reads: serde checks
+ * them there (crates/emulator/src/start_options.rs: unknown options,
+ * types, ranges, the settings that go together), with messages naming the
+ * option. An option set to `undefined` is sent as null (not given), so
+ * that a misspelt one is still refused.
+ */
+function optionsJson(options) {
+  if (options === undefined || options === null) return '{}'
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('startEmulator(options): options must be an object')
   }
-  const out = {}
-  for (const [k, v] of Object.entries(options)) {
-    if (!OPTION_KEYS.has(k)) throw new TypeError(`startEmulator(options): unknown option ${k}`)
-    if (v === undefined || v === null) continue
-    out[k] = v
-  }
-  if (out.port !== undefined) out.port = nonNegativeInteger('port', out.port, 65535)
-  for (const k of ['tokenLifetimeSecs', 'tokenGraceSecs', 'ticketIntervalMs']) {
-    if (out[k] !== undefined) out[k] = nonNegativeInteger(k, out[k], 0xffffffff)
-  }
-  if (out.dataFile !== undefined) {
-    if (typeof out.dataFile !== 'string' || out.dataFile === '') {
-      throw new TypeError('dataFile must be a non-empty path')
-    }
-    out.dataFile = path.resolve(out.dataFile)
-  }
-  if (out.rotateRefreshTokens !== undefined && typeof out.rotateRefreshTokens !== 'boolean') {
-    throw new TypeError(`rotateRefreshTokens must be a boolean, got ${typeof out.rotateRefreshTokens}`)
-  }
-  const events = ['componentEventUrl', 'componentToken', 'componentEncodingAesKey']
-  const given = events.filter((k) => out[k] !== undefined)
-  if (given.length > 0 && given.length < events.length) {
-    throw new TypeError(`${events.filter((k) => out[k] === undefined).join(', ')} must be given with ${given[0]}`)
-  }
-  if ((out.secretId === undefined) !== (out.secretKey === undefined)) {
-    throw new TypeError('secretId and secretKey must be given together')
-  }
-  return out
+  return JSON.stringify(options, (_, v) => (v === undefined ? null : v))
 }
 
 function normaliseFault(spec) {
@@ -201,8 +146,7 @@ class Emulator {
  *   spawn('node', ['fn.js'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
  */
 async function startEmulator(options) {
-  const opts = normaliseOptions(options)
-  const handle = await loadBinding().startEmulator(opts)
+  const handle = await loadBinding().startEmulator(optionsJson(options))
   return new Emulator(handle)
 }
 

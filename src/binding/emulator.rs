@@ -7,7 +7,8 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
+use crate::emulator::command_line::{self, Command, Listening, Sources};
+use crate::emulator::{Emulator, FaultSpec};
 
 use super::emulator_types::*;
 
@@ -16,6 +17,77 @@ use super::emulator_types::*;
 #[napi(catch_unwind)]
 pub fn emulator_options_help() -> &'static str {
     crate::emulator::help::OPTIONS
+}
+
+/// `wx-cloud-openapi emulator`'s command line, read by the emulator crate
+/// (crates/emulator/src/command_line.rs) as the `wx-cloud-emulator` binary
+/// reads it.
+#[napi(object)]
+pub struct EmulatorCommandLine {
+    /// `-h` or `--help` was given: print the usage, nothing else.
+    pub help: bool,
+    /// The usage error (exit 2), naming the flag or variable, never a secret.
+    pub usage_error: Option<String>,
+    /// To print before starting (a `--host` that is not loopback).
+    pub warning: Option<String>,
+    /// The options for `startEmulator` (JSON text; they hold the secrets given).
+    pub options: Option<String>,
+    /// Where the secrets came from, for `emulatorBanner` (JSON text).
+    pub sources: Option<String>,
+}
+
+/// Read the emulator command's arguments (after `emulator`) with `env` as
+/// the environment (the `WX_EMULATOR_*` secrets).
+///
+/// ```js
+/// const line = binding.parseEmulatorCommandLine(['--port', '8080'], process.env)
+/// if (line.usageError) fail(line.usageError)
+/// const emu = await startEmulator(JSON.parse(line.options))
+/// ```
+#[napi(catch_unwind)]
+pub fn parse_emulator_command_line(
+    args: Vec<String>,
+    env: HashMap<String, String>,
+) -> EmulatorCommandLine {
+    let mut out = EmulatorCommandLine {
+        help: false,
+        usage_error: None,
+        warning: None,
+        options: None,
+        sources: None,
+    };
+    match command_line::parse(&args, &|k| env.get(k).cloned()) {
+        Ok(Command::Help) => out.help = true,
+        Err(e) => out.usage_error = Some(e),
+        Ok(Command::Run(line)) => {
+            out.warning = line.warning();
+            out.options = Some(line.options_json());
+            out.sources = Some(line.sources_json());
+        }
+    }
+    out
+}
+
+/// The lines `wx-cloud-openapi emulator` prints once the emulator listens
+/// (as the `wx-cloud-emulator` binary prints them): `options` and `sources`
+/// as `parseEmulatorCommandLine` gave them; the rest is the running emulator's.
+#[napi(catch_unwind)]
+pub fn emulator_banner(
+    options: String,
+    sources: String,
+    url: String,
+    https_base_url: String,
+    cloud_env: HashMap<String, String>,
+) -> Result<Vec<String>> {
+    let opts = crate::emulator::start_options::from_json(&options).map_err(Error::from_reason)?;
+    let sources: Sources = serde_json::from_str(&sources)
+        .map_err(|e| Error::from_reason(format!("emulatorBanner: sources: {e}")))?;
+    let at = Listening {
+        url,
+        https_base_url,
+        cloud_env: cloud_env.into_iter().collect(),
+    };
+    Ok(command_line::banner(&opts, &sources, &at))
 }
 
 /// A running emulator.
@@ -214,88 +286,6 @@ impl EmulatorHandle {
     }
 }
 
-fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
-    let mut opts = EmulatorOptions::default();
-    let Some(o) = o else { return Ok(opts) };
-    if let Some(v) = o.host {
-        opts.host = v;
-    }
-    if let Some(v) = o.port {
-        opts.port = u16::try_from(v).map_err(|_| Error::from_reason("port must be 0..=65535"))?;
-    }
-    opts.data_file = o.data_file.map(Into::into);
-    let mut pairs = Vec::new();
-    match (o.secret_id, o.secret_key) {
-        (Some(id), Some(key)) => pairs.push((id, key)),
-        (None, None) => {}
-        _ => {
-            return Err(Error::from_reason(
-                "secretId and secretKey must be given together",
-            ))
-        }
-    }
-    if let Some(v) = o.secret_pairs {
-        pairs.extend(v.into_iter().map(|p| (p.secret_id, p.secret_key)));
-    }
-    if !pairs.is_empty() {
-        opts.secret_pairs = pairs;
-    }
-    if let Some(v) = o.session_token {
-        opts.session_token = v;
-    }
-    if let Some(v) = o.app_credentials {
-        opts.app_credentials = v.into_iter().map(|c| (c.appid, c.secret)).collect();
-    }
-    if let Some(v) = o.component_credentials {
-        opts.component_credentials = v
-            .into_iter()
-            .map(|c| (c.component_appid, c.component_appsecret))
-            .collect();
-    }
-    opts.component_verify_ticket = o.component_verify_ticket;
-    if let Some(v) = o.authorizers {
-        opts.authorizers = v
-            .into_iter()
-            .map(|a| (a.authorizer_appid, a.refresh_token))
-            .collect();
-    }
-    opts.rotate_refresh_tokens = o.rotate_refresh_tokens.unwrap_or(false);
-    if let Some(v) = o.token_lifetime_secs {
-        opts.token_lifetime_secs = u64::from(v);
-    }
-    if let Some(v) = o.token_grace_secs {
-        opts.token_grace_secs = u64::from(v);
-    }
-    if let Some(v) = o.env_id {
-        opts.env_id = v;
-    }
-    opts.allowed_apis = o.allowed_apis;
-    if let Some(v) = o.region {
-        opts.region = v;
-    }
-    match (
-        o.component_event_url,
-        o.component_token,
-        o.component_encoding_aes_key,
-    ) {
-        (Some(url), Some(token), Some(key)) => {
-            opts.component_events = Some(crate::emulator::PushOptions {
-                url,
-                token,
-                encoding_aes_key: key,
-            })
-        }
-        (None, None, None) => {}
-        _ => return Err(Error::from_reason(
-            "componentEventUrl, componentToken and componentEncodingAesKey must be given together",
-        )),
-    }
-    if let Some(v) = o.ticket_interval_ms {
-        opts.ticket_interval = std::time::Duration::from_millis(u64::from(v));
-    }
-    Ok(opts)
-}
-
 /// Start a local emulator of the cloud-base gateway and of the WeChat HTTPS
 /// API (one listener, one state).
 ///
@@ -305,9 +295,14 @@ fn to_options(o: Option<EmulatorStartOptions>) -> Result<EmulatorOptions> {
 /// emu.cloudEnv()   // { TENCENTCLOUD_RUNENV: 'SCF', TCB_CONTEXT_CNFG: '{"URL":"http://127.0.0.1:41234/admin"}', ... }
 /// await emu.close()
 /// ```
+///
+/// `options` is the JSON text of lib/emulator.js's options object: serde
+/// reads it (crates/emulator/src/start_options.rs) and names the option at
+/// fault; their TypeScript shape is `EmulatorStartOptions` in lib/emulator.d.ts.
 #[napi]
-pub async fn start_emulator(options: Option<EmulatorStartOptions>) -> Result<EmulatorHandle> {
-    let opts = to_options(options)?;
+pub async fn start_emulator(options: String) -> Result<EmulatorHandle> {
+    let opts = crate::emulator::start_options::from_json(&options)
+        .map_err(|e| Error::from_reason(format!("startEmulator(options): {e}")))?;
     let emu = Emulator::start(opts).await.map_err(Error::from_reason)?;
     Ok(EmulatorHandle {
         inner: Arc::new(emu),

@@ -1,5 +1,6 @@
-//! The shapes of the emulator's options, faults and records, as JavaScript
-//! sees them. Compiled with or without the `emulator` feature: the
+//! The shapes of the emulator's faults and records, as JavaScript sees
+//! them (the options are read with serde: `EmulatorStartOptions` is
+//! declared in lib/emulator.d.ts). Compiled with or without the `emulator` feature: the
 //! published addon has no emulator (it ships in `wx-cloud-openapi-emulator`),
 //! but its generated `binding.d.ts` still declares these shapes, which
 //! `lib/emulator.d.ts` gives to TypeScript users of `startEmulator()`.
@@ -9,88 +10,6 @@
 use std::collections::HashMap;
 
 use napi_derive::napi;
-
-/// A Tencent Cloud secret pair the emulated gateway accepts.
-#[napi(object)]
-pub struct EmulatorSecretPair {
-    pub secret_id: String,
-    pub secret_key: String,
-}
-
-/// An app's credentials for `/cgi-bin/token` and `/cgi-bin/stable_token`.
-#[napi(object)]
-pub struct EmulatorAppCredential {
-    pub appid: String,
-    pub secret: String,
-}
-
-/// A third-party platform's credentials for `api_component_token`.
-#[napi(object)]
-pub struct EmulatorComponentCredential {
-    pub component_appid: String,
-    pub component_appsecret: String,
-}
-
-/// An account authorized to a third-party platform, with its first refresh token.
-#[napi(object)]
-pub struct EmulatorAuthorizer {
-    pub authorizer_appid: String,
-    pub refresh_token: String,
-}
-
-/// Options of `startEmulator`. Every field is optional.
-#[napi(object)]
-pub struct EmulatorStartOptions {
-    /// IP address to listen on. Default `127.0.0.1`.
-    pub host: Option<String>,
-    /// Port; 0 (default) picks a free one.
-    pub port: Option<u32>,
-    /// JSON file of environments: loaded at start, and every environment is
-    /// written durably before its creation is answered.
-    pub data_file: Option<String>,
-    /// Shorthand for one secret pair (with `secretKey`).
-    pub secret_id: Option<String>,
-    /// Shorthand for one secret pair (with `secretId`).
-    pub secret_key: Option<String>,
-    /// Secret pairs the gateway accepts (after `secretId`/`secretKey` if given).
-    pub secret_pairs: Option<Vec<EmulatorSecretPair>>,
-    /// Session token handed out in `cloudEnv()`.
-    pub session_token: Option<String>,
-    /// Apps accepted by the token endpoints.
-    pub app_credentials: Option<Vec<EmulatorAppCredential>>,
-    /// Third-party platforms accepted by `api_component_token`.
-    pub component_credentials: Option<Vec<EmulatorComponentCredential>>,
-    /// The accepted `component_verify_ticket` (default: any non-empty one).
-    pub component_verify_ticket: Option<String>,
-    /// Authorized accounts and their first refresh tokens.
-    pub authorizers: Option<Vec<EmulatorAuthorizer>>,
-    /// Replace the authorizer refresh token on every `api_authorizer_token`
-    /// and refuse the old one. Default `false`: it stays the same until the
-    /// authorizer is authorized again, as WeChat documents.
-    pub rotate_refresh_tokens: Option<bool>,
-    /// Lifetime of issued tokens in seconds. Default 7200.
-    pub token_lifetime_secs: Option<u32>,
-    /// How long a replaced token stays valid, seconds. Default 300.
-    pub token_grace_secs: Option<u32>,
-    /// The emulated function's environment id. Default `emulator-env`.
-    pub env_id: Option<String>,
-    /// Only these API names may be called through the gateway (-604101 otherwise).
-    pub allowed_apis: Option<Vec<String>>,
-    /// The function's region. Default `ap-shanghai`.
-    pub region: Option<String>,
-    /// The third-party platform's event URL: the emulator pushes encrypted
-    /// verify tickets and authorization events there (for the first of
-    /// `componentCredentials`), and `api_component_token` then accepts only
-    /// a pushed ticket (or `componentVerifyTicket`).
-    pub component_event_url: Option<String>,
-    /// The platform's message-check token (required with `componentEventUrl`).
-    pub component_token: Option<String>,
-    /// The platform's 43-character EncodingAESKey (required with `componentEventUrl`).
-    pub component_encoding_aes_key: Option<String>,
-    /// A new ticket is pushed at start and then every this many ms
-    /// (default 600000, WeChat's 10 minutes); 0: only on `pushTicket()`.
-    pub ticket_interval_ms: Option<u32>,
-}
 
 /// What `authorize(appid)` did.
 #[napi(object)]

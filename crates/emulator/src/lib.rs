@@ -22,6 +22,7 @@
 // The core's modules the emulator shares (`crate::cloud::…` in the modules).
 use wx_cloud_core::{cloud, gateway_code, https, transport};
 
+pub mod command_line;
 pub mod faults;
 pub mod gateway;
 pub mod help;
@@ -30,6 +31,7 @@ pub mod miniprogram;
 pub mod push;
 pub mod reply;
 pub mod server;
+pub mod start_options;
 pub mod state;
 pub mod wechat;
 
@@ -48,7 +50,12 @@ use state::State;
 use wechat::{Credentials, WeChat};
 
 /// How to start an emulator. `Default` gives a ready-to-use test setup.
-#[derive(Debug, Clone)]
+///
+/// Deserialized from the shape `startEmulator(options)` takes
+/// ([`start_options::StartOptions`]: camelCase, unknown options refused);
+/// [`start_options::from_json`] adds messages naming the option at fault.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "start_options::StartOptions")]
 pub struct EmulatorOptions {
     /// IP address to listen on (default `127.0.0.1`).
     pub host: String,
