@@ -92,23 +92,32 @@ function memoryStore() {
 const CAD_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 /**
- * `command(args)` for the user's client: ioredis (`client.call(name, ...args)`)
- * or node-redis v4+ (`client.sendCommand([name, ...args])`).
+ * `command(key, args)` for the user's client: ioredis, one server or
+ * `Redis.Cluster` (`client.call(name, ...args)` routes by key itself),
+ * node-redis v4+ (`client.sendCommand([name, ...args])`), or node-redis's
+ * cluster client (`createCluster()`: `sendCommand(key, isReadonly, args)`).
+ * Every command of a store touches one key (`key`): a cluster needs no hash
+ * tags.
  */
 function commandFor(client) {
   if (client === null || typeof client !== 'object') {
     throw new TypeError(`redisStore(client): client must be an ioredis or node-redis client, got ${client === null ? 'null' : typeof client}`)
   }
-  // ioredis: `call` (any command) and `defineCommand`; node-redis v4+: `sendCommand(array)` and `isOpen`.
+  // ioredis (and its Cluster): `call` (any command) and `defineCommand`.
   if (typeof client.call === 'function' && typeof client.defineCommand === 'function') {
-    return { kind: 'ioredis', command: (args) => client.call(...args) }
+    const kind = typeof client.nodes === 'function' && Array.isArray(client.startupNodes) ? 'ioredis cluster' : 'ioredis'
+    return { kind, command: (_key, args) => client.call(...args) }
   }
   if (typeof client.sendCommand === 'function' && typeof client.isOpen === 'boolean') {
-    return { kind: 'node-redis', command: (args) => client.sendCommand(args) }
+    // node-redis's cluster client has the slot map (`masters`) and routes by the key it is given.
+    if ('masters' in client && 'slots' in client) {
+      return { kind: 'node-redis cluster', command: (key, args) => client.sendCommand(key, false, args) }
+    }
+    return { kind: 'node-redis', command: (_key, args) => client.sendCommand(args) }
   }
   throw new TypeError(
-    'redisStore(client): client must be an ioredis client (new Redis()) or a connected node-redis v4+ client (createClient()); ' +
-      'it has neither call() and defineCommand() nor sendCommand() and isOpen',
+    'redisStore(client): client must be an ioredis client (new Redis(), new Redis.Cluster()) or a connected node-redis v4+ client ' +
+      '(createClient(), createCluster()); it has neither call() and defineCommand() nor sendCommand() and isOpen',
   )
 }
 
@@ -135,19 +144,21 @@ function redisStore(client, options) {
     checkKey(key)
     return prefix + key
   }
-  const cad = async (key, expected) => Number(await command(['EVAL', CAD_SCRIPT, '1', key, String(expected)])) === 1
+  const cad = async (key, expected) => Number(await command(key, ['EVAL', CAD_SCRIPT, '1', key, String(expected)])) === 1
   return {
     kind: `redis (${kind})`,
     prefix,
     async get(key) {
-      const v = await command(['GET', k(key)])
+      const full = k(key)
+      const v = await command(full, ['GET', full])
       return v === null || v === undefined ? null : String(v)
     },
     async set(key, value, ttlMs) {
       const ttl = checkTtl(ttlMs)
-      const args = ['SET', k(key), String(value)]
+      const full = k(key)
+      const args = ['SET', full, String(value)]
       if (ttl !== undefined) args.push('PX', String(ttl))
-      await command(args)
+      await command(full, args)
     },
     async compareAndDelete(key, expected) {
       return cad(k(key), expected)
@@ -155,7 +166,7 @@ function redisStore(client, options) {
     async lock(key, ttlMs) {
       const full = k(key)
       const owner = crypto.randomBytes(12).toString('hex')
-      const r = await command(['SET', full, owner, 'PX', String(checkTtl(ttlMs)), 'NX'])
+      const r = await command(full, ['SET', full, owner, 'PX', String(checkTtl(ttlMs)), 'NX'])
       if (r === null || r === undefined) return null
       return { release: () => cad(full, owner).then(() => undefined) }
     },

@@ -5,6 +5,7 @@
 const { spawn, execFileSync } = require('child_process')
 const fs = require('fs')
 const net = require('net')
+const os = require('os')
 const path = require('path')
 
 const MISSING =
@@ -49,14 +50,13 @@ function freePort() {
  * resume() }`: pause/resume stop and continue the process (SIGSTOP /
  * SIGCONT), a Redis that accepts connections and never answers.
  */
-async function startRedis(fixedPort) {
+async function startRedis(fixedPort, extraArgs = [], cwd = undefined) {
   const bin = redisServerPath()
   let lastError
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = fixedPort || (await freePort())
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs]
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd })
     let output = ''
     const ready = await new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), 10000)
@@ -88,7 +88,7 @@ async function startRedis(fixedPort) {
       pid: child.pid,
       pause: () => child.kill('SIGSTOP'),
       /** A new redis-server on the same port (after `stop`), empty. */
-      restart: () => startRedis(port),
+      restart: () => startRedis(port, extraArgs, cwd),
       resume: () => child.kill('SIGCONT'),
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return
@@ -101,9 +101,128 @@ async function startRedis(fixedPort) {
   throw lastError
 }
 
+/**
+ * A Redis Cluster of three masters on loopback (no replicas), made with the
+ * cluster commands themselves (no redis-cli): each node takes a third of the
+ * slots, the first meets the others, and it is ready when every node says
+ * `cluster_state:ok`. Returns `{ nodes: [{ host, port }], stop() }`.
+ */
+async function startRedisCluster() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-cloud-openapi-cluster-'))
+  const servers = []
+  const stop = async () => {
+    for (const s of servers) await s.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    for (let i = 0; i < 3; i++) {
+      servers.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '5000'], dir))
+    }
+    const Redis = require('ioredis')
+    const conns = servers.map((s) => new Redis({ port: s.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 }))
+    try {
+      const ranges = [
+        [0, 5460],
+        [5461, 10922],
+        [10923, 16383],
+      ]
+      for (let i = 0; i < 3; i++) await conns[i].call('CLUSTER', 'ADDSLOTSRANGE', String(ranges[i][0]), String(ranges[i][1]))
+      for (let i = 1; i < 3; i++) await conns[0].call('CLUSTER', 'MEET', '127.0.0.1', String(servers[i].port))
+      // Gossip makes the cluster whole in a second or two; bounded by the test's timeout.
+      for (;;) {
+        const infos = await Promise.all(conns.map((c) => c.call('CLUSTER', 'INFO')))
+        if (infos.every((info) => /cluster_state:ok/.test(info) && /cluster_known_nodes:3/.test(info))) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    } finally {
+      for (const c of conns) c.disconnect()
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+  return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), stop }
+}
+
+/**
+ * A master, its replica and one Sentinel watching them (quorum 1, the master
+ * down after 1 s), for failover tests. Returns `{ master, replica, sentinel,
+ * name, stop() }` (each server as startRedis returns it).
+ */
+async function startRedisSentinel() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-cloud-openapi-sentinel-'))
+  const servers = []
+  const stop = async () => {
+    for (const s of servers) await s.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const master = await startRedis()
+    servers.push(master)
+    const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(master.port)])
+    servers.push(replica)
+    const port = await freePort()
+    const conf = path.join(dir, 'sentinel.conf')
+    fs.writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `sentinel monitor wxcloud 127.0.0.1 ${master.port} 1`,
+        'sentinel down-after-milliseconds wxcloud 1000',
+        'sentinel failover-timeout wxcloud 5000',
+        '',
+      ].join('\n'),
+    )
+    const sentinel = await startSentinel(conf, port)
+    servers.push(sentinel)
+    return { master, replica, sentinel, name: 'wxcloud', stop }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
+
+/** redis-server --sentinel with `conf` (it rewrites the file) on `port`. */
+async function startSentinel(conf, port) {
+  const child = spawn(redisServerPath(), [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const ready = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 10000)
+    const onData = (chunk) => {
+      output += chunk
+      if (/Sentinel ID is|monitor master/.test(output)) {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve(false)
+    })
+  })
+  if (!ready) {
+    child.kill('SIGKILL')
+    throw new Error(`the Sentinel did not start on port ${port}: ${output.slice(-500)}`)
+  }
+  child.stdout.resume()
+  child.stderr.resume()
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
 /** `redis-server --version`, for messages. */
 function redisVersion() {
   return execFileSync(redisServerPath(), ['--version']).toString().trim()
 }
 
-module.exports = { startRedis, redisServerPath, redisVersion, freePort, MISSING }
+module.exports = { startRedis, startRedisCluster, startRedisSentinel, redisServerPath, redisVersion, freePort, MISSING }

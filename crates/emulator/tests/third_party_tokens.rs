@@ -24,6 +24,11 @@ struct Redis {
 
 impl Redis {
     fn start() -> Redis {
+        Redis::start_with(&[], None)
+    }
+
+    /// With more arguments, started in `dir`.
+    fn start_with(extra: &[&str], dir: Option<&std::path::Path>) -> Redis {
         let bin = std::env::var("WX_CLOUD_OPENAPI_REDIS_SERVER")
             .unwrap_or_else(|_| "redis-server".into());
         let port = TcpListener::bind("127.0.0.1:0")
@@ -31,7 +36,8 @@ impl Redis {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
             .args([
                 "--port",
                 &port.to_string(),
@@ -42,14 +48,17 @@ impl Redis {
                 "--appendonly",
                 "no",
             ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "these tests need a Redis server: {bin}: {e} (install Debian's redis-server, \
+            .args(extra)
+            .stdout(Stdio::null());
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "these tests need a Redis server: {bin}: {e} (install Debian's redis-server, \
                      or set WX_CLOUD_OPENAPI_REDIS_SERVER; npm test installs one)"
-                )
-            });
+            )
+        });
         // Dropped (killed and waited for) on every path from here.
         let redis = Redis {
             child,
@@ -282,5 +291,102 @@ async fn a_failed_renewal_does_not_fail_calls_while_the_token_is_usable() {
         started.elapsed()
     );
     emu.clear_faults();
+    emu.close().await;
+}
+
+/// Three Redis Cluster masters on loopback, made with the cluster commands
+/// (no redis-cli): a third of the slots each, met by the first; ready when
+/// every node says `cluster_state:ok`.
+struct Cluster {
+    nodes: Vec<Redis>,
+    dir: std::path::PathBuf,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = std::env::temp_dir().join(format!(
+            "wx-cloud-openapi-cluster-{}-{:08x}",
+            std::process::id(),
+            run_nonce()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cluster = Cluster {
+            nodes: Vec::new(),
+            dir,
+        };
+        for i in 0..3 {
+            let conf = format!("nodes-{i}.conf");
+            let node = Redis::start_with(
+                &["--cluster-enabled", "yes", "--cluster-config-file", &conf],
+                Some(&cluster.dir),
+            );
+            cluster.nodes.push(node);
+        }
+        let ranges = [(0, 5460), (5461, 10922), (10923, 16383)];
+        for (node, (from, to)) in cluster.nodes.iter().zip(ranges) {
+            node.command(&[
+                "CLUSTER",
+                "ADDSLOTSRANGE",
+                &from.to_string(),
+                &to.to_string(),
+            ]);
+        }
+        for node in &cluster.nodes[1..] {
+            let port = node
+                .url
+                .trim_end_matches('/')
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_string();
+            cluster.nodes[0].command(&["CLUSTER", "MEET", "127.0.0.1", &port]);
+        }
+        // Gossip makes it whole in a second or two (bounded by the test harness).
+        while !cluster.nodes.iter().all(|n| {
+            let info = n.command(&["CLUSTER", "INFO"]);
+            let info = info.as_str().unwrap_or_default();
+            info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3")
+        }) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    fn urls(&self) -> Vec<&str> {
+        self.nodes.iter().map(|n| n.url.as_str()).collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.nodes.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_nonce() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_two_processes_ask_wechat_once_for_each_token() {
+    // Issue 19 item 15, the Rust client: a three-master cluster.
+    let cluster = Cluster::start();
+    let emu = emulator(EmulatorOptions::default()).await;
+    seed(&RedisStore::cluster(&cluster.urls()).await.unwrap()).await;
+    let a = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(RedisStore::cluster(&cluster.urls()).await.unwrap());
+    let b = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(RedisStore::cluster(&cluster.urls()).await.unwrap());
+    let (x, y) = tokio::join!(create(&a, "c1"), create(&b, "c2"));
+    x.unwrap();
+    y.unwrap();
+    assert_eq!(issued(&emu, "component"), 1);
+    assert_eq!(issued(&emu, "authorizer"), 1);
+    assert_eq!(emu.environments().len(), 2);
     emu.close().await;
 }
