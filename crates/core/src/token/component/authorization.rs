@@ -116,6 +116,8 @@ impl ComponentTokens {
         let store = self.store.store().clone();
         let lock_key = keys::lock(record);
         let mut pause = Duration::from_millis(10);
+        // A store that refuses writes for a moment (a failover, a master
+        // without its replicas) is tried again until the deadline.
         let owner = loop {
             let ttl = deadline.saturating_duration_since(Instant::now()) + self.timeout;
             let taken = self
@@ -125,9 +127,15 @@ impl ComponentTokens {
                     store.lock(&lock_key, ttl),
                     &[],
                 )
-                .await?;
-            if let Some(owner) = taken {
-                break owner;
+                .await;
+            match taken {
+                Ok(Some(owner)) => break owner,
+                Ok(None) => {}
+                Err(e) if e.err_code == GatewayCode::ServerTimeout.err_code() => return Err(e),
+                Err(e) if deadline.saturating_duration_since(Instant::now()) <= pause => {
+                    return Err(e)
+                }
+                Err(_) => {}
             }
             if deadline.saturating_duration_since(Instant::now()) <= pause {
                 return Err(self.step_late(&format!("ordering {what}")));
@@ -149,13 +157,17 @@ impl ComponentTokens {
                 return Ok(Err(newest));
             }
             let applied = apply().await?;
-            self.step(
-                deadline,
-                &format!("recording the time of {what}"),
-                store.set(record, &time.to_string(), Some(RECORD_TTL)),
-                &[],
-            )
-            .await?;
+            // Best effort: what it guards against (an older event arriving
+            // later) is rarer than what failing here would cause (WeChat
+            // pushing an event whose code is spent again and again).
+            let _ = self
+                .step(
+                    deadline,
+                    &format!("recording the time of {what}"),
+                    store.set(record, &time.to_string(), Some(RECORD_TTL)),
+                    &[],
+                )
+                .await;
             Ok(Ok(applied))
         }
         .await;
@@ -359,7 +371,8 @@ impl ComponentTokens {
         // Kept here first: whatever happens to the store, the clients of
         // this process use it, and the next renewal saves it (item 2).
         crate::lock::lock(&self.store.unsaved).insert(refresh_key.clone(), refresh.clone());
-        crate::lock::lock(&self.store.working).remove(&refresh_key);
+        // And the one this process knows to work, should the store forget it (item 4).
+        crate::lock::lock(&self.store.working).insert(refresh_key.clone(), refresh.clone());
         let mut pause = Duration::from_millis(5);
         loop {
             let saved = self
