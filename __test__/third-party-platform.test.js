@@ -191,7 +191,14 @@ describe.each(STORES)('%s', (_name, makeStores) => {
 test('npm start (scripts/demo.js) shows the platform flow: an environment per account, then the revoked one failing', () => {
   const { spawnSync } = require('child_process')
   const path = require('path')
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'demo.js')], { encoding: 'utf8' })
+  // The addon the tests built (the package root's), not the release one
+  // `npm start` keeps in target/demo-addon/, which may predate this code.
+  const root = path.join(__dirname, '..')
+  const addon = require('fs')
+    .readdirSync(root)
+    .find((f) => /^wx-cloud-openapi\..+\.node$/.test(f))
+  const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: path.join(root, addon) }
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'demo.js')], { encoding: 'utf8', env })
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' })
   expect(r.stdout).toMatch(/third-party for wxdemoshop000001 → +\S+ in account wxdemoshop000001\n/)
   expect(r.stdout).toMatch(/third-party for wxdemoshop000002 → +\S+ in account wxdemoshop000002\n/)

@@ -1,7 +1,17 @@
 'use strict'
 // The main job: a cloud function's openapi call, run offline against the
 // embedded emulator. `npm start` builds the addon first when needed.
+const fs = require('fs')
 const http = require('http')
+const path = require('path')
+
+// The release addon `npm start` built (scripts/build-if-needed.js), apart
+// from the debug one `npm test` builds in the package root.
+if (!process.env.NAPI_RS_NATIVE_LIBRARY_PATH) {
+  const dir = path.join(__dirname, '..', 'target', 'demo-addon')
+  const addon = fs.existsSync(dir) && fs.readdirSync(dir).find((f) => /^wx-cloud-openapi\..+\.node$/.test(f))
+  if (addon) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = path.join(dir, addon)
+}
 const cloud = require('..')
 
 // The third-party platform's event URL: the emulator (as WeChat) pushes
