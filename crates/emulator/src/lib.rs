@@ -54,7 +54,7 @@ use wechat::{Credentials, WeChat};
 /// Deserialized from the shape `startEmulator(options)` takes
 /// ([`start_options::StartOptions`]: camelCase, unknown options refused);
 /// [`start_options::from_json`] adds messages naming the option at fault.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(try_from = "start_options::StartOptions")]
 pub struct EmulatorOptions {
     /// IP address to listen on (default `127.0.0.1`).
@@ -99,6 +99,38 @@ pub struct EmulatorOptions {
     /// Push a new verify ticket at start and then every so often (WeChat:
     /// 10 minutes); zero: only on demand ([`Emulator::push_ticket`]).
     pub ticket_interval: std::time::Duration,
+}
+
+/// The options without their secrets (keys, app secrets, refresh tokens,
+/// tickets, the event URL's password): what a log line may show.
+impl std::fmt::Debug for EmulatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = |pairs: &[(String, String)]| -> Vec<String> {
+            pairs.iter().map(|(id, _)| format!("{id}: ***")).collect()
+        };
+        f.debug_struct("EmulatorOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("data_file", &self.data_file)
+            .field("secret_pairs", &ids(&self.secret_pairs))
+            .field("session_token", &"***")
+            .field("app_credentials", &ids(&self.app_credentials))
+            .field("component_credentials", &ids(&self.component_credentials))
+            .field(
+                "component_verify_ticket",
+                &self.component_verify_ticket.as_ref().map(|_| "***"),
+            )
+            .field("authorizers", &ids(&self.authorizers))
+            .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .field("token_grace_secs", &self.token_grace_secs)
+            .field("env_id", &self.env_id)
+            .field("allowed_apis", &self.allowed_apis)
+            .field("region", &self.region)
+            .field("component_events", &self.component_events)
+            .field("ticket_interval", &self.ticket_interval)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default test secret pair (not a real credential).
@@ -481,5 +513,46 @@ mod tests {
         assert!(raw(port, req).await.contains("41001"));
         assert_eq!(emu.stats()["faultsFired"], 2);
         emu.close().await;
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_options_shows_no_secret() {
+        let opts = EmulatorOptions {
+            secret_pairs: vec![("AKIDexample".into(), "SECRETKEY1".into())],
+            session_token: "SESSIONTOKEN1".into(),
+            app_credentials: vec![("wxapp".into(), "APPSECRET1".into())],
+            component_credentials: vec![("wxcomp".into(), "COMPSECRET1".into())],
+            component_verify_ticket: Some("TICKET1".into()),
+            authorizers: vec![("wxauth".into(), "REFRESH1".into())],
+            component_events: Some(PushOptions {
+                url: "http://user:URLPASSWORD1@127.0.0.1:9/events".into(),
+                token: "MSGTOKEN1".into(),
+                encoding_aes_key: "AESKEY1".into(),
+            }),
+            ..EmulatorOptions::default()
+        };
+        let shown = format!("{opts:?}");
+        for secret in [
+            "SECRETKEY1",
+            "SESSIONTOKEN1",
+            "APPSECRET1",
+            "COMPSECRET1",
+            "TICKET1",
+            "REFRESH1",
+            "URLPASSWORD1",
+            "MSGTOKEN1",
+            "AESKEY1",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("AKIDexample") && shown.contains("wxauth"),
+            "{shown}"
+        );
     }
 }

@@ -25,7 +25,7 @@ pub const AUTH_CODE_TTL_MS: u64 = 3600 * 1000;
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where and how to push.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PushOptions {
     /// The platform's event URL.
     pub url: String,
@@ -33,6 +33,20 @@ pub struct PushOptions {
     pub token: String,
     /// The platform's 43-character EncodingAESKey.
     pub encoding_aes_key: String,
+}
+
+/// The URL without its password, the token and key as `***`.
+impl std::fmt::Debug for PushOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushOptions")
+            .field(
+                "url",
+                &wx_cloud_core::options::redact_url_userinfo(&self.url),
+            )
+            .field("token", &"***")
+            .field("encoding_aes_key", &"***")
+            .finish()
+    }
 }
 
 /// An authorization done by the emulator.
