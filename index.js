@@ -77,49 +77,10 @@ function loadBinding() {
 /** The core's side of the JS–Rust contract (option kinds, marker, timeouts), read on first use. */
 const coreContract = () => require('./lib/load.js').contract()
 
-/** The reference SDK's description of an errCode ('' when it has none). */
-function describeErrCode(code) {
-  try {
-    return loadBinding().describeErrCode(Number(code))
-  } catch (_) {
-    return ''
-  }
-}
-
-/** The error class of WeChat and platform errors, as in wx-server-sdk. */
-class CloudSDKError extends Error {
-  constructor(options = {}) {
-    super(options.errMsg)
-    Object.defineProperty(this, 'message', {
-      get() {
-        const description = describeErrCode(this.errCode)
-        return `errCode: ${this.errCode} ${description} | errMsg: ${this.errMsg}`
-      },
-      set(msg) {
-        this.errMsg = msg
-      },
-      configurable: true,
-      enumerable: false,
-    })
-    this.errCode = options.errCode || -1
-    this.errMsg = options.errMsg
-  }
-}
-
-/** A failed outcome of the core → the Error the reference would throw. */
-function toError(outcome) {
-  if (outcome.cloudError) {
-    return new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
-  }
-  const err = new Error(outcome.errMsg)
-  err.errCode = outcome.errCode
-  err.errMsg = outcome.errMsg
-  return err
-}
-
-function invalidParam(api, msg) {
-  return new CloudSDKError({ errCode: -501007, errMsg: `openapi.${api}:fail ${msg}` })
-}
+const { CloudSDKError, toError, errorText } = require('./lib/errors.js')
+const errors = require('./lib/errors.js')
+/** `openapi.{api}:fail {msg}`, INVALID_PARAM. */
+const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
 
 function describeType(value) {
   if (value === null) return 'null'
@@ -218,15 +179,6 @@ function marshalParams(api, data, convertCase) {
     if (e instanceof CloudSDKError || (e != null && e[SIGNATURE_ERROR])) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
-  }
-}
-
-/** The text of something thrown, without letting a hostile value throw again. */
-function errorText(e) {
-  try {
-    return String((e && e.message) || e)
-  } catch (_) {
-    return 'an exception that cannot be shown'
   }
 }
 
@@ -369,10 +321,7 @@ function componentHooks(config) {
 function normalizeOptions(config) {
   if (config === undefined || config === null) return {}
   if (typeof config !== 'object' || Array.isArray(config)) {
-    throw new CloudSDKError({
-      errCode: -501007,
-      errMsg: `init:fail options must be an object, got ${describeType(config)}`,
-    })
+    throw badOption(`options must be an object, got ${describeType(config)}`)
   }
   // No prototype: a `__proto__` key (JSON.parse makes one an own key) stays
   // an ordinary key, which the core then names as unknown; assigned to a
@@ -430,7 +379,7 @@ function rejectLoneSurrogates(value, name, seen = new Set()) {
 }
 
 function badOption(msg) {
-  return new CloudSDKError({ errCode: -501007, errMsg: `init:fail ${msg}` })
+  return errors.invalidParam('init', msg)
 }
 
 function normalizeEnv(env) {
@@ -512,12 +461,12 @@ class Cloud {
     } catch (e) {
       if (e instanceof CloudSDKError) throw e
       // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
-      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be read: ${errorText(e)}` })
+      throw badOption(`options could not be read: ${errorText(e)}`)
     }
     try {
       text = JSON.stringify(normalized, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
     } catch (e) {
-      throw new CloudSDKError({ errCode: -501007, errMsg: `init:fail options could not be serialised: ${errorText(e)}` })
+      throw badOption(`options could not be serialised: ${errorText(e)}`)
     }
     const store = config == null ? undefined : config.store
     const given = store !== undefined && store !== null
@@ -573,18 +522,12 @@ class Cloud {
       })
       token = await Promise.race([Promise.resolve().then(() => fn({ appid, forceRefresh })), late])
     } catch (e) {
-      throw new CloudSDKError({
-        errCode: -501006,
-        errMsg: `openapi.${api}:fail the ${name} function failed: ${errorText(e)}`,
-      })
+      throw errors.invalidCommonParam(`openapi.${api}`, `the ${name} function failed: ${errorText(e)}`)
     } finally {
       clearTimeout(timer)
     }
     if (typeof token !== 'string' || token === '') {
-      throw new CloudSDKError({
-        errCode: -501006,
-        errMsg: `openapi.${api}:fail the ${name} function must return a non-empty string, got ${describeType(token)}`,
-      })
+      throw errors.invalidCommonParam(`openapi.${api}`, `the ${name} function must return a non-empty string, got ${describeType(token)}`)
     }
     return token
   }

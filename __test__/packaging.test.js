@@ -100,6 +100,7 @@ test('the tarball holds exactly what is needed', () => {
       'lib/component-events.d.ts',
       'lib/emulator.js',
       'lib/emulator.d.ts',
+      'lib/errors.js',
       'lib/load.js',
       'lib/midas-signature.js',
       'lib/node-version.js',

@@ -16,23 +16,15 @@ function loadBinding() {
 
 const { keys: storeKeys, storeHandle } = require('./store.js')
 
-function sdkError(errCode, msg) {
-  const { CloudSDKError } = require('../index.js')
-  return new CloudSDKError({ errCode, errMsg: `componentEvent:fail ${msg}` })
-}
+const { CloudSDKError, invalidParam, errorText } = require('./errors.js')
 
-function errorText(e) {
-  try {
-    return String((e && e.message) || e)
-  } catch (_) {
-    return 'an exception that cannot be shown'
-  }
-}
+/** A bad option or request: `componentEvent:fail {msg}`, INVALID_PARAM. */
+const invalid = (msg) => invalidParam('componentEvent', msg)
 
 function requireString(options, name) {
   const v = options[name]
   if (typeof v !== 'string' || v.trim() === '') {
-    throw sdkError(-501007, `option \`${name}\` must be a non-empty string`)
+    throw invalid(`option \`${name}\` must be a non-empty string`)
   }
   return v
 }
@@ -40,7 +32,7 @@ function requireString(options, name) {
 function checkStore(store) {
   const methods = ['get', 'set', 'compareAndDelete', 'lock']
   if (!store || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
-    throw sdkError(-501007, 'option `store` must be a token store with get, set, compareAndDelete and lock (cloud.memoryStore() or cloud.redisStore(client))')
+    throw invalid('option `store` must be a token store with get, set, compareAndDelete and lock (cloud.memoryStore() or cloud.redisStore(client))')
   }
   return store
 }
@@ -72,14 +64,14 @@ function readQuery(query) {
   if (query && typeof query === 'object') {
     return { timestamp: first(query.timestamp), nonce: first(query.nonce), msgSignature: first(query.msg_signature) }
   }
-  throw sdkError(-501007, '`query` must be the request URL, its query string, URLSearchParams or a parsed query object')
+  throw invalid('`query` must be the request URL, its query string, URLSearchParams or a parsed query object')
 }
 
 function readBody(body) {
   if (Buffer.isBuffer(body)) return body
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  throw sdkError(-501007, '`body` must be the raw request body (a Buffer or a string); with Express use express.raw({ type: () => true }) on this route')
+  throw invalid('`body` must be the raw request body (a Buffer or a string); with Express use express.raw({ type: () => true }) on this route')
 }
 
 /**
@@ -89,7 +81,7 @@ function readBody(body) {
  *   const event = await handle({ query: req.url, body })   // then answer 'success'
  */
 function createComponentEventHandler(options) {
-  if (!options || typeof options !== 'object') throw sdkError(-501007, 'options must be an object')
+  if (!options || typeof options !== 'object') throw invalid('options must be an object')
   const componentAppid = requireString(options, 'componentAppid')
   const componentAppsecret = requireString(options, 'componentAppsecret')
   const token = requireString(options, 'token')
@@ -97,14 +89,14 @@ function createComponentEventHandler(options) {
   const store = checkStore(options.store)
   let apiBaseUrl = options.apiBaseUrl
   if (apiBaseUrl === undefined || apiBaseUrl === null) apiBaseUrl = process.env.WX_API_BASE_URL || undefined
-  else if (typeof apiBaseUrl !== 'string') throw sdkError(-501007, 'option `apiBaseUrl` must be a string')
+  else if (typeof apiBaseUrl !== 'string') throw invalid('option `apiBaseUrl` must be a string')
   const { defaultTimeoutMs, maxTimeoutMs } = require('./load.js').contract()
   const timeout = options.timeout === undefined || options.timeout === null ? defaultTimeoutMs : options.timeout
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > maxTimeoutMs) {
-    throw sdkError(-501007, `option \`timeout\` must be a number of milliseconds between 1 and ${maxTimeoutMs}`)
+    throw invalid(`option \`timeout\` must be a number of milliseconds between 1 and ${maxTimeoutMs}`)
   }
   if (options.proxy !== undefined && options.proxy !== null && typeof options.proxy !== 'string') {
-    throw sdkError(-501007, 'option `proxy` must be a string')
+    throw invalid('option `proxy` must be a string')
   }
   const b = loadBinding()
   const made = b.createComponentEvents(
@@ -119,12 +111,14 @@ function createComponentEventHandler(options) {
     },
     storeHandle(store),
   )
-  if (made && made.ok === false) throw sdkError(made.errCode, made.errMsg.replace(/^(componentEvent|init):fail /, ''))
+  if (made && made.ok === false) {
+    throw new CloudSDKError({ errCode: made.errCode, errMsg: `componentEvent:fail ${made.errMsg.replace(/^(componentEvent|init):fail /, '')}` })
+  }
   const events = made
 
   return async function handleComponentEvent(request) {
     if (!request || typeof request !== 'object') {
-      throw sdkError(-501007, 'handle({ query, body }): the request must be an object')
+      throw invalid('handle({ query, body }): the request must be an object')
     }
     let query
     let body
@@ -135,7 +129,7 @@ function createComponentEventHandler(options) {
       // A throwing getter, a revoked Proxy, a detached buffer: the caller's
       // object, reported as every other failure is (issue 19 item 13).
       if (e instanceof Error && e.errCode !== undefined) throw e
-      throw sdkError(-501007, `handle({ query, body }): the request cannot be read: ${errorText(e)}`)
+      throw invalid(`handle({ query, body }): the request cannot be read: ${errorText(e)}`)
     }
     return settleOutcome(await events.handle(query, body))
   }
@@ -145,7 +139,6 @@ function createComponentEventHandler(options) {
 function settleOutcome(outcome) {
   if (typeof outcome === 'string') return JSON.parse(outcome)
   if (outcome.ok) return JSON.parse(outcome.json)
-  const { CloudSDKError } = require('../index.js')
   throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
 }
 

@@ -168,7 +168,7 @@ let contractCache = null
 /**
  * The core's side of the JavaScript–Rust contract (the addon's `contract()`):
  * the option names, those that may be functions and the marker sent in their place, the
- * default and longest timeout. Read once, on first use (loading the addon
+ * default and longest timeout, the SDK's own error codes. Read once, on first use (loading the addon
  * then, never at require time).
  */
 function contract() {
@@ -180,6 +180,7 @@ function contract() {
       functionMarker: c.functionMarker,
       defaultTimeoutMs: c.defaultTimeoutMs,
       maxTimeoutMs: c.maxTimeoutMs,
+      errorCodes: Object.freeze({ ...c.errorCodes }),
     })
   }
   return contractCache

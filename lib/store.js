@@ -184,14 +184,7 @@ function storeProblem(store) {
   return null
 }
 
-/** The text of something thrown, without letting a hostile value throw again. */
-function errorText(e) {
-  try {
-    return String((e && e.message) || e)
-  } catch (_) {
-    return 'an exception that cannot be shown'
-  }
-}
+const { errorText } = require('./errors.js')
 
 /**
  * `run()`'s value (or its promise's) as the addon's bridges answer: JSON

@@ -243,6 +243,17 @@ pub struct Contract {
     pub default_timeout_ms: f64,
     /// The longest `timeout` accepted (ms).
     pub max_timeout_ms: f64,
+    /// The SDK's own error codes the JavaScript layer rejects with.
+    pub error_codes: ErrorCodes,
+}
+
+/// The SDK's own error codes (the reference's names), defined in the core.
+#[napi(object)]
+pub struct ErrorCodes {
+    /// `INVALID_PARAM` (-501007): a bad parameter or option.
+    pub invalid_param: f64,
+    /// `INVALID_COMMON_PARAM` (-501006): no usable credentials, a failing callback.
+    pub invalid_common_param: f64,
 }
 
 /// The contract between index.js / lib/*.js and the core (see [`Contract`]).
@@ -260,6 +271,10 @@ pub fn contract() -> Contract {
         function_marker: FUNCTION_MARKER.to_string(),
         default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
         max_timeout_ms: MAX_TIMEOUT_MS as f64,
+        error_codes: ErrorCodes {
+            invalid_param: crate::error::INVALID_PARAM as f64,
+            invalid_common_param: crate::error::INVALID_COMMON_PARAM as f64,
+        },
     }
 }
 

@@ -1,0 +1,70 @@
+'use strict'
+// The errors the package rejects with: wx-server-sdk's CloudSDKError (its
+// `message` built as the reference builds it) and plain Errors, from the
+// core's outcomes or built here with the core's codes (`contract()`): no
+// error code is written in JavaScript.
+
+let binding = null
+const load = () => require('./load.js')
+
+/** The reference SDK's description of an errCode ('' when it has none). */
+function describeErrCode(code) {
+  try {
+    if (binding === null) binding = load().loadBinding()
+    return binding.describeErrCode(Number(code))
+  } catch (_) {
+    return ''
+  }
+}
+
+/** The error class of WeChat and platform errors, as in wx-server-sdk. */
+class CloudSDKError extends Error {
+  constructor(options = {}) {
+    super(options.errMsg)
+    Object.defineProperty(this, 'message', {
+      get() {
+        const description = describeErrCode(this.errCode)
+        return `errCode: ${this.errCode} ${description} | errMsg: ${this.errMsg}`
+      },
+      set(msg) {
+        this.errMsg = msg
+      },
+      configurable: true,
+      enumerable: false,
+    })
+    this.errCode = options.errCode || -1
+    this.errMsg = options.errMsg
+  }
+}
+
+/** A failed outcome of the core → the Error the reference would throw. */
+function toError(outcome) {
+  if (outcome.cloudError) {
+    return new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+  }
+  const err = new Error(outcome.errMsg)
+  err.errCode = outcome.errCode
+  err.errMsg = outcome.errMsg
+  return err
+}
+
+/** `{where}:fail {msg}` as a CloudSDKError with the core's INVALID_PARAM (-501007). */
+function invalidParam(where, msg) {
+  return new CloudSDKError({ errCode: load().contract().errorCodes.invalidParam, errMsg: `${where}:fail ${msg}` })
+}
+
+/** `{where}:fail {msg}` as a CloudSDKError with the core's INVALID_COMMON_PARAM (-501006). */
+function invalidCommonParam(where, msg) {
+  return new CloudSDKError({ errCode: load().contract().errorCodes.invalidCommonParam, errMsg: `${where}:fail ${msg}` })
+}
+
+/** The text of something thrown, without letting a hostile value throw again. */
+function errorText(e) {
+  try {
+    return String((e && e.message) || e)
+  } catch (_) {
+    return 'an exception that cannot be shown'
+  }
+}
+
+module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText }
