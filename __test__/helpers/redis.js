@@ -210,6 +210,18 @@ async function startSentinel(conf, port) {
   child.stdout.resume()
   child.stderr.resume()
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  // It prints its id before it listens: ready when it takes a connection.
+  for (;;) {
+    const listening = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (listening) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
   return {
     port,
     async stop() {
