@@ -15,16 +15,49 @@ const CAD_SCRIPT: &str =
 
 /// A token store in Redis. Tokens are shared by every process (Rust or
 /// Node) using the same Redis and prefix (`wxcloud:` by default, as the
-/// Node package's `redisStore`).
+/// Node package's `redisStore`). An environment created through the
+/// managed third-party mode, its tokens in Redis (against the emulator and
+/// a redis-server started here):
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use wx_cloud_core::{token::RedisStore, Client};
-/// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
-/// let client = Client::from_options(serde_json::json!({
-///     "componentAppid": "wx…", "componentAppsecret": "…",
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let bin = std::env::var("WX_CLOUD_OPENAPI_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+/// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+/// # let mut server = std::process::Command::new(bin)
+/// #     .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+/// #     .stdout(std::process::Stdio::null())
+/// #     .spawn()?;
+/// # let redis_url = format!("redis://127.0.0.1:{port}/");
+/// # while redis::Client::open(redis_url.as_str())?.get_connection().is_err() {
+/// #     std::thread::sleep(std::time::Duration::from_millis(20));
+/// # }
+/// use serde_json::json;
+/// use wx_cloud_core::token::{keys, RedisStore, TokenStore};
+/// use wx_cloud_core::Client;
+///
+/// let emulator = wx_cloud_emulator::Emulator::start(Default::default()).await?;
+/// let store = RedisStore::connect(&redis_url).await?;
+/// // The platform's event handler stores the ticket WeChat pushes: by hand here.
+/// store.set(&keys::ticket("wx0emulatorcomp001"), "a-pushed-ticket", None).await?;
+/// let client = Client::from_options(json!({
+///     "componentAppid": "wx0emulatorcomp001",
+///     "componentAppsecret": "emulator-component-secret",
+///     "authorizerAppid": "wx0emulatorauth001",
+///     "authorizerRefreshToken": "emulator-refresh-token",
+///     "apiBaseUrl": emulator.https_base_url(),
 /// }))?
-/// .with_token_store(store);
+/// .with_token_store(store.clone());
+/// let made = client
+///     .call("tcb.createenvandresource", json!({ "type": "CreatePostpayPackage", "alias": "shop" }))
+///     .await?;
+/// assert_eq!(made.json().unwrap()["errCode"], 0);
+/// // The tokens are in Redis for every other process of the platform.
+/// let key = keys::authorizer_token("wx0emulatorcomp001", "wx0emulatorauth001");
+/// assert!(store.get(&key).await?.is_some());
+/// emulator.close().await;
+/// # server.kill()?;
+/// # server.wait()?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
