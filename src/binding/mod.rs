@@ -57,18 +57,6 @@ pub struct CallOptions {
     pub timeout_ms: Option<f64>,
 }
 
-/// `config` with `timeout` cut to `remaining_ms` when that is shorter.
-fn within(config: &Arc<Config>, remaining_ms: Option<f64>) -> Arc<Config> {
-    match remaining_ms {
-        Some(ms) if ms.is_finite() && (ms.max(1.0) as u128) < config.timeout.as_millis() => {
-            let mut c = (**config).clone();
-            c.timeout = std::time::Duration::from_millis(ms.max(1.0) as u64);
-            Arc::new(c)
-        }
-        _ => config.clone(),
-    }
-}
-
 /// How a call ended. `index.js` turns it into a value or an `Error`.
 #[napi(object)]
 pub struct Outcome {
@@ -139,15 +127,13 @@ impl Outcome {
     }
 }
 
-/// A configured client: what `init(options)` creates.
+/// A configured client: what `init(options)` creates, around the core's
+/// [`wx_cloud_core::Client`] (the one way calls go).
 #[napi]
 pub struct Client {
-    config: Arc<Config>,
-    /// The managed third-party tokens (`componentAppid` + `componentAppsecret`).
-    tokens: Option<Arc<crate::token::ComponentTokens>>,
-    /// With `processEnv`, the environment never changes: read it once.
-    fixed_context: Option<Arc<Context>>,
-    /// Without it: the snapshot of the last `process.env` JavaScript sent.
+    inner: wx_cloud_core::Client,
+    /// Without `processEnv` (with it, the environment is the one the core
+    /// client read once): the snapshot of the last `process.env` JavaScript sent.
     last_context: std::sync::Mutex<Option<Arc<Context>>>,
 }
 
@@ -173,30 +159,17 @@ pub fn create_client(
         Ok(config) => config,
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
-    let fixed_context = config
-        .process_env
-        .as_ref()
-        .map(|vars| Arc::new(Context::snapshot(vars)));
-    let tokens = match (&config.component, mode::token_function(&config)) {
-        (Some(settings), Some("component")) => {
-            let cached = match store {
-                Some(s) => s.inner.clone(),
-                None => crate::token::default_store(&default_store_key.unwrap_or_default()),
-            };
-            let hooks = store::hooks(hooks, &hook_names.unwrap_or_default())?;
-            Some(crate::token::ComponentTokens::new(
-                settings.clone(),
-                cached,
-                hooks,
-                config.timeout,
-            ))
-        }
-        _ => None,
-    };
+    let mut inner = wx_cloud_core::Client::from_config(config);
+    if mode::token_function(inner.config()) == Some("component") {
+        let cached = match store {
+            Some(s) => s.inner.clone(),
+            None => crate::token::default_store(&default_store_key.unwrap_or_default()),
+        };
+        let hooks = store::hooks(hooks, &hook_names.unwrap_or_default())?;
+        inner = inner.with_tokens(cached, hooks);
+    }
     Ok(Either::A(Client {
-        config: Arc::new(config),
-        tokens,
-        fixed_context,
+        inner,
         last_context: std::sync::Mutex::new(None),
     }))
 }
@@ -333,8 +306,8 @@ impl Client {
     /// JavaScript sent (kept for the next calls); else, when it sent none
     /// because nothing changed, the one kept.
     fn context(&self, config: &Config, env_json: Option<String>) -> Arc<Context> {
-        if let Some(fixed) = &self.fixed_context {
-            return fixed.clone();
+        if config.process_env.is_some() {
+            return self.inner.context().clone();
         }
         let mut last = wx_cloud_core::lock::lock(&self.last_context);
         match (env_json, last.as_ref()) {
@@ -357,7 +330,7 @@ impl Client {
     /// `"authorizerAccessToken"`, or `null`.
     #[napi(getter, catch_unwind)]
     pub fn token_function(&self) -> Option<String> {
-        mode::token_function(&self.config).map(str::to_string)
+        mode::token_function(self.inner.config()).map(str::to_string)
     }
 
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
@@ -373,11 +346,11 @@ impl Client {
         media: Vec<MediaInput>,
         options: CallOptions,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
-        let config = within(&self.config, options.timeout_ms);
-        let ctx = self.context(&config, options.env_json);
-        let debug = wx_cloud_core::settings::debug(&config, &ctx).value;
+        let config = self.inner.config();
+        let ctx = self.context(config, options.env_json);
+        let debug = wx_cloud_core::settings::debug(config, &ctx).value;
         let input = CallInput {
-            api: api.clone(),
+            api,
             params_json,
             media: media
                 .into_iter()
@@ -392,19 +365,23 @@ impl Client {
             marker: options.marker,
         };
         let display = input.display_api();
-        let token = options.token;
-        let tokens = self.tokens.clone();
+        let request = wx_cloud_core::Request {
+            input,
+            token: options.token,
+            timeout: options
+                .timeout_ms
+                .filter(|ms| ms.is_finite())
+                .map(|ms| std::time::Duration::from_millis(ms.max(1.0) as u64)),
+            context: Some(ctx),
+        };
+        let client = self.inner.clone();
         settle(env, display.clone(), async move {
-            let supply = match (&tokens, &token) {
-                (Some(managed), None) => mode::Token::Managed(managed),
-                _ => token.as_deref().into(),
-            };
-            let (result, report) = mode::run(&config, &ctx, &input, supply).await;
-            let mut outcome = Outcome::from_result(&display, result);
-            outcome.mode = Some(report.mode.to_string());
-            outcome.token_rejected = report.token_rejected;
+            let sent = client.send(request).await;
+            let mut outcome = Outcome::from_result(&display, sent.result);
+            outcome.mode = Some(sent.report.mode.to_string());
+            outcome.token_rejected = sent.report.token_rejected;
             if debug {
-                outcome.debug_line = Some(debug_line(&display, &report, &outcome));
+                outcome.debug_line = Some(debug_line(&display, &sent.report, &outcome));
             }
             outcome
         })

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -10,9 +11,9 @@ use crate::cloud::answer::Success;
 use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ApiError, ErrorClass, ErrorKind};
-use crate::mode::{self, Token};
+use crate::mode::{self, Report, Token};
 use crate::options::Config;
-use crate::token::{default_store, CachedStore, ComponentTokens, TokenStore};
+use crate::token::{default_store, CachedStore, ComponentHooks, ComponentTokens, TokenStore};
 
 /// A configured client: what `cloud.init(options)` creates in Node.
 ///
@@ -103,7 +104,44 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn from_options(options: Value) -> Result<Client, Error> {
-        let config = Config::from_value(&options).map_err(Error)?;
+        Config::from_value(&options)
+            .map(Client::from_config)
+            .map_err(Error)
+    }
+
+    /// This client, the managed third-party tokens kept in `store` instead
+    /// of this process's memory (a client of another mode is returned as
+    /// it is: it keeps no tokens in a store).
+    pub fn with_token_store(&self, store: impl TokenStore) -> Client {
+        self.with_tokens(CachedStore::new(Arc::new(store)), Default::default())
+    }
+
+    /// This client, the managed third-party tokens kept in `store` (with
+    /// the process-local cache it shares with other clients and event
+    /// handlers) and the application's `hooks` (the Node package's
+    /// `getComponentVerifyTicket` and friends). A client of another mode is
+    /// returned as it is.
+    #[doc(hidden)]
+    pub fn with_tokens(&self, store: Arc<CachedStore>, hooks: ComponentHooks) -> Client {
+        let tokens = match (&self.config.component, &self.tokens) {
+            (Some(settings), Some(_)) => Some(ComponentTokens::new(
+                settings.clone(),
+                store,
+                hooks,
+                self.config.timeout,
+            )),
+            _ => None,
+        };
+        Client {
+            tokens,
+            ..self.clone()
+        }
+    }
+
+    /// A client of validated options (what [`Client::from_options`] makes
+    /// of JSON), for the bindings, which read the options themselves.
+    #[doc(hidden)]
+    pub fn from_config(config: Config) -> Client {
         let context = match &config.process_env {
             Some(vars) => Context::snapshot(vars),
             None => Context::snapshot(&ProcessEnv),
@@ -120,32 +158,47 @@ impl Client {
             }
             _ => None,
         };
-        Ok(Client {
+        Client {
             config: Arc::new(config),
             context: Arc::new(context),
             appid: None,
             convert_case: true,
             tokens,
-        })
+        }
     }
 
-    /// This client, the managed third-party tokens kept in `store` instead
-    /// of this process's memory (a client of another mode is returned as
-    /// it is: it keeps no tokens in a store).
-    pub fn with_token_store(&self, store: impl TokenStore) -> Client {
-        let tokens = match (&self.config.component, &self.tokens) {
-            (Some(settings), Some(_)) => Some(ComponentTokens::new(
-                settings.clone(),
-                CachedStore::new(Arc::new(store)),
-                Default::default(),
-                self.config.timeout,
-            )),
-            _ => None,
+    /// The validated options.
+    #[doc(hidden)]
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The environment read when the client was made (`processEnv`, else
+    /// the process's).
+    #[doc(hidden)]
+    pub fn context(&self) -> &Arc<Context> {
+        &self.context
+    }
+
+    /// Send one call as a binding makes it (see [`Request`]): the one way
+    /// every call goes, [`Client::call`] included.
+    #[doc(hidden)]
+    pub async fn send(&self, request: Request) -> Sent {
+        let config = match request.timeout {
+            Some(t) if t < self.config.timeout => {
+                let mut c = (*self.config).clone();
+                c.timeout = t.max(Duration::from_millis(1));
+                Arc::new(c)
+            }
+            _ => self.config.clone(),
         };
-        Client {
-            tokens,
-            ..self.clone()
-        }
+        let context = request.context.unwrap_or_else(|| self.context.clone());
+        let token = match (&self.tokens, &request.token) {
+            (Some(managed), None) => Token::Managed(managed),
+            _ => request.token.as_deref().into(),
+        };
+        let (result, report) = mode::run(&config, &context, &request.input, token).await;
+        Sent { result, report }
     }
 
     /// A client from `cloud.init()` options and these environment variables
@@ -321,12 +374,13 @@ impl Client {
         let input = self
             .call_input(api, params, media)
             .map_err(|e| Error(e.for_api(&display)))?;
-        let token = self
-            .tokens
-            .as_ref()
-            .map_or(Token::Configured, Token::Managed);
-        let (result, _report) = mode::run(&self.config, &self.context, &input, token).await;
-        match result.map_err(Error)? {
+        let sent = self
+            .send(Request {
+                input,
+                ..Request::default()
+            })
+            .await;
+        match sent.result.map_err(Error)? {
             Success::Json(text) => serde_json::from_str(&text).map(Answer::Json).map_err(|e| {
                 Error(ApiError::new(
                     ErrorKind::BadAnswer,
@@ -338,6 +392,34 @@ impl Client {
             Success::Binary { content_type, data } => Ok(Answer::Binary { content_type, data }),
         }
     }
+}
+
+/// One call as a binding makes it ([`Client::send`]): the params as JSON
+/// text (with out-of-band markers for values JSON cannot carry), the
+/// environment of this call (else the client's), a token the caller
+/// obtained (else the configured or managed one), and what is left of the
+/// call's deadline (else the `timeout` option).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Request {
+    /// The API, params, media and `openapi({ appid, convertCase })`.
+    pub input: CallInput,
+    /// A token the caller obtained (a token function's).
+    pub token: Option<String>,
+    /// What is left of the call's deadline.
+    pub timeout: Option<Duration>,
+    /// The environment of this call.
+    pub context: Option<Arc<Context>>,
+}
+
+/// What a sent [`Request`] gave: the result as the wire gave it (JSON text
+/// or bytes, not parsed) and what the debug line reports.
+#[doc(hidden)]
+pub struct Sent {
+    /// The result, or the error (its `{api}:fail ` prefix added).
+    pub result: Result<Success, ApiError>,
+    /// Mode, sends, retries, request ids, path.
+    pub report: Report,
 }
 
 /// A call's result.

@@ -41,7 +41,7 @@
 
 mod client;
 
-pub use client::{Answer, Client, Error, MediaFile};
+pub use client::{Answer, Client, Error, MediaFile, Request, Sent};
 pub use error::ErrorKind;
 
 #[doc(hidden)]
