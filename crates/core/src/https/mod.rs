@@ -190,9 +190,7 @@ async fn managed_call(
     let deadline = tokio::time::Instant::now() + cfg.timeout;
     let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
     let wire = crate::token::Wire { cfg, ctx };
-    let first = tokens
-        .authorizer_token(&wire, &authorizer, deadline)
-        .await?;
+    let first = tokens.authorizer_token(&wire, authorizer, deadline).await?;
     let left = || {
         deadline
             .saturating_duration_since(tokio::time::Instant::now())
@@ -202,11 +200,9 @@ async fn managed_call(
     match outcome {
         Err(e) if e.kind == ErrorKind::TokenRejected => {
             tokens
-                .drop_authorizer_token(&authorizer, &first, deadline)
+                .drop_authorizer_token(authorizer, &first, deadline)
                 .await?;
-            let second = tokens
-                .authorizer_token(&wire, &authorizer, deadline)
-                .await?;
+            let second = tokens.authorizer_token(&wire, authorizer, deadline).await?;
             if second.token == first.token {
                 return Err(e);
             }

@@ -42,6 +42,13 @@ pub use authorization::MAX_EVENT_AGE;
 /// What a hook returns: its value, or why it failed (its own words).
 pub type HookFuture<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 
+/// A step of the token manager, boxed: each is polled through one pointer
+/// rather than inlined into every caller's state (the addon's size).
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>;
+
+/// How a token is obtained when it must be renewed.
+type Fetch<'a> = Box<dyn FnOnce(Instant) -> Boxed<'a, Entry> + Send + 'a>;
+
 /// A hook: a function of its arguments to a [`HookFuture`].
 pub type Hook<A, T> = Arc<dyn Fn(A) -> HookFuture<T> + Send + Sync>;
 
@@ -64,9 +71,9 @@ pub struct ComponentHooks {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The record's text (compare-and-delete compares it).
-    pub raw: String,
+    pub raw: Arc<str>,
     /// The access token.
-    pub token: String,
+    pub token: Arc<str>,
     /// Renew from this time on (epoch ms).
     pub renew_at: i64,
     /// Never use it from this time on (epoch ms).
@@ -103,8 +110,8 @@ impl Entry {
             serde_json::json!({ "token": token, "renewAt": renew_at, "usableUntil": usable_until })
                 .to_string();
         Entry {
-            raw,
-            token: token.to_string(),
+            raw: raw.into(),
+            token: token.into(),
             renew_at,
             usable_until,
         }
@@ -113,14 +120,14 @@ impl Entry {
     /// A stored record, `None` when it is not one.
     pub fn parse(raw: &str) -> Option<Entry> {
         let v: serde_json::Value = serde_json::from_str(raw).ok()?;
-        let token = v.get("token")?.as_str()?.to_string();
+        let token: Arc<str> = v.get("token")?.as_str()?.into();
         let number = |k: &str| {
             v.get(k)
                 .and_then(serde_json::Value::as_f64)
                 .map(|n| n as i64)
         };
         Some(Entry {
-            raw: raw.to_string(),
+            raw: raw.into(),
             token,
             renew_at: number("renewAt")?,
             usable_until: number("usableUntil")?,
@@ -307,9 +314,9 @@ impl ComponentTokens {
     }
 
     /// The authorizer a call acts for: `openapi({ appid })`, else `authorizerAppid`.
-    pub fn authorizer_of(&self, appid: Option<&str>) -> Result<String, ApiError> {
+    pub fn authorizer_of<'a>(&'a self, appid: Option<&'a str>) -> Result<&'a str, ApiError> {
         match appid.or(self.settings.authorizer_appid.as_deref()) {
-            Some(a) if !a.is_empty() => Ok(a.to_string()),
+            Some(a) if !a.is_empty() => Ok(a),
             _ => Err(ApiError::invalid_param(
                 "option `appid` is required: pass openapi({ appid: authorizerAppid }), or authorizerAppid to init()",
             )),
@@ -343,17 +350,19 @@ impl ComponentTokens {
     }
 
     /// A store operation within the deadline; its failure is a clear error.
-    async fn stored<T>(
-        &self,
+    fn stored<'a, T: Send + 'a>(
+        &'a self,
         deadline: Instant,
-        what: &str,
-        op: StoreFuture<'_, T>,
-    ) -> Result<T, ApiError> {
-        match tokio::time::timeout_at(deadline, op).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.store_failed(what, &e)),
-            Err(_) => Err(self.store_late(what)),
-        }
+        what: &'a str,
+        op: StoreFuture<'a, T>,
+    ) -> Boxed<'a, T> {
+        Box::pin(async move {
+            match tokio::time::timeout_at(deadline, op).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(self.store_failed(what, &e)),
+                Err(_) => Err(self.store_late(what)),
+            }
+        })
     }
 
     /// A hook's answer within the deadline.
@@ -387,11 +396,12 @@ impl ComponentTokens {
     /// An access token for `key`: cached, stored, or renewed by `fetch`
     /// under the store's lock. One renewal per key at a time in this
     /// process; calls that waited for one share its failure.
-    async fn token<F, Fut>(&self, key: &str, deadline: Instant, fetch: F) -> Result<Entry, ApiError>
-    where
-        F: FnOnce(Instant) -> Fut,
-        Fut: Future<Output = Result<Entry, ApiError>>,
-    {
+    async fn token(
+        &self,
+        key: &str,
+        deadline: Instant,
+        fetch: Fetch<'_>,
+    ) -> Result<Entry, ApiError> {
         let cached = self.store.cached(key);
         if let Some(c) = cached.as_ref().filter(|c| c.fresh()) {
             return Ok(c.clone());
@@ -483,16 +493,12 @@ impl ComponentTokens {
     }
 
     /// Read the store; renew under its lock; or wait for the process that holds it.
-    async fn acquire<F, Fut>(
+    async fn acquire(
         &self,
         key: &str,
         deadline: Instant,
-        fetch: F,
-    ) -> Result<Entry, Result<ApiError, Late>>
-    where
-        F: FnOnce(Instant) -> Fut,
-        Fut: Future<Output = Result<Entry, ApiError>>,
-    {
+        fetch: Fetch<'_>,
+    ) -> Result<Entry, Result<ApiError, Late>> {
         let reading = format!("reading {}", key.split(':').next().unwrap_or(key));
         let store = self.store.store();
         let mut pause = Duration::from_millis(10);
@@ -598,18 +604,20 @@ impl ComponentTokens {
         deadline: Instant,
     ) -> Result<Entry, ApiError> {
         let key = keys::component_token(&self.settings.component_appid);
-        self.token(&key, deadline, |inner| async move {
-            let ticket = self.ticket(inner).await?;
-            let left = inner.saturating_duration_since(Instant::now());
-            let (fetched, _) = wire
-                .request(TokenRequest::Component { ticket: &ticket }, left)
-                .await?;
-            Ok(Entry::new(
-                fetched.token.expose_secret(),
-                fetched.expires_in,
-            ))
-        })
-        .await
+        let fetch: Fetch<'_> = Box::new(move |inner| {
+            Box::pin(async move {
+                let ticket = self.ticket(inner).await?;
+                let left = inner.saturating_duration_since(Instant::now());
+                let (fetched, _) = wire
+                    .request(TokenRequest::Component { ticket: &ticket }, left)
+                    .await?;
+                Ok(Entry::new(
+                    fetched.token.expose_secret(),
+                    fetched.expires_in,
+                ))
+            })
+        });
+        Box::pin(self.token(&key, deadline, fetch)).await
     }
 
     /// Drop a component_access_token WeChat rejected.
@@ -670,11 +678,16 @@ impl ComponentTokens {
         deadline: Instant,
     ) -> Result<Entry, ApiError> {
         let key = keys::authorizer_token(&self.settings.component_appid, authorizer);
-        let entry = self
-            .token(&key, deadline, |inner| {
-                self.fetch_authorizer(wire, authorizer, inner)
-            })
-            .await?;
+        // The common case, without a boxed renewal: fresh in this process,
+        // no rotated refresh token waiting for the application.
+        if let Some(fresh) = self.store.cached(&key).filter(Entry::fresh) {
+            if !crate::lock::lock(&self.undelivered).contains_key(authorizer) {
+                return Ok(fresh);
+            }
+        }
+        let fetch: Fetch<'_> =
+            Box::new(move |inner| Box::pin(self.fetch_authorizer(wire, authorizer, inner)));
+        let entry = Box::pin(self.token(&key, deadline, fetch)).await?;
         if crate::lock::lock(&self.undelivered).contains_key(authorizer) {
             self.deliver(authorizer, deadline).await?;
         }

@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::{now_ms, ComponentTokens, Entry, Wire};
+use super::{now_ms, Boxed, ComponentTokens, Entry, Wire};
 use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_PARAM};
 use crate::gateway_code::GatewayCode;
 use crate::token::store::{keys, StoreFuture};
@@ -67,26 +67,28 @@ impl ComponentTokens {
     }
 
     /// A step of the handler within its deadline, named as the handler names it.
-    async fn step<T>(
-        &self,
+    fn step<'a, T: Send + 'a>(
+        &'a self,
         deadline: Instant,
-        what: &str,
-        op: StoreFuture<'_, T>,
-        secrets: &[&str],
-    ) -> Result<T, ApiError> {
-        match tokio::time::timeout_at(deadline, op).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
-                Err(ApiError::failed(
-                    ErrorKind::Connect,
-                    ErrorClass::Cloud,
-                    GatewayCode::SysErr.err_code(),
-                    format!("{what} failed: {text}"),
-                ))
+        what: &'a str,
+        op: StoreFuture<'a, T>,
+        secrets: &'a [&'a str],
+    ) -> Boxed<'a, T> {
+        Box::pin(async move {
+            match tokio::time::timeout_at(deadline, op).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => {
+                    let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
+                    Err(ApiError::failed(
+                        ErrorKind::Connect,
+                        ErrorClass::Cloud,
+                        GatewayCode::SysErr.err_code(),
+                        format!("{what} failed: {text}"),
+                    ))
+                }
+                Err(_) => Err(self.step_late(what)),
             }
-            Err(_) => Err(self.step_late(what)),
-        }
+        })
     }
 
     fn step_late(&self, what: &str) -> ApiError {
@@ -101,18 +103,14 @@ impl ComponentTokens {
     /// Run `apply` holding the store's lock of `record` (the `CreateTime` of
     /// the newest event applied), unless an event newer than `time` has been
     /// applied: then its time. `apply` records `time` when it succeeds.
-    async fn in_order<F, Fut, T>(
+    async fn in_order<T>(
         &self,
         record: &str,
         time: i64,
         what: &str,
         deadline: Instant,
-        apply: F,
-    ) -> Result<Result<T, i64>, ApiError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<T, ApiError>>,
-    {
+        apply: Boxed<'_, T>,
+    ) -> Result<Result<T, i64>, ApiError> {
         let store = self.store.store().clone();
         let lock_key = keys::lock(record);
         let mut pause = Duration::from_millis(10);
@@ -156,7 +154,7 @@ impl ComponentTokens {
             if let Some(newest) = newest.filter(|n| *n > time) {
                 return Ok(Err(newest));
             }
-            let applied = apply().await?;
+            let applied = apply.await?;
             // Best effort: what it guards against (an older event arriving
             // later) is rarer than what failing here would cause (WeChat
             // pushing an event whose code is spent again and again).
@@ -229,15 +227,16 @@ impl ComponentTokens {
                     time,
                     "the verify ticket",
                     deadline,
-                    || async {
+                    Box::pin(async {
+                        let secrets = [ticket.as_str()];
                         self.step(
                             deadline,
                             "saving the verify ticket",
                             store.set(&key, &ticket, Some(TICKET_TTL)),
-                            &[&ticket],
+                            &secrets,
                         )
                         .await
-                    },
+                    }),
                 )
                 .await?
                 .err()
@@ -250,11 +249,10 @@ impl ComponentTokens {
                     ));
                 };
                 let record = keys::authorization_time(&component, &authorizer);
-                self.in_order(&record, time, "the authorization", deadline, || {
-                    self.revoke(&authorizer, time, deadline)
-                })
-                .await?
-                .err()
+                let revoke = Box::pin(self.revoke(&authorizer, time, deadline));
+                self.in_order(&record, time, "the authorization", deadline, revoke)
+                    .await?
+                    .err()
             }
             _ => {
                 let (Some(authorizer), Some(code)) = (
@@ -280,10 +278,9 @@ impl ComponentTokens {
                         cfg: &cfg,
                         ctx: &ctx,
                     };
-                    me.in_order(&record, time, "the authorization", finish, || {
-                        me.authorize(&wire, &authorizer, &code, finish)
-                    })
-                    .await
+                    let authorize = Box::pin(me.authorize(&wire, &authorizer, &code, finish));
+                    me.in_order(&record, time, "the authorization", finish, authorize)
+                        .await
                 });
                 let granted = match tokio::time::timeout_at(deadline, task).await {
                     Err(_) => return Err(self.step_late("the authorization")),
