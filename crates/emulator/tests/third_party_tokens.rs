@@ -390,3 +390,52 @@ async fn on_a_redis_cluster_two_processes_ask_wechat_once_for_each_token() {
     assert_eq!(emu.environments().len(), 2);
     emu.close().await;
 }
+
+#[tokio::test]
+async fn a_token_due_for_renewal_serves_calls_while_it_is_renewed_in_the_background() {
+    // Issue 19 item 5: the call that finds its token due for renewal does
+    // not wait for the renewal (WeChat slow here: 3 s) while the token is
+    // still usable; the renewal finishes on its own.
+    use std::sync::Arc;
+    use wx_cloud_core::token::{CachedStore, Entry};
+    let emu = emulator(EmulatorOptions::default()).await;
+    let store = MemoryStore::new();
+    seed(&store).await;
+    let first = Client::from_options(options(&emu))
+        .unwrap()
+        .with_token_store(store.clone());
+    create(&first, "g1").await.unwrap();
+    let key = keys::authorizer_token(COMPONENT, AUTHORIZER);
+    let record: Value = serde_json::from_str(&store.get(&key).await.unwrap().unwrap()).unwrap();
+    // The same token, due a moment ago and usable for a minute, in the
+    // store and cached in this process.
+    let now = Entry::new("x", Duration::from_secs(1)).renew_at;
+    let due =
+        json!({ "token": record["token"], "renewAt": now - 1000, "usableUntil": now + 60_000 });
+    store.set(&key, &due.to_string(), None).await.unwrap();
+    let cached = CachedStore::new(Arc::new(store.clone()));
+    cached.remember(&key, Entry::parse(&due.to_string()).unwrap());
+    let client = Client::from_options(options(&emu))
+        .unwrap()
+        .with_tokens(cached.clone(), Default::default());
+    emu.inject_fault(
+        FaultSpec::from_json(json!({ "api": "cgi-bin.component.api_authorizer_token", "kind": "delay", "delayMs": 3000, "times": 1 }))
+            .unwrap(),
+    )
+    .unwrap();
+    let issued_before = issued(&emu, "authorizer");
+    create(&client, "g2")
+        .await
+        .expect("the usable token serves the call");
+    // The call returned before WeChat answered the renewal (3 s away).
+    assert_eq!(issued(&emu, "authorizer"), issued_before);
+    // The renewal finishes on its own (bounded by the test harness).
+    while !cached
+        .cached(&key)
+        .is_some_and(|e| e.renew_at > now + 60_000)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(issued(&emu, "authorizer"), issued_before + 1);
+    emu.close().await;
+}

@@ -679,10 +679,15 @@ impl ComponentTokens {
     ) -> Result<Entry, ApiError> {
         let key = keys::authorizer_token(&self.settings.component_appid, authorizer);
         // The common case, without a boxed renewal: fresh in this process,
-        // no rotated refresh token waiting for the application.
-        if let Some(fresh) = self.store.cached(&key).filter(Entry::fresh) {
+        // no rotated refresh token waiting for the application. Due for
+        // renewal but still usable: the call goes on with it while it is
+        // renewed in the background (item 5).
+        if let Some(cached) = self.store.cached(&key).filter(Entry::usable) {
             if !crate::lock::lock(&self.undelivered).contains_key(authorizer) {
-                return Ok(fresh);
+                if !cached.fresh() {
+                    self.renew_in_background(wire, authorizer, &key);
+                }
+                return Ok(cached);
             }
         }
         let fetch: Fetch<'_> =
@@ -692,6 +697,36 @@ impl ComponentTokens {
             self.deliver(authorizer, deadline).await?;
         }
         Ok(entry)
+    }
+
+    /// Renew `authorizer`'s token (`key`) in a task of its own, unless a
+    /// renewal is under way in this process or the last one failed a moment
+    /// ago (its pause grows: 1 s, 2 s, … 30 s).
+    fn renew_in_background(self: &Arc<Self>, wire: &Wire<'_>, authorizer: &str, key: &str) {
+        let renewal = self.renewal(key);
+        if renewal.running.try_lock().is_err() {
+            return;
+        }
+        let backing_off = crate::lock::lock(&renewal.state)
+            .failure
+            .as_ref()
+            .is_some_and(|(_, until)| Instant::now() < *until);
+        if backing_off {
+            return;
+        }
+        let (me, cfg, ctx) = (self.clone(), wire.cfg.clone(), wire.ctx.clone());
+        let (who, key) = (authorizer.to_string(), key.to_string());
+        tokio::spawn(async move {
+            let wire = Wire {
+                cfg: &cfg,
+                ctx: &ctx,
+            };
+            let deadline = Instant::now() + me.timeout;
+            let fetch: Fetch<'_> =
+                Box::new(|inner| Box::pin(me.fetch_authorizer(&wire, &who, inner)));
+            // Its failure is kept for the calls (and the pause before the next).
+            let _ = Box::pin(me.token(&key, deadline, fetch)).await;
+        });
     }
 
     /// Drop `authorizer`'s access token WeChat rejected.
