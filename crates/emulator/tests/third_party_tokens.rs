@@ -430,9 +430,9 @@ async fn a_token_due_for_renewal_serves_calls_while_it_is_renewed_in_the_backgro
     // The call returned before WeChat answered the renewal (3 s away).
     assert_eq!(issued(&emu, "authorizer"), issued_before);
     // The renewal finishes on its own (bounded by the test harness).
-    while !cached
+    while cached
         .cached(&key)
-        .is_some_and(|e| e.renew_at > now + 60_000)
+        .is_none_or(|e| e.renew_at <= now + 60_000)
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
