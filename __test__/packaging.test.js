@@ -92,6 +92,7 @@ test('the tarball holds exactly what is needed', () => {
       'README.md',
       'package.json',
       'index.js',
+      'index.mjs',
       'index.d.ts',
       'binding.js',
       'binding.d.ts',
@@ -121,6 +122,14 @@ test('every JavaScript file it ships parses as ES2019 (Node 12.16, the oldest ru
   for (const f of js) {
     try {
       acorn.parse(fs.readFileSync(path.join(installed, f), 'utf8'), { ecmaVersion: 2019, sourceType: 'script', allowHashBang: true })
+    } catch (e) {
+      failures.push(`${f}: ${e.message}`)
+    }
+  }
+  // The ES module entry, as a module.
+  for (const f of packed.files.map((x) => x.path).filter((x) => x.endsWith('.mjs'))) {
+    try {
+      acorn.parse(fs.readFileSync(path.join(installed, f), 'utf8'), { ecmaVersion: 2019, sourceType: 'module' })
     } catch (e) {
       failures.push(`${f}: ${e.message}`)
     }
@@ -167,6 +176,21 @@ test('require it from there, start its emulator and make a call in two modes', (
   expect(out.b.envid).toMatch(/^packed-[a-z0-9]{6}$/)
   expect(out.envs.sort()).toEqual(['gateway', 'https'])
   expect(out.version).toBe(pkg.version)
+})
+
+test('import it as an ES module: the same object, its members as named exports, a call through them', () => {
+  const script = `
+    import cloud, { init, openapi, DYNAMIC_CURRENT_ENV, startEmulator, CloudSDKError, version } from 'wx-cloud-openapi'
+    const emu = await startEmulator()
+    init({ env: DYNAMIC_CURRENT_ENV, processEnv: emu.cloudEnv() })
+    const made = await openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'esm' })
+    await emu.close()
+    console.log(JSON.stringify({ same: openapi === cloud.openapi && CloudSDKError === cloud.CloudSDKError, version, made }))`
+  const app = emulatorApp || path.join(installed, '..', '..')
+  const out = JSON.parse(sh(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env: { PATH: process.env.PATH } }))
+  expect(out.same).toBe(true)
+  expect(out.version).toBe(pkg.version)
+  expect(out.made).toEqual({ envid: expect.stringMatching(/^esm-[a-z0-9]{6}$/), errMsg: 'openapi.tcb.createenvandresource:ok', errCode: 0 })
 })
 
 test('its CLI runs from node_modules/.bin', () => {

@@ -219,6 +219,20 @@ describe.each(['16.13.2', '12.16.3'])('Node %s on glibc 2.17', (version) => {
     expect(accounts[r.https.envid]).toBe(APP.appid)
   })
 
+  test('the package loads by name through its exports map; on Node 16, `import` gets the named exports', () => {
+    const cwd = path.dirname(path.dirname(pkgDir))
+    const required = runOld(version, ['-e', "console.log(typeof require('wx-cloud-openapi').openapi.tcb)"], { cwd })
+    expect({ status: required.status, stdout: required.stdout.trim() }).toEqual({ status: 0, stdout: 'function' })
+    // Node 12.16 has ES modules behind a flag only: `import` is for Node 16 and later.
+    if (version.startsWith('12.')) return
+    const imported = runOld(
+      version,
+      ['--input-type=module', '-e', "import cloud, { init, openapi } from 'wx-cloud-openapi'; console.log(typeof init, openapi === cloud.openapi)"],
+      { cwd },
+    )
+    expect({ status: imported.status, stdout: imported.stdout.trim(), stderr: imported.stderr }).toEqual({ status: 0, stdout: 'function true', stderr: '' })
+  })
+
   test('the CLI: `wx-cloud-openapi env` names the cloud call', () => {
     const r = runOld(version, [path.join(pkgDir, 'cli.js'), 'env'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' })
