@@ -439,3 +439,46 @@ async fn a_token_due_for_renewal_serves_calls_while_it_is_renewed_in_the_backgro
     assert_eq!(issued(&emu, "authorizer"), issued_before + 1);
     emu.close().await;
 }
+
+#[tokio::test]
+async fn an_authorizer_token_request_outlives_the_call_that_gave_up_and_its_rotated_refresh_token_is_kept(
+) {
+    // The call's 1000 ms run out while api_authorizer_token is under way
+    // (the component token took 600 ms of them, the authorizer token takes
+    // 600 more): the request has its own full timeout, runs to its end in
+    // the background, and the rotated refresh token in its answer (the only
+    // copy: the old one is refused from then on) reaches the store.
+    let emu = emulator(EmulatorOptions {
+        rotate_refresh_tokens: true,
+        ..Default::default()
+    })
+    .await;
+    let store = MemoryStore::new();
+    seed(&store).await;
+    let mut opts = options(&emu);
+    opts["timeout"] = json!(1000);
+    let client = Client::from_options(opts)
+        .unwrap()
+        .with_token_store(store.clone());
+    for api in [
+        "cgi-bin.component.api_component_token",
+        "cgi-bin.component.api_authorizer_token",
+    ] {
+        let fault = json!({ "api": api, "kind": "delay", "delayMs": 600, "times": 1 });
+        emu.inject_fault(FaultSpec::from_json(fault).unwrap())
+            .unwrap();
+    }
+    let err = create(&client, "late").await.unwrap_err();
+    assert_eq!(err.err_code(), -501002, "{err}");
+    let key = keys::refresh_token(COMPONENT, AUTHORIZER);
+    // Bounded by the test harness: the request ends a timeout after it began.
+    while store.get(&key).await.unwrap().as_deref() == Some(REFRESH) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rotated = store.get(&key).await.unwrap().unwrap();
+    assert!(rotated.starts_with("refreshtoken@@@"), "{rotated}");
+    create(&client, "after")
+        .await
+        .expect("the rotated refresh token works");
+    emu.close().await;
+}

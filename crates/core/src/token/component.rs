@@ -858,48 +858,68 @@ impl ComponentTokens {
         {
             loop {
                 let component = self.component_token(wire, deadline).await?;
-                // Given its whole timeout, whatever is left of the call's:
-                // the answer may carry a rotated refresh token (the only copy
-                // once WeChat has refused the old one), so it is read and
-                // saved even when the call that asked for it has given up.
-                let request = TokenRequest::Authorizer {
-                    component_token: &component.token,
-                    authorizer_appid: authorizer,
-                    refresh_token: &refresh,
-                };
-                let (fetched, rotated) = match wire.request(request, self.timeout).await {
-                    Ok(r) => r,
-                    Err(e) if e.kind == ErrorKind::TokenRejected && !component_retried => {
+                // The request and what follows it run in a task of their
+                // own, with the request's whole timeout: the answer may carry
+                // a rotated refresh token (the only copy once WeChat has
+                // refused the old one), so it is kept and saved even when
+                // the call that asked for it has given up (its future dropped).
+                let (me, cfg, ctx) = (self.clone(), wire.cfg.clone(), wire.ctx.clone());
+                let (who, old, token) = (
+                    authorizer.to_string(),
+                    refresh.clone(),
+                    component.token.clone(),
+                );
+                let (key, store_has_it) = (refresh_key.clone(), source == Source::Store);
+                let task = tokio::spawn(async move {
+                    let wire = Wire {
+                        cfg: &cfg,
+                        ctx: &ctx,
+                    };
+                    let request = TokenRequest::Authorizer {
+                        component_token: &token,
+                        authorizer_appid: &who,
+                        refresh_token: &old,
+                    };
+                    let (fetched, rotated) = wire.request(request, me.timeout).await?;
+                    let works = rotated.clone().unwrap_or_else(|| old.clone());
+                    crate::lock::lock(&me.store.working).insert(key.clone(), works);
+                    if let Some(rotated) = rotated {
+                        // Rotated: the old one is refused from now on. Keep
+                        // the new one before anything else can go wrong,
+                        // then save it.
+                        me.remember_secret(&rotated);
+                        crate::lock::lock(&me.store.unsaved).insert(key, rotated.clone());
+                        if me.hooks.on_refresh_token.is_some() {
+                            crate::lock::lock(&me.undelivered).insert(who.clone(), rotated.clone());
+                        }
+                        let until = deadline.max(Instant::now() + me.timeout);
+                        me.save_refresh(&who, &rotated, until).await?;
+                    } else if !store_has_it {
+                        // It works and the store does not have it: keep it for the others.
+                        let _ = me.save_refresh(&who, &old, deadline).await;
+                    }
+                    Ok::<_, ApiError>(fetched)
+                });
+                let fetched = match task.await {
+                    Ok(Ok(f)) => f,
+                    Ok(Err(e)) if e.kind == ErrorKind::TokenRejected && !component_retried => {
                         component_retried = true;
                         self.drop_component_token(&component, deadline).await?;
                         continue;
                     }
-                    Err(e)
+                    Ok(Err(e))
                         if e.kind == ErrorKind::Answer && e.err_code == REFRESH_TOKEN_INVALID =>
                     {
                         last_refused = Some(e);
                         break; // the next candidate
                     }
-                    Err(e) => return Err(e),
-                };
-                let works = rotated.clone().unwrap_or_else(|| refresh.clone());
-                crate::lock::lock(&self.store.working).insert(refresh_key.clone(), works);
-                if let Some(rotated) = rotated {
-                    // Rotated: the old one is refused from now on. Keep the
-                    // new one before anything else can go wrong, then save it.
-                    self.remember_secret(&rotated);
-                    crate::lock::lock(&self.store.unsaved)
-                        .insert(refresh_key.clone(), rotated.clone());
-                    if self.hooks.on_refresh_token.is_some() {
-                        crate::lock::lock(&self.undelivered)
-                            .insert(authorizer.to_string(), rotated.clone());
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => {
+                        return Err(ApiError::internal(
+                            "internal error in wx-cloud-openapi (a bug: please report it)",
+                        ))
                     }
-                    let until = deadline.max(Instant::now() + self.timeout);
-                    self.save_refresh(authorizer, &rotated, until).await?;
-                } else if source != Source::Store {
-                    // It works and the store does not have it: keep it for the others.
-                    let _ = self.save_refresh(authorizer, &refresh, deadline).await;
-                }
+                };
                 return Ok(Entry::new(
                     fetched.token.expose_secret(),
                     fetched.expires_in,
