@@ -356,6 +356,14 @@ describe('emulator', () => {
       expect(s.stdout).toMatch(/^# app: appid wx0emulatorapp0001, secret emulator-app-secret$/m)
       expect(s.stdout).toMatch(/^# authorizer: authorizer_appid wx0emulatorauth001, authorizer_refresh_token emulator-refresh-token$/m)
       expect(s.stdout).toMatch(/refresh tokens stay the same$/m)
+      // The control API, served by the emulator the CLI started (docs/emulator.md).
+      const url = urlOf(s.stdout)
+      expect(s.stdout).toContain(`\n# control API: ${url}/__emulator/ (authorize, revoke, push-ticket, faults, environments, stats)\n`)
+      const authorized = await fetch(`${url}/__emulator/authorize`, { method: 'POST', body: '{"authorizerAppid":"wxclictl"}' })
+      expect(authorized.status).toBe(200)
+      expect(await authorized.json()).toMatchObject({ authorizerAppid: 'wxclictl', infoType: 'authorized', pushed: false })
+      const stats = await fetch(`${url}/__emulator/stats`).then((r) => r.json())
+      expect(stats).toMatchObject({ activeFaults: 0, faultsFired: 0 })
       expect(s.stderr()).toBe('')
     } finally {
       expect(await s.stop()).toBe(0)

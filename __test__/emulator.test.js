@@ -90,6 +90,13 @@ describe('startEmulator', () => {
     expect(() => emu.injectFault({ kind: 'errcode', probability: 2 })).toThrow(/probability/)
     expect(() => emu.injectFault({ kind: 'errcode', typo: 1 })).toThrow(/unknown field typo/)
     expect(() => emu.injectFault({ kind: 'status', status: 200 })).toThrow(/5xx/)
+    // A misspelt API would never fire: refused, naming it.
+    const active = emu.stats().activeFaults
+    expect(() => emu.injectFault({ api: 'tcb.createenvandresourc', kind: 'errcode' })).toThrow(
+      'invalid fault spec: api "tcb.createenvandresourc" is not an API the emulator knows',
+    )
+    expect(() => emu.injectFault({ api: '/cgi-bin/token', kind: 'errcode' })).toThrow(/is not an API the emulator knows/)
+    expect(emu.stats().activeFaults).toBe(active)
   })
 
   test('options are checked in Rust: named in the message, never their values; lib/emulator.d.ts declares the same names', async () => {

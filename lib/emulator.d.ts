@@ -121,7 +121,7 @@ export declare class Emulator {
   /** Calls per endpoint, refused ones included (`gateway:{api}`, `gateway:?`, `https:{api}`), tokens issued, faults fired. */
   stats(): EmulatorStats
   /**
-   * Inject a fault. Throws a TypeError on an unknown field, an Error on an invalid spec.
+   * Inject a fault. Throws a TypeError on an unknown field, an Error on an invalid spec or an `api` the emulator does not know (a misspelt name would never fire).
    *
    * ```js
    * emu.injectFault({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 })

@@ -482,6 +482,11 @@ pub fn banner(opts: &EmulatorOptions, sources: &Sources, at: &Listening) -> Vec<
             }
         ));
     }
+    lines.push(format!(
+        "# control API: {}{} (authorize, revoke, push-ticket, faults, environments, stats)",
+        at.url,
+        crate::control::PREFIX
+    ));
     let mut env = at.cloud_env.clone();
     env.sort();
     for (k, v) in env {
@@ -727,6 +732,7 @@ mod tests {
                 "# component_verify_ticket: any non-empty value",
                 "# authorizer: authorizer_appid wx0emulatorauth001, authorizer_refresh_token emulator-refresh-token",
                 "# tokens: lifetime 7200 s, grace 300 s; refresh tokens stay the same",
+                "# control API: http://127.0.0.1:5/__emulator/ (authorize, revoke, push-ticket, faults, environments, stats)",
                 "export TCB_ENV='it'\\''s'",
                 "export TENCENTCLOUD_SECRETKEY='the-key'",
                 "export WX_API_BASE_URL='http://127.0.0.1:5'",

@@ -124,6 +124,20 @@ impl FaultSpec {
     }
 }
 
+/// Is `api` a name a fault can match: `*`, an API of the gateway
+/// ([`crate::wechat::KNOWN_APIS`], [`crate::miniprogram::APIS`]), an
+/// HTTPS path the emulator serves with its slashes as dots
+/// ([`crate::wechat::HTTPS_APIS`]: the token endpoints among them), or an
+/// API of the core's path table (a gateway call of it meets faults before
+/// the gateway refuses it)? A misspelt name would match no call.
+pub fn known_api(api: &str) -> bool {
+    api == "*"
+        || super::wechat::KNOWN_APIS.contains(&api)
+        || super::miniprogram::APIS.contains(&api)
+        || super::wechat::HTTPS_APIS.iter().any(|(_, a)| *a == api)
+        || crate::https::paths::all().iter().any(|r| r.api == api)
+}
+
 /// What to do to one call, decided before processing it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FaultPlan {
@@ -311,6 +325,33 @@ mod tests {
         );
         f.clear();
         assert_eq!(f.decide("a", Door::Gateway), FaultPlan::default());
+    }
+
+    #[test]
+    fn known_apis_are_those_of_both_doors() {
+        for api in [
+            "*",
+            "tcb.createenvandresource",
+            "tcb.describeenvs",
+            "wxacode.getUnlimited",
+            "cgi-bin.token",
+            "cgi-bin.stable_token",
+            "cgi-bin.component.api_component_token",
+            "cgi-bin.component.api_authorizer_token",
+            "cgi-bin.component.api_query_auth",
+        ] {
+            assert!(known_api(api), "{api}");
+        }
+        for api in [
+            "",
+            "tcb.createenvandresourc",
+            "tcb/createenvandresource",
+            "/cgi-bin/token",
+            "cgi-bin.component.api_authoriser_token",
+            "**",
+        ] {
+            assert!(!known_api(api), "{api}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! - `POST /admin?env=…&seqId=…`: the gateway of a cloud call (TC3-signed
 //!   multipart, `CommApiData` in, `CommOpenApiResp` out), see [`gateway`];
 //! - `/tcb/*` and `/cgi-bin/*`: the WeChat HTTPS API and its token
-//!   endpoints, see [`wechat`].
+//!   endpoints, see [`wechat`];
+//! - `/__emulator/*`: the control API (authorize, revoke, push a ticket,
+//!   faults, environments, stats), for tests in any language, see [`control`].
 //!
 //! Faults can be injected on demand ([`faults`]); with a data file every
 //! environment is on disk before its creation is answered ([`state`]).
@@ -23,6 +25,7 @@
 use wx_cloud_core::{cloud, gateway_code, https, transport};
 
 pub mod command_line;
+pub mod control;
 pub mod faults;
 pub mod gateway;
 pub mod help;
@@ -41,6 +44,7 @@ use std::sync::Arc;
 pub use faults::{FaultKind, FaultSpec};
 pub use state::EnvironmentRecord;
 
+use control::Control;
 use faults::Faults;
 use gateway::{Gateway, GatewayConfig};
 use push::Pusher;
@@ -169,14 +173,13 @@ impl Default for EmulatorOptions {
 /// A running emulator.
 pub struct Emulator {
     server: Server,
-    state: State,
-    faults: Faults,
+    control: Arc<Control>,
     secret_id: String,
     secret_key: String,
     session_token: String,
     env_id: String,
     region: String,
-    pusher: Option<Arc<Pusher>>,
+    pushes_events: bool,
     ticket_schedule: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -238,7 +241,12 @@ impl Emulator {
             wechat,
             faults: faults.clone(),
         });
-        let server = Server::bind(&opts.host, opts.port, opts.limits, app).await?;
+        let control = Arc::new(Control {
+            state,
+            faults,
+            pusher: pusher.clone(),
+        });
+        let server = Server::bind(&opts.host, opts.port, opts.limits, app, control.clone()).await?;
         let ticket_schedule = match &pusher {
             Some(p) if !opts.ticket_interval.is_zero() => {
                 Some(push::schedule(p.clone(), opts.ticket_interval))
@@ -247,14 +255,13 @@ impl Emulator {
         };
         Ok(Emulator {
             server,
-            state,
-            faults,
+            control,
             secret_id,
             secret_key,
             session_token: opts.session_token,
             env_id: opts.env_id,
             region: opts.region,
-            pusher,
+            pushes_events: pusher.is_some(),
             ticket_schedule,
         })
     }
@@ -264,26 +271,7 @@ impl Emulator {
     /// once; with an event URL, `authorized` (`updateauthorized` when it
     /// had authorized before) is pushed before this returns.
     pub async fn authorize(&self, authorizer_appid: &str) -> Result<Authorized, String> {
-        if authorizer_appid.is_empty() {
-            return Err("authorize(appid): appid must not be empty".into());
-        }
-        let (code, expires_at, again) =
-            self.state
-                .authorize(authorizer_appid, push::AUTH_CODE_TTL_MS, state::now_ms());
-        let mut a = Authorized {
-            code,
-            expires_at,
-            info_type: if again {
-                "updateauthorized"
-            } else {
-                "authorized"
-            },
-            push_error: None,
-        };
-        if let Some(p) = &self.pusher {
-            a.push_error = p.push_authorized(authorizer_appid, &a).await.err();
-        }
-        Ok(a)
+        self.control.authorize(authorizer_appid).await
     }
 
     /// An account takes its authorization back: its refresh token, codes
@@ -291,36 +279,22 @@ impl Emulator {
     /// `api_authorizer_token`, 40001 from the APIs); with an event URL,
     /// `unauthorized` is pushed. `Ok(false)`: it had not authorized.
     pub async fn revoke(&self, authorizer_appid: &str) -> Result<bool, String> {
-        let was = self.state.revoke(authorizer_appid);
-        if was {
-            if let Some(p) = &self.pusher {
-                p.push_unauthorized(authorizer_appid).await.map_err(|e| {
-                    format!(
-                        "{authorizer_appid} is revoked, but the unauthorized event did not reach \
-                         the platform: {e}"
-                    )
-                })?;
-            }
-        }
-        Ok(was)
+        self.control.revoke(authorizer_appid).await
     }
 
     /// Push a new verify ticket now; returns it.
     pub async fn push_ticket(&self) -> Result<String, String> {
-        match &self.pusher {
-            Some(p) => p.push_ticket().await,
-            None => Err("pushTicket(): no componentEventUrl was configured".into()),
-        }
+        self.control.push_ticket().await
     }
 
     /// Is an event URL configured?
     pub fn pushes_events(&self) -> bool {
-        self.pusher.is_some()
+        self.pushes_events
     }
 
     /// The accounts that have authorized the platform, sorted.
     pub fn authorizers(&self) -> Vec<String> {
-        self.state.authorizers()
+        self.control.state.authorizers()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -368,27 +342,24 @@ impl Emulator {
 
     /// Every environment created (and durable, with a data file).
     pub fn environments(&self) -> Vec<EnvironmentRecord> {
-        self.state.environments()
+        self.control.state.environments()
     }
 
     /// Calls per endpoint (`gateway:{api}`, `https:{api}`), tokens issued
     /// per kind, environments, durable writes, faults fired.
     pub fn stats(&self) -> serde_json::Value {
-        let mut s = self.state.stats();
-        if let Some(m) = s.as_object_mut() {
-            m.insert("activeFaults".into(), self.faults.len().into());
-        }
-        s
+        self.control.stats()
     }
 
-    /// Add a fault.
+    /// Add a fault. Its `api` must be one the emulator knows (or `*`):
+    /// see [`faults::known_api`].
     pub fn inject_fault(&self, spec: FaultSpec) -> Result<(), String> {
-        self.faults.inject(spec)
+        self.control.inject_fault(spec)
     }
 
     /// Remove every fault.
     pub fn clear_faults(&self) {
-        self.faults.clear()
+        self.control.faults.clear()
     }
 
     /// Stop: no new connections, requests in flight finish (bounded), then
@@ -398,7 +369,7 @@ impl Emulator {
             t.abort();
         }
         self.server.close().await;
-        self.state.release_file();
+        self.control.state.release_file();
     }
 }
 

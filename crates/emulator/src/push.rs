@@ -121,8 +121,10 @@ impl Pusher {
         let target = format!("{}{sep}{query}", self.url);
         self.state.count(&format!("push:{info_type}"));
         let result = self.send(&target, body).await;
-        if result.is_err() {
+        if let Err(e) = &result {
             self.state.count(&format!("push_failed:{info_type}"));
+            // One line on stderr (the URL without its password, as in `e`).
+            eprintln!("{}", failure_line(info_type, e));
         }
         result
     }
@@ -196,6 +198,17 @@ impl Pusher {
         )
         .await
     }
+}
+
+/// The line logged for a failed push: `e` names the URL without its
+/// password and the HTTP status (or why there was none); newlines in the
+/// platform's answer are flattened so that it stays one line.
+fn failure_line(info_type: &str, e: &str) -> String {
+    let flat: String = e
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("wx-cloud-emulator: push of {info_type} failed: {flat}")
 }
 
 /// Push a ticket now and then every `interval`, until the task is aborted.
@@ -318,6 +331,19 @@ mod tests {
             Err(crate::https::msg_crypt::CryptError::Signature)
         );
         assert_eq!(state.stats()["calls"]["push_failed:unauthorized"], 1);
+    }
+
+    #[test]
+    fn a_failed_push_is_logged_on_one_line() {
+        let line = failure_line(
+            "unauthorized",
+            "http://***@127.0.0.1:9/e answered HTTP 500 \"oops\nmore\", not \"success\"",
+        );
+        assert_eq!(
+            line,
+            "wx-cloud-emulator: push of unauthorized failed: http://***@127.0.0.1:9/e answered \
+             HTTP 500 \"oops more\", not \"success\""
+        );
     }
 
     #[test]

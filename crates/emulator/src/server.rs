@@ -6,6 +6,9 @@
 //! within [`HEADER_READ_TIMEOUT`] (slowloris) and bodies within
 //! [`BODY_READ_TIMEOUT`], else the connection is closed. Connections are kept
 //! alive between requests.
+//!
+//! Routes: `/admin` (the gateway), the WeChat paths, and the control API
+//! under `/__emulator/` ([`crate::control`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::control::Control;
 use super::faults::Door;
 use super::gateway::Gateway;
 use super::reply::{after_processing, before_processing, Reply};
@@ -84,6 +88,7 @@ impl Server {
         port: u16,
         limits: Limits,
         app: Arc<Gateway>,
+        control: Arc<Control>,
     ) -> Result<Server, String> {
         let ip: std::net::IpAddr = if host == "localhost" {
             std::net::Ipv4Addr::LOCALHOST.into()
@@ -96,7 +101,7 @@ impl Server {
             .map_err(|e| format!("cannot listen on {ip}:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, app, limits, rx));
+        let task = tokio::spawn(accept_loop(listener, app, control, limits, rx));
         Ok(Server {
             addr,
             shutdown: tx,
@@ -123,6 +128,7 @@ impl Server {
 async fn accept_loop(
     listener: TcpListener,
     app: Arc<Gateway>,
+    control: Arc<Control>,
     limits: Limits,
     mut rx: watch::Receiver<bool>,
 ) {
@@ -139,12 +145,14 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let app = app.clone();
+                    let control = control.clone();
                     let mut rx = rx.clone();
                     let builder = builder.clone();
                     conns.spawn(async move {
                         let svc = service_fn(move |req| {
                             let app = app.clone();
-                            async move { route(&app, limits, req).await }
+                            let control = control.clone();
+                            async move { route(&app, &control, limits, req).await }
                         });
                         let conn = builder.serve_connection(TokioIo::new(stream), svc);
                         tokio::pin!(conn);
@@ -315,6 +323,7 @@ async fn miniprogram_https(
 
 async fn route(
     app: &Gateway,
+    control: &Control,
     limits: Limits,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
@@ -335,6 +344,11 @@ async fn route(
                         .await
                 }
             }
+        }
+    } else if super::control::is_control_path(&path) {
+        match read_body(req, limits).await {
+            Err(r) => r,
+            Ok((parts, body)) => control.handle(&parts.method, &path, &body).await,
         }
     } else if let Some(r) = super::miniprogram::route_of_path(&path) {
         app.state.count(&format!("https:{}", r.api));

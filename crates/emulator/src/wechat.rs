@@ -46,6 +46,27 @@ pub struct Credentials {
 /// The API names this emulator knows (gateway `apiName`s).
 pub const KNOWN_APIS: &[&str] = &["tcb.createenvandresource", "tcb.describeenvs"];
 
+/// The HTTPS paths answered here (not the mini-program APIs') and their
+/// API names: the path with its slashes as dots.
+pub const HTTPS_APIS: &[(&str, &str)] = &[
+    ("/tcb/createenvandresource", "tcb.createenvandresource"),
+    ("/tcb/describeenvs", "tcb.describeenvs"),
+    ("/cgi-bin/token", "cgi-bin.token"),
+    ("/cgi-bin/stable_token", "cgi-bin.stable_token"),
+    (
+        "/cgi-bin/component/api_component_token",
+        "cgi-bin.component.api_component_token",
+    ),
+    (
+        "/cgi-bin/component/api_authorizer_token",
+        "cgi-bin.component.api_authorizer_token",
+    ),
+    (
+        "/cgi-bin/component/api_query_auth",
+        "cgi-bin.component.api_query_auth",
+    ),
+];
+
 /// The WeChat side of the emulator.
 #[derive(Clone)]
 pub struct WeChat {
@@ -164,16 +185,10 @@ impl WeChat {
 
     /// Is `path` one of the HTTPS endpoints? Returns its API name.
     pub fn api_of_path(path: &str) -> Option<&'static str> {
-        Some(match path {
-            "/tcb/createenvandresource" => "tcb.createenvandresource",
-            "/tcb/describeenvs" => "tcb.describeenvs",
-            "/cgi-bin/token" => "cgi-bin.token",
-            "/cgi-bin/stable_token" => "cgi-bin.stable_token",
-            "/cgi-bin/component/api_component_token" => "cgi-bin.component.api_component_token",
-            "/cgi-bin/component/api_authorizer_token" => "cgi-bin.component.api_authorizer_token",
-            "/cgi-bin/component/api_query_auth" => "cgi-bin.component.api_query_auth",
-            _ => return None,
-        })
+        HTTPS_APIS
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, api)| *api)
     }
 
     /// An API called with its parameters in `account` (the appid of the
