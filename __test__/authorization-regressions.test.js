@@ -267,7 +267,8 @@ describe('HTTPS answers and params (items 8 and 9), against a loopback server', 
   })
 })
 
-// Item 12 (fixed: lib/third-party.js forCaller): the waiters of one shared
+// Item 12 (fixed: each waiter adds its own API name to the shared failure,
+// crates/core/src/token/component.rs): the waiters of one shared
 // component-token request got the first caller's Error, API name included.
 test("item 12: concurrent third-party calls sharing one failed token request each reject with their own API's name", async () => {
   const own = sdk.memoryStore()

@@ -84,7 +84,7 @@ test('4 processes x 500 calls across 20 authorizers, tokens expiring every 3 s: 
     expect(envs).toHaveLength(2000)
     for (const a of AUTHORIZERS) expect(envs.filter((e) => e.account === a.authorizerAppid)).toHaveLength(100)
     // One token request per expiry per authorizer: a token is renewed a
-    // quarter of its lifetime before it expires (lib/third-party.js), so an
+    // quarter of its lifetime before it expires (crates/core/src/token/), so an
     // authorizer can need at most 1 + elapsed / (0.75 x lifetime) tokens
     // over the run, however many processes use it. Per process it would be
     // four times that. Every authorizer was used, so at least one each.

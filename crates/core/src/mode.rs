@@ -427,10 +427,11 @@ fn show_auth(shown: &mut Shown, route: &Route, auth: &Auth, source: Source, cfg:
     }
 }
 
-/// Which token the JavaScript layer must obtain before each call: from the
-/// token function `accessToken` or `authorizerAccessToken`, or `component`
-/// for the SDK-managed third-party tokens (`lib/third-party.js`). Decided by
-/// the options alone (the same rules as [`select`]).
+/// Which token a call needs besides the configured ones: from the token
+/// function `accessToken` or `authorizerAccessToken` (the JavaScript layer
+/// asks it), or `component` for the SDK-managed third-party tokens
+/// ([`crate::token::ComponentTokens`]). Decided by the options alone (the
+/// same rules as [`select`]).
 pub fn token_function(cfg: &Config) -> Option<&'static str> {
     let https = matches!(cfg.mode, None | Some(ModeChoice::Https));
     let third = matches!(cfg.mode, None | Some(ModeChoice::ThirdParty));

@@ -4,7 +4,7 @@
 //!
 //! The component_access_token is given by the caller: the event handler
 //! takes it from the token store the platform's clients share
-//! (`lib/third-party.js`), so the cluster asks WeChat for one per expiry.
+//! (`crate::token`), so the cluster asks WeChat for one per expiry.
 
 use secrecy::SecretString;
 use serde_json::{Map, Value};

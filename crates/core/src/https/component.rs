@@ -7,9 +7,9 @@
 //!
 //! Which token to use, when to renew it and where the tokens are kept (the
 //! token store shared by processes, the verify ticket, the refresh tokens)
-//! is decided in JavaScript (`lib/third-party.js`), where the user's store
-//! and callbacks live; these requests are sent from here, through the same
-//! transport, proxy and redaction as every other request.
+//! is decided by [`crate::token::ComponentTokens`]; these requests are sent
+//! from here, through the same transport, proxy and redaction as every
+//! other request.
 
 use super::token::{Endpoint, Fetched};
 use crate::error::ApiError;

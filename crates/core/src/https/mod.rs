@@ -150,9 +150,8 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), Api
 
 /// Make one call in HTTPS or third-party mode.
 ///
-/// `token` is the token the caller obtained (from a token function, or
-/// from the managed third-party tokens of `lib/third-party.js`), or the
-/// managed third-party tokens themselves.
+/// `token` is the token the caller obtained (from a token function), or the
+/// managed third-party tokens ([`crate::token::ComponentTokens`]).
 pub async fn call<'t>(
     cfg: &Config,
     ctx: &Context,
