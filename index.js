@@ -296,27 +296,6 @@ const stores = () => {
   return storeModule
 }
 
-// The callbacks of the managed third-party mode, and what the core hands them.
-const COMPONENT_HOOKS = {
-  getComponentVerifyTicket: (fn) => Promise.resolve(fn()).then((t) => (typeof t === 'string' ? t : null)),
-  getAuthorizerRefreshToken: (fn, appid) => Promise.resolve(fn(appid)).then((t) => (typeof t === 'string' ? t : null)),
-  onAuthorizerRefreshToken: (fn, token, appid) => Promise.resolve(fn(token, { appid })).then(() => null),
-}
-
-/** The init() callbacks of the managed third-party mode as one bridge for the core, and their names. */
-function componentHooks(config) {
-  const names = Object.keys(COMPONENT_HOOKS).filter((n) => typeof config[n] === 'function')
-  if (names.length === 0) return [undefined, names]
-  const fns = {}
-  for (const n of names) fns[n] = config[n]
-  const bridge = (request) =>
-    stores().answer(() => {
-      const [name, ...args] = JSON.parse(request)
-      return COMPONENT_HOOKS[name](fns[name], ...args)
-    })
-  return [bridge, names]
-}
-
 /** init() options → the JSON the core validates. */
 function normalizeOptions(config) {
   if (config === undefined || config === null) return {}
@@ -473,7 +452,7 @@ class Cloud {
     // Only a client of the managed third-party mode uses a store and these
     // callbacks (the core decides the mode; a store given to another is named below).
     const component = normalized.componentAppid !== undefined && normalized.componentAppid !== null
-    const [hooks, hookNames] = component ? componentHooks(config) : [undefined, []]
+    const [hooks, hookNames] = component ? stores().componentHooks(config) : [undefined, []]
     // Without a `store`, clients of the same API base URL in this process
     // share one memory store in the core (as they share their app tokens).
     const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''

@@ -143,6 +143,33 @@ test('item 2: a store refusing the first writes of a refresh token does not lose
   expect(await flaky.get(`refresh_token:${COMPONENT_APPID}:wxregress0000002`)).toMatch(/^refreshtoken@@@/)
 })
 
+test('item 2: a store that never takes the refresh token: it is handed to the application, and the error says so', async () => {
+  const refusing = sdk.memoryStore()
+  const set = refusing.set
+  refusing.set = async (key, value, ttl) => {
+    if (key.startsWith('refresh_token:')) throw new Error("READONLY You can't write against a read only replica.")
+    return set.call(refusing, key, value, ttl)
+  }
+  const handed = []
+  await withHandler(refusing, { timeout: 1000, onAuthorizerRefreshToken: (token, { appid }) => handed.push({ token, appid }) }, async () => {
+    const errors = site.errors.length
+    expect(await emu.authorize('wxregress0000022')).toMatchObject({ pushed: false })
+    // The handler answers at its timeout; the saves go on for one more and
+    // then hand the token over (bounded by the suite's timeout).
+    const err = site.errors[errors]
+    expect(err.errMsg).toMatch(/^componentEvent:fail the authorization did not finish within the handler's timeout; it goes on/)
+    expect(err.errMsg).toContain('handed to onAuthorizerRefreshToken')
+    while (handed.length === 0) await new Promise((r) => setTimeout(r, 50))
+    expect(handed).toEqual([{ token: expect.stringMatching(/^refreshtoken@@@/), appid: 'wxregress0000022' }])
+    expect(err.errMsg).not.toContain(handed[0].token)
+  })
+  // And this process's clients of that store have the authorization.
+  const c = new sdk.Cloud()
+  c.init({ componentAppid: COMPONENT_APPID, componentAppsecret: COMPONENT_SECRET, store: refusing, apiBaseUrl: emu.httpsBaseUrl, processEnv: {} })
+  const made = await c.openapi({ appid: 'wxregress0000022' }).tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'handed' })
+  expect(made.errCode).toBe(0)
+})
+
 // Item 3 (fixed: authorization.rs): api_query_auth was cut at the handler's
 // deadline even after WeChat had spent the code, and its answer (the only
 // copy of the refresh token) was dropped.

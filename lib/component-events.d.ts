@@ -29,6 +29,11 @@ export interface ComponentEventHandlerOptions {
   timeout?: number
   /** HTTP(S) proxy for `api_query_auth`. */
   proxy?: string
+  /**
+   * Handed an authorization's refresh token when the store never takes it
+   * (until one `timeout` after the handler's): keep it somewhere durable.
+   */
+  onAuthorizerRefreshToken?: (token: string, info: { appid: string }) => unknown
 }
 
 /** One event request: the query (`req.url`, a query string, URLSearchParams or a parsed object) and the raw body. */

@@ -14,7 +14,7 @@ function loadBinding() {
   return binding
 }
 
-const { keys: storeKeys, storeHandle } = require('./store.js')
+const { keys: storeKeys, storeHandle, componentHooks } = require('./store.js')
 
 const { CloudSDKError, invalidParam, errorText } = require('./errors.js')
 
@@ -98,6 +98,12 @@ function createComponentEventHandler(options) {
   if (options.proxy !== undefined && options.proxy !== null && typeof options.proxy !== 'string') {
     throw invalid('option `proxy` must be a string')
   }
+  const onRefresh = options.onAuthorizerRefreshToken
+  if (onRefresh !== undefined && onRefresh !== null && typeof onRefresh !== 'function') {
+    throw invalid('option `onAuthorizerRefreshToken` must be a function (token, { appid }) => …')
+  }
+  // Told an authorization's refresh token when the store never takes it.
+  const [hooks, hookNames] = componentHooks({ onAuthorizerRefreshToken: onRefresh })
   const b = loadBinding()
   const made = b.createComponentEvents(
     {
@@ -110,6 +116,8 @@ function createComponentEventHandler(options) {
       proxy: options.proxy || undefined,
     },
     storeHandle(store),
+    hooks,
+    hookNames,
   )
   if (made && made.ok === false) {
     throw new CloudSDKError({ errCode: made.errCode, errMsg: `componentEvent:fail ${made.errMsg.replace(/^(componentEvent|init):fail /, '')}` })

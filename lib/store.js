@@ -228,6 +228,30 @@ function bridge(store) {
     })
 }
 
+// The callbacks of the managed third-party mode, and what the core hands them.
+const COMPONENT_HOOKS = {
+  getComponentVerifyTicket: (fn) => Promise.resolve(fn()).then((t) => (typeof t === 'string' ? t : null)),
+  getAuthorizerRefreshToken: (fn, appid) => Promise.resolve(fn(appid)).then((t) => (typeof t === 'string' ? t : null)),
+  onAuthorizerRefreshToken: (fn, token, appid) => Promise.resolve(fn(token, { appid })).then(() => null),
+}
+
+/**
+ * The callbacks `options` has (init()'s, or the event handler's) as one
+ * bridge for the core, and their names: `[bridge, names]`.
+ */
+function componentHooks(options) {
+  const names = Object.keys(COMPONENT_HOOKS).filter((n) => typeof options[n] === 'function')
+  if (names.length === 0) return [undefined, names]
+  const fns = {}
+  for (const n of names) fns[n] = options[n]
+  const run = (request) =>
+    answer(() => {
+      const [name, ...args] = JSON.parse(request)
+      return COMPONENT_HOOKS[name](fns[name], ...args)
+    })
+  return [run, names]
+}
+
 // The addon's handle of each store (its bridge, and the process-local cache
 // in front of it), made once per store object: every client and event
 // handler of that store in this process share it.
@@ -250,4 +274,4 @@ function forgetCached(store, key) {
   storeHandle(store).forget(key)
 }
 
-module.exports = { memoryStore, redisStore, keys, storeProblem, storeHandle, forgetCached, answer }
+module.exports = { memoryStore, redisStore, keys, storeProblem, storeHandle, forgetCached, answer, componentHooks }

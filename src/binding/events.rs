@@ -64,7 +64,9 @@ fn invalid(msg: &str) -> Outcome {
 pub fn create_component_events(
     options: ComponentEventsOptions,
     store: &TokenStoreHandle,
-) -> Either<ComponentEvents, Outcome> {
+    hooks: Option<Function<String, Promise<String>>>,
+    hook_names: Option<Vec<String>>,
+) -> Result<Either<ComponentEvents, Outcome>> {
     let crypt = match MsgCrypt::new(
         &options.token,
         &options.encoding_aes_key,
@@ -72,19 +74,19 @@ pub fn create_component_events(
     ) {
         Ok(c) => c,
         Err(e) => {
-            return Either::B(invalid(&format!(
+            return Ok(Either::B(invalid(&format!(
                 "option `encodingAesKey`: {}",
                 e.describe()
-            )))
+            ))))
         }
     };
     if let Some(b) = &options.api_base_url {
         match url::Url::parse(b) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => {
-                return Either::B(invalid(
+                return Ok(Either::B(invalid(
                     "option `apiBaseUrl` must be an absolute http(s) URL",
-                ))
+                )))
             }
         }
     }
@@ -92,7 +94,7 @@ pub fn create_component_events(
         .timeout_ms
         .unwrap_or(crate::options::DEFAULT_TIMEOUT.as_millis() as u32);
     if timeout_ms == 0 {
-        return Either::B(invalid("option `timeout` must be at least 1 ms"));
+        return Ok(Either::B(invalid("option `timeout` must be at least 1 ms")));
     }
     // The token requests go out with the client's machinery: a client
     // configuration of the platform's credentials, base URL and proxy.
@@ -107,23 +109,24 @@ pub fn create_component_events(
     });
     let config = match Config::from_value(&options_json) {
         Ok(c) => c,
-        Err(e) => return Either::B(Outcome::failure(&e)),
+        Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
     let Some(settings) = config.component.clone() else {
-        return Either::B(invalid(
+        return Ok(Either::B(invalid(
             "option `componentAppid` must be a non-empty string",
-        ));
+        )));
     };
     let timeout = Duration::from_millis(u64::from(timeout_ms));
-    let tokens = ComponentTokens::new(settings, store.inner.clone(), Default::default(), timeout)
-        .for_event_handler();
-    Either::A(ComponentEvents {
+    let hooks = super::store::hooks(hooks, &hook_names.unwrap_or_default())?;
+    let tokens =
+        ComponentTokens::new(settings, store.inner.clone(), hooks, timeout).for_event_handler();
+    Ok(Either::A(ComponentEvents {
         crypt,
         tokens,
         config: Arc::new(config),
         context: Arc::new(Context::default()),
         timeout,
-    })
+    }))
 }
 
 #[napi]

@@ -895,8 +895,12 @@ impl ComponentTokens {
                         let until = deadline.max(Instant::now() + me.timeout);
                         me.save_refresh(&who, &rotated, until).await?;
                     } else if !store_has_it {
-                        // It works and the store does not have it: keep it for the others.
-                        let _ = me.save_refresh(&who, &old, deadline).await;
+                        // It works and the store does not have it: keep it
+                        // for the others, without holding up this call.
+                        let me = me.clone();
+                        tokio::spawn(async move {
+                            let _ = me.save_refresh(&who, &old, deadline).await;
+                        });
                     }
                     Ok::<_, ApiError>(fetched)
                 });

@@ -283,7 +283,13 @@ impl ComponentTokens {
                         .await
                 });
                 let granted = match tokio::time::timeout_at(deadline, task).await {
-                    Err(_) => return Err(self.step_late("the authorization")),
+                    Err(_) => {
+                        let mut e = self.step_late("the authorization");
+                        e.err_msg += "; it goes on for one timeout more: the refresh token is \
+                                      saved when the store takes it, else kept in this process \
+                                      and handed to onAuthorizerRefreshToken when the handler has one";
+                        return Err(e);
+                    }
                     Ok(Err(_)) => {
                         return Err(ApiError::internal(
                             "internal error in wx-cloud-openapi (a bug: please report it)",
@@ -368,6 +374,11 @@ impl ComponentTokens {
         // Kept here first: whatever happens to the store, the clients of
         // this process use it, and the next renewal saves it (item 2).
         crate::lock::lock(&self.store.unsaved).insert(refresh_key.clone(), refresh.clone());
+        // The access token that came with it serves this process's clients
+        // at once (the store gets it below).
+        let key = keys::authorizer_token(component, authorizer);
+        let entry = Entry::new(&access, Duration::from_secs(auth.expires_in_secs));
+        self.store.remember(&key, entry.clone());
         // And the one this process knows to work, should the store forget it (item 4).
         crate::lock::lock(&self.store.working).insert(refresh_key.clone(), refresh.clone());
         let mut pause = Duration::from_millis(5);
@@ -384,9 +395,30 @@ impl ComponentTokens {
                 Ok(()) => break,
                 Err(mut e) => {
                     if deadline.saturating_duration_since(Instant::now()) <= pause {
-                        e.err_msg += "; the authorization is kept in this process (its clients use it \
-                                      and the next token renewal saves it): a process restart before \
-                                      then loses it";
+                        // The store never took it: the application gets it
+                        // (the handler's onAuthorizerRefreshToken), within a
+                        // timeout of its own.
+                        let handed = match &self.hooks.on_refresh_token {
+                            Some(hook) => self
+                                .hook(
+                                    Instant::now() + self.timeout,
+                                    "onAuthorizerRefreshToken",
+                                    "finish",
+                                    hook((refresh.clone(), authorizer.to_string())),
+                                )
+                                .await
+                                .is_ok(),
+                            None => false,
+                        };
+                        e.err_msg += if handed {
+                            "; the authorization's refresh token was handed to \
+                             onAuthorizerRefreshToken, and is kept in this process (its clients \
+                             use it and the next token renewal saves it)"
+                        } else {
+                            "; the authorization is kept in this process (its clients use it and \
+                             the next token renewal saves it): a process restart before then \
+                             loses it (give the handler onAuthorizerRefreshToken to be handed it)"
+                        };
                         return Err(e);
                     }
                     tokio::time::sleep(pause).await;
@@ -400,12 +432,9 @@ impl ComponentTokens {
                 unsaved.remove(&refresh_key);
             }
         }
-        // The access token that came with it replaces whatever was cached
-        // or stored for the account. If the store cannot take it, the
-        // clients ask for their own (nothing is lost).
-        let key = keys::authorizer_token(component, authorizer);
-        let entry = Entry::new(&access, Duration::from_secs(auth.expires_in_secs));
-        self.store.remember(&key, entry.clone());
+        // The access token replaces whatever was stored for the account. If
+        // the store cannot take it, the other processes ask for their own
+        // (nothing is lost).
         let ttl = Duration::from_millis((entry.usable_until - now_ms()).max(1) as u64);
         if self
             .step(
