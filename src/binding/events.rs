@@ -118,8 +118,7 @@ pub fn create_component_events(
     };
     let timeout = Duration::from_millis(u64::from(timeout_ms));
     let hooks = super::store::hooks(hooks, &hook_names.unwrap_or_default())?;
-    let tokens =
-        ComponentTokens::new(settings, store.inner.clone(), hooks, timeout).for_event_handler();
+    let tokens = ComponentTokens::for_event_handler(settings, store.inner.clone(), hooks, timeout);
     Ok(Either::A(ComponentEvents {
         crypt,
         tokens,

@@ -130,6 +130,16 @@ async fn create(client: &Client, alias: &str) -> Result<String, wx_cloud_core::E
     Ok(made.json().unwrap()["envid"].as_str().unwrap().to_string())
 }
 
+/// `store`'s record of `key` made due for renewal a second ago and usable
+/// for a minute (the same token), and the time it was made at (epoch ms).
+async fn due_for_renewal(store: &MemoryStore, key: &str) -> (String, i64) {
+    let record: Value = serde_json::from_str(&store.get(key).await.unwrap().unwrap()).unwrap();
+    let now = wx_cloud_core::token::Entry::new("x", Duration::from_secs(1)).renew_at;
+    let due =
+        json!({ "token": record["token"], "renewAt": now - 1000, "usableUntil": now + 60_000 });
+    (due.to_string(), now)
+}
+
 /// The store a platform's event handler fills: the ticket and a refresh token.
 async fn seed(store: &dyn TokenStore) {
     store
@@ -259,11 +269,7 @@ async fn a_failed_renewal_does_not_fail_calls_while_the_token_is_usable() {
     // The same token, due for renewal a moment ago and usable for a minute,
     // in the store of a process that has not cached it yet.
     let key = keys::authorizer_token(COMPONENT, AUTHORIZER);
-    let record: Value = serde_json::from_str(&first.get(&key).await.unwrap().unwrap()).unwrap();
-    let now = wx_cloud_core::token::Entry::new("x", Duration::from_secs(1)).renew_at;
-    let due =
-        json!({ "token": record["token"], "renewAt": now - 1000, "usableUntil": now + 60_000 })
-            .to_string();
+    let (due, _) = due_for_renewal(&first, &key).await;
     let store = MemoryStore::new();
     seed(&store).await;
     store.set(&key, &due, None).await.unwrap();
@@ -406,15 +412,12 @@ async fn a_token_due_for_renewal_serves_calls_while_it_is_renewed_in_the_backgro
         .with_token_store(store.clone());
     create(&first, "g1").await.unwrap();
     let key = keys::authorizer_token(COMPONENT, AUTHORIZER);
-    let record: Value = serde_json::from_str(&store.get(&key).await.unwrap().unwrap()).unwrap();
     // The same token, due a moment ago and usable for a minute, in the
     // store and cached in this process.
-    let now = Entry::new("x", Duration::from_secs(1)).renew_at;
-    let due =
-        json!({ "token": record["token"], "renewAt": now - 1000, "usableUntil": now + 60_000 });
-    store.set(&key, &due.to_string(), None).await.unwrap();
+    let (due, now) = due_for_renewal(&store, &key).await;
+    store.set(&key, &due, None).await.unwrap();
     let cached = CachedStore::new(Arc::new(store.clone()));
-    cached.remember(&key, Entry::parse(&due.to_string()).unwrap());
+    cached.remember(&key, Entry::parse(&due).unwrap());
     let client = Client::from_options(options(&emu))
         .unwrap()
         .with_tokens(cached.clone(), Default::default());

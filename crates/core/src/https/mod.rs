@@ -300,6 +300,20 @@ pub enum TokenRequest<'a> {
     },
 }
 
+/// What the platform's own requests go out with: its settings, the base
+/// URL and the HTTP client of the configured proxy.
+fn platform<'c>(
+    cfg: &'c Config,
+    ctx: &Context,
+) -> Result<(&'c ComponentSettings, String, reqwest::Client), ApiError> {
+    let Some(settings) = cfg.component.as_ref() else {
+        return Err(ApiError::invalid_config(
+            "componentAppid and componentAppsecret are not configured",
+        ));
+    };
+    Ok((settings, base_url(cfg, ctx)?, http_client(cfg)?))
+}
+
 /// Send one of the third-party token requests with the client's settings
 /// (base URL, proxy) within `timeout`: the token, its lifetime, and a
 /// rotated refresh token if WeChat sent one. Failures come without the
@@ -310,13 +324,7 @@ pub async fn third_party_token(
     request: TokenRequest<'_>,
     timeout: std::time::Duration,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
-    let Some(settings) = cfg.component.as_ref() else {
-        return Err(ApiError::invalid_config(
-            "componentAppid and componentAppsecret are not configured",
-        ));
-    };
-    let base = base_url(cfg, ctx)?;
-    let client = http_client(cfg)?;
+    let (settings, base, client) = platform(cfg, ctx)?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
         client: &client,
@@ -360,13 +368,7 @@ pub async fn query_auth(
     code: &str,
     timeout: std::time::Duration,
 ) -> Result<authorization::Authorization, ApiError> {
-    let Some(settings) = cfg.component.as_ref() else {
-        return Err(ApiError::invalid_config(
-            "componentAppid and componentAppsecret are not configured",
-        ));
-    };
-    let base = base_url(cfg, ctx)?;
-    let client = http_client(cfg)?;
+    let (settings, base, client) = platform(cfg, ctx)?;
     let secrets = [settings.component_appsecret.as_str()];
     let ep = Endpoint {
         client: &client,

@@ -202,16 +202,6 @@ pub fn default_store(base: &str) -> Arc<CachedStore> {
         .clone()
 }
 
-/// Where a refresh token came from (one the store lacks is written back).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Source {
-    Unsaved,
-    Store,
-    Working,
-    Hook,
-    Init,
-}
-
 /// One renewal per key in this process, and what the last one ended with.
 #[derive(Default)]
 struct Renewal {
@@ -254,6 +244,18 @@ impl std::fmt::Debug for ComponentTokens {
     }
 }
 
+/// A token step that failed before the call was sent (the store, a lock,
+/// the deadline): a `CloudSDKError` with the gateway's `code` and `err_msg`
+/// as given.
+fn not_sent(code: GatewayCode, err_msg: String) -> ApiError {
+    ApiError::failed(
+        ErrorKind::Connect,
+        ErrorClass::Cloud,
+        code.err_code(),
+        err_msg,
+    )
+}
+
 /// The names of the two tokens, for messages.
 fn token_name(key: &str) -> &'static str {
     if key.starts_with("component_token:") {
@@ -275,6 +277,19 @@ impl ComponentTokens {
         hooks: ComponentHooks,
         timeout: Duration,
     ) -> Arc<ComponentTokens> {
+        let hint = " and getComponentVerifyTicket is not set";
+        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint)
+    }
+
+    /// [`ComponentTokens::new`], saying `no_ticket_hint` after "the token
+    /// store has none" when no ticket is stored.
+    fn with_ticket_hint(
+        settings: ComponentSettings,
+        store: Arc<CachedStore>,
+        hooks: ComponentHooks,
+        timeout: Duration,
+        no_ticket_hint: &str,
+    ) -> Arc<ComponentTokens> {
         let mut secrets = vec![settings.component_appsecret.clone()];
         secrets.extend(settings.authorizer_refresh_token.clone());
         Arc::new(ComponentTokens {
@@ -282,7 +297,7 @@ impl ComponentTokens {
             store,
             hooks,
             timeout,
-            no_ticket_hint: " and getComponentVerifyTicket is not set".to_string(),
+            no_ticket_hint: no_ticket_hint.to_string(),
             renewals: Mutex::new(HashMap::new()),
             undelivered: Mutex::new(HashMap::new()),
             delivering: Mutex::new(HashMap::new()),
@@ -324,11 +339,10 @@ impl ComponentTokens {
     }
 
     fn store_failed(&self, what: &str, e: &StoreError) -> ApiError {
-        ApiError::failed(
-            ErrorKind::Connect,
-            ErrorClass::Cloud,
-            GatewayCode::SysErr.err_code(),
-            GatewayCode::SysErr.text(&format!(
+        let code = GatewayCode::SysErr;
+        not_sent(
+            code,
+            code.text(&format!(
                 "the token store ({}) failed while {what}: {}",
                 self.store.store.kind(),
                 self.scrub(&e.0)
@@ -337,11 +351,10 @@ impl ComponentTokens {
     }
 
     fn store_late(&self, what: &str) -> ApiError {
-        ApiError::failed(
-            ErrorKind::Connect,
-            ErrorClass::Cloud,
-            GatewayCode::ServerTimeout.err_code(),
-            GatewayCode::ServerTimeout.text(&format!(
+        let code = GatewayCode::ServerTimeout;
+        not_sent(
+            code,
+            code.text(&format!(
                 "the token store ({}) did not answer within the call's timeout of {} ms while {what}",
                 self.store.store.kind(),
                 self.timeout_ms()
@@ -480,11 +493,10 @@ impl ComponentTokens {
     }
 
     fn late(&self, key: &str) -> ApiError {
-        ApiError::failed(
-            ErrorKind::Connect,
-            ErrorClass::Cloud,
-            GatewayCode::ServerTimeout.err_code(),
-            GatewayCode::ServerTimeout.text(&format!(
+        let code = GatewayCode::ServerTimeout;
+        not_sent(
+            code,
+            code.text(&format!(
                 "no {} within the call's timeout of {} ms",
                 token_name(key),
                 self.timeout_ms()
@@ -751,31 +763,32 @@ impl ComponentTokens {
     /// store has not taken yet, the store's, the last that worked here,
     /// the hook's, init()'s, and the store's once more (it may have been
     /// given a new one meanwhile). Each source is read only when the ones
-    /// before gave nothing usable.
+    /// before gave nothing usable. With each, whether it came from the
+    /// store (one that did not is written back once it works).
     async fn next_candidate(
         &self,
         authorizer: &str,
         step: &mut usize,
         seen: &mut Vec<String>,
         deadline: Instant,
-    ) -> Result<Option<(String, Source)>, ApiError> {
+    ) -> Result<Option<(String, bool)>, ApiError> {
         let key = keys::refresh_token(&self.settings.component_appid, authorizer);
         let reading = "reading the authorizer refresh token";
         while *step < 6 {
             *step += 1;
-            let (t, source) = match *step {
+            let (t, from_store) = match *step {
                 1 => (
                     crate::lock::lock(&self.store.unsaved).get(&key).cloned(),
-                    Source::Unsaved,
+                    false,
                 ),
                 2 | 6 => (
                     self.stored(deadline, reading, self.store.store().get(&key))
                         .await?,
-                    Source::Store,
+                    true,
                 ),
                 3 => (
                     crate::lock::lock(&self.store.working).get(&key).cloned(),
-                    Source::Working,
+                    false,
                 ),
                 4 => match &self.hooks.refresh_token {
                     Some(hook) => (
@@ -786,19 +799,19 @@ impl ComponentTokens {
                             hook(authorizer.to_string()),
                         )
                         .await?,
-                        Source::Hook,
+                        false,
                     ),
-                    None => (None, Source::Hook),
+                    None => (None, false),
                 },
                 _ => (
                     (self.settings.authorizer_appid.as_deref() == Some(authorizer))
                         .then(|| self.settings.authorizer_refresh_token.clone())
                         .flatten(),
-                    Source::Init,
+                    false,
                 ),
             };
             if let Some(t) = self.offer(seen, t) {
-                return Ok(Some((t, source)));
+                return Ok(Some((t, from_store)));
             }
         }
         Ok(None)
@@ -852,7 +865,7 @@ impl ComponentTokens {
         let mut component_retried = false;
         let mut last_refused: Option<ApiError> = None;
         let (mut step, mut seen) = (0, Vec::new());
-        while let Some((refresh, source)) = self
+        while let Some((refresh, from_store)) = self
             .next_candidate(authorizer, &mut step, &mut seen, deadline)
             .await?
         {
@@ -869,7 +882,7 @@ impl ComponentTokens {
                     refresh.clone(),
                     component.token.clone(),
                 );
-                let (key, store_has_it) = (refresh_key.clone(), source == Source::Store);
+                let (key, store_has_it) = (refresh_key.clone(), from_store);
                 let task = tokio::spawn(async move {
                     let wire = Wire {
                         cfg: &cfg,

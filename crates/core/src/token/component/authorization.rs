@@ -16,9 +16,10 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::{now_ms, Boxed, ComponentTokens, Entry, Wire};
+use super::{not_sent, now_ms, Boxed, CachedStore, ComponentHooks, ComponentTokens, Entry, Wire};
 use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_PARAM};
 use crate::gateway_code::GatewayCode;
+use crate::options::ComponentSettings;
 use crate::token::store::{keys, StoreFuture};
 
 /// The verify ticket is valid for 12 hours.
@@ -54,16 +55,16 @@ fn create_time(event: &Map<String, Value>) -> Option<i64> {
 }
 
 impl ComponentTokens {
-    /// The event handler's variant: its message when no ticket is stored.
-    pub fn for_event_handler(self: Arc<Self>) -> Arc<Self> {
-        match Arc::try_unwrap(self) {
-            Ok(mut me) => {
-                me.no_ticket_hint =
-                    ": no component_verify_ticket event has reached this handler yet".to_string();
-                Arc::new(me)
-            }
-            Err(shared) => shared,
-        }
+    /// The tokens of a platform's event handler: [`ComponentTokens::new`],
+    /// its message when no ticket is stored saying so.
+    pub fn for_event_handler(
+        settings: ComponentSettings,
+        store: Arc<CachedStore>,
+        hooks: ComponentHooks,
+        timeout: Duration,
+    ) -> Arc<Self> {
+        let hint = ": no component_verify_ticket event has reached this handler yet";
+        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint)
     }
 
     /// A step of the handler within its deadline, named as the handler names it.
@@ -79,10 +80,8 @@ impl ComponentTokens {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(e)) => {
                     let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
-                    Err(ApiError::failed(
-                        ErrorKind::Connect,
-                        ErrorClass::Cloud,
-                        GatewayCode::SysErr.err_code(),
+                    Err(not_sent(
+                        GatewayCode::SysErr,
                         format!("{what} failed: {text}"),
                     ))
                 }
@@ -92,10 +91,8 @@ impl ComponentTokens {
     }
 
     fn step_late(&self, what: &str) -> ApiError {
-        ApiError::failed(
-            ErrorKind::Connect,
-            ErrorClass::Cloud,
-            GatewayCode::ServerTimeout.err_code(),
+        not_sent(
+            GatewayCode::ServerTimeout,
             format!("{what} did not finish within the handler's timeout"),
         )
     }
@@ -513,10 +510,8 @@ impl ComponentTokens {
                 return Ok(());
             }
         }
-        Err(ApiError::failed(
-            ErrorKind::Connect,
-            ErrorClass::Cloud,
-            GatewayCode::SysErr.err_code(),
+        Err(not_sent(
+            GatewayCode::SysErr,
             format!("deleting {what} failed: it kept changing"),
         ))
     }
