@@ -77,8 +77,8 @@ function loadBinding() {
 /** The core's side of the JS–Rust contract (option kinds, marker, timeouts), read on first use. */
 const coreContract = () => require('./lib/load.js').contract()
 
-const { CloudSDKError, toError, errorText } = require('./lib/errors.js')
 const errors = require('./lib/errors.js')
+const { CloudSDKError, toError, errorText } = errors
 /** `openapi.{api}:fail {msg}`, INVALID_PARAM. */
 const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
 

@@ -51,37 +51,15 @@ function freePort() {
  * SIGCONT), a Redis that accepts connections and never answers.
  */
 async function startRedis(fixedPort, extraArgs = [], cwd = undefined) {
-  const bin = redisServerPath()
   let lastError
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = fixedPort || (await freePort())
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs]
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd })
-    let output = ''
-    const ready = await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10000)
-      const onData = (chunk) => {
-        output += chunk
-        if (/Ready to accept connections/.test(output)) {
-          clearTimeout(timer)
-          resolve(true)
-        }
-      }
-      child.stdout.on('data', onData)
-      child.stderr.on('data', onData)
-      child.once('exit', () => {
-        clearTimeout(timer)
-        resolve(false)
-      })
-    })
-    if (!ready) {
+    const { child, output, exited } = await spawnServer(args, /Ready to accept connections/, cwd)
+    if (!child) {
       lastError = new Error(`redis-server did not start on port ${port}: ${output.slice(-500)}`)
-      child.kill('SIGKILL')
       continue
     }
-    child.stdout.resume()
-    child.stderr.resume()
-    const exited = new Promise((resolve) => child.once('exit', resolve))
     return {
       port,
       url: `redis://127.0.0.1:${port}`,
@@ -183,15 +161,19 @@ async function startRedisSentinel() {
   }
 }
 
-/** redis-server --sentinel with `conf` (it rewrites the file) on `port`. */
-async function startSentinel(conf, port) {
-  const child = spawn(redisServerPath(), [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Spawn the server with `args` and wait (10 s at most) until its output
+ * matches `ready`: `{ child, output, exited }`, `child` null (and the
+ * process killed) when it exited or did not get there.
+ */
+async function spawnServer(args, ready, cwd) {
+  const child = spawn(redisServerPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd })
   let output = ''
-  const ready = await new Promise((resolve) => {
+  const started = await new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), 10000)
     const onData = (chunk) => {
       output += chunk
-      if (/Sentinel ID is|monitor master/.test(output)) {
+      if (ready.test(output)) {
         clearTimeout(timer)
         resolve(true)
       }
@@ -203,13 +185,19 @@ async function startSentinel(conf, port) {
       resolve(false)
     })
   })
-  if (!ready) {
+  if (!started) {
     child.kill('SIGKILL')
-    throw new Error(`the Sentinel did not start on port ${port}: ${output.slice(-500)}`)
+    return { child: null, output }
   }
   child.stdout.resume()
   child.stderr.resume()
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return { child, output, exited: new Promise((resolve) => child.once('exit', resolve)) }
+}
+
+/** redis-server --sentinel with `conf` (it rewrites the file) on `port`. */
+async function startSentinel(conf, port) {
+  const { child, output, exited } = await spawnServer([conf, '--sentinel'], /Sentinel ID is|monitor master/)
+  if (!child) throw new Error(`the Sentinel did not start on port ${port}: ${output.slice(-500)}`)
   // It prints its id before it listens: ready when it takes a connection.
   for (;;) {
     const listening = await new Promise((resolve) => {
