@@ -135,9 +135,11 @@ async function startRedisSentinel() {
     fs.rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const master = await startRedis()
+    // Both in `dir`: a replica writes the master's snapshot to dump.rdb in
+    // its working directory, and the checkout is no place for it.
+    const master = await startRedis(undefined, [], dir)
     servers.push(master)
-    const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(master.port)])
+    const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(master.port)], dir)
     servers.push(replica)
     const port = await freePort()
     const conf = path.join(dir, 'sentinel.conf')
