@@ -296,9 +296,13 @@ const stores = () => {
   return storeModule
 }
 
-/** init() options → the JSON the core validates. */
+/**
+ * init() options → [the options the core validates (as JSON), the names of
+ * those whose value is a function]. The core decides which options take a
+ * function; `store` is checked and kept here (lib/store.js).
+ */
 function normalizeOptions(config) {
-  if (config === undefined || config === null) return {}
+  if (config === undefined || config === null) return [{}, []]
   if (typeof config !== 'object' || Array.isArray(config)) {
     throw badOption(`options must be an object, got ${describeType(config)}`)
   }
@@ -307,19 +311,19 @@ function normalizeOptions(config) {
   // plain object it would set the prototype, and inherited options (a
   // `timeout` the core never sees) would make the two halves disagree.
   const out = Object.create(null)
+  const functions = []
   for (const key of Object.keys(config)) {
     const value = config[key]
-    // Options whose value may be a function: the core gets a marker in their place.
-    if (typeof value === 'function' && coreContract().functionOptions.has(key)) {
-      out[key] = { [coreContract().functionMarker]: true }
-      continue
-    }
     if (key === 'store' && value !== undefined && value !== null) {
       const problem = stores().storeProblem(value)
       if (problem) throw badOption(`option \`store\` ${problem}`)
       continue
     }
-    if (typeof value === 'function' || value === undefined) continue
+    if (typeof value === 'function') {
+      functions.push(key)
+      continue
+    }
+    if (value === undefined) continue
     if (typeof value === 'number' && !Number.isFinite(value)) {
       // JSON would turn NaN and Infinity into null, which means "not set".
       throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
@@ -331,7 +335,7 @@ function normalizeOptions(config) {
   // array or anything else goes to the core as it is, which rejects it.
   if (isPlainObject(out.processEnv)) out.processEnv = Object.assign(Object.create(null), out.processEnv)
   for (const key of Object.keys(out)) rejectLoneSurrogates(out[key], key)
-  return out
+  return [out, functions]
 }
 
 const LONE_SURROGATE = /\p{Surrogate}/u
@@ -434,9 +438,9 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    let normalized, text
+    let normalized, functions, text
     try {
-      normalized = normalizeOptions(config)
+      ;[normalized, functions] = normalizeOptions(config)
     } catch (e) {
       if (e instanceof CloudSDKError) throw e
       // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
@@ -456,7 +460,7 @@ class Cloud {
     // Without a `store`, clients of the same API base URL in this process
     // share one memory store in the core (as they share their app tokens).
     const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
-    const created = b.createClient(text, given && component ? stores().storeHandle(store) : undefined, hooks, hookNames, String(defaultStoreKey))
+    const created = b.createClient(text, functions, given && component ? stores().storeHandle(store) : undefined, hooks, hookNames, String(defaultStoreKey))
     if (created && created.ok === false) throw toError(created)
     if (given && created.tokenFunction !== 'component') {
       throw badOption(
@@ -598,14 +602,14 @@ class Cloud {
 function explainConfig(options, api) {
   const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
   const b = loadBinding()
-  let normalized
+  let normalized, functions
   try {
-    normalized = normalizeOptions(options)
+    ;[normalized, functions] = normalizeOptions(options)
   } catch (e) {
     return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
   }
   const env = normalized.processEnv === undefined || normalized.processEnv === null ? processEnvVars() : undefined
-  return b.explainConfig(JSON.stringify(normalized), `openapi.${name.replace(/^openapi\./, '')}`, env)
+  return b.explainConfig(JSON.stringify(normalized), functions, `openapi.${name.replace(/^openapi\./, '')}`, env)
 }
 
 const cloud = new Cloud()

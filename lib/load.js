@@ -167,8 +167,7 @@ let contractCache = null
 
 /**
  * The core's side of the JavaScript–Rust contract (the addon's `contract()`):
- * the option names, those that may be functions and the marker sent in their place, the
- * default and longest timeout, the SDK's own error codes. Read once, on first use (loading the addon
+ * the option names, the default and longest timeout, the SDK's own error codes. Read once, on first use (loading the addon
  * then, never at require time).
  */
 function contract() {
@@ -176,8 +175,6 @@ function contract() {
     const c = loadBinding().contract()
     contractCache = Object.freeze({
       options: Object.freeze(c.options),
-      functionOptions: new Set(c.functionOptions),
-      functionMarker: c.functionMarker,
       defaultTimeoutMs: c.defaultTimeoutMs,
       maxTimeoutMs: c.maxTimeoutMs,
       errorCodes: Object.freeze({ ...c.errorCodes }),

@@ -137,25 +137,27 @@ pub struct Client {
     last_context: std::sync::Mutex<Option<Arc<Context>>>,
 }
 
-/// Validate `init()` options (JSON text) and create a client, or explain
-/// which option is wrong. The managed third-party mode keeps its tokens in
+/// Validate `init()` options (the JSON text of those that are not
+/// functions, and the names of those that are) and create a client, or
+/// explain which option is wrong. The managed third-party mode keeps its tokens in
 /// `store` (a [`store::TokenStoreHandle`]; without one, in this process's
 /// memory, one store per `default_store_key`, the API base URL) and calls
 /// the `init()` callbacks `hook_names` through `hooks`.
 ///
 /// ```js
-/// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
+/// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }), [])
 /// ```
 #[napi(catch_unwind)]
 pub fn create_client(
     options_json: String,
+    functions: Vec<String>,
     store: Option<&store::TokenStoreHandle>,
     hooks: Option<Function<String, Promise<String>>>,
     hook_names: Option<Vec<String>>,
     default_store_key: Option<String>,
 ) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
-    let config = match Config::from_json(&options_json) {
+    let config = match Config::from_js(&options_json, &functions) {
         Ok(config) => config,
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
@@ -194,7 +196,7 @@ fn install_panic_hook() {
 /// variables JavaScript read from `process.env`, else the process's own.
 fn snapshot(config: &Config, js_env: Option<HashMap<String, String>>) -> Context {
     match (&config.process_env, js_env) {
-        (Some(vars), _) => Context::snapshot(vars),
+        (Some(vars), _) => Context::snapshot(&vars.0),
         (None, Some(vars)) => Context::snapshot(&vars),
         (None, None) => Context::snapshot(&ProcessEnv),
     }
@@ -207,11 +209,6 @@ pub struct Contract {
     /// Every `init()` option the core reads (the ignored options of
     /// wx-server-sdk aside).
     pub options: Vec<String>,
-    /// The `init()` options whose value may be a function: the JavaScript
-    /// layer keeps the function and sends `{ [functionMarker]: true }`.
-    pub function_options: Vec<String>,
-    /// The key of that stand-in object.
-    pub function_marker: String,
     /// The timeout of a call when `init()` sets none (ms).
     pub default_timeout_ms: f64,
     /// The longest `timeout` accepted (ms).
@@ -232,16 +229,9 @@ pub struct ErrorCodes {
 /// The contract between index.js / lib/*.js and the core (see [`Contract`]).
 #[napi(catch_unwind)]
 pub fn contract() -> Contract {
-    use crate::options::{
-        function_options, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,
-    };
+    use crate::options::{DEFAULT_TIMEOUT, MAX_TIMEOUT_MS};
     Contract {
-        options: OPTIONS
-            .iter()
-            .map(|(name, _)| (*name).to_string())
-            .collect(),
-        function_options: function_options().map(str::to_string).collect(),
-        function_marker: FUNCTION_MARKER.to_string(),
+        options: Config::options().to_vec(),
         default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
         max_timeout_ms: MAX_TIMEOUT_MS as f64,
         error_codes: ErrorCodes {
@@ -475,23 +465,24 @@ pub struct ConfigExplanation {
 }
 
 /// Explain, without sending anything, what a call made with these `init()`
-/// options (JSON text, as `createClient` takes them) would use: the same
+/// options (JSON text and function names, as `createClient` takes them) would use: the same
 /// mode selection and credential lookup as a call, the environment read
 /// as a call reads it: `processEnv`, else `env` (what JavaScript's
 /// `process.env` holds, see [`CallOptions::env`]), else the process.
 ///
 /// ```js
-/// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), 'openapi.tcb.createenvandresource')
+/// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), [], 'openapi.tcb.createenvandresource')
 /// // { ok: true, mode: 'https', reason: 'init() was given `appid` and `secret`', settings: [...] }
 /// ```
 #[napi(catch_unwind)]
 pub fn explain_config(
     options_json: String,
+    functions: Vec<String>,
     api: Option<String>,
     env: Option<HashMap<String, String>>,
 ) -> ConfigExplanation {
     let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
-    let config = match Config::from_json(&options_json) {
+    let config = match Config::from_js(&options_json, &functions) {
         Ok(c) => c,
         Err(e) => {
             return ConfigExplanation {

@@ -12,7 +12,7 @@ use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::mode::{self, Report, Token};
-use crate::options::Config;
+use crate::options::{Config, Millis};
 use crate::token::{default_store, CachedStore, ComponentHooks, ComponentTokens, TokenStore};
 
 /// A configured client: what `cloud.init(options)` creates in Node.
@@ -128,7 +128,7 @@ impl Client {
                 settings.clone(),
                 store,
                 hooks,
-                self.config.timeout,
+                self.config.timeout(),
             )),
             _ => None,
         };
@@ -143,7 +143,7 @@ impl Client {
     #[doc(hidden)]
     pub fn from_config(config: Config) -> Client {
         let context = match &config.process_env {
-            Some(vars) => Context::snapshot(vars),
+            Some(vars) => Context::snapshot(&vars.0),
             None => Context::snapshot(&ProcessEnv),
         };
         let tokens = match (&config.component, mode::token_function(&config)) {
@@ -153,7 +153,7 @@ impl Client {
                     settings.clone(),
                     default_store(&base),
                     Default::default(),
-                    config.timeout,
+                    config.timeout(),
                 ))
             }
             _ => None,
@@ -185,9 +185,9 @@ impl Client {
     #[doc(hidden)]
     pub async fn send(&self, request: Request) -> Sent {
         let config = match request.timeout {
-            Some(t) if t < self.config.timeout => {
+            Some(t) if t < self.config.timeout() => {
                 let mut c = (*self.config).clone();
-                c.timeout = t.max(Duration::from_millis(1));
+                c.timeout = Some(Millis(t.max(Duration::from_millis(1))));
                 Arc::new(c)
             }
             _ => self.config.clone(),

@@ -19,6 +19,8 @@
 
 use std::time::Instant;
 
+use secrecy::ExposeSecret;
+
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
@@ -67,7 +69,7 @@ fn https_from_config(cfg: &Config) -> Option<Sourced<Auth>> {
         (Some(appid), Some(secret)) => Some(Sourced::new(
             Auth::App {
                 appid: appid.clone(),
-                secret: secret.clone(),
+                secret: secret.expose_secret().to_string(),
             },
             Source::Init(&["appid", "secret"]),
         )),
@@ -342,10 +344,10 @@ pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
         if debug.value { "on" } else { "off" },
         debug.source,
     );
-    if cfg.on_busy > 0 {
+    if cfg.retry.on_busy > 0 {
         shown.add(
             "retry.onBusy",
-            cfg.on_busy.to_string(),
+            cfg.retry.on_busy.to_string(),
             Source::Init(&["retry"]),
         );
     }
@@ -545,7 +547,7 @@ pub async fn run<'t>(
         };
         match result {
             // `retry.onBusy`: WeChat's busy answers (-1, -1000), as many times as asked.
-            Err(e) if e.kind == ErrorKind::Busy && attempt < cfg.on_busy => {
+            Err(e) if e.kind == ErrorKind::Busy && attempt < cfg.retry.on_busy => {
                 attempt += 1;
                 report.busy_retries = attempt;
                 tokio::time::sleep(transport::busy_backoff(attempt)).await;

@@ -86,7 +86,7 @@ pub fn env_id(cfg: &Config, ctx: &Context) -> Sourced<String> {
 /// rejects it.
 pub fn service_url(cfg: &Config, ctx: &Context) -> Sourced<Option<String>> {
     if let Some(url) = &cfg.service_url {
-        return Sourced::new(Some(url.clone()), Source::Init(&["serviceUrl"]));
+        return Sourced::new(Some(url.to_string()), Source::Init(&["serviceUrl"]));
     }
     match injected_url(ctx).ok().flatten() {
         Some(url) => Sourced::new(Some(url), Source::Runtime("env TCB_CONTEXT_CNFG (URL)")),
@@ -106,12 +106,12 @@ pub fn region(cfg: &Config, ctx: &Context) -> Option<Sourced<String>> {
 
 /// The time a call may take.
 pub fn timeout(cfg: &Config) -> Sourced<Duration> {
-    let source = if cfg.timeout_given {
+    let source = if cfg.timeout.is_some() {
         Source::Init(&["timeout"])
     } else {
         Source::Runtime("default")
     };
-    Sourced::new(cfg.timeout, source)
+    Sourced::new(cfg.timeout(), source)
 }
 
 /// Whether a call logs its debug line.

@@ -276,7 +276,7 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
         TokenRequest::Component {
             ticket: "ticket@@@x",
         },
-        cfg.timeout,
+        cfg.timeout(),
     )
     .await
     .unwrap();
@@ -290,7 +290,7 @@ async fn third_party_token_requests_and_a_call_with_the_token() {
                 authorizer_appid: "wx0emulatorauth001",
                 refresh_token,
             },
-            cfg.timeout,
+            cfg.timeout(),
         )
     };
     let (a, rotated) = authorizer("emulator-refresh-token").await.unwrap();
@@ -356,7 +356,10 @@ async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
     let cfg = config(&emu, json!({ "accessToken": "given" }));
     let long = "T".repeat(70 * 1024);
     for (auth, name) in [
-        (Auth::Supplied(Supplied::Value(long.clone())), "accessToken"),
+        (
+            Auth::Supplied(Supplied::Value(long.clone().into())),
+            "accessToken",
+        ),
         (Auth::Supplied(Supplied::Function), "accessToken"),
     ] {
         let mut r = HttpsReport::default();

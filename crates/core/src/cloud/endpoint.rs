@@ -264,10 +264,7 @@ mod tests {
         assert_eq!(ep.url, "http://127.0.0.1:9/admin?env=e&seqId=s");
         assert_eq!(ep.host, "127.0.0.1:9");
         assert_eq!(ep.display_url, "http://127.0.0.1:9/admin");
-        let c = Config {
-            service_url: Some("http://h:1/x?k=v&".into()),
-            ..cfg()
-        };
+        let c = Config::from_json(r#"{"serviceUrl":"http://h:1/x?k=v&"}"#).unwrap();
         let ep = resolve(&c, &ctx, "e", "s");
         assert_eq!(ep.url, "http://h:1/x?k=v&env=e&seqId=s");
         assert_eq!(ep.display_url, "http://h:1/x");
@@ -328,10 +325,7 @@ mod tests {
                 err.err_msg
             );
             // `serviceUrl` wins, so the variable is not read at all.
-            let c = Config {
-                service_url: Some("http://h:1/admin".into()),
-                ..cfg()
-            };
+            let c = Config::from_json(r#"{"serviceUrl":"http://h:1/admin"}"#).unwrap();
             assert!(check_environment(&c, &ctx)
                 .map_err(|e| e.for_api("openapi.x"))
                 .is_ok());

@@ -86,7 +86,7 @@ async fn call_inner(
         .collect();
     let display_url = &prepared.endpoint.display_url;
     let sent = transport::within(
-        cfg.timeout,
+        cfg.timeout(),
         transport::post_multipart(&prepared.endpoint.url, &prepared.headers, &fields),
     )
     .await;

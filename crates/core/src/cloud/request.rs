@@ -122,7 +122,7 @@ pub fn sourced_credentials(cfg: &Config, ctx: &Context) -> Result<SourcedCredent
     if let Some(c) = &cfg.credentials {
         let (session_token, session_token_source) = match &c.session_token {
             Some(t) => (
-                Some(SecretString::from(t.clone())),
+                Some(SecretString::from(t.expose_secret())),
                 Some(Source::Init(&["sessionToken"])),
             ),
             None => (
@@ -133,7 +133,7 @@ pub fn sourced_credentials(cfg: &Config, ctx: &Context) -> Result<SourcedCredent
         return Ok(SourcedCredentials {
             pair: SecretPair {
                 secret_id: c.secret_id.clone(),
-                secret_key: c.secret_key.clone().into(),
+                secret_key: c.secret_key.expose_secret().into(),
                 session_token,
             },
             source: Source::Init(&["secretId", "secretKey"]),

@@ -20,6 +20,8 @@ pub mod token;
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
+
 use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
@@ -77,7 +79,7 @@ pub fn base_url(cfg: &Config, ctx: &Context) -> Result<String, ApiError> {
 /// [`base_url`], with where it came from.
 pub fn sourced_base_url(cfg: &Config, ctx: &Context) -> Result<Sourced<String>, ApiError> {
     if let Some(b) = &cfg.api_base_url {
-        return Ok(Sourced::new(b.clone(), Source::Init(&["apiBaseUrl"])));
+        return Ok(Sourced::new(b.to_string(), Source::Init(&["apiBaseUrl"])));
     }
     match ctx.non_empty("WX_API_BASE_URL") {
         None => Ok(Sourced::new(
@@ -168,9 +170,9 @@ pub async fn call<'t>(
             managed_call(cfg, ctx, input, auth, tokens, report).await
         }
         (_, Token::Given(t)) => {
-            call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout, report).await
+            call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout(), report).await
         }
-        _ => call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout, report).await,
+        _ => call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout(), report).await,
     };
     result.map_err(|e| e.for_api(&input.display_api()))
 }
@@ -186,7 +188,7 @@ async fn managed_call(
     tokens: &Arc<crate::token::ComponentTokens>,
     report: &mut HttpsReport,
 ) -> Result<Success, ApiError> {
-    let deadline = tokio::time::Instant::now() + cfg.timeout;
+    let deadline = tokio::time::Instant::now() + cfg.timeout();
     let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
     let wire = crate::token::Wire { cfg, ctx };
     let first = tokens.authorizer_token(&wire, authorizer, deadline).await?;
@@ -242,7 +244,7 @@ async fn call_unprefixed(
         ))),
     };
     let token = match auth {
-        Auth::Supplied(Supplied::Value(v)) => v.as_str(),
+        Auth::Supplied(Supplied::Value(v)) => v.expose_secret(),
         Auth::Supplied(Supplied::Function) => given("the access token function")?,
         Auth::Component(_) => given("the third-party token manager")?,
         Auth::App { appid, secret } => {
@@ -250,7 +252,7 @@ async fn call_unprefixed(
             let ep = Endpoint {
                 client: &client,
                 base: &base,
-                timeout: cfg.timeout,
+                timeout: cfg.timeout(),
                 secrets: &secrets,
             };
             let cell = token::cell(&token::app_key(&base, cfg.token_kind, appid, secret));
@@ -325,7 +327,7 @@ pub async fn third_party_token(
     timeout: std::time::Duration,
 ) -> Result<(token::Fetched, Option<String>), ApiError> {
     let (settings, base, client) = platform(cfg, ctx)?;
-    let secrets = [settings.component_appsecret.as_str()];
+    let secrets = [settings.component_appsecret.expose_secret()];
     let ep = Endpoint {
         client: &client,
         base: &base,
@@ -336,7 +338,7 @@ pub async fn third_party_token(
         TokenRequest::Component { ticket } => component::component_token(
             &ep,
             &settings.component_appid,
-            &settings.component_appsecret,
+            settings.component_appsecret.expose_secret(),
             ticket,
         )
         .await
@@ -369,7 +371,7 @@ pub async fn query_auth(
     timeout: std::time::Duration,
 ) -> Result<authorization::Authorization, ApiError> {
     let (settings, base, client) = platform(cfg, ctx)?;
-    let secrets = [settings.component_appsecret.as_str()];
+    let secrets = [settings.component_appsecret.expose_secret()];
     let ep = Endpoint {
         client: &client,
         base: &base,

@@ -290,8 +290,10 @@ impl ComponentTokens {
         timeout: Duration,
         no_ticket_hint: &str,
     ) -> Arc<ComponentTokens> {
-        let mut secrets = vec![settings.component_appsecret.clone()];
-        secrets.extend(settings.authorizer_refresh_token.clone());
+        let mut secrets = vec![settings.component_appsecret.expose_secret().to_string()];
+        secrets.extend(
+            (settings.authorizer_refresh_token.as_ref()).map(|t| t.expose_secret().to_string()),
+        );
         Arc::new(ComponentTokens {
             settings,
             store,
@@ -805,8 +807,9 @@ impl ComponentTokens {
                 },
                 _ => (
                     (self.settings.authorizer_appid.as_deref() == Some(authorizer))
-                        .then(|| self.settings.authorizer_refresh_token.clone())
-                        .flatten(),
+                        .then_some(self.settings.authorizer_refresh_token.as_ref())
+                        .flatten()
+                        .map(|t| t.expose_secret().to_string()),
                     false,
                 ),
             };
