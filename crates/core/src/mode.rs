@@ -568,8 +568,6 @@ mod tests {
         Config::from_json(json).unwrap()
     }
 
-    const F: &str = r#"{"\u0000function":true}"#;
-
     #[test]
     fn explicit_mode_wins() {
         let c = cfg(r#"{"mode":"cloud","appid":"wx","secret":"s"}"#);
@@ -615,7 +613,7 @@ mod tests {
             select(&c, &scf).map_err(|e| e.for_api("x")).unwrap(),
             Route::Https(Auth::Supplied(_))
         ));
-        let c = cfg(&format!(r#"{{"authorizerAccessToken":{F}}}"#));
+        let c = Config::from_js("{}", &["authorizerAccessToken".to_string()]).unwrap();
         assert_eq!(
             select(&c, &scf).map_err(|e| e.for_api("x")).unwrap(),
             Route::ThirdParty(Auth::Supplied(Supplied::Function))
@@ -673,15 +671,21 @@ mod tests {
         assert!(err.err_msg.starts_with("openapi.tcb.x:fail "));
     }
 
+    /// Options with a function given as `name` (the JavaScript layer's way).
+    fn with_function(json: &str, name: &str) -> Config {
+        Config::from_js(json, &[name.to_string()]).unwrap()
+    }
+
     #[test]
     fn token_function_follows_the_mode() {
-        let c = cfg(&format!(r#"{{"accessToken":{F}}}"#));
+        let c = with_function("{}", "accessToken");
         assert_eq!(token_function(&c), Some("accessToken"));
-        let c = cfg(&format!(r#"{{"mode":"cloud","accessToken":{F}}}"#));
+        let c = with_function(r#"{"mode":"cloud"}"#, "accessToken");
         assert_eq!(token_function(&c), None);
-        let c = cfg(&format!(
-            r#"{{"mode":"thirdparty","accessToken":{F},"authorizerAccessToken":"a"}}"#
-        ));
+        let c = with_function(
+            r#"{"mode":"thirdparty","authorizerAccessToken":"a"}"#,
+            "accessToken",
+        );
         assert_eq!(token_function(&c), None);
         assert_eq!(token_function(&cfg(r#"{"accessToken":"T"}"#)), None);
     }
@@ -707,13 +711,17 @@ mod tests {
             r#"{"mode":"cloud"}"#.to_string(),
             r#"{"appid":"wx1","secret":"APPSECRET1"}"#.to_string(),
             r#"{"accessToken":"ACCESSTOKEN1"}"#.to_string(),
-            format!(r#"{{"authorizerAccessToken":{F}}}"#),
+            // A token function.
+            "FUNCTION authorizerAccessToken".to_string(),
             r#"{"secretId":"AKIDfrominit00005678","secretKey":"INITKEY"}"#.to_string(),
             r#"{"mode":"https"}"#.to_string(),
         ];
         for json in &configs {
             for ctx in [&scf, &bare] {
-                let c = cfg(json);
+                let c = match json.strip_prefix("FUNCTION ") {
+                    Some(name) => with_function("{}", name),
+                    None => cfg(json),
+                };
                 let e = explain(&c, ctx, "openapi.tcb.x");
                 match select(&c, ctx).map_err(|e| e.for_api("openapi.tcb.x")) {
                     Ok(route) => assert_eq!(e.mode, route.name(), "{json}"),
