@@ -20,11 +20,10 @@ use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::cloud::{answer::Success, request::CallInput, request::Media};
-use crate::env::{Context, ProcessEnv};
-use crate::error::{ok_msg, ApiError, ErrorClass};
-use crate::mode::{self, Report};
-use crate::options::Config;
+use crate::bindings::{
+    self, ok_msg, ApiError, CallInput, Config, Context, ErrorClass, Media, ProcessEnv, Report,
+};
+use crate::wire::answer::Success;
 
 /// A media parameter: `{ contentType, value: Buffer, fileName? }`.
 #[napi(object)]
@@ -160,7 +159,7 @@ pub fn create_client(
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
     let mut inner = wx_cloud_core::Client::from_config(config);
-    if mode::token_function(inner.config()) == Some("component") {
+    if bindings::token_function(inner.config()) == Some("component") {
         let cached = match store {
             Some(s) => s.inner.clone(),
             None => crate::token::default_store(&default_store_key.unwrap_or_default()),
@@ -232,7 +231,7 @@ pub struct ErrorCodes {
 /// The contract between index.js / lib/*.js and the core (see [`Contract`]).
 #[napi(catch_unwind)]
 pub fn contract() -> Contract {
-    use crate::options::{
+    use crate::bindings::{
         function_options, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,
     };
     Contract {
@@ -245,8 +244,8 @@ pub fn contract() -> Contract {
         default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
         max_timeout_ms: MAX_TIMEOUT_MS as f64,
         error_codes: ErrorCodes {
-            invalid_param: crate::error::INVALID_PARAM as f64,
-            invalid_common_param: crate::error::INVALID_COMMON_PARAM as f64,
+            invalid_param: crate::bindings::INVALID_PARAM as f64,
+            invalid_common_param: crate::bindings::INVALID_COMMON_PARAM as f64,
         },
     }
 }
@@ -255,9 +254,9 @@ pub fn contract() -> Contract {
 /// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
 #[napi(catch_unwind)]
 pub fn env_var_names() -> Vec<String> {
-    crate::env::CONTEXT_VARS
+    crate::bindings::CONTEXT_VARS
         .iter()
-        .chain(crate::env::OTHER_VARS)
+        .chain(crate::bindings::OTHER_VARS)
         .map(|n| (*n).to_string())
         .collect()
 }
@@ -295,7 +294,7 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
         Some(p) => format!(" path={p}"),
         None => String::new(),
     };
-    crate::transport::redact(&format!(
+    crate::bindings::redact(&format!(
         "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}{path}",
         report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
     ))
@@ -309,7 +308,7 @@ impl Client {
         if config.process_env.is_some() {
             return self.inner.context().clone();
         }
-        let mut last = wx_cloud_core::lock::lock(&self.last_context);
+        let mut last = crate::wire::lock(&self.last_context);
         match (env_json, last.as_ref()) {
             (None, Some(kept)) => kept.clone(),
             (text, _) => {
@@ -330,7 +329,7 @@ impl Client {
     /// `"authorizerAccessToken"`, or `null`.
     #[napi(getter, catch_unwind)]
     pub fn token_function(&self) -> Option<String> {
-        mode::token_function(self.inner.config()).map(str::to_string)
+        bindings::token_function(self.inner.config()).map(str::to_string)
     }
 
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
@@ -348,7 +347,7 @@ impl Client {
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = self.inner.config();
         let ctx = self.context(config, options.env_json);
-        let debug = wx_cloud_core::settings::debug(config, &ctx).value;
+        let debug = crate::bindings::debug(config, &ctx).value;
         let input = CallInput {
             api,
             params_json,
@@ -408,7 +407,7 @@ pub fn sync_panic_for_test() -> Result<()> {
 /// The reference SDK's description of an errCode, or `""`.
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
-    crate::error::description(code as i64).to_string()
+    crate::bindings::description(code as i64).to_string()
 }
 
 /// Where the HTTPS modes send an API (a row of the path table).
@@ -428,13 +427,13 @@ pub struct ApiRoute {
 /// or `null` when the API is not in the table.
 #[napi(catch_unwind)]
 pub fn api_route(api: String) -> Option<ApiRoute> {
-    crate::https::paths::route(&api).map(|r| ApiRoute {
+    crate::wire::paths::route(&api).map(|r| ApiRoute {
         method: r.method.as_str().to_string(),
         path: r.path.clone(),
         params: match r.params {
-            crate::https::paths::Params::Json => "json",
-            crate::https::paths::Params::Query => "query",
-            crate::https::paths::Params::Multipart => "multipart",
+            crate::wire::paths::Params::Json => "json",
+            crate::wire::paths::Params::Query => "query",
+            crate::wire::paths::Params::Multipart => "multipart",
         }
         .to_string(),
         doc: r.doc.clone(),
@@ -444,7 +443,7 @@ pub fn api_route(api: String) -> Option<ApiRoute> {
 /// Every cloud-call name in the path table, sorted.
 #[napi(catch_unwind)]
 pub fn path_table_apis() -> Vec<String> {
-    crate::https::paths::all()
+    crate::wire::paths::all()
         .iter()
         .map(|r| r.api.clone())
         .collect()
@@ -505,7 +504,7 @@ pub fn explain_config(
         }
     };
     let ctx = snapshot(&config, env);
-    let e = mode::explain(&config, &ctx, &api);
+    let e = bindings::explain(&config, &ctx, &api);
     ConfigExplanation {
         ok: e.problem.is_none(),
         mode: e.mode.to_string(),

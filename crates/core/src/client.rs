@@ -121,7 +121,6 @@ impl Client {
     /// handlers) and the application's `hooks` (the Node package's
     /// `getComponentVerifyTicket` and friends). A client of another mode is
     /// returned as it is.
-    #[doc(hidden)]
     pub fn with_tokens(&self, store: Arc<CachedStore>, hooks: ComponentHooks) -> Client {
         let tokens = match (&self.config.component, &self.tokens) {
             (Some(settings), Some(_)) => Some(ComponentTokens::new(
@@ -140,7 +139,6 @@ impl Client {
 
     /// A client of validated options (what [`Client::from_options`] makes
     /// of JSON), for the bindings, which read the options themselves.
-    #[doc(hidden)]
     pub fn from_config(config: Config) -> Client {
         let context = match &config.process_env {
             Some(vars) => Context::snapshot(vars),
@@ -168,21 +166,18 @@ impl Client {
     }
 
     /// The validated options.
-    #[doc(hidden)]
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }
 
     /// The environment read when the client was made (`processEnv`, else
     /// the process's).
-    #[doc(hidden)]
     pub fn context(&self) -> &Arc<Context> {
         &self.context
     }
 
     /// Send one call as a binding makes it (see [`Request`]): the one way
     /// every call goes, [`Client::call`] included.
-    #[doc(hidden)]
     pub async fn send(&self, request: Request) -> Sent {
         let config = match request.timeout {
             Some(t) if t < self.config.timeout => {
@@ -399,7 +394,6 @@ impl Client {
 /// environment of this call (else the client's), a token the caller
 /// obtained (else the configured or managed one), and what is left of the
 /// call's deadline (else the `timeout` option).
-#[doc(hidden)]
 #[derive(Default)]
 pub struct Request {
     /// The API, params, media and `openapi({ appid, convertCase })`.
@@ -414,7 +408,6 @@ pub struct Request {
 
 /// What a sent [`Request`] gave: the result as the wire gave it (JSON text
 /// or bytes, not parsed) and what the debug line reports.
-#[doc(hidden)]
 pub struct Sent {
     /// The result, or the error (its `{api}:fail ` prefix added).
     pub result: Result<Success, ApiError>,

@@ -87,8 +87,11 @@ impl ErrorKind {
 pub struct ApiError {
     /// What went wrong.
     pub kind: ErrorKind,
+    /// The errCode: WeChat's, the gateway's, or the SDK's own.
     pub err_code: i64,
+    /// The errMsg (`{api}:fail …` once the API is known), secrets redacted.
     pub err_msg: String,
+    /// Which kind of JavaScript error it becomes.
     pub class: ErrorClass,
     /// The raw answer body, when the failure came with one (kept for debugging;
     /// never contains request secrets).

@@ -301,7 +301,7 @@ impl Shown {
 }
 
 /// Explain what a call with these options, in this environment, would use,
-/// by the same decision [`run`] makes (nothing is sent): the resolved
+/// by the same decision `run` makes (nothing is sent): the resolved
 /// settings with their sources, formatted.
 pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
     let choice = match choose(cfg, ctx).map_err(|e| e.for_api(api)) {
@@ -431,7 +431,7 @@ fn show_auth(shown: &mut Shown, route: &Route, auth: &Auth, source: Source, cfg:
 /// function `accessToken` or `authorizerAccessToken` (the JavaScript layer
 /// asks it), or `component` for the SDK-managed third-party tokens
 /// ([`crate::token::ComponentTokens`]). Decided by the options alone (the
-/// same rules as [`select`]).
+/// same rules as `select`).
 pub fn token_function(cfg: &Config) -> Option<&'static str> {
     let https = matches!(cfg.mode, None | Some(ModeChoice::Https));
     let third = matches!(cfg.mode, None | Some(ModeChoice::ThirdParty));
@@ -458,8 +458,11 @@ pub fn token_function(cfg: &Config) -> Option<&'static str> {
 /// What a finished call reports besides its result: for the debug line.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The calling mode (`cloud`, `https`, `third-party`, …).
     pub mode: &'static str,
+    /// The cloud call's sequence id (`TCB_SEQID`), when there is one.
     pub seq_id: String,
+    /// How long the call took, in milliseconds.
     pub elapsed_ms: u128,
     /// API requests sent (retries included).
     pub sends: u32,

@@ -120,19 +120,25 @@ pub const FUNCTION_MARKER: &str = "\u{0}function";
 /// Everything `init()` configured, validated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
+    /// `env`: the environment the calls act in.
     pub env: EnvChoice,
+    /// `region` of the gateway.
     pub region: Option<String>,
+    /// `serviceUrl`: the gateway's URL instead of the one the region picks.
     pub service_url: Option<String>,
+    /// `protocol` of the gateway URL.
     pub protocol: Option<String>,
     /// Explicit credentials; `None` means: read them from the environment.
     pub credentials: Option<Credentials>,
     /// Partial explicit credentials (only an id or only a key), kept to
     /// report precisely what is missing.
     pub partial_credentials: Option<&'static str>,
+    /// `timeout` of each call.
     pub timeout: Duration,
     /// Whether `timeout` was an `init` option (a value equal to the
     /// default included), so `explain` names the source it came from.
     pub timeout_given: bool,
+    /// `debug`: print a line per call.
     pub debug: bool,
     /// Variables to use instead of the process environment.
     pub process_env: Option<HashMap<String, String>>,
@@ -140,6 +146,7 @@ pub struct Config {
     pub mode: Option<ModeChoice>,
     /// `appid` + `secret`: HTTPS mode with a managed access token.
     pub appid: Option<String>,
+    /// `secret`, the app secret (redacted in Debug).
     pub secret: Option<String>,
     /// `accessToken`: HTTPS mode with a token the caller supplies.
     pub access_token: Option<Supplied>,
@@ -279,7 +286,7 @@ pub const OPTIONS: &[(&str, Takes)] = &[
     ("retry", Takes::Value),
 ];
 
-/// The options whose value may be a function (see [`Takes::Function`]).
+/// The options whose value may be a function (see `Takes::Function`).
 pub fn function_options() -> impl Iterator<Item = &'static str> {
     OPTIONS
         .iter()

@@ -60,8 +60,11 @@ pub const CLOUDBASE_ACCESS_TOKEN_PATH: &str = "/.tencentcloudbase/wx/cloudbase_a
 /// A media upload parameter (`{ contentType, value: Buffer, fileName? }`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Media {
+    /// Its content type, e.g. `image/png`.
     pub content_type: String,
+    /// Its file name, when the caller gave one.
     pub file_name: Option<String>,
+    /// Its bytes.
     pub data: Vec<u8>,
 }
 

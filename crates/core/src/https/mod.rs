@@ -418,8 +418,10 @@ where
     }
 }
 
-// The flows against the emulator are tested in crates/emulator/tests/https.rs
-// (the emulator depends on this crate).
+// The flows against the emulator (over loopback: no type of this crate
+// crosses into the emulator's copy of it).
+#[cfg(test)]
+mod flows;
 
 #[cfg(test)]
 mod tests {

@@ -98,7 +98,7 @@ pub fn now_ms() -> i64 {
 
 impl Entry {
     /// A token that lives `expires_in` from now, on the schedule of the
-    /// app tokens ([`crate::https::token::schedule`]): renewed
+    /// app tokens (`https::token::schedule`): renewed
     /// `min(5 min, lifetime / 4)` before expiry, not used in its last
     /// `min(30 s, lifetime / 10)`.
     pub fn new(token: &str, expires_in: Duration) -> Entry {
