@@ -8,10 +8,9 @@
 //! a request.
 
 pub use crate::cloud::request::{CallInput, Media};
+pub use crate::codes::{description, INVALID_COMMON_PARAM, INVALID_PARAM};
 pub use crate::env::{Context, ProcessEnv, CONTEXT_VARS, OTHER_VARS};
-pub use crate::error::{
-    description, ok_msg, ApiError, ErrorClass, INVALID_COMMON_PARAM, INVALID_PARAM,
-};
+pub use crate::error::{ok_msg, ApiError, ErrorClass};
 pub use crate::mode::{explain, token_function, Report};
 pub use crate::options::{
     function_options, Config, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,

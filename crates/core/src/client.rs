@@ -380,7 +380,7 @@ impl Client {
                 Error(ApiError::new(
                     ErrorKind::BadAnswer,
                     ErrorClass::Plain,
-                    crate::error::WX_SYSTEM_ERROR,
+                    crate::codes::WX_SYSTEM_ERROR,
                     e.to_string(),
                 ))
             }),

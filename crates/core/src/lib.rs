@@ -48,9 +48,9 @@ pub use error::ErrorKind;
 
 mod case;
 mod cloud;
+mod codes;
 mod env;
 mod error;
-mod gateway_code;
 mod https;
 mod json_deep;
 mod json_text;

@@ -563,7 +563,8 @@ pub async fn run<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ErrorClass, INVALID_COMMON_PARAM};
+    use crate::codes::INVALID_COMMON_PARAM;
+    use crate::error::ErrorClass;
 
     fn cfg(json: &str) -> Config {
         Config::from_json(json).unwrap()
@@ -966,7 +967,7 @@ mod tests {
         ]);
         let e = explain(&cfg("{}"), &ctx, "x");
         let p = e.problem.unwrap();
-        assert_eq!(p.err_code, crate::error::INVALID_PARAM);
+        assert_eq!(p.err_code, crate::codes::INVALID_PARAM);
         assert!(p.err_msg.contains("TCB_CONTEXT_CNFG"), "{}", p.err_msg);
     }
 

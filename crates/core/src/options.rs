@@ -794,7 +794,7 @@ fn parse_env(v: Option<&Value>) -> Result<EnvChoice, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     #[test]
     fn parses_every_option() {

@@ -19,7 +19,7 @@ pub mod gateway {
     pub use crate::cloud::now_ms;
     pub use crate::cloud::proto;
     pub use crate::cloud::sign;
-    pub use crate::gateway_code::GatewayCode;
+    pub use crate::codes::GatewayCode;
 }
 
 /// The third-party platform: message encryption (`MsgCrypt`) and the

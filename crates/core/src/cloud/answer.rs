@@ -29,8 +29,9 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{description, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::{description, WX_SYSTEM_ERROR};
+use crate::error::{ok_msg, ApiError, ErrorClass, ErrorKind};
 use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in

@@ -316,7 +316,7 @@ mod tests {
             let err = check_environment(&cfg(), &ctx)
                 .map_err(|e| e.for_api("openapi.x"))
                 .unwrap_err();
-            assert_eq!(err.err_code, crate::error::INVALID_PARAM, "{bad}");
+            assert_eq!(err.err_code, crate::codes::INVALID_PARAM, "{bad}");
             assert!(
                 err.err_msg.contains("TCB_CONTEXT_CNFG"),
                 "{bad}: {}",
@@ -358,7 +358,7 @@ mod tests {
             let err = check_environment(&cfg(), &ctx)
                 .map_err(|e| e.for_api("openapi.x"))
                 .unwrap_err();
-            assert_eq!(err.err_code, crate::error::INVALID_PARAM);
+            assert_eq!(err.err_code, crate::codes::INVALID_PARAM);
             assert!(
                 err.err_msg.contains("TENCENTCLOUD_REGION"),
                 "{}",

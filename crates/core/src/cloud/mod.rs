@@ -229,7 +229,7 @@ mod tests {
             let e = call_with(&format!("{{{url}}}"), ctx).await;
             assert_eq!(
                 e.err_code,
-                crate::error::INVALID_PARAM,
+                crate::codes::INVALID_PARAM,
                 "{name}: {}",
                 e.err_msg
             );

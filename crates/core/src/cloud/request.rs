@@ -660,7 +660,7 @@ pub fn prepare(
 mod tests {
     use super::*;
     use crate::cloud::endpoint;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     fn input(json: &str) -> CallInput {
         CallInput {

@@ -356,7 +356,7 @@ impl Request<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     fn input(api: &str, params: Option<&str>) -> CallInput {
         CallInput {

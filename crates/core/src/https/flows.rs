@@ -327,7 +327,7 @@ async fn another_appid_without_its_credentials_is_rejected_naming_appid() {
     other.appid = Some("wx0someoneelse0001".into());
     let (r, rep) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
     let e = r.unwrap_err();
-    assert_eq!(e.err_code, crate::error::INVALID_PARAM);
+    assert_eq!(e.err_code, crate::codes::INVALID_PARAM);
     assert!(e.err_msg.contains("option `appid`"), "{}", e.err_msg);
     assert!(e.err_msg.contains("wx0someoneelse0001"), "{}", e.err_msg);
     assert_eq!(rep.sends, 0);
@@ -367,7 +367,7 @@ async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
         )
         .await
         .unwrap_err();
-        assert_eq!(e.err_code, crate::error::INVALID_PARAM, "{}", e.err_msg);
+        assert_eq!(e.err_code, crate::codes::INVALID_PARAM, "{}", e.err_msg);
         assert!(e.err_msg.contains(name), "{}", e.err_msg);
         assert!(!e.err_msg.contains("connection failed"), "{}", e.err_msg);
         assert!(!e.err_msg.contains("TTTT"), "{}", e.err_msg);

@@ -33,8 +33,9 @@ use tokio::time::Instant;
 use super::store::{keys, StoreError, StoreFuture, TokenStore};
 
 mod authorization;
-use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_COMMON_PARAM};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::INVALID_COMMON_PARAM;
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::https::{self, TokenRequest};
 use crate::options::{ComponentSettings, Config};
 pub use authorization::MAX_EVENT_AGE;

@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::{not_sent, now_ms, Boxed, CachedStore, ComponentHooks, ComponentTokens, Entry, Wire};
-use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_PARAM};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::INVALID_PARAM;
+use crate::error::{ApiError, ErrorClass, ErrorKind};
 use crate::options::ComponentSettings;
 use crate::token::store::{keys, StoreFuture};
 
