@@ -2,7 +2,7 @@
 // The third-party platform's event endpoint: WeChat posts the
 // component_verify_ticket every 10 minutes, and authorization events, as
 // encrypted XML. The checks, the crypto and acting on the event (the token
-// store, in CreateTime order) happen in Rust (crates/core/src/https/events.rs,
+// store, in CreateTime order) happen in Rust (crates/core/src/platform/events.rs,
 // crates/core/src/token/component/authorization.rs); this file reads the
 // request. The component_access_token api_query_auth needs is the one the
 // platform's clients use: the same store, lock and code, so the handler and

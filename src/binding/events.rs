@@ -1,5 +1,5 @@
 //! The napi layer of the third-party event endpoint: open an event
-//! (`crate::https::events`) and act on it with the managed tokens
+//! (`crate::wire::platform::events`) and act on it with the managed tokens
 //! (`crate::token`: the ticket, the authorization code, a revocation), in
 //! the application's token store.
 

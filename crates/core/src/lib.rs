@@ -57,6 +57,7 @@ mod json_text;
 mod lock;
 mod mode;
 mod options;
+mod platform;
 mod settings;
 mod tls;
 pub mod token;

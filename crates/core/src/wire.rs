@@ -25,8 +25,8 @@ pub mod gateway {
 /// The third-party platform: message encryption (`MsgCrypt`) and the
 /// events WeChat pushes to the platform's URL.
 pub mod platform {
-    pub use crate::https::events;
-    pub use crate::https::msg_crypt;
+    pub use crate::platform::events;
+    pub use crate::platform::msg_crypt;
 }
 
 pub use crate::case::{to_camel, to_snake};

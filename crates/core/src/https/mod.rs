@@ -12,9 +12,7 @@
 pub mod authorization;
 pub mod call;
 pub mod component;
-pub mod events;
 pub mod form;
-pub mod msg_crypt;
 pub mod paths;
 pub mod token;
 
