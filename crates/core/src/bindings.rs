@@ -15,5 +15,5 @@ pub use crate::mode::{explain, token_function, Report};
 pub use crate::options::{
     function_options, Config, DEFAULT_TIMEOUT, FUNCTION_MARKER, MAX_TIMEOUT_MS, OPTIONS,
 };
+pub use crate::redact::redact;
 pub use crate::settings::debug;
-pub use crate::transport::redact;

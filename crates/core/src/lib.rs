@@ -58,6 +58,7 @@ mod lock;
 mod mode;
 mod options;
 mod platform;
+mod redact;
 mod settings;
 mod tls;
 pub mod token;

@@ -23,7 +23,8 @@ use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
 use crate::https::{self, Auth};
-use crate::options::{redact_url_userinfo, Config, ModeChoice, Supplied, TokenKind};
+use crate::options::{Config, ModeChoice, Supplied, TokenKind};
+use crate::redact::redact_url_userinfo;
 use crate::settings::{self, Source, Sourced};
 use crate::transport;
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::redact::redact_url_userinfo;
 
 /// Default time a call may take, from start to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -390,23 +391,6 @@ impl Config {
         }
         parse_https_options(obj, &mut cfg)?;
         Ok(cfg)
-    }
-}
-
-/// A URL with any `user:password@` replaced by `***@`, the rest of the text
-/// as it is: how every URL (proxy, `serviceUrl`, `apiBaseUrl`,
-/// `TCB_CONTEXT_CNFG`, `WX_API_BASE_URL`) is shown in messages.
-pub fn redact_url_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let start = scheme_end + 3;
-    let end = url[start..]
-        .find(['/', '?', '#', '\\'])
-        .map_or(url.len(), |i| start + i);
-    match url[start..end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
-        None => url.to_string(),
     }
 }
 
@@ -1018,19 +1002,6 @@ mod tests {
             r#"{"region":"ap-shanghai","secretId":"AKIDx","secretKey":"k"}"#
         )
         .is_ok());
-    }
-
-    #[test]
-    fn url_passwords_are_redacted_as_text() {
-        assert_eq!(
-            redact_url_userinfo("http://user:PASS@127.0.0.1:9/admin?x=1"),
-            "http://***@127.0.0.1:9/admin?x=1"
-        );
-        assert_eq!(
-            redact_url_userinfo("http://127.0.0.1:9/a@b"),
-            "http://127.0.0.1:9/a@b"
-        );
-        assert_eq!(redact_url_userinfo("https://h"), "https://h");
     }
 
     #[test]

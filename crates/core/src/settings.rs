@@ -11,7 +11,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::env::Context;
-use crate::options::{redact_url_userinfo, Config, EnvChoice};
+use crate::options::{Config, EnvChoice};
+use crate::redact::redact_url_userinfo;
 
 /// Where a setting came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

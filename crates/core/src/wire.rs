@@ -38,5 +38,5 @@ pub mod json_deep {
 }
 pub use crate::lock::lock;
 pub use crate::mode::wechat_rid;
-pub use crate::options::redact_url_userinfo;
+pub use crate::redact::redact_url_userinfo;
 pub use crate::transport::client_for;

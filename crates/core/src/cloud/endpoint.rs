@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env::Context;
 use crate::error::ApiError;
-use crate::options::{redact_url_userinfo, unsendable_token, Config};
+use crate::options::{unsendable_token, Config};
+use crate::redact::redact_url_userinfo;
 use crate::settings::injected_url;
 
 /// The resolved target of one call.

@@ -60,7 +60,7 @@ fn scrub_secrets(cfg: &Config, ctx: &Context, mut e: ApiError) -> ApiError {
     };
     let sent = request::sent_credentials(ctx, &pair);
     let secrets: Vec<&str> = sent.iter().map(String::as_str).collect();
-    e.err_msg = transport::scrub(&e.err_msg, &secrets);
+    e.err_msg = crate::redact::scrub(&e.err_msg, &secrets);
     e
 }
 

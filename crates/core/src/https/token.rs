@@ -299,7 +299,7 @@ impl<'a> Endpoint<'a> {
                 None => transport::get(self.client, url).await,
             }
         };
-        let base = crate::options::redact_url_userinfo(self.base);
+        let base = crate::redact::redact_url_userinfo(self.base);
         let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
             super::with_base_hint(e, self.base).into_api_error(
                 &format!("cannot get {what}: "),
@@ -307,7 +307,7 @@ impl<'a> Endpoint<'a> {
                 self.secrets,
             )
         })?;
-        let scrub = |s: &str| transport::scrub(s, self.secrets);
+        let scrub = |s: &str| crate::redact::scrub(s, self.secrets);
         if raw.status != 200 {
             return Err(ApiError::sys_err(
                 ErrorKind::Http,

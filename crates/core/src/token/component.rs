@@ -319,7 +319,7 @@ impl ComponentTokens {
     fn scrub(&self, text: &str) -> String {
         let secrets = crate::lock::lock(&self.secrets);
         let list: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        crate::transport::scrub(text, &list)
+        crate::redact::scrub(text, &list)
     }
 
     fn remember_secret(&self, secret: &str) {

@@ -80,7 +80,7 @@ impl ComponentTokens {
             match tokio::time::timeout_at(deadline, op).await {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(e)) => {
-                    let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
+                    let text = crate::redact::scrub(&self.scrub(&e.0), secrets);
                     Err(not_sent(
                         GatewayCode::SysErr,
                         format!("{what} failed: {text}"),
