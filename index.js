@@ -214,8 +214,7 @@ function marshalObject(api, data, convertCase) {
 const SIGNATURE_ERROR = Symbol('signature error')
 
 function signMidas(api, data, convertCase) {
-  const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
-  if (!route) {
+  if (!api.startsWith('midas.') || !loadBinding().apiRoute(api)) {
     const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
     throw invalidParam(
       api,
@@ -223,7 +222,7 @@ function signMidas(api, data, convertCase) {
     )
   }
   try {
-    return midas().signParams(data, route, convertCase)
+    return midas().signParams(api, data, convertCase)
   } catch (e) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1

@@ -444,6 +444,37 @@ pub fn api_route(api: String) -> Option<ApiRoute> {
     })
 }
 
+/// The signature of a `cloud.signature({ type: 'midas' })` value in the
+/// params of the midas API `api` (`crate::https::midas`): `names` the
+/// signed params (sorted, snake_cased), `keys` the params' top-level keys,
+/// `value_of(key)` the text of a param's value, asked for the signed ones
+/// only. Fails as the reference does when a signed param is missing.
+#[napi(catch_unwind)]
+pub fn midas_signature(
+    api: String,
+    names: Vec<String>,
+    secret: String,
+    keys: Vec<String>,
+    convert_case: bool,
+    value_of: Function<String, String>,
+) -> Result<String> {
+    use crate::https::midas;
+    let (method, path) = midas::route(&api)
+        .ok_or_else(|| Error::from_reason(format!("{api} is not a midas API")))?;
+    let sent = midas::sent_keys(keys, convert_case);
+    let mut fields = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(key) = sent.get(&name).and_then(serde_json::Value::as_str) else {
+            return Err(Error::from_reason(format!(
+                "Cannot compute signature: lack of param '{name}'"
+            )));
+        };
+        let value = value_of.call(key.to_string())?;
+        fields.push((name, value));
+    }
+    Ok(midas::sign(method, path, &secret, &fields))
+}
+
 /// Every cloud-call name in the path table, sorted.
 #[napi(catch_unwind)]
 pub fn path_table_apis() -> Vec<String> {

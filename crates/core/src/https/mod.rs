@@ -14,6 +14,7 @@ pub mod call;
 pub mod component;
 pub mod events;
 pub mod form;
+pub mod midas;
 pub mod msg_crypt;
 pub mod paths;
 pub mod token;
