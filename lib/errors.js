@@ -67,4 +67,15 @@ function errorText(e) {
   }
 }
 
-module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText }
+/** What a value is, for a message saying what was expected instead: `null`, `a number`, `Date`, … */
+function describeType(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    if (typeof value.then === 'function') return 'a Promise (did you forget `await`?)'
+    return Object.prototype.toString.call(value).slice(8, -1)
+  }
+  return `a ${typeof value}`
+}
+
+module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText, describeType }

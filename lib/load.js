@@ -174,14 +174,9 @@ let contractCache = null
 function contract() {
   if (contractCache === null) {
     const c = loadBinding().contract()
-    contractCache = Object.freeze({
-      options: Object.freeze(c.options),
-      functionOptions: new Set(c.functionOptions),
-      functionMarker: c.functionMarker,
-      defaultTimeoutMs: c.defaultTimeoutMs,
-      maxTimeoutMs: c.maxTimeoutMs,
-      errorCodes: Object.freeze({ ...c.errorCodes }),
-    })
+    Object.freeze(c.options)
+    Object.freeze(c.errorCodes)
+    contractCache = Object.freeze({ ...c, functionOptions: new Set(c.functionOptions) })
   }
   return contractCache
 }

@@ -33,14 +33,11 @@ pub struct MediaInput {
     pub value: Buffer,
 }
 
-/// Options of one call, from `openapi({ appid, convertCase })`, plus the
-/// token the JavaScript layer got from an `accessToken` /
-/// `authorizerAccessToken` function (see [`Client::token_function`]).
+/// Options of one call, from `openapi({ appid, convertCase })`.
 #[napi(object)]
 pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
-    pub token: Option<String>,
     /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
     /// media), chosen by the JavaScript layer so that no user string has it.
     pub marker: Option<String>,
@@ -51,9 +48,6 @@ pub struct CallOptions {
     /// that counts, as in wx-server-sdk. Omitted when the text is the same
     /// as on this client's previous call: that call's snapshot is reused.
     pub env_json: Option<String>,
-    /// What is left of the call's `timeout` (ms) after the JavaScript layer
-    /// obtained its token: one deadline for the whole call.
-    pub timeout_ms: Option<f64>,
 }
 
 /// How a call ended. `index.js` turns it into a value or an `Error`.
@@ -75,9 +69,6 @@ pub struct Outcome {
     pub debug_line: Option<String>,
     /// The calling mode used: `cloud`, `https`, `thirdparty` (or `none`).
     pub mode: Option<String>,
-    /// A supplied token was rejected (40001/40014/42001): the JavaScript
-    /// layer asks its token function again and retries once.
-    pub token_rejected: bool,
 }
 
 impl Outcome {
@@ -93,7 +84,6 @@ impl Outcome {
             cloud_error: false,
             debug_line: None,
             mode: None,
-            token_rejected: false,
         };
         match result {
             Ok(Success::Json(json)) => Outcome {
@@ -121,7 +111,6 @@ impl Outcome {
             cloud_error: e.class == ErrorClass::Cloud,
             debug_line: None,
             mode: None,
-            token_rejected: false,
         }
     }
 }
@@ -139,8 +128,10 @@ pub struct Client {
 /// Validate `init()` options (JSON text) and create a client, or explain
 /// which option is wrong. The managed third-party mode keeps its tokens in
 /// `store` (a [`store::TokenStoreHandle`]; without one, in this process's
-/// memory, one store per `default_store_key`, the API base URL) and calls
-/// the `init()` callbacks `hook_names` through `hooks`.
+/// memory, one store per `default_store_key`, the API base URL). The
+/// `init()` callbacks `hook_names` are called through `hooks`: those of
+/// the managed third-party mode, or the token function (`accessToken` /
+/// `authorizerAccessToken` given as a function).
 ///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }))
@@ -159,13 +150,19 @@ pub fn create_client(
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
     let mut inner = wx_cloud_core::Client::from_config(config);
-    if bindings::token_function(inner.config()) == Some("component") {
-        let cached = match store {
-            Some(s) => s.inner.clone(),
-            None => crate::token::default_store(&default_store_key.unwrap_or_default()),
-        };
-        let hooks = store::hooks(hooks, &hook_names.unwrap_or_default())?;
-        inner = inner.with_tokens(cached, hooks);
+    let hook_names = hook_names.unwrap_or_default();
+    match (bindings::token_function(inner.config()), hooks) {
+        (Some("component"), hooks) => {
+            let cached = match store {
+                Some(s) => s.inner.clone(),
+                None => crate::token::default_store(&default_store_key.unwrap_or_default()),
+            };
+            inner = inner.with_tokens(cached, store::hooks(hooks, &hook_names)?);
+        }
+        (Some(name), Some(hooks)) if hook_names.iter().any(|n| n == name) => {
+            inner = inner.with_token_function(store::token_function(hooks, name)?);
+        }
+        _ => {}
     }
     Ok(Either::A(Client {
         inner,
@@ -281,10 +278,10 @@ where
     })
 }
 
-/// One line per call: API, mode, elapsed time, errCode, the request id
+/// One line per send: API, mode, elapsed time, errCode, the request id
 /// (the gateway's `seqId` in a cloud call; WeChat's `rid`, which it gives
 /// only in errors, in the HTTPS modes), redacted.
-fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
+fn debug_line(api: &str, report: &Report, err_code: f64) -> String {
     let request_id = if report.mode == "cloud" {
         format!("seqId={}", report.seq_id)
     } else {
@@ -296,7 +293,7 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
     };
     crate::bindings::redact(&format!(
         "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}{path}",
-        report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
+        report.mode, report.elapsed_ms, err_code, report.sends, report.busy_retries
     ))
 }
 
@@ -324,9 +321,10 @@ impl Client {
 
 #[napi]
 impl Client {
-    /// The init option holding a token function the JavaScript layer must
-    /// call before each call and pass as `options.token`: `"accessToken"`,
-    /// `"authorizerAccessToken"`, or `null`.
+    /// Which token a call asks besides the configured ones: from the token
+    /// function `"accessToken"` or `"authorizerAccessToken"` (asked by the
+    /// core through `createClient`'s hooks), `"component"` (the managed
+    /// third-party tokens), or `null`.
     #[napi(getter, catch_unwind)]
     pub fn token_function(&self) -> Option<String> {
         bindings::token_function(self.inner.config()).map(str::to_string)
@@ -366,21 +364,26 @@ impl Client {
         let display = input.display_api();
         let request = wx_cloud_core::Request {
             input,
-            token: options.token,
-            timeout: options
-                .timeout_ms
-                .filter(|ms| ms.is_finite())
-                .map(|ms| std::time::Duration::from_millis(ms.max(1.0) as u64)),
+            token: None,
+            timeout: None,
             context: Some(ctx),
         };
         let client = self.inner.clone();
         settle(env, display.clone(), async move {
             let sent = client.send(request).await;
             let mut outcome = Outcome::from_result(&display, sent.result);
-            outcome.mode = Some(sent.report.mode.to_string());
-            outcome.token_rejected = sent.report.token_rejected;
-            if debug {
-                outcome.debug_line = Some(debug_line(&display, &sent.report, &outcome));
+            // Empty when nothing was sent (the token function failed).
+            if !sent.report.mode.is_empty() {
+                outcome.mode = Some(sent.report.mode.to_string());
+                if debug {
+                    // The send whose token WeChat rejected first, then the retry.
+                    let rejected = sent.rejected.as_ref().map(|r| {
+                        let code = r.result.as_ref().err().map_or(0.0, |e| e.err_code as f64);
+                        debug_line(&display, &r.report, code) + "\n"
+                    });
+                    let line = debug_line(&display, &sent.report, outcome.err_code);
+                    outcome.debug_line = Some(rejected.unwrap_or_default() + &line);
+                }
             }
             outcome
         })
@@ -438,6 +441,37 @@ pub fn api_route(api: String) -> Option<ApiRoute> {
         .to_string(),
         doc: r.doc.clone(),
     })
+}
+
+/// The signature of a `cloud.signature({ type: 'midas' })` value in the
+/// params of the midas API `api` (`crate::https::midas`): `names` the
+/// signed params (sorted, snake_cased), `keys` the params' top-level keys,
+/// `value_of(key)` the text of a param's value, asked for the signed ones
+/// only. Fails as the reference does when a signed param is missing.
+#[napi(catch_unwind)]
+pub fn midas_signature(
+    api: String,
+    names: Vec<String>,
+    secret: String,
+    keys: Vec<String>,
+    convert_case: bool,
+    value_of: Function<String, String>,
+) -> Result<String> {
+    use crate::wire::midas;
+    let (method, path) = midas::route(&api)
+        .ok_or_else(|| Error::from_reason(format!("{api} is not a midas API")))?;
+    let sent = midas::sent_keys(keys, convert_case);
+    let mut fields = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(key) = sent.get(&name).and_then(serde_json::Value::as_str) else {
+            return Err(Error::from_reason(format!(
+                "Cannot compute signature: lack of param '{name}'"
+            )));
+        };
+        let value = value_of.call(key.to_string())?;
+        fields.push((name, value));
+    }
+    Ok(midas::sign(method, path, &secret, &fields))
 }
 
 /// Every cloud-call name in the path table, sorted.

@@ -429,8 +429,8 @@ fn show_auth(shown: &mut Shown, route: &Route, auth: &Auth, source: Source, cfg:
 }
 
 /// Which token a call needs besides the configured ones: from the token
-/// function `accessToken` or `authorizerAccessToken` (the JavaScript layer
-/// asks it), or `component` for the SDK-managed third-party tokens
+/// function `accessToken` or `authorizerAccessToken` (the client asks it,
+/// see `Client::with_token_function`), or `component` for the SDK-managed third-party tokens
 /// ([`crate::token::ComponentTokens`]). Decided by the options alone (the
 /// same rules as `select`).
 pub fn token_function(cfg: &Config) -> Option<&'static str> {
@@ -469,7 +469,7 @@ pub struct Report {
     pub sends: u32,
     /// Busy answers retried.
     pub busy_retries: u32,
-    /// A supplied token was rejected (the JavaScript layer may retry once).
+    /// A supplied token was rejected (a token function's client retries once).
     pub token_rejected: bool,
     /// HTTPS modes: WeChat's request id (`rid: …` in an error's errmsg).
     pub rid: Option<String>,
@@ -494,7 +494,7 @@ pub enum Token<'a> {
     /// From the configuration (a fixed token, or the app's managed one).
     #[default]
     Configured,
-    /// Obtained by the caller (a token function of the Node package).
+    /// Obtained by the caller (the application's token function).
     Given(&'a str),
     /// The managed third-party tokens.
     Managed(&'a std::sync::Arc<crate::token::ComponentTokens>),

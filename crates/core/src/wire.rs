@@ -4,6 +4,7 @@
 //! - [`gateway`]: the cloud-base gateway's protobuf messages, its TC3
 //!   signature and its answer codes;
 //! - [`paths`]: WeChat's path table (each API's path, method and params);
+//! - [`midas`]: the signature of midas payment params (`cloud.signature`);
 //! - [`answer`]: how a gateway or WeChat answer is read;
 //! - [`platform`]: the third-party platform's message crypto and events;
 //! - the parameter case conversion, JSON depth checks, and the few helpers
@@ -31,6 +32,7 @@ pub mod platform {
 
 pub use crate::case::{to_camel, to_snake};
 pub use crate::cloud::answer;
+pub use crate::https::midas;
 pub use crate::https::paths;
 /// JSON with a depth limit, parsed and dropped without recursion.
 pub mod json_deep {

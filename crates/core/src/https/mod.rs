@@ -13,6 +13,7 @@ pub mod authorization;
 pub mod call;
 pub mod component;
 pub mod form;
+pub mod midas;
 pub mod paths;
 pub mod token;
 
