@@ -82,6 +82,68 @@ impl ErrorKind {
     }
 }
 
+/// Who configured the client, so that a message names what that caller set:
+/// `init({ … })` and `openapi({ appid })` for the Node package, the options
+/// of [`Client::from_options`](crate::Client::from_options) and
+/// [`Client::for_appid`](crate::Client::for_appid) for Rust. The option
+/// names (`secretId`, `apiBaseUrl`, …) are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wording {
+    /// The Node package (the binding): `init()`, `openapi({ appid })`.
+    #[default]
+    Node,
+    /// The Rust API: `Client::from_options`, `client.for_appid(…)`.
+    Rust,
+}
+
+impl Wording {
+    /// Where the options are given: `init()` / `Client::from_options`.
+    pub fn init(self) -> &'static str {
+        match self {
+            Wording::Node => "init()",
+            Wording::Rust => "Client::from_options",
+        }
+    }
+
+    /// Options given together: `init({ appid, secret })` /
+    /// `Client::from_options with "appid" and "secret"`.
+    pub fn init_with(self, options: &[&str]) -> String {
+        match self {
+            Wording::Node => format!("init({{ {} }})", options.join(", ")),
+            Wording::Rust => {
+                let quoted: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+                format!("Client::from_options with {}", quoted.join(" and "))
+            }
+        }
+    }
+
+    /// What the options had: `init() was given {which}` /
+    /// `Client::from_options was given {which}`.
+    pub fn given(self, which: &str) -> String {
+        match self {
+            Wording::Node => format!("init() was given {which}"),
+            Wording::Rust => format!("Client::from_options was given {which}"),
+        }
+    }
+
+    /// `init() was given` / `Client::from_options was given`.
+    pub fn given_to(self) -> &'static str {
+        match self {
+            Wording::Node => "init() was given",
+            Wording::Rust => "Client::from_options was given",
+        }
+    }
+
+    /// The call acting for another account: `openapi({ appid: … })` /
+    /// `client.for_appid(…)`.
+    pub fn for_appid(self, appid: &str) -> String {
+        match self {
+            Wording::Node => format!("openapi({{ appid: {appid} }})"),
+            Wording::Rust => format!("client.for_appid({appid})"),
+        }
+    }
+}
+
 /// A failed call, as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Wording};
 
 /// Default time a call may take, from start to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -155,6 +155,10 @@ pub struct Config {
     pub token_kind: TokenKind,
     /// `retry.onBusy`: how often a busy answer (-1, -1000) is retried.
     pub on_busy: u32,
+    /// Not an option: who built this configuration (the Node binding, or
+    /// the Rust API's `Client::from_options`), so messages name what that
+    /// caller set.
+    pub wording: Wording,
 }
 
 impl Default for Config {
@@ -180,6 +184,7 @@ impl Default for Config {
             proxy: None,
             token_kind: TokenKind::Stable,
             on_busy: 0,
+            wording: Wording::Node,
         }
     }
 }
