@@ -157,6 +157,9 @@ pub struct ApiError {
     pub raw_body: Option<Vec<u8>>,
     /// `err_msg` still waits for its `{api}:fail ` prefix ([`ApiError::for_api`]).
     unprefixed: bool,
+    /// What to do, shown after the errMsg in [`ApiError::message`] when the
+    /// errMsg must stay as the reference has it (-604100 names the API).
+    pub hint: Option<String>,
 }
 
 /// errCode of an answer the SDK could not understand (the reference's `WX_SYSTEM_ERROR`).
@@ -182,6 +185,7 @@ impl ApiError {
             class,
             raw_body: None,
             unprefixed: false,
+            hint: None,
         }
     }
 
@@ -287,14 +291,30 @@ impl ApiError {
         self.kind.may_have_executed()
     }
 
+    /// Show `hint` after the errMsg in the message (the errMsg stays as it is).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
     /// Attach the raw answer body.
     pub fn with_body(mut self, body: &[u8]) -> Self {
         self.raw_body = Some(body.to_vec());
         self
     }
 
-    /// The JavaScript `message` of this error, exactly as the reference builds it.
+    /// The JavaScript `message` of this error, as the reference builds it,
+    /// followed by ` | {hint}` when there is a hint.
     pub fn message(&self) -> String {
+        let message = self.recorded_message();
+        match &self.hint {
+            Some(hint) => format!("{message} | {hint}"),
+            None => message,
+        }
+    }
+
+    /// The `message` exactly as the reference builds it.
+    fn recorded_message(&self) -> String {
         match self.class {
             ErrorClass::Cloud => format!(
                 "errCode: {} {} | errMsg: {}",
