@@ -355,7 +355,7 @@ describe('gateway door', () => {
     }
   })
 
-  test("a misspelt API in a cloud call: -604100, errMsg as the reference has it, the message names the API", async () => {
+  test('a misspelt API in a cloud call: -604100, errMsg as the reference has it, the message names the API', async () => {
     const sdk = require('..')
     const c = new sdk.Cloud()
     c.init({ processEnv: emu.cloudEnv() })
@@ -366,7 +366,7 @@ describe('gateway door', () => {
     expect(Object.keys(err)).toEqual(['errCode', 'errMsg'])
     expect(err.message).toBe(
       'errCode: -604100 API not found | errMsg: system error: error code: -604100 | the platform has no API named ' +
-        'openapi.tcb.createenvandresourc: check its spelling (names are case-sensitive), and that WeChat\'s page for it ' +
+        "openapi.tcb.createenvandresourc: check its spelling (names are case-sensitive), and that WeChat's page for it " +
         'says it supports cloud calls (本接口支持云调用)',
     )
     // Other platform codes keep the recorded message alone.
@@ -375,9 +375,7 @@ describe('gateway door', () => {
       const d = new sdk.Cloud()
       d.init({ processEnv: limited.cloudEnv() })
       const denied = await d.openapi.tcb.createenvandresource(CREATE).catch((e) => e)
-      expect(denied.message).toBe(
-        'errCode: -604101 function has no permission to call this API | errMsg: system error: error code: -604101',
-      )
+      expect(denied.message).toBe('errCode: -604101 function has no permission to call this API | errMsg: system error: error code: -604101')
     } finally {
       await limited.close()
     }
