@@ -63,6 +63,9 @@ pub struct Outcome {
     pub err_msg: String,
     /// Failure: the error's `message`.
     pub message: String,
+    /// Failure: what the `message` shows after the errMsg, when the errMsg
+    /// stays as the reference has it (-604100 names the API there).
+    pub hint: Option<String>,
     /// Failure: `CloudSDKError` (true) or plain `Error` (false).
     pub cloud_error: bool,
     /// The debug line for this call, when debug logging is on.
@@ -81,6 +84,7 @@ impl Outcome {
             err_code: 0.0,
             err_msg: ok_msg(api),
             message: String::new(),
+            hint: None,
             cloud_error: false,
             debug_line: None,
             mode: None,
@@ -108,6 +112,7 @@ impl Outcome {
             err_code: e.err_code as f64,
             err_msg: e.err_msg.clone(),
             message: e.message(),
+            hint: e.hint.clone(),
             cloud_error: e.class == ErrorClass::Cloud,
             debug_line: None,
             mode: None,

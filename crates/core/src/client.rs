@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::cloud::answer::Success;
 use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
-use crate::error::{ApiError, ErrorClass, ErrorKind};
+use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::mode::{self, Report, Token};
 use crate::options::Config;
 use crate::token::{
@@ -125,7 +125,12 @@ impl Client {
     /// ```
     pub fn from_options(options: Value) -> Result<Client, Error> {
         Config::from_value(&options)
-            .map(Client::from_config)
+            .map(|config| {
+                Client::from_config(Config {
+                    wording: Wording::Rust,
+                    ..config
+                })
+            })
             .map_err(Error)
     }
 
@@ -148,6 +153,7 @@ impl Client {
                 store,
                 hooks,
                 self.config.timeout,
+                self.config.wording,
             )),
             _ => None,
         };
@@ -172,6 +178,7 @@ impl Client {
                     default_store(&base),
                     Default::default(),
                     config.timeout,
+                    config.wording,
                 ))
             }
             _ => None,

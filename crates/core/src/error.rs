@@ -84,6 +84,68 @@ impl ErrorKind {
     }
 }
 
+/// Who configured the client, so that a message names what that caller set:
+/// `init({ … })` and `openapi({ appid })` for the Node package, the options
+/// of [`Client::from_options`](crate::Client::from_options) and
+/// [`Client::for_appid`](crate::Client::for_appid) for Rust. The option
+/// names (`secretId`, `apiBaseUrl`, …) are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wording {
+    /// The Node package (the binding): `init()`, `openapi({ appid })`.
+    #[default]
+    Node,
+    /// The Rust API: `Client::from_options`, `client.for_appid(…)`.
+    Rust,
+}
+
+impl Wording {
+    /// Where the options are given: `init()` / `Client::from_options`.
+    pub fn init(self) -> &'static str {
+        match self {
+            Wording::Node => "init()",
+            Wording::Rust => "Client::from_options",
+        }
+    }
+
+    /// Options given together: `init({ appid, secret })` /
+    /// `Client::from_options with "appid" and "secret"`.
+    pub fn init_with(self, options: &[&str]) -> String {
+        match self {
+            Wording::Node => format!("init({{ {} }})", options.join(", ")),
+            Wording::Rust => {
+                let quoted: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+                format!("Client::from_options with {}", quoted.join(" and "))
+            }
+        }
+    }
+
+    /// What the options had: `init() was given {which}` /
+    /// `Client::from_options was given {which}`.
+    pub fn given(self, which: &str) -> String {
+        match self {
+            Wording::Node => format!("init() was given {which}"),
+            Wording::Rust => format!("Client::from_options was given {which}"),
+        }
+    }
+
+    /// `init() was given` / `Client::from_options was given`.
+    pub fn given_to(self) -> &'static str {
+        match self {
+            Wording::Node => "init() was given",
+            Wording::Rust => "Client::from_options was given",
+        }
+    }
+
+    /// The call acting for another account: `openapi({ appid: … })` /
+    /// `client.for_appid(…)`.
+    pub fn for_appid(self, appid: &str) -> String {
+        match self {
+            Wording::Node => format!("openapi({{ appid: {appid} }})"),
+            Wording::Rust => format!("client.for_appid({appid})"),
+        }
+    }
+}
+
 /// A failed call, as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -100,6 +162,9 @@ pub struct ApiError {
     pub raw_body: Option<Vec<u8>>,
     /// `err_msg` still waits for its `{api}:fail ` prefix ([`ApiError::for_api`]).
     unprefixed: bool,
+    /// What to do, shown after the errMsg in [`ApiError::message`] when the
+    /// errMsg must stay as the reference has it (-604100 names the API).
+    pub hint: Option<String>,
 }
 
 impl ApiError {
@@ -118,6 +183,7 @@ impl ApiError {
             class,
             raw_body: None,
             unprefixed: false,
+            hint: None,
         }
     }
 
@@ -223,14 +289,30 @@ impl ApiError {
         self.kind.may_have_executed()
     }
 
+    /// Show `hint` after the errMsg in the message (the errMsg stays as it is).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
     /// Attach the raw answer body.
     pub fn with_body(mut self, body: &[u8]) -> Self {
         self.raw_body = Some(body.to_vec());
         self
     }
 
-    /// The JavaScript `message` of this error, exactly as the reference builds it.
+    /// The JavaScript `message` of this error, as the reference builds it,
+    /// followed by ` | {hint}` when there is a hint.
     pub fn message(&self) -> String {
+        let message = self.recorded_message();
+        match &self.hint {
+            Some(hint) => format!("{message} | {hint}"),
+            None => message,
+        }
+    }
+
+    /// The `message` exactly as the reference builds it.
+    fn recorded_message(&self) -> String {
         match self.class {
             ErrorClass::Cloud => format!(
                 "errCode: {} {} | errMsg: {}",

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind, Wording};
 use crate::https::{self, Auth};
 use crate::options::{Config, ModeChoice, Supplied, TokenKind};
 use crate::redact::redact_url_userinfo;
@@ -47,14 +47,27 @@ impl Route {
     }
 }
 
-/// What every listed setting would do, for the "nothing usable" message.
-const WHAT_WOULD_WORK: &str = "any one of these would work: \
+/// What every listed setting would do, for the "nothing usable" message,
+/// in the words of the caller (Node's `init()`, or the Rust API's options).
+fn what_would_work(w: Wording) -> &'static str {
+    match w {
+        Wording::Node => "any one of these would work: \
      (1) the cloud call: run inside a cloud function, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY \
      in the environment, or pass secretId and secretKey to init(); \
      (2) HTTPS: init({ appid, secret }), or WX_APPID and WX_APPSECRET in the environment, or init({ accessToken }); \
      (3) a third-party platform: init({ authorizerAccessToken }), or init({ componentAppid, componentAppsecret }) \
      with the verify ticket and refresh tokens in a token store or from getComponentVerifyTicket and \
-     getAuthorizerRefreshToken";
+     getAuthorizerRefreshToken",
+        Wording::Rust => "any one of these would work: \
+     (1) the cloud call: run inside a cloud function, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY \
+     in the environment, or give \"secretId\" and \"secretKey\" to Client::from_options; \
+     (2) HTTPS: \"appid\" and \"secret\" in Client::from_options, or WX_APPID and WX_APPSECRET in the \
+     environment, or an \"accessToken\" string; \
+     (3) a third-party platform: an \"authorizerAccessToken\" string, or \"componentAppid\" and \
+     \"componentAppsecret\" with the verify ticket and refresh tokens in a token store \
+     (Client::with_token_store) or \"authorizerAppid\" and \"authorizerRefreshToken\"",
+    }
+}
 
 /// HTTPS credentials given to `init()`.
 fn https_from_config(cfg: &Config) -> Option<Sourced<Auth>> {
@@ -113,12 +126,13 @@ fn third_party(cfg: &Config) -> Option<Sourced<Auth>> {
 
 /// What makes this a cloud runtime, in words (`None`: it is none).
 fn cloud_runtime(cfg: &Config, ctx: &Context) -> Option<String> {
+    let w = cfg.wording;
     if cfg.credentials.is_some() {
-        Some("init() was given `secretId` and `secretKey`".to_string())
+        Some(w.given("`secretId` and `secretKey`"))
     } else if let Some(missing) = cfg.partial_credentials {
-        Some(format!(
-            "init() was given half a Tencent Cloud secret pair (`{missing}` is missing)"
-        ))
+        Some(w.given(&format!(
+            "half a Tencent Cloud secret pair (`{missing}` is missing)"
+        )))
     } else if ctx.non_empty("TENCENTCLOUD_SECRETID").is_some()
         || ctx.non_empty("TENCENTCLOUD_SECRETKEY").is_some()
     {
@@ -170,21 +184,29 @@ impl Choice {
 /// [`select`], with the reason for the choice in words: the one decision
 /// behind both a call and `wx-cloud-openapi env`.
 fn choose(cfg: &Config, ctx: &Context) -> Result<Choice, ApiError> {
-    let none_usable = |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}"));
+    let w = cfg.wording;
+    let none_usable =
+        |what: &str| ApiError::invalid_config(format!("{what}; {}", what_would_work(w)));
+    let from_options = match w {
+        Wording::Node => "credentials from init()",
+        Wording::Rust => "credentials from Client::from_options",
+    };
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
         Some(ModeChoice::Cloud) => Ok(Choice::new(Route::Cloud, given("cloud"))),
         Some(ModeChoice::Https) => https_from_config(cfg)
-            .map(|a| (a, "credentials from init()"))
+            .map(|a| (a, from_options))
             .or_else(|| {
                 https_from_env(ctx).map(|a| (a, "WX_APPID and WX_APPSECRET from the environment"))
             })
             .map(|(a, from)| Choice::of(a, Route::Https, format!("{}; {from}", given("https"))))
             .ok_or_else(|| {
-                none_usable(
-                    "mode \"https\" needs init({ appid, secret }), init({ accessToken }) \
+                none_usable(&format!(
+                    "mode \"https\" needs {}, {} \
                      or WX_APPID and WX_APPSECRET in the environment",
-                )
+                    w.init_with(&["appid", "secret"]),
+                    w.init_with(&["accessToken"]),
+                ))
             }),
         Some(ModeChoice::ThirdParty) => third_party(cfg)
             .map(|a| Choice::of(a, Route::ThirdParty, given("thirdparty")))
@@ -205,22 +227,14 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
             Auth::Supplied(_) => "`accessToken`",
             _ => "`appid` and `secret`",
         };
-        return Some(Choice::of(
-            a,
-            Route::Https,
-            format!("init() was given {which}"),
-        ));
+        return Some(Choice::of(a, Route::Https, cfg.wording.given(which)));
     }
     if let Some(a) = third_party(cfg) {
         let which = match a.value {
             Auth::Supplied(_) => "`authorizerAccessToken`",
             _ => "`componentAppid` and the other managed third-party options",
         };
-        return Some(Choice::of(
-            a,
-            Route::ThirdParty,
-            format!("init() was given {which}"),
-        ));
+        return Some(Choice::of(a, Route::ThirdParty, cfg.wording.given(which)));
     }
     if let Some(mut reason) = cloud_runtime(cfg, ctx) {
         // In a cloud runtime WX_APPID is set by the platform for each
@@ -228,8 +242,12 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
         // they do not switch the call to HTTPS; `mode` does.
         if https_from_env(ctx).is_some() {
             reason.push_str(
-                "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                match cfg.wording {
+                    Wording::Node => "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
                  runtime the cloud call wins: init({ mode: 'https' }) would use them",
+                    Wording::Rust => "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                 runtime the cloud call wins: the option \"mode\": \"https\" would use them",
+                },
             );
         }
         return Some(Choice::new(Route::Cloud, reason));
@@ -238,10 +256,12 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
         Choice::of(
             a,
             Route::Https,
-            "WX_APPID and WX_APPSECRET are set in the environment \
-             (and init() was given no HTTPS or third-party credentials, \
-             and this is no cloud runtime)"
-                .to_string(),
+            format!(
+                "WX_APPID and WX_APPSECRET are set in the environment \
+                 (and {} no HTTPS or third-party credentials, \
+                 and this is no cloud runtime)",
+                cfg.wording.given_to()
+            ),
         )
     })
 }
@@ -572,6 +592,47 @@ mod tests {
     }
 
     const F: &str = r#"{"\u0000function":true}"#;
+
+    #[test]
+    fn messages_name_what_the_caller_set_node_or_rust() {
+        let node = cfg(r#"{"mode":"https"}"#);
+        let rust = Config {
+            wording: Wording::Rust,
+            ..node.clone()
+        };
+        let msg = |c: &Config| select(c, &Context::default()).unwrap_err().err_msg;
+        // The Node package's text, as the JavaScript tests pin it.
+        let n = msg(&node);
+        assert!(
+            n.contains("mode \"https\" needs init({ appid, secret }), init({ accessToken })"),
+            "{n}"
+        );
+        assert!(n.contains("pass secretId and secretKey to init()"), "{n}");
+        // The same failure for a Rust caller names Client::from_options.
+        let r = msg(&rust);
+        assert!(!r.contains("init("), "{r}");
+        assert!(!r.contains("getComponentVerifyTicket"), "{r}");
+        assert!(
+            r.contains("Client::from_options with \"appid\" and \"secret\""),
+            "{r}"
+        );
+        assert!(r.contains("Client::with_token_store"), "{r}");
+        // A reason `explain` gives.
+        let scf = Context::from_pairs([("WX_APPID", "wxe"), ("WX_APPSECRET", "se")]);
+        let both = cfg(r#"{"secretId":"AKIDx","secretKey":"k"}"#);
+        let why = |c: &Config| choose(c, &scf).map(|c| c.reason).unwrap();
+        assert!(why(&both).starts_with("init() was given `secretId` and `secretKey`"));
+        let rust_both = Config {
+            wording: Wording::Rust,
+            ..both
+        };
+        let r = why(&rust_both);
+        assert!(
+            r.starts_with("Client::from_options was given `secretId` and `secretKey`"),
+            "{r}"
+        );
+        assert!(r.contains("the option \"mode\": \"https\""), "{r}");
+    }
 
     #[test]
     fn explicit_mode_wins() {

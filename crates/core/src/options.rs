@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Wording};
 use crate::redact::redact_url_userinfo;
 
 /// Default time a call may take, from start to answer.
@@ -163,6 +163,10 @@ pub struct Config {
     pub token_kind: TokenKind,
     /// `retry.onBusy`: how often a busy answer (-1, -1000) is retried.
     pub on_busy: u32,
+    /// Not an option: who built this configuration (the Node binding, or
+    /// the Rust API's `Client::from_options`), so messages name what that
+    /// caller set.
+    pub wording: Wording,
 }
 
 impl Default for Config {
@@ -188,6 +192,7 @@ impl Default for Config {
             proxy: None,
             token_kind: TokenKind::Stable,
             on_busy: 0,
+            wording: Wording::Node,
         }
     }
 }

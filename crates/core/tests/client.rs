@@ -219,3 +219,75 @@ async fn public_errors_carry_their_kind() {
     );
     assert_eq!(e.err_code(), -501001);
 }
+
+/// Errors of the Rust API name what a Rust caller sets (`Client::from_options`,
+/// `client.for_appid`), never the Node package's `init({ … })` or `openapi({ appid })`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_rust_api_not_init() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let params = json!({ "type": "CreatePostpayPackage", "alias": "words" });
+    let no_js = |msg: &str| {
+        assert!(!msg.contains("init("), "{msg}");
+        assert!(!msg.contains("openapi({"), "{msg}");
+        assert!(!msg.contains("cloudEnv()"), "{msg}");
+    };
+    // No credentials at all.
+    let none = Client::from_options(json!({ "processEnv": {} })).unwrap();
+    let e = none
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501006);
+    assert!(
+        e.err_msg()
+            .contains("give \"secretId\" and \"secretKey\" to Client::from_options"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // The cloud call without the secret pair.
+    let cloud = Client::from_options(json!({ "mode": "cloud", "processEnv": {} })).unwrap();
+    let e = cloud
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501006);
+    assert!(
+        e.err_msg()
+            .contains("an emulator's cloud_env() as the option processEnv"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // Another account than the app's.
+    let e = https_client(&emu)
+        .for_appid("wxother000000001")
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(
+        e.err_msg()
+            .contains("client.for_appid(\"wxother000000001\") was called"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // Managed third-party without an authorizer.
+    let platform = Client::from_options(json!({
+        "componentAppid": "wx0emulatorcomp001",
+        "componentAppsecret": "emulator-component-secret",
+        "apiBaseUrl": emu.https_base_url(),
+        "processEnv": {},
+    }))
+    .unwrap();
+    let e = platform
+        .call("tcb.createenvandresource", params)
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(
+        e.err_msg()
+            .contains("call client.for_appid(authorizer_appid)"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    emu.close().await;
+}

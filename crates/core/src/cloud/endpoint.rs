@@ -64,7 +64,8 @@ pub fn check_environment(cfg: &Config, ctx: &Context) -> Result<(), ApiError> {
     if cfg.service_url.is_none() {
         injected_url(ctx).map_err(|why| {
             bad(format!(
-                "environment variable TCB_CONTEXT_CNFG {why}; fix or unset it, or pass serviceUrl to init()"
+                "environment variable TCB_CONTEXT_CNFG {why}; fix or unset it, or pass serviceUrl to {}",
+                cfg.wording.init()
             ))
         })?;
     }

@@ -176,14 +176,20 @@ pub fn sourced_credentials(cfg: &Config, ctx: &Context) -> Result<SourcedCredent
             if key.is_none() {
                 missing.push("TENCENTCLOUD_SECRETKEY");
             }
+            let w = cfg.wording;
             let half = match cfg.partial_credentials {
-                Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
+                Some(opt) => format!(" ({} only half a pair: `{opt}` is missing)", w.given_to()),
                 None => String::new(),
+            };
+            let emulator = match w {
+                crate::error::Wording::Node => "an emulator's cloudEnv()",
+                crate::error::Wording::Rust => "an emulator's cloud_env() as the option processEnv",
             };
             let detail = format!(
                 "missing credentials: {} not set in the environment{half}; run inside a cloud \
-                 function, pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
-                missing.join(" and ")
+                 function, pass secretId and secretKey to {}, or use {emulator}",
+                missing.join(" and "),
+                w.init()
             );
             Err(ApiError::invalid_config(detail))
         }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::{not_sent, now_ms, Boxed, CachedStore, ComponentHooks, ComponentTokens, Entry, Wire};
 use crate::codes::GatewayCode;
 use crate::codes::INVALID_PARAM;
-use crate::error::{ApiError, ErrorClass, ErrorKind};
+use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::options::ComponentSettings;
 use crate::token::store::{keys, StoreFuture};
 
@@ -65,7 +65,7 @@ impl ComponentTokens {
         timeout: Duration,
     ) -> Arc<Self> {
         let hint = ": no component_verify_ticket event has reached this handler yet";
-        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint)
+        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint, Wording::Node)
     }
 
     /// A step of the handler within its deadline, named as the handler names it.
