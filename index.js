@@ -74,23 +74,10 @@ function loadBinding() {
   return binding
 }
 
-/** The core's side of the JS–Rust contract (option kinds, marker, timeouts), read on first use. */
-const coreContract = () => require('./lib/load.js').contract()
-
 const errors = require('./lib/errors.js')
-const { CloudSDKError, toError, errorText } = errors
+const { CloudSDKError, toError, errorText, describeType } = errors
 /** `openapi.{api}:fail {msg}`, INVALID_PARAM. */
 const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
-
-function describeType(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') {
-    if (typeof value.then === 'function') return 'a Promise (did you forget `await`?)'
-    return Object.prototype.toString.call(value).slice(8, -1)
-  }
-  return `a ${typeof value}`
-}
 
 const isPlainObject = (v) => Object.prototype.toString.call(v) === '[object Object]'
 
@@ -224,8 +211,7 @@ function marshalObject(api, data, convertCase) {
 const SIGNATURE_ERROR = Symbol('signature error')
 
 function signMidas(api, data, convertCase) {
-  const route = api.startsWith('midas.') ? loadBinding().apiRoute(api) : null
-  if (!route) {
+  if (!api.startsWith('midas.') || !loadBinding().apiRoute(api)) {
     const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
     throw invalidParam(
       api,
@@ -233,7 +219,7 @@ function signMidas(api, data, convertCase) {
     )
   }
   try {
-    return midas().signParams(data, route, convertCase)
+    return midas().signParams(api, data, convertCase)
   } catch (e) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1
@@ -453,10 +439,11 @@ class Cloud {
     }
     const store = config == null ? undefined : config.store
     const given = store !== undefined && store !== null
-    // Only a client of the managed third-party mode uses a store and these
-    // callbacks (the core decides the mode; a store given to another is named below).
+    // Only a client of the managed third-party mode uses a store (the core
+    // decides the mode; a store given to another is named below); the core
+    // calls the callbacks it needs (those of that mode, or a token function).
     const component = normalized.componentAppid !== undefined && normalized.componentAppid !== null
-    const [hooks, hookNames] = component ? stores().componentHooks(config) : [undefined, []]
+    const [hooks, hookNames] = config == null ? [undefined, []] : stores().componentHooks(config)
     // Without a `store`, clients of the same API base URL in this process
     // share one memory store in the core (as they share their app tokens).
     const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
@@ -473,46 +460,6 @@ class Cloud {
     this._sent = { envJson: undefined }
     // Without `processEnv`, each call reads `process.env` (see processEnvVars).
     this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
-    // Which token function a call asks (fixed by the configuration): read
-    // once here rather than from the addon on every call. The managed
-    // third-party tokens are the core's own.
-    this._tokenFunction = created.tokenFunction === 'component' ? null : created.tokenFunction
-    this._tokenFunctions = {
-      accessToken: config == null ? undefined : config.accessToken,
-      authorizerAccessToken: config == null ? undefined : config.authorizerAccessToken,
-    }
-    // The account a token function is asked for when openapi() names none.
-    this._defaultAppid = typeof normalized.appid === 'string' ? normalized.appid : undefined
-    // validated by the core (1 ms … contract's maxTimeoutMs)
-    this._timeout = typeof normalized.timeout === 'number' ? normalized.timeout : coreContract().defaultTimeoutMs
-  }
-
-  /**
-   * Ask the user's token function (`accessToken` / `authorizerAccessToken`)
-   * for a token. It gets `{ appid, forceRefresh }`: the account the call is
-   * for (`openapi({ appid })`, else init()'s `appid`), and true when WeChat
-   * has just rejected the token it returned last. It must settle before the
-   * call's deadline.
-   */
-  async _suppliedToken(api, name, forceRefresh, appid, deadline) {
-    const fn = this._tokenFunctions[name]
-    const ms = this._timeout
-    let token, timer
-    try {
-      // A token function that never settles must not hold the call past its timeout.
-      const late = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`it did not return within ${ms} ms`)), Math.max(0, deadline - Date.now()))
-      })
-      token = await Promise.race([Promise.resolve().then(() => fn({ appid, forceRefresh })), late])
-    } catch (e) {
-      throw errors.invalidCommonParam(`openapi.${api}`, `the ${name} function failed: ${errorText(e)}`)
-    } finally {
-      clearTimeout(timer)
-    }
-    if (typeof token !== 'string' || token === '') {
-      throw errors.invalidCommonParam(`openapi.${api}`, `the ${name} function must return a non-empty string, got ${describeType(token)}`)
-    }
-    return token
   }
 
   /** The WeChat context of the running cloud function (wx-server-sdk's `getWXContext`). */
@@ -550,45 +497,20 @@ class Cloud {
       callOptions.appid = appid
     }
     if (options.convertCase === false) callOptions.convertCase = false
-    const client = this._client
     const sent = this._sent
     const envJson = this._readsProcessEnv ? JSON.stringify(processEnvVars()) : undefined
     // The environment goes to the core only when it differs from what this
-    // client's previous call sent (the core keeps that one). Checked and
-    // recorded in the same synchronous step as the call, so calls that wait
-    // for a token function in between cannot reuse a stale one.
-    const send = (opts) => {
-      if (envJson !== undefined && envJson !== sent.envJson) opts = { ...opts, envJson }
-      let pending
-      try {
-        pending = client.call(api, json, media, opts)
-      } catch (e) {
-        // The core refused its arguments before starting: still a rejection.
-        return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))
-      }
-      if (envJson !== undefined) sent.envJson = envJson
-      return pending
+    // client's previous call sent (the core keeps that one).
+    if (envJson !== undefined && envJson !== sent.envJson) callOptions.envJson = envJson
+    let pending
+    try {
+      pending = this._client.call(api, json, media, callOptions)
+    } catch (e) {
+      // The core refused its arguments before starting: still a rejection.
+      return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))
     }
-    const tokenFunction = this._tokenFunction
-    if (!tokenFunction) return send(callOptions).then(settle)
-    // One deadline for the whole call: the token function and the requests.
-    const deadline = Date.now() + this._timeout
-    // A token function: ask it, call; if WeChat rejects that token, ask again
-    // and retry once (a token error proves the call was not executed).
-    const appid = callOptions.appid !== undefined ? callOptions.appid : this._defaultAppid
-    const left = () => Math.max(1, deadline - Date.now())
-    return (async () => {
-      const first = await this._suppliedToken(api, tokenFunction, false, appid, deadline)
-      const outcome = await send({ ...callOptions, token: first, timeoutMs: left() })
-      if (typeof outcome !== 'string' && !outcome.ok && outcome.tokenRejected) {
-        const second = await this._suppliedToken(api, tokenFunction, true, appid, deadline)
-        if (second !== first) {
-          logDebug(outcome)
-          return settle(await send({ ...callOptions, token: second, timeoutMs: left() }))
-        }
-      }
-      return settle(outcome)
-    })()
+    if (envJson !== undefined) sent.envJson = envJson
+    return pending.then(settle)
   }
 }
 

@@ -189,7 +189,7 @@ test('item 3: an exchange still running at the handler deadline finishes and sto
   expect(await own.get(key)).toMatch(/^refreshtoken@@@/)
 })
 
-// Item 6 (fixed: crates/core/src/https/events.rs xml_tree): an element inside
+// Item 6 (fixed: crates/core/src/platform/events.rs xml_tree): an element inside
 // an element was refused as malformed (-40002, HTTP 400 from a site), so
 // WeChat pushed the event again and again.
 test('item 6: a genuine event with nested elements (notify_third_fasteregister) is accepted, nested fields as objects', async () => {

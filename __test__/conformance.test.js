@@ -40,6 +40,12 @@ const DEVIATIONS = {
     const errMsg = outcome.errMsg
     return { threw: true, ctor: 'CloudSDKError', errCode: -601001, errMsg, message: cloudSdkMessage(-601001, errMsg), keys: ['errCode', 'errMsg'] }
   },
+  // the reference's message names no API: ours adds it after the recorded text (errCode, errMsg, keys as recorded)
+  'pb-errorCode-not-found': (c) => {
+    const expected = expectedFrom(c.result)
+    const hint = `the platform has no API named ${API}: check its spelling (names are case-sensitive), and that WeChat's page for it says it supports cloud calls (本接口支持云调用)`
+    return { ...expected, message: `${expected.message} | ${hint}` }
+  },
 }
 
 function httpError(c, gw) {

@@ -68,6 +68,19 @@ const ANSWERS = [
   { name: 'pb errorCode -604102', reply: { pb: { errorCode: -604102, respData: '{"errcode":0}', contentType: 'application/json' } } },
   { name: 'pb errorCode -604104', reply: { pb: { errorCode: -604104 } } },
   {
+    name: 'pb errorCode -604100',
+    reply: { pb: { errorCode: -604100 } },
+    // documented deliberate difference (README, "-604100 names the API"): errCode, errMsg
+    // and keys as the reference's; the message adds the API's name after its text
+    ours: (ref) => {
+      const same = comparable(ref)
+      expect(same.errMsg).toBe('system error: error code: -604100')
+      const hint =
+        "the platform has no API named openapi.tcb.createenvandresource: check its spelling (names are case-sensitive), and that WeChat's page for it says it supports cloud calls (本接口支持云调用)"
+      return { ...same, message: `${same.message} | ${hint}` }
+    },
+  },
+  {
     name: 'gateway EXCEED_REQUEST_LIMIT',
     reply: { raw: '{"code":"EXCEED_REQUEST_LIMIT","message":"slow down","requestId":"r"}', ct: 'application/json; charset=utf-8' },
   },

@@ -81,7 +81,7 @@ test("every errCode the SDK and the emulator produce is in README's error table"
     .split('\n')
     .filter((l) => /^\| -?\d/.test(l))
   const documented = new Set(rows.flatMap((l) => [...l.split('|')[1].matchAll(/-?\d+/g)].map((m) => Number(m[0]))))
-  const codes = read('crates/core/src/gateway_code.rs')
+  const codes = read('crates/core/src/codes.rs')
   const gateway = codes.slice(codes.indexOf('pub fn err_code'))
   const fromSdk = [...gateway.slice(0, gateway.indexOf('\n    }\n')).matchAll(/=> (-\d+)/g)].map((m) => Number(m[1]))
   const platform = [-601001, -604100, -604101, -604102, -604103, -604104]

@@ -354,6 +354,32 @@ describe('gateway door', () => {
       await limited.close()
     }
   })
+
+  test('a misspelt API in a cloud call: -604100, errMsg as the reference has it, the message names the API', async () => {
+    const sdk = require('..')
+    const c = new sdk.Cloud()
+    c.init({ processEnv: emu.cloudEnv() })
+    const err = await c.openapi.tcb.createenvandresourc(CREATE).catch((e) => e)
+    expect(err).toBeInstanceOf(sdk.CloudSDKError)
+    expect(err.errCode).toBe(-604100)
+    expect(err.errMsg).toBe('system error: error code: -604100') // recorded in ../shared/conformance
+    expect(Object.keys(err)).toEqual(['errCode', 'errMsg'])
+    expect(err.message).toBe(
+      'errCode: -604100 API not found | errMsg: system error: error code: -604100 | the platform has no API named ' +
+        "openapi.tcb.createenvandresourc: check its spelling (names are case-sensitive), and that WeChat's page for it " +
+        'says it supports cloud calls (本接口支持云调用)',
+    )
+    // Other platform codes keep the recorded message alone.
+    const limited = await startEmulator({ ...baseOptions, allowedApis: ['tcb.describeenvs'] })
+    try {
+      const d = new sdk.Cloud()
+      d.init({ processEnv: limited.cloudEnv() })
+      const denied = await d.openapi.tcb.createenvandresource(CREATE).catch((e) => e)
+      expect(denied.message).toBe('errCode: -604101 function has no permission to call this API | errMsg: system error: error code: -604101')
+    } finally {
+      await limited.close()
+    }
+  })
 })
 
 describe('one state behind both doors', () => {

@@ -2,7 +2,7 @@
 // The third-party platform's event endpoint: WeChat posts the
 // component_verify_ticket every 10 minutes, and authorization events, as
 // encrypted XML. The checks, the crypto and acting on the event (the token
-// store, in CreateTime order) happen in Rust (crates/core/src/https/events.rs,
+// store, in CreateTime order) happen in Rust (crates/core/src/platform/events.rs,
 // crates/core/src/token/component/authorization.rs); this file reads the
 // request. The component_access_token api_query_auth needs is the one the
 // platform's clients use: the same store, lock and code, so the handler and
@@ -14,7 +14,7 @@ function loadBinding() {
   return binding
 }
 
-const { keys: storeKeys, storeHandle, componentHooks } = require('./store.js')
+const { keys: storeKeys, storeHandle, componentHooks, storeProblem } = require('./store.js')
 
 const { CloudSDKError, invalidParam, errorText } = require('./errors.js')
 
@@ -29,20 +29,12 @@ function requireString(options, name) {
   return v
 }
 
-function checkStore(store) {
-  const methods = ['get', 'set', 'compareAndDelete', 'lock']
-  if (!store || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
-    throw invalid('option `store` must be a token store with get, set, compareAndDelete and lock (cloud.memoryStore() or cloud.redisStore(client))')
-  }
-  return store
-}
-
-/** The first value of a query field (frameworks give arrays for repeated keys). */
 /** A URLSearchParams value, with `null` (absent) as undefined. */
 function orUndefined(v) {
   return v === null ? undefined : v
 }
 
+/** The first value of a query field (frameworks give arrays for repeated keys). */
 function first(v) {
   if (Array.isArray(v)) v = v[0]
   return typeof v === 'string' ? v : undefined
@@ -86,7 +78,9 @@ function createComponentEventHandler(options) {
   const componentAppsecret = requireString(options, 'componentAppsecret')
   const token = requireString(options, 'token')
   const encodingAesKey = requireString(options, 'encodingAesKey')
-  const store = checkStore(options.store)
+  const store = options.store
+  const problem = storeProblem(store)
+  if (problem) throw invalid(`option \`store\` ${problem}`)
   let apiBaseUrl = options.apiBaseUrl
   if (apiBaseUrl === undefined || apiBaseUrl === null) apiBaseUrl = process.env.WX_API_BASE_URL || undefined
   else if (typeof apiBaseUrl !== 'string') throw invalid('option `apiBaseUrl` must be a string')

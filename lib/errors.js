@@ -21,10 +21,12 @@ function describeErrCode(code) {
 class CloudSDKError extends Error {
   constructor(options = {}) {
     super(options.errMsg)
+    // The core's hint (what to do) follows the reference's message: -604100 names the API.
+    const hint = typeof options.hint === 'string' && options.hint ? ` | ${options.hint}` : ''
     Object.defineProperty(this, 'message', {
       get() {
         const description = describeErrCode(this.errCode)
-        return `errCode: ${this.errCode} ${description} | errMsg: ${this.errMsg}`
+        return `errCode: ${this.errCode} ${description} | errMsg: ${this.errMsg}${hint}`
       },
       set(msg) {
         this.errMsg = msg
@@ -40,7 +42,7 @@ class CloudSDKError extends Error {
 /** A failed outcome of the core → the Error the reference would throw. */
 function toError(outcome) {
   if (outcome.cloudError) {
-    return new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+    return new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg, hint: outcome.hint })
   }
   const err = new Error(outcome.errMsg)
   err.errCode = outcome.errCode
@@ -67,4 +69,15 @@ function errorText(e) {
   }
 }
 
-module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText }
+/** What a value is, for a message saying what was expected instead: `null`, `a number`, `Date`, … */
+function describeType(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    if (typeof value.then === 'function') return 'a Promise (did you forget `await`?)'
+    return Object.prototype.toString.call(value).slice(8, -1)
+  }
+  return `a ${typeof value}`
+}
+
+module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText, describeType }

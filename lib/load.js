@@ -173,12 +173,9 @@ let contractCache = null
 function contract() {
   if (contractCache === null) {
     const c = loadBinding().contract()
-    contractCache = Object.freeze({
-      options: Object.freeze(c.options),
-      defaultTimeoutMs: c.defaultTimeoutMs,
-      maxTimeoutMs: c.maxTimeoutMs,
-      errorCodes: Object.freeze({ ...c.errorCodes }),
-    })
+    Object.freeze(c.options)
+    Object.freeze(c.errorCodes)
+    contractCache = Object.freeze({ ...c })
   }
   return contractCache
 }

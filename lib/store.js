@@ -184,7 +184,7 @@ function storeProblem(store) {
   return null
 }
 
-const { errorText } = require('./errors.js')
+const { errorText, describeType } = require('./errors.js')
 
 /**
  * `run()`'s value (or its promise's) as the addon's bridges answer: JSON
@@ -228,11 +228,21 @@ function bridge(store) {
     })
 }
 
-// The callbacks of the managed third-party mode, and what the core hands them.
+/** A token function's answer for the core: the token, or `{ got }`, what it returned instead. */
+const suppliedToken = (fn, appid, forceRefresh) =>
+  Promise.resolve(fn({ appid: appid === null ? undefined : appid, forceRefresh })).then((t) =>
+    typeof t === 'string' && t !== '' ? t : { got: describeType(t) },
+  )
+
+// The callbacks the core calls, and what it hands them: those of the
+// managed third-party mode, and the token functions (the core asks one
+// before each call, and again when WeChat rejects its token).
 const COMPONENT_HOOKS = {
   getComponentVerifyTicket: (fn) => Promise.resolve(fn()).then((t) => (typeof t === 'string' ? t : null)),
   getAuthorizerRefreshToken: (fn, appid) => Promise.resolve(fn(appid)).then((t) => (typeof t === 'string' ? t : null)),
   onAuthorizerRefreshToken: (fn, token, appid) => Promise.resolve(fn(token, { appid })).then(() => null),
+  accessToken: suppliedToken,
+  authorizerAccessToken: suppliedToken,
 }
 
 /**

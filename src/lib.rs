@@ -7,9 +7,9 @@
 //! JavaScript needs: the allocator, the runtime, the promise plumbing and
 //! the bindings ([`binding`]).
 
-// The core's and the emulator's modules under their old paths, so the
-// bindings read `crate::cloud::…`, `crate::emulator::…`.
-use wx_cloud_core::{cloud, env, error, https, mode, options, token, transport};
+// The core's binding API, its wire formats and token engine, and the
+// emulator, as `crate::bindings::…`, `crate::wire::…`, `crate::emulator::…`.
+use wx_cloud_core::{bindings, token, wire};
 #[cfg(feature = "emulator")]
 use wx_cloud_emulator as emulator;
 

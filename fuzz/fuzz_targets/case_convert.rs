@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use wx_cloud_core::case::{to_camel, to_snake};
+use wx_cloud_core::wire::{to_camel, to_snake};
 
 /// Same JSON type and, for arrays, same length; objects never gain members
 /// (colliding keys may merge).

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wx_cloud_core::cloud::answer::{decode_gateway, Success};
-use wx_cloud_core::json_deep;
+use wx_cloud_core::wire::answer::{decode_gateway, Success};
+use wx_cloud_core::wire::json_deep;
 
 const CONTENT_TYPES: &[&str] = &[
     "application/octet-stream",

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wx_cloud_core::cloud::answer::{wechat_json, Success};
-use wx_cloud_core::json_deep;
+use wx_cloud_core::wire::answer::{wechat_json, Success};
+use wx_cloud_core::wire::json_deep;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flag, rest)) = data.split_first() else {

@@ -1,7 +1,7 @@
 //! The napi layer of the local emulator: options in, a handle out.
 //! Everything here converts; the emulator itself lives in `crate::emulator`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -129,13 +129,13 @@ impl EmulatorHandle {
         self.inner.https_base_url()
     }
 
-    /// The environment variables of a cloud function pointed at this emulator.
+    /// The environment variables of a cloud function pointed at this emulator, sorted.
     ///
     /// ```js
     /// spawn('node', ['fn.js'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
     /// ```
     #[napi(catch_unwind)]
-    pub fn cloud_env(&self) -> HashMap<String, String> {
+    pub fn cloud_env(&self) -> BTreeMap<String, String> {
         self.inner.cloud_env().into_iter().collect()
     }
 
@@ -179,49 +179,40 @@ impl EmulatorHandle {
         }
     }
 
-    /// Inject a fault. Throws on an invalid spec.
+    /// Inject a fault (the JSON text of an [`EmulatorFaultSpec`], camelCase
+    /// or snake_case). Throws on an invalid spec, naming the field.
     ///
     /// ```js
-    /// emu.injectFault({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 })
-    /// emu.injectFault({ kind: 'errcode', errcode: -1, probability: 0.3, seed: 7 })
-    /// emu.injectFault({ kind: 'delay', delayMs: 200 })
+    /// emu.injectFault(JSON.stringify({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 }))
+    /// emu.injectFault(JSON.stringify({ kind: 'delay', delayMs: 200 }))
     /// ```
     #[napi(catch_unwind)]
-    pub fn inject_fault(&self, spec: EmulatorFaultSpec) -> Result<()> {
-        let mut m = serde_json::Map::new();
-        m.insert("kind".into(), spec.kind.into());
-        if let Some(v) = spec.api {
-            m.insert("api".into(), v.into());
+    pub fn inject_fault(&self, spec_json: String) -> Result<()> {
+        let value: serde_json::Value = serde_json::from_str(&spec_json)
+            .map_err(|e| Error::from_reason(format!("invalid fault spec: {e}")))?;
+        // Named as the field was given (serde's message lists every field).
+        const FIELDS: [&str; 11] = [
+            "api",
+            "kind",
+            "door",
+            "errcode",
+            "errmsg",
+            "delayMs",
+            "delay_ms",
+            "status",
+            "times",
+            "probability",
+            "seed",
+        ];
+        if let Some(k) = value
+            .as_object()
+            .and_then(|m| m.keys().find(|k| !FIELDS.contains(&k.as_str())).cloned())
+        {
+            return Err(Error::from_reason(format!(
+                "injectFault(spec): unknown field {k}"
+            )));
         }
-        if let Some(v) = spec.door {
-            m.insert("door".into(), v.into());
-        }
-        if let Some(v) = spec.errcode {
-            m.insert("errcode".into(), v.into());
-        }
-        if let Some(v) = spec.errmsg {
-            m.insert("errmsg".into(), v.into());
-        }
-        if let Some(v) = spec.delay_ms {
-            m.insert("delay_ms".into(), v.into());
-        }
-        if let Some(v) = spec.status {
-            m.insert("status".into(), v.into());
-        }
-        if let Some(v) = spec.times {
-            m.insert("times".into(), v.into());
-        }
-        if let Some(v) = spec.probability {
-            let n = serde_json::Number::from_f64(v).ok_or_else(|| {
-                Error::from_reason("invalid fault spec: probability must be a number")
-            })?;
-            m.insert("probability".into(), serde_json::Value::Number(n));
-        }
-        if let Some(v) = spec.seed {
-            m.insert("seed".into(), v.into());
-        }
-        let spec =
-            FaultSpec::from_json(serde_json::Value::Object(m)).map_err(Error::from_reason)?;
+        let spec = FaultSpec::from_json(value).map_err(Error::from_reason)?;
         self.inner.inject_fault(spec).map_err(Error::from_reason)
     }
 

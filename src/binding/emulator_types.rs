@@ -26,7 +26,9 @@ pub struct EmulatorAuthorization {
     pub push_error: Option<String>,
 }
 
-/// A fault to inject (see `injectFault`).
+/// A fault to inject (see `injectFault`). Its type only: the spec crosses
+/// as JSON text, read by serde (crates/emulator/src/faults.rs).
+#[allow(dead_code)]
 #[napi(object)]
 pub struct EmulatorFaultSpec {
     /// API name (`tcb.createenvandresource`, `cgi-bin.stable_token`, …) or `*` (default).

@@ -1,5 +1,5 @@
 //! The napi layer of the third-party event endpoint: open an event
-//! (`crate::https::events`) and act on it with the managed tokens
+//! (`crate::wire::platform::events`) and act on it with the managed tokens
 //! (`crate::token`: the ticket, the authorization code, a revocation), in
 //! the application's token store.
 
@@ -11,13 +11,12 @@ use napi_derive::napi;
 
 use super::store::TokenStoreHandle;
 use super::{settle, Outcome};
-use crate::cloud::answer::Success;
-use crate::env::Context;
-use crate::error::{ApiError, ErrorClass, ErrorKind};
-use crate::https::events::{self, EventQuery};
-use crate::https::msg_crypt::MsgCrypt;
-use crate::options::Config;
+use crate::bindings::{ApiError, Config, Context, ErrorClass};
 use crate::token::ComponentTokens;
+use crate::wire::answer::Success;
+use crate::wire::platform::events::{self, EventQuery};
+use crate::wire::platform::msg_crypt::MsgCrypt;
+use wx_cloud_core::ErrorKind;
 
 /// The display name of the handler in errors (`componentEvent:fail …`).
 const API: &str = "componentEvent";
@@ -92,7 +91,7 @@ pub fn create_component_events(
     }
     let timeout_ms = options
         .timeout_ms
-        .unwrap_or(crate::options::DEFAULT_TIMEOUT.as_millis() as u32);
+        .unwrap_or(crate::bindings::DEFAULT_TIMEOUT.as_millis() as u32);
     if timeout_ms == 0 {
         return Ok(Either::B(invalid("option `timeout` must be at least 1 ms")));
     }

@@ -20,11 +20,10 @@ use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::cloud::{answer::Success, request::CallInput, request::Media};
-use crate::env::{Context, ProcessEnv};
-use crate::error::{ok_msg, ApiError, ErrorClass};
-use crate::mode::{self, Report};
-use crate::options::Config;
+use crate::bindings::{
+    self, ok_msg, ApiError, CallInput, Config, Context, ErrorClass, Media, ProcessEnv, Report,
+};
+use crate::wire::answer::Success;
 
 /// A media parameter: `{ contentType, value: Buffer, fileName? }`.
 #[napi(object)]
@@ -34,14 +33,11 @@ pub struct MediaInput {
     pub value: Buffer,
 }
 
-/// Options of one call, from `openapi({ appid, convertCase })`, plus the
-/// token the JavaScript layer got from an `accessToken` /
-/// `authorizerAccessToken` function (see [`Client::token_function`]).
+/// Options of one call, from `openapi({ appid, convertCase })`.
 #[napi(object)]
 pub struct CallOptions {
     pub appid: Option<String>,
     pub convert_case: Option<bool>,
-    pub token: Option<String>,
     /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
     /// media), chosen by the JavaScript layer so that no user string has it.
     pub marker: Option<String>,
@@ -52,9 +48,6 @@ pub struct CallOptions {
     /// that counts, as in wx-server-sdk. Omitted when the text is the same
     /// as on this client's previous call: that call's snapshot is reused.
     pub env_json: Option<String>,
-    /// What is left of the call's `timeout` (ms) after the JavaScript layer
-    /// obtained its token: one deadline for the whole call.
-    pub timeout_ms: Option<f64>,
 }
 
 /// How a call ended. `index.js` turns it into a value or an `Error`.
@@ -70,15 +63,15 @@ pub struct Outcome {
     pub err_msg: String,
     /// Failure: the error's `message`.
     pub message: String,
+    /// Failure: what the `message` shows after the errMsg, when the errMsg
+    /// stays as the reference has it (-604100 names the API there).
+    pub hint: Option<String>,
     /// Failure: `CloudSDKError` (true) or plain `Error` (false).
     pub cloud_error: bool,
     /// The debug line for this call, when debug logging is on.
     pub debug_line: Option<String>,
     /// The calling mode used: `cloud`, `https`, `thirdparty` (or `none`).
     pub mode: Option<String>,
-    /// A supplied token was rejected (40001/40014/42001): the JavaScript
-    /// layer asks its token function again and retries once.
-    pub token_rejected: bool,
 }
 
 impl Outcome {
@@ -91,10 +84,10 @@ impl Outcome {
             err_code: 0.0,
             err_msg: ok_msg(api),
             message: String::new(),
+            hint: None,
             cloud_error: false,
             debug_line: None,
             mode: None,
-            token_rejected: false,
         };
         match result {
             Ok(Success::Json(json)) => Outcome {
@@ -119,10 +112,10 @@ impl Outcome {
             err_code: e.err_code as f64,
             err_msg: e.err_msg.clone(),
             message: e.message(),
+            hint: e.hint.clone(),
             cloud_error: e.class == ErrorClass::Cloud,
             debug_line: None,
             mode: None,
-            token_rejected: false,
         }
     }
 }
@@ -141,8 +134,10 @@ pub struct Client {
 /// functions, and the names of those that are) and create a client, or
 /// explain which option is wrong. The managed third-party mode keeps its tokens in
 /// `store` (a [`store::TokenStoreHandle`]; without one, in this process's
-/// memory, one store per `default_store_key`, the API base URL) and calls
-/// the `init()` callbacks `hook_names` through `hooks`.
+/// memory, one store per `default_store_key`, the API base URL). The
+/// `init()` callbacks `hook_names` are called through `hooks`: those of
+/// the managed third-party mode, or the token function (`accessToken` /
+/// `authorizerAccessToken` given as a function).
 ///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }), [])
@@ -162,13 +157,19 @@ pub fn create_client(
         Err(e) => return Ok(Either::B(Outcome::failure(&e))),
     };
     let mut inner = wx_cloud_core::Client::from_config(config);
-    if mode::token_function(inner.config()) == Some("component") {
-        let cached = match store {
-            Some(s) => s.inner.clone(),
-            None => crate::token::default_store(&default_store_key.unwrap_or_default()),
-        };
-        let hooks = store::hooks(hooks, &hook_names.unwrap_or_default())?;
-        inner = inner.with_tokens(cached, hooks);
+    let hook_names = hook_names.unwrap_or_default();
+    match (bindings::token_function(inner.config()), hooks) {
+        (Some("component"), hooks) => {
+            let cached = match store {
+                Some(s) => s.inner.clone(),
+                None => crate::token::default_store(&default_store_key.unwrap_or_default()),
+            };
+            inner = inner.with_tokens(cached, store::hooks(hooks, &hook_names)?);
+        }
+        (Some(name), Some(hooks)) if hook_names.iter().any(|n| n == name) => {
+            inner = inner.with_token_function(store::token_function(hooks, name)?);
+        }
+        _ => {}
     }
     Ok(Either::A(Client {
         inner,
@@ -229,14 +230,14 @@ pub struct ErrorCodes {
 /// The contract between index.js / lib/*.js and the core (see [`Contract`]).
 #[napi(catch_unwind)]
 pub fn contract() -> Contract {
-    use crate::options::{DEFAULT_TIMEOUT, MAX_TIMEOUT_MS};
+    use crate::bindings::{DEFAULT_TIMEOUT, MAX_TIMEOUT_MS};
     Contract {
         options: Config::options().to_vec(),
         default_timeout_ms: DEFAULT_TIMEOUT.as_millis() as f64,
         max_timeout_ms: MAX_TIMEOUT_MS as f64,
         error_codes: ErrorCodes {
-            invalid_param: crate::error::INVALID_PARAM as f64,
-            invalid_common_param: crate::error::INVALID_COMMON_PARAM as f64,
+            invalid_param: crate::bindings::INVALID_PARAM as f64,
+            invalid_common_param: crate::bindings::INVALID_COMMON_PARAM as f64,
         },
     }
 }
@@ -245,9 +246,9 @@ pub fn contract() -> Contract {
 /// listed (comma separated) in `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
 #[napi(catch_unwind)]
 pub fn env_var_names() -> Vec<String> {
-    crate::env::CONTEXT_VARS
+    crate::bindings::CONTEXT_VARS
         .iter()
-        .chain(crate::env::OTHER_VARS)
+        .chain(crate::bindings::OTHER_VARS)
         .map(|n| (*n).to_string())
         .collect()
 }
@@ -272,10 +273,10 @@ where
     })
 }
 
-/// One line per call: API, mode, elapsed time, errCode, the request id
+/// One line per send: API, mode, elapsed time, errCode, the request id
 /// (the gateway's `seqId` in a cloud call; WeChat's `rid`, which it gives
 /// only in errors, in the HTTPS modes), redacted.
-fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
+fn debug_line(api: &str, report: &Report, err_code: f64) -> String {
     let request_id = if report.mode == "cloud" {
         format!("seqId={}", report.seq_id)
     } else {
@@ -285,9 +286,9 @@ fn debug_line(api: &str, report: &Report, outcome: &Outcome) -> String {
         Some(p) => format!(" path={p}"),
         None => String::new(),
     };
-    crate::transport::redact(&format!(
+    crate::bindings::redact(&format!(
         "[wx-cloud-openapi] {api} mode={} elapsed={}ms errCode={} {request_id} sends={} busyRetries={}{path}",
-        report.mode, report.elapsed_ms, outcome.err_code, report.sends, report.busy_retries
+        report.mode, report.elapsed_ms, err_code, report.sends, report.busy_retries
     ))
 }
 
@@ -299,7 +300,7 @@ impl Client {
         if config.process_env.is_some() {
             return self.inner.context().clone();
         }
-        let mut last = wx_cloud_core::lock::lock(&self.last_context);
+        let mut last = crate::wire::lock(&self.last_context);
         match (env_json, last.as_ref()) {
             (None, Some(kept)) => kept.clone(),
             (text, _) => {
@@ -315,12 +316,13 @@ impl Client {
 
 #[napi]
 impl Client {
-    /// The init option holding a token function the JavaScript layer must
-    /// call before each call and pass as `options.token`: `"accessToken"`,
-    /// `"authorizerAccessToken"`, or `null`.
+    /// Which token a call asks besides the configured ones: from the token
+    /// function `"accessToken"` or `"authorizerAccessToken"` (asked by the
+    /// core through `createClient`'s hooks), `"component"` (the managed
+    /// third-party tokens), or `null`.
     #[napi(getter, catch_unwind)]
     pub fn token_function(&self) -> Option<String> {
-        mode::token_function(self.inner.config()).map(str::to_string)
+        bindings::token_function(self.inner.config()).map(str::to_string)
     }
 
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
@@ -338,7 +340,7 @@ impl Client {
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = self.inner.config();
         let ctx = self.context(config, options.env_json);
-        let debug = wx_cloud_core::settings::debug(config, &ctx).value;
+        let debug = crate::bindings::debug(config, &ctx).value;
         let input = CallInput {
             api,
             params_json,
@@ -357,21 +359,26 @@ impl Client {
         let display = input.display_api();
         let request = wx_cloud_core::Request {
             input,
-            token: options.token,
-            timeout: options
-                .timeout_ms
-                .filter(|ms| ms.is_finite())
-                .map(|ms| std::time::Duration::from_millis(ms.max(1.0) as u64)),
+            token: None,
+            timeout: None,
             context: Some(ctx),
         };
         let client = self.inner.clone();
         settle(env, display.clone(), async move {
             let sent = client.send(request).await;
             let mut outcome = Outcome::from_result(&display, sent.result);
-            outcome.mode = Some(sent.report.mode.to_string());
-            outcome.token_rejected = sent.report.token_rejected;
-            if debug {
-                outcome.debug_line = Some(debug_line(&display, &sent.report, &outcome));
+            // Empty when nothing was sent (the token function failed).
+            if !sent.report.mode.is_empty() {
+                outcome.mode = Some(sent.report.mode.to_string());
+                if debug {
+                    // The send whose token WeChat rejected first, then the retry.
+                    let rejected = sent.rejected.as_ref().map(|r| {
+                        let code = r.result.as_ref().err().map_or(0.0, |e| e.err_code as f64);
+                        debug_line(&display, &r.report, code) + "\n"
+                    });
+                    let line = debug_line(&display, &sent.report, outcome.err_code);
+                    outcome.debug_line = Some(rejected.unwrap_or_default() + &line);
+                }
             }
             outcome
         })
@@ -398,7 +405,7 @@ pub fn sync_panic_for_test() -> Result<()> {
 /// The reference SDK's description of an errCode, or `""`.
 #[napi(catch_unwind)]
 pub fn describe_err_code(code: f64) -> String {
-    crate::error::description(code as i64).to_string()
+    crate::bindings::description(code as i64).to_string()
 }
 
 /// Where the HTTPS modes send an API (a row of the path table).
@@ -418,23 +425,54 @@ pub struct ApiRoute {
 /// or `null` when the API is not in the table.
 #[napi(catch_unwind)]
 pub fn api_route(api: String) -> Option<ApiRoute> {
-    crate::https::paths::route(&api).map(|r| ApiRoute {
+    crate::wire::paths::route(&api).map(|r| ApiRoute {
         method: r.method.as_str().to_string(),
         path: r.path.clone(),
         params: match r.params {
-            crate::https::paths::Params::Json => "json",
-            crate::https::paths::Params::Query => "query",
-            crate::https::paths::Params::Multipart => "multipart",
+            crate::wire::paths::Params::Json => "json",
+            crate::wire::paths::Params::Query => "query",
+            crate::wire::paths::Params::Multipart => "multipart",
         }
         .to_string(),
         doc: r.doc.clone(),
     })
 }
 
+/// The signature of a `cloud.signature({ type: 'midas' })` value in the
+/// params of the midas API `api` (`crate::https::midas`): `names` the
+/// signed params (sorted, snake_cased), `keys` the params' top-level keys,
+/// `value_of(key)` the text of a param's value, asked for the signed ones
+/// only. Fails as the reference does when a signed param is missing.
+#[napi(catch_unwind)]
+pub fn midas_signature(
+    api: String,
+    names: Vec<String>,
+    secret: String,
+    keys: Vec<String>,
+    convert_case: bool,
+    value_of: Function<String, String>,
+) -> Result<String> {
+    use crate::wire::midas;
+    let (method, path) = midas::route(&api)
+        .ok_or_else(|| Error::from_reason(format!("{api} is not a midas API")))?;
+    let sent = midas::sent_keys(keys, convert_case);
+    let mut fields = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(key) = sent.get(&name).and_then(serde_json::Value::as_str) else {
+            return Err(Error::from_reason(format!(
+                "Cannot compute signature: lack of param '{name}'"
+            )));
+        };
+        let value = value_of.call(key.to_string())?;
+        fields.push((name, value));
+    }
+    Ok(midas::sign(method, path, &secret, &fields))
+}
+
 /// Every cloud-call name in the path table, sorted.
 #[napi(catch_unwind)]
 pub fn path_table_apis() -> Vec<String> {
-    crate::https::paths::all()
+    crate::wire::paths::all()
         .iter()
         .map(|r| r.api.clone())
         .collect()
@@ -496,7 +534,7 @@ pub fn explain_config(
         }
     };
     let ctx = snapshot(&config, env);
-    let e = mode::explain(&config, &ctx, &api);
+    let e = bindings::explain(&config, &ctx, &api);
     ConfigExplanation {
         ok: e.problem.is_none(),
         mode: e.mode.to_string(),

@@ -47,7 +47,7 @@ struct Door {
 
 impl Door {
     fn send(&self, job: Job) {
-        let guard = wx_cloud_core::lock::lock(&self.tsfn);
+        let guard = crate::wire::lock(&self.tsfn);
         let Some(tsfn) = *guard else { return };
         let data = Box::into_raw(Box::new(job));
         // Unbounded queue: non-blocking never answers `queue_full`; any
@@ -139,7 +139,7 @@ impl Local {
 /// Environment teardown: stop sending, abort the threadsafe function.
 unsafe extern "C" fn close_door(arg: *mut c_void) {
     let door = unsafe { Arc::from_raw(arg as *const Door) };
-    let taken = wx_cloud_core::lock::lock(&door.tsfn).take();
+    let taken = crate::wire::lock(&door.tsfn).take();
     if let Some(tsfn) = taken {
         unsafe {
             sys::napi_release_threadsafe_function(

@@ -17,7 +17,9 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-use crate::token::{CachedStore, ComponentHooks, StoreError, StoreFuture, TokenStore};
+use crate::token::{
+    CachedStore, ComponentHooks, StoreError, StoreFuture, TokenFunction, TokenReply, TokenStore,
+};
 
 /// A JavaScript function `(requestJson) => Promise<responseJson>`, callable
 /// from any thread. Weak: it never keeps the process alive by itself.
@@ -190,4 +192,28 @@ pub(crate) fn hooks(
         }));
     }
     Ok(hooks)
+}
+
+/// The token function `name` (`accessToken` or `authorizerAccessToken`)
+/// through the bridge: `[name, appid, forceRefresh]` answers the token, or
+/// `{ got }`, what the function returned instead (`lib/store.js`).
+pub(crate) fn token_function(
+    bridge_fn: Function<String, Promise<String>>,
+    name: &str,
+) -> Result<TokenFunction> {
+    let b = bridge(bridge_fn)?;
+    let name = name.to_string();
+    Ok(Arc::new(
+        move |(appid, force_refresh): (Option<String>, bool)| {
+            let (b, request) = (b.clone(), json!([name, appid, force_refresh]));
+            Box::pin(async move {
+                Ok(match ask(&b, request).await? {
+                    Value::String(token) => TokenReply::Token(token),
+                    other => {
+                        TokenReply::NotAToken(other["got"].as_str().unwrap_or("?").to_string())
+                    }
+                })
+            })
+        },
+    ))
 }

@@ -5,15 +5,20 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use serde_json::Value;
 
 use crate::cloud::answer::Success;
 use crate::cloud::request::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
-use crate::error::{ApiError, ErrorClass, ErrorKind};
+use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::mode::{self, Report, Token};
 use crate::options::{Config, Millis};
-use crate::token::{default_store, CachedStore, ComponentHooks, ComponentTokens, TokenStore};
+use crate::token::{
+    default_store, CachedStore, ComponentHooks, ComponentTokens, TokenFunction, TokenReply,
+    TokenStore,
+};
 
 /// A configured client: what `cloud.init(options)` creates in Node.
 ///
@@ -43,6 +48,21 @@ pub struct Client {
     convert_case: bool,
     /// The managed third-party tokens (`componentAppid` + `componentAppsecret`).
     tokens: Option<Arc<ComponentTokens>>,
+    /// The application's token function, see [`Client::with_token_function`].
+    token_function: Option<AskToken>,
+}
+
+/// A token function and the init option that holds it.
+#[derive(Clone)]
+struct AskToken {
+    name: &'static str,
+    ask: TokenFunction,
+}
+
+impl fmt::Debug for AskToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the {} function", self.name)
+    }
 }
 
 /// A file sent as a media param (`{ contentType, value, fileName }` in
@@ -105,7 +125,12 @@ impl Client {
     /// ```
     pub fn from_options(options: Value) -> Result<Client, Error> {
         Config::from_value(&options)
-            .map(Client::from_config)
+            .map(|config| {
+                Client::from_config(Config {
+                    wording: Wording::Rust,
+                    ..config
+                })
+            })
             .map_err(Error)
     }
 
@@ -121,7 +146,6 @@ impl Client {
     /// handlers) and the application's `hooks` (the Node package's
     /// `getComponentVerifyTicket` and friends). A client of another mode is
     /// returned as it is.
-    #[doc(hidden)]
     pub fn with_tokens(&self, store: Arc<CachedStore>, hooks: ComponentHooks) -> Client {
         let tokens = match (&self.config.component, &self.tokens) {
             (Some(settings), Some(_)) => Some(ComponentTokens::new(
@@ -129,6 +153,7 @@ impl Client {
                 store,
                 hooks,
                 self.config.timeout(),
+                self.config.wording,
             )),
             _ => None,
         };
@@ -140,7 +165,6 @@ impl Client {
 
     /// A client of validated options (what [`Client::from_options`] makes
     /// of JSON), for the bindings, which read the options themselves.
-    #[doc(hidden)]
     pub fn from_config(config: Config) -> Client {
         let context = match &config.process_env {
             Some(vars) => Context::snapshot(&vars.0),
@@ -154,6 +178,7 @@ impl Client {
                     default_store(&base),
                     Default::default(),
                     config.timeout(),
+                    config.wording,
                 ))
             }
             _ => None,
@@ -164,41 +189,138 @@ impl Client {
             appid: None,
             convert_case: true,
             tokens,
+            token_function: None,
+        }
+    }
+
+    /// This client, asking `ask` for each call's token when the options give
+    /// `accessToken` or `authorizerAccessToken` as a function (the Node
+    /// package's token functions; a client of another mode is returned as it
+    /// is). A call asks it, and when WeChat rejects that token asks again
+    /// (`force_refresh`) and retries once with a new one; asking counts
+    /// against the call's `timeout`.
+    #[doc(hidden)]
+    pub fn with_token_function(&self, ask: TokenFunction) -> Client {
+        let name = match mode::token_function(&self.config) {
+            Some(n @ ("accessToken" | "authorizerAccessToken")) => n,
+            _ => return self.clone(),
+        };
+        Client {
+            token_function: Some(AskToken { name, ask }),
+            ..self.clone()
         }
     }
 
     /// The validated options.
-    #[doc(hidden)]
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }
 
     /// The environment read when the client was made (`processEnv`, else
     /// the process's).
-    #[doc(hidden)]
     pub fn context(&self) -> &Arc<Context> {
         &self.context
     }
 
     /// Send one call as a binding makes it (see [`Request`]): the one way
     /// every call goes, [`Client::call`] included.
-    #[doc(hidden)]
     pub async fn send(&self, request: Request) -> Sent {
-        let config = match request.timeout {
+        let context = request.context.unwrap_or_else(|| self.context.clone());
+        if let (Some(f), None) = (&self.token_function, &request.token) {
+            return self.send_asking(f, &context, &request.input).await;
+        }
+        let config = self.config_within(request.timeout);
+        let token = match (&self.tokens, &request.token) {
+            (Some(managed), None) => Token::Managed(managed),
+            _ => request.token.as_deref().into(),
+        };
+        let (result, report) = mode::run(&config, &context, &request.input, token).await;
+        Sent {
+            result,
+            report,
+            rejected: None,
+        }
+    }
+
+    /// The options, the call's timeout shortened to `timeout` when that is less.
+    fn config_within(&self, timeout: Option<Duration>) -> Arc<Config> {
+        match timeout {
             Some(t) if t < self.config.timeout() => {
                 let mut c = (*self.config).clone();
                 c.timeout = Some(Millis(t.max(Duration::from_millis(1))));
                 Arc::new(c)
             }
             _ => self.config.clone(),
+        }
+    }
+
+    /// A call with the application's token function: ask it, call; when
+    /// WeChat rejects that token (which proves the call was not executed),
+    /// ask again and retry once with a different one. One deadline for the
+    /// whole call, the asking included.
+    async fn send_asking(&self, f: &AskToken, context: &Context, input: &CallInput) -> Sent {
+        let deadline = Instant::now() + self.config.timeout();
+        let appid = input.appid.clone().or_else(|| self.config.appid.clone());
+        let send = |token: String| async move {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let config = self.config_within(Some(left));
+            let (result, report) = mode::run(&config, context, input, Token::Given(&token)).await;
+            Sent {
+                result,
+                report,
+                rejected: None,
+            }
         };
-        let context = request.context.unwrap_or_else(|| self.context.clone());
-        let token = match (&self.tokens, &request.token) {
-            (Some(managed), None) => Token::Managed(managed),
-            _ => request.token.as_deref().into(),
+        let unsent = |e: ApiError| Sent {
+            result: Err(e.for_api(&input.display_api())),
+            report: Report::default(),
+            rejected: None,
         };
-        let (result, report) = mode::run(&config, &context, &request.input, token).await;
-        Sent { result, report }
+        let first = match self.ask_token(f, &appid, false, deadline).await {
+            Ok(t) => t,
+            Err(e) => return unsent(e),
+        };
+        let sent = send(first.clone()).await;
+        if sent.result.is_ok() || !sent.report.token_rejected {
+            return sent;
+        }
+        match self.ask_token(f, &appid, true, deadline).await {
+            Ok(second) if second != first => Sent {
+                rejected: Some(Box::new(sent)),
+                ..send(second).await
+            },
+            Ok(_) => sent,
+            Err(e) => unsent(e),
+        }
+    }
+
+    /// The token function's token within the deadline.
+    async fn ask_token(
+        &self,
+        f: &AskToken,
+        appid: &Option<String>,
+        force_refresh: bool,
+        deadline: Instant,
+    ) -> Result<String, ApiError> {
+        let asked = tokio::time::timeout_at(deadline, (f.ask)((appid.clone(), force_refresh)));
+        let detail = match asked.await {
+            Ok(Ok(TokenReply::Token(t))) if !t.is_empty() => return Ok(t),
+            Ok(Ok(TokenReply::Token(_))) => "must return a non-empty string, got a string".into(),
+            Ok(Ok(TokenReply::NotAToken(what))) => {
+                format!("must return a non-empty string, got {what}")
+            }
+            Ok(Err(why)) => format!("failed: {why}"),
+            Err(_) => format!(
+                "failed: it did not return within {} ms",
+                self.config.timeout().as_millis()
+            ),
+        };
+        Err(ApiError::failed(
+            ErrorKind::Config,
+            ErrorClass::Cloud,
+            crate::codes::INVALID_COMMON_PARAM,
+            format!("the {} function {detail}", f.name),
+        ))
     }
 
     /// A client from `cloud.init()` options and these environment variables
@@ -385,7 +507,7 @@ impl Client {
                 Error(ApiError::new(
                     ErrorKind::BadAnswer,
                     ErrorClass::Plain,
-                    crate::error::WX_SYSTEM_ERROR,
+                    crate::codes::WX_SYSTEM_ERROR,
                     e.to_string(),
                 ))
             }),
@@ -399,7 +521,6 @@ impl Client {
 /// environment of this call (else the client's), a token the caller
 /// obtained (else the configured or managed one), and what is left of the
 /// call's deadline (else the `timeout` option).
-#[doc(hidden)]
 #[derive(Default)]
 pub struct Request {
     /// The API, params, media and `openapi({ appid, convertCase })`.
@@ -414,12 +535,15 @@ pub struct Request {
 
 /// What a sent [`Request`] gave: the result as the wire gave it (JSON text
 /// or bytes, not parsed) and what the debug line reports.
-#[doc(hidden)]
 pub struct Sent {
     /// The result, or the error (its `{api}:fail ` prefix added).
     pub result: Result<Success, ApiError>,
-    /// Mode, sends, retries, request ids, path.
+    /// Mode, sends, retries, request ids, path (empty when nothing was
+    /// sent because the token function failed).
     pub report: Report,
+    /// The send before this one, whose token WeChat rejected (a token
+    /// function's: this one was sent with the token it gave next).
+    pub rejected: Option<Box<Sent>>,
 }
 
 /// A call's result.

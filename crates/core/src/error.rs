@@ -10,7 +10,9 @@
 
 use std::fmt;
 
-use crate::gateway_code::GatewayCode;
+use crate::codes::{
+    description, GatewayCode, INVALID_COMMON_PARAM, INVALID_PARAM, WX_SYSTEM_ERROR,
+};
 
 /// Which JavaScript class the error becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,27 +84,88 @@ impl ErrorKind {
     }
 }
 
+/// Who configured the client, so that a message names what that caller set:
+/// `init({ … })` and `openapi({ appid })` for the Node package, the options
+/// of [`Client::from_options`](crate::Client::from_options) and
+/// [`Client::for_appid`](crate::Client::for_appid) for Rust. The option
+/// names (`secretId`, `apiBaseUrl`, …) are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wording {
+    /// The Node package (the binding): `init()`, `openapi({ appid })`.
+    #[default]
+    Node,
+    /// The Rust API: `Client::from_options`, `client.for_appid(…)`.
+    Rust,
+}
+
+impl Wording {
+    /// Where the options are given: `init()` / `Client::from_options`.
+    pub fn init(self) -> &'static str {
+        match self {
+            Wording::Node => "init()",
+            Wording::Rust => "Client::from_options",
+        }
+    }
+
+    /// Options given together: `init({ appid, secret })` /
+    /// `Client::from_options with "appid" and "secret"`.
+    pub fn init_with(self, options: &[&str]) -> String {
+        match self {
+            Wording::Node => format!("init({{ {} }})", options.join(", ")),
+            Wording::Rust => {
+                let quoted: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+                format!("Client::from_options with {}", quoted.join(" and "))
+            }
+        }
+    }
+
+    /// What the options had: `init() was given {which}` /
+    /// `Client::from_options was given {which}`.
+    pub fn given(self, which: &str) -> String {
+        match self {
+            Wording::Node => format!("init() was given {which}"),
+            Wording::Rust => format!("Client::from_options was given {which}"),
+        }
+    }
+
+    /// `init() was given` / `Client::from_options was given`.
+    pub fn given_to(self) -> &'static str {
+        match self {
+            Wording::Node => "init() was given",
+            Wording::Rust => "Client::from_options was given",
+        }
+    }
+
+    /// The call acting for another account: `openapi({ appid: … })` /
+    /// `client.for_appid(…)`.
+    pub fn for_appid(self, appid: &str) -> String {
+        match self {
+            Wording::Node => format!("openapi({{ appid: {appid} }})"),
+            Wording::Rust => format!("client.for_appid({appid})"),
+        }
+    }
+}
+
 /// A failed call, as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// What went wrong.
     pub kind: ErrorKind,
+    /// The errCode: WeChat's, the gateway's, or the SDK's own.
     pub err_code: i64,
+    /// The errMsg (`{api}:fail …` once the API is known), secrets redacted.
     pub err_msg: String,
+    /// Which kind of JavaScript error it becomes.
     pub class: ErrorClass,
     /// The raw answer body, when the failure came with one (kept for debugging;
     /// never contains request secrets).
     pub raw_body: Option<Vec<u8>>,
     /// `err_msg` still waits for its `{api}:fail ` prefix ([`ApiError::for_api`]).
     unprefixed: bool,
+    /// What to do, shown after the errMsg in [`ApiError::message`] when the
+    /// errMsg must stay as the reference has it (-604100 names the API).
+    pub hint: Option<String>,
 }
-
-/// errCode of an answer the SDK could not understand (the reference's `WX_SYSTEM_ERROR`).
-pub const WX_SYSTEM_ERROR: i64 = -601001;
-/// errCode for an invalid argument given by the caller (the reference's `INVALID_PARAM`).
-pub const INVALID_PARAM: i64 = -501007;
-/// errCode for missing credentials or configuration (`INVALID_COMMON_PARAM`).
-pub const INVALID_COMMON_PARAM: i64 = -501006;
 
 impl ApiError {
     /// An error of `kind` whose errMsg is `err_msg`, as given (no
@@ -120,6 +183,7 @@ impl ApiError {
             class,
             raw_body: None,
             unprefixed: false,
+            hint: None,
         }
     }
 
@@ -225,14 +289,30 @@ impl ApiError {
         self.kind.may_have_executed()
     }
 
+    /// Show `hint` after the errMsg in the message (the errMsg stays as it is).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
     /// Attach the raw answer body.
     pub fn with_body(mut self, body: &[u8]) -> Self {
         self.raw_body = Some(body.to_vec());
         self
     }
 
-    /// The JavaScript `message` of this error, exactly as the reference builds it.
+    /// The JavaScript `message` of this error, as the reference builds it,
+    /// followed by ` | {hint}` when there is a hint.
     pub fn message(&self) -> String {
+        let message = self.recorded_message();
+        match &self.hint {
+            Some(hint) => format!("{message} | {hint}"),
+            None => message,
+        }
+    }
+
+    /// The `message` exactly as the reference builds it.
+    fn recorded_message(&self) -> String {
         match self.class {
             ErrorClass::Cloud => format!(
                 "errCode: {} {} | errMsg: {}",
@@ -261,56 +341,6 @@ pub fn ok_msg(api: &str) -> String {
 /// `{api}:fail {msg}`
 pub fn fail_msg(api: &str, msg: &str) -> String {
     format!("{api}:fail {msg}")
-}
-
-/// The reference's description of an errCode (its `ERR_CODE` table), or `""`.
-///
-/// Only these codes have a description; WeChat's own codes (40014, -1000, …)
-/// do not, which is why their `message` shows two spaces.
-pub fn description(code: i64) -> &'static str {
-    match code {
-        -1 => "unknown error",
-        -404001 => "empty call result",
-        -404002 => "empty event id",
-        -404003 => "empty poll url",
-        -404004 => "empty poll result json",
-        -404005 => "exceed max poll retry",
-        -404006 => "empty poll result base resp",
-        -601001 => "system error",
-        -601002 => "system args error",
-        -601003 => "system network error",
-        -601004 => "api permission denied",
-        -601005 => "invalid cloudID",
-        -601006 => "cloudID expired",
-        -601007 => "cloudID and calling user does not match",
-        -601008 => "server-side request timedout",
-        -601009 => "missing mobile phone",
-        -601010 => "no write permission",
-        -601011 => "no privilege permission",
-        -601012 => "unauthorized env",
-        -601013 => "no multiend permission",
-        -601015 => "access denied (cloudfunction cloudbase_auth returns empty errCode)",
-        -601016 => "missing env auth info",
-        -601017 => "access denied (cloudbase_auth returns non-zero errCode)",
-        -602018 => "unauthorized API",
-        -602001 => "database query result size exceed limit (1MB)",
-        -604001 => "cloudfunction result size exceed limit (1MB)",
-        -604100 => "API not found",
-        -604101 => "function has no permission to call this API",
-        -604102 => "call open API timeout",
-        -604103 => "call open API system error",
-        -604104 => "illegal source of invocation",
-        -501001 => "resource system error",
-        -501002 => "resource server timeout",
-        -501003 => "exceed request limit",
-        -501004 => "exceed concurrent request limit",
-        -501005 => "invalid env",
-        -501006 => "invalid common parameters",
-        -501007 => "invalid parameters",
-        -501008 => "invalid request source",
-        -501009 => "resource not initialized",
-        _ => "",
-    }
 }
 
 #[cfg(test)]

@@ -35,44 +35,37 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The modules below the public API are shared with the napi addon, the
-//! emulator and the fuzz targets; they are hidden from the documentation
-//! and are not a stable API.
+//! Besides the client and its [`token`] stores, two modules serve the other
+//! crates of this workspace: [`wire`] (the wire formats, which the emulator
+//! speaks from the other end and the fuzz targets feed) and [`bindings`]
+//! (what a language binding such as the napi addon builds around
+//! [`Client::send`]). Everything else is private.
 
 mod client;
 
 pub use client::{Answer, Client, Error, MediaFile, Request, Sent};
 pub use error::ErrorKind;
 
-#[doc(hidden)]
-pub mod case;
-#[doc(hidden)]
-pub mod cloud;
-#[doc(hidden)]
-pub mod env;
-#[doc(hidden)]
-pub mod error;
-#[doc(hidden)]
-pub mod gateway_code;
-#[doc(hidden)]
-pub mod https;
-#[doc(hidden)]
-pub mod json_deep;
-#[doc(hidden)]
-pub mod json_text;
-#[doc(hidden)]
-pub mod lock;
-#[doc(hidden)]
-pub mod mode;
-#[doc(hidden)]
-pub mod options;
-#[doc(hidden)]
-pub mod settings;
-#[doc(hidden)]
-pub mod tls;
+mod case;
+mod cloud;
+mod codes;
+mod env;
+mod error;
+mod https;
+mod json_deep;
+mod json_text;
+mod lock;
+mod mode;
+mod options;
+mod platform;
+mod redact;
+mod settings;
+mod tls;
 pub mod token;
-#[doc(hidden)]
-pub mod transport;
+mod transport;
+
+pub mod bindings;
+pub mod wire;
 
 #[cfg(test)]
 mod test_support;

@@ -23,9 +23,10 @@ use secrecy::ExposeSecret;
 
 use crate::cloud::{self, answer::Success, request::CallInput};
 use crate::env::Context;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind, Wording};
 use crate::https::{self, Auth};
-use crate::options::{redact_url_userinfo, Config, ModeChoice, Supplied, TokenKind};
+use crate::options::{Config, ModeChoice, Supplied, TokenKind};
+use crate::redact::redact_url_userinfo;
 use crate::settings::{self, Source, Sourced};
 use crate::transport;
 
@@ -48,14 +49,27 @@ impl Route {
     }
 }
 
-/// What every listed setting would do, for the "nothing usable" message.
-const WHAT_WOULD_WORK: &str = "any one of these would work: \
+/// What every listed setting would do, for the "nothing usable" message,
+/// in the words of the caller (Node's `init()`, or the Rust API's options).
+fn what_would_work(w: Wording) -> &'static str {
+    match w {
+        Wording::Node => "any one of these would work: \
      (1) the cloud call: run inside a cloud function, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY \
      in the environment, or pass secretId and secretKey to init(); \
      (2) HTTPS: init({ appid, secret }), or WX_APPID and WX_APPSECRET in the environment, or init({ accessToken }); \
      (3) a third-party platform: init({ authorizerAccessToken }), or init({ componentAppid, componentAppsecret }) \
      with the verify ticket and refresh tokens in a token store or from getComponentVerifyTicket and \
-     getAuthorizerRefreshToken";
+     getAuthorizerRefreshToken",
+        Wording::Rust => "any one of these would work: \
+     (1) the cloud call: run inside a cloud function, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY \
+     in the environment, or give \"secretId\" and \"secretKey\" to Client::from_options; \
+     (2) HTTPS: \"appid\" and \"secret\" in Client::from_options, or WX_APPID and WX_APPSECRET in the \
+     environment, or an \"accessToken\" string; \
+     (3) a third-party platform: an \"authorizerAccessToken\" string, or \"componentAppid\" and \
+     \"componentAppsecret\" with the verify ticket and refresh tokens in a token store \
+     (Client::with_token_store) or \"authorizerAppid\" and \"authorizerRefreshToken\"",
+    }
+}
 
 /// HTTPS credentials given to `init()`.
 fn https_from_config(cfg: &Config) -> Option<Sourced<Auth>> {
@@ -114,12 +128,13 @@ fn third_party(cfg: &Config) -> Option<Sourced<Auth>> {
 
 /// What makes this a cloud runtime, in words (`None`: it is none).
 fn cloud_runtime(cfg: &Config, ctx: &Context) -> Option<String> {
+    let w = cfg.wording;
     if cfg.credentials.is_some() {
-        Some("init() was given `secretId` and `secretKey`".to_string())
+        Some(w.given("`secretId` and `secretKey`"))
     } else if let Some(missing) = cfg.partial_credentials {
-        Some(format!(
-            "init() was given half a Tencent Cloud secret pair (`{missing}` is missing)"
-        ))
+        Some(w.given(&format!(
+            "half a Tencent Cloud secret pair (`{missing}` is missing)"
+        )))
     } else if ctx.non_empty("TENCENTCLOUD_SECRETID").is_some()
         || ctx.non_empty("TENCENTCLOUD_SECRETKEY").is_some()
     {
@@ -171,21 +186,29 @@ impl Choice {
 /// [`select`], with the reason for the choice in words: the one decision
 /// behind both a call and `wx-cloud-openapi env`.
 fn choose(cfg: &Config, ctx: &Context) -> Result<Choice, ApiError> {
-    let none_usable = |what: &str| ApiError::invalid_config(format!("{what}; {WHAT_WOULD_WORK}"));
+    let w = cfg.wording;
+    let none_usable =
+        |what: &str| ApiError::invalid_config(format!("{what}; {}", what_would_work(w)));
+    let from_options = match w {
+        Wording::Node => "credentials from init()",
+        Wording::Rust => "credentials from Client::from_options",
+    };
     let given = |what: &str| format!("option `mode` is \"{what}\"");
     match cfg.mode {
         Some(ModeChoice::Cloud) => Ok(Choice::new(Route::Cloud, given("cloud"))),
         Some(ModeChoice::Https) => https_from_config(cfg)
-            .map(|a| (a, "credentials from init()"))
+            .map(|a| (a, from_options))
             .or_else(|| {
                 https_from_env(ctx).map(|a| (a, "WX_APPID and WX_APPSECRET from the environment"))
             })
             .map(|(a, from)| Choice::of(a, Route::Https, format!("{}; {from}", given("https"))))
             .ok_or_else(|| {
-                none_usable(
-                    "mode \"https\" needs init({ appid, secret }), init({ accessToken }) \
+                none_usable(&format!(
+                    "mode \"https\" needs {}, {} \
                      or WX_APPID and WX_APPSECRET in the environment",
-                )
+                    w.init_with(&["appid", "secret"]),
+                    w.init_with(&["accessToken"]),
+                ))
             }),
         Some(ModeChoice::ThirdParty) => third_party(cfg)
             .map(|a| Choice::of(a, Route::ThirdParty, given("thirdparty")))
@@ -206,22 +229,14 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
             Auth::Supplied(_) => "`accessToken`",
             _ => "`appid` and `secret`",
         };
-        return Some(Choice::of(
-            a,
-            Route::Https,
-            format!("init() was given {which}"),
-        ));
+        return Some(Choice::of(a, Route::Https, cfg.wording.given(which)));
     }
     if let Some(a) = third_party(cfg) {
         let which = match a.value {
             Auth::Supplied(_) => "`authorizerAccessToken`",
             _ => "`componentAppid` and the other managed third-party options",
         };
-        return Some(Choice::of(
-            a,
-            Route::ThirdParty,
-            format!("init() was given {which}"),
-        ));
+        return Some(Choice::of(a, Route::ThirdParty, cfg.wording.given(which)));
     }
     if let Some(mut reason) = cloud_runtime(cfg, ctx) {
         // In a cloud runtime WX_APPID is set by the platform for each
@@ -229,8 +244,12 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
         // they do not switch the call to HTTPS; `mode` does.
         if https_from_env(ctx).is_some() {
             reason.push_str(
-                "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                match cfg.wording {
+                    Wording::Node => "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
                  runtime the cloud call wins: init({ mode: 'https' }) would use them",
+                    Wording::Rust => "; WX_APPID and WX_APPSECRET are set in the environment too, but inside a cloud \
+                 runtime the cloud call wins: the option \"mode\": \"https\" would use them",
+                },
             );
         }
         return Some(Choice::new(Route::Cloud, reason));
@@ -239,10 +258,12 @@ fn choose_by_credentials(cfg: &Config, ctx: &Context) -> Option<Choice> {
         Choice::of(
             a,
             Route::Https,
-            "WX_APPID and WX_APPSECRET are set in the environment \
-             (and init() was given no HTTPS or third-party credentials, \
-             and this is no cloud runtime)"
-                .to_string(),
+            format!(
+                "WX_APPID and WX_APPSECRET are set in the environment \
+                 (and {} no HTTPS or third-party credentials, \
+                 and this is no cloud runtime)",
+                cfg.wording.given_to()
+            ),
         )
     })
 }
@@ -303,7 +324,7 @@ impl Shown {
 }
 
 /// Explain what a call with these options, in this environment, would use,
-/// by the same decision [`run`] makes (nothing is sent): the resolved
+/// by the same decision `run` makes (nothing is sent): the resolved
 /// settings with their sources, formatted.
 pub fn explain(cfg: &Config, ctx: &Context, api: &str) -> Explanation {
     let choice = match choose(cfg, ctx).map_err(|e| e.for_api(api)) {
@@ -430,10 +451,10 @@ fn show_auth(shown: &mut Shown, route: &Route, auth: &Auth, source: Source, cfg:
 }
 
 /// Which token a call needs besides the configured ones: from the token
-/// function `accessToken` or `authorizerAccessToken` (the JavaScript layer
-/// asks it), or `component` for the SDK-managed third-party tokens
+/// function `accessToken` or `authorizerAccessToken` (the client asks it,
+/// see `Client::with_token_function`), or `component` for the SDK-managed third-party tokens
 /// ([`crate::token::ComponentTokens`]). Decided by the options alone (the
-/// same rules as [`select`]).
+/// same rules as `select`).
 pub fn token_function(cfg: &Config) -> Option<&'static str> {
     let https = matches!(cfg.mode, None | Some(ModeChoice::Https));
     let third = matches!(cfg.mode, None | Some(ModeChoice::ThirdParty));
@@ -460,14 +481,17 @@ pub fn token_function(cfg: &Config) -> Option<&'static str> {
 /// What a finished call reports besides its result: for the debug line.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The calling mode (`cloud`, `https`, `third-party`, …).
     pub mode: &'static str,
+    /// The cloud call's sequence id (`TCB_SEQID`), when there is one.
     pub seq_id: String,
+    /// How long the call took, in milliseconds.
     pub elapsed_ms: u128,
     /// API requests sent (retries included).
     pub sends: u32,
     /// Busy answers retried.
     pub busy_retries: u32,
-    /// A supplied token was rejected (the JavaScript layer may retry once).
+    /// A supplied token was rejected (a token function's client retries once).
     pub token_rejected: bool,
     /// HTTPS modes: WeChat's request id (`rid: …` in an error's errmsg).
     pub rid: Option<String>,
@@ -492,7 +516,7 @@ pub enum Token<'a> {
     /// From the configuration (a fixed token, or the app's managed one).
     #[default]
     Configured,
-    /// Obtained by the caller (a token function of the Node package).
+    /// Obtained by the caller (the application's token function).
     Given(&'a str),
     /// The managed third-party tokens.
     Managed(&'a std::sync::Arc<crate::token::ComponentTokens>),
@@ -562,10 +586,52 @@ pub async fn run<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ErrorClass, INVALID_COMMON_PARAM};
+    use crate::codes::INVALID_COMMON_PARAM;
+    use crate::error::ErrorClass;
 
     fn cfg(json: &str) -> Config {
         Config::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn messages_name_what_the_caller_set_node_or_rust() {
+        let node = cfg(r#"{"mode":"https"}"#);
+        let rust = Config {
+            wording: Wording::Rust,
+            ..node.clone()
+        };
+        let msg = |c: &Config| select(c, &Context::default()).unwrap_err().err_msg;
+        // The Node package's text, as the JavaScript tests pin it.
+        let n = msg(&node);
+        assert!(
+            n.contains("mode \"https\" needs init({ appid, secret }), init({ accessToken })"),
+            "{n}"
+        );
+        assert!(n.contains("pass secretId and secretKey to init()"), "{n}");
+        // The same failure for a Rust caller names Client::from_options.
+        let r = msg(&rust);
+        assert!(!r.contains("init("), "{r}");
+        assert!(!r.contains("getComponentVerifyTicket"), "{r}");
+        assert!(
+            r.contains("Client::from_options with \"appid\" and \"secret\""),
+            "{r}"
+        );
+        assert!(r.contains("Client::with_token_store"), "{r}");
+        // A reason `explain` gives.
+        let scf = Context::from_pairs([("WX_APPID", "wxe"), ("WX_APPSECRET", "se")]);
+        let both = cfg(r#"{"secretId":"AKIDx","secretKey":"k"}"#);
+        let why = |c: &Config| choose(c, &scf).map(|c| c.reason).unwrap();
+        assert!(why(&both).starts_with("init() was given `secretId` and `secretKey`"));
+        let rust_both = Config {
+            wording: Wording::Rust,
+            ..both
+        };
+        let r = why(&rust_both);
+        assert!(
+            r.starts_with("Client::from_options was given `secretId` and `secretKey`"),
+            "{r}"
+        );
+        assert!(r.contains("the option \"mode\": \"https\""), "{r}");
     }
 
     #[test]
@@ -973,7 +1039,7 @@ mod tests {
         ]);
         let e = explain(&cfg("{}"), &ctx, "x");
         let p = e.problem.unwrap();
-        assert_eq!(p.err_code, crate::error::INVALID_PARAM);
+        assert_eq!(p.err_code, crate::codes::INVALID_PARAM);
         assert!(p.err_msg.contains("TCB_CONTEXT_CNFG"), "{}", p.err_msg);
     }
 

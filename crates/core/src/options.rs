@@ -25,7 +25,8 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Wording};
+use crate::redact::redact_url_userinfo;
 
 /// Default time a call may take, from start to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -143,6 +144,11 @@ pub struct Config {
     /// `componentAppid` and friends, together: third-party mode, tokens managed.
     #[serde(skip)]
     pub component: Option<ComponentSettings>,
+    /// Not an option: who built this configuration (the Node binding, or
+    /// the Rust API's `Client::from_options`), so messages name what that
+    /// caller set.
+    #[serde(skip)]
+    pub wording: Wording,
 }
 
 /// `retry`.
@@ -843,23 +849,6 @@ fn on_busy<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     .unwrap_or(0))
 }
 
-/// A URL with any `user:password@` replaced by `***@`, the rest of the text
-/// as it is: how every URL (proxy, `serviceUrl`, `apiBaseUrl`,
-/// `TCB_CONTEXT_CNFG`, `WX_API_BASE_URL`) is shown in messages.
-pub fn redact_url_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let start = scheme_end + 3;
-    let end = url[start..]
-        .find(['/', '?', '#', '\\'])
-        .map_or(url.len(), |i| start + i);
-    match url[start..end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
-        None => url.to_string(),
-    }
-}
-
 /// Why `value` cannot be sent as it is in an HTTP header or a host name
 /// (`None`: it can): only visible ASCII, no white space, is accepted; a
 /// secret file's trailing newline is the usual culprit.
@@ -885,7 +874,7 @@ pub fn unsendable_token(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     #[test]
     fn parses_every_option() {
@@ -1182,19 +1171,6 @@ mod tests {
             r#"{"region":"ap-shanghai","secretId":"AKIDx","secretKey":"k"}"#
         )
         .is_ok());
-    }
-
-    #[test]
-    fn url_passwords_are_redacted_as_text() {
-        assert_eq!(
-            redact_url_userinfo("http://user:PASS@127.0.0.1:9/admin?x=1"),
-            "http://***@127.0.0.1:9/admin?x=1"
-        );
-        assert_eq!(
-            redact_url_userinfo("http://127.0.0.1:9/a@b"),
-            "http://127.0.0.1:9/a@b"
-        );
-        assert_eq!(redact_url_userinfo("https://h"), "https://h");
     }
 
     #[test]

@@ -10,9 +10,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::cloud::endpoint::{current_env, injected_url};
 use crate::env::Context;
 use crate::options::{Config, EnvChoice};
+use crate::redact::redact_url_userinfo;
 
 /// Where a setting came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +122,52 @@ pub fn debug(cfg: &Config, ctx: &Context) -> Sourced<bool> {
         Sourced::new(true, Source::Env(&["DEBUG"]))
     } else {
         Sourced::new(false, Source::Runtime("default"))
+    }
+}
+
+/// The function's own environment: `TCB_ENV || SCF_NAMESPACE`.
+pub fn current_env(ctx: &Context) -> String {
+    ctx.non_empty("TCB_ENV")
+        .or_else(|| ctx.non_empty("SCF_NAMESPACE"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The `URL` field of `TCB_CONTEXT_CNFG`: `Ok(None)` when the variable is
+/// unset, empty, or JSON without a `URL` (or with an empty one);
+/// `Err(why)` when it cannot be read: not a JSON object (the shell's
+/// unquoted `{URL:http://…}`, a bare URL), a `url` key in another case, or
+/// a `URL` that is not an absolute http(s) URL. Never silently ignored: the
+/// call would go to the production gateway instead.
+pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
+    let Some(raw) = ctx.non_empty("TCB_CONTEXT_CNFG") else {
+        return Ok(None);
+    };
+    let expected = r#"expected JSON like {"URL":"http://host:port/admin"}"#;
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return Err(format!("is not a JSON object ({expected})"));
+    };
+    if let Some(key) = obj
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("url") && *k != "URL")
+    {
+        return Err(format!("has a key `{key}`; the key is `URL` ({expected})"));
+    }
+    match obj.get("URL") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(u)) if u.is_empty() => Ok(None),
+        Some(serde_json::Value::String(u)) => match url::Url::parse(u) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                Ok(Some(u.clone()))
+            }
+            _ => Err(format!(
+                "has a `URL` that is not an absolute http(s) URL ({})",
+                redact_url_userinfo(u)
+            )),
+        },
+        Some(_) => Err(format!("has a `URL` that is not a string ({expected})")),
     }
 }
 

@@ -149,3 +149,145 @@ async fn for_appid_picks_the_account_or_rejects_naming_it() {
     assert_eq!(account_of(&emu, &own), "wx0emulatorapp0001");
     emu.close().await;
 }
+
+/// The public client's errors say what kind of failure they are, and so
+/// whether the call may have executed: the drop after processing created an
+/// environment (may have executed), the busy answer and the refused
+/// connection did not.
+#[tokio::test]
+async fn public_errors_carry_their_kind() {
+    use wx_cloud_core::ErrorKind;
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let client = Client::with_env(json!({ "timeout": 10000 }), emu.cloud_env()).unwrap();
+    let params = || json!({ "type": "CreatePostpayPackage", "alias": "kinds" });
+    let api = "tcb.createenvandresource";
+    for (spec, kind, executed, created) in [
+        (
+            json!({"api": api, "kind": "drop_after", "times": 1}),
+            ErrorKind::Transport,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "errcode", "errcode": -1000, "times": 1}),
+            ErrorKind::Busy,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "errcode", "errcode": 40001, "times": 1}),
+            ErrorKind::TokenRejected,
+            false,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "status", "status": 503, "times": 1}),
+            ErrorKind::Http,
+            true,
+            1,
+        ),
+        (
+            json!({"api": api, "kind": "malformed", "times": 1}),
+            ErrorKind::BadAnswer,
+            true,
+            2,
+        ),
+    ] {
+        emu.inject_fault(wx_cloud_emulator::FaultSpec::from_json(spec.clone()).unwrap())
+            .unwrap();
+        let e = client.call(api, params()).await.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.may_have_executed()),
+            (kind, executed),
+            "{spec}"
+        );
+        assert_eq!(emu.environments().len(), created, "{spec}");
+    }
+    let port = emu.port();
+    let env = emu.cloud_env();
+    emu.close().await;
+    // The emulator is gone: its port refuses connections.
+    let e = Client::with_env(json!({ "timeout": 10000 }), env)
+        .unwrap()
+        .call(api, params())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.may_have_executed()),
+        (ErrorKind::Connect, false),
+        "port {port}"
+    );
+    assert_eq!(e.err_code(), -501001);
+}
+
+/// Errors of the Rust API name what a Rust caller sets (`Client::from_options`,
+/// `client.for_appid`), never the Node package's `init({ … })` or `openapi({ appid })`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_rust_api_not_init() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let params = json!({ "type": "CreatePostpayPackage", "alias": "words" });
+    let no_js = |msg: &str| {
+        assert!(!msg.contains("init("), "{msg}");
+        assert!(!msg.contains("openapi({"), "{msg}");
+        assert!(!msg.contains("cloudEnv()"), "{msg}");
+    };
+    // No credentials at all.
+    let none = Client::from_options(json!({ "processEnv": {} })).unwrap();
+    let e = none
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501006);
+    assert!(
+        e.err_msg()
+            .contains("give \"secretId\" and \"secretKey\" to Client::from_options"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // The cloud call without the secret pair.
+    let cloud = Client::from_options(json!({ "mode": "cloud", "processEnv": {} })).unwrap();
+    let e = cloud
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501006);
+    assert!(
+        e.err_msg()
+            .contains("an emulator's cloud_env() as the option processEnv"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // Another account than the app's.
+    let e = https_client(&emu)
+        .for_appid("wxother000000001")
+        .call("tcb.createenvandresource", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(
+        e.err_msg()
+            .contains("client.for_appid(\"wxother000000001\") was called"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    // Managed third-party without an authorizer.
+    let platform = Client::from_options(json!({
+        "componentAppid": "wx0emulatorcomp001",
+        "componentAppsecret": "emulator-component-secret",
+        "apiBaseUrl": emu.https_base_url(),
+        "processEnv": {},
+    }))
+    .unwrap();
+    let e = platform
+        .call("tcb.createenvandresource", params)
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), -501007);
+    assert!(
+        e.err_msg()
+            .contains("call client.for_appid(authorizer_appid)"),
+        "{e}"
+    );
+    no_js(e.err_msg());
+    emu.close().await;
+}

@@ -474,7 +474,7 @@ pub fn banner(opts: &EmulatorOptions, sources: &Sources, at: &Listening) -> Vec<
         let ms = opts.ticket_interval.as_millis();
         lines.push(format!(
             "# component events: pushed to {}, {}",
-            wx_cloud_core::options::redact_url_userinfo(&p.url),
+            wx_cloud_core::wire::redact_url_userinfo(&p.url),
             if ms == 0 {
                 "no ticket on a schedule".to_string()
             } else {

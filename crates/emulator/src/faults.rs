@@ -135,7 +135,7 @@ pub fn known_api(api: &str) -> bool {
         || super::wechat::KNOWN_APIS.contains(&api)
         || super::miniprogram::APIS.contains(&api)
         || super::wechat::HTTPS_APIS.iter().any(|(_, a)| *a == api)
-        || crate::https::paths::all().iter().any(|r| r.api == api)
+        || crate::wire::paths::all().iter().any(|r| r.api == api)
 }
 
 /// What to do to one call, decided before processing it.
@@ -190,7 +190,7 @@ impl Faults {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Active>> {
-        wx_cloud_core::lock::lock(&self.inner)
+        wx_cloud_core::wire::lock(&self.inner)
     }
 
     /// Decide the faults of one call of `api` at `door`, consuming `times`.

@@ -47,9 +47,9 @@ use super::miniprogram;
 use super::reply::{after_processing, before_processing, Reply};
 use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
-use crate::cloud::proto::CommApiData;
-use crate::cloud::sign::{constant_time_eq, parse_authorization, sign, SignRequest};
-use crate::gateway_code::GatewayCode;
+use crate::wire::gateway::proto::CommApiData;
+use crate::wire::gateway::sign::{constant_time_eq, parse_authorization, sign, SignRequest};
+use crate::wire::gateway::GatewayCode;
 
 /// How far `x-timestamp` may be from now, in seconds.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 600;
@@ -603,7 +603,7 @@ impl Gateway {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::proto::{encode_request, KeyValuePair};
+    use crate::wire::gateway::proto::{encode_request, KeyValuePair};
 
     const BOUNDARY: &str = "----emulatortest";
 
@@ -715,7 +715,7 @@ mod tests {
                 serde_json::from_slice(body).unwrap()
             }
             Reply::Full { body, .. } => {
-                let resp = crate::cloud::proto::decode_response(body).unwrap();
+                let resp = crate::wire::gateway::proto::decode_response(body).unwrap();
                 if resp.error_code != 0 {
                     serde_json::json!({"errorCode": resp.error_code})
                 } else {

@@ -21,8 +21,8 @@
 //! # Ok(()) }
 //! ```
 
-// The core's modules the emulator shares (`crate::cloud::…` in the modules).
-use wx_cloud_core::{cloud, gateway_code, https, transport};
+// The wire formats the emulator shares with the core (`crate::wire::…` in the modules).
+use wx_cloud_core::wire;
 
 pub mod command_line;
 pub mod control;

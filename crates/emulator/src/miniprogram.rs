@@ -37,7 +37,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::wechat::wx_error;
-use crate::https::paths::{self, Method, Params, Route};
+use crate::wire::paths::{self, Method, Params, Route};
 
 /// The APIs served here.
 pub const APIS: &[&str] = &[

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::state::{now_ms, random_token, State};
-use crate::https::events::{message_xml, seal};
-use crate::https::msg_crypt::MsgCrypt;
+use crate::wire::platform::events::{message_xml, seal};
+use crate::wire::platform::msg_crypt::MsgCrypt;
 
 /// How long a pushed ticket is accepted by `api_component_token` (WeChat:
 /// 12 hours).
@@ -39,10 +39,7 @@ pub struct PushOptions {
 impl std::fmt::Debug for PushOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PushOptions")
-            .field(
-                "url",
-                &wx_cloud_core::options::redact_url_userinfo(&self.url),
-            )
+            .field("url", &wx_cloud_core::wire::redact_url_userinfo(&self.url))
             .field("token", &"***")
             .field("encoding_aes_key", &"***")
             .finish()
@@ -87,7 +84,7 @@ impl Pusher {
             .map_err(|e| format!("componentEncodingAesKey: {}", e.describe()))?;
         Ok(Pusher {
             url: opts.url.clone(),
-            shown: wx_cloud_core::options::redact_url_userinfo(&opts.url),
+            shown: wx_cloud_core::wire::redact_url_userinfo(&opts.url),
             crypt,
             state,
         })
@@ -130,7 +127,7 @@ impl Pusher {
     }
 
     async fn send(&self, target: &str, body: String) -> Result<(), String> {
-        let client = crate::transport::client_for(None).map_err(|e| e.describe())?;
+        let client = crate::wire::client_for(None).map_err(|e| e.describe())?;
         let send = async {
             let resp = client
                 .post(target)
@@ -227,7 +224,7 @@ pub fn schedule(pusher: Arc<Pusher>, interval: Duration) -> tokio::task::JoinHan
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::https::events::{open, EventQuery};
+    use crate::wire::platform::events::{open, EventQuery};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -328,7 +325,7 @@ mod tests {
         let other = MsgCrypt::new("other", KEY, "wxcomp").unwrap();
         assert_eq!(
             open(&other, &q, &body),
-            Err(crate::https::msg_crypt::CryptError::Signature)
+            Err(crate::wire::platform::msg_crypt::CryptError::Signature)
         );
         assert_eq!(state.stats()["calls"]["push_failed:unauthorized"], 1);
     }

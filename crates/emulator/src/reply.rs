@@ -4,8 +4,8 @@ use prost::Message;
 use serde_json::Value;
 
 use super::faults::FaultAction;
-use crate::cloud::proto::CommOpenApiResp;
-use crate::gateway_code::GatewayCode;
+use crate::wire::gateway::proto::CommOpenApiResp;
+use crate::wire::gateway::GatewayCode;
 
 /// Content type of JSON answers (WeChat's and the gateway's errors).
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
@@ -182,7 +182,7 @@ pub fn after_processing(action: Option<&FaultAction>, reply: Reply) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::proto::decode_response;
+    use crate::wire::gateway::proto::decode_response;
 
     #[test]
     fn open_api_answer_decodes() {

@@ -30,7 +30,7 @@ use super::faults::Door;
 use super::gateway::Gateway;
 use super::reply::{after_processing, before_processing, Reply};
 use super::wechat::WeChat;
-use crate::gateway_code::GatewayCode;
+use crate::wire::gateway::GatewayCode;
 
 /// Largest request body accepted by default.
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -294,7 +294,7 @@ fn linger(mut body: Incoming) {
 /// the path table puts them, then the same function as the gateway door.
 async fn miniprogram_https(
     app: &Gateway,
-    route: &'static crate::https::paths::Route,
+    route: &'static crate::wire::paths::Route,
     parts: &http::request::Parts,
     body: Bytes,
 ) -> Reply {

@@ -27,9 +27,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
-use wx_cloud_core::lock::lock;
+use wx_cloud_core::wire::lock;
 
-use crate::cloud::sign::constant_time_eq;
+use crate::wire::gateway::sign::constant_time_eq;
 
 /// One created environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +193,7 @@ pub fn random_token(len: usize) -> String {
 }
 
 /// Current Unix time in milliseconds (the core's clock).
-pub use crate::cloud::now_ms;
+pub use crate::wire::gateway::now_ms;
 
 /// Current Unix time in seconds.
 pub fn now_secs() -> i64 {

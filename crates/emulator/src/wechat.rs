@@ -24,7 +24,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::cloud::sign::constant_time_eq;
+use crate::wire::gateway::sign::constant_time_eq;
 
 use super::state::{now_ms, State, TokenError, TokenKind};
 
@@ -556,7 +556,7 @@ mod tests {
         let e = post(&w, &p, "").await;
         let msg = e["errmsg"].as_str().unwrap();
         let rid = msg.strip_prefix("empty post data rid: ").unwrap();
-        assert_eq!(wx_cloud_core::mode::wechat_rid(msg).as_deref(), Some(rid));
+        assert_eq!(wx_cloud_core::wire::wechat_rid(msg).as_deref(), Some(rid));
         assert!(
             rid.len() == 26 && rid.split('-').all(|p| p.len() == 8),
             "{rid}"

@@ -18,7 +18,7 @@ struct Client {
 impl Client {
     fn of(emu: &Emulator) -> Client {
         Client {
-            http: wx_cloud_core::transport::client_for(None)
+            http: wx_cloud_core::wire::client_for(None)
                 .map_err(|e| e.describe())
                 .unwrap(),
             base: emu.url(),

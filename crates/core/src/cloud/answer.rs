@@ -29,8 +29,9 @@
 use serde_json::{Map, Value};
 
 use crate::cloud::proto;
-use crate::error::{description, ok_msg, ApiError, ErrorClass, ErrorKind, WX_SYSTEM_ERROR};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::{description, WX_SYSTEM_ERROR};
+use crate::error::{ok_msg, ApiError, ErrorClass, ErrorKind};
 use crate::json_deep;
 
 /// Longest answer excerpt, in bytes, quoted in an error message or kept in
@@ -50,6 +51,18 @@ pub enum Success {
         /// The answer bytes.
         data: Vec<u8>,
     },
+}
+
+/// The platform's "API not found": the gateway knows no API of the name sent.
+pub(crate) const API_NOT_FOUND: i64 = -604100;
+
+/// What -604100's message adds after the recorded errMsg (which names no
+/// API): the name that was sent, and the two ways it goes wrong.
+pub(crate) fn api_not_found_hint(api: &str) -> String {
+    format!(
+        "the platform has no API named {api}: check its spelling (names are case-sensitive), and \
+         that WeChat's page for it says it supports cloud calls (本接口支持云调用)"
+    )
 }
 
 /// Turn the gateway's HTTP answer into a result or an error.
@@ -117,7 +130,7 @@ pub fn decode_gateway(
     if resp.error_code != 0 {
         // The platform's code, shown as the reference shows it (no `{api}:fail`).
         let err_code = i64::from(resp.error_code);
-        return Err(ApiError::new(
+        let err = ApiError::new(
             ErrorKind::of_answer_code(err_code),
             ErrorClass::Cloud,
             err_code,
@@ -127,7 +140,12 @@ pub fn decode_gateway(
                 resp.error_code
             ),
         )
-        .with_body(capped(&resp.resp_data)));
+        .with_body(capped(&resp.resp_data));
+        return Err(match err_code {
+            // The recorded errMsg names no API: the message does.
+            API_NOT_FOUND => err.with_hint(api_not_found_hint(api)),
+            _ => err,
+        });
     }
     let ct = resp.content_type.as_str();
     if ct.contains("application/json") || ct.contains("text/plain") {
@@ -787,6 +805,20 @@ mod tests {
                     assert!(e
                         .message()
                         .starts_with("errCode: -601001 system error | errMsg: "));
+                    continue;
+                }
+                "pb-errorCode-not-found" => {
+                    // A deliberate difference: errCode and errMsg as
+                    // recorded, the message adds the API's name.
+                    let e = got.unwrap_err();
+                    assert_eq!(e.err_code, -604100);
+                    assert_eq!(e.err_msg, expected["errMsg"].as_str().unwrap());
+                    let recorded = expected["message"].as_str().unwrap();
+                    assert_eq!(
+                        e.message(),
+                        format!("{recorded} | {}", api_not_found_hint(API))
+                    );
+                    assert!(e.message().contains(API));
                     continue;
                 }
                 "errcode-zero-string-json-in-pb" => {

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env::Context;
 use crate::error::ApiError;
-use crate::options::{redact_url_userinfo, unsendable_token, Config};
+use crate::options::{unsendable_token, Config};
+use crate::redact::redact_url_userinfo;
+use crate::settings::injected_url;
 
 /// The resolved target of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,14 +42,6 @@ pub fn seq_id(ctx: &Context, event_id: &str) -> String {
     }
 }
 
-/// The function's own environment: `TCB_ENV || SCF_NAMESPACE`.
-pub fn current_env(ctx: &Context) -> String {
-    ctx.non_empty("TCB_ENV")
-        .or_else(|| ctx.non_empty("SCF_NAMESPACE"))
-        .unwrap_or("")
-        .to_string()
-}
-
 /// The environment id the call targets (section 2).
 pub fn env_id(cfg: &Config, ctx: &Context) -> String {
     crate::settings::env_id(cfg, ctx).value
@@ -61,44 +55,6 @@ pub fn is_valid_env_format(env: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// The `URL` field of `TCB_CONTEXT_CNFG`: `Ok(None)` when the variable is
-/// unset, empty, or JSON without a `URL` (or with an empty one);
-/// `Err(why)` when it cannot be read: not a JSON object (the shell's
-/// unquoted `{URL:http://…}`, a bare URL), a `url` key in another case, or
-/// a `URL` that is not an absolute http(s) URL. Never silently ignored: the
-/// call would go to the production gateway instead.
-pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
-    let Some(raw) = ctx.non_empty("TCB_CONTEXT_CNFG") else {
-        return Ok(None);
-    };
-    let expected = r#"expected JSON like {"URL":"http://host:port/admin"}"#;
-    let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(raw) else {
-        return Err(format!("is not a JSON object ({expected})"));
-    };
-    if let Some(key) = obj
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case("url") && *k != "URL")
-    {
-        return Err(format!("has a key `{key}`; the key is `URL` ({expected})"));
-    }
-    match obj.get("URL") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(u)) if u.is_empty() => Ok(None),
-        Some(serde_json::Value::String(u)) => match url::Url::parse(u) {
-            Ok(parsed)
-                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
-            {
-                Ok(Some(u.clone()))
-            }
-            _ => Err(format!(
-                "has a `URL` that is not an absolute http(s) URL ({})",
-                redact_url_userinfo(u)
-            )),
-        },
-        Some(_) => Err(format!("has a `URL` that is not a string ({expected})")),
-    }
-}
-
 /// Check the variables [`resolve`] reads, so that a call rejects (-501007,
 /// naming the variable) rather than going elsewhere or failing to send:
 /// `TCB_CONTEXT_CNFG` (unless `serviceUrl` is given) and
@@ -108,7 +64,8 @@ pub fn check_environment(cfg: &Config, ctx: &Context) -> Result<(), ApiError> {
     if cfg.service_url.is_none() {
         injected_url(ctx).map_err(|why| {
             bad(format!(
-                "environment variable TCB_CONTEXT_CNFG {why}; fix or unset it, or pass serviceUrl to init()"
+                "environment variable TCB_CONTEXT_CNFG {why}; fix or unset it, or pass serviceUrl to {}",
+                cfg.wording.init()
             ))
         })?;
     }
@@ -313,7 +270,7 @@ mod tests {
             let err = check_environment(&cfg(), &ctx)
                 .map_err(|e| e.for_api("openapi.x"))
                 .unwrap_err();
-            assert_eq!(err.err_code, crate::error::INVALID_PARAM, "{bad}");
+            assert_eq!(err.err_code, crate::codes::INVALID_PARAM, "{bad}");
             assert!(
                 err.err_msg.contains("TCB_CONTEXT_CNFG"),
                 "{bad}: {}",
@@ -352,7 +309,7 @@ mod tests {
             let err = check_environment(&cfg(), &ctx)
                 .map_err(|e| e.for_api("openapi.x"))
                 .unwrap_err();
-            assert_eq!(err.err_code, crate::error::INVALID_PARAM);
+            assert_eq!(err.err_code, crate::codes::INVALID_PARAM);
             assert!(
                 err.err_msg.contains("TENCENTCLOUD_REGION"),
                 "{}",

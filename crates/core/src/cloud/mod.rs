@@ -60,7 +60,7 @@ fn scrub_secrets(cfg: &Config, ctx: &Context, mut e: ApiError) -> ApiError {
     };
     let sent = request::sent_credentials(ctx, &pair);
     let secrets: Vec<&str> = sent.iter().map(String::as_str).collect();
-    e.err_msg = transport::scrub(&e.err_msg, &secrets);
+    e.err_msg = crate::redact::scrub(&e.err_msg, &secrets);
     e
 }
 
@@ -229,7 +229,7 @@ mod tests {
             let e = call_with(&format!("{{{url}}}"), ctx).await;
             assert_eq!(
                 e.err_code,
-                crate::error::INVALID_PARAM,
+                crate::codes::INVALID_PARAM,
                 "{name}: {}",
                 e.err_msg
             );

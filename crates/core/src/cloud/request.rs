@@ -60,8 +60,11 @@ pub const CLOUDBASE_ACCESS_TOKEN_PATH: &str = "/.tencentcloudbase/wx/cloudbase_a
 /// A media upload parameter (`{ contentType, value: Buffer, fileName? }`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Media {
+    /// Its content type, e.g. `image/png`.
     pub content_type: String,
+    /// Its file name, when the caller gave one.
     pub file_name: Option<String>,
+    /// Its bytes.
     pub data: Vec<u8>,
 }
 
@@ -173,14 +176,20 @@ pub fn sourced_credentials(cfg: &Config, ctx: &Context) -> Result<SourcedCredent
             if key.is_none() {
                 missing.push("TENCENTCLOUD_SECRETKEY");
             }
+            let w = cfg.wording;
             let half = match cfg.partial_credentials {
-                Some(opt) => format!(" (init() was given only half a pair: `{opt}` is missing)"),
+                Some(opt) => format!(" ({} only half a pair: `{opt}` is missing)", w.given_to()),
                 None => String::new(),
+            };
+            let emulator = match w {
+                crate::error::Wording::Node => "an emulator's cloudEnv()",
+                crate::error::Wording::Rust => "an emulator's cloud_env() as the option processEnv",
             };
             let detail = format!(
                 "missing credentials: {} not set in the environment{half}; run inside a cloud \
-                 function, pass secretId and secretKey to init(), or use an emulator's cloudEnv()",
-                missing.join(" and ")
+                 function, pass secretId and secretKey to {}, or use {emulator}",
+                missing.join(" and "),
+                w.init()
             );
             Err(ApiError::invalid_config(detail))
         }
@@ -657,7 +666,7 @@ pub fn prepare(
 mod tests {
     use super::*;
     use crate::cloud::endpoint;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     fn input(json: &str) -> CallInput {
         CallInput {

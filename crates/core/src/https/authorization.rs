@@ -91,8 +91,8 @@ async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::INVALID_COMMON_PARAM;
     use crate::emulator::{Emulator, EmulatorOptions};
-    use crate::error::INVALID_COMMON_PARAM;
     use secrecy::ExposeSecret;
     use std::time::Duration;
 

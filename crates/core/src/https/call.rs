@@ -234,7 +234,7 @@ impl Request<'_> {
     pub fn display_url(&self) -> String {
         format!(
             "{}{}?access_token=***",
-            crate::options::redact_url_userinfo(self.base),
+            crate::redact::redact_url_userinfo(self.base),
             self.prepared.path
         )
     }
@@ -346,7 +346,7 @@ impl Request<'_> {
         let text = String::from_utf8_lossy(&raw.body);
         let text_plain = ct.starts_with("text/plain");
         answer::wechat_text(self.api, &text, self.convert_case, text_plain).map_err(|mut e| {
-            e.err_msg = transport::scrub(&e.err_msg, secrets);
+            e.err_msg = crate::redact::scrub(&e.err_msg, secrets);
             e.raw_body = None;
             e
         })
@@ -356,7 +356,7 @@ impl Request<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::INVALID_PARAM;
+    use crate::codes::INVALID_PARAM;
 
     fn input(api: &str, params: Option<&str>) -> CallInput {
         CallInput {

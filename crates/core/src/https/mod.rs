@@ -12,9 +12,8 @@
 pub mod authorization;
 pub mod call;
 pub mod component;
-pub mod events;
 pub mod form;
-pub mod msg_crypt;
+pub mod midas;
 pub mod paths;
 pub mod token;
 
@@ -118,10 +117,16 @@ fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
 
 /// `openapi({ appid })` asked for an account this configuration cannot act
 /// for: never fall back to the default account.
-fn other_account(asked: &str, why: &str) -> ApiError {
-    ApiError::invalid_param(format!(
-        "option `appid` of openapi({{ appid }}) is \"{asked}\", but {why}"
-    ))
+fn other_account(wording: crate::error::Wording, asked: &str, why: &str) -> ApiError {
+    let quoted = format!("\"{asked}\"");
+    ApiError::invalid_param(match wording {
+        crate::error::Wording::Node => {
+            format!("option `appid` of openapi({{ appid }}) is {quoted}, but {why}")
+        }
+        crate::error::Wording::Rust => {
+            format!("{} was called, but {why}", wording.for_appid(&quoted))
+        }
+    })
 }
 
 /// Check `openapi({ appid })` against the account the configured
@@ -133,17 +138,29 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), Api
     };
     match auth {
         Auth::App { appid, .. } if appid != asked => Err(other_account(
+            cfg.wording,
             asked,
-            &format!(
-                "init() has the secret of \"{appid}\" only; use a client initialised with that account's \
-                 appid and secret, or an accessToken function (it receives {{ appid }})"
-            ),
+            &match cfg.wording {
+                crate::error::Wording::Node => format!(
+                    "init() has the secret of \"{appid}\" only; use a client initialised with that account's \
+                     appid and secret, or an accessToken function (it receives {{ appid }})"
+                ),
+                crate::error::Wording::Rust => format!(
+                    "Client::from_options has the secret of \"{appid}\" only; use a client made with that \
+                     account's appid and secret"
+                ),
+            },
         )),
         Auth::Supplied(Supplied::Value(_)) if cfg.appid.as_deref() != Some(asked) => {
             Err(other_account(
+                cfg.wording,
                 asked,
-                "the access token given to init() is a fixed string of one account; pass a token \
-                 function instead (it receives { appid, forceRefresh })",
+                match cfg.wording {
+                    crate::error::Wording::Node => "the access token given to init() is a fixed string of one account; pass a token \
+                     function instead (it receives { appid, forceRefresh })",
+                    crate::error::Wording::Rust => "the access token given to Client::from_options is a fixed string of one \
+                     account; use a client made with that account's token",
+                },
             ))
         }
         _ => Ok(()),
@@ -420,8 +437,10 @@ where
     }
 }
 
-// The flows against the emulator are tested in crates/emulator/tests/https.rs
-// (the emulator depends on this crate).
+// The flows against the emulator (over loopback: no type of this crate
+// crosses into the emulator's copy of it).
+#[cfg(test)]
+mod flows;
 
 #[cfg(test)]
 mod tests {

@@ -19,8 +19,10 @@ pub const TABLE_JSON: &str = include_str!("paths.json");
 /// The HTTP method of an API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Method {
+    /// `GET`, the params in the query string.
     #[serde(rename = "GET")]
     Get,
+    /// `POST`.
     #[serde(rename = "POST")]
     Post,
 }
@@ -65,14 +67,17 @@ pub enum Answer {
 pub struct Route {
     /// The cloud-call name, e.g. `wxacode.getUnlimited`.
     pub api: String,
+    /// The HTTP method.
     pub method: Method,
     /// The path on `api.weixin.qq.com`, e.g. `/wxa/getwxacodeunlimit`.
     pub path: String,
+    /// How the params travel (JSON body, query string, multipart form).
     pub params: Params,
     /// Params (by their wire name, snake_case) that go in the query string
     /// whatever `params` says, e.g. `type` of `/cgi-bin/media/upload`.
     #[serde(default)]
     pub query: Vec<String>,
+    /// What the answer is (JSON, or binary on success).
     #[serde(default)]
     pub answer: Answer,
     /// The documentation page the row comes from.

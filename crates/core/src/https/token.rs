@@ -81,10 +81,6 @@ pub struct TokenCell {
 }
 
 impl TokenCell {
-    pub fn new() -> TokenCell {
-        TokenCell::default()
-    }
-
     fn lock(&self) -> MutexGuard<'_, CellState> {
         crate::lock::lock(&self.state)
     }
@@ -193,6 +189,7 @@ impl TokenCell {
     }
 
     /// How many fetches succeeded.
+    #[cfg(test)]
     pub fn fetches(&self) -> u64 {
         self.lock().fetches
     }
@@ -302,7 +299,7 @@ impl<'a> Endpoint<'a> {
                 None => transport::get(self.client, url).await,
             }
         };
-        let base = crate::options::redact_url_userinfo(self.base);
+        let base = crate::redact::redact_url_userinfo(self.base);
         let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
             super::with_base_hint(e, self.base).into_api_error(
                 &format!("cannot get {what}: "),
@@ -310,7 +307,7 @@ impl<'a> Endpoint<'a> {
                 self.secrets,
             )
         })?;
-        let scrub = |s: &str| transport::scrub(s, self.secrets);
+        let scrub = |s: &str| crate::redact::scrub(s, self.secrets);
         if raw.status != 200 {
             return Err(ApiError::sys_err(
                 ErrorKind::Http,
@@ -438,7 +435,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_callers_share_one_fetch() {
-        let cell = Arc::new(TokenCell::new());
+        let cell = Arc::new(TokenCell::default());
         let fetches = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
         for _ in 0..200 {
@@ -461,7 +458,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiters_share_a_failed_fetch_instead_of_repeating_it() {
-        let cell = Arc::new(TokenCell::new());
+        let cell = Arc::new(TokenCell::default());
         let fetches = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
         for _ in 0..50 {
@@ -486,7 +483,7 @@ mod tests {
 
     #[tokio::test]
     async fn renews_ahead_of_expiry_while_others_keep_using_the_current_token() {
-        let cell = Arc::new(TokenCell::new());
+        let cell = Arc::new(TokenCell::default());
         let t = cell.get(|_| async { Ok(fetched("T1", 2.0)) }).await;
         assert_eq!(&*t.unwrap(), "T1");
         // fresh: no fetch
@@ -518,7 +515,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_early_renewal_keeps_the_current_token() {
-        let cell = TokenCell::new();
+        let cell = TokenCell::default();
         let _ = cell.get(|_| async { Ok(fetched("T1", 2.0)) }).await;
         tokio::time::sleep(Duration::from_millis(1550)).await;
         let t = cell
@@ -529,7 +526,7 @@ mod tests {
 
     #[tokio::test]
     async fn invalidate_drops_only_the_token_that_failed() {
-        let cell = TokenCell::new();
+        let cell = TokenCell::default();
         let _ = cell.get(|_| async { Ok(fetched("T1", 7200.0)) }).await;
         assert!(cell.invalidate("T1"));
         let t = cell
@@ -550,7 +547,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cancelled_fetch_lets_the_next_caller_fetch() {
-        let cell = Arc::new(TokenCell::new());
+        let cell = Arc::new(TokenCell::default());
         let c = cell.clone();
         let r = tokio::time::timeout(
             Duration::from_millis(20),

@@ -33,8 +33,9 @@ use tokio::time::Instant;
 use super::store::{keys, StoreError, StoreFuture, TokenStore};
 
 mod authorization;
-use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_COMMON_PARAM};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::INVALID_COMMON_PARAM;
+use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::https::{self, TokenRequest};
 use crate::options::{ComponentSettings, Config};
 pub use authorization::MAX_EVENT_AGE;
@@ -98,7 +99,7 @@ pub fn now_ms() -> i64 {
 
 impl Entry {
     /// A token that lives `expires_in` from now, on the schedule of the
-    /// app tokens ([`crate::https::token::schedule`]): renewed
+    /// app tokens (`https::token::schedule`): renewed
     /// `min(5 min, lifetime / 4)` before expiry, not used in its last
     /// `min(30 s, lifetime / 10)`.
     pub fn new(token: &str, expires_in: Duration) -> Entry {
@@ -233,6 +234,8 @@ pub struct ComponentTokens {
     delivering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Secrets seen (tickets, refresh tokens): never in a message.
     secrets: Mutex<Vec<String>>,
+    /// Whose words the messages use (Node's `init()`, or the Rust API's).
+    wording: Wording,
 }
 
 impl std::fmt::Debug for ComponentTokens {
@@ -270,15 +273,21 @@ struct Late;
 
 impl ComponentTokens {
     /// The tokens of the platform `settings` describes, kept in `store`,
-    /// each step within `timeout`.
+    /// each step within `timeout`; messages in the words of `wording`.
     pub fn new(
         settings: ComponentSettings,
         store: Arc<CachedStore>,
         hooks: ComponentHooks,
         timeout: Duration,
+        wording: Wording,
     ) -> Arc<ComponentTokens> {
-        let hint = " and getComponentVerifyTicket is not set";
-        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint)
+        let hint = match wording {
+            Wording::Node => " and getComponentVerifyTicket is not set",
+            Wording::Rust => {
+                "; store the pushed ticket under that key (wx_cloud_core::token::keys::ticket)"
+            }
+        };
+        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint, wording)
     }
 
     /// [`ComponentTokens::new`], saying `no_ticket_hint` after "the token
@@ -289,6 +298,7 @@ impl ComponentTokens {
         hooks: ComponentHooks,
         timeout: Duration,
         no_ticket_hint: &str,
+        wording: Wording,
     ) -> Arc<ComponentTokens> {
         let mut secrets = vec![settings.component_appsecret.expose_secret().to_string()];
         secrets.extend(
@@ -304,6 +314,7 @@ impl ComponentTokens {
             undelivered: Mutex::new(HashMap::new()),
             delivering: Mutex::new(HashMap::new()),
             secrets: Mutex::new(secrets),
+            wording,
         })
     }
 
@@ -320,7 +331,7 @@ impl ComponentTokens {
     fn scrub(&self, text: &str) -> String {
         let secrets = crate::lock::lock(&self.secrets);
         let list: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        crate::transport::scrub(text, &list)
+        crate::redact::scrub(text, &list)
     }
 
     fn remember_secret(&self, secret: &str) {
@@ -334,9 +345,10 @@ impl ComponentTokens {
     pub fn authorizer_of<'a>(&'a self, appid: Option<&'a str>) -> Result<&'a str, ApiError> {
         match appid.or(self.settings.authorizer_appid.as_deref()) {
             Some(a) if !a.is_empty() => Ok(a),
-            _ => Err(ApiError::invalid_param(
-                "option `appid` is required: pass openapi({ appid: authorizerAppid }), or authorizerAppid to init()",
-            )),
+            _ => Err(ApiError::invalid_param(match self.wording {
+                Wording::Node => "option `appid` is required: pass openapi({ appid: authorizerAppid }), or authorizerAppid to init()",
+                Wording::Rust => "option `appid` is required: call client.for_appid(authorizer_appid), or give authorizerAppid to Client::from_options",
+            })),
         }
     }
 
@@ -842,10 +854,11 @@ impl ComponentTokens {
             );
         }
         msg += &format!("the token store has none under {key}");
-        msg += if self.hooks.refresh_token.is_some() {
-            ", getAuthorizerRefreshToken returned none"
-        } else {
-            ", getAuthorizerRefreshToken is not set"
+        msg += match (self.hooks.refresh_token.is_some(), self.wording) {
+            (true, _) => ", getAuthorizerRefreshToken returned none",
+            (false, Wording::Node) => ", getAuthorizerRefreshToken is not set",
+            // The Rust API has no refresh-token callback.
+            (false, Wording::Rust) => "",
         };
         if let Some(d) = self
             .settings
@@ -853,7 +866,10 @@ impl ComponentTokens {
             .as_deref()
             .filter(|d| *d != authorizer)
         {
-            msg += &format!(" and init()'s authorizerRefreshToken is for \"{d}\"");
+            msg += &format!(
+                " and {}'s authorizerRefreshToken is for \"{d}\"",
+                self.wording.init()
+            );
         }
         ApiError::invalid_param(msg)
     }
@@ -948,9 +964,14 @@ impl ComponentTokens {
         }
         match last_refused {
             Some(mut e) => {
-                e.err_msg += " (every refresh token known for this authorizer was refused: the token \
+                e.err_msg += match self.wording {
+                    Wording::Node => " (every refresh token known for this authorizer was refused: the token \
                     store, getAuthorizerRefreshToken and init() have no newer one; the merchant must \
-                    authorize the platform again)";
+                    authorize the platform again)",
+                    Wording::Rust => " (every refresh token known for this authorizer was refused: the token \
+                    store and Client::from_options have no newer one; the merchant must \
+                    authorize the platform again)",
+                };
                 Err(e)
             }
             None => Err(self.no_refresh_token(authorizer, deadline).await),

@@ -1,7 +1,8 @@
 //! The managed third-party mode's tokens: where they are kept
 //! ([`TokenStore`]: [`MemoryStore`] in one process, `RedisStore` with the
 //! `redis` feature for many) and how they are obtained and renewed
-//! ([`ComponentTokens`]).
+//! ([`ComponentTokens`]); and the application's own token function
+//! ([`TokenFunction`], asked by [`crate::Client`] for each call).
 
 mod component;
 #[cfg(feature = "redis")]
@@ -15,3 +16,18 @@ pub use component::{
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use store::{keys, MemoryStore, StoreError, StoreFuture, TokenStore};
+
+/// What a token function gave: a token, or something else (described as
+/// the error names it: `a number`, `null`, …).
+pub enum TokenReply {
+    /// A string (a call needs a non-empty one).
+    Token(String),
+    /// Not a token: what it was instead.
+    NotAToken(String),
+}
+
+/// The application's token function (the Node package's `accessToken` or
+/// `authorizerAccessToken` given as a function), asked `(appid,
+/// force_refresh)`: the account the call acts for, and true when WeChat has
+/// just rejected the token it gave last.
+pub type TokenFunction = Hook<(Option<String>, bool), TokenReply>;

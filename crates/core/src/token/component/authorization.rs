@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::{not_sent, now_ms, Boxed, CachedStore, ComponentHooks, ComponentTokens, Entry, Wire};
-use crate::error::{ApiError, ErrorClass, ErrorKind, INVALID_PARAM};
-use crate::gateway_code::GatewayCode;
+use crate::codes::GatewayCode;
+use crate::codes::INVALID_PARAM;
+use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::options::ComponentSettings;
 use crate::token::store::{keys, StoreFuture};
 
@@ -64,7 +65,7 @@ impl ComponentTokens {
         timeout: Duration,
     ) -> Arc<Self> {
         let hint = ": no component_verify_ticket event has reached this handler yet";
-        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint)
+        ComponentTokens::with_ticket_hint(settings, store, hooks, timeout, hint, Wording::Node)
     }
 
     /// A step of the handler within its deadline, named as the handler names it.
@@ -79,7 +80,7 @@ impl ComponentTokens {
             match tokio::time::timeout_at(deadline, op).await {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(e)) => {
-                    let text = crate::transport::scrub(&self.scrub(&e.0), secrets);
+                    let text = crate::redact::scrub(&self.scrub(&e.0), secrets);
                     Err(not_sent(
                         GatewayCode::SysErr,
                         format!("{what} failed: {text}"),

@@ -1,9 +1,65 @@
-//! The cloud-base gateway's error codes: the `code` of its
-//! `{code, message, requestId}` answers, and the errCode (-5010xx) each
-//! becomes. One table, read by the answer decoder and written by the
-//! emulator.
+//! The errCodes: the reference's descriptions of its codes (its `ERR_CODE`
+//! table), the SDK's own codes, and the cloud-base gateway's codes (the
+//! `code` of its `{code, message, requestId}` answers) with the errCode
+//! (-5010xx) each becomes: one table, read by the answer decoder and
+//! written by the emulator.
 
-use crate::error::description;
+/// errCode of an answer the SDK could not understand (the reference's `WX_SYSTEM_ERROR`).
+pub const WX_SYSTEM_ERROR: i64 = -601001;
+/// errCode for an invalid argument given by the caller (the reference's `INVALID_PARAM`).
+pub const INVALID_PARAM: i64 = -501007;
+/// errCode for missing credentials or configuration (`INVALID_COMMON_PARAM`).
+pub const INVALID_COMMON_PARAM: i64 = -501006;
+
+/// The reference's description of an errCode (its `ERR_CODE` table), or `""`.
+///
+/// Only these codes have a description; WeChat's own codes (40014, -1000, …)
+/// do not, which is why their `message` shows two spaces.
+pub fn description(code: i64) -> &'static str {
+    match code {
+        -1 => "unknown error",
+        -404001 => "empty call result",
+        -404002 => "empty event id",
+        -404003 => "empty poll url",
+        -404004 => "empty poll result json",
+        -404005 => "exceed max poll retry",
+        -404006 => "empty poll result base resp",
+        -601001 => "system error",
+        -601002 => "system args error",
+        -601003 => "system network error",
+        -601004 => "api permission denied",
+        -601005 => "invalid cloudID",
+        -601006 => "cloudID expired",
+        -601007 => "cloudID and calling user does not match",
+        -601008 => "server-side request timedout",
+        -601009 => "missing mobile phone",
+        -601010 => "no write permission",
+        -601011 => "no privilege permission",
+        -601012 => "unauthorized env",
+        -601013 => "no multiend permission",
+        -601015 => "access denied (cloudfunction cloudbase_auth returns empty errCode)",
+        -601016 => "missing env auth info",
+        -601017 => "access denied (cloudbase_auth returns non-zero errCode)",
+        -602018 => "unauthorized API",
+        -602001 => "database query result size exceed limit (1MB)",
+        -604001 => "cloudfunction result size exceed limit (1MB)",
+        -604100 => "API not found",
+        -604101 => "function has no permission to call this API",
+        -604102 => "call open API timeout",
+        -604103 => "call open API system error",
+        -604104 => "illegal source of invocation",
+        -501001 => "resource system error",
+        -501002 => "resource server timeout",
+        -501003 => "exceed request limit",
+        -501004 => "exceed concurrent request limit",
+        -501005 => "invalid env",
+        -501006 => "invalid common parameters",
+        -501007 => "invalid parameters",
+        -501008 => "invalid request source",
+        -501009 => "resource not initialized",
+        _ => "",
+    }
+}
 
 /// A gateway error code (`cloud-call-wire.md`, section 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,17 +7,14 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
-// The core's HTTPS flows, tested here against the emulator (a test of the
-// core itself cannot use it: the emulator depends on the core).
-use emulator::{Emulator, EmulatorOptions, FaultSpec};
-use wx_cloud_core::https::*;
-use wx_cloud_core::options::Supplied;
-use wx_cloud_core::{
+use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
+use crate::error;
+use crate::https::*;
+use crate::options::Supplied;
+use crate::{
     cloud::answer::Success, cloud::request::CallInput, env::Context, error::ApiError,
     options::Config,
 };
-use wx_cloud_core::{error, mode};
-use wx_cloud_emulator as emulator;
 
 const APPID: &str = "wx0emulatorapp0001";
 const SECRET: &str = "emulator-app-secret";
@@ -330,7 +327,7 @@ async fn another_appid_without_its_credentials_is_rejected_naming_appid() {
     other.appid = Some("wx0someoneelse0001".into());
     let (r, rep) = crate::mode::run(&cfg, &Context::default(), &other, None).await;
     let e = r.unwrap_err();
-    assert_eq!(e.err_code, crate::error::INVALID_PARAM);
+    assert_eq!(e.err_code, crate::codes::INVALID_PARAM);
     assert!(e.err_msg.contains("option `appid`"), "{}", e.err_msg);
     assert!(e.err_msg.contains("wx0someoneelse0001"), "{}", e.err_msg);
     assert_eq!(rep.sends, 0);
@@ -373,7 +370,7 @@ async fn a_token_too_long_to_send_is_an_invalid_parameter_naming_it() {
         )
         .await
         .unwrap_err();
-        assert_eq!(e.err_code, crate::error::INVALID_PARAM, "{}", e.err_msg);
+        assert_eq!(e.err_code, crate::codes::INVALID_PARAM, "{}", e.err_msg);
         assert!(e.err_msg.contains(name), "{}", e.err_msg);
         assert!(!e.err_msg.contains("connection failed"), "{}", e.err_msg);
         assert!(!e.err_msg.contains("TTTT"), "{}", e.err_msg);
@@ -402,73 +399,4 @@ async fn a_password_in_the_api_base_url_never_reaches_a_message() {
             assert!(e.err_msg.contains("***@127.0.0.1"), "{}", e.err_msg);
         }
     }
-}
-
-/// The public client's errors say what kind of failure they are, and so
-/// whether the call may have executed: the drop after processing created an
-/// environment (may have executed), the busy answer and the refused
-/// connection did not.
-#[tokio::test]
-async fn public_errors_carry_their_kind() {
-    use wx_cloud_core::{Client, ErrorKind};
-    let emu = emulator(7200).await;
-    let client = Client::with_env(json!({ "timeout": 10000 }), emu.cloud_env()).unwrap();
-    let params = || json!({ "type": "CreatePostpayPackage", "alias": "kinds" });
-    let api = "tcb.createenvandresource";
-    for (spec, kind, executed, created) in [
-        (
-            json!({"api": api, "kind": "drop_after", "times": 1}),
-            ErrorKind::Transport,
-            true,
-            1,
-        ),
-        (
-            json!({"api": api, "kind": "errcode", "errcode": -1000, "times": 1}),
-            ErrorKind::Busy,
-            true,
-            1,
-        ),
-        (
-            json!({"api": api, "kind": "errcode", "errcode": 40001, "times": 1}),
-            ErrorKind::TokenRejected,
-            false,
-            1,
-        ),
-        (
-            json!({"api": api, "kind": "status", "status": 503, "times": 1}),
-            ErrorKind::Http,
-            true,
-            1,
-        ),
-        (
-            json!({"api": api, "kind": "malformed", "times": 1}),
-            ErrorKind::BadAnswer,
-            true,
-            2,
-        ),
-    ] {
-        emu.inject_fault(fault(spec.clone())).unwrap();
-        let e = client.call(api, params()).await.unwrap_err();
-        assert_eq!(
-            (e.kind(), e.may_have_executed()),
-            (kind, executed),
-            "{spec}"
-        );
-        assert_eq!(emu.environments().len(), created, "{spec}");
-    }
-    let port = emu.port();
-    let env = emu.cloud_env();
-    emu.close().await;
-    // The emulator is gone: its port refuses connections.
-    let e = Client::with_env(json!({ "timeout": 10000 }), env)
-        .unwrap()
-        .call(api, params())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (e.kind(), e.may_have_executed()),
-        (ErrorKind::Connect, false),
-        "port {port}"
-    );
-    assert_eq!(e.err_code(), -501001);
 }

@@ -22,8 +22,11 @@ const NUMERIC_FIELDS: &[&str] = &["CreateTime", "AuthorizationCodeExpiredTime"];
 /// The query parameters of an event request.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
+    /// `timestamp`, signed with the message.
     pub timestamp: String,
+    /// `nonce`, signed with the message.
     pub nonce: String,
+    /// `msg_signature`: SHA-1 over the token, timestamp, nonce and ciphertext.
     pub msg_signature: String,
 }
 
@@ -32,7 +35,9 @@ pub struct EventQuery {
 /// `<info>…</info>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlNode {
+    /// Text (text and CDATA joined).
     Text(String),
+    /// Child elements, in document order.
     Elements(Vec<(String, XmlNode)>),
 }
 
