@@ -13,40 +13,40 @@ export declare const version: string
  * not affect openapi calls (traceUser, …) are accepted and ignored.
  */
 export interface BaseInitOptions {
-  /** Environment id, `{ default: id }`, or `DYNAMIC_CURRENT_ENV`. Unset: the function's own environment on SCF, else the account's first. */
+  /** Environment id, `{ default: id }`, or `cloud.DYNAMIC_CURRENT_ENV`. @default the function's own environment on SCF, else the account's first */
   env?: string | typeof DYNAMIC_CURRENT_ENV | { default?: string | typeof DYNAMIC_CURRENT_ENV; [service: string]: unknown }
-  /** Region, e.g. `ap-shanghai`; default `TENCENTCLOUD_REGION`. */
+  /** Gateway region (`ap-shanghai`, …). @default `TENCENTCLOUD_REGION` */
   region?: string
-  /** Gateway URL to use instead of the platform's (e.g. an emulator's `${url}/admin`); default the `URL` of `TCB_CONTEXT_CNFG`, else built from env and region. */
+  /** Gateway URL to use instead of the platform's (e.g. an emulator's `${url}/admin`). @default `URL` of `TCB_CONTEXT_CNFG`, else built from env and region */
   serviceUrl?: string
-  /** `https` (default) or `http`, for the built gateway URL outside the platform. */
+  /** Scheme of the built gateway URL: `https` or `http`. @default `https` (`http` on the platform's internal network) */
   protocol?: 'http' | 'https'
-  /** Cloud call: Tencent Cloud secret pair; default `TENCENTCLOUD_SECRETID` / `TENCENTCLOUD_SECRETKEY` / `TENCENTCLOUD_SESSIONTOKEN`. */
+  /** Tencent Cloud credentials the cloud call is signed with. @default `TENCENTCLOUD_SECRETID`, `TENCENTCLOUD_SECRETKEY`, `TENCENTCLOUD_SESSIONTOKEN` */
   secretId?: string
   secretKey?: string
   sessionToken?: string
-  /** Milliseconds a call may take, from start to answer (1 … 3 600 000; default 15 000). */
+  /** Milliseconds a call may take, from start to answer, 1 … 3 600 000. @default 15000 */
   timeout?: number
-  /** Print one line per call (API, mode, elapsed time, errCode, request id), redacted, on stderr. Also `DEBUG=wx-cloud-openapi`. */
+  /** One redacted line per call on stderr: API, mode, elapsed ms, errCode, request id. @default false (or `DEBUG=wx-cloud-openapi`) */
   debug?: boolean
-  /** Variables to read instead of `process.env` (e.g. an emulator's `cloudEnv()`); `process.env` is then not read at all. */
+  /** An object of variables to read instead of `process.env` (e.g. an emulator's `cloudEnv()`); `process.env` is then not read at all. @default `process.env` */
   processEnv?: Record<string, string | undefined>
-  /** Calling mode; by default chosen from the credentials given (see docs/modes.md). */
+  /** Calling mode: `cloud`, `https` or `thirdparty` (docs/modes.md). @default chosen from the credentials */
   mode?: CallingMode
-  /** HTTPS mode with a token managed by the SDK (also `WX_APPID` / `WX_APPSECRET`); `secret` is required with `appid`. */
+  /** HTTPS mode with a token managed by the SDK; `secret` is required with `appid`. @default `WX_APPID`, `WX_APPSECRET` */
   appid?: string
   secret?: string
-  /** `stable` (default: `/cgi-bin/stable_token`) or `classic` (`/cgi-bin/token`). */
+  /** Which endpoint issues the managed token: `stable` (`/cgi-bin/stable_token`) or `classic` (`/cgi-bin/token`). @default `stable` */
   tokenKind?: 'stable' | 'classic'
   /** HTTPS mode with your token: a string (one account), or a function called before each call with `{ appid, forceRefresh }` (again with `forceRefresh: true` after WeChat rejected its token). */
   accessToken?: string | TokenFunction
   /** Third-party platform with your authorizer token: a string or a function, as `accessToken`. */
   authorizerAccessToken?: string | TokenFunction
-  /** WeChat API base URL of the HTTPS modes, default `https://api.weixin.qq.com` (also `WX_API_BASE_URL`); e.g. an emulator's `httpsBaseUrl`. */
+  /** The WeChat API host of the HTTPS modes (an emulator's `httpsBaseUrl`, a forwarding proxy). @default `https://api.weixin.qq.com` (`WX_API_BASE_URL`) */
   apiBaseUrl?: string
-  /** An `http://` or `https://` proxy for the HTTPS modes (environment proxy variables are not used). */
+  /** An `http://` or `https://` proxy for the HTTPS modes (environment proxy variables are not used). @default none */
   proxy?: string
-  /** Retry -1 / -1000 (system busy) answers up to `onBusy` times (0–10, default 0: the call may have executed). */
+  /** Retry -1 / -1000 (system busy) answers up to `onBusy` times (0–10), exponential backoff with jitter (a busy call may have executed). @default `{ onBusy: 0 }` */
   retry?: { onBusy?: number }
   /** Accepted for compatibility with wx-server-sdk; no effect on openapi calls. */
   traceUser?: boolean
@@ -68,19 +68,19 @@ export interface BaseInitOptions {
  * authorizer) `authorizerRefreshToken`. `openapi({ appid })` picks the authorizer.
  */
 export interface ManagedThirdPartyOptions {
+  /** Third-party platform with tokens managed by the SDK (both); `openapi({ appid })` picks the authorizer. */
   componentAppid: string
   componentAppsecret: string
-  /** Returns the latest component_verify_ticket WeChat pushed to your server (default: the store's `ticket:{componentAppid}`). */
+  /** `() => ticket`: the latest component_verify_ticket WeChat pushed to your server. @default the store's ticket */
   getComponentVerifyTicket?: () => string | null | undefined | Promise<string | null | undefined>
-  /** The default authorizer (when `openapi()` names none). */
+  /** The default authorizer (when `openapi()` names none), and its refresh token used when the store has none. */
   authorizerAppid?: string
-  /** The default authorizer's refresh token, used when the store has none (requires `authorizerAppid`). */
   authorizerRefreshToken?: string
-  /** An authorizer's refresh token when the store has none. */
+  /** `(appid) => refreshToken`: an authorizer's refresh token when the store has none. */
   getAuthorizerRefreshToken?: (authorizerAppid: string) => string | null | undefined | Promise<string | null | undefined>
-  /** Receives a rotated authorizer refresh token (already in the store) before the call that caused it resolves. */
+  /** `(token, { appid }) => …`: told each rotated refresh token (already in the store) before the call using it resolves. */
   onAuthorizerRefreshToken?: (refreshToken: string, info: { appid: string }) => void | Promise<void>
-  /** Where tokens, the verify ticket and refresh tokens are kept: `memoryStore()` (default) or `redisStore(client)`. */
+  /** Where managed third-party tokens live: `cloud.memoryStore()`, `cloud.redisStore(client, { prefix })`, or your own (docs/third-party.md). @default `memoryStore()` */
   store?: TokenStore
 }
 

@@ -57,6 +57,11 @@ test('the lists were found', () => {
   expect(IGNORED).toContain('traceUser')
 })
 
+test("README's configuration table is the one index.d.ts's doc comments make (node scripts/options-table.js)", () => {
+  const { table, currentTable } = require('../scripts/options-table.js')
+  expect(currentTable(README)).toBe(table())
+})
+
 test("every accepted option is in README's configuration table, and only those", () => {
   const table = firstColumnNames(section(README, '## Configuration (`init(options)`)'))
   expect(KNOWN.filter((o) => !table.includes(o))).toEqual([])
