@@ -22,6 +22,10 @@ const http = require('http')
 const { spawn, spawnSync } = require('child_process')
 const { ROOT, summary, median, runChild, cpuSecondsOf } = require('./lib/common')
 const { measureFootprint } = require('./lib/footprint')
+const { nodeOnGlibc217 } = require('../scripts/toolchain.js')
+
+/** The Node of a WeChat cloud function whose official build runs on glibc 2.17. */
+const CLOUD_FUNCTION_NODE = '16.13.2'
 
 const argv = process.argv.slice(2)
 const QUICK = argv.includes('--quick')
@@ -169,12 +173,12 @@ function sendOnce(rec) {
 
 // ---------------------------------------------------------------- sections
 
-async function coldStart(emu) {
+async function coldStart(emu, node = undefined) {
   const samples = { ours: [], ref: [] }
   for (let i = 0; i < CONFIG.coldProcesses; i++) {
     const order = i % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']
     for (const which of order) {
-      const r = await runChild(path.join(LIB, 'cold.js'), [which], { env: emu.info.cloudEnv, timeoutMs: 30000 })
+      const r = await runChild(path.join(LIB, 'cold.js'), [which], { env: emu.info.cloudEnv, timeoutMs: 30000, node })
       if (!r.ok) throw new Error(`cold start of ${which} failed: ${r.error}`)
       samples[which].push(r)
     }
@@ -313,16 +317,18 @@ function render(machine, R) {
   const targets = []
   const add = (measure, ours, other, ratio, target, ok) => targets.push(`| ${measure} | ${ours} | ${other} | ${ratio} | ${target} | ${verdict(ok)} |`)
 
-  if (R.cold) {
-    const c = R.cold
+  const coldRow = (measure, c) =>
     add(
-      'Cold start: `require` + `init` + one cloud call, ms (fresh process, emulator)',
+      measure,
       spread(c.ours.packageMs, 1),
       spread(c.ref.packageMs, 1),
       `${fmt(c.ratioPackage.median, 3)} (${fmt(c.ratioPackage.p10, 3)}–${fmt(c.ratioPackage.p90, 3)})`,
-      '≤ 1/20 = 0.050',
-      c.ratioPackage.median <= 0.05,
+      '≤ 1/50 = 0.020',
+      c.ratioPackage.median <= 0.02,
     )
+  if (R.cold) {
+    const c = R.cold
+    coldRow('Cold start: `require` + `init` + one cloud call, ms (fresh process, emulator)', c)
     add(
       "Cold start incl. node's own start-up (spawn → result), ms",
       spread(c.ours.processMs, 1),
@@ -331,6 +337,9 @@ function render(machine, R) {
       'context only',
       null,
     )
+  }
+  if (R.cold217) {
+    coldRow(`Cold start on the cloud-function runtime (glibc 2.17 userland, official Node ${CLOUD_FUNCTION_NODE}), ms`, R.cold217)
   }
   if (R.fixed) {
     const r = R.fixed[64]
@@ -464,13 +473,13 @@ function render(machine, R) {
       'third-party/HTTPS',
     )
   }
-  if (R.cold) {
-    const c = R.cold
+  const breakdown = (title, c) =>
     lines.push(
-      `**Cold start breakdown**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
+      `**${title}**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
+      '',
     )
-    lines.push('')
-  }
+  if (R.cold) breakdown('Cold start breakdown', R.cold)
+  if (R.cold217) breakdown(`Cold start breakdown on glibc 2.17, Node ${CLOUD_FUNCTION_NODE}`, R.cold217)
   if (R.footprint) {
     const f = R.footprint.ours
     lines.push(
@@ -541,6 +550,10 @@ async function main() {
     if (want('cold')) {
       log('cold start…')
       R.cold = await coldStart(emu)
+      // Where a cloud function runs: CentOS 7.6's glibc 2.17 and the
+      // official Node 16.13 build (the runtime suite's userland).
+      log(`cold start on glibc 2.17, Node ${CLOUD_FUNCTION_NODE}…`)
+      R.cold217 = await coldStart(emu, nodeOnGlibc217(CLOUD_FUNCTION_NODE))
     }
     if (want('throughput')) {
       log('throughput, minimal gateway…')

@@ -33,12 +33,14 @@ function summary(values) {
 /**
  * Run `node script args` with exactly `env` (plus PATH) and collect the last
  * line of stdout that starts with `@@RESULT@@ ` as JSON. Kills the child
- * after `timeoutMs` (bounded: a hung child never hangs the bench).
+ * after `timeoutMs` (bounded: a hung child never hangs the bench). `node`
+ * is the command that runs Node (default: this one), e.g. an official Node
+ * build on the glibc 2.17 userland (scripts/toolchain.js).
  */
-function runChild(script, args, { env = {}, timeoutMs = 60000, nodeArgs = [] } = {}) {
+function runChild(script, args, { env = {}, timeoutMs = 60000, nodeArgs = [], node = [process.execPath] } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    const child = spawn(node[0], [...node.slice(1), ...nodeArgs, script, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
