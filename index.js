@@ -42,21 +42,22 @@ const fs = require('fs')
   throw require('./lib/load.js').wrongPlatformError(__dirname, found, path.basename(parent) === 'node_modules')
 })()
 
+/** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */
+function lazy(load) {
+  let value = null
+  const get = () => (value === null ? (value = load()) : value)
+  get.loaded = () => value !== null
+  return get
+}
+
 // getWXContext() and signature() are loaded on first use: most programs
-// never call them, and `require` stays cheap.
-let wxContextModule = null
-const getWXContext = () => {
-  if (wxContextModule === null) wxContextModule = require('./lib/wx-context.js')
-  return wxContextModule.getWXContext()
-}
-let midasModule = null
-const midas = () => {
-  if (midasModule === null) midasModule = require('./lib/midas-signature.js')
-  return midasModule
-}
+// never call them.
+const wxContext = lazy(() => require('./lib/wx-context.js'))
+const getWXContext = () => wxContext().getWXContext()
+const midas = lazy(() => require('./lib/midas-signature.js'))
 const signature = (options) => midas().signature(options)
 /** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
-const hasSignature = (data) => midasModule !== null && midasModule.hasSignature(data) === true
+const hasSignature = (data) => midas.loaded() && midas().hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -64,15 +65,7 @@ const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
 const NOT_INITED_MSG =
   "Cloud API isn't enabled, please call init first\n" + '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
 
-let binding = null
-
-/** Load the native addon on first use (keeps `require` cheap). */
-function loadBinding() {
-  if (binding === null) {
-    binding = require('./lib/load.js').loadBinding()
-  }
-  return binding
-}
+const loadBinding = lazy(() => require('./lib/load.js').loadBinding())
 
 const errors = require('./lib/errors.js')
 const { CloudSDKError, toError, errorText, describeType } = errors
@@ -276,11 +269,7 @@ function logDebug(outcome) {
 
 // The token store of the managed third-party mode (lib/store.js): a
 // JavaScript object, checked and kept here; the core never sees it.
-let storeModule = null
-const stores = () => {
-  if (storeModule === null) storeModule = require('./lib/store.js')
-  return storeModule
-}
+const stores = lazy(() => require('./lib/store.js'))
 
 /**
  * init() options → `{ text, functions, options }`: the JSON text of those
@@ -384,6 +373,8 @@ function openapiProxy(cloud, options, paths = []) {
   })
 }
 
+const LONE_SURROGATE = /\p{Surrogate}/u
+
 /** A cloud SDK instance; the package itself is one. `new Cloud(options)` keeps the options for its `init()`. */
 class Cloud {
   constructor(options) {
@@ -461,7 +452,7 @@ class Cloud {
       if (typeof appid !== 'string') {
         return Promise.reject(invalidParam(api, `option \`appid\` of openapi({ appid }) must be a string, got ${describeType(appid)}`))
       }
-      if (/\p{Surrogate}/u.test(appid)) {
+      if (LONE_SURROGATE.test(appid)) {
         return Promise.reject(invalidParam(api, 'option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent'))
       }
       callOptions.appid = appid
