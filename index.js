@@ -45,7 +45,10 @@ const fs = require('fs')
 /** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */
 function lazy(load) {
   let value = null
-  const get = () => (value === null ? (value = load()) : value)
+  const get = () => {
+    if (value === null) value = load()
+    return value
+  }
   get.loaded = () => value !== null
   return get
 }

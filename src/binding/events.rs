@@ -150,7 +150,11 @@ pub fn create_component_events(
     let config = match Config::from_value(&config_json) {
         Ok(c) => c,
         // The client configuration's `init:fail` is this handler's.
-        Err(e) => return Ok(Either::B(invalid(e.err_msg.trim_start_matches("init:fail ")))),
+        Err(e) => {
+            return Ok(Either::B(invalid(
+                e.err_msg.trim_start_matches("init:fail "),
+            )))
+        }
     };
     let Some(settings) = config.component.clone() else {
         return Ok(Either::B(invalid(

@@ -868,7 +868,11 @@ fn lone_surrogate(text: &str) -> Option<String> {
         let at = s.find(stand_in)? + stand_in.len_utf8();
         Some(s.get(at..at + 4)?.to_uppercase())
     };
-    fn find(name: &str, v: &Value, code: &dyn Fn(&str) -> Option<String>) -> Option<(String, String)> {
+    fn find(
+        name: &str,
+        v: &Value,
+        code: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<(String, String)> {
         match v {
             Value::String(s) => code(s).map(|c| (name.to_string(), c)),
             Value::Array(items) => (items.iter().enumerate())
@@ -887,7 +891,9 @@ fn lone_surrogate(text: &str) -> Option<String> {
         Some(c) => Some(("an option's name".to_string(), c)),
         None => find(k, v, &code).map(|(path, c)| (format!("option `{path}`"), c)),
     })?;
-    Some(format!("{name} contains a lone surrogate (U+{c}), which cannot be sent"))
+    Some(format!(
+        "{name} contains a lone surrogate (U+{c}), which cannot be sent"
+    ))
 }
 
 /// Why `value` cannot be sent as it is in an HTTP header or a host name
@@ -1234,7 +1240,8 @@ mod tests {
             "init:fail an option's name contains a lone surrogate (U+D800), which cannot be sent"
         );
         // A proper pair is a character like any other.
-        assert!(Config::from_json(r#"{"region":"\ud83d\ude00"}"#).is_err_and(|e| !e.err_msg.contains("surrogate")));
+        assert!(Config::from_json(r#"{"region":"\ud83d\ude00"}"#)
+            .is_err_and(|e| !e.err_msg.contains("surrogate")));
     }
 
     #[test]
