@@ -42,21 +42,25 @@ const fs = require('fs')
   throw require('./lib/load.js').wrongPlatformError(__dirname, found, path.basename(parent) === 'node_modules')
 })()
 
+/** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */
+function lazy(load) {
+  let value = null
+  const get = () => {
+    if (value === null) value = load()
+    return value
+  }
+  get.loaded = () => value !== null
+  return get
+}
+
 // getWXContext() and signature() are loaded on first use: most programs
-// never call them, and `require` stays cheap.
-let wxContextModule = null
-const getWXContext = () => {
-  if (wxContextModule === null) wxContextModule = require('./lib/wx-context.js')
-  return wxContextModule.getWXContext()
-}
-let midasModule = null
-const midas = () => {
-  if (midasModule === null) midasModule = require('./lib/midas-signature.js')
-  return midasModule
-}
+// never call them.
+const wxContext = lazy(() => require('./lib/wx-context.js'))
+const getWXContext = () => wxContext().getWXContext()
+const midas = lazy(() => require('./lib/midas-signature.js'))
 const signature = (options) => midas().signature(options)
 /** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
-const hasSignature = (data) => midasModule !== null && midasModule.hasSignature(data) === true
+const hasSignature = (data) => midas.loaded() && midas().hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -64,15 +68,7 @@ const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
 const NOT_INITED_MSG =
   "Cloud API isn't enabled, please call init first\n" + '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
 
-let binding = null
-
-/** Load the native addon on first use (keeps `require` cheap). */
-function loadBinding() {
-  if (binding === null) {
-    binding = require('./lib/load.js').loadBinding()
-  }
-  return binding
-}
+const loadBinding = lazy(() => require('./lib/load.js').loadBinding())
 
 const errors = require('./lib/errors.js')
 const { CloudSDKError, toError, errorText, describeType } = errors
@@ -276,17 +272,32 @@ function logDebug(outcome) {
 
 // The token store of the managed third-party mode (lib/store.js): a
 // JavaScript object, checked and kept here; the core never sees it.
-let storeModule = null
-const stores = () => {
-  if (storeModule === null) storeModule = require('./lib/store.js')
-  return storeModule
-}
+const stores = lazy(() => require('./lib/store.js'))
 
 /**
- * init() options → [the options the core validates (as JSON), the names of
- * those whose value is a function]. The core decides which options take a
- * function; `store` is checked and kept here (lib/store.js).
+ * init() options → `{ text, functions, options }`: the JSON text of those
+ * the core validates, the names of those whose value is a function, and
+ * the options read (each read once). The core decides which options take a
+ * function and names an option holding a lone surrogate (JSON.stringify
+ * writes one as an escape, which the core reads); `store` is checked and
+ * kept here (lib/store.js).
  */
+function readOptions(config) {
+  let options, functions
+  try {
+    ;[options, functions] = normalizeOptions(config)
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
+    throw badOption(`options could not be read: ${errorText(e)}`)
+  }
+  try {
+    return { text: JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)), functions, options }
+  } catch (e) {
+    throw badOption(`options could not be serialised: ${errorText(e)}`)
+  }
+}
+
 function normalizeOptions(config) {
   if (config === undefined || config === null) return [{}, []]
   if (typeof config !== 'object' || Array.isArray(config)) {
@@ -320,31 +331,7 @@ function normalizeOptions(config) {
   // A copy of a plain object (a Proxy or getters are read once, here); an
   // array or anything else goes to the core as it is, which rejects it.
   if (isPlainObject(out.processEnv)) out.processEnv = Object.assign(Object.create(null), out.processEnv)
-  for (const key of Object.keys(out)) rejectLoneSurrogates(out[key], key)
   return [out, functions]
-}
-
-const LONE_SURROGATE = /\p{Surrogate}/u
-
-/**
- * A lone surrogate cannot be sent (JSON text would not survive the trip to
- * the core): name the option that holds one, `processEnv.X` or `env.default`
- * included, rather than failing on the JSON as a whole.
- */
-function rejectLoneSurrogates(value, name, seen = new Set()) {
-  if (typeof value === 'string') {
-    const m = LONE_SURROGATE.exec(value)
-    if (m) {
-      const code = m[0].charCodeAt(0).toString(16).toUpperCase()
-      throw badOption(`option \`${name}\` contains a lone surrogate (U+${code}), which cannot be sent`)
-    }
-  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
-    seen.add(value) // a cycle is left for JSON.stringify to report
-    for (const key of Object.keys(value)) {
-      rejectLoneSurrogates(key, `${name} (a key)`, seen)
-      rejectLoneSurrogates(value[key], `${name}.${key}`, seen)
-    }
-  }
 }
 
 function badOption(msg) {
@@ -368,32 +355,19 @@ const functionIntrinsicProperties = new Set(Object.getOwnPropertyNames(Function.
 // would call an API named `…then` with the promise's resolve function,
 // reject it unhandled, kill the process and never settle. (A deliberate
 // difference from wx-server-sdk, whose proxies do have `then`.)
-function callableProxy(ctx, paths) {
-  // biome-ignore lint/complexity/useArrowFunction: the proxy's target must be an ordinary function (an arrow has no [[Construct]] or `prototype`, which would change what `new` and reflection see through the proxy)
-  const f = function () {}
+// `paths` empty: `cloud.openapi` itself, which `openapi({ appid })` calls.
+function openapiProxy(cloud, options, paths = []) {
+  // biome-ignore lint/complexity/useArrowFunction: an API's target must be an ordinary function (an arrow has no [[Construct]] or `prototype`, which would change what `new` and reflection see through the proxy); `cloud.openapi`'s is an arrow, as before
+  const f = paths.length === 0 ? () => {} : function () {}
   return new Proxy(f, {
     get(target, prop) {
       if (prop === 'toJSON') return {}
       if (prop === 'then') return undefined
-      if (typeof prop === 'symbol' || functionIntrinsicProperties.has(prop)) return target[prop]
-      return callableProxy(ctx, [...paths, prop])
+      if (typeof prop === 'symbol' || (paths.length > 0 && functionIntrinsicProperties.has(prop))) return target[prop]
+      return openapiProxy(cloud, options, [...paths, prop])
     },
     apply(_target, _thisArg, args) {
-      return ctx.call(paths.join('.'), args[0])
-    },
-  })
-}
-
-function openapiProxy(cloud, options) {
-  const f = () => {}
-  return new Proxy(f, {
-    get(target, prop) {
-      if (prop === 'toJSON') return {}
-      if (prop === 'then') return undefined
-      if (typeof prop === 'symbol') return target[prop]
-      return callableProxy({ call: (api, data) => cloud._call(api, data, options) }, [prop])
-    },
-    apply(_target, _thisArg, args) {
+      if (paths.length > 0) return cloud._call(paths.join('.'), args[0], options)
       if (!args[0] || typeof args[0] !== 'object') {
         throw new Error('an options object is expected')
       }
@@ -401,6 +375,8 @@ function openapiProxy(cloud, options) {
     },
   })
 }
+
+const LONE_SURROGATE = /\p{Surrogate}/u
 
 /** A cloud SDK instance; the package itself is one. `new Cloud(options)` keeps the options for its `init()`. */
 class Cloud {
@@ -424,19 +400,7 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    let normalized, functions, text
-    try {
-      ;[normalized, functions] = normalizeOptions(config)
-    } catch (e) {
-      if (e instanceof CloudSDKError) throw e
-      // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
-      throw badOption(`options could not be read: ${errorText(e)}`)
-    }
-    try {
-      text = JSON.stringify(normalized, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
-    } catch (e) {
-      throw badOption(`options could not be serialised: ${errorText(e)}`)
-    }
+    const { text, functions, options: normalized } = readOptions(config)
     const store = config == null ? undefined : config.store
     const given = store !== undefined && store !== null
     // Only a client of the managed third-party mode uses a store (the core
@@ -523,15 +487,14 @@ class Cloud {
  */
 function explainConfig(options, api) {
   const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
-  const b = loadBinding()
-  let normalized, functions
+  let read
   try {
-    ;[normalized, functions] = normalizeOptions(options)
+    read = readOptions(options)
   } catch (e) {
     return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
   }
-  const env = normalized.processEnv === undefined || normalized.processEnv === null ? processEnvVars() : undefined
-  return b.explainConfig(JSON.stringify(normalized), functions, `openapi.${name.replace(/^openapi\./, '')}`, env)
+  const env = read.options.processEnv === undefined || read.options.processEnv === null ? processEnvVars() : undefined
+  return loadBinding().explainConfig(read.text, read.functions, `openapi.${name.replace(/^openapi\./, '')}`, env)
 }
 
 const cloud = new Cloud()

@@ -8,26 +8,15 @@
 // platform's clients use: the same store, lock and code, so the handler and
 // every client make one component-token request per expiry.
 
-let binding = null
-function loadBinding() {
-  if (binding === null) binding = require('./load.js').loadBinding()
-  return binding
-}
-
 const { keys: storeKeys, storeHandle, componentHooks, storeProblem } = require('./store.js')
 
-const { CloudSDKError, invalidParam, errorText } = require('./errors.js')
+const { CloudSDKError, toError, invalidParam, errorText } = require('./errors.js')
 
 /** A bad option or request: `componentEvent:fail {msg}`, INVALID_PARAM. */
 const invalid = (msg) => invalidParam('componentEvent', msg)
 
-function requireString(options, name) {
-  const v = options[name]
-  if (typeof v !== 'string' || v.trim() === '') {
-    throw invalid(`option \`${name}\` must be a non-empty string`)
-  }
-  return v
-}
+/** The options checked in Rust (src/binding/events.rs), which names the one at fault. */
+const CHECKED_IN_RUST = ['componentAppid', 'componentAppsecret', 'token', 'encodingAesKey', 'apiBaseUrl', 'timeout', 'proxy']
 
 /** A URLSearchParams value, with `null` (absent) as undefined. */
 function orUndefined(v) {
@@ -74,49 +63,25 @@ function readBody(body) {
  */
 function createComponentEventHandler(options) {
   if (!options || typeof options !== 'object') throw invalid('options must be an object')
-  const componentAppid = requireString(options, 'componentAppid')
-  const componentAppsecret = requireString(options, 'componentAppsecret')
-  const token = requireString(options, 'token')
-  const encodingAesKey = requireString(options, 'encodingAesKey')
+  const given = {}
+  for (const name of CHECKED_IN_RUST) {
+    const v = options[name]
+    // A value JSON carries as it is; anything else (an object, NaN, a BigInt) as what no option takes.
+    given[name] = typeof v === 'string' || Number.isFinite(v) || v === null || v === undefined ? v : []
+  }
+  if (given.apiBaseUrl === undefined || given.apiBaseUrl === null) given.apiBaseUrl = process.env.WX_API_BASE_URL || undefined
   const store = options.store
   const problem = storeProblem(store)
   if (problem) throw invalid(`option \`store\` ${problem}`)
-  let apiBaseUrl = options.apiBaseUrl
-  if (apiBaseUrl === undefined || apiBaseUrl === null) apiBaseUrl = process.env.WX_API_BASE_URL || undefined
-  else if (typeof apiBaseUrl !== 'string') throw invalid('option `apiBaseUrl` must be a string')
-  const { defaultTimeoutMs, maxTimeoutMs } = require('./load.js').contract()
-  const timeout = options.timeout === undefined || options.timeout === null ? defaultTimeoutMs : options.timeout
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > maxTimeoutMs) {
-    throw invalid(`option \`timeout\` must be a number of milliseconds between 1 and ${maxTimeoutMs}`)
-  }
-  if (options.proxy !== undefined && options.proxy !== null && typeof options.proxy !== 'string') {
-    throw invalid('option `proxy` must be a string')
-  }
   const onRefresh = options.onAuthorizerRefreshToken
   if (onRefresh !== undefined && onRefresh !== null && typeof onRefresh !== 'function') {
     throw invalid('option `onAuthorizerRefreshToken` must be a function (token, { appid }) => …')
   }
   // Told an authorization's refresh token when the store never takes it.
   const [hooks, hookNames] = componentHooks({ onAuthorizerRefreshToken: onRefresh })
-  const b = loadBinding()
-  const made = b.createComponentEvents(
-    {
-      componentAppid,
-      componentAppsecret,
-      token,
-      encodingAesKey,
-      apiBaseUrl,
-      timeoutMs: timeout,
-      proxy: options.proxy || undefined,
-    },
-    storeHandle(store),
-    hooks,
-    hookNames,
-  )
-  if (made && made.ok === false) {
-    throw new CloudSDKError({ errCode: made.errCode, errMsg: `componentEvent:fail ${made.errMsg.replace(/^(componentEvent|init):fail /, '')}` })
-  }
-  const events = made
+  const binding = require('./load.js').loadBinding()
+  const events = binding.createComponentEvents(JSON.stringify(given), storeHandle(store), hooks, hookNames)
+  if (events.ok === false) throw toError(events)
 
   return async function handleComponentEvent(request) {
     if (!request || typeof request !== 'object') {
@@ -133,15 +98,11 @@ function createComponentEventHandler(options) {
       if (e instanceof Error && e.errCode !== undefined) throw e
       throw invalid(`handle({ query, body }): the request cannot be read: ${errorText(e)}`)
     }
-    return settleOutcome(await events.handle(query, body))
+    const outcome = await events.handle(query, body)
+    if (typeof outcome === 'string') return JSON.parse(outcome)
+    if (outcome.ok) return JSON.parse(outcome.json)
+    throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
   }
-}
-
-/** An outcome of the core → its value, or throw its error. */
-function settleOutcome(outcome) {
-  if (typeof outcome === 'string') return JSON.parse(outcome)
-  if (outcome.ok) return JSON.parse(outcome.json)
-  throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
 }
 
 module.exports = { createComponentEventHandler, storeKeys }

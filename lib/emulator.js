@@ -3,12 +3,6 @@
 // as a JS API over the native binding: everything, the options' checks
 // included, happens in Rust (crates/emulator/).
 
-let binding = null
-function loadBinding() {
-  if (binding === null) binding = require('./load.js').loadEmulatorBinding()
-  return binding
-}
-
 /**
  * startEmulator's options as the JSON text the addon reads: serde checks
  * them there (crates/emulator/src/start_options.rs: unknown options,
@@ -102,7 +96,7 @@ for (const name of ['cloudEnv', 'environments', 'stats', 'pushTicket', 'authoriz
  *   spawn('node', ['fn.js'], { env: { PATH: process.env.PATH, ...emu.cloudEnv() } })
  */
 async function startEmulator(options) {
-  const handle = await loadBinding().startEmulator(optionsJson(options))
+  const handle = await require('./load.js').loadEmulatorBinding().startEmulator(optionsJson(options))
   return new Emulator(handle)
 }
 

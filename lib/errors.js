@@ -55,11 +55,6 @@ function invalidParam(where, msg) {
   return new CloudSDKError({ errCode: load().contract().errorCodes.invalidParam, errMsg: `${where}:fail ${msg}` })
 }
 
-/** `{where}:fail {msg}` as a CloudSDKError with the core's INVALID_COMMON_PARAM (-501006). */
-function invalidCommonParam(where, msg) {
-  return new CloudSDKError({ errCode: load().contract().errorCodes.invalidCommonParam, errMsg: `${where}:fail ${msg}` })
-}
-
 /** The text of something thrown, without letting a hostile value throw again. */
 function errorText(e) {
   try {
@@ -80,4 +75,4 @@ function describeType(value) {
   return `a ${typeof value}`
 }
 
-module.exports = { CloudSDKError, toError, invalidParam, invalidCommonParam, errorText, describeType }
+module.exports = { CloudSDKError, toError, invalidParam, errorText, describeType }

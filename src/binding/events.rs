@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::store::TokenStoreHandle;
 use super::{settle, Outcome};
-use crate::bindings::{ApiError, Config, Context, ErrorClass};
+use crate::bindings::{self, ApiError, Config, Context, ErrorClass};
 use crate::token::ComponentTokens;
 use crate::wire::answer::Success;
 use crate::wire::platform::events::{self, EventQuery};
@@ -21,18 +21,60 @@ use wx_cloud_core::ErrorKind;
 /// The display name of the handler in errors (`componentEvent:fail …`).
 const API: &str = "componentEvent";
 
-/// Options of `createComponentEventHandler`, checked for type by JavaScript.
-#[napi(object)]
-pub struct ComponentEventsOptions {
-    pub component_appid: String,
-    pub component_appsecret: String,
-    pub token: String,
-    pub encoding_aes_key: String,
+/// Options of `createComponentEventHandler` (those JavaScript does not
+/// keep: the store and the callback), read from their JSON text, each
+/// problem named by its option.
+struct HandlerOptions {
+    component_appid: String,
+    component_appsecret: String,
+    token: String,
+    encoding_aes_key: String,
     /// Base URL of the WeChat API (default `https://api.weixin.qq.com`).
-    pub api_base_url: Option<String>,
+    api_base_url: Option<String>,
     /// Milliseconds for `api_query_auth` (and the component token before it).
-    pub timeout_ms: Option<u32>,
-    pub proxy: Option<String>,
+    timeout_ms: u64,
+    proxy: Option<String>,
+}
+
+impl HandlerOptions {
+    fn read(text: &str) -> std::result::Result<HandlerOptions, String> {
+        use serde_json::Value;
+        let options = match bindings::js_json(text)? {
+            Value::Object(o) => o,
+            _ => return Err("options must be an object".to_string()),
+        };
+        let given = |name: &str| options.get(name).filter(|v| !v.is_null());
+        let required = |name: &str| match given(name) {
+            Some(Value::String(s)) if !bindings::js_trim(s).is_empty() => Ok(s.clone()),
+            _ => Err(format!("option `{name}` must be a non-empty string")),
+        };
+        let optional = |name: &str| match given(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("option `{name}` must be a string")),
+        };
+        let timeout_ms = match given("timeout") {
+            None => bindings::DEFAULT_TIMEOUT.as_millis() as u64,
+            Some(v) => v
+                .as_u64()
+                .filter(|ms| (1..=bindings::MAX_TIMEOUT_MS).contains(ms))
+                .ok_or_else(|| {
+                    format!(
+                        "option `timeout` must be a number of milliseconds between 1 and {}",
+                        bindings::MAX_TIMEOUT_MS
+                    )
+                })?,
+        };
+        Ok(HandlerOptions {
+            component_appid: required("componentAppid")?,
+            component_appsecret: required("componentAppsecret")?,
+            token: required("token")?,
+            encoding_aes_key: required("encodingAesKey")?,
+            api_base_url: optional("apiBaseUrl")?,
+            timeout_ms,
+            proxy: optional("proxy")?.filter(|p| !p.is_empty()),
+        })
+    }
 }
 
 /// The query parameters of an event request.
@@ -61,11 +103,15 @@ fn invalid(msg: &str) -> Outcome {
 /// Check the handler's options and make the endpoint, its tokens in `store`.
 #[napi(catch_unwind)]
 pub fn create_component_events(
-    options: ComponentEventsOptions,
+    options_json: String,
     store: &TokenStoreHandle,
     hooks: Option<Function<String, Promise<String>>>,
     hook_names: Option<Vec<String>>,
 ) -> Result<Either<ComponentEvents, Outcome>> {
+    let options = match HandlerOptions::read(&options_json) {
+        Ok(o) => o,
+        Err(msg) => return Ok(Either::B(invalid(&msg))),
+    };
     let crypt = match MsgCrypt::new(
         &options.token,
         &options.encoding_aes_key,
@@ -89,15 +135,10 @@ pub fn create_component_events(
             }
         }
     }
-    let timeout_ms = options
-        .timeout_ms
-        .unwrap_or(crate::bindings::DEFAULT_TIMEOUT.as_millis() as u32);
-    if timeout_ms == 0 {
-        return Ok(Either::B(invalid("option `timeout` must be at least 1 ms")));
-    }
+    let timeout_ms = options.timeout_ms;
     // The token requests go out with the client's machinery: a client
     // configuration of the platform's credentials, base URL and proxy.
-    let options_json = serde_json::json!({
+    let config_json = serde_json::json!({
         "mode": "thirdparty",
         "componentAppid": options.component_appid,
         "componentAppsecret": options.component_appsecret,
@@ -106,16 +147,21 @@ pub fn create_component_events(
         "proxy": options.proxy,
         "processEnv": {},
     });
-    let config = match Config::from_value(&options_json) {
+    let config = match Config::from_value(&config_json) {
         Ok(c) => c,
-        Err(e) => return Ok(Either::B(Outcome::failure(&e))),
+        // The client configuration's `init:fail` is this handler's.
+        Err(e) => {
+            return Ok(Either::B(invalid(
+                e.err_msg.trim_start_matches("init:fail "),
+            )))
+        }
     };
     let Some(settings) = config.component.clone() else {
         return Ok(Either::B(invalid(
             "option `componentAppid` must be a non-empty string",
         )));
     };
-    let timeout = Duration::from_millis(u64::from(timeout_ms));
+    let timeout = Duration::from_millis(timeout_ms);
     let hooks = super::store::hooks(hooks, &hook_names.unwrap_or_default())?;
     let tokens = ComponentTokens::for_event_handler(settings, store.inner.clone(), hooks, timeout);
     Ok(Either::A(ComponentEvents {

@@ -329,8 +329,7 @@ impl Config {
         let mut value: Value = if text.trim().is_empty() {
             Value::Object(Map::new())
         } else {
-            serde_json::from_str(text)
-                .map_err(|e| bad(format!("options are not valid JSON ({e})")))?
+            js_json(text).map_err(bad)?
         };
         if let Value::Object(options) = &mut value {
             for name in functions {
@@ -849,6 +848,54 @@ fn on_busy<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     .unwrap_or(0))
 }
 
+/// The JSON text of options from JavaScript. `JSON.stringify` writes a
+/// lone surrogate as an escape (`\ud800`), which serde_json refuses, so a
+/// text holding one is refused naming the option that holds it, as
+/// JavaScript spells its path: `processEnv.X`, `env.default`, `processEnv
+/// (a key)`.
+pub fn js_json(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        lone_surrogate(text).unwrap_or_else(|| format!("options are not valid JSON ({e})"))
+    })
+}
+
+fn lone_surrogate(text: &str) -> Option<String> {
+    let (masked, Some(stand_in)) = crate::cloud::answer::mask_lone_surrogates(text) else {
+        return None;
+    };
+    // The stand-in is followed by the surrogate's four hex digits.
+    let code = |s: &str| {
+        let at = s.find(stand_in)? + stand_in.len_utf8();
+        Some(s.get(at..at + 4)?.to_uppercase())
+    };
+    fn find(
+        name: &str,
+        v: &Value,
+        code: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<(String, String)> {
+        match v {
+            Value::String(s) => code(s).map(|c| (name.to_string(), c)),
+            Value::Array(items) => (items.iter().enumerate())
+                .find_map(|(i, item)| find(&format!("{name}.{i}"), item, code)),
+            Value::Object(o) => o.iter().find_map(|(k, item)| match code(k) {
+                Some(c) => Some((format!("{name} (a key)"), c)),
+                None => find(&format!("{name}.{k}"), item, code),
+            }),
+            _ => None,
+        }
+    }
+    let Ok(Value::Object(options)) = serde_json::from_str(&masked) else {
+        return None;
+    };
+    let (name, c) = options.iter().find_map(|(k, v)| match code(k) {
+        Some(c) => Some(("an option's name".to_string(), c)),
+        None => find(k, v, &code).map(|(path, c)| (format!("option `{path}`"), c)),
+    })?;
+    Some(format!(
+        "{name} contains a lone surrogate (U+{c}), which cannot be sent"
+    ))
+}
+
 /// Why `value` cannot be sent as it is in an HTTP header or a host name
 /// (`None`: it can): only visible ASCII, no white space, is accepted; a
 /// secret file's trailing newline is the usual culprit.
@@ -1171,6 +1218,30 @@ mod tests {
             r#"{"region":"ap-shanghai","secretId":"AKIDx","secretKey":"k"}"#
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_named_by_the_option_holding_it() {
+        let said = |text: &str| Config::from_json(text).unwrap_err().err_msg;
+        assert_eq!(
+            said(r#"{"region":"ap-\ud800"}"#),
+            "init:fail option `region` contains a lone surrogate (U+D800), which cannot be sent"
+        );
+        assert_eq!(
+            said(r#"{"env":{"default":"\udc00e"}}"#),
+            "init:fail option `env.default` contains a lone surrogate (U+DC00), which cannot be sent"
+        );
+        assert_eq!(
+            said(r#"{"processEnv":{"A":"ok","B\udbff":"x"}}"#),
+            "init:fail option `processEnv (a key)` contains a lone surrogate (U+DBFF), which cannot be sent"
+        );
+        assert_eq!(
+            said(r#"{"x\ud800":1}"#),
+            "init:fail an option's name contains a lone surrogate (U+D800), which cannot be sent"
+        );
+        // A proper pair is a character like any other.
+        assert!(Config::from_json(r#"{"region":"\ud83d\ude00"}"#)
+            .is_err_and(|e| !e.err_msg.contains("surrogate")));
     }
 
     #[test]

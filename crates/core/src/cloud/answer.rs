@@ -214,7 +214,7 @@ pub fn wechat_text(
 /// becomes a stand-in character absent from the text (a noncharacter)
 /// followed by its four hex digits, which any Rust string can hold; `None`
 /// when there is none (or no stand-in is free).
-fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>) {
+pub(crate) fn mask_lone_surrogates(text: &str) -> (std::borrow::Cow<'_, str>, Option<char>) {
     if !text.contains("\\ud") && !text.contains("\\uD") {
         return (std::borrow::Cow::Borrowed(text), None);
     }
