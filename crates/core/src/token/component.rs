@@ -987,15 +987,19 @@ impl ComponentTokens {
     ) -> Result<(), ApiError> {
         let key = keys::refresh_token(&self.settings.component_appid, authorizer);
         let mut pause = Duration::from_millis(5);
+        // What the store answered last: when the deadline cuts the last try
+        // short, that refusal (not the lateness of the last try) is why.
+        let mut refused: Option<ApiError> = None;
         loop {
-            match self
-                .stored(
-                    deadline,
-                    "saving the new authorizer refresh token",
-                    self.store.store().set(&key, token, None),
-                )
-                .await
-            {
+            let attempt =
+                tokio::time::timeout_at(deadline, self.store.store().set(&key, token, None));
+            let what = "saving the new authorizer refresh token";
+            let outcome = match attempt.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(self.store_failed(what, &e)),
+                Err(_) => Err(refused.take().unwrap_or_else(|| self.store_late(what))),
+            };
+            match outcome {
                 Ok(()) => {
                     let mut unsaved = crate::lock::lock(&self.store.unsaved);
                     if unsaved.get(&key).is_some_and(|u| u == token) {
@@ -1010,6 +1014,7 @@ impl ComponentTokens {
                             this process and saved by the next call";
                         return Err(e);
                     }
+                    refused = Some(e);
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(100));
                 }
