@@ -1,0 +1,116 @@
+//! Making one call in the mode [`super::select`] picks, with `retry.onBusy`.
+
+use std::time::Instant;
+
+use super::select::*;
+use crate::cloud::{self, answer::Success, request::CallInput};
+use crate::env::Context;
+use crate::error::{ApiError, ErrorKind};
+use crate::https;
+use crate::options::Config;
+use crate::transport;
+
+/// What a finished call reports besides its result: for the debug line.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The calling mode (`cloud`, `https`, `third-party`, …).
+    pub mode: &'static str,
+    /// The cloud call's sequence id (`TCB_SEQID`), when there is one.
+    pub seq_id: String,
+    /// How long the call took, in milliseconds.
+    pub elapsed_ms: u128,
+    /// API requests sent (retries included).
+    pub sends: u32,
+    /// Busy answers retried.
+    pub busy_retries: u32,
+    /// A supplied token was rejected (a token function's client retries once).
+    pub token_rejected: bool,
+    /// HTTPS modes: WeChat's request id (`rid: …` in an error's errmsg).
+    pub rid: Option<String>,
+    /// HTTPS modes: method and path, and whether the path table gave them.
+    pub path: Option<String>,
+}
+
+/// WeChat's request id in an errmsg (`… rid: 6543a1b2-0f1e2d3c-4b5a6978`).
+pub fn wechat_rid(err_msg: &str) -> Option<String> {
+    let at = err_msg.rfind("rid: ")? + "rid: ".len();
+    let rid: String = err_msg[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (!rid.is_empty()).then_some(rid)
+}
+
+/// The token of an HTTPS or third-party call, when the configuration does
+/// not hold it.
+#[derive(Clone, Copy, Default)]
+pub enum Token<'a> {
+    /// From the configuration (a fixed token, or the app's managed one).
+    #[default]
+    Configured,
+    /// Obtained by the caller (the application's token function).
+    Given(&'a str),
+    /// The managed third-party tokens.
+    Managed(&'a std::sync::Arc<crate::token::ComponentTokens>),
+}
+
+impl<'a> From<Option<&'a str>> for Token<'a> {
+    fn from(t: Option<&'a str>) -> Token<'a> {
+        t.map_or(Token::Configured, Token::Given)
+    }
+}
+
+/// Make one call in the mode [`select`] picks.
+pub async fn run<'t>(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    token: impl Into<Token<'t>>,
+) -> (Result<Success, ApiError>, Report) {
+    let token = token.into();
+    let started = Instant::now();
+    let api = input.display_api();
+    let mut report = Report {
+        mode: "none",
+        ..Report::default()
+    };
+    let route = match select(cfg, ctx).map_err(|e| e.for_api(&api)) {
+        Ok(r) => r,
+        Err(e) => {
+            report.elapsed_ms = started.elapsed().as_millis();
+            return (Err(e), report);
+        }
+    };
+    report.mode = route.name();
+    let mut attempt = 0;
+    let result = loop {
+        let result = match &route {
+            Route::Cloud => {
+                let (r, cloud_report) = cloud::call(cfg, ctx, input).await;
+                report.seq_id = cloud_report.seq_id;
+                report.sends += 1;
+                r
+            }
+            Route::Https(auth) | Route::ThirdParty(auth) => {
+                let mut hr = https::HttpsReport::default();
+                let r = https::call(cfg, ctx, input, auth, token, &mut hr).await;
+                report.sends += hr.sends;
+                report.token_rejected = hr.token_rejected;
+                report.path = hr.path;
+                report.rid = r.as_ref().err().and_then(|e| wechat_rid(&e.err_msg));
+                r
+            }
+        };
+        match result {
+            // `retry.onBusy`: WeChat's busy answers (-1, -1000), as many times as asked.
+            Err(e) if e.kind == ErrorKind::Busy && attempt < cfg.retry.on_busy => {
+                attempt += 1;
+                report.busy_retries = attempt;
+                tokio::time::sleep(transport::busy_backoff(attempt)).await;
+            }
+            other => break other,
+        }
+    };
+    report.elapsed_ms = started.elapsed().as_millis();
+    (result, report)
+}
