@@ -50,7 +50,9 @@ fn code_only(text: &str) -> String {
             keep_lines(&rest[..j.min(rest.len())], &mut out);
             i += j.min(rest.len());
         } else if (rest[0] == 'r' || (rest[0] == 'b' && rest.get(1) == Some(&'r')))
-            && !c[..i].last().is_some_and(|p| p.is_alphanumeric() || *p == '_')
+            && !c[..i]
+                .last()
+                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
             && {
                 let s = if rest[0] == 'b' { 2 } else { 1 };
                 let hashes = rest[s..].iter().take_while(|&&x| x == '#').count();
@@ -326,7 +328,8 @@ fn build() -> Graph {
             if c[i] == '\n' {
                 line += 1;
             }
-            let boundary = i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_' || c[i - 1] == '$');
+            let boundary =
+                i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_' || c[i - 1] == '$');
             let mut after = None;
             if boundary && c[i..].starts_with(&['c', 'r', 'a', 't', 'e', ':', ':']) {
                 after = Some(i + 7);
@@ -459,7 +462,10 @@ fn no_import_circles_between_top_level_modules() {
     }
     let mut report = String::new();
     for component in &found {
-        report.push_str(&format!("\nmodules in a circle: {}\n", component.join(", ")));
+        report.push_str(&format!(
+            "\nmodules in a circle: {}\n",
+            component.join(", ")
+        ));
         let mut pairs = BTreeSet::new();
         for module in component {
             let cycle = cycle_through(&graph, component, module);
@@ -490,7 +496,10 @@ fn no_import_circles_between_top_level_modules() {
 fn the_reader_sees_code_only() {
     let text = "// crate::a\n/// crate::b\nconst S: &str = \"crate::c\";\nuse crate::{d::x, e};\n#[cfg(test)]\nmod tests { use crate::f; }\nfn g<'a>(c: char) -> bool { c == '{' }\n";
     let code = without_test_items(&code_only(text));
-    assert_eq!(test_only_children(&code_only("#[cfg(test)]\nmod flows;\nmod other;")), ["flows"]);
+    assert_eq!(
+        test_only_children(&code_only("#[cfg(test)]\nmod flows;\nmod other;")),
+        ["flows"]
+    );
     assert!(!code.contains("crate::a") && !code.contains("crate::b") && !code.contains("crate::c"));
     assert!(!code.contains("crate::f"));
     assert!(code.contains("fn g<'a>"));

@@ -7,7 +7,9 @@
 //! [`transport`](crate::transport), the answer (`answer::wechat_json`). A
 //! token error (40001, 40014, 42001) proves the call was not executed: a
 //! managed token is then dropped (if it is still the cached one), renewed,
-//! and the call sent once more.
+//! and the call sent once more (the app's token here; the managed
+//! third-party tokens around the call in `crate::mode`, which is above both
+//! this module and `crate::token`).
 
 pub mod authorization;
 pub mod call;
@@ -25,7 +27,6 @@ use crate::cloud::answer::Success;
 use crate::cloud::request::CallInput;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
-use crate::mode::Token;
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::settings::{Source, Sourced};
 use crate::transport::{self, TransportError};
@@ -167,71 +168,11 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), Api
     }
 }
 
-/// Make one call in HTTPS or third-party mode.
-///
-/// `token` is the token the caller obtained (from a token function), or the
-/// managed third-party tokens ([`crate::token::ComponentTokens`]).
-pub async fn call<'t>(
-    cfg: &Config,
-    ctx: &Context,
-    input: &CallInput,
-    auth: &Auth,
-    token: impl Into<Token<'t>>,
-    report: &mut HttpsReport,
-) -> Result<Success, ApiError> {
-    let token = token.into();
-    // Every failure below is built without the API name: its `{api}:fail `
-    // prefix is added here, once.
-    let result = match (auth, token) {
-        (Auth::Component(_), Token::Managed(tokens)) => {
-            managed_call(cfg, ctx, input, auth, tokens, report).await
-        }
-        (_, Token::Given(t)) => {
-            call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout(), report).await
-        }
-        _ => call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout(), report).await,
-    };
-    result.map_err(|e| e.for_api(&input.display_api()))
-}
-
-/// A call with the managed third-party tokens: the authorizer's token from
-/// the token store, the call, and once more with a renewed token if WeChat
-/// rejects it. One deadline for all of it.
-async fn managed_call(
-    cfg: &Config,
-    ctx: &Context,
-    input: &CallInput,
-    auth: &Auth,
-    tokens: &Arc<crate::token::ComponentTokens>,
-    report: &mut HttpsReport,
-) -> Result<Success, ApiError> {
-    let deadline = tokio::time::Instant::now() + cfg.timeout();
-    let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
-    let wire = crate::token::Wire { cfg, ctx };
-    let first = tokens.authorizer_token(&wire, authorizer, deadline).await?;
-    let left = || {
-        deadline
-            .saturating_duration_since(tokio::time::Instant::now())
-            .max(std::time::Duration::from_millis(1))
-    };
-    let outcome = call_unprefixed(cfg, ctx, input, auth, Some(&first.token), left(), report).await;
-    match outcome {
-        Err(e) if e.kind == ErrorKind::TokenRejected => {
-            tokens
-                .drop_authorizer_token(authorizer, &first, deadline)
-                .await?;
-            let second = tokens.authorizer_token(&wire, authorizer, deadline).await?;
-            if second.token == first.token {
-                return Err(e);
-            }
-            call_unprefixed(cfg, ctx, input, auth, Some(&second.token), left(), report).await
-        }
-        other => other,
-    }
-}
-
-/// [`call`], its failures without the `{api}:fail ` prefix.
-async fn call_unprefixed(
+/// One call in HTTPS or third-party mode with the token the caller holds
+/// (`supplied`) or the configured one, its failures without the
+/// `{api}:fail ` prefix (`crate::mode` adds it, and runs the managed
+/// third-party tokens around this).
+pub(crate) async fn call_unprefixed(
     cfg: &Config,
     ctx: &Context,
     input: &CallInput,

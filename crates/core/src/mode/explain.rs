@@ -2,7 +2,7 @@
 //! [`super::select`] decides.
 
 use super::select::*;
-use crate::cloud::{self};
+use crate::cloud;
 use crate::env::Context;
 use crate::error::ApiError;
 use crate::https::{self, Auth};

@@ -25,6 +25,10 @@ pub use explain::explain;
 pub use run::{run, wechat_rid, Report, Token};
 pub use select::token_function;
 
+// The HTTPS flows (`https/flows.rs`) call the HTTPS modes below `select`.
+#[cfg(test)]
+pub(crate) use run::https_call;
+
 #[cfg(test)]
 mod tests {
     use super::explain::*;

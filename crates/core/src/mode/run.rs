@@ -1,5 +1,6 @@
 //! Making one call in the mode [`super::select`] picks, with `retry.onBusy`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::select::*;
@@ -8,6 +9,7 @@ use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
 use crate::https;
 use crate::options::Config;
+use crate::token::{ComponentTokens, Wire};
 use crate::transport;
 
 /// What a finished call reports besides its result: for the debug line.
@@ -51,12 +53,76 @@ pub enum Token<'a> {
     /// Obtained by the caller (the application's token function).
     Given(&'a str),
     /// The managed third-party tokens.
-    Managed(&'a std::sync::Arc<crate::token::ComponentTokens>),
+    Managed(&'a Arc<ComponentTokens>),
 }
 
 impl<'a> From<Option<&'a str>> for Token<'a> {
     fn from(t: Option<&'a str>) -> Token<'a> {
         t.map_or(Token::Configured, Token::Given)
+    }
+}
+
+/// Make one call in HTTPS or third-party mode.
+///
+/// `token` is the token the caller obtained (from a token function), or the
+/// managed third-party tokens ([`ComponentTokens`]).
+pub(crate) async fn https_call<'t>(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &https::Auth,
+    token: impl Into<Token<'t>>,
+    report: &mut https::HttpsReport,
+) -> Result<Success, ApiError> {
+    let token = token.into();
+    // Every failure below is built without the API name: its `{api}:fail `
+    // prefix is added here, once.
+    let result = match (auth, token) {
+        (https::Auth::Component(_), Token::Managed(tokens)) => {
+            managed_call(cfg, ctx, input, auth, tokens, report).await
+        }
+        (_, Token::Given(t)) => {
+            https::call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout(), report).await
+        }
+        _ => https::call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout(), report).await,
+    };
+    result.map_err(|e| e.for_api(&input.display_api()))
+}
+
+/// A call with the managed third-party tokens: the authorizer's token from
+/// the token store, the call, and once more with a renewed token if WeChat
+/// rejects it. One deadline for all of it.
+async fn managed_call(
+    cfg: &Config,
+    ctx: &Context,
+    input: &CallInput,
+    auth: &https::Auth,
+    tokens: &Arc<ComponentTokens>,
+    report: &mut https::HttpsReport,
+) -> Result<Success, ApiError> {
+    let deadline = tokio::time::Instant::now() + cfg.timeout();
+    let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
+    let wire = Wire { cfg, ctx };
+    let first = tokens.authorizer_token(&wire, authorizer, deadline).await?;
+    let left = || {
+        deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(std::time::Duration::from_millis(1))
+    };
+    let outcome =
+        https::call_unprefixed(cfg, ctx, input, auth, Some(&first.token), left(), report).await;
+    match outcome {
+        Err(e) if e.kind == ErrorKind::TokenRejected => {
+            tokens
+                .drop_authorizer_token(authorizer, &first, deadline)
+                .await?;
+            let second = tokens.authorizer_token(&wire, authorizer, deadline).await?;
+            if second.token == first.token {
+                return Err(e);
+            }
+            https::call_unprefixed(cfg, ctx, input, auth, Some(&second.token), left(), report).await
+        }
+        other => other,
     }
 }
 
@@ -93,7 +159,7 @@ pub async fn run<'t>(
             }
             Route::Https(auth) | Route::ThirdParty(auth) => {
                 let mut hr = https::HttpsReport::default();
-                let r = https::call(cfg, ctx, input, auth, token, &mut hr).await;
+                let r = https_call(cfg, ctx, input, auth, token, &mut hr).await;
                 report.sends += hr.sends;
                 report.token_rejected = hr.token_rejected;
                 report.path = hr.path;
