@@ -46,6 +46,7 @@ mod client;
 pub use client::{Answer, Client, Error, MediaFile, Request, Sent};
 pub use error::ErrorKind;
 
+mod call;
 mod case;
 mod cloud;
 mod codes;

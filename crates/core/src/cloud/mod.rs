@@ -13,12 +13,12 @@ pub mod sign;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::call::answer::Success;
+use crate::call::input::CallInput;
 use crate::env::Context;
 use crate::error::ApiError;
 use crate::options::Config;
 use crate::transport::{self, FormField};
-use answer::Success;
-use request::CallInput;
 
 /// What a finished call reports besides its result: for the debug line.
 #[derive(Debug, Clone, Default)]

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
-use crate::cloud::answer::{self, Success};
-use crate::cloud::request::{converted_params, extension_for, CallInput, Media};
+use crate::call::answer::{self, Success};
+use crate::call::input::{converted_params, extension_for, CallInput, Media};
 use crate::error::{ApiError, ErrorKind};
 use crate::json_text;
 use crate::transport::{self, RawAnswer, TransportError};
@@ -465,12 +465,12 @@ mod tests {
 
     fn with_media(api: &str, params: &str, file_name: Option<&str>) -> CallInput {
         CallInput {
-            media: vec![crate::cloud::request::Media {
+            media: vec![crate::call::input::Media {
                 content_type: "image/png".into(),
                 file_name: file_name.map(str::to_string),
                 data: b"\x89PNG\r\n\x1a\nbytes".to_vec(),
             }],
-            // The out-of-band markers of the call (see cloud::request::Markers):
+            // The out-of-band markers of the call (see call::input::Markers):
             // "\u0000km0" is media file 0.
             marker: Some("\u{0}k".into()),
             ..input(api, Some(params))

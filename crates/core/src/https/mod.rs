@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
-use crate::cloud::answer::Success;
-use crate::cloud::request::CallInput;
+use crate::call::answer::Success;
+use crate::call::input::CallInput;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};

@@ -22,7 +22,7 @@ mod run;
 mod select;
 
 pub use explain::explain;
-pub use run::{run, wechat_rid, Report, Token};
+pub use run::{run, Report, Token};
 pub use select::token_function;
 
 // The HTTPS flows (`https/flows.rs`) call the HTTPS modes below `select`.
@@ -32,7 +32,7 @@ pub(crate) use run::https_call;
 #[cfg(test)]
 mod tests {
     use super::explain::*;
-    use super::run::*;
+
     use super::select::*;
 
     use crate::cloud;
@@ -496,16 +496,5 @@ mod tests {
         let p = e.problem.unwrap();
         assert_eq!(p.err_code, crate::codes::INVALID_PARAM);
         assert!(p.err_msg.contains("TCB_CONTEXT_CNFG"), "{}", p.err_msg);
-    }
-
-    #[test]
-    fn wechat_request_id_from_errmsg() {
-        assert_eq!(
-            wechat_rid("openapi.tcb.x:fail invalid credential rid: 6543a1b2-0f1e2d3c-4b5a6978")
-                .as_deref(),
-            Some("6543a1b2-0f1e2d3c-4b5a6978")
-        );
-        assert_eq!(wechat_rid("openapi.tcb.x:fail invalid args"), None);
-        assert_eq!(wechat_rid("rid: "), None);
     }
 }

@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::select::*;
-use crate::cloud::{self, answer::Success, request::CallInput};
+use crate::call::answer::wechat_rid;
+use crate::call::answer::Success;
+use crate::call::input::CallInput;
+use crate::cloud;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
 use crate::https;
@@ -31,16 +34,6 @@ pub struct Report {
     pub rid: Option<String>,
     /// HTTPS modes: method and path, and whether the path table gave them.
     pub path: Option<String>,
-}
-
-/// WeChat's request id in an errmsg (`… rid: 6543a1b2-0f1e2d3c-4b5a6978`).
-pub fn wechat_rid(err_msg: &str) -> Option<String> {
-    let at = err_msg.rfind("rid: ")? + "rid: ".len();
-    let rid: String = err_msg[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
-    (!rid.is_empty()).then_some(rid)
 }
 
 /// The token of an HTTPS or third-party call, when the configuration does
