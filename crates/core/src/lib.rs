@@ -52,6 +52,7 @@ mod cloud;
 mod codes;
 mod env;
 mod error;
+mod http;
 mod https;
 mod json_deep;
 mod json_text;
@@ -63,7 +64,6 @@ mod redact;
 mod settings;
 mod tls;
 pub mod token;
-mod transport;
 
 pub mod bindings;
 pub mod wire;

@@ -4,7 +4,7 @@
 //!
 //! A call reads straight through: the token ([`token`] / [`component`], or
 //! the one supplied), the request ([`call::Request`]), the
-//! [`transport`](crate::transport), the answer (`answer::wechat_json`). A
+//! [`http`](crate::http), the answer (`answer::wechat_json`). A
 //! token error (40001, 40014, 42001) proves the call was not executed: a
 //! managed token is then dropped (if it is still the cached one), renewed,
 //! and the call sent once more (the app's token here; the managed
@@ -27,9 +27,9 @@ use crate::call::answer::Success;
 use crate::call::input::CallInput;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
+use crate::http::{self, TransportError};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::settings::{Source, Sourced};
-use crate::transport::{self, TransportError};
 use token::Endpoint;
 
 /// Where the access token comes from.
@@ -59,10 +59,10 @@ pub struct HttpsReport {
 /// which option points the HTTPS modes elsewhere: offline, a DNS error for
 /// api.weixin.qq.com is most often a missing `apiBaseUrl`.
 pub(crate) fn with_base_hint(
-    e: crate::transport::TransportError,
+    e: crate::http::TransportError,
     base: &str,
-) -> crate::transport::TransportError {
-    use crate::transport::TransportError;
+) -> crate::http::TransportError {
+    use crate::http::TransportError;
     match e {
         TransportError::Connect(c) if base == call::DEFAULT_BASE_URL => TransportError::Connect(format!(
             "{c} (the default {base}: apiBaseUrl or WX_API_BASE_URL points the HTTPS and third-party modes elsewhere, e.g. an emulator's httpsBaseUrl)"
@@ -106,7 +106,7 @@ pub fn sourced_base_url(cfg: &Config, ctx: &Context) -> Result<Sourced<String>, 
 
 /// The reqwest client of the configured proxy (or the shared direct one).
 fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
-    transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
+    http::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let e_kind = e.kind();
         let msg = match e {
             TransportError::Connect(m) => m,
@@ -386,7 +386,7 @@ mod flows;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::TransportError;
+    use crate::http::TransportError;
 
     #[test]
     fn a_connect_failure_to_wechats_host_names_the_option_that_points_elsewhere() {

@@ -10,10 +10,10 @@ use crate::call::input::CallInput;
 use crate::cloud;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
+use crate::http;
 use crate::https;
 use crate::options::Config;
 use crate::token::{ComponentTokens, Wire};
-use crate::transport;
 
 /// What a finished call reports besides its result: for the debug line.
 #[derive(Debug, Clone, Default)]
@@ -165,7 +165,7 @@ pub async fn run<'t>(
             Err(e) if e.kind == ErrorKind::Busy && attempt < cfg.retry.on_busy => {
                 attempt += 1;
                 report.busy_retries = attempt;
-                tokio::time::sleep(transport::busy_backoff(attempt)).await;
+                tokio::time::sleep(http::busy_backoff(attempt)).await;
             }
             other => break other,
         }
