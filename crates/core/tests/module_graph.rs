@@ -457,6 +457,12 @@ fn cycle_through(graph: &Graph, component: &[String], from: &str) -> Vec<String>
 fn no_import_circles_between_top_level_modules() {
     let graph = build();
     let found = circles(&graph);
+    if std::env::var_os("MODULE_GRAPH").is_some() {
+        for (from, to) in &graph.edges {
+            let to: Vec<&str> = to.keys().map(String::as_str).collect();
+            println!("{from} -> {}", to.join(", "));
+        }
+    }
     if found.is_empty() {
         return;
     }
@@ -506,4 +512,41 @@ fn the_reader_sees_code_only() {
     let c: Vec<char> = code.chars().collect();
     let at = code.find("crate::{").unwrap() + 7;
     assert_eq!(first_segments(&c, at), ["d", "e"]);
+}
+
+/// The layers of `docs/architecture.md`'s picture, top to bottom: a module
+/// imports only modules of the layers below its own.
+const LAYERS: &[&[&str]] = &[
+    &["client", "bindings", "wire"],
+    &["mode"],
+    &["token"],
+    &["platform"],
+    &["cloud", "https"],
+    &["call"],
+    &["settings"],
+    &["options", "env"],
+    &["http"],
+    &["error", "redact", "case", "json_text", "lock", "tls"],
+    &["codes", "json_deep"],
+];
+
+#[test]
+fn each_module_imports_only_the_layers_below_it() {
+    let graph = build();
+    let layer = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    let mut wrong = Vec::new();
+    for (from, to) in &graph.edges {
+        for (to, place) in to {
+            match (layer(from), layer(to)) {
+                (Some(a), Some(b)) if a < b => {}
+                (Some(_), Some(_)) => wrong.push(format!("{from} -> {to} ({place})")),
+                _ => wrong.push(format!("{from} -> {to}: add the module to LAYERS")),
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports that do not go down the layers (tests/module_graph.rs LAYERS, docs/architecture.md):\n  {}",
+        wrong.join("\n  ")
+    );
 }
