@@ -345,7 +345,7 @@ test("item 10: the emulator never shows its event URL's password (pushTicket's e
   }
 })
 
-// Item 14 (fixed: crates/core/src/transport.rs MAY_HAVE_EXECUTED): a
+// Item 14 (fixed: crates/core/src/http.rs MAY_HAVE_EXECUTED): a
 // failure after the request went out says the call may have run; a user who
 // retries blindly would create a second environment. Every mode, both the
 // reset and the timeout.

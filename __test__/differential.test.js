@@ -380,7 +380,7 @@ test('the media file extension table is mime-db as the reference has it', () => 
     .filter(([, v]) => v.extensions?.length)
     .map(([k, v]) => `${k} ${v.extensions[0]}`)
   const ours = fs
-    .readFileSync(path.join(__dirname, '..', 'crates', 'core', 'src', 'cloud', 'mime_extensions.txt'), 'utf8')
+    .readFileSync(path.join(__dirname, '..', 'crates', 'core', 'src', 'call', 'mime_extensions.txt'), 'utf8')
     .trimEnd()
     .split('\n')
   expect(ours).toEqual(expected)

@@ -7,7 +7,7 @@
 //! Calls themselves go through [`crate::Client::send`]; nothing here makes
 //! a request.
 
-pub use crate::cloud::request::{CallInput, Media};
+pub use crate::call::input::{CallInput, Media};
 pub use crate::codes::{description, INVALID_COMMON_PARAM, INVALID_PARAM};
 pub use crate::env::{Context, ProcessEnv, CONTEXT_VARS, OTHER_VARS};
 pub use crate::error::{ok_msg, ApiError, ErrorClass};

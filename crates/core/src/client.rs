@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use serde_json::Value;
 
-use crate::cloud::answer::Success;
-use crate::cloud::request::{CallInput, Media};
+use crate::call::answer::Success;
+use crate::call::input::{CallInput, Media};
 use crate::env::{Context, ProcessEnv};
 use crate::error::{ApiError, ErrorClass, ErrorKind, Wording};
 use crate::mode::{self, Report, Token};

@@ -46,15 +46,18 @@ mod client;
 pub use client::{Answer, Client, Error, MediaFile, Request, Sent};
 pub use error::ErrorKind;
 
+mod call;
 mod case;
 mod cloud;
 mod codes;
 mod env;
 mod error;
+mod http;
 mod https;
 mod json_deep;
 mod json_text;
 mod lock;
+mod lone_surrogates;
 mod mode;
 mod options;
 mod platform;
@@ -62,7 +65,6 @@ mod redact;
 mod settings;
 mod tls;
 pub mod token;
-mod transport;
 
 pub mod bindings;
 pub mod wire;

@@ -860,7 +860,7 @@ pub fn js_json(text: &str) -> Result<Value, String> {
 }
 
 fn lone_surrogate(text: &str) -> Option<String> {
-    let (masked, Some(stand_in)) = crate::cloud::answer::mask_lone_surrogates(text) else {
+    let (masked, Some(stand_in)) = crate::lone_surrogates::mask_lone_surrogates(text) else {
         return None;
     };
     // The stand-in is followed by the surrogate's four hex digits.

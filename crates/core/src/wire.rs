@@ -31,14 +31,18 @@ pub mod platform {
 }
 
 pub use crate::case::{to_camel, to_snake};
-pub use crate::cloud::answer;
+/// How a gateway or WeChat answer is read.
+pub mod answer {
+    pub use crate::call::answer::{wechat_json, wechat_text, Success, MAX_BODY_IN_MESSAGE};
+    pub use crate::cloud::answer::decode_gateway;
+}
 pub use crate::https::midas;
 pub use crate::https::paths;
 /// JSON with a depth limit, parsed and dropped without recursion.
 pub mod json_deep {
     pub use crate::json_deep::{drop_value, parse, to_string};
 }
+pub use crate::call::answer::wechat_rid;
+pub use crate::http::client_for;
 pub use crate::lock::lock;
-pub use crate::mode::wechat_rid;
 pub use crate::redact::redact_url_userinfo;
-pub use crate::transport::client_for;

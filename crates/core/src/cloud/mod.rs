@@ -2,7 +2,7 @@
 //!
 //! A call reads straight through: credentials and target from the
 //! [`Config`] and the environment [`Context`], the request
-//! ([`request::prepare`]), the [`transport`](crate::transport), and the
+//! ([`request::prepare`]), the [`http`](crate::http), and the
 //! answer ([`answer::decode_gateway`]).
 
 pub mod answer;
@@ -13,12 +13,12 @@ pub mod sign;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::call::answer::Success;
+use crate::call::input::CallInput;
 use crate::env::Context;
 use crate::error::ApiError;
+use crate::http::{self, FormField};
 use crate::options::Config;
-use crate::transport::{self, FormField};
-use answer::Success;
-use request::CallInput;
 
 /// What a finished call reports besides its result: for the debug line.
 #[derive(Debug, Clone, Default)]
@@ -85,9 +85,9 @@ async fn call_inner(
         .map(|f| (f.name, f.value.as_slice(), f.binary))
         .collect();
     let display_url = &prepared.endpoint.display_url;
-    let sent = transport::within(
+    let sent = http::within(
         cfg.timeout(),
-        transport::post_multipart(&prepared.endpoint.url, &prepared.headers, &fields),
+        http::post_multipart(&prepared.endpoint.url, &prepared.headers, &fields),
     )
     .await;
     match sent {

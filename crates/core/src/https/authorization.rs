@@ -111,10 +111,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn exchanges_a_code_once_and_the_refresh_token_works() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-        let (base, client) = (
-            emu.https_base_url(),
-            crate::transport::client_for(None).unwrap(),
-        );
+        let (base, client) = (emu.https_base_url(), crate::http::client_for(None).unwrap());
         let ep = endpoint(&client, &base);
         let a = emu.authorize("wxnewauthorizer01").await.unwrap();
         assert_eq!(a.info_type, "authorized");
@@ -148,7 +145,7 @@ mod tests {
             "{base}/tcb/createenvandresource?access_token={}",
             got.access_token.expose_secret()
         );
-        let answer = crate::transport::post_json(
+        let answer = crate::http::post_json(
             &client,
             &path,
             r#"{"type":"CreatePostpayPackage","alias":"mine"}"#,
@@ -165,10 +162,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_rejected_component_token_is_wechats_code_and_the_code_stays_usable() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-        let (base, client) = (
-            emu.https_base_url(),
-            crate::transport::client_for(None).unwrap(),
-        );
+        let (base, client) = (emu.https_base_url(), crate::http::client_for(None).unwrap());
         let ep = endpoint(&client, &base);
         let a = emu.authorize("wxnewauthorizer02").await.unwrap();
         let e = query_auth(&ep, COMP, "not-a-component-token", &a.code)

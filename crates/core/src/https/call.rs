@@ -11,11 +11,11 @@ use serde_json::{Map, Value};
 
 use super::form::{self, Part};
 use super::paths::{self, Method, Params, Route};
-use crate::cloud::answer::{self, Success};
-use crate::cloud::request::{converted_params, extension_for, CallInput, Media};
+use crate::call::answer::{self, Success};
+use crate::call::input::{converted_params, extension_for, CallInput, Media};
 use crate::error::{ApiError, ErrorKind};
+use crate::http::{self, RawAnswer, TransportError};
 use crate::json_text;
-use crate::transport::{self, RawAnswer, TransportError};
 
 /// The real WeChat API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -256,7 +256,7 @@ impl Request<'_> {
         let url = self.url(token);
         let ok = url::Url::parse(&url)
             .ok()
-            .is_some_and(|u| http::Uri::try_from(u.as_str()).is_ok());
+            .is_some_and(|u| ::http::Uri::try_from(u.as_str()).is_ok());
         (!ok).then(|| {
             format!(
                 "a token of {} bytes makes a URL of {} bytes, longer than can be sent",
@@ -269,9 +269,9 @@ impl Request<'_> {
     /// The request on the wire: its method and body to `url`.
     async fn transmit(&self, url: &str) -> Result<RawAnswer, TransportError> {
         match (&self.prepared.method, &self.prepared.body) {
-            (Method::Post, Body::Json(json)) => transport::post_json(self.client, url, json).await,
+            (Method::Post, Body::Json(json)) => http::post_json(self.client, url, json).await,
             (Method::Post, Body::Form(ct, bytes)) => {
-                transport::send_body(
+                http::send_body(
                     self.client,
                     reqwest::Method::POST,
                     url,
@@ -281,10 +281,9 @@ impl Request<'_> {
                 .await
             }
             (Method::Post, Body::None) => {
-                transport::send_body(self.client, reqwest::Method::POST, url, None, Bytes::new())
-                    .await
+                http::send_body(self.client, reqwest::Method::POST, url, None, Bytes::new()).await
             }
-            (Method::Get, _) => transport::get(self.client, url).await,
+            (Method::Get, _) => http::get(self.client, url).await,
         }
     }
 
@@ -293,13 +292,13 @@ impl Request<'_> {
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
         let display_url = self.display_url();
-        let raw = transport::within(self.timeout, self.transmit(&url))
+        let raw = http::within(self.timeout, self.transmit(&url))
             .await
             .map_err(|e| {
                 super::with_base_hint(e, self.base).into_api_error("", &display_url, secrets)
             })?;
         if raw.status != 200 {
-            let reason = http::StatusCode::from_u16(raw.status)
+            let reason = ::http::StatusCode::from_u16(raw.status)
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
@@ -465,12 +464,12 @@ mod tests {
 
     fn with_media(api: &str, params: &str, file_name: Option<&str>) -> CallInput {
         CallInput {
-            media: vec![crate::cloud::request::Media {
+            media: vec![crate::call::input::Media {
                 content_type: "image/png".into(),
                 file_name: file_name.map(str::to_string),
                 data: b"\x89PNG\r\n\x1a\nbytes".to_vec(),
             }],
-            // The out-of-band markers of the call (see cloud::request::Markers):
+            // The out-of-band markers of the call (see call::input::Markers):
             // "\u0000km0" is media file 0.
             marker: Some("\u{0}k".into()),
             ..input(api, Some(params))

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
 use crate::error;
 use crate::https::*;
+use crate::mode::https_call as call;
 use crate::options::Supplied;
 use crate::{
-    cloud::answer::Success, cloud::request::CallInput, env::Context, error::ApiError,
-    options::Config,
+    call::answer::Success, call::input::CallInput, env::Context, error::ApiError, options::Config,
 };
 
 const APPID: &str = "wx0emulatorapp0001";

@@ -4,10 +4,12 @@
 //!
 //! A call reads straight through: the token ([`token`] / [`component`], or
 //! the one supplied), the request ([`call::Request`]), the
-//! [`transport`](crate::transport), the answer (`answer::wechat_json`). A
+//! [`http`](crate::http), the answer (`answer::wechat_json`). A
 //! token error (40001, 40014, 42001) proves the call was not executed: a
 //! managed token is then dropped (if it is still the cached one), renewed,
-//! and the call sent once more.
+//! and the call sent once more (the app's token here; the managed
+//! third-party tokens around the call in `crate::mode`, which is above both
+//! this module and `crate::token`).
 
 pub mod authorization;
 pub mod call;
@@ -21,14 +23,13 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
-use crate::cloud::answer::Success;
-use crate::cloud::request::CallInput;
+use crate::call::answer::Success;
+use crate::call::input::CallInput;
 use crate::env::Context;
 use crate::error::{ApiError, ErrorKind};
-use crate::mode::Token;
+use crate::http::{self, TransportError};
 use crate::options::{ComponentSettings, Config, ModeChoice, Supplied};
 use crate::settings::{Source, Sourced};
-use crate::transport::{self, TransportError};
 use token::Endpoint;
 
 /// Where the access token comes from.
@@ -58,10 +59,10 @@ pub struct HttpsReport {
 /// which option points the HTTPS modes elsewhere: offline, a DNS error for
 /// api.weixin.qq.com is most often a missing `apiBaseUrl`.
 pub(crate) fn with_base_hint(
-    e: crate::transport::TransportError,
+    e: crate::http::TransportError,
     base: &str,
-) -> crate::transport::TransportError {
-    use crate::transport::TransportError;
+) -> crate::http::TransportError {
+    use crate::http::TransportError;
     match e {
         TransportError::Connect(c) if base == call::DEFAULT_BASE_URL => TransportError::Connect(format!(
             "{c} (the default {base}: apiBaseUrl or WX_API_BASE_URL points the HTTPS and third-party modes elsewhere, e.g. an emulator's httpsBaseUrl)"
@@ -105,7 +106,7 @@ pub fn sourced_base_url(cfg: &Config, ctx: &Context) -> Result<Sourced<String>, 
 
 /// The reqwest client of the configured proxy (or the shared direct one).
 fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
-    transport::client_for(cfg.proxy.as_deref()).map_err(|e| {
+    http::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let e_kind = e.kind();
         let msg = match e {
             TransportError::Connect(m) => m,
@@ -167,71 +168,11 @@ fn check_account(cfg: &Config, input: &CallInput, auth: &Auth) -> Result<(), Api
     }
 }
 
-/// Make one call in HTTPS or third-party mode.
-///
-/// `token` is the token the caller obtained (from a token function), or the
-/// managed third-party tokens ([`crate::token::ComponentTokens`]).
-pub async fn call<'t>(
-    cfg: &Config,
-    ctx: &Context,
-    input: &CallInput,
-    auth: &Auth,
-    token: impl Into<Token<'t>>,
-    report: &mut HttpsReport,
-) -> Result<Success, ApiError> {
-    let token = token.into();
-    // Every failure below is built without the API name: its `{api}:fail `
-    // prefix is added here, once.
-    let result = match (auth, token) {
-        (Auth::Component(_), Token::Managed(tokens)) => {
-            managed_call(cfg, ctx, input, auth, tokens, report).await
-        }
-        (_, Token::Given(t)) => {
-            call_unprefixed(cfg, ctx, input, auth, Some(t), cfg.timeout(), report).await
-        }
-        _ => call_unprefixed(cfg, ctx, input, auth, None, cfg.timeout(), report).await,
-    };
-    result.map_err(|e| e.for_api(&input.display_api()))
-}
-
-/// A call with the managed third-party tokens: the authorizer's token from
-/// the token store, the call, and once more with a renewed token if WeChat
-/// rejects it. One deadline for all of it.
-async fn managed_call(
-    cfg: &Config,
-    ctx: &Context,
-    input: &CallInput,
-    auth: &Auth,
-    tokens: &Arc<crate::token::ComponentTokens>,
-    report: &mut HttpsReport,
-) -> Result<Success, ApiError> {
-    let deadline = tokio::time::Instant::now() + cfg.timeout();
-    let authorizer = tokens.authorizer_of(input.appid.as_deref())?;
-    let wire = crate::token::Wire { cfg, ctx };
-    let first = tokens.authorizer_token(&wire, authorizer, deadline).await?;
-    let left = || {
-        deadline
-            .saturating_duration_since(tokio::time::Instant::now())
-            .max(std::time::Duration::from_millis(1))
-    };
-    let outcome = call_unprefixed(cfg, ctx, input, auth, Some(&first.token), left(), report).await;
-    match outcome {
-        Err(e) if e.kind == ErrorKind::TokenRejected => {
-            tokens
-                .drop_authorizer_token(authorizer, &first, deadline)
-                .await?;
-            let second = tokens.authorizer_token(&wire, authorizer, deadline).await?;
-            if second.token == first.token {
-                return Err(e);
-            }
-            call_unprefixed(cfg, ctx, input, auth, Some(&second.token), left(), report).await
-        }
-        other => other,
-    }
-}
-
-/// [`call`], its failures without the `{api}:fail ` prefix.
-async fn call_unprefixed(
+/// One call in HTTPS or third-party mode with the token the caller holds
+/// (`supplied`) or the configured one, its failures without the
+/// `{api}:fail ` prefix (`crate::mode` adds it, and runs the managed
+/// third-party tokens around this).
+pub(crate) async fn call_unprefixed(
     cfg: &Config,
     ctx: &Context,
     input: &CallInput,
@@ -445,7 +386,7 @@ mod flows;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::TransportError;
+    use crate::http::TransportError;
 
     #[test]
     fn a_connect_failure_to_wechats_host_names_the_option_that_points_elsewhere() {

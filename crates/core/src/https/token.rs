@@ -25,8 +25,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ErrorKind};
+use crate::http::{self, RawAnswer};
 use crate::options::TokenKind;
-use crate::transport::{self, RawAnswer};
 
 /// Renew at most this long before expiry.
 pub const RENEW_AHEAD: Duration = Duration::from_secs(300);
@@ -295,12 +295,12 @@ impl<'a> Endpoint<'a> {
     ) -> Result<serde_json::Map<String, Value>, ApiError> {
         let send = async {
             match body {
-                Some(b) => transport::post_json(self.client, url, b).await,
-                None => transport::get(self.client, url).await,
+                Some(b) => http::post_json(self.client, url, b).await,
+                None => http::get(self.client, url).await,
             }
         };
         let base = crate::redact::redact_url_userinfo(self.base);
-        let raw: RawAnswer = transport::within(self.timeout, send).await.map_err(|e| {
+        let raw: RawAnswer = http::within(self.timeout, send).await.map_err(|e| {
             super::with_base_hint(e, self.base).into_api_error(
                 &format!("cannot get {what}: "),
                 &format!("{base}{path}"),
