@@ -9,6 +9,12 @@ use std::process::ExitCode;
 use wx_cloud_emulator::command_line::{self, Command, Listening};
 use wx_cloud_emulator::Emulator;
 
+/// mimalloc, the allocator the addon uses (the root `src/lib.rs`); set
+/// here, in the program, and not in the library, which leaves the choice to
+/// its user.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The usage text: the options are the library's (`help::OPTIONS`), shared
 /// with `npx wx-cloud-openapi emulator --help`.
 fn usage() -> String {
