@@ -56,6 +56,15 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// The runtime's worker threads on `cores` available cores: one per spare
+/// core (the emulator's clients, a test suite, need one), at least 1 and at
+/// most 2, as the addon's runtime. An emulated call is ~10-20 µs of work;
+/// on two cores a second worker only added wake-ups and work stealing
+/// between the two (bench/NOTES.md: more CPU per call).
+fn worker_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).clamp(1, 2)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let line = match command_line::parse(&args, &|k| std::env::var(k).ok()) {
@@ -72,8 +81,9 @@ fn main() -> ExitCode {
     if let Some(warning) = line.warning() {
         eprintln!("wx-cloud-emulator: {warning}");
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(worker_threads(cores))
         .enable_all()
         .build()
     {
