@@ -557,14 +557,15 @@ function emulatorCpuTable(e) {
 
 /**
  * `--only=emucpu`: replace (or add) the emucpu row of the targets table and
- * its detail table in RESULTS.md and README.md, the rest left as it was.
+ * its detail table in RESULTS.md, the rest left as it was (README.md's copy
+ * of the table is refreshed by the next full run).
  */
 function updateEmulatorCpu(machineLine, R) {
   const { table } = render({ cpu: '', cores: 0, os: '', node: '', rustc: '', date: '', loadavg: [] }, { emucpu: R.emucpu })
   const row = table.split('\n').find((l) => l.startsWith(`| ${EMUCPU_ROW} |`))
   const detail = emulatorCpuTable(R.emucpu)
   const note = `_Emulator CPU row measured separately (\`--only=emucpu\`) on: ${machineLine}._`
-  for (const file of [path.join(__dirname, 'RESULTS.md'), path.join(ROOT, 'README.md')]) {
+  for (const file of [path.join(__dirname, 'RESULTS.md')]) {
     let text = fs.readFileSync(file, 'utf8')
     const lines = text.split('\n')
     const at = lines.findIndex((l) => l.startsWith(`| ${EMUCPU_ROW} |`))
