@@ -557,8 +557,9 @@ function emulatorCpuTable(e) {
 
 /**
  * `--only=emucpu`: replace (or add) the emucpu row of the targets table and
- * its detail table in RESULTS.md, the rest left as it was (README.md's copy
- * of the table is refreshed by the next full run).
+ * its detail table in RESULTS.md, and its notes (NOTES.md); the other rows
+ * are left as they were (README.md's copy of the table is refreshed by the
+ * next full run).
  */
 function updateEmulatorCpu(machineLine, R) {
   const { table } = render({ cpu: '', cores: 0, os: '', node: '', rustc: '', date: '', loadavg: [] }, { emucpu: R.emucpu })
@@ -588,6 +589,9 @@ function updateEmulatorCpu(machineLine, R) {
       const anchor = text.indexOf('**Cold start breakdown**')
       if (anchor >= 0) text = `${text.slice(0, anchor)}${block}\n\n${text.slice(anchor)}`
     }
+    // the notes after the tables, as a full run writes them
+    const notesAt = text.indexOf('\n## ')
+    if (notesAt >= 0) text = text.slice(0, notesAt) + fs.readFileSync(path.join(__dirname, 'NOTES.md'), 'utf8')
     fs.writeFileSync(file, text)
     log(`${path.relative(ROOT, file)}: emucpu row and table updated`)
   }
