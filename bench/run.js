@@ -13,7 +13,15 @@
 // Options (for quick looks; the defaults are what RESULTS.md reports):
 //   --quick          fewer repetitions and shorter runs
 //   --no-build       do not (re)build the release addon
-//   --only=a,b       sections: cold, throughput, https, thirdparty, memory, footprint
+//   --only=a,b       sections: cold, throughput, https, thirdparty, memory, footprint,
+//                    emucpu
+//   --baseline=DIR   a second checkout (e.g. `git worktree add ../base main`):
+//                    the emucpu section builds its `wx-cloud-emulator` binary
+//                    and measures it side by side with this checkout's
+//   --emucpu-reps=N  repetitions of the emucpu section (default 5, quick 2)
+//
+// `--only=emucpu` (not quick) updates its row and its table in RESULTS.md in
+// place, leaving the other rows as they were.
 
 const fs = require('fs')
 const os = require('os')
@@ -26,11 +34,15 @@ const { nodeOnGlibc217 } = require('../scripts/toolchain.js')
 
 /** The Node of a WeChat cloud function whose official build runs on glibc 2.17. */
 const CLOUD_FUNCTION_NODE = '16.13.2'
+const { recordRequest } = require('./lib/record')
+const { buildEmulatorBinary, startEmulatorBinary, cpuNsOf } = require('./lib/emulator-bin')
 
 const argv = process.argv.slice(2)
 const QUICK = argv.includes('--quick')
 const ONLY = (argv.find((a) => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
 const want = (section) => ONLY.length === 0 || ONLY.includes(section)
+const BASELINE = (argv.find((a) => a.startsWith('--baseline=')) || '').slice(11) || null
+const EMUCPU_REPS = Number((argv.find((a) => a.startsWith('--emucpu-reps=')) || '').slice(14)) || (QUICK ? 2 : 5)
 
 const CONFIG = {
   coldProcesses: QUICK ? 4 : 15,
@@ -40,6 +52,7 @@ const CONFIG = {
   durationMs: QUICK ? 400 : 1000,
   memoryReps: QUICK ? 2 : 5,
   soak: { n1: 1000, n2: 100000, concurrency: 64 },
+  emucpu: { concurrency: 64, warmupMs: 300, durationMs: QUICK ? 1000 : 3000 },
 }
 
 const LIB = path.join(__dirname, 'lib')
@@ -114,48 +127,6 @@ function startServer(args) {
     child.on('error', reject)
     child.on('close', (code) => reject(new Error(`server ${args[0]} exited (${code}) before it was ready`)))
   })
-}
-
-/**
- * Record the exact request our SDK sends for one call (method, path,
- * headers, body) with a capture server, and aim it at `targetUrl`. The Host
- * header keeps the recorded value, so the signature stays valid for the
- * emulator (which signs over the Host it receives). A recorded request stays
- * valid for 600 s (the gateway's clock-skew window); it is re-recorded before
- * every run.
- */
-async function recordRequest(cloudEnv, targetUrl) {
-  const cloud = require(ROOT)
-  let captured = null
-  const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
-      captured = { path: req.url, headers: { ...req.headers }, body: Buffer.concat(chunks) }
-      res.writeHead(500)
-      res.end()
-    })
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  try {
-    const cnfg = JSON.parse(cloudEnv.TCB_CONTEXT_CNFG)
-    const u = new URL(cnfg.URL)
-    const captureUrl = `http://127.0.0.1:${server.address().port}${u.pathname}${u.search}`
-    const c = new cloud.Cloud()
-    c.init({
-      env: cloud.DYNAMIC_CURRENT_ENV,
-      processEnv: { ...cloudEnv, TCB_CONTEXT_CNFG: JSON.stringify({ ...cnfg, URL: captureUrl }) },
-    })
-    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'bench' }).catch(() => {})
-  } finally {
-    server.close()
-  }
-  if (!captured) throw new Error('the capture server saw no request')
-  const headers = { ...captured.headers }
-  delete headers['transfer-encoding']
-  headers['content-length'] = String(captured.body.length)
-  headers.connection = 'keep-alive'
-  return { url: new URL(captured.path, targetUrl).toString(), headers, bodyBase64: captured.body.toString('base64') }
 }
 
 /** POST a recorded request once; resolves {status, contentType, body}. */
@@ -305,6 +276,63 @@ function httpsModeAvailable(emu) {
   }
 }
 
+/**
+ * The emulator's CPU per signed call: the `wx-cloud-emulator` binary of this
+ * checkout (and of `--baseline`, side by side: the order alternates on each
+ * repetition) under the raw Node POST client at c=64, replaying one signed
+ * cloud call recorded from our SDK (every one verified: signature, multipart,
+ * protobuf, an environment created). CPU is the emulator process's task
+ * clock (all its threads, /proc/PID/task/TID/schedstat) over the client's
+ * whole run, divided by the calls the client made.
+ */
+async function emulatorCpu() {
+  const builds = [['ours', ROOT]]
+  if (BASELINE) builds.push(['baseline', path.resolve(BASELINE)])
+  const bins = builds.map(([which, dir]) => [
+    which,
+    argv.includes('--no-build') ? path.join(dir, 'target/release/wx-cloud-emulator') : buildEmulatorBinary(dir, log),
+  ])
+  const servers = {}
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxco-bench-emucpu-'))
+  try {
+    for (const [which, bin] of bins) servers[which] = await startEmulatorBinary(bin)
+    const runs = Object.fromEntries(bins.map(([w]) => [w, []]))
+    const { concurrency, warmupMs, durationMs } = CONFIG.emucpu
+    for (let rep = 0; rep < EMUCPU_REPS; rep++) {
+      const order = rep % 2 === 0 ? Object.keys(servers) : Object.keys(servers).reverse()
+      for (const which of order) {
+        const server = servers[which]
+        // The same secret pair for every binary: one recording serves all.
+        const file = path.join(tmp, `request-${rep}-${which}.json`)
+        fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
+        const spec = { mode: 'raw', concurrency, warmupMs, durationMs, request: file }
+        const ns0 = cpuNsOf(server.pid)
+        const r = await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], { env: server.info.cloudEnv, timeoutMs: 60000 })
+        const ns1 = cpuNsOf(server.pid)
+        if (r.error || r.failures > 0) throw new Error(`emucpu ${which}: ${r.error || `${r.failures} failed calls, first: ${r.firstFailure}`}`)
+        r.serverCpuUsPerCall = (ns1 - ns0) / 1e3 / r.started
+        runs[which].push(r)
+        log(`emucpu ${which}: ${fmtInt(r.callsPerSec)} calls/s, emulator ${fmt(r.serverCpuUsPerCall, 1)} µs CPU/call (client ${fmt(r.clientCpuUsPerCall)} µs)`)
+      }
+    }
+    const out = { reps: EMUCPU_REPS, label: BASELINE ? baselineLabel(BASELINE) : null }
+    for (const [which, rs] of Object.entries(runs)) {
+      out[which] = { cpu: summary(rs.map((r) => r.serverCpuUsPerCall)), rate: summary(rs.map((r) => r.callsPerSec)) }
+    }
+    if (runs.baseline) out.ratio = summary(runs.ours.map((r, i) => r.serverCpuUsPerCall / runs.baseline[i].serverCpuUsPerCall))
+    return out
+  } finally {
+    for (const s of Object.values(servers)) await s.stop()
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+/** `DIR (branch@commit)` of a baseline checkout. */
+function baselineLabel(dir) {
+  const git = (...a) => spawnSync('git', ['-C', dir, ...a], { encoding: 'utf8' }).stdout.trim()
+  return `${path.basename(path.resolve(dir))} (${git('rev-parse', '--abbrev-ref', 'HEAD')}@${git('rev-parse', '--short', 'HEAD')})`
+}
+
 // ---------------------------------------------------------------- report
 
 const spread = (s, digits = 0, unit = '') => `${fmt(s.median, digits)}${unit} (${fmt(s.p10, digits)}–${fmt(s.p90, digits)})`
@@ -408,6 +436,18 @@ function render(machine, R) {
     )
   }
 
+  if (R.emucpu) {
+    const e = R.emucpu
+    add(
+      EMUCPU_ROW,
+      spread(e.ours.cpu, 1),
+      e.baseline ? `${spread(e.baseline.cpu, 1)} (baseline: ${e.label})` : 'n/a (no --baseline)',
+      e.ratio ? `${fmt(e.ratio.median, 2)} (${fmt(e.ratio.min, 2)}–${fmt(e.ratio.max, 2)}) of the baseline` : '',
+      '≤ 15 µs',
+      e.ours.cpu.median <= 15,
+    )
+  }
+
   lines.push('| measure | ours, median (p10–p90) | reference, median (p10–p90) | ratio ours/reference, median (spread) | target | |')
   lines.push('|---|---|---|---|---|---|')
   lines.push(...targets)
@@ -473,6 +513,7 @@ function render(machine, R) {
       'third-party/HTTPS',
     )
   }
+  if (R.emucpu) lines.push(emulatorCpuTable(R.emucpu), '')
   const breakdown = (title, c) =>
     lines.push(
       `**${title}**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
@@ -491,6 +532,78 @@ function render(machine, R) {
 
   const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}, ${machine.rustc}, ${machine.date} (load average at start ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')})`
   return { table, machineLine }
+}
+
+/** The measure of the emucpu row (the key its in-place update finds it by). */
+const EMUCPU_ROW = 'Emulator CPU per signed call (`wx-cloud-emulator` binary, raw Node POST c=64), µs (vs a baseline checkout)'
+const EMUCPU_START = '<!-- emucpu:start -->'
+const EMUCPU_END = '<!-- emucpu:end -->'
+
+/** The emucpu section's detail: each build's CPU per call and calls/s. */
+function emulatorCpuTable(e) {
+  const { concurrency, durationMs } = CONFIG.emucpu
+  const rows = [
+    EMUCPU_START,
+    `**Emulator CPU per signed call** (the \`wx-cloud-emulator\` binary; raw Node POST of a recorded signed call, c=${concurrency}, ${e.reps} runs of ${durationMs} ms per build, the builds alternating) — emulator process CPU (all threads' task clock) per call, µs, and calls/s, median (min–max)`,
+    '',
+    '| build | emulator CPU µs/call | calls/s |',
+    '|---|---|---|',
+  ]
+  for (const [which, label] of [
+    ['ours', 'this checkout'],
+    ['baseline', `baseline: ${e.label}`],
+  ]) {
+    if (!e[which]) continue
+    const r = e[which]
+    rows.push(
+      `| ${label} | ${fmt(r.cpu.median, 1)} (${fmt(r.cpu.min, 1)}–${fmt(r.cpu.max, 1)}) | ${fmtInt(r.rate.median)} (${fmtInt(r.rate.min)}–${fmtInt(r.rate.max)}) |`,
+    )
+  }
+  if (e.ratio) rows.push('', `ours/baseline CPU per call, per neighbouring pair: ${fmt(e.ratio.median, 2)} (${fmt(e.ratio.min, 2)}–${fmt(e.ratio.max, 2)})`)
+  rows.push(EMUCPU_END)
+  return rows.join('\n')
+}
+
+/**
+ * `--only=emucpu`: replace (or add) the emucpu row of the targets table and
+ * its detail table in RESULTS.md, and its notes (NOTES.md); the other rows
+ * are left as they were (README.md's copy of the table is refreshed by the
+ * next full run).
+ */
+function updateEmulatorCpu(machineLine, R) {
+  const { table } = render({ cpu: '', cores: 0, os: '', node: '', rustc: '', date: '', loadavg: [] }, { emucpu: R.emucpu })
+  const row = table.split('\n').find((l) => l.startsWith(`| ${EMUCPU_ROW} |`))
+  const detail = emulatorCpuTable(R.emucpu)
+  const note = `_Emulator CPU row measured separately (\`--only=emucpu\`) on: ${machineLine}._`
+  for (const file of [path.join(__dirname, 'RESULTS.md')]) {
+    let text = fs.readFileSync(file, 'utf8')
+    const lines = text.split('\n')
+    const at = lines.findIndex((l) => l.startsWith(`| ${EMUCPU_ROW} |`))
+    if (at >= 0) lines[at] = row
+    else {
+      // after the last row of the targets table
+      const head = lines.findIndex((l) => l.startsWith('| measure |'))
+      if (head < 0) continue
+      let end = head + 2
+      while (end < lines.length && lines[end].startsWith('|')) end++
+      lines.splice(end, 0, row)
+    }
+    text = lines.join('\n')
+    const block = `${detail.replace(EMUCPU_END, '')}\n${note}\n${EMUCPU_END}`
+    const a = text.indexOf(EMUCPU_START)
+    const b = text.indexOf(EMUCPU_END)
+    if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + EMUCPU_END.length)
+    else {
+      // before the cold start breakdown, else after the targets table
+      const anchor = text.indexOf('**Cold start breakdown**')
+      if (anchor >= 0) text = `${text.slice(0, anchor)}${block}\n\n${text.slice(anchor)}`
+    }
+    // the notes after the tables, as a full run writes them
+    const notesAt = text.indexOf('\n## ')
+    if (notesAt >= 0) text = text.slice(0, notesAt) + fs.readFileSync(path.join(__dirname, 'NOTES.md'), 'utf8')
+    fs.writeFileSync(file, text)
+    log(`${path.relative(ROOT, file)}: emucpu row and table updated`)
+  }
 }
 
 function writeResults(machineLine, table, elapsedS) {
@@ -516,79 +629,88 @@ function writeResults(machineLine, table, elapsedS) {
 
 async function main() {
   const t0 = Date.now()
-  if (!argv.includes('--no-build')) buildRelease()
+  // The sections on the embedded emulator and the minimal gateway (emucpu
+  // starts binaries of its own, and builds them).
+  const shared = ['cold', 'throughput', 'https', 'thirdparty', 'memory'].some(want)
+  if (!argv.includes('--no-build') && (shared || want('footprint'))) buildRelease()
   const machine = machineInfo()
   log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.rustc}`)
 
-  const emu = await startServer(['emulator'])
-  const servers = [emu]
   const R = {}
+  if (want('emucpu')) {
+    log(`emulator CPU per call (the wx-cloud-emulator binary${BASELINE ? `, against ${BASELINE}` : ''})…`)
+    R.emucpu = await emulatorCpu()
+  }
+  const emu = shared ? await startServer(['emulator']) : null
+  const servers = emu ? [emu] : []
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxco-bench-run-'))
   try {
-    // The fixed answer of the minimal gateway: the emulator's real answer to
-    // the recorded request (a valid CommOpenApiResp).
-    const probe = await recordRequest(emu.info.cloudEnv, emu.info.url)
-    const answer = await sendOnce(probe)
-    if (answer.status !== 200 || answer.body[0] === 0x7b) throw new Error(`the emulator rejected the recorded request: ${answer.body}`)
-    const answerFile = path.join(tmp, 'answer.json')
-    fs.writeFileSync(answerFile, JSON.stringify({ status: answer.status, contentType: answer.contentType, bodyBase64: answer.body.toString('base64') }))
-    const fixedServer = await startServer(['fixed', answerFile])
-    servers.push(fixedServer)
-    const fixed = { ...fixedServer, info: { ...fixedServer.info, cloudEnv: { ...emu.info.cloudEnv } } }
-    const cnfg = JSON.parse(emu.info.cloudEnv.TCB_CONTEXT_CNFG)
-    const u = new URL(cnfg.URL)
-    fixed.info.cloudEnv.TCB_CONTEXT_CNFG = JSON.stringify({ ...cnfg, URL: `${fixedServer.info.url}${u.pathname}${u.search}` })
+    if (emu) {
+      // The fixed answer of the minimal gateway: the emulator's real answer to
+      // the recorded request (a valid CommOpenApiResp).
+      const probe = await recordRequest(emu.info.cloudEnv, emu.info.url)
+      const answer = await sendOnce(probe)
+      if (answer.status !== 200 || answer.body[0] === 0x7b) throw new Error(`the emulator rejected the recorded request: ${answer.body}`)
+      const answerFile = path.join(tmp, 'answer.json')
+      fs.writeFileSync(answerFile, JSON.stringify({ status: answer.status, contentType: answer.contentType, bodyBase64: answer.body.toString('base64') }))
+      const fixedServer = await startServer(['fixed', answerFile])
+      servers.push(fixedServer)
+      const fixed = { ...fixedServer, info: { ...fixedServer.info, cloudEnv: { ...emu.info.cloudEnv } } }
+      const cnfg = JSON.parse(emu.info.cloudEnv.TCB_CONTEXT_CNFG)
+      const u = new URL(cnfg.URL)
+      fixed.info.cloudEnv.TCB_CONTEXT_CNFG = JSON.stringify({ ...cnfg, URL: `${fixedServer.info.url}${u.pathname}${u.search}` })
 
-    let recIndex = 0
-    const rawSpec = (server) => async (mode) => {
-      if (mode !== 'raw') return {}
-      const file = path.join(tmp, `request-${recIndex++}.json`)
-      fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
-      return { request: file }
-    }
+      let recIndex = 0
+      const rawSpec = (server) => async (mode) => {
+        if (mode !== 'raw') return {}
+        const file = path.join(tmp, `request-${recIndex++}.json`)
+        fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
+        return { request: file }
+      }
 
-    if (want('cold')) {
-      log('cold start…')
-      R.cold = await coldStart(emu)
-      // Where a cloud function runs: CentOS 7.6's glibc 2.17 and the
-      // official Node 16.13 build (the runtime suite's userland).
-      log(`cold start on glibc 2.17, Node ${CLOUD_FUNCTION_NODE}…`)
-      R.cold217 = await coldStart(emu, nodeOnGlibc217(CLOUD_FUNCTION_NODE))
-    }
-    if (want('throughput')) {
-      log('throughput, minimal gateway…')
-      R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, ['ours', 'ref', 'raw'], rawSpec(fixed)), 'ours', 'ref')
-      log('throughput, emulator…')
-      R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, ['ours', 'ref', 'raw'], rawSpec(emu)), 'ours', 'ref')
-    }
-    if (want('https')) {
-      if (httpsModeAvailable(emu)) {
-        log('HTTPS mode, emulator…')
-        const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-        const m = await throughputMatrix('https', emu, ['https-ours', 'https-raw'], async () => ({ https }))
-        R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
-      } else {
-        R.https = { note: 'not measured: HTTPS mode not merged yet' }
+      if (want('cold')) {
+        log('cold start…')
+        R.cold = await coldStart(emu)
+        // Where a cloud function runs: CentOS 7.6's glibc 2.17 and the
+        // official Node 16.13 build (the runtime suite's userland).
+        log(`cold start on glibc 2.17, Node ${CLOUD_FUNCTION_NODE}…`)
+        R.cold217 = await coldStart(emu, nodeOnGlibc217(CLOUD_FUNCTION_NODE))
       }
-    }
-    if (want('thirdparty')) {
-      // A third-party call with a cached token through the Redis store (a real
-      // redis-server on loopback) against an HTTPS call: client CPU per call.
-      log('third-party mode with a Redis store, emulator…')
-      const { startRedis } = require('../__test__/helpers/redis.js')
-      const redis = await startRedis()
-      try {
-        const thirdParty = { baseUrl: emu.info.httpsBaseUrl, redisPort: redis.port, prefix: `bench${process.pid}:` }
-        const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-        const m = await throughputMatrix('thirdparty', emu, ['thirdparty-redis', 'https-ours'], async () => ({ thirdParty, https }))
-        R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours') }
-      } finally {
-        await redis.stop()
+      if (want('throughput')) {
+        log('throughput, minimal gateway…')
+        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, ['ours', 'ref', 'raw'], rawSpec(fixed)), 'ours', 'ref')
+        log('throughput, emulator…')
+        R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, ['ours', 'ref', 'raw'], rawSpec(emu)), 'ours', 'ref')
       }
-    }
-    if (want('memory')) {
-      log('memory…')
-      R.memory = await memory(fixed)
+      if (want('https')) {
+        if (httpsModeAvailable(emu)) {
+          log('HTTPS mode, emulator…')
+          const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
+          const m = await throughputMatrix('https', emu, ['https-ours', 'https-raw'], async () => ({ https }))
+          R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
+        } else {
+          R.https = { note: 'not measured: HTTPS mode not merged yet' }
+        }
+      }
+      if (want('thirdparty')) {
+        // A third-party call with a cached token through the Redis store (a real
+        // redis-server on loopback) against an HTTPS call: client CPU per call.
+        log('third-party mode with a Redis store, emulator…')
+        const { startRedis } = require('../__test__/helpers/redis.js')
+        const redis = await startRedis()
+        try {
+          const thirdParty = { baseUrl: emu.info.httpsBaseUrl, redisPort: redis.port, prefix: `bench${process.pid}:` }
+          const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
+          const m = await throughputMatrix('thirdparty', emu, ['thirdparty-redis', 'https-ours'], async () => ({ thirdParty, https }))
+          R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours') }
+        } finally {
+          await redis.stop()
+        }
+      }
+      if (want('memory')) {
+        log('memory…')
+        R.memory = await memory(fixed)
+      }
     }
   } finally {
     for (const s of servers) await s.stop()
@@ -604,6 +726,7 @@ async function main() {
   console.log(`\n${machineLine}\n\n${table}`)
   fs.writeFileSync(path.join(__dirname, 'last-run.json'), JSON.stringify({ machine, config: CONFIG, results: R }, null, 1))
   if (ONLY.length === 0 && !QUICK) writeResults(machineLine, table, elapsedS)
+  else if (ONLY.length === 1 && ONLY[0] === 'emucpu' && !QUICK) updateEmulatorCpu(machineLine, R)
   else log('partial or quick run: RESULTS.md left unchanged')
   log(`done in ${fmt(elapsedS)} s`)
 }

@@ -37,6 +37,8 @@
 //! Every request to `/admin` counts in `stats().calls`, refused ones too:
 //! under `gateway:{apiName}`, or `gateway:?` when the body names no API.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use prost::Message;
 use serde_json::{Map, Value};
@@ -150,13 +152,13 @@ fn signed_fields<'a>(
 ) -> Result<Vec<(&'a str, &'a [u8])>, Failure> {
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
-        let name = f.name.trim().to_lowercase();
+        let name = lower(f.name.trim());
         if name == skip {
             continue;
         }
         match signed {
-            Some(list) if !list.contains(&name) => {
-                if !f.value.is_empty() && !MAY_BE_UNSIGNED.contains(&name.as_str()) {
+            Some(list) if !list.iter().any(|n| *n == name) => {
+                if !f.value.is_empty() && !MAY_BE_UNSIGNED.contains(&name.as_ref()) {
                     return Err((
                         GatewayCode::InvalidRequestSource,
                         "a field that must be signed is not",
@@ -167,6 +169,15 @@ fn signed_fields<'a>(
         }
     }
     Ok(out)
+}
+
+/// `s.to_lowercase()`, without a copy when `s` is lower-case ASCII already.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Parse a multipart body into its fields.
@@ -430,14 +441,16 @@ fn action_of(fields: &[Field], format: BodyFormat) -> Result<&str, Reply> {
 
 /// The environment a request names: its `envName` field, else the `env`
 /// of the query string (empty: none).
-fn env_of(fields: &[Field], query: Option<&str>) -> String {
+fn env_of<'a>(fields: &'a [Field], query: Option<&str>) -> Cow<'a, str> {
     match last_str(fields, "envName") {
-        Some(e) if !e.is_empty() => e.to_string(),
-        _ => super::wechat::query_pairs(query)
-            .into_iter()
-            .find(|(k, _)| k == "env")
-            .map(|(_, v)| v)
-            .unwrap_or_default(),
+        Some(e) if !e.is_empty() => Cow::Borrowed(e),
+        _ => Cow::Owned(
+            super::wechat::query_pairs(query)
+                .into_iter()
+                .find(|(k, _)| k == "env")
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -490,10 +503,10 @@ impl Gateway {
                 return Reply::gateway_error(code, msg);
             }
         };
-        let api = last_str(&fields, "apiName").unwrap_or("").to_string();
+        let api = last_str(&fields, "apiName").unwrap_or("");
         self.state.count(&format!(
             "gateway:{}",
-            if api.is_empty() { "?" } else { api.as_str() }
+            if api.is_empty() { "?" } else { api }
         ));
         let now = now_secs();
         if let Err((code, msg)) = verify(
@@ -513,7 +526,7 @@ impl Gateway {
             return Reply::gateway_error(GatewayCode::InvalidParam, "missing apiName");
         }
         let env = env_of(&fields, query);
-        if !env.is_empty() && env != self.config.env_id && !self.state.has_environment(&env) {
+        if !env.is_empty() && *env != *self.config.env_id && !self.state.has_environment(&env) {
             return Reply::gateway_error(GatewayCode::InvalidEnv, "env not exists");
         }
         let request_data = last(&fields, "requestData").map(|f| f.value.as_ref());
@@ -522,7 +535,7 @@ impl Gateway {
             Err(r) => return r,
         };
 
-        let plan = self.faults.decide(&api, Door::Gateway);
+        let plan = self.faults.decide(api, Door::Gateway);
         if plan.action.is_some() || plan.delay_ms > 0 {
             self.state.count_fault();
         }
@@ -533,20 +546,20 @@ impl Gateway {
             return r;
         }
 
-        let reply = match self.platform_check(&api) {
+        let reply = match self.platform_check(api) {
             Err(code) if action == "wx.api" => Reply::gateway_error(
                 GatewayCode::InvalidParam,
                 &format!("apiName {api} cannot be called ({code})"),
             ),
             Err(code) => Reply::open_api_error(code),
-            Ok(()) if miniprogram::APIS.contains(&api.as_str()) => {
-                self.miniprogram(&api, data.as_ref(), params, wrap)
+            Ok(()) if miniprogram::APIS.contains(&api) => {
+                self.miniprogram(api, data.as_ref(), params, wrap)
             }
             Ok(()) => match params {
                 Err(()) => wrap(&wx_error(47001, "data format error")),
                 Ok(p) => match self
                     .wechat
-                    .call_api(&api, &p, "gateway", account_of(data.as_ref()))
+                    .call_api(api, &p, "gateway", account_of(data.as_ref()))
                     .await
                 {
                     Some(v) => wrap(&v),

@@ -9,6 +9,12 @@ use std::process::ExitCode;
 use wx_cloud_emulator::command_line::{self, Command, Listening};
 use wx_cloud_emulator::Emulator;
 
+/// mimalloc, the allocator the addon uses (the root `src/lib.rs`); set
+/// here, in the program, and not in the library, which leaves the choice to
+/// its user.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The usage text: the options are the library's (`help::OPTIONS`), shared
 /// with `npx wx-cloud-openapi emulator --help`.
 fn usage() -> String {
@@ -50,6 +56,15 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// The runtime's worker threads on `cores` available cores: one per spare
+/// core (the emulator's clients, a test suite, need one), at least 1 and at
+/// most 2, as the addon's runtime. An emulated call is ~10-20 µs of work;
+/// on two cores a second worker only added wake-ups and work stealing
+/// between the two (bench/NOTES.md: more CPU per call).
+fn worker_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).clamp(1, 2)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let line = match command_line::parse(&args, &|k| std::env::var(k).ok()) {
@@ -66,8 +81,9 @@ fn main() -> ExitCode {
     if let Some(warning) = line.warning() {
         eprintln!("wx-cloud-emulator: {warning}");
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(worker_threads(cores))
         .enable_all()
         .build()
     {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Either, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -59,7 +59,9 @@ impl Default for Limits {
 /// Time `close()` waits for requests in flight before cutting them.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-type Body = BoxBody<Bytes, std::io::Error>;
+/// A whole answer (the usual case: no box, its length known to hyper), or
+/// a streamed one (a fault's truncated answer).
+type Body = Either<Full<Bytes>, BoxBody<Bytes, std::io::Error>>;
 
 /// Returned by the service to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -183,26 +185,28 @@ async fn accept_loop(
     while conns.join_next().await.is_some() {}
 }
 
-fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed()
-}
-
 fn to_response(reply: Reply) -> Result<Response<Body>, DropConnection> {
-    let build = |status: u16, ct: &str, len: usize, body: Body| {
-        Response::builder()
-            .status(status)
-            .header(http::header::CONTENT_TYPE, ct)
-            .header(http::header::CONTENT_LENGTH, len)
-            .body(body)
-            .map_err(|_| DropConnection)
+    let build = |status: u16, ct: &'static str, body: Body| {
+        let mut response = Response::new(body);
+        *response.status_mut() = http::StatusCode::from_u16(status).map_err(|_| DropConnection)?;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(ct),
+        );
+        Ok(response)
     };
     match reply {
         Reply::Drop => Err(DropConnection),
+        // Content-Length: hyper writes it from the whole body's length.
         Reply::Full {
             status,
             content_type,
             body,
-        } => build(status, content_type, body.len(), full(body)),
+        } => build(
+            status,
+            content_type,
+            Either::Left(Full::new(Bytes::from(body))),
+        ),
         Reply::Truncated {
             status,
             content_type,
@@ -218,7 +222,11 @@ fn to_response(reply: Reply) -> Result<Response<Body>, DropConnection> {
                 Err(std::io::Error::other("truncated on purpose"))
             });
             let stream = StreamBody::new(futures_util::StreamExt::chain(first, cut));
-            build(status, content_type, len, BodyExt::boxed(stream))
+            let mut response = build(status, content_type, Either::Right(BodyExt::boxed(stream)))?;
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+            Ok(response)
         }
     }
 }
@@ -242,21 +250,35 @@ async fn read_body(
         }
         return Err(too_large());
     }
+    // The first piece is kept as it came (a small body arrives in one: no
+    // copy); a second one starts a buffer.
+    let mut first = Bytes::new();
     let mut buf = bytes::BytesMut::new();
     let deadline = tokio::time::Instant::now() + limits.body_read_timeout;
     loop {
         match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) | Ok(Some(Err(_))) => return Err(Reply::Drop),
+            Ok(None) if buf.is_empty() => return Ok((parts, first)),
             Ok(None) => return Ok((parts, buf.freeze())),
             Ok(Some(Ok(frame))) => {
                 let Ok(data) = frame.into_data() else {
                     continue;
                 };
-                if buf.len() + data.len() > limits.max_body_bytes {
+                let len = first.len() + buf.len();
+                if len + data.len() > limits.max_body_bytes {
                     linger(body);
                     return Err(too_large());
                 }
-                buf.extend_from_slice(&data);
+                if len == 0 {
+                    first = data;
+                } else {
+                    if buf.is_empty() {
+                        buf.reserve(first.len() + data.len());
+                        buf.extend_from_slice(&first);
+                        first = Bytes::new();
+                    }
+                    buf.extend_from_slice(&data);
+                }
             }
         }
     }
@@ -327,7 +349,9 @@ async fn route(
     limits: Limits,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
-    let path = req.uri().path().to_string();
+    // A clone of the URI shares its text (no copy) and outlives `req`.
+    let uri = req.uri().clone();
+    let path = uri.path();
     let reply = if path == "/admin" {
         if req.method() != http::Method::POST {
             Reply::gateway_error(GatewayCode::InvalidParam, "method must be POST")
@@ -345,12 +369,12 @@ async fn route(
                 }
             }
         }
-    } else if super::control::is_control_path(&path) {
+    } else if super::control::is_control_path(path) {
         match read_body(req, limits).await {
             Err(r) => r,
-            Ok((parts, body)) => control.handle(&parts.method, &path, &body).await,
+            Ok((parts, body)) => control.handle(&parts.method, path, &body).await,
         }
-    } else if let Some(r) = super::miniprogram::route_of_path(&path) {
+    } else if let Some(r) = super::miniprogram::route_of_path(path) {
         app.state.count(&format!("https:{}", r.api));
         match read_body(req, limits).await {
             Err(r) => r,
@@ -371,7 +395,7 @@ async fn route(
                 }
             }
         }
-    } else if let Some(api) = WeChat::api_of_path(&path) {
+    } else if let Some(api) = WeChat::api_of_path(path) {
         app.state.count(&format!("https:{api}"));
         match read_body(req, limits).await {
             Err(r) => r,
@@ -388,7 +412,7 @@ async fn route(
                     None => {
                         let v = app
                             .wechat
-                            .https(&parts.method, &path, parts.uri.query(), &body)
+                            .https(&parts.method, path, parts.uri.query(), &body)
                             .await
                             .unwrap_or_else(|| super::wechat::wx_error(-1, "system error"));
                         after_processing(plan.action.as_ref(), Reply::json(&v))

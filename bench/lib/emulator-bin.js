@@ -1,0 +1,96 @@
+'use strict'
+// The `wx-cloud-emulator` binary of a checkout (crates/emulator, release
+// build) as a bench server: built on demand, started on a free port, its
+// cloud-function environment read from the `export` lines of its banner.
+//
+//   const { buildEmulatorBinary, startEmulatorBinary } = require('./emulator-bin')
+//   const bin = buildEmulatorBinary(checkoutDir)      // path of the binary
+//   const server = await startEmulatorBinary(bin)     // {pid, info: {url, cloudEnv}, stop()}
+//
+// Every binary is started with the same gateway secret pair, so one
+// recorded request (bench/run.js recordRequest) is valid for all of them.
+
+const fs = require('fs')
+const path = require('path')
+const { spawn, spawnSync } = require('child_process')
+
+const SECRET_ID = 'AKIDbenchemulator'
+const SECRET_KEY = 'bench-emulator-secret-key'
+
+/** `cargo build --release` of the binary in `checkout`; returns its path. */
+function buildEmulatorBinary(checkout, log = () => {}) {
+  log(`building ${path.join(checkout, 'target/release/wx-cloud-emulator')} (cargo build --release; quick when up to date)…`)
+  const r = spawnSync('cargo', ['build', '--release', '-p', 'wx-cloud-emulator', '--bin', 'wx-cloud-emulator'], {
+    cwd: checkout,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
+  })
+  if (r.status !== 0) throw new Error(`cargo build of the emulator binary in ${checkout} failed`)
+  return path.join(checkout, 'target', 'release', 'wx-cloud-emulator')
+}
+
+/** Undo the banner's shell quoting ('…' with '\'' for a quote). */
+function unquote(v) {
+  if (!v.startsWith("'")) return v
+  return v.slice(1, -1).replace(/'\\''/g, "'")
+}
+
+/** Start the binary at `bin`; resolves {pid, info: {url, cloudEnv}, stop()}. */
+function startEmulatorBinary(bin) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--secret-id', SECRET_ID, '--secret-key', SECRET_KEY], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    const onData = (c) => {
+      out += c
+      const lines = out.split('\n')
+      // The banner ends with the WX_API_BASE_URL export line.
+      if (!lines.some((l) => l.startsWith('export WX_API_BASE_URL='))) return
+      child.stdout.off('data', onData)
+      child.stdout.resume()
+      const cloudEnv = {}
+      for (const l of lines) {
+        const m = l.match(/^export ([A-Z_0-9]+)=(.*)$/)
+        if (m && m[1] !== 'WX_API_BASE_URL') cloudEnv[m[1]] = unquote(m[2])
+      }
+      // The banner does not print a secret key it was given.
+      cloudEnv.TENCENTCLOUD_SECRETKEY = SECRET_KEY
+      const url = (lines.find((l) => l.startsWith('# wx-cloud-openapi emulator listening on ')) || '').split(' ').pop()
+      resolve({
+        pid: child.pid,
+        info: { url, cloudEnv },
+        stop: () =>
+          new Promise((res) => {
+            if (child.exitCode !== null) return res()
+            child.on('close', res)
+            child.kill('SIGTERM')
+            setTimeout(() => child.kill('SIGKILL'), 8000).unref()
+          }),
+      })
+    }
+    child.stdout.on('data', onData)
+    child.on('error', reject)
+    child.on('close', (code) => reject(new Error(`${bin} exited (${code}) before it was ready`)))
+  })
+}
+
+/**
+ * CPU time a process has used, in nanoseconds: the task clock of each of its
+ * threads (/proc/PID/task/TID/schedstat), summed. Threads that ended are not
+ * counted; the emulator's runtime threads live as long as it does.
+ */
+function cpuNsOf(pid) {
+  let ns = 0
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    } catch (_) {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns
+}
+
+module.exports = { buildEmulatorBinary, startEmulatorBinary, cpuNsOf, SECRET_ID, SECRET_KEY }
