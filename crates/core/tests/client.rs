@@ -231,63 +231,47 @@ async fn errors_name_the_rust_api_not_init() {
         assert!(!msg.contains("openapi({"), "{msg}");
         assert!(!msg.contains("cloudEnv()"), "{msg}");
     };
-    // No credentials at all.
-    let none = Client::from_options(json!({ "processEnv": {} })).unwrap();
-    let e = none
-        .call("tcb.createenvandresource", params.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(e.err_code(), -501006);
-    assert!(
-        e.err_msg()
-            .contains("give \"secretId\" and \"secretKey\" to Client::from_options"),
-        "{e}"
-    );
-    no_js(e.err_msg());
-    // The cloud call without the secret pair.
-    let cloud = Client::from_options(json!({ "mode": "cloud", "processEnv": {} })).unwrap();
-    let e = cloud
-        .call("tcb.createenvandresource", params.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(e.err_code(), -501006);
-    assert!(
-        e.err_msg()
-            .contains("an emulator's cloud_env() as the option processEnv"),
-        "{e}"
-    );
-    no_js(e.err_msg());
-    // Another account than the app's.
-    let e = https_client(&emu)
-        .for_appid("wxother000000001")
-        .call("tcb.createenvandresource", params.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(e.err_code(), -501007);
-    assert!(
-        e.err_msg()
-            .contains("client.for_appid(\"wxother000000001\") was called"),
-        "{e}"
-    );
-    no_js(e.err_msg());
-    // Managed third-party without an authorizer.
-    let platform = Client::from_options(json!({
+    let platform = json!({
         "componentAppid": "wx0emulatorcomp001",
         "componentAppsecret": "emulator-component-secret",
         "apiBaseUrl": emu.https_base_url(),
         "processEnv": {},
-    }))
-    .unwrap();
-    let e = platform
-        .call("tcb.createenvandresource", params)
-        .await
-        .unwrap_err();
-    assert_eq!(e.err_code(), -501007);
-    assert!(
-        e.err_msg()
-            .contains("call client.for_appid(authorizer_appid)"),
-        "{e}"
-    );
-    no_js(e.err_msg());
+    });
+    // (the client, the errCode, what the message tells a Rust caller to do)
+    let cases = [
+        // No credentials at all.
+        (
+            Client::from_options(json!({ "processEnv": {} })).unwrap(),
+            -501006,
+            "give \"secretId\" and \"secretKey\" to Client::from_options",
+        ),
+        // The cloud call without the secret pair.
+        (
+            Client::from_options(json!({ "mode": "cloud", "processEnv": {} })).unwrap(),
+            -501006,
+            "an emulator's cloud_env() as the option processEnv",
+        ),
+        // Another account than the app's.
+        (
+            https_client(&emu).for_appid("wxother000000001"),
+            -501007,
+            "client.for_appid(\"wxother000000001\") was called",
+        ),
+        // Managed third-party without an authorizer.
+        (
+            Client::from_options(platform).unwrap(),
+            -501007,
+            "call client.for_appid(authorizer_appid)",
+        ),
+    ];
+    for (client, code, says) in cases {
+        let e = client
+            .call("tcb.createenvandresource", params.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.err_code(), code, "{e}");
+        assert!(e.err_msg().contains(says), "{e}");
+        no_js(e.err_msg());
+    }
     emu.close().await;
 }
