@@ -1,0 +1,131 @@
+'use strict'
+// Client CPU per cloud call for two params shapes, this checkout against a
+// baseline checkout, alternating (old, new, new, old, …), each run in its
+// own process against one emulator in another process (server-proc.js), so
+// that the figure is the client's CPU alone (process.cpuUsage).
+//
+//   node bench/lib/params-cpu.js [BASELINE_DIR] [PAIRS]
+//
+// Each checkout needs its release addon at its root (`npm run build`), or
+// both use the one NAPI_RS_NATIVE_LIBRARY_PATH names (a change in JS only).
+// Each run: 2,000 warm-up calls, then 20,000 calls at concurrency 64.
+
+const path = require('path')
+const { spawn } = require('child_process')
+const { ROOT, median } = require('./common')
+
+const CALLS = 20000
+const WARMUP = 2000
+const CONCURRENCY = 64
+
+/** A params object of some 60 values, nested four levels deep. */
+function nested() {
+  const item = (i) => ({ itemId: `item-${i}`, count: i, price: i * 1.5, tags: ['a', 'b', `t${i}`], extra: { fooBar: true, note: null } })
+  return {
+    type: 'CreatePostpayPackage',
+    alias: 'x',
+    orderInfo: { outTradeNo: 'order-123456', totalFee: 100, items: [0, 1, 2, 3, 4, 5].map(item) },
+    userInfo: { openId: 'o-abcdefghijklmnop', nickName: '微信用户', address: { city: 'Shenzhen', zipCode: '518000' } },
+  }
+}
+const PARAMS = { small: () => ({ type: 'CreatePostpayPackage', alias: 'x' }), nested }
+
+async function client(checkout, kind) {
+  const cloud = require(checkout)
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  const make = PARAMS[kind]
+  const call = () => cloud.openapi.tcb.createenvandresource(make())
+  const run = async (n) => {
+    let next = 0
+    const worker = async () => {
+      while (next < n) {
+        next++
+        const r = await call()
+        if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  }
+  await run(WARMUP)
+  const start = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  await run(CALLS)
+  const cpu = process.cpuUsage(start)
+  const wall = Number(process.hrtime.bigint() - t0) / 1e3
+  process.stdout.write(`@@RESULT@@ ${JSON.stringify({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })}\n`)
+}
+
+function childResult(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, ...args], {
+      env: { PATH: process.env.PATH, NAPI_RS_NATIVE_LIBRARY_PATH: process.env.NAPI_RS_NATIVE_LIBRARY_PATH || '', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('@@RESULT@@ '))
+      if (code !== 0 || !line) reject(new Error(`client exited ${code}: ${out}`))
+      else resolve(JSON.parse(line.slice(11)))
+    })
+  })
+}
+
+/** The emulator of `checkout` (its release addon) in its own process. */
+function startEmulator(checkout) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(checkout, 'bench', 'lib', 'server-proc.js'), 'emulator'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (c) => {
+      out += c
+      const line = out.split('\n').find((l) => l.startsWith('@@READY@@ '))
+      if (line) resolve({ info: JSON.parse(line.slice(10)), stop: () => child.kill() })
+    })
+    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)))
+  })
+}
+
+async function main() {
+  const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
+  const pairs = Number(process.argv[3] || 3)
+  const emu = await startEmulator(baseline)
+  const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
+  const rows = { small: { old: [], new: [] }, nested: { old: [], new: [] } }
+  try {
+    for (let i = 0; i < pairs; i++) {
+      for (const kind of Object.keys(rows)) {
+        // Old first in odd pairs, new first in even ones (no order bias).
+        const order = [
+          ['old', baseline],
+          ['new', ROOT],
+        ]
+        if (i % 2 === 1) order.reverse()
+        for (const [which, dir] of order) {
+          const r = await childResult(['client', dir, kind], env)
+          rows[kind][which].push(r.cpuUs)
+          console.log(`pair ${i + 1} ${kind.padEnd(6)} ${which}: ${r.cpuUs.toFixed(1)} µs CPU/call (${r.wallUs.toFixed(1)} µs wall/call)`)
+        }
+      }
+    }
+  } finally {
+    emu.stop()
+  }
+  for (const [kind, r] of Object.entries(rows)) {
+    const ratios = r.new.map((n, i) => n / r.old[i])
+    console.log(
+      `${kind}: old ${median(r.old).toFixed(1)} µs, new ${median(r.new).toFixed(1)} µs (medians); new/old per pair ${ratios.map((x) => x.toFixed(3)).join(' ')}`,
+    )
+  }
+}
+
+if (process.argv[2] === 'client') {
+  client(process.argv[3], process.argv[4]).catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
+} else {
+  main().catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
+}
