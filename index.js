@@ -59,8 +59,6 @@ const wxContext = lazy(() => require('./lib/wx-context.js'))
 const getWXContext = () => wxContext().getWXContext()
 const midas = lazy(() => require('./lib/midas-signature.js'))
 const signature = (options) => midas().signature(options)
-/** Is there a cloud.signature() value at the top of `data`? (None can exist before the module is loaded.) */
-const hasSignature = (data) => midas.loaded() && midas().hasSignature(data) === true
 
 /** The marker for "the function's own environment" (same symbol as wx-server-sdk's). */
 const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
@@ -77,21 +75,6 @@ const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
 
 const isPlainObject = (v) => Object.prototype.toString.call(v) === '[object Object]'
 
-/**
- * A media value (`{ contentType | content_type, value: Buffer, fileName? }`)
- * → its parts, each property read once (a getter may change between reads);
- * `null` when `v` is no media value.
- */
-function readMedia(v) {
-  if (!isPlainObject(v)) return null
-  const contentType = v.contentType || v.content_type
-  if (!contentType) return null
-  const value = v.value
-  if (!value || !Buffer.isBuffer(value)) return null
-  const fileName = v.fileName
-  return { contentType, value, fileName }
-}
-
 // Values JSON cannot carry (undefined, functions and symbols; BigInts; media
 // values) are replaced by markers carried out of band: a marker is a NUL and
 // random hex digits, given to the core with the call, and the params' JSON
@@ -106,96 +89,69 @@ const randomHex = () => Math.random().toString(16).slice(2, 10).padEnd(8, '0')
 const newMarker = () => `\u0000${randomHex()}${randomHex()}`
 let marker = newMarker()
 
-/** Where a media value goes in the params (replaced by its marker). */
-class MediaSlot {
-  constructor(index) {
-    this.index = index
-  }
-}
-
-function occurrences(text, part) {
-  let n = 0
-  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + part.length)) n++
-  return n
-}
-
-/** JSON text of the payload with this call's markers, and the marker. */
-function stringifyWithMarkers(payload) {
-  // A user string holding a random 64-bit marker is an attack or a miracle:
-  // a few draws are plenty (each draw reads nested getters again).
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const m = marker
-    let inserted = 0
-    const text = JSON.stringify(payload, (_key, value) => {
-      switch (typeof value) {
-        case 'undefined':
-        case 'function':
-        case 'symbol':
-          inserted++
-          return `${m}u`
-        case 'bigint':
-          inserted++
-          return `${m}n${value.toString()}`
-        default:
-          if (value instanceof MediaSlot) {
-            inserted++
-            return `${m}m${value.index}`
-          }
-          return value
-      }
-    })
-    if (inserted === 0 || occurrences(text, `\\u0000${m.slice(1)}`) === inserted) return [text, inserted ? m : undefined]
-    marker = newMarker()
-  }
-  throw new Error('the params contain strings that collide with every marker drawn')
-}
-
 /**
- * Params → [JSON text, media list]. The JSON text keeps JavaScript's key
- * order; case conversion and serialisation happen in the core.
+ * Params → [JSON text, media list, marker (undefined: none inserted)]. The
+ * JSON text keeps JavaScript's key order; case conversion and serialisation
+ * happen in the core. JSON.stringify reads each value once (a getter may
+ * change between reads), and the replacer each property of a top-level
+ * media value (`{ contentType | content_type, value: Buffer, fileName? }`).
  */
 function marshalParams(api, data, convertCase) {
   if (data === undefined || data === null) return [undefined, [], undefined]
+  let top
   try {
-    return marshalObject(api, data, convertCase)
+    if (!isPlainObject(data)) throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
+    // cloud.signature() values (none exist before the module is loaded) are
+    // signed from a copy of the top level (read once).
+    top = midas.loaded() ? Object.fromEntries(Object.entries(data)) : data
   } catch (e) {
-    if (e instanceof CloudSDKError || (e != null && e[SIGNATURE_ERROR])) throw e
+    if (e instanceof CloudSDKError) throw e
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
-}
-
-function marshalObject(api, data, convertCase) {
-  if (!isPlainObject(data)) {
-    throw invalidParam(api, `params must be an object, got ${describeType(data)}`)
-  }
-  const media = []
-  // A copy of the top level, each value read once.
-  const payload = {}
-  for (const key of Object.keys(data)) {
-    let value = data[key]
-    const m = readMedia(value)
-    if (m) {
-      if (!util.types.isUint8Array(m.value)) {
-        throw invalidParam(api, `media parameter \`${key}\`: value must be a Buffer, got a Proxy or another object posing as one`)
-      }
-      value = new MediaSlot(media.length)
-      media.push({ contentType: String(m.contentType), fileName: typeof m.fileName === 'string' ? m.fileName : undefined, value: m.value })
-    }
-    Object.defineProperty(payload, key, { value, enumerable: true, writable: true, configurable: true })
-  }
-  // cloud.signature() values become signatures (computed from the copy: read once).
-  const signed = hasSignature(payload) ? signMidas(api, payload, convertCase) : payload
-  try {
-    const [json, usedMarker] = stringifyWithMarkers(signed)
-    return [json, media, usedMarker]
-  } catch (e) {
-    if (e instanceof RangeError) {
+  if (top !== data && midas().hasSignature(top)) top = signMidas(api, top, convertCase)
+  // A user string holding a random 64-bit marker is an attack or a miracle:
+  // a few draws are plenty (each draw reads the params again).
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const m = marker
+    const media = []
+    let inserted = 0
+    let json
+    try {
+      json = JSON.stringify(top, function (key, value) {
+        switch (typeof value) {
+          case 'undefined':
+          case 'function':
+          case 'symbol':
+            inserted++
+            return `${m}u`
+          case 'bigint':
+            inserted++
+            return `${m}n${value}`
+        }
+        if (this !== top || !isPlainObject(value)) return value
+        const contentType = value.contentType || value.content_type
+        const buffer = contentType && value.value
+        if (!buffer || !Buffer.isBuffer(buffer)) return value
+        if (!util.types.isUint8Array(buffer)) {
+          throw invalidParam(api, `media parameter \`${key}\`: value must be a Buffer, got a Proxy or another object posing as one`)
+        }
+        const fileName = value.fileName
+        media.push({ contentType: String(contentType), fileName: typeof fileName === 'string' ? fileName : undefined, value: buffer })
+        inserted++
+        return `${m}m${media.length - 1}`
+      })
+    } catch (e) {
+      if (e instanceof CloudSDKError) throw e
       // JSON.stringify ran out of stack: thousands of levels of nesting.
-      throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
+      if (e instanceof RangeError) throw invalidParam(api, 'params are nested deeper than 128 levels (too deep to serialise)')
+      throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
     }
-    throw invalidParam(api, `params could not be serialised: ${errorText(e)}`)
+    if (inserted === 0) return [json, media, undefined]
+    if (json.split(`\\u0000${m.slice(1)}`).length - 1 === inserted) return [json, media, m]
+    marker = newMarker()
   }
+  throw invalidParam(api, 'params could not be serialised: the params contain strings that collide with every marker drawn')
 }
 
 /**
@@ -204,8 +160,6 @@ function marshalObject(api, data, convertCase) {
  * Only the midas APIs take one; a missing signed param throws the
  * reference's Error (errCode -1).
  */
-const SIGNATURE_ERROR = Symbol('signature error')
-
 function signMidas(api, data, convertCase) {
   if (!api.startsWith('midas.') || !loadBinding().apiRoute(api)) {
     const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
@@ -220,8 +174,6 @@ function signMidas(api, data, convertCase) {
     const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
     err.errCode = -1
     err.errMsg = err.message
-    // The reference's plain Error, passed on as it is (not as "params could not be read").
-    Object.defineProperty(err, SIGNATURE_ERROR, { value: true })
     throw err
   }
 }

@@ -8,7 +8,8 @@
 //
 // Each checkout needs its release addon at its root (`npm run build`), or
 // both use the one NAPI_RS_NATIVE_LIBRARY_PATH names (a change in JS only).
-// Each run: 2,000 warm-up calls, then 20,000 calls at concurrency 64.
+// Each run: 2,000 warm-up calls, then 20,000 calls at concurrency 64; then
+// the marshalling alone (index.js's marshalParams, 200,000 times).
 
 const path = require('path')
 const { spawn } = require('child_process')
@@ -55,6 +56,32 @@ async function client(checkout, kind) {
   process.stdout.write(`@@RESULT@@ ${JSON.stringify({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })}\n`)
 }
 
+/**
+ * The marshalling alone: index.js's own `marshalParams` of `checkout`
+ * (compiled with one line that exports it), 200,000 times in one process.
+ */
+function micro(checkout, kind) {
+  const Module = require('module')
+  const file = path.join(checkout, 'index.js')
+  const m = new Module(file, module)
+  m.filename = file
+  m.paths = Module._nodeModulePaths(checkout)
+  const source = require('fs').readFileSync(file, 'utf8')
+  m._compile(`${source}\nmodule.exports.__marshalParams = marshalParams\n`, file)
+  const marshal = m.exports.__marshalParams
+  const make = PARAMS[kind]
+  const n = 200000
+  for (let i = 0; i < 20000; i++) marshal('tcb.createenvandresource', make(), true)
+  let start = process.cpuUsage()
+  for (let i = 0; i < n; i++) make()
+  const making = process.cpuUsage(start)
+  start = process.cpuUsage()
+  for (let i = 0; i < n; i++) marshal('tcb.createenvandresource', make(), true)
+  const cpu = process.cpuUsage(start)
+  const us = (c) => c.user + c.system
+  process.stdout.write(`@@RESULT@@ ${JSON.stringify({ cpuUs: (us(cpu) - us(making)) / n })}\n`)
+}
+
 function childResult(args, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [__filename, ...args], {
@@ -90,10 +117,14 @@ async function main() {
   const pairs = Number(process.argv[3] || 3)
   const emu = await startEmulator(baseline)
   const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
-  const rows = { small: { old: [], new: [] }, nested: { old: [], new: [] } }
+  const rows = {}
+  for (const kind of Object.keys(PARAMS)) {
+    rows[kind] = { old: [], new: [] }
+    rows[`${kind} marshalParams`] = { old: [], new: [] }
+  }
   try {
     for (let i = 0; i < pairs; i++) {
-      for (const kind of Object.keys(rows)) {
+      for (const kind of Object.keys(PARAMS)) {
         // Old first in odd pairs, new first in even ones (no order bias).
         const order = [
           ['old', baseline],
@@ -104,6 +135,9 @@ async function main() {
           const r = await childResult(['client', dir, kind], env)
           rows[kind][which].push(r.cpuUs)
           console.log(`pair ${i + 1} ${kind.padEnd(6)} ${which}: ${r.cpuUs.toFixed(1)} µs CPU/call (${r.wallUs.toFixed(1)} µs wall/call)`)
+          const mr = await childResult(['micro', dir, kind], env)
+          rows[`${kind} marshalParams`][which].push(mr.cpuUs)
+          console.log(`pair ${i + 1} ${kind.padEnd(6)} ${which}: ${mr.cpuUs.toFixed(2)} µs CPU per marshalParams`)
         }
       }
     }
@@ -113,12 +147,14 @@ async function main() {
   for (const [kind, r] of Object.entries(rows)) {
     const ratios = r.new.map((n, i) => n / r.old[i])
     console.log(
-      `${kind}: old ${median(r.old).toFixed(1)} µs, new ${median(r.new).toFixed(1)} µs (medians); new/old per pair ${ratios.map((x) => x.toFixed(3)).join(' ')}`,
+      `${kind}: old ${median(r.old).toFixed(2)} µs, new ${median(r.new).toFixed(2)} µs (medians); new/old per pair ${ratios.map((x) => x.toFixed(3)).join(' ')}`,
     )
   }
 }
 
-if (process.argv[2] === 'client') {
+if (process.argv[2] === 'micro') {
+  micro(process.argv[3], process.argv[4])
+} else if (process.argv[2] === 'client') {
   client(process.argv[3], process.argv[4]).catch((e) => {
     console.error(e)
     process.exit(1)
