@@ -399,8 +399,7 @@ class Cloud {
     } catch (e) {
       return Promise.reject(e)
     }
-    const callOptions = {}
-    if (usedMarker !== undefined) callOptions.marker = usedMarker
+    const callOptions = { marker: usedMarker }
     if (options.appid !== undefined && options.appid !== null) {
       // Never String() it: an object would go out as "[object Object]", an array as "wxA,wxB".
       const appid = options.appid
