@@ -426,6 +426,39 @@ describe('tokens shared through Redis', () => {
     const fresh = managed(emu, sdk.redisStore(await ioredis(), { prefix: inner.prefix }), { authorizerRefreshToken: 'stale' })
     expect((await create(fresh, 'fresh')).err).toBeUndefined()
   })
+
+  test('a refresh token write still out at the deadline after refusals is reported as refused, and saved later', async () => {
+    // The call hears about the write by its own deadline: here the store
+    // refuses twice, then leaves the third try unanswered. The error is the
+    // refusal (not the call's timer), whatever the machine's load: the
+    // write stops at the token engine's deadline, which comes before the
+    // call's. The write goes on in the background and the token reaches
+    // the store once it answers again.
+    const emu = await emulator({ rotateRefreshTokens: true })
+    const inner = sdk.redisStore(await ioredis(), { prefix: freshPrefix() })
+    let tries = 0
+    const flaky = {
+      ...inner,
+      set: (k, v, ttl) => {
+        if (!k.startsWith('refresh_token:')) return inner.set(k, v, ttl)
+        tries++
+        if (tries < 3) return Promise.reject(new Error(`disk full while writing ${v}`))
+        if (tries === 3) return new Promise(() => {})
+        return inner.set(k, v, ttl)
+      },
+    }
+    const r = await create(managed(emu, flaky, { timeout: 800 }), 'late')
+    expect(tries).toBe(3)
+    expect(r.err.errCode).toBe(-501001)
+    expect(r.err.errMsg).toMatch(
+      /the token store \(redis \(ioredis\)\) failed while saving the new authorizer refresh token: disk full while writing \*\*\*; WeChat issued a new authorizer refresh token: it is kept in this process and saved by the next call/,
+    )
+    // The background write: polled until the store has it (bounded by the
+    // engine's own extra timeout, 800 ms, plus the retry pauses).
+    const key = keys.refreshToken(COMPONENT.componentAppid, AUTH_A.authorizerAppid)
+    for (let i = 0; i < 40 && !(await inner.get(key)); i++) await new Promise((res) => setTimeout(res, 50))
+    expect(await inner.get(key)).toMatch(/^refreshtoken@@@/)
+  })
 })
 
 describe('one deadline per call: timeout 1000 settles within 2 s whatever stalls', () => {

@@ -924,8 +924,18 @@ impl ComponentTokens {
                         if me.hooks.on_refresh_token.is_some() {
                             crate::lock::lock(&me.undelivered).insert(who.clone(), rotated.clone());
                         }
-                        let until = deadline.max(Instant::now() + me.timeout);
-                        me.save_refresh(&who, &rotated, until).await?;
+                        // The call hears by its own deadline whether the store
+                        // took the token (a refusal is its error, not the call's
+                        // timer); a store that refuses is tried again in the
+                        // background for a whole timeout more.
+                        if let Err(e) = me.save_refresh(&who, &rotated, deadline).await {
+                            let until = Instant::now() + me.timeout;
+                            let me = me.clone();
+                            tokio::spawn(async move {
+                                let _ = me.save_refresh(&who, &rotated, until).await;
+                            });
+                            return Err(e);
+                        }
                     } else if !store_has_it {
                         // It works and the store does not have it: keep it
                         // for the others, without holding up this call.
