@@ -44,7 +44,11 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await emu.close()
-  for (const f of tmpFiles) fs.rmSync(f, { force: true })
+  // Each data file and its lock file (`.{name}.lock` beside it, the emulator's).
+  for (const f of tmpFiles) {
+    fs.rmSync(f, { force: true })
+    fs.rmSync(path.join(path.dirname(f), `.${path.basename(f)}.lock`), { force: true })
+  }
 })
 afterEach(() => emu.clearFaults())
 

@@ -836,6 +836,15 @@ async fn writer_task(
 mod tests {
     use super::*;
 
+    /// A data file and its lock file (`.{name}.lock` beside it) removed:
+    /// the tests leave nothing in the temporary folder.
+    fn remove(path: &Path) {
+        let _ = std::fs::remove_file(path);
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            let _ = std::fs::remove_file(dir.join(format!(".{}.lock", name.to_string_lossy())));
+        }
+    }
+
     fn tmp_path(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!(
             "wx-emu-state-{}-{}-{name}.json",
@@ -890,7 +899,7 @@ mod tests {
         drop(s);
         let s2 = State::with_file(path.clone(), 7200, 300).unwrap();
         assert_eq!(s2.environments().len(), 40);
-        let _ = std::fs::remove_file(&path);
+        remove(&path);
     }
 
     #[tokio::test]
@@ -902,7 +911,7 @@ mod tests {
         let _s = State::with_file(path.clone(), 7200, 300).unwrap();
         assert!(!stale.exists());
         assert!(load_file(&path).unwrap().is_empty());
-        let _ = std::fs::remove_file(&path);
+        remove(&path);
     }
 
     #[cfg(unix)]
@@ -924,7 +933,7 @@ mod tests {
         let second = State::with_file(link.clone(), 7200, 300).unwrap();
         assert_eq!(second.environments(), vec![created]);
         for p in [&path, &link] {
-            let _ = std::fs::remove_file(p);
+            remove(p);
         }
     }
 
@@ -964,7 +973,7 @@ mod tests {
             .file_type()
             .is_symlink());
         for p in [&target, &link, &missing, &dangling] {
-            let _ = std::fs::remove_file(p);
+            remove(p);
         }
     }
 
@@ -991,7 +1000,7 @@ mod tests {
         assert_eq!(v["version"], 1);
         assert_eq!(v["environments"][0]["tag"][0], 7);
         assert_eq!(v["environments"].as_array().unwrap().len(), 2);
-        let _ = std::fs::remove_file(&path);
+        remove(&path);
     }
 
     #[test]
@@ -999,7 +1008,7 @@ mod tests {
         let path = tmp_path("bad");
         std::fs::write(&path, b"{not json").unwrap();
         assert!(load_file(&path).is_err());
-        let _ = std::fs::remove_file(&path);
+        remove(&path);
     }
 
     #[test]
@@ -1029,7 +1038,7 @@ mod tests {
         f.set_len(MAX_DATA_FILE_BYTES + 1).unwrap(); // sparse: no disk used
         let e = load_file(&path).unwrap_err();
         assert!(e.contains("is larger than"), "{e}");
-        let _ = std::fs::remove_file(&path);
+        remove(&path);
     }
 
     #[test]
