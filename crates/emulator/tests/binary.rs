@@ -121,4 +121,9 @@ fn curl_creates_an_environment_through_the_program() {
     let status = running.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     let _ = std::fs::remove_file(&data);
+    // and the lock file the program keeps beside it
+    let _ = std::fs::remove_file(data.with_file_name(format!(
+        ".wx-cloud-emulator-bin-{}.json.lock",
+        std::process::id()
+    )));
 }
