@@ -383,11 +383,23 @@ impl ComponentTokens {
         what: &'a str,
         op: StoreFuture<'a, T>,
     ) -> Boxed<'a, T> {
+        self.stored_or(deadline, what, op, None)
+    }
+
+    /// [`Self::stored`], with the error to give instead of lateness when the
+    /// deadline cuts the operation short (an earlier try's refusal).
+    fn stored_or<'a, T: Send + 'a>(
+        &'a self,
+        deadline: Instant,
+        what: &'a str,
+        op: StoreFuture<'a, T>,
+        instead_of_late: Option<ApiError>,
+    ) -> Boxed<'a, T> {
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, op).await {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(e)) => Err(self.store_failed(what, &e)),
-                Err(_) => Err(self.store_late(what)),
+                Err(_) => Err(instead_of_late.unwrap_or_else(|| self.store_late(what))),
             }
         })
     }
@@ -1001,14 +1013,14 @@ impl ComponentTokens {
         // short, that refusal (not the lateness of the last try) is why.
         let mut refused: Option<ApiError> = None;
         loop {
-            let attempt =
-                tokio::time::timeout_at(deadline, self.store.store().set(&key, token, None));
-            let what = "saving the new authorizer refresh token";
-            let outcome = match attempt.await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(self.store_failed(what, &e)),
-                Err(_) => Err(refused.take().unwrap_or_else(|| self.store_late(what))),
-            };
+            let outcome = self
+                .stored_or(
+                    deadline,
+                    "saving the new authorizer refresh token",
+                    self.store.store().set(&key, token, None),
+                    refused.take(),
+                )
+                .await;
             match outcome {
                 Ok(()) => {
                     let mut unsaved = crate::lock::lock(&self.store.unsaved);
