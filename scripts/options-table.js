@@ -70,22 +70,26 @@ function table() {
   return lines.join('\n')
 }
 
-/** README's text with its table replaced by `markdown`. */
-function withTable(readme, markdown) {
+/** Where README's table is: `[start, end)` of its lines. */
+function tableSpan(readme) {
   const at = readme.indexOf(HEADING)
   if (at === -1) throw new Error(`README.md has no "${HEADING}" section`)
   const start = readme.indexOf('\n| option |', at) + 1
   if (start === 0) throw new Error('README.md: the configuration section has no table')
   let end = start
   while (readme.startsWith('|', end)) end = readme.indexOf('\n', end) + 1
-  return readme.slice(0, start) + markdown + '\n' + readme.slice(end)
+  return [start, end]
+}
+
+/** README's text with its table replaced by `markdown`. */
+function withTable(readme, markdown) {
+  const [start, end] = tableSpan(readme)
+  return `${readme.slice(0, start)}${markdown}\n${readme.slice(end)}`
 }
 
 /** The table README.md has now. */
 function currentTable(readme) {
-  const start = readme.indexOf('\n| option |', readme.indexOf(HEADING)) + 1
-  let end = start
-  while (readme.startsWith('|', end)) end = readme.indexOf('\n', end) + 1
+  const [start, end] = tableSpan(readme)
   return readme.slice(start, end).trimEnd()
 }
 
