@@ -359,7 +359,8 @@ class Cloud {
     // decides the mode; a store given to another is named below); the core
     // calls the callbacks it needs (those of that mode, or a token function).
     const component = normalized.componentAppid !== undefined && normalized.componentAppid !== null
-    const [hooks, hookNames] = config == null ? [undefined, []] : stores().componentHooks(config)
+    // No function option, no callback: lib/store.js is not loaded for them.
+    const [hooks, hookNames] = config == null || functions.length === 0 ? [undefined, []] : stores().componentHooks(config)
     // Without a `store`, clients of the same API base URL in this process
     // share one memory store in the core (as they share their app tokens).
     const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
