@@ -32,6 +32,10 @@ beforeAll(async () => {
       res.end(r.body)
     })
   })
+  // Idle connections outlive our client's pool (30 s): Node's default of
+  // 5 s would close one just as a call reuses it, and that POST fails
+  // (docs/emulator.md, "idle keep-alive connection").
+  server.keepAliveTimeout = 120000
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${server.address().port}`
 })

@@ -81,6 +81,10 @@ async function startGateway({ keys = {} } = {}) {
       res.end(out.body)
     })
   })
+  // Idle connections outlive our client's pool (30 s): Node's default of
+  // 5 s would close one just as a call reuses it, and that POST fails
+  // (docs/emulator.md, "idle keep-alive connection").
+  server.keepAliveTimeout = 120000
   const port = await listenOnLoopback(server)
   return {
     port,

@@ -25,6 +25,10 @@ async function startPlatformSite(handle) {
       }
     })
   })
+  // Idle connections outlive our client's pool (30 s): Node's default of
+  // 5 s would close one just as a call reuses it, and that POST fails
+  // (docs/emulator.md, "idle keep-alive connection").
+  server.keepAliveTimeout = 120000
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
   seen.url = `http://127.0.0.1:${server.address().port}/wechat/component`
   seen.close = () => new Promise((r) => server.close(r))

@@ -106,6 +106,12 @@ where
         .unwrap_or(Err(TransportError::Timeout(timeout)))
 }
 
+/// How long an idle keep-alive connection stays in the pool. A server that
+/// closes idle connections sooner races with a call that reuses one at that
+/// moment (the POST meets a closed socket and cannot be resent), so servers
+/// we ship (the emulator) keep them longer.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 // Redirects are never followed (reqwest's default follows up to 10): a 307
 // would send the POST again, possibly creating an environment twice, and a
 // redirected token request would carry the app secret to wherever the
@@ -128,7 +134,7 @@ fn builder() -> reqwest::ClientBuilder {
         Err(_) => builder,
     };
     builder
-        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .pool_max_idle_per_host(256)
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)

@@ -457,6 +457,91 @@ mod tests {
         emu.close().await;
     }
 
+    /// A connection waiting for its next request is idle, not slow: the
+    /// header timeout (slowloris) must not close it. Closing it there races
+    /// with a client that reuses it at that moment, and a POST that meets a
+    /// closed connection cannot be resent (it may have been executed): the
+    /// load suite lost a call that way when the emulator closed idle
+    /// connections after 10 s and our client kept them for 30 s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_connection_outlives_the_header_timeout() {
+        let emu = Emulator::start(EmulatorOptions {
+            host: "localhost".into(),
+            limits: server::Limits {
+                header_read_timeout: std::time::Duration::from_millis(100),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
+            .await
+            .unwrap();
+        let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut buf = vec![0u8; 4096];
+        s.write_all(get).await.unwrap();
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        // Idle for five header timeouts, then the next request on the
+        // same connection is answered.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        s.write_all(get).await.unwrap();
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "idle connection was closed: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        // Idle again, then a request's first bytes and no more: cut off by
+        // the header timeout, counted from those bytes (the idle timeout is
+        // minutes; the bound is only against a hang).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut out = Vec::new();
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "a slow request's connection was not closed");
+        assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+        emu.close().await;
+    }
+
+    /// An idle connection is closed after the idle timeout, as servers do.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+        let emu = Emulator::start(EmulatorOptions {
+            host: "localhost".into(),
+            limits: server::Limits {
+                idle_timeout: std::time::Duration::from_millis(200),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
+            .await
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        // read_to_end returns when the emulator closes the connection; the
+        // bound is half the header timeout (10 s), so the idle timeout closed it.
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "idle connection not closed");
+        assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+        emu.close().await;
+    }
+
+    /// The emulator keeps idle connections well beyond the time our client
+    /// keeps them in its pool, so the client always gives one up first.
+    #[test]
+    fn the_client_gives_up_an_idle_connection_before_the_emulator() {
+        assert!(server::IDLE_TIMEOUT >= 2 * crate::wire::POOL_IDLE_TIMEOUT);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn drop_and_truncate_faults() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();

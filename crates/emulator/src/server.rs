@@ -3,15 +3,20 @@
 //! Limits (defaults, see [`Limits`]): request bodies above [`MAX_BODY_BYTES`]
 //! get 413 (the rest of such a body is read and discarded for a while, so
 //! the answer reaches a client still sending); request headers must arrive
-//! within [`HEADER_READ_TIMEOUT`] (slowloris) and bodies within
-//! [`BODY_READ_TIMEOUT`], else the connection is closed. Connections are kept
-//! alive between requests.
+//! within [`HEADER_READ_TIMEOUT`] of their first byte (slowloris) and bodies
+//! within [`BODY_READ_TIMEOUT`], else the connection is closed. Connections
+//! are kept alive between requests, and closed after [`IDLE_TIMEOUT`]
+//! without one: longer than our client keeps them in its pool
+//! ([`crate::wire::POOL_IDLE_TIMEOUT`]), so the client gives one up first.
 //!
 //! Routes: `/admin` (the gateway), the WeChat paths, and the control API
 //! under `/__emulator/` ([`crate::control`]).
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,8 +25,9 @@ use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -39,12 +45,16 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a request's body to arrive.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default time an idle keep-alive connection is kept.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Per-connection limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -53,6 +63,7 @@ impl Default for Limits {
             max_body_bytes: MAX_BODY_BYTES,
             header_read_timeout: HEADER_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
@@ -136,10 +147,10 @@ async fn accept_loop(
 ) {
     let mut conns = JoinSet::new();
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
+    // hyper's header timeout also runs while a connection waits for its
+    // next request, so it would close idle connections as slow ones; the
+    // two are told apart by `Activity` and `watchdog` instead.
+    builder.header_read_timeout(None).keep_alive(true);
     loop {
         tokio::select! {
             _ = rx.changed() => break,
@@ -151,18 +162,31 @@ async fn accept_loop(
                     let mut rx = rx.clone();
                     let builder = builder.clone();
                     conns.spawn(async move {
+                        let activity = Arc::new(Activity::new());
+                        let seen = activity.clone();
                         let svc = service_fn(move |req| {
                             let app = app.clone();
                             let control = control.clone();
-                            async move { route(&app, &control, limits, req).await }
+                            let seen = seen.clone();
+                            seen.set(Activity::REQUEST);
+                            async move {
+                                let answer = route(&app, &control, limits, req).await;
+                                seen.set(Activity::IDLE);
+                                answer
+                            }
                         });
-                        let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                        let io = Watched { inner: stream, activity: activity.clone() };
+                        let conn = builder.serve_connection(TokioIo::new(io), svc);
                         tokio::pin!(conn);
                         if *rx.borrow_and_update() {
                             conn.as_mut().graceful_shutdown();
                         }
                         tokio::select! {
+                            // The connection first: the watchdog reads what it did.
+                            biased;
                             _ = conn.as_mut() => {}
+                            // Dropping the connection closes it.
+                            _ = watchdog(&activity, limits) => {}
                             _ = rx.changed() => {
                                 conn.as_mut().graceful_shutdown();
                                 let _ = conn.await;
@@ -183,6 +207,138 @@ async fn accept_loop(
     .await;
     conns.abort_all();
     while conns.join_next().await.is_some() {}
+}
+
+/// What a connection is doing, and since when: waiting for a request
+/// (idle), receiving one's headers, or handling one. A connection's
+/// reads, its service and its watchdog run in one task, so plain atomics
+/// with relaxed ordering suffice.
+struct Activity {
+    origin: std::time::Instant,
+    state: AtomicU8,
+    /// Milliseconds from `origin` to the last change of `state`.
+    since: AtomicU64,
+}
+
+impl Activity {
+    const IDLE: u8 = 0;
+    const HEADERS: u8 = 1;
+    const REQUEST: u8 = 2;
+
+    fn new() -> Activity {
+        Activity {
+            origin: std::time::Instant::now(),
+            state: AtomicU8::new(Activity::IDLE),
+            since: AtomicU64::new(0),
+        }
+    }
+
+    fn set(&self, state: u8) {
+        let ms = self.origin.elapsed().as_millis() as u64;
+        self.since.store(ms, Ordering::Relaxed);
+        self.state.store(state, Ordering::Relaxed);
+    }
+
+    /// Bytes arrived: an idle connection starts receiving a request.
+    fn bytes_arrived(&self) {
+        if self.state.load(Ordering::Relaxed) == Activity::IDLE {
+            self.set(Activity::HEADERS);
+        }
+    }
+
+    fn get(&self) -> (u8, std::time::Instant) {
+        let state = self.state.load(Ordering::Relaxed);
+        let since = self.origin + Duration::from_millis(self.since.load(Ordering::Relaxed));
+        (state, since)
+    }
+}
+
+/// Returns when the connection has been idle for `idle_timeout`, or has
+/// been receiving a request's headers for `header_read_timeout` (a
+/// slowloris client). A request being handled has its own body timeout.
+///
+/// Every change of `activity` happens while the connection is polled, in
+/// this task, and the connection is polled first (`biased`), so each poll
+/// here sees the latest state. The timer is moved only to an earlier
+/// deadline, or when it fires early: a busy connection resets it about once
+/// per header timeout, not on every request.
+async fn watchdog(activity: &Activity, limits: Limits) {
+    let sleep = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(sleep);
+    let mut armed: Option<std::time::Instant> = None;
+    std::future::poll_fn(|cx| loop {
+        let (state, since) = activity.get();
+        let deadline = match state {
+            Activity::IDLE => since + limits.idle_timeout,
+            Activity::HEADERS => since + limits.header_read_timeout,
+            // Handling a request: the next change wakes this task.
+            _ => return Poll::Pending,
+        };
+        if armed.is_none_or(|at| deadline < at) {
+            sleep.as_mut().reset(deadline.into());
+            armed = Some(deadline);
+        }
+        if std::future::Future::poll(sleep.as_mut(), cx).is_pending() {
+            return Poll::Pending;
+        }
+        if std::time::Instant::now() >= deadline {
+            return Poll::Ready(());
+        }
+        // Fired for an earlier deadline that no longer holds: re-arm.
+        armed = None;
+    })
+    .await
+}
+
+/// The connection's socket, telling `Activity` when bytes arrive.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.bytes_arrived();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 fn to_response(reply: Reply) -> Result<Response<Body>, DropConnection> {
