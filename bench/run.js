@@ -15,9 +15,13 @@
 //   --no-build       do not (re)build the release addon
 //   --only=a,b       sections: cold, throughput, https, thirdparty, memory, footprint,
 //                    emucpu
-//   --baseline=DIR   a second checkout (e.g. `git worktree add ../base main`):
-//                    the emucpu section builds its `wx-cloud-emulator` binary
-//                    and measures it side by side with this checkout's
+//   --baseline=DIR   a second checkout (e.g. `git worktree add ../base main`),
+//                    built as published and measured side by side with this
+//                    one in every section but footprint: its SDK as a fourth
+//                    client (cold start, throughput, HTTPS, third-party,
+//                    memory; same servers, same rotation), its
+//                    `wx-cloud-emulator` binary in the emucpu section. An
+//                    extra table gives ours/baseline per measure
 //   --emucpu-reps=N  repetitions of the emucpu section (default 5, quick 2)
 //
 // `--only=emucpu` (not quick) updates its row and its table in RESULTS.md in
@@ -42,6 +46,12 @@ const QUICK = argv.includes('--quick')
 const ONLY = (argv.find((a) => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
 const want = (section) => ONLY.length === 0 || ONLY.includes(section)
 const BASELINE = (argv.find((a) => a.startsWith('--baseline=')) || '').slice(11) || null
+/** The baseline checkout, absolute. */
+const BASE = BASELINE ? path.resolve(BASELINE) : null
+/** Each matrix mode of the baseline's SDK, and the client mode it runs. */
+const BASE_MODES = { base: 'ours', 'https-base': 'https-ours', 'thirdparty-base': 'thirdparty-redis' }
+/** `modes` and, with --baseline, `baseMode` after them. */
+const withBase = (modes, baseMode) => (BASE ? [...modes, baseMode] : modes)
 const EMUCPU_REPS = Number((argv.find((a) => a.startsWith('--emucpu-reps=')) || '').slice(14)) || (QUICK ? 2 : 5)
 
 const CONFIG = {
@@ -62,19 +72,19 @@ const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US'
 
 // ---------------------------------------------------------------- build
 
-function buildRelease() {
+function buildRelease(dir = ROOT) {
   // Always ask cargo for the release build: it is a no-op when up to date,
   // and it replaces a debug addon left by `npm test` (which would otherwise
   // be measured instead of the release one).
   // The published build (scripts/build-release.js): the package's addon
   // without the emulator, and the emulator package's (emulator/), which the
   // bench's emulator comes from.
-  log('building the release addons as published (npm run build:release; quick when up to date)…')
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-release.js')], {
-    cwd: ROOT,
+  log(`building the release addons of ${dir} as published (npm run build:release; quick when up to date)…`)
+  const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'build-release.js')], {
+    cwd: dir,
     stdio: ['ignore', 2, 2],
   })
-  if (r.status !== 0) throw new Error('release build failed')
+  if (r.status !== 0) throw new Error(`release build of ${dir} failed`)
 }
 
 // ---------------------------------------------------------------- machine
@@ -145,18 +155,22 @@ function sendOnce(rec) {
 // ---------------------------------------------------------------- sections
 
 async function coldStart(emu, node = undefined) {
-  const samples = { ours: [], ref: [] }
+  const whichs = withBase(['ours', 'ref'], 'base')
+  const samples = Object.fromEntries(whichs.map((w) => [w, []]))
   for (let i = 0; i < CONFIG.coldProcesses; i++) {
-    const order = i % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']
+    const order = whichs.map((_, k) => whichs[(k + i) % whichs.length])
     for (const which of order) {
-      const r = await runChild(path.join(LIB, 'cold.js'), [which], { env: emu.info.cloudEnv, timeoutMs: 30000, node })
+      const args = which === 'base' ? ['ours', BASE] : [which]
+      const r = await runChild(path.join(LIB, 'cold.js'), args, { env: emu.info.cloudEnv, timeoutMs: 30000, node })
       if (!r.ok) throw new Error(`cold start of ${which} failed: ${r.error}`)
       samples[which].push(r)
     }
   }
   const pick = (which, key) => samples[which].map((s) => s[key])
   const pairRatios = (key) => samples.ours.map((s, i) => s[key] / samples.ref[i][key])
+  const vsBase = BASE ? { packageMs: versus(pick('ours', 'packageMs'), pick('base', 'packageMs')) } : undefined
   return {
+    vsBase,
     ours: {
       packageMs: summary(pick('ours', 'packageMs')),
       processMs: summary(pick('ours', 'wallToResultMs')),
@@ -182,6 +196,7 @@ async function coldStart(emu, node = undefined) {
  */
 async function throughputRun(server, mode, concurrency, extra) {
   const spec = { mode, concurrency, warmupMs: CONFIG.warmupMs, durationMs: CONFIG.durationMs, ...extra }
+  if (BASE_MODES[mode]) Object.assign(spec, { mode: BASE_MODES[mode], root: BASE })
   const cpu0 = cpuSecondsOf(server.pid)
   const r = await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], {
     env: server.info.cloudEnv || extra.cloudEnv,
@@ -218,8 +233,29 @@ async function throughputMatrix(label, server, modes, specFor) {
   return out
 }
 
-/** Summaries and paired ratios (per repetition) of a throughput matrix. */
-function summarizeMatrix(matrix, a, b) {
+/**
+ * Ours against the baseline, runs paired by repetition: both summaries, the
+ * paired ratios, and the noise: the larger relative spread (p10–p90 over the
+ * median) of either series from one repetition to the next.
+ */
+function versus(ours, base) {
+  const spreadOf = (xs) => {
+    const s = summary(xs)
+    return (s.p90 - s.p10) / s.median
+  }
+  return {
+    ours: summary(ours),
+    base: summary(base),
+    ratio: summary(ours.map((x, i) => x / base[i])),
+    noise: Math.max(spreadOf(ours), spreadOf(base)),
+  }
+}
+
+/**
+ * Summaries and paired ratios (per repetition) of a throughput matrix: a/b,
+ * and `a` over `baseMode` (the baseline's SDK) when it ran.
+ */
+function summarizeMatrix(matrix, a, b, baseMode) {
   const rows = {}
   for (const [c, runs] of Object.entries(matrix)) {
     const rate = (m) => runs[m].map((r) => r.callsPerSec)
@@ -230,16 +266,23 @@ function summarizeMatrix(matrix, a, b) {
       row[`${m}ServerCpu`] = median(runs[m].map((r) => r.serverCpuUsPerCall))
     }
     if (a && b) row.ratio = summary(rate(a).map((x, i) => x / rate(b)[i]))
+    if (runs[baseMode]) {
+      const cpu = (m) => runs[m].map((r) => r.clientCpuUsPerCall)
+      row.vsBase = versus(rate(a), rate(baseMode))
+      row.vsBaseCpu = versus(cpu(a), cpu(baseMode))
+    }
     rows[c] = row
   }
   return rows
 }
 
 async function memory(fixed) {
-  const req = { ours: [], ref: [] }
+  const whichs = withBase(['ours', 'ref'], 'base')
+  const req = Object.fromEntries(whichs.map((w) => [w, []]))
   for (let i = 0; i < CONFIG.memoryReps; i++) {
-    for (const which of i % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']) {
-      const r = await runChild(path.join(LIB, 'memory.js'), ['require', which], { env: fixed.info.cloudEnv, nodeArgs: ['--expose-gc'] })
+    for (const which of whichs.map((_, k) => whichs[(k + i) % whichs.length])) {
+      const args = which === 'base' ? ['require', 'ours', BASE] : ['require', which]
+      const r = await runChild(path.join(LIB, 'memory.js'), args, { env: fixed.info.cloudEnv, nodeArgs: ['--expose-gc'] })
       if (r.error) throw new Error(`memory ${which}: ${r.error}`)
       req[which].push(r)
     }
@@ -260,6 +303,7 @@ async function memory(fixed) {
       fileMB: s('ours', 'firstCallFileMB'),
     },
     ref: { requireMB: s('ref', 'requireMB'), firstCallMB: s('ref', 'firstCallMB'), anonMB: s('ref', 'firstCallAnonMB'), fileMB: s('ref', 'firstCallFileMB') },
+    base: BASE ? { requireMB: s('base', 'requireMB'), firstCallMB: s('base', 'firstCallMB') } : undefined,
     soak,
   }
 }
@@ -514,6 +558,7 @@ function render(machine, R) {
     )
   }
   if (R.emucpu) lines.push(emulatorCpuTable(R.emucpu), '')
+  if (BASE) lines.push(baselineTable(R), '')
   const breakdown = (title, c) =>
     lines.push(
       `**${title}**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
@@ -532,6 +577,60 @@ function render(machine, R) {
 
   const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}, ${machine.rustc}, ${machine.date} (load average at start ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')})`
   return { table, machineLine }
+}
+
+/**
+ * Where ours/baseline stands: within noise when the paired ratios span 1 or
+ * their median is within the runs' own spread of 1; otherwise better or
+ * worse. One repetition has no spread to judge by.
+ */
+function judge(v, higherIsBetter) {
+  if (v.ratio.n < 2) return 'n/a (one run)'
+  const r = v.ratio
+  if ((r.min <= 1 && r.max >= 1) || Math.abs(r.median - 1) <= v.noise) return 'within noise'
+  return r.median > 1 === higherIsBetter ? 'better' : '**worse**'
+}
+
+/** With --baseline: each measure of this checkout against the baseline's, run side by side. */
+function baselineTable(R) {
+  const rows = []
+  const row = (measure, v, digits, higherIsBetter) =>
+    rows.push(
+      `| ${measure} | ${fmt(v.ours.median, digits)} | ${fmt(v.base.median, digits)} | ${fmt(v.ratio.median, 2)} (${fmt(v.ratio.min, 2)}–${fmt(v.ratio.max, 2)}) | ±${fmt(v.noise * 100)}% | ${judge(v, higherIsBetter)} |`,
+    )
+  for (const [key, title] of [
+    ['cold', 'Cold start, ms'],
+    ['cold217', `Cold start on glibc 2.17, Node ${CLOUD_FUNCTION_NODE}, ms`],
+  ]) {
+    const v = R[key]?.vsBase?.packageMs
+    if (v) row(title, v, 1, false)
+  }
+  const matrix = (title, rows_) => {
+    for (const r of Object.values(rows_ || {})) {
+      if (!r.vsBase) continue
+      row(`${title} c=${r.concurrency}, calls/s`, r.vsBase, 0, true)
+      row(`${title} c=${r.concurrency}, client CPU µs/call`, r.vsBaseCpu, 0, false)
+    }
+  }
+  matrix('Cloud call, minimal gateway', R.fixed)
+  matrix('Cloud call, emulator', R.emulator)
+  matrix('HTTPS mode, emulator', R.https?.rows)
+  matrix('Third-party, Redis store, emulator', R.thirdParty?.rows)
+  const lines = [
+    `**Against the baseline** ${baselineLabel(BASE)}, measured in the same run, alternating: medians; ours/baseline per neighbouring pair of runs, median (min–max); noise: the larger p10–p90 spread of either's own runs; "within noise" when the pairs span 1 or the median ratio is within the noise.`,
+    '',
+    '| measure | ours | baseline | ours/baseline | noise | |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ]
+  const m = R.memory
+  if (m?.base) {
+    lines.push(
+      '',
+      `Memory (medians, not paired): RSS added by require ${fmt(m.ours.requireMB.median, 2)} MB vs ${fmt(m.base.requireMB.median, 2)} MB; by require + init + first call ${fmt(m.ours.firstCallMB.median, 2)} MB vs ${fmt(m.base.firstCallMB.median, 2)} MB.`,
+    )
+  }
+  return lines.join('\n')
 }
 
 /** The measure of the emucpu row (the key its in-place update finds it by). */
@@ -633,6 +732,7 @@ async function main() {
   // starts binaries of its own, and builds them).
   const shared = ['cold', 'throughput', 'https', 'thirdparty', 'memory'].some(want)
   if (!argv.includes('--no-build') && (shared || want('footprint'))) buildRelease()
+  if (!argv.includes('--no-build') && BASE && shared) buildRelease(BASE)
   const machine = machineInfo()
   log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.rustc}`)
 
@@ -678,16 +778,17 @@ async function main() {
       }
       if (want('throughput')) {
         log('throughput, minimal gateway…')
-        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, ['ours', 'ref', 'raw'], rawSpec(fixed)), 'ours', 'ref')
+        const cloudModes = withBase(['ours', 'ref', 'raw'], 'base')
+        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, cloudModes, rawSpec(fixed)), 'ours', 'ref', 'base')
         log('throughput, emulator…')
-        R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, ['ours', 'ref', 'raw'], rawSpec(emu)), 'ours', 'ref')
+        R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, cloudModes, rawSpec(emu)), 'ours', 'ref', 'base')
       }
       if (want('https')) {
         if (httpsModeAvailable(emu)) {
           log('HTTPS mode, emulator…')
           const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-          const m = await throughputMatrix('https', emu, ['https-ours', 'https-raw'], async () => ({ https }))
-          R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
+          const m = await throughputMatrix('https', emu, withBase(['https-ours', 'https-raw'], 'https-base'), async () => ({ https }))
+          R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw', 'https-base') }
         } else {
           R.https = { note: 'not measured: HTTPS mode not merged yet' }
         }
@@ -701,8 +802,9 @@ async function main() {
         try {
           const thirdParty = { baseUrl: emu.info.httpsBaseUrl, redisPort: redis.port, prefix: `bench${process.pid}:` }
           const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-          const m = await throughputMatrix('thirdparty', emu, ['thirdparty-redis', 'https-ours'], async () => ({ thirdParty, https }))
-          R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours') }
+          const modes = withBase(['thirdparty-redis', 'https-ours'], 'thirdparty-base')
+          const m = await throughputMatrix('thirdparty', emu, modes, async () => ({ thirdParty, https }))
+          R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours', 'thirdparty-base') }
         } finally {
           await redis.stop()
         }

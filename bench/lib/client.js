@@ -12,6 +12,8 @@
 //   mode 'thirdparty-redis' our SDK, managed third-party mode, tokens in a
 //                     Redis store through ioredis (spec.thirdParty: {baseUrl,
 //                     redisPort, prefix}); the token is cached after the first call
+// spec.root: the checkout whose SDK 'ours', 'https-ours' and 'thirdparty-redis'
+// load (default: this one; bench/run.js --baseline passes the baseline's).
 //
 // `concurrency` workers each loop: await one call, repeat. Calls completed
 // during [warmup end, warmup end + duration] are counted; no new call starts
@@ -43,10 +45,12 @@ function post(agent, url, headers, body) {
 }
 
 async function makeCall(spec) {
+  // The SDK measured as ours (a baseline checkout's with --baseline).
+  const sdk = spec.root || ROOT
   switch (spec.mode) {
     case 'ours':
     case 'ref': {
-      const cloud = require(spec.mode === 'ours' ? ROOT : REFERENCE)
+      const cloud = require(spec.mode === 'ours' ? sdk : REFERENCE)
       cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
       return async () => {
         const r = await cloud.openapi.tcb.createenvandresource(PARAMS)
@@ -64,7 +68,7 @@ async function makeCall(spec) {
       }
     }
     case 'https-ours': {
-      const cloud = require(ROOT)
+      const cloud = require(sdk)
       cloud.init({ mode: 'https', appid: spec.https.appid, secret: spec.https.secret, apiBaseUrl: spec.https.baseUrl })
       return async () => {
         const r = await cloud.openapi.tcb.createenvandresource(PARAMS)
@@ -89,7 +93,7 @@ async function makeCall(spec) {
       }
     }
     case 'thirdparty-redis': {
-      const cloud = require(ROOT)
+      const cloud = require(sdk)
       const Redis = require('ioredis')
       const { baseUrl, redisPort, prefix } = spec.thirdParty
       const client = new Redis({ port: redisPort, host: '127.0.0.1' })

@@ -1,5 +1,6 @@
 'use strict'
-// Cold start in a fresh process: `node cold.js ours|ref`, environment from
+// Cold start in a fresh process: `node cold.js ours|ref [root]` (root: the
+// checkout 'ours' loads, default this one), environment from
 // the gateway's cloudEnv(). Reports the time from just before `require` to
 // the resolved result of one cloud call (the package's cold start), and the
 // time since the process began (node's own start-up included).
@@ -8,7 +9,7 @@ const t0 = performance.now()
 const { ROOT, REFERENCE, report } = require('./common')
 const which = process.argv[2]
 const tRequire = performance.now()
-const cloud = require(which === 'ours' ? ROOT : REFERENCE)
+const cloud = require(which === 'ours' ? process.argv[3] || ROOT : REFERENCE)
 const tInit = performance.now()
 cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
 const tCall = performance.now()

@@ -1,7 +1,8 @@
 'use strict'
 // Memory in a fresh process (run with --expose-gc):
-//   node memory.js require ours|ref   RSS before require, after require, after
-//                                     init + one cloud call
+//   node memory.js require ours|ref [root]  RSS before require, after
+//                                     require, after init + one cloud call
+//                                     (root: the checkout 'ours' loads)
 //   node memory.js soak N1 N2 C       our SDK: RSS after N1 calls and after N2
 //                                     calls at concurrency C
 // RSS is read after a full GC; the environment is the gateway's cloudEnv().
@@ -21,10 +22,10 @@ function rssParts() {
 }
 const PARAMS = { type: 'CreatePostpayPackage', alias: 'mem' }
 
-async function requireCost(which) {
+async function requireCost(which, root) {
   const before = rssMB()
   const p0 = rssParts()
-  const cloud = require(which === 'ours' ? ROOT : REFERENCE)
+  const cloud = require(which === 'ours' ? root || ROOT : REFERENCE)
   const afterRequire = rssMB()
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const r = await cloud.openapi.tcb.createenvandresource(PARAMS)
@@ -89,7 +90,7 @@ async function soak(n1, n2, concurrency) {
 }
 
 const [cmd, a, b, c] = process.argv.slice(2)
-const job = cmd === 'require' ? requireCost(a) : soak(Number(a), Number(b), Number(c))
+const job = cmd === 'require' ? requireCost(a, b) : soak(Number(a), Number(b), Number(c))
 job.then(
   () => process.exit(0),
   (e) => {
