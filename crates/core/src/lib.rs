@@ -65,6 +65,7 @@ mod redact;
 mod settings;
 mod tls;
 pub mod token;
+mod utc;
 
 pub mod bindings;
 pub mod wire;

@@ -527,7 +527,7 @@ const LAYERS: &[&[&str]] = &[
     &["options", "env"],
     &["http"],
     &["error", "redact", "case", "json_text", "lock", "tls"],
-    &["codes", "json_deep", "lone_surrogates"],
+    &["codes", "json_deep", "lone_surrogates", "utc"],
 ];
 
 #[test]

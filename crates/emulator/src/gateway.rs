@@ -50,8 +50,9 @@ use super::reply::{after_processing, before_processing, Reply};
 use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
 use crate::wire::gateway::proto::CommApiData;
-use crate::wire::gateway::sign::{constant_time_eq, parse_authorization, sign, SignRequest};
+use crate::wire::gateway::sign::{parse_authorization, sign, SignRequest};
 use crate::wire::gateway::GatewayCode;
+use subtle::ConstantTimeEq;
 
 /// How far `x-timestamp` may be from now, in seconds.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 600;
@@ -213,7 +214,7 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Fiel
 fn secret_of<'a>(secret_pairs: &'a [(String, String)], id: &str) -> Result<&'a str, Failure> {
     secret_pairs
         .iter()
-        .find(|(i, _)| constant_time_eq(i.as_bytes(), id.as_bytes()))
+        .find(|(i, _)| bool::from(i.as_bytes().ct_eq(id.as_bytes())))
         .map(|(_, k)| k.as_str())
         .ok_or((GatewayCode::InvalidRequestSource, "secretId not found"))
 }
@@ -281,7 +282,7 @@ fn verify_legacy(
         key_time: &auth.key_time,
         secret_key,
     });
-    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+    if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         Ok(())
     } else {
         Err((GatewayCode::InvalidRequestSource, "signature mismatch"))
@@ -348,7 +349,12 @@ fn verify_tc3(
         secret_key,
         timestamp,
     });
-    if constant_time_eq(expected.signature.as_bytes(), auth.signature.as_bytes()) {
+    if bool::from(
+        expected
+            .signature
+            .as_bytes()
+            .ct_eq(auth.signature.as_bytes()),
+    ) {
         Ok(())
     } else {
         Err((GatewayCode::InvalidRequestSource, "signature mismatch"))

@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use wx_cloud_core::wire::lock;
 
-use crate::wire::gateway::sign::constant_time_eq;
+use subtle::ConstantTimeEq;
 
 /// One created environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -650,7 +650,7 @@ impl State {
             .get(authorizer_appid)
             .cloned()
             .ok_or(61003)?;
-        if !constant_time_eq(current.as_bytes(), refresh_token.as_bytes()) {
+        if !bool::from(current.as_bytes().ct_eq(refresh_token.as_bytes())) {
             return Err(61023);
         }
         let new_refresh = if g.rotate_refresh_tokens {

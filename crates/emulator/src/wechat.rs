@@ -24,7 +24,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::wire::gateway::sign::constant_time_eq;
+use subtle::ConstantTimeEq;
 
 use super::state::{now_ms, State, TokenError, TokenKind};
 
@@ -138,7 +138,7 @@ fn valid_alias(alias: &str) -> bool {
 }
 
 fn secret_matches(a: &str, b: &str) -> bool {
-    constant_time_eq(a.as_bytes(), b.as_bytes())
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 fn token_error(e: TokenError) -> Value {

@@ -4,7 +4,8 @@
 //!
 //! See `cloud-call-wire.md`, section 6. [`sign`] returns every intermediate
 //! value so that tests and the emulator's verifier can compare step by step;
-//! [`parse_authorization`] and [`constant_time_eq`] serve the verifier.
+//! [`parse_authorization`] serves the verifier (which compares signatures
+//! in constant time with `subtle`).
 #![warn(missing_docs)]
 
 use std::borrow::Cow;
@@ -95,7 +96,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
     ]
     .join("\n");
 
-    let date = utc_date(req.timestamp);
+    let date = crate::utc::date(req.timestamp);
     let mut string_to_sign = String::with_capacity(160);
     let _ = write!(
         string_to_sign,
@@ -288,15 +289,6 @@ pub fn parse_authorization(header: &str) -> Option<ParsedAuthorization> {
     })
 }
 
-/// Compare two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
-}
-
 /// The TC3 signing key: `HMAC(HMAC(HMAC("TC3" + secret, date), service),
 /// "tc3_request")`. It is the same for every request signed with one secret
 /// on one (UTC) day, so the last one is kept: three of the four HMACs of a
@@ -396,33 +388,6 @@ fn split_url(url: &str) -> (&str, Cow<'_, str>) {
         }
     }
     (path, Cow::Owned(query))
-}
-
-/// `new Date(ts * 1000).toISOString()` for years 0..=9999.
-pub(crate) fn utc_iso8601(timestamp: i64) -> String {
-    let s = timestamp.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}.000Z",
-        utc_date(timestamp),
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
-}
-
-/// `new Date(ts * 1000).toISOString().split('T')[0]` for years 0..=9999.
-fn utc_date(timestamp: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = timestamp.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Primary-strength ordering close to ICU root collation for the ASCII
@@ -593,21 +558,7 @@ mod tests {
     }
 
     #[test]
-    fn constant_time_eq_works() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
-    }
-
-    #[test]
-    fn dates_and_urls() {
-        assert_eq!(utc_date(0), "1970-01-01");
-        assert_eq!(utc_date(1_795_805_473), "2026-11-27");
-        assert_eq!(utc_date(951_782_400), "2000-02-29");
-        assert_eq!(utc_date(-1), "1969-12-31");
-        let _ = utc_date(i64::MIN);
-        let _ = utc_date(i64::MAX);
+    fn urls() {
         assert_eq!(split_url("http://h/a?x=1#f"), ("//h/a", "x=1".into()));
         assert_eq!(split_url("https://h/a"), ("//h/a", "".into()));
         // Node's url.parse auto-escaping (checked with node 20).

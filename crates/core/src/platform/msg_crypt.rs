@@ -19,7 +19,7 @@ use base64::{alphabet, Engine};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha1::{Digest, Sha1};
 
-use crate::cloud::sign::constant_time_eq;
+use subtle::ConstantTimeEq;
 
 type Encryptor = cbc::Encryptor<aes::Aes256>;
 type Decryptor = cbc::Decryptor<aes::Aes256>;
@@ -139,7 +139,7 @@ impl MsgCrypt {
     ) -> Result<(), CryptError> {
         let want = self.signature(timestamp, nonce, encrypt);
         let got = msg_signature.to_ascii_lowercase();
-        if constant_time_eq(want.as_bytes(), got.as_bytes()) {
+        if bool::from(want.as_bytes().ct_eq(got.as_bytes())) {
             Ok(())
         } else {
             Err(CryptError::Signature)
@@ -194,7 +194,7 @@ impl MsgCrypt {
             return Err(CryptError::Buffer);
         }
         let (msg, appid) = rest.split_at(msg_len);
-        if !constant_time_eq(appid, self.appid.as_bytes()) {
+        if !bool::from(appid.ct_eq(self.appid.as_bytes())) {
             return Err(CryptError::Appid);
         }
         String::from_utf8(msg.to_vec()).map_err(|_| CryptError::Xml("not UTF-8".into()))

@@ -204,7 +204,7 @@ impl ComponentTokens {
                 INVALID_PARAM,
                 format!(
                     "the {info_type} event was created at {} ({age} s ago): a push older than {} s is refused (a replay?)",
-                    crate::cloud::sign::utc_iso8601(time),
+                    crate::utc::iso8601(time),
                     MAX_EVENT_AGE.as_secs()
                 ),
             ));
@@ -310,7 +310,7 @@ impl ComponentTokens {
                 Value::String(format!(
                     "an event of {} (CreateTime {newer}) for the same account was applied already; \
                      this one (CreateTime {time}) is older and changes nothing",
-                    crate::cloud::sign::utc_iso8601(newer)
+                    crate::utc::iso8601(newer)
                 )),
             );
         }
@@ -481,7 +481,7 @@ impl ComponentTokens {
             "recording the revocation",
             self.store.store().set(
                 &keys::revoked(component, authorizer),
-                &crate::cloud::sign::utc_iso8601(time),
+                &crate::utc::iso8601(time),
                 Some(RECORD_TTL),
             ),
             &[],
