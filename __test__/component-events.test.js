@@ -386,6 +386,27 @@ test('on a schedule: tickets are pushed at start and every ticketIntervalMs, and
   expect(emu2.stats().calls['push:component_verify_ticket']).toBe(pushedAfterClose) // the schedule stopped with close()
 })
 
+test('a failed push is a line on stderr, unless logPushFailures is false', () => {
+  // In a child process: the emulator writes the line on the process's own stderr.
+  const run = (quiet) =>
+    require('child_process').spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(require.resolve('../index.js'))}).startEmulator({
+          componentEventUrl: 'http://127.0.0.1:1/events', componentToken: 't', componentEncodingAesKey: ${JSON.stringify(AES_KEY)},
+          ticketIntervalMs: 0, logPushFailures: ${!quiet} })
+        .then(async (emu) => { const e = await emu.pushTicket().catch((e) => e); console.log(e instanceof Error); await emu.close() })`,
+      ],
+      { encoding: 'utf8', timeout: 30000 },
+    )
+  const loud = run(false)
+  const quiet = run(true)
+  for (const r of [loud, quiet]) expect(r.stdout.trim()).toBe('true') // pushTicket rejected in both
+  expect(loud.stderr).toContain('wx-cloud-emulator: push of component_verify_ticket failed: cannot reach http://127.0.0.1:1/events')
+  expect(quiet.stderr).not.toContain('push of')
+})
+
 test('emulator options: the event settings go together; pushTicket without a URL rejects', async () => {
   await expect(sdk.startEmulator({ componentEventUrl: 'http://127.0.0.1:1/' })).rejects.toThrow(
     'componentToken, componentEncodingAesKey must be given with componentEventUrl',
@@ -399,6 +420,8 @@ test('emulator options: the event settings go together; pushTicket without a URL
     componentToken: TOKEN,
     componentEncodingAesKey: AES_KEY,
     ticketIntervalMs: 0,
+    // Every push fails here, on purpose: each failure is checked below.
+    logPushFailures: false,
   })
   try {
     await expect(unreachable.pushTicket()).rejects.toThrow('cannot reach http://127.0.0.1:1/events')

@@ -89,6 +89,13 @@ export interface EmulatorStartOptions {
    * (default 600000, WeChat's 10 minutes); 0: only on `pushTicket()`.
    */
   ticketIntervalMs?: number
+  /**
+   * Write a line on stderr for each event push that fails (default true).
+   * `false` for a test that makes pushes fail on purpose: the failures are
+   * still reported (`authorize()`'s `pushError`, a rejected `pushTicket()`
+   * or `revoke()`, `stats()`'s `push_failed:*` counts).
+   */
+  logPushFailures?: boolean
 }
 
 /** What a fault does (see docs/emulator.md, Faults). */

@@ -103,6 +103,11 @@ pub struct EmulatorOptions {
     /// Push a new verify ticket at start and then every so often (WeChat:
     /// 10 minutes); zero: only on demand ([`Emulator::push_ticket`]).
     pub ticket_interval: std::time::Duration,
+    /// Write a line on stderr for each push that fails (default `true`).
+    /// Off for a test that makes pushes fail on purpose and reads the
+    /// failures where the emulator reports them (`authorize`'s `pushError`,
+    /// a rejected `pushTicket` or `revoke`, `stats`' `push_failed:*`).
+    pub log_push_failures: bool,
 }
 
 /// The options without their secrets (keys, app secrets, refresh tokens,
@@ -133,6 +138,7 @@ impl std::fmt::Debug for EmulatorOptions {
             .field("region", &self.region)
             .field("component_events", &self.component_events)
             .field("ticket_interval", &self.ticket_interval)
+            .field("log_push_failures", &self.log_push_failures)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +172,7 @@ impl Default for EmulatorOptions {
             limits: server::Limits::default(),
             component_events: None,
             ticket_interval: std::time::Duration::from_secs(600),
+            log_push_failures: true,
         }
     }
 }
@@ -227,7 +234,10 @@ impl Emulator {
                     .component_credentials
                     .first()
                     .ok_or("componentEventUrl needs a platform: componentCredentials is empty")?;
-                Some(Arc::new(Pusher::new(p, component_appid, state.clone())?))
+                Some(Arc::new(
+                    Pusher::new(p, component_appid, state.clone())?
+                        .log_failures(opts.log_push_failures),
+                ))
             }
         };
         let faults = Faults::default();

@@ -67,6 +67,8 @@ pub struct Pusher {
     shown: String,
     crypt: MsgCrypt,
     state: State,
+    /// Write a line on stderr for each failed push.
+    log_failures: bool,
 }
 
 impl Pusher {
@@ -87,7 +89,14 @@ impl Pusher {
             shown: wx_cloud_core::wire::redact_url_userinfo(&opts.url),
             crypt,
             state,
+            log_failures: true,
         })
+    }
+
+    /// Whether a failed push writes a line on stderr (default `true`).
+    pub fn log_failures(mut self, on: bool) -> Pusher {
+        self.log_failures = on;
+        self
     }
 
     /// Push one message (its fields after `AppId`, `CreateTime`, `InfoType`).
@@ -121,7 +130,9 @@ impl Pusher {
         if let Err(e) = &result {
             self.state.count(&format!("push_failed:{info_type}"));
             // One line on stderr (the URL without its password, as in `e`).
-            eprintln!("{}", failure_line(info_type, e));
+            if self.log_failures {
+                eprintln!("{}", failure_line(info_type, e));
+            }
         }
         result
     }

@@ -50,6 +50,7 @@ pub struct StartOptions {
     pub component_token: Option<String>,
     pub component_encoding_aes_key: Option<String>,
     pub ticket_interval_ms: Option<Value>,
+    pub log_push_failures: Option<bool>,
 }
 
 /// A Tencent Cloud secret pair the emulated gateway accepts.
@@ -172,6 +173,9 @@ impl TryFrom<StartOptions> for EmulatorOptions {
         if let Some(v) = &o.ticket_interval_ms {
             opts.ticket_interval =
                 Duration::from_millis(whole("ticketIntervalMs", v, 0xffff_ffff)?);
+        }
+        if let Some(v) = o.log_push_failures {
+            opts.log_push_failures = v;
         }
         if let Some(v) = o.env_id {
             opts.env_id = v;
@@ -328,6 +332,9 @@ mod tests {
         assert_eq!(o.allowed_apis, Some(vec!["a.b".to_string()]));
         assert_eq!(o.component_events.unwrap().token, "tok");
         assert!(o.ticket_interval.is_zero());
+        assert!(o.log_push_failures);
+        let quiet = from_json(r#"{"logPushFailures":false}"#).unwrap();
+        assert!(!quiet.log_push_failures);
         // null is "not given", as undefined is.
         let d = from_json(r#"{"port":null,"host":null}"#).unwrap();
         assert_eq!((d.port, d.host.as_str()), (0, "127.0.0.1"));
@@ -338,7 +345,7 @@ mod tests {
         assert!(
             err(r#"{"nope":1}"#).starts_with("unknown option nope; the options are host, port,")
         );
-        assert!(err(r#"{"nope":1}"#).ends_with(", ticketIntervalMs"));
+        assert!(err(r#"{"nope":1}"#).ends_with(", ticketIntervalMs, logPushFailures"));
         assert_eq!(err("[1]"), "options must be an object");
         assert_eq!(
             err(r#"{"port":70000}"#),
