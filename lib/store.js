@@ -11,9 +11,10 @@
 // Keys are given without the prefix (`ticket:{componentAppid}`, see `keys`);
 // a store adds its own (`wxcloud:` by default for Redis).
 //
-// `memoryStore()` serves one process; `redisStore(client)` shares tokens
-// between processes and machines through the user's own Redis client
-// (ioredis or node-redis v4+, told apart by shape: no dependency of ours).
+// `memoryStore()` (the core's store, src/binding/store.rs) serves one
+// process; `redisStore(client)` shares tokens between processes and
+// machines through the user's own Redis client (ioredis or node-redis v4+,
+// told apart by shape: no dependency of ours).
 
 // `crypto` is required where a lock is taken: loading it initialises
 // OpenSSL, ~3 ms of every cold start that never takes a lock.
@@ -41,53 +42,6 @@ function checkTtl(ttlMs) {
     throw new TypeError(`ttlMs must be a number of milliseconds >= 1, got ${ttlMs}`)
   }
   return Math.ceil(ttlMs)
-}
-
-/** A store in this process's memory (the default). */
-function memoryStore() {
-  const values = new Map() // key -> { value, expiresAt }
-  const read = (key) => {
-    const e = values.get(key)
-    if (!e) return null
-    if (e.expiresAt !== undefined && Date.now() >= e.expiresAt) {
-      values.delete(key)
-      return null
-    }
-    return e
-  }
-  return {
-    kind: 'memory',
-    async get(key) {
-      checkKey(key)
-      const e = read(key)
-      return e ? e.value : null
-    },
-    async set(key, value, ttlMs) {
-      checkKey(key)
-      const ttl = checkTtl(ttlMs)
-      values.set(key, { value: String(value), expiresAt: ttl === undefined ? undefined : Date.now() + ttl })
-    },
-    async compareAndDelete(key, expected) {
-      checkKey(key)
-      const e = read(key)
-      if (!e || e.value !== expected) return false
-      values.delete(key)
-      return true
-    },
-    async lock(key, ttlMs) {
-      checkKey(key)
-      const ttl = checkTtl(ttlMs)
-      if (read(key)) return null
-      const owner = lockOwner()
-      values.set(key, { value: owner, expiresAt: Date.now() + ttl })
-      return {
-        release: async () => {
-          const e = read(key)
-          if (e && e.value === owner) values.delete(key)
-        },
-      }
-    },
-  }
 }
 
 // Compare-and-delete in one step on the server.
@@ -266,12 +220,16 @@ function componentHooks(options) {
 
 // The addon's handle of each store (its bridge, and the process-local cache
 // in front of it), made once per store object: every client and event
-// handler of that store in this process share it.
+// handler of that store in this process share it. cloud.memoryStore() is
+// such a handle already (the core's store): it serves the core directly,
+// unless the application replaced one of its methods.
 const handles = new WeakMap()
 function storeHandle(store) {
+  const binding = require('./load.js').loadBinding()
+  const own = binding.TokenStoreHandle.prototype
+  if (store instanceof binding.TokenStoreHandle && METHODS.every((m) => store[m] === own[m])) return store
   let handle = handles.get(store)
   if (handle === undefined) {
-    const binding = require('./load.js').loadBinding()
     handle = binding.createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
     handles.set(store, handle)
   }
@@ -286,4 +244,4 @@ function forgetCached(store, key) {
   storeHandle(store).forget(key)
 }
 
-module.exports = { memoryStore, redisStore, keys, storeProblem, storeHandle, forgetCached, answer, componentHooks }
+module.exports = { redisStore, keys, storeProblem, storeHandle, forgetCached, answer, componentHooks }
