@@ -109,7 +109,7 @@ function marshalParams(api, data, convertCase) {
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
-  if (top !== data && midas().hasSignature(top)) top = signMidas(api, top, convertCase)
+  if (top !== data) top = midas().signParams(api, top, convertCase)
   // A user string holding a random 64-bit marker is an attack or a miracle:
   // a few draws are plenty (each draw reads the params again).
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -152,30 +152,6 @@ function marshalParams(api, data, convertCase) {
     marker = newMarker()
   }
   throw invalidParam(api, 'params could not be serialised: the params contain strings that collide with every marker drawn')
-}
-
-/**
- * Params with cloud.signature() values → the params with each replaced by
- * its signature, computed for the API's path as wx-server-sdk computes it.
- * Only the midas APIs take one; a missing signed param throws the
- * reference's Error (errCode -1).
- */
-function signMidas(api, data, convertCase) {
-  if (!api.startsWith('midas.') || !loadBinding().apiRoute(api)) {
-    const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
-    throw invalidParam(
-      api,
-      `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
-    )
-  }
-  try {
-    return midas().signParams(api, data, convertCase)
-  } catch (e) {
-    const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
-    err.errCode = -1
-    err.errMsg = err.message
-    throw err
-  }
 }
 
 /**

@@ -464,14 +464,15 @@ pub fn api_route(api: String) -> Option<ApiRoute> {
 }
 
 /// The signature of a `cloud.signature({ type: 'midas' })` value in the
-/// params of the midas API `api` (`crate::https::midas`): `names` the
-/// signed params (sorted, snake_cased), `keys` the params' top-level keys,
-/// `value_of(key)` the text of a param's value, asked for the signed ones
-/// only. Fails as the reference does when a signed param is missing.
+/// params of the midas API `api` (`crate::https::midas`): `params` the
+/// value's param names (the signed ones are these sorted and snake_cased),
+/// `keys` the params' top-level keys, `value_of(key)` the text of a param's
+/// value, asked for the signed ones only. Fails as the reference does when
+/// a signed param is missing.
 #[napi(catch_unwind)]
 pub fn midas_signature(
     api: String,
-    names: Vec<String>,
+    params: Vec<String>,
     secret: String,
     keys: Vec<String>,
     convert_case: bool,
@@ -481,6 +482,7 @@ pub fn midas_signature(
     let (method, path) = midas::route(&api)
         .ok_or_else(|| Error::from_reason(format!("{api} is not a midas API")))?;
     let sent = midas::sent_keys(keys, convert_case);
+    let names = midas::signed_names(params);
     let mut fields = Vec::with_capacity(names.len());
     for name in names {
         let Some(key) = sent.get(&name).and_then(serde_json::Value::as_str) else {
