@@ -20,26 +20,24 @@ const fs = require('fs')
   // The loader's documented override names the file itself (docs/building.md).
   if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return
   const prefix = `${process.platform}-${process.arch}`
-  const here = (names, re) => names.filter((n) => re.test(n)).map((n) => re.exec(n)[1])
-  const rootAddons = here(fs.readdirSync(__dirname), /^wx-cloud-openapi\.(.+)\.node$/)
-  if (rootAddons.some((p) => p.startsWith(prefix))) return
   const parent = path.dirname(__dirname)
-  let packages = []
-  if (path.basename(parent) === 'node_modules') {
-    packages = here(fs.readdirSync(parent), /^wx-cloud-openapi-((?:linux|darwin|win32|freebsd|android)-.+)$/)
-    if (packages.some((p) => p.startsWith(prefix))) return
-  } else {
-    const suffixes = process.platform === 'linux' ? ['-gnu', '-musl'] : process.platform === 'win32' ? ['-msvc'] : ['']
-    for (const suffix of suffixes) {
-      try {
-        return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
-      } catch (_) {
-        // not this one
-      }
+  const installed = path.basename(parent) === 'node_modules'
+  // The platforms of the addons beside this file (wx-cloud-openapi.<platform>.node)
+  // and, installed, of the platform packages beside this one (wx-cloud-openapi-<platform>).
+  const addon = /^wx-cloud-openapi(?:\.(.+)\.node|-((?:linux|darwin|win32|freebsd|android)-.+))$/
+  const names = fs.readdirSync(__dirname).concat(installed ? fs.readdirSync(parent) : [])
+  const found = new Set()
+  for (const m of names.map((n) => addon.exec(n))) if (m) found.add(m[1] || m[2])
+  if ([...found].some((p) => p.startsWith(prefix))) return
+  // A checkout: a platform package installed in its node_modules.
+  for (const suffix of installed ? [] : ['-gnu', '-musl', '-msvc', '']) {
+    try {
+      return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
+    } catch (_) {
+      // not this one
     }
   }
-  const found = [...new Set([...rootAddons, ...packages])]
-  throw require('./lib/load.js').wrongPlatformError(__dirname, found, path.basename(parent) === 'node_modules')
+  throw require('./lib/load.js').wrongPlatformError(__dirname, [...found], installed)
 })()
 
 /** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */

@@ -4,14 +4,12 @@
 // core's outcomes or built here with the core's codes (`contract()`): no
 // error code is written in JavaScript.
 
-let binding = null
 const load = () => require('./load.js')
 
 /** The reference SDK's description of an errCode ('' when it has none). */
 function describeErrCode(code) {
   try {
-    if (binding === null) binding = load().loadBinding()
-    return binding.describeErrCode(Number(code))
+    return load().loadBinding().describeErrCode(Number(code))
   } catch (_) {
     return ''
   }
