@@ -413,7 +413,7 @@ module.exports = {
   /** The handler of a third-party platform's event URL (see docs/third-party-events.md). */
   createComponentEventHandler: (options) => require('./lib/component-events.js').createComponentEventHandler(options),
   /** A token store in this process's memory (the default of the managed third-party mode). */
-  memoryStore: () => loadBinding().createMemoryStore(),
+  memoryStore: () => stores().coreStore(loadBinding().createMemoryStore()),
   /** A token store in Redis, through your own ioredis or node-redis (v4+) client: `redisStore(client, { prefix })`. */
   redisStore: (client, options) => stores().redisStore(client, options),
 }

@@ -1,7 +1,9 @@
-//! The application's JavaScript token store (`cloud.memoryStore()`,
-//! `cloud.redisStore(client)`, or its own object) and its callbacks, as the
-//! core's [`TokenStore`] and [`ComponentHooks`]: every operation is a call
-//! into JavaScript through a threadsafe function, answered by a promise.
+//! The application's JavaScript token store (its own object) and its
+//! callbacks, as the core's [`TokenStore`] and [`ComponentHooks`]: every
+//! operation is a call into JavaScript through a threadsafe function,
+//! answered by a promise. `cloud.memoryStore()` is the core's
+//! [`MemoryStore`], and `cloud.redisStore(client)` the core's
+//! [`CommandStore`], its commands sent through the application's client.
 //!
 //! The JavaScript side (`lib/store.js` `bridge`) is one function per store
 //! that takes a request as JSON text (`["get", key]`, `["set", key, value,
@@ -20,8 +22,8 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::token::{
-    CachedStore, ComponentHooks, MemoryStore, StoreError, StoreFuture, TokenFunction, TokenReply,
-    TokenStore,
+    CachedStore, CommandStore, ComponentHooks, MemoryStore, RedisCommands, StoreError, StoreFuture,
+    TokenFunction, TokenReply, TokenStore,
 };
 
 /// A JavaScript function `(requestJson) => Promise<responseJson>`, callable
@@ -331,6 +333,37 @@ pub fn create_token_store(
         bridge: bridge(bridge_fn)?,
         kind,
     };
+    Ok(TokenStoreHandle {
+        inner: CachedStore::new(Arc::new(store)),
+    })
+}
+
+/// The application's Redis client (`redisStore(client)`), through a bridge
+/// that sends one command: `[key, words]` answers the reply as text or null.
+struct JsCommands(Arc<Bridge>);
+
+impl RedisCommands for JsCommands {
+    fn command<'a>(&'a self, key: &'a str, words: Vec<String>) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let reply = ask(&self.0, json!([key, words])).await;
+            reply.and_then(text).map_err(StoreError)
+        })
+    }
+}
+
+/// A token store in Redis (the core's [`CommandStore`]), its commands sent
+/// by the application's client through `command_fn`.
+///
+/// ```js
+/// const store = binding.createRedisStore(sendCommand, 'redis (ioredis)', 'wxcloud:')
+/// ```
+#[napi(catch_unwind)]
+pub fn create_redis_store(
+    command_fn: Function<String, Promise<String>>,
+    kind: String,
+    prefix: String,
+) -> Result<TokenStoreHandle> {
+    let store = CommandStore::new(JsCommands(bridge(command_fn)?), prefix, kind);
     Ok(TokenStoreHandle {
         inner: CachedStore::new(Arc::new(store)),
     })

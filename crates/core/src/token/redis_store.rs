@@ -7,11 +7,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster_async::ClusterConnection;
 
-use super::store::{StoreError, StoreFuture, TokenStore};
-
-/// Compare-and-delete in one step on the server.
-const CAD_SCRIPT: &str =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+use super::command_store::{millis, CAD_SCRIPT};
+use super::store::{lock_owner, StoreError, StoreFuture, TokenStore};
 
 /// A token store in Redis. Tokens are shared by every process (Rust or
 /// Node) using the same Redis and prefix (`wxcloud:` by default, as the
@@ -134,10 +131,6 @@ where
     }
 }
 
-fn millis(ttl: Duration) -> u64 {
-    (ttl.as_millis() as u64).max(1)
-}
-
 impl<C> TokenStore for RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
@@ -180,7 +173,7 @@ where
 
     fn lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<String>> {
         Box::pin(async move {
-            let owner = format!("{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
+            let owner = lock_owner();
             let mut conn = self.conn.clone();
             let taken: Option<String> = redis::cmd("SET")
                 .arg(self.key(key))
