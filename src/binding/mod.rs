@@ -36,7 +36,8 @@ pub struct MediaInput {
 /// Options of one call, from `openapi({ appid, convertCase })`.
 #[napi(object)]
 pub struct CallOptions {
-    pub appid: Option<String>,
+    /// Read as UTF-16: one holding a lone surrogate is refused.
+    pub appid: Option<Utf16String>,
     pub convert_case: Option<bool>,
     /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
     /// media), chosen by the JavaScript layer so that no user string has it.
@@ -366,6 +367,17 @@ impl Client {
         let config = self.inner.config();
         let ctx = self.context(config, options.env_json);
         let debug = crate::bindings::debug(config, &ctx).value;
+        let appid = match options.appid.map(|a| String::from_utf16(&a)) {
+            Some(Err(_)) => {
+                let e = ApiError::invalid_param(
+                    "option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent",
+                );
+                let display = format!("openapi.{api}");
+                let e = e.for_api(&display);
+                return settle(env, display, async move { Outcome::failure(&e) });
+            }
+            appid => appid.and_then(std::result::Result::ok),
+        };
         let input = CallInput {
             api,
             params_json,
@@ -377,7 +389,7 @@ impl Client {
                     data: m.value.to_vec(),
                 })
                 .collect(),
-            appid: options.appid,
+            appid,
             convert_case: options.convert_case.unwrap_or(true),
             marker: options.marker,
         };
