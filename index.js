@@ -67,7 +67,7 @@ const NOT_INITED_MSG =
 const loadBinding = lazy(() => require('./lib/load.js').loadBinding())
 
 const errors = require('./lib/errors.js')
-const { CloudSDKError, toError, errorText, describeType } = errors
+const { CloudSDKError, toError, settle, errorText, describeType } = errors
 /** `openapi.{api}:fail {msg}`, INVALID_PARAM. */
 const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
 
@@ -150,19 +150,6 @@ function marshalParams(api, data, convertCase) {
     marker = newMarker()
   }
   throw invalidParam(api, 'params could not be serialised: the params contain strings that collide with every marker drawn')
-}
-
-/**
- * An outcome of the core → the resolved value, or throw its Error. A plain
- * success arrives as its JSON text alone; anything else as an object.
- */
-function settle(outcome) {
-  if (typeof outcome === 'string') return JSON.parse(outcome)
-  // The core's debug line, if it made one.
-  if (outcome.debugLine) console.error(outcome.debugLine)
-  if (!outcome.ok) throw toError(outcome)
-  if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
-  return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
 }
 
 let envNames = null

@@ -10,7 +10,7 @@
 
 const { keys: storeKeys, storeHandle, componentHooks, storeProblem } = require('./store.js')
 
-const { CloudSDKError, toError, invalidParam, errorText } = require('./errors.js')
+const { toError, settle, invalidParam, errorText } = require('./errors.js')
 
 /** A bad option or request: `componentEvent:fail {msg}`, INVALID_PARAM. */
 const invalid = (msg) => invalidParam('componentEvent', msg)
@@ -86,10 +86,8 @@ function createComponentEventHandler(options) {
       if (e instanceof Error && e.errCode !== undefined) throw e
       throw invalid(`handle({ query, body }): the request cannot be read: ${errorText(e)}`)
     }
-    const outcome = await events.handle(query, body)
-    if (typeof outcome === 'string') return JSON.parse(outcome)
-    if (outcome.ok) return JSON.parse(outcome.json)
-    throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+    // Every failure is a CloudSDKError (src/binding/events.rs).
+    return settle(await events.handle(query, body))
   }
 }
 

@@ -230,7 +230,12 @@ impl ComponentEvents {
                     API,
                     Ok(Success::Json(serde_json::Value::Object(fields).to_string())),
                 ),
-                Err(e) => Outcome::failure(&e.for_api(API)),
+                // Every failure of the handler is a CloudSDKError, without a hint.
+                Err(e) => Outcome {
+                    cloud_error: true,
+                    hint: None,
+                    ..Outcome::failure(&e.for_api(API))
+                },
             }
         })
     }
