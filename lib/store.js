@@ -16,16 +16,12 @@
 // processes and machines through the user's own Redis client (ioredis or
 // node-redis v4+, told apart by shape: no dependency of ours).
 
-/** The key layout (without the store's prefix). */
-const keys = {
-  ticket: (componentAppid) => `ticket:${componentAppid}`,
-  componentToken: (componentAppid) => `component_token:${componentAppid}`,
-  refreshToken: (componentAppid, authorizerAppid) => `refresh_token:${componentAppid}:${authorizerAppid}`,
-  authorizerToken: (componentAppid, authorizerAppid) => `authorizer_token:${componentAppid}:${authorizerAppid}`,
-  /** When the authorizer revoked (the `unauthorized` event's time, ISO 8601), kept 30 days so a failing call can say why. */
-  revoked: (componentAppid, authorizerAppid) => `revoked:${componentAppid}:${authorizerAppid}`,
-  /** The lock taken while a token is renewed. */
-  lock: (key) => `lock:${key}`,
+const loadBinding = () => require('./load.js').loadBinding()
+
+/** The key layout (without the store's prefix): the core's (crates/core/src/token/store.rs `keys`). */
+const keys = {}
+for (const kind of ['ticket', 'componentToken', 'refreshToken', 'authorizerToken', 'revoked', 'lock']) {
+  keys[kind] = (...ids) => loadBinding().storeKey(kind, ...ids)
 }
 
 /**
@@ -84,7 +80,7 @@ function redisStore(client, options) {
       const [key, words] = JSON.parse(request)
       return Promise.resolve(command(key, words)).then((v) => (v === null || v === undefined ? null : String(v)))
     })
-  return coreStore(require('./load.js').loadBinding().createRedisStore(send, `redis (${kind})`, prefix), { prefix })
+  return coreStore(loadBinding().createRedisStore(send, `redis (${kind})`, prefix), { prefix })
 }
 
 const METHODS = ['get', 'set', 'compareAndDelete', 'lock']
@@ -197,8 +193,7 @@ function storeHandle(store) {
   if (core && METHODS.every((m, i) => store[m] === core.methods[i])) return core.handle
   let handle = handles.get(store)
   if (handle === undefined) {
-    const binding = require('./load.js').loadBinding()
-    handle = binding.createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
+    handle = loadBinding().createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
     handles.set(store, handle)
   }
   return handle

@@ -185,7 +185,7 @@ where
 }
 
 /// A store key: a non-empty string.
-fn store_key(key: &Unknown) -> std::result::Result<String, String> {
+fn checked_key(key: &Unknown) -> std::result::Result<String, String> {
     match key.get_type() {
         Ok(ValueType::String) => Some(unsafe { key.cast::<String>() }),
         _ => None,
@@ -240,7 +240,7 @@ impl TokenStoreHandle {
         let store = self.inner.store().clone();
         answer(
             env,
-            store_key(&key).map(|key| async move { store.get(&key).await }),
+            checked_key(&key).map(|key| async move { store.get(&key).await }),
         )
     }
 
@@ -255,7 +255,7 @@ impl TokenStoreHandle {
     ) -> Result<PromiseRaw<'env, ()>> {
         let store = self.inner.store().clone();
         let ttl = ttl(ttl_ms)?;
-        let op = store_key(&key).and_then(|key| Ok((key, ttl?)));
+        let op = checked_key(&key).and_then(|key| Ok((key, ttl?)));
         let value = text_of(value)?;
         answer(
             env,
@@ -278,7 +278,7 @@ impl TokenStoreHandle {
         };
         answer(
             env,
-            store_key(&key).map(|key| async move {
+            checked_key(&key).map(|key| async move {
                 match expected {
                     Some(expected) => store.compare_and_delete(&key, &expected).await,
                     None => Ok(false),
@@ -297,7 +297,7 @@ impl TokenStoreHandle {
     ) -> Result<PromiseRaw<'env, Option<StoreLock>>> {
         let store = self.inner.store().clone();
         let ttl = ttl(ttl_ms)?;
-        let op = store_key(&key).and_then(|key| Ok((key, ttl?)));
+        let op = checked_key(&key).and_then(|key| Ok((key, ttl?)));
         answer(
             env,
             op.map(|(key, ttl)| async move {
@@ -317,6 +317,25 @@ pub fn create_memory_store() -> TokenStoreHandle {
     TokenStoreHandle {
         inner: CachedStore::new(Arc::new(MemoryStore::new())),
     }
+}
+
+/// A key of the store layout ([`crate::token::keys`], without a store's
+/// prefix) by its JavaScript name (`keys` of `lib/store.js`): `ticket(component)`,
+/// `componentToken(component)`, `refreshToken(component, authorizer)`,
+/// `authorizerToken(…)`, `revoked(…)`, `lock(key)`.
+#[napi(catch_unwind)]
+pub fn store_key(kind: String, id: String, authorizer: Option<String>) -> Result<String> {
+    use crate::token::keys;
+    let authorizer = authorizer.unwrap_or_default();
+    Ok(match kind.as_str() {
+        "ticket" => keys::ticket(&id),
+        "componentToken" => keys::component_token(&id),
+        "refreshToken" => keys::refresh_token(&id, &authorizer),
+        "authorizerToken" => keys::authorizer_token(&id, &authorizer),
+        "revoked" => keys::revoked(&id, &authorizer),
+        "lock" => keys::lock(&id),
+        _ => return Err(Error::from_reason(format!("no store key {kind}"))),
+    })
 }
 
 /// Wrap a JavaScript token store's bridge (see the module's docs).
