@@ -382,7 +382,7 @@ pub fn create_redis_store(
     kind: String,
     prefix: String,
 ) -> Result<TokenStoreHandle> {
-    let store = CommandStore::new(JsCommands(bridge(command_fn)?), prefix, kind);
+    let store = CommandStore::through(JsCommands(bridge(command_fn)?), prefix, kind);
     Ok(TokenStoreHandle {
         inner: CachedStore::new(Arc::new(store)),
     })

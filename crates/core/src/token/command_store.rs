@@ -1,19 +1,19 @@
-//! [`CommandStore`]: the token store in Redis through a client that is not
-//! ours (the Node package's `redisStore(client)`: the application's ioredis
-//! or node-redis), reached by one function that sends a command. It sends
-//! the commands [`super::RedisStore`] sends: the two share the keys, the
-//! records and the locks.
+//! [`CommandStore`]: the token store in Redis, through whatever sends its
+//! commands: the `redis` crate (`RedisStore`, feature `redis`) or a client
+//! that is not ours (the Node package's `redisStore(client)`: the
+//! application's ioredis or node-redis). Both send the same commands and
+//! share the keys, the records and the locks.
 
 use std::time::Duration;
 
 use super::store::{lock_owner, StoreError, StoreFuture, TokenStore};
 
 /// Compare-and-delete in one step on the server.
-pub(super) const CAD_SCRIPT: &str =
+const CAD_SCRIPT: &str =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /// A time to live in Redis's milliseconds (at least 1).
-pub(super) fn millis(ttl: Duration) -> u64 {
+fn millis(ttl: Duration) -> u64 {
     (ttl.as_millis() as u64).max(1)
 }
 
@@ -25,22 +25,38 @@ pub trait RedisCommands: Send + Sync + 'static {
 }
 
 /// A token store in Redis, its commands sent by [`RedisCommands`], its keys
-/// under `prefix`.
+/// under a prefix.
+#[derive(Clone)]
 pub struct CommandStore<C> {
     commands: C,
     prefix: String,
     kind: String,
 }
 
+impl<C> std::fmt::Debug for CommandStore<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandStore")
+            .field("kind", &self.kind)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<C: RedisCommands> CommandStore<C> {
-    /// A store sending its commands through `commands`; `kind` names it in
-    /// messages (`redis (ioredis)`, …).
-    pub fn new(commands: C, prefix: impl Into<String>, kind: impl Into<String>) -> Self {
+    /// A store sending its commands through `commands`, its keys under
+    /// `prefix`; `kind` names it in messages (`redis`, `redis (ioredis)`, …).
+    pub fn through(commands: C, prefix: impl Into<String>, kind: impl Into<String>) -> Self {
         CommandStore {
             commands,
             prefix: prefix.into(),
             kind: kind.into(),
         }
+    }
+
+    /// The same store with its keys under `prefix`.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
     }
 
     /// Send `words` (`{key}` standing for the prefixed key) for `key`.
@@ -140,7 +156,7 @@ mod tests {
             None,
             some("0"),
         ];
-        let store = CommandStore::new(
+        let store = CommandStore::through(
             Recorder {
                 sent: Mutex::new(Vec::new()),
                 replies: Mutex::new(replies),

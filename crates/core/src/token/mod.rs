@@ -16,7 +16,7 @@ pub use component::{
     MAX_EVENT_AGE, REFRESH_TOKEN_INVALID,
 };
 #[cfg(feature = "redis")]
-pub use redis_store::RedisStore;
+pub use redis_store::{RedisConnection, RedisStore};
 pub use store::{keys, MemoryStore, StoreError, StoreFuture, TokenStore};
 
 /// What a token function gave: a token, or something else (described as
