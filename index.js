@@ -20,26 +20,24 @@ const fs = require('fs')
   // The loader's documented override names the file itself (docs/building.md).
   if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return
   const prefix = `${process.platform}-${process.arch}`
-  const here = (names, re) => names.filter((n) => re.test(n)).map((n) => re.exec(n)[1])
-  const rootAddons = here(fs.readdirSync(__dirname), /^wx-cloud-openapi\.(.+)\.node$/)
-  if (rootAddons.some((p) => p.startsWith(prefix))) return
   const parent = path.dirname(__dirname)
-  let packages = []
-  if (path.basename(parent) === 'node_modules') {
-    packages = here(fs.readdirSync(parent), /^wx-cloud-openapi-((?:linux|darwin|win32|freebsd|android)-.+)$/)
-    if (packages.some((p) => p.startsWith(prefix))) return
-  } else {
-    const suffixes = process.platform === 'linux' ? ['-gnu', '-musl'] : process.platform === 'win32' ? ['-msvc'] : ['']
-    for (const suffix of suffixes) {
-      try {
-        return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
-      } catch (_) {
-        // not this one
-      }
+  const installed = path.basename(parent) === 'node_modules'
+  // The platforms of the addons beside this file (wx-cloud-openapi.<platform>.node)
+  // and, installed, of the platform packages beside this one (wx-cloud-openapi-<platform>).
+  const addon = /^wx-cloud-openapi(?:\.(.+)\.node|-((?:linux|darwin|win32|freebsd|android)-.+))$/
+  const names = fs.readdirSync(__dirname).concat(installed ? fs.readdirSync(parent) : [])
+  const found = new Set()
+  for (const m of names.map((n) => addon.exec(n))) if (m) found.add(m[1] || m[2])
+  if ([...found].some((p) => p.startsWith(prefix))) return
+  // A checkout: a platform package installed in its node_modules.
+  for (const suffix of installed ? [] : ['-gnu', '-musl', '-msvc', '']) {
+    try {
+      return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
+    } catch (_) {
+      // not this one
     }
   }
-  const found = [...new Set([...rootAddons, ...packages])]
-  throw require('./lib/load.js').wrongPlatformError(__dirname, found, path.basename(parent) === 'node_modules')
+  throw require('./lib/load.js').wrongPlatformError(__dirname, [...found], installed)
 })()
 
 /** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */
@@ -69,7 +67,7 @@ const NOT_INITED_MSG =
 const loadBinding = lazy(() => require('./lib/load.js').loadBinding())
 
 const errors = require('./lib/errors.js')
-const { CloudSDKError, toError, errorText, describeType } = errors
+const { CloudSDKError, toError, settle, errorText, describeType } = errors
 /** `openapi.{api}:fail {msg}`, INVALID_PARAM. */
 const invalidParam = (api, msg) => errors.invalidParam(`openapi.${api}`, msg)
 
@@ -109,7 +107,7 @@ function marshalParams(api, data, convertCase) {
     // A getter, a Proxy trap or a revoked Proxy threw while the params were read.
     throw invalidParam(api, `params could not be read: ${errorText(e)}`)
   }
-  if (top !== data && midas().hasSignature(top)) top = signMidas(api, top, convertCase)
+  if (top !== data) top = midas().signParams(api, top, convertCase)
   // A user string holding a random 64-bit marker is an attack or a miracle:
   // a few draws are plenty (each draw reads the params again).
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -154,42 +152,6 @@ function marshalParams(api, data, convertCase) {
   throw invalidParam(api, 'params could not be serialised: the params contain strings that collide with every marker drawn')
 }
 
-/**
- * Params with cloud.signature() values → the params with each replaced by
- * its signature, computed for the API's path as wx-server-sdk computes it.
- * Only the midas APIs take one; a missing signed param throws the
- * reference's Error (errCode -1).
- */
-function signMidas(api, data, convertCase) {
-  if (!api.startsWith('midas.') || !loadBinding().apiRoute(api)) {
-    const key = Object.keys(data).find((k) => data[k] instanceof midas().MidasSignature)
-    throw invalidParam(
-      api,
-      `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
-    )
-  }
-  try {
-    return midas().signParams(api, data, convertCase)
-  } catch (e) {
-    const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
-    err.errCode = -1
-    err.errMsg = err.message
-    throw err
-  }
-}
-
-/**
- * An outcome of the core → the resolved value, or throw its Error. A plain
- * success arrives as its JSON text alone; anything else as an object.
- */
-function settle(outcome) {
-  if (typeof outcome === 'string') return JSON.parse(outcome)
-  logDebug(outcome)
-  if (!outcome.ok) throw toError(outcome)
-  if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
-  return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
-}
-
 let envNames = null
 
 /**
@@ -203,100 +165,78 @@ function processEnvVars() {
   if (envNames === null) envNames = loadBinding().envVarNames()
   const env = process.env
   const out = {}
-  for (const name of envNames) {
-    const v = env[name]
-    if (typeof v === 'string') out[name] = v
+  const read = (name) => {
+    if (name && typeof env[name] === 'string') out[name] = env[name]
   }
-  for (const list of ['TCB_CONTEXT_KEYS', 'WX_CONTEXT_KEYS']) {
-    if (!out[list]) continue
-    for (const raw of out[list].split(',')) {
-      const name = raw.trim()
-      if (name && !(name in out) && typeof env[name] === 'string') out[name] = env[name]
-    }
+  for (const name of envNames) read(name)
+  for (const list of [out.TCB_CONTEXT_KEYS, out.WX_CONTEXT_KEYS]) {
+    if (list) for (const name of list.split(',')) read(name.trim())
   }
   return out
 }
 
-/** Log the core's debug line, if it made one. */
-function logDebug(outcome) {
-  if (outcome.debugLine) console.error(outcome.debugLine)
-}
-
-// The token store of the managed third-party mode (lib/store.js): a
-// JavaScript object, checked and kept here; the core never sees it.
+// The token stores and callbacks of the managed third-party mode (lib/store.js).
 const stores = lazy(() => require('./lib/store.js'))
 
+const badOption = (msg) => errors.invalidParam('init', msg)
+
 /**
- * init() options → `{ text, functions, options }`: the JSON text of those
- * the core validates, the names of those whose value is a function, and
- * the options read (each read once). The core decides which options take a
- * function and names an option holding a lone surrogate (JSON.stringify
- * writes one as an escape, which the core reads); `store` is checked and
- * kept here (lib/store.js).
+ * init() options → `{ text, functions }`: the JSON text of those the core
+ * validates and the names of those whose value is a function, each option
+ * read once. The core decides which options take a function and names an
+ * option holding a lone surrogate (JSON.stringify writes one as an escape,
+ * which the core reads); `store` is checked here (lib/store.js) and handed
+ * to the core apart.
  */
 function readOptions(config) {
-  let options, functions
-  try {
-    ;[options, functions] = normalizeOptions(config)
-  } catch (e) {
-    if (e instanceof CloudSDKError) throw e
-    // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
-    throw badOption(`options could not be read: ${errorText(e)}`)
-  }
-  try {
-    return { text: JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)), functions, options }
-  } catch (e) {
-    throw badOption(`options could not be serialised: ${errorText(e)}`)
-  }
-}
-
-function normalizeOptions(config) {
-  if (config === undefined || config === null) return [{}, []]
-  if (typeof config !== 'object' || Array.isArray(config)) {
-    throw badOption(`options must be an object, got ${describeType(config)}`)
-  }
+  if (config === undefined || config === null) return { text: '{}', functions: [] }
   // No prototype: a `__proto__` key (JSON.parse makes one an own key) stays
   // an ordinary key, which the core then names as unknown; assigned to a
   // plain object it would set the prototype, and inherited options (a
   // `timeout` the core never sees) would make the two halves disagree.
   const out = Object.create(null)
   const functions = []
-  for (const key of Object.keys(config)) {
-    const value = config[key]
-    if (key === 'store' && value !== undefined && value !== null) {
-      const problem = stores().storeProblem(value)
-      if (problem) throw badOption(`option \`store\` ${problem}`)
-      continue
+  try {
+    if (typeof config !== 'object' || Array.isArray(config)) {
+      throw badOption(`options must be an object, got ${describeType(config)}`)
     }
-    if (typeof value === 'function') {
-      functions.push(key)
-      continue
+    for (const key of Object.keys(config)) {
+      const value = config[key]
+      if (key === 'store' && value !== undefined && value !== null) {
+        const problem = stores().storeProblem(value)
+        if (problem) throw badOption(`option \`store\` ${problem}`)
+      } else if (typeof value === 'function') {
+        functions.push(key)
+      } else if (typeof value === 'number' && !Number.isFinite(value)) {
+        // JSON would turn NaN and Infinity into null, which means "not set".
+        throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
+      } else {
+        out[key] = value
+      }
     }
-    if (value === undefined) continue
-    if (typeof value === 'number' && !Number.isFinite(value)) {
-      // JSON would turn NaN and Infinity into null, which means "not set".
-      throw badOption(`option \`${key}\` must be a finite number, got ${value}`)
-    }
-    out[key] = value
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    // A getter, a Proxy trap or a revoked Proxy threw while the options were read.
+    throw badOption(`options could not be read: ${errorText(e)}`)
   }
-  if ('env' in out) out.env = normalizeEnv(out.env)
-  // A copy of a plain object (a Proxy or getters are read once, here); an
-  // array or anything else goes to the core as it is, which rejects it.
-  if (isPlainObject(out.processEnv)) out.processEnv = Object.assign(Object.create(null), out.processEnv)
-  return [out, functions]
+  try {
+    return { text: JSON.stringify(out, optionValue), functions }
+  } catch (e) {
+    if (e instanceof CloudSDKError) throw e
+    throw badOption(`options could not be serialised: ${errorText(e)}`)
+  }
 }
 
-function badOption(msg) {
-  return errors.invalidParam('init', msg)
-}
-
-function normalizeEnv(env) {
-  if (env === DYNAMIC_CURRENT_ENV) return { dynamic: true }
-  if (typeof env === 'symbol') {
-    throw badOption(`option \`env\` must be an environment id, { default: id } or DYNAMIC_CURRENT_ENV, got ${String(env)}`)
-  }
-  if (isPlainObject(env)) return { default: normalizeEnv(env.default) }
-  return env
+/**
+ * The JSON.stringify replacer of the options: a BigInt as `{digits}n`
+ * (which the core refuses by name), DYNAMIC_CURRENT_ENV (`env`, or its
+ * `default`) as `{ dynamic: true }`; another symbol there names `env`.
+ */
+function optionValue(key, value) {
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value !== 'symbol' || (key !== 'env' && key !== 'default')) return value
+  if (value === DYNAMIC_CURRENT_ENV) return { dynamic: true }
+  throw badOption(`option \`env\` must be an environment id, { default: id } or DYNAMIC_CURRENT_ENV, got ${String(value)}`)
 }
 
 // Properties of a function that the openapi proxy must not turn into API paths.
@@ -328,8 +268,6 @@ function openapiProxy(cloud, options, paths = []) {
   })
 }
 
-const LONE_SURROGATE = /\p{Surrogate}/u
-
 /** A cloud SDK instance; the package itself is one. `new Cloud(options)` keeps the options for its `init()`. */
 class Cloud {
   constructor(options) {
@@ -352,31 +290,21 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const { text, functions, options: normalized } = readOptions(config)
+    const { text, functions } = readOptions(config)
     const store = config == null ? undefined : config.store
-    const given = store !== undefined && store !== null
-    // Only a client of the managed third-party mode uses a store (the core
-    // decides the mode; a store given to another is named below); the core
-    // calls the callbacks it needs (those of that mode, or a token function).
-    const component = normalized.componentAppid !== undefined && normalized.componentAppid !== null
-    // No function option, no callback: lib/store.js is not loaded for them.
+    // The core calls the callbacks it needs (those of the managed
+    // third-party mode, or a token function), and refuses a store given to
+    // a client of another mode. No function option, no callback:
+    // lib/store.js is not loaded for them.
     const [hooks, hookNames] = config == null || functions.length === 0 ? [undefined, []] : stores().componentHooks(config)
-    // Without a `store`, clients of the same API base URL in this process
-    // share one memory store in the core (as they share their app tokens).
-    const defaultStoreKey = normalized.apiBaseUrl || (normalized.processEnv || process.env).WX_API_BASE_URL || ''
-    const created = b.createClient(text, functions, given && component ? stores().storeHandle(store) : undefined, hooks, hookNames, String(defaultStoreKey))
-    if (created && created.ok === false) throw toError(created)
-    if (given && created.tokenFunction !== 'component') {
-      throw badOption(
-        'option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret ' +
-          '(and no other credentials, or option `mode: "thirdparty"`)',
-      )
-    }
+    const handle = store === undefined || store === null ? undefined : stores().storeHandle(store)
+    const created = b.createClient(text, functions, handle, hooks, hookNames, process.env.WX_API_BASE_URL)
+    if (created.ok === false) throw toError(created)
     this._client = created
     // What this client's last call sent as the environment (see _call).
     this._sent = { envJson: undefined }
     // Without `processEnv`, each call reads `process.env` (see processEnvVars).
-    this._readsProcessEnv = normalized.processEnv === undefined || normalized.processEnv === null
+    this._readsProcessEnv = created.readsProcessEnv
   }
 
   /** The WeChat context of the running cloud function (wx-server-sdk's `getWXContext`). */
@@ -403,12 +331,10 @@ class Cloud {
     const callOptions = { marker: usedMarker }
     if (options.appid !== undefined && options.appid !== null) {
       // Never String() it: an object would go out as "[object Object]", an array as "wxA,wxB".
+      // (The core refuses one holding a lone surrogate.)
       const appid = options.appid
       if (typeof appid !== 'string') {
         return Promise.reject(invalidParam(api, `option \`appid\` of openapi({ appid }) must be a string, got ${describeType(appid)}`))
-      }
-      if (LONE_SURROGATE.test(appid)) {
-        return Promise.reject(invalidParam(api, 'option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent'))
       }
       callOptions.appid = appid
     }
@@ -438,15 +364,14 @@ class Cloud {
  * missing credentials). Used by `wx-cloud-openapi env`.
  */
 function explainConfig(options, api) {
-  const name = api === undefined || api === null ? 'tcb.createenvandresource' : String(api)
   let read
   try {
     read = readOptions(options)
   } catch (e) {
     return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
   }
-  const env = read.options.processEnv === undefined || read.options.processEnv === null ? processEnvVars() : undefined
-  return loadBinding().explainConfig(read.text, read.functions, `openapi.${name.replace(/^openapi\./, '')}`, env)
+  // The core reads `processEnv` instead of this, when the options have it.
+  return loadBinding().explainConfig(read.text, read.functions, api === undefined || api === null ? undefined : String(api), processEnvVars())
 }
 
 const cloud = new Cloud()
@@ -471,7 +396,7 @@ module.exports = {
   /** The handler of a third-party platform's event URL (see docs/third-party-events.md). */
   createComponentEventHandler: (options) => require('./lib/component-events.js').createComponentEventHandler(options),
   /** A token store in this process's memory (the default of the managed third-party mode). */
-  memoryStore: () => stores().memoryStore(),
+  memoryStore: () => stores().coreStore(loadBinding().createMemoryStore()),
   /** A token store in Redis, through your own ioredis or node-redis (v4+) client: `redisStore(client, { prefix })`. */
   redisStore: (client, options) => stores().redisStore(client, options),
 }

@@ -10,7 +10,7 @@
 
 const { keys: storeKeys, storeHandle, componentHooks, storeProblem } = require('./store.js')
 
-const { CloudSDKError, toError, invalidParam, errorText } = require('./errors.js')
+const { toError, settle, invalidParam, errorText } = require('./errors.js')
 
 /** A bad option or request: `componentEvent:fail {msg}`, INVALID_PARAM. */
 const invalid = (msg) => invalidParam('componentEvent', msg)
@@ -18,30 +18,18 @@ const invalid = (msg) => invalidParam('componentEvent', msg)
 /** The options checked in Rust (src/binding/events.rs), which names the one at fault. */
 const CHECKED_IN_RUST = ['componentAppid', 'componentAppsecret', 'token', 'encodingAesKey', 'apiBaseUrl', 'timeout', 'proxy']
 
-/** A URLSearchParams value, with `null` (absent) as undefined. */
-function orUndefined(v) {
-  return v === null ? undefined : v
-}
-
 /** The first value of a query field (frameworks give arrays for repeated keys). */
 function first(v) {
   if (Array.isArray(v)) v = v[0]
   return typeof v === 'string' ? v : undefined
 }
 
-/** `req.url`, a query string, URLSearchParams or a parsed query object → the three fields. */
+/**
+ * `req.url`, a query string or URLSearchParams (the core reads them as text)
+ * or a parsed query object (its three fields).
+ */
 function readQuery(query) {
-  if (typeof query === 'string') {
-    const i = query.indexOf('?')
-    query = new URLSearchParams(i >= 0 ? query.slice(i + 1) : query)
-  }
-  if (query instanceof URLSearchParams) {
-    return {
-      timestamp: orUndefined(query.get('timestamp')),
-      nonce: orUndefined(query.get('nonce')),
-      msgSignature: orUndefined(query.get('msg_signature')),
-    }
-  }
+  if (typeof query === 'string' || query instanceof URLSearchParams) return String(query)
   if (query && typeof query === 'object') {
     return { timestamp: first(query.timestamp), nonce: first(query.nonce), msgSignature: first(query.msg_signature) }
   }
@@ -98,10 +86,8 @@ function createComponentEventHandler(options) {
       if (e instanceof Error && e.errCode !== undefined) throw e
       throw invalid(`handle({ query, body }): the request cannot be read: ${errorText(e)}`)
     }
-    const outcome = await events.handle(query, body)
-    if (typeof outcome === 'string') return JSON.parse(outcome)
-    if (outcome.ok) return JSON.parse(outcome.json)
-    throw new CloudSDKError({ errCode: outcome.errCode, errMsg: outcome.errMsg })
+    // Every failure is a CloudSDKError (src/binding/events.rs).
+    return settle(await events.handle(query, body))
   }
 }
 

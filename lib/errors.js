@@ -1,17 +1,16 @@
 'use strict'
 // The errors the package rejects with: wx-server-sdk's CloudSDKError (its
 // `message` built as the reference builds it) and plain Errors, from the
-// core's outcomes or built here with the core's codes (`contract()`): no
-// error code is written in JavaScript.
+// core's outcomes (settle: an outcome as its value or its Error) or built
+// here with the core's codes (`contract()`): no error code is written in
+// JavaScript.
 
-let binding = null
 const load = () => require('./load.js')
 
 /** The reference SDK's description of an errCode ('' when it has none). */
 function describeErrCode(code) {
   try {
-    if (binding === null) binding = load().loadBinding()
-    return binding.describeErrCode(Number(code))
+    return load().loadBinding().describeErrCode(Number(code))
   } catch (_) {
     return ''
   }
@@ -50,6 +49,19 @@ function toError(outcome) {
   return err
 }
 
+/**
+ * An outcome of the core → the resolved value, or throw its Error. A plain
+ * success arrives as its JSON text alone; anything else as an object.
+ */
+function settle(outcome) {
+  if (typeof outcome === 'string') return JSON.parse(outcome)
+  // The core's debug line, if it made one.
+  if (outcome.debugLine) console.error(outcome.debugLine)
+  if (!outcome.ok) throw toError(outcome)
+  if (typeof outcome.json === 'string') return JSON.parse(outcome.json)
+  return { contentType: outcome.contentType, buffer: outcome.buffer, errMsg: outcome.errMsg, errCode: 0 }
+}
+
 /** `{where}:fail {msg}` as a CloudSDKError with the core's INVALID_PARAM (-501007). */
 function invalidParam(where, msg) {
   return new CloudSDKError({ errCode: load().contract().errorCodes.invalidParam, errMsg: `${where}:fail ${msg}` })
@@ -75,4 +87,4 @@ function describeType(value) {
   return `a ${typeof value}`
 }
 
-module.exports = { CloudSDKError, toError, invalidParam, errorText, describeType }
+module.exports = { CloudSDKError, toError, settle, invalidParam, errorText, describeType }

@@ -41,6 +41,14 @@ function platformName(platform = process.platform, arch = process.arch, lib = li
   return `${platform}-${arch}`
 }
 
+/** An Error with a `code` (`WX_CLOUD_OPENAPI_NO_ADDON`, …) and, when given, its `cause`. */
+function coded(code, message, cause) {
+  const err = new Error(message)
+  err.code = code
+  if (cause !== undefined) err.cause = cause
+  return err
+}
+
 /** Every message in an error's `cause` chain. */
 function causes(err) {
   const out = []
@@ -76,10 +84,7 @@ function loadError(root, cause) {
   ]
   const why = causes(cause)
   if (why.length > 0) lines.push('Errors:', ...why.map((m) => `  - ${m}`))
-  const err = new Error(lines.join('\n'))
-  err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
-  err.cause = cause
-  return err
+  return coded('WX_CLOUD_OPENAPI_NO_ADDON', lines.join('\n'), cause)
 }
 
 /**
@@ -91,19 +96,17 @@ function wrongPlatformError(root, found, installed = true) {
   const name = platformName()
   if (!installed && found.length === 0) {
     // A clone of the repository before its first build.
-    const err = new Error(
+    return coded(
+      'WX_CLOUD_OPENAPI_NO_ADDON',
       `wx-cloud-openapi: this checkout (${root}) has no native addon for ${name} yet: run \`npm run build\` ` +
         '(or `npm run build:release`, the addon as published; see docs/building.md).',
     )
-    err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
-    return err
   }
+  const needs = `this process runs on ${name} (node ${process.version}) and needs the addon for ${name} (the package wx-cloud-openapi-${name}).`
   const lines = [
     found.length > 0
-      ? `wx-cloud-openapi: this copy was installed for ${found.join(', ')}, but this process runs on ${name} ` +
-        `(node ${process.version}) and needs the addon for ${name} (the package wx-cloud-openapi-${name}).`
-      : `wx-cloud-openapi: this copy holds no native addon (${root}); this process runs on ${name} (node ${process.version}) ` +
-        `and needs the addon for ${name} (the package wx-cloud-openapi-${name}).`,
+      ? `wx-cloud-openapi: this copy was installed for ${found.join(', ')}, but ${needs}`
+      : `wx-cloud-openapi: this copy holds no native addon (${root}); ${needs}`,
     'node_modules were probably installed on another machine and uploaded with the function. Either:',
     '  - let the cloud install the dependencies: deploy the function without node_modules, choosing',
     '    "upload and deploy: install dependencies in the cloud" (上传并部署：云端安装依赖); or',
@@ -111,9 +114,7 @@ function wrongPlatformError(root, found, installed = true) {
     '      npm install --os=linux --cpu=x64 --libc=glibc',
     'See docs/cloud-function.md.',
   ]
-  const err = new Error(lines.join('\n'))
-  err.code = 'WX_CLOUD_OPENAPI_NO_ADDON'
-  return err
+  return coded('WX_CLOUD_OPENAPI_NO_ADDON', lines.join('\n'))
 }
 
 /** Load the addon through the generated loader in `root` (the package directory). */
@@ -146,21 +147,19 @@ function loadEmulatorBinding(root = ROOT) {
     }
     const theirs = require(path.join(path.dirname(entry), 'package.json')).version
     if (theirs !== version) {
-      const err = new Error(
+      throw coded(
+        'WX_CLOUD_OPENAPI_NO_EMULATOR',
         `${EMULATOR_PACKAGE}@${theirs} (${path.dirname(entry)}) does not match wx-cloud-openapi@${version}: ` +
           `install the same version (npm install --save-dev ${EMULATOR_PACKAGE}@${version})`,
       )
-      err.code = 'WX_CLOUD_OPENAPI_NO_EMULATOR'
-      throw err
     }
     return require(entry)
   }
-  const err = new Error(
+  throw coded(
+    'WX_CLOUD_OPENAPI_NO_EMULATOR',
     `the local emulator (startEmulator(), \`wx-cloud-openapi emulator\`) is in its own package, ${EMULATOR_PACKAGE}, ` +
       `so that what a cloud function downloads stays small: npm install --save-dev ${EMULATOR_PACKAGE}@${version}`,
   )
-  err.code = 'WX_CLOUD_OPENAPI_NO_EMULATOR'
-  throw err
 }
 
 let contractCache = null

@@ -10,6 +10,8 @@
 // console.log of the value do not show it), and a signature given to any other
 // API is refused (the reference sends the whole object, secret included).
 
+const { invalidParam, errorText } = require('./errors.js')
+
 class MidasSignature {
   constructor(options) {
     this.type = 'midas'
@@ -24,11 +26,6 @@ class MidasSignature {
   }
 }
 
-/** wx-server-sdk's camelCase -> snake_case of one key. */
-function toSnake(key) {
-  return key.replace(/[A-Z]/g, (match, ind) => `${ind ? '_' : ''}${match.toLowerCase()}`)
-}
-
 function signature(options) {
   switch (options.type) {
     case 'midas':
@@ -38,27 +35,36 @@ function signature(options) {
 }
 
 /**
- * Replace each MidasSignature at the top of `data` by its signature for
- * `api`, a midas API (the core's, which asks for the text of each signed
- * value only). Returns the new params. Throws an Error (as the reference
- * does) when a listed param is missing.
+ * Params with cloud.signature() values → the params with each replaced by
+ * its signature, computed for the API's path as wx-server-sdk computes it
+ * (by the core, which asks for the text of each signed value only); the
+ * params themselves when they hold none. Only the midas APIs take one; a
+ * missing signed param throws the reference's Error (errCode -1).
  */
 function signParams(api, data, convertCase) {
-  const binding = require('./load.js').loadBinding()
   const keys = Object.keys(data)
-  const out = { ...data }
+  let out = data
   for (const key of keys) {
     const val = data[key]
     if (!(val instanceof MidasSignature)) continue
-    const names = [...val.params].sort().map((name) => toSnake(name))
-    out[key] = binding.midasSignature(api, names, val.secret, keys, convertCase, (k) => `${data[k]}`)
+    const binding = require('./load.js').loadBinding()
+    if (!api.startsWith('midas.') || !binding.apiRoute(api)) {
+      throw invalidParam(
+        `openapi.${api}`,
+        `param \`${key}\` is a cloud.signature({ type: 'midas' }) value, which only the midas APIs (midas.getBalance, midas.pay, midas.cancelPay, midas.present and their Sandbox twins) take`,
+      )
+    }
+    if (out === data) out = { ...data }
+    try {
+      out[key] = binding.midasSignature(api, val.params, val.secret, keys, convertCase, (k) => `${data[k]}`)
+    } catch (e) {
+      const err = new Error(`openapi.${api}:fail ${errorText(e)}`)
+      err.errCode = -1
+      err.errMsg = err.message
+      throw err
+    }
   }
   return out
 }
 
-/** Is there a MidasSignature at the top of `data`? */
-function hasSignature(data) {
-  return Object.keys(data).some((k) => data[k] instanceof MidasSignature)
-}
-
-module.exports = { MidasSignature, signature, signParams, hasSignature }
+module.exports = { signature, signParams }

@@ -11,87 +11,18 @@
 // Keys are given without the prefix (`ticket:{componentAppid}`, see `keys`);
 // a store adds its own (`wxcloud:` by default for Redis).
 //
-// `memoryStore()` serves one process; `redisStore(client)` shares tokens
-// between processes and machines through the user's own Redis client
-// (ioredis or node-redis v4+, told apart by shape: no dependency of ours).
+// `memoryStore()` (the core's store, src/binding/store.rs) serves one
+// process; `redisStore(client)` (the core's too) shares tokens between
+// processes and machines through the user's own Redis client (ioredis or
+// node-redis v4+, told apart by shape: no dependency of ours).
 
-// `crypto` is required where a lock is taken: loading it initialises
-// OpenSSL, ~3 ms of every cold start that never takes a lock.
-const lockOwner = () => require('crypto').randomBytes(12).toString('hex')
+const loadBinding = () => require('./load.js').loadBinding()
 
-/** The key layout (without the store's prefix). */
-const keys = {
-  ticket: (componentAppid) => `ticket:${componentAppid}`,
-  componentToken: (componentAppid) => `component_token:${componentAppid}`,
-  refreshToken: (componentAppid, authorizerAppid) => `refresh_token:${componentAppid}:${authorizerAppid}`,
-  authorizerToken: (componentAppid, authorizerAppid) => `authorizer_token:${componentAppid}:${authorizerAppid}`,
-  /** When the authorizer revoked (the `unauthorized` event's time, ISO 8601), kept 30 days so a failing call can say why. */
-  revoked: (componentAppid, authorizerAppid) => `revoked:${componentAppid}:${authorizerAppid}`,
-  /** The lock taken while a token is renewed. */
-  lock: (key) => `lock:${key}`,
+/** The key layout (without the store's prefix): the core's (crates/core/src/token/store.rs `keys`). */
+const keys = {}
+for (const kind of ['ticket', 'componentToken', 'refreshToken', 'authorizerToken', 'revoked', 'lock']) {
+  keys[kind] = (...ids) => loadBinding().storeKey(kind, ...ids)
 }
-
-function checkKey(key) {
-  if (typeof key !== 'string' || key === '') throw new TypeError('a store key must be a non-empty string')
-}
-
-function checkTtl(ttlMs) {
-  if (ttlMs === undefined) return undefined
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 1) {
-    throw new TypeError(`ttlMs must be a number of milliseconds >= 1, got ${ttlMs}`)
-  }
-  return Math.ceil(ttlMs)
-}
-
-/** A store in this process's memory (the default). */
-function memoryStore() {
-  const values = new Map() // key -> { value, expiresAt }
-  const read = (key) => {
-    const e = values.get(key)
-    if (!e) return null
-    if (e.expiresAt !== undefined && Date.now() >= e.expiresAt) {
-      values.delete(key)
-      return null
-    }
-    return e
-  }
-  return {
-    kind: 'memory',
-    async get(key) {
-      checkKey(key)
-      const e = read(key)
-      return e ? e.value : null
-    },
-    async set(key, value, ttlMs) {
-      checkKey(key)
-      const ttl = checkTtl(ttlMs)
-      values.set(key, { value: String(value), expiresAt: ttl === undefined ? undefined : Date.now() + ttl })
-    },
-    async compareAndDelete(key, expected) {
-      checkKey(key)
-      const e = read(key)
-      if (!e || e.value !== expected) return false
-      values.delete(key)
-      return true
-    },
-    async lock(key, ttlMs) {
-      checkKey(key)
-      const ttl = checkTtl(ttlMs)
-      if (read(key)) return null
-      const owner = lockOwner()
-      values.set(key, { value: owner, expiresAt: Date.now() + ttl })
-      return {
-        release: async () => {
-          const e = read(key)
-          if (e && e.value === owner) values.delete(key)
-        },
-      }
-    },
-  }
-}
-
-// Compare-and-delete in one step on the server.
-const CAD_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 /**
  * `command(key, args)` for the user's client: ioredis, one server or
@@ -142,37 +73,14 @@ function redisStore(client, options) {
       prefix = options.prefix
     }
   }
-  const k = (key) => {
-    checkKey(key)
-    return prefix + key
-  }
-  const cad = async (key, expected) => Number(await command(key, ['EVAL', CAD_SCRIPT, '1', key, String(expected)])) === 1
-  return {
-    kind: `redis (${kind})`,
-    prefix,
-    async get(key) {
-      const full = k(key)
-      const v = await command(full, ['GET', full])
-      return v === null || v === undefined ? null : String(v)
-    },
-    async set(key, value, ttlMs) {
-      const ttl = checkTtl(ttlMs)
-      const full = k(key)
-      const args = ['SET', full, String(value)]
-      if (ttl !== undefined) args.push('PX', String(ttl))
-      await command(full, args)
-    },
-    async compareAndDelete(key, expected) {
-      return cad(k(key), expected)
-    },
-    async lock(key, ttlMs) {
-      const full = k(key)
-      const owner = lockOwner()
-      const r = await command(full, ['SET', full, owner, 'PX', String(checkTtl(ttlMs)), 'NX'])
-      if (r === null || r === undefined) return null
-      return { release: () => cad(full, owner).then(() => undefined) }
-    },
-  }
+  // The store and its commands are the core's (crates/core/src/token/command_store.rs):
+  // each goes out through the client, its reply back as text or null.
+  const send = (request) =>
+    answer(() => {
+      const [key, words] = JSON.parse(request)
+      return Promise.resolve(command(key, words)).then((v) => (v === null || v === undefined ? null : String(v)))
+    })
+  return coreStore(loadBinding().createRedisStore(send, `redis (${kind})`, prefix), { prefix })
 }
 
 const METHODS = ['get', 'set', 'compareAndDelete', 'lock']
@@ -264,15 +172,28 @@ function componentHooks(options) {
   return [run, names]
 }
 
+// The core's stores (cloud.memoryStore(), cloud.redisStore()): each a plain
+// object with the interface (its own properties, so that `{ ...store }`
+// wraps it as it wraps any store), the core's handle behind it.
+const cores = new WeakMap()
+function coreStore(handle, extra) {
+  const store = Object.assign({ kind: handle.kind }, extra)
+  for (const m of METHODS) store[m] = async (...args) => handle[m](...args)
+  cores.set(store, { handle, methods: METHODS.map((m) => store[m]) })
+  return store
+}
+
 // The addon's handle of each store (its bridge, and the process-local cache
 // in front of it), made once per store object: every client and event
-// handler of that store in this process share it.
+// handler of that store in this process share it. A store of the core's
+// serves the core directly, unless the application replaced a method.
 const handles = new WeakMap()
 function storeHandle(store) {
+  const core = cores.get(store)
+  if (core && METHODS.every((m, i) => store[m] === core.methods[i])) return core.handle
   let handle = handles.get(store)
   if (handle === undefined) {
-    const binding = require('./load.js').loadBinding()
-    handle = binding.createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
+    handle = loadBinding().createTokenStore(bridge(store), typeof store.kind === 'string' ? store.kind : 'custom')
     handles.set(store, handle)
   }
   return handle
@@ -286,4 +207,4 @@ function forgetCached(store, key) {
   storeHandle(store).forget(key)
 }
 
-module.exports = { memoryStore, redisStore, keys, storeProblem, storeHandle, forgetCached, answer, componentHooks }
+module.exports = { redisStore, coreStore, keys, storeProblem, storeHandle, forgetCached, answer, componentHooks }

@@ -2,9 +2,10 @@
 //! Everything here converts; the emulator itself lives in `crate::emulator`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
+use napi::{check_status, sys, ValueType};
 use napi_derive::napi;
 
 use crate::emulator::command_line::{self, Command, Listening, Sources};
@@ -90,7 +91,7 @@ pub fn emulator_banner(
     Ok(command_line::banner(&opts, &sources, &at))
 }
 
-/// A running emulator.
+/// A running emulator: what `startEmulator()` resolves to.
 ///
 /// ```js
 /// const { startEmulator } = require('wx-cloud-openapi')
@@ -100,9 +101,95 @@ pub fn emulator_banner(
 /// console.log(emu.environments())
 /// await emu.close()
 /// ```
-#[napi]
+#[napi(js_name = "Emulator")]
 pub struct EmulatorHandle {
     inner: Arc<Emulator>,
+    /// The listener runs on the addon's own threads, which do not keep
+    /// Node's event loop alive; a listening emulator does, as a node `http`
+    /// server does, through this threadsafe function (never called) until
+    /// `close()`. `unref()` lets the process exit while it listens, `ref()`
+    /// undoes that.
+    keep_alive: Mutex<Option<KeepAlive>>,
+}
+
+/// A threadsafe function with nothing to call: while referenced, Node's
+/// event loop stays alive. Used on the JavaScript thread only; never
+/// released on drop (after the environment's teardown it is Node's).
+struct KeepAlive(sys::napi_threadsafe_function);
+// SAFETY: the handle is only used by the methods JavaScript calls, on its
+// thread (and `napi_release_threadsafe_function` may be called from any).
+unsafe impl Send for KeepAlive {}
+
+impl KeepAlive {
+    fn new(env: &Env) -> Result<KeepAlive> {
+        unsafe extern "C" fn never_called(
+            _: sys::napi_env,
+            _: sys::napi_value,
+            _: *mut std::ffi::c_void,
+            _: *mut std::ffi::c_void,
+        ) {
+        }
+        let name = unsafe { String::to_napi_value(env.raw(), "wx-cloud-emulator".to_string()) }?;
+        let mut raw = std::ptr::null_mut();
+        check_status!(unsafe {
+            sys::napi_create_threadsafe_function(
+                env.raw(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                name,
+                0,
+                1,
+                std::ptr::null_mut(),
+                None,
+                std::ptr::null_mut(),
+                Some(never_called),
+                &mut raw,
+            )
+        })?;
+        Ok(KeepAlive(raw))
+    }
+
+    /// Keep the process alive (`true`), or not.
+    fn set(&self, env: &Env, alive: bool) -> Result<()> {
+        check_status!(unsafe {
+            match alive {
+                true => sys::napi_ref_threadsafe_function(env.raw(), self.0),
+                false => sys::napi_unref_threadsafe_function(env.raw(), self.0),
+            }
+        })
+    }
+
+    fn release(self) {
+        unsafe {
+            sys::napi_release_threadsafe_function(
+                self.0,
+                sys::ThreadsafeFunctionReleaseMode::release,
+            )
+        };
+    }
+}
+
+/// Throw a TypeError (as the JavaScript API does for an argument of the
+/// wrong type): the error to return with it.
+fn type_error(env: &Env, msg: &str) -> Error {
+    match env.throw_type_error(msg, None) {
+        Ok(()) => Error::from_status(Status::PendingException),
+        Err(e) => e,
+    }
+}
+
+/// An account id for authorize() and revoke(): a non-empty string.
+fn account(env: &Env, method: &str, appid: Unknown) -> Result<String> {
+    if appid.get_type()? == ValueType::String {
+        let appid: String = unsafe { appid.cast() }?;
+        if !appid.is_empty() {
+            return Ok(appid);
+        }
+    }
+    Err(type_error(
+        env,
+        &format!("{method}(appid): appid must be a non-empty string"),
+    ))
 }
 
 fn to_map(v: &serde_json::Value) -> HashMap<String, i64> {
@@ -179,17 +266,38 @@ impl EmulatorHandle {
         }
     }
 
-    /// Inject a fault (the JSON text of an [`EmulatorFaultSpec`], camelCase
-    /// or snake_case). Throws on an invalid spec, naming the field.
+    /// Inject a fault: an [`EmulatorFaultSpec`] object (camelCase or
+    /// snake_case), read as JSON.stringify writes it, a field set to `null`
+    /// as not given. Throws on an invalid spec, naming the field.
     ///
     /// ```js
-    /// emu.injectFault(JSON.stringify({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 }))
-    /// emu.injectFault(JSON.stringify({ kind: 'delay', delayMs: 200 }))
+    /// emu.injectFault({ api: 'tcb.createenvandresource', kind: 'drop_after', times: 1 })
+    /// emu.injectFault({ kind: 'delay', delayMs: 200 })
     /// ```
     #[napi(catch_unwind)]
-    pub fn inject_fault(&self, spec_json: String) -> Result<()> {
-        let value: serde_json::Value = serde_json::from_str(&spec_json)
+    pub fn inject_fault(&self, env: &Env, spec: Unknown) -> Result<()> {
+        if spec.get_type()? != ValueType::Object || spec.is_array()? {
+            return Err(type_error(env, "injectFault(spec): spec must be an object"));
+        }
+        let stringify: Function<Unknown, String> = env
+            .get_global()?
+            .get_named_property::<Object>("JSON")?
+            .get_named_property("stringify")?;
+        let mut value: serde_json::Value = serde_json::from_str(&stringify.call(spec)?)
             .map_err(|e| Error::from_reason(format!("invalid fault spec: {e}")))?;
+        // A field set to null is not given (one that JSON writes as null, NaN, stays wrong).
+        let spec: Object = unsafe { spec.cast() }?;
+        let is_null = |k: &str| -> Result<bool> {
+            Ok(spec.get_named_property::<Unknown>(k)?.get_type()? == ValueType::Null)
+        };
+        if let Some(fields) = value.as_object_mut() {
+            let given: Vec<String> = fields.keys().cloned().collect();
+            for k in given {
+                if fields[&k].is_null() && is_null(&k)? {
+                    fields.remove(&k);
+                }
+            }
+        }
         // Named as the field was given (serde's message lists every field).
         const FIELDS: [&str; 11] = [
             "api",
@@ -223,27 +331,31 @@ impl EmulatorHandle {
     /// ```js
     /// const { authorizationCode } = await emu.authorize('wxmerchant0001')
     /// ```
-    #[napi]
-    pub async fn authorize(&self, appid: String) -> Result<EmulatorAuthorization> {
-        let a = self
-            .inner
-            .authorize(&appid)
-            .await
-            .map_err(Error::from_reason)?;
-        Ok(EmulatorAuthorization {
-            authorization_code: a.code,
-            expires_at: a.expires_at as i64,
-            info_type: a.info_type.to_string(),
-            pushed: self.inner.pushes_events() && a.push_error.is_none(),
-            push_error: a.push_error,
+    #[napi(catch_unwind)]
+    pub fn authorize<'env>(
+        &self,
+        env: &'env Env,
+        appid: Unknown,
+    ) -> Result<PromiseRaw<'env, EmulatorAuthorization>> {
+        let (appid, inner) = (account(env, "authorize", appid)?, self.inner.clone());
+        env.spawn_future(async move {
+            let a = inner.authorize(&appid).await.map_err(Error::from_reason)?;
+            Ok(EmulatorAuthorization {
+                authorization_code: a.code,
+                expires_at: a.expires_at as i64,
+                info_type: a.info_type.to_string(),
+                pushed: inner.pushes_events() && a.push_error.is_none(),
+                push_error: a.push_error,
+            })
         })
     }
 
     /// An account takes its authorization back (and `unauthorized` is
     /// pushed). Resolves `false` when it had not authorized.
-    #[napi]
-    pub async fn revoke(&self, appid: String) -> Result<bool> {
-        self.inner.revoke(&appid).await.map_err(Error::from_reason)
+    #[napi(catch_unwind)]
+    pub fn revoke<'env>(&self, env: &'env Env, appid: Unknown) -> Result<PromiseRaw<'env, bool>> {
+        let (appid, inner) = (account(env, "revoke", appid)?, self.inner.clone());
+        env.spawn_future(async move { inner.revoke(&appid).await.map_err(Error::from_reason) })
     }
 
     /// Push a new verify ticket now; resolves to the ticket once the
@@ -266,14 +378,39 @@ impl EmulatorHandle {
     }
 
     /// Stop listening; requests in flight finish (at most 5 s). Idempotent.
+    /// From now on the emulator no longer keeps the process alive.
     ///
     /// ```js
     /// await emu.close()
     /// ```
-    #[napi]
-    pub async fn close(&self) -> Result<()> {
-        self.inner.close().await;
-        Ok(())
+    #[napi(catch_unwind)]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        if let Some(k) = crate::wire::lock(&self.keep_alive).take() {
+            k.release();
+        }
+        let inner = self.inner.clone();
+        env.spawn_future(async move {
+            inner.close().await;
+            Ok(())
+        })
+    }
+
+    /// Let the process exit while the emulator listens (as `server.unref()`).
+    #[napi(catch_unwind)]
+    pub fn unref<'env>(&self, env: &Env, this: This<'env>) -> Result<Object<'env>> {
+        if let Some(k) = crate::wire::lock(&self.keep_alive).as_ref() {
+            k.set(env, false)?;
+        }
+        Ok(this.object)
+    }
+
+    /// Undo `unref()`: keep the process alive while the emulator listens.
+    #[napi(js_name = "ref", catch_unwind)]
+    pub fn keep_process_alive<'env>(&self, env: &Env, this: This<'env>) -> Result<Object<'env>> {
+        if let Some(k) = crate::wire::lock(&self.keep_alive).as_ref() {
+            k.set(env, true)?;
+        }
+        Ok(this.object)
     }
 }
 
@@ -290,12 +427,18 @@ impl EmulatorHandle {
 /// `options` is the JSON text of lib/emulator.js's options object: serde
 /// reads it (crates/emulator/src/start_options.rs) and names the option at
 /// fault; their TypeScript shape is `EmulatorStartOptions` in lib/emulator.d.ts.
-#[napi]
-pub async fn start_emulator(options: String) -> Result<EmulatorHandle> {
-    let opts = crate::emulator::start_options::from_json(&options)
-        .map_err(|e| Error::from_reason(format!("startEmulator(options): {e}")))?;
-    let emu = Emulator::start(opts).await.map_err(Error::from_reason)?;
-    Ok(EmulatorHandle {
-        inner: Arc::new(emu),
+#[napi(catch_unwind)]
+pub fn start_emulator(env: &Env, options: String) -> Result<PromiseRaw<'_, EmulatorHandle>> {
+    let start = async move {
+        let opts = crate::emulator::start_options::from_json(&options)
+            .map_err(|e| Error::from_reason(format!("startEmulator(options): {e}")))?;
+        Emulator::start(opts).await.map_err(Error::from_reason)
+    };
+    env.spawn_future_with_callback(start, |env, emu| {
+        let keep_alive = KeepAlive::new(env)?;
+        Ok(EmulatorHandle {
+            inner: Arc::new(emu),
+            keep_alive: Mutex::new(Some(keep_alive)),
+        })
     })
 }

@@ -79,10 +79,32 @@ impl HandlerOptions {
 
 /// The query parameters of an event request.
 #[napi(object)]
+#[derive(Default)]
 pub struct ComponentEventQuery {
     pub timestamp: Option<String>,
     pub nonce: Option<String>,
     pub msg_signature: Option<String>,
+}
+
+impl ComponentEventQuery {
+    /// The fields of a request URL or of its query string, as
+    /// `URLSearchParams` reads them (the first value of each).
+    fn parse(url: &str) -> ComponentEventQuery {
+        let text = url.split_once('?').map_or(url, |(_, q)| q);
+        // URLSearchParams drops one leading `?` of its text.
+        let text = text.strip_prefix('?').unwrap_or(text);
+        let mut q = ComponentEventQuery::default();
+        for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+            let field = match &*k {
+                "timestamp" => &mut q.timestamp,
+                "nonce" => &mut q.nonce,
+                "msg_signature" => &mut q.msg_signature,
+                _ => continue,
+            };
+            field.get_or_insert_with(|| v.into_owned());
+        }
+        q
+    }
 }
 
 /// One platform's event endpoint.
@@ -178,15 +200,20 @@ impl ComponentEvents {
     /// Check and decrypt one push, then act on it: resolves the event's
     /// fields (JSON text; `authorization` after an authorization, `ignored`
     /// when a newer event for the account was applied already), or a
-    /// failed outcome (`componentEvent:fail …`).
+    /// failed outcome (`componentEvent:fail …`). `query` is the request
+    /// URL, its query string, or the three fields.
     #[napi(catch_unwind)]
     pub fn handle<'env>(
         &self,
         env: &'env Env,
-        query: ComponentEventQuery,
+        query: Either<String, ComponentEventQuery>,
         body: Buffer,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let deadline = tokio::time::Instant::now() + self.timeout;
+        let query = match query {
+            Either::A(url) => ComponentEventQuery::parse(&url),
+            Either::B(fields) => fields,
+        };
         let opened = self.open(query, &body);
         let (tokens, config, context) = (
             self.tokens.clone(),
@@ -203,7 +230,12 @@ impl ComponentEvents {
                     API,
                     Ok(Success::Json(serde_json::Value::Object(fields).to_string())),
                 ),
-                Err(e) => Outcome::failure(&e.for_api(API)),
+                // Every failure of the handler is a CloudSDKError, without a hint.
+                Err(e) => Outcome {
+                    cloud_error: true,
+                    hint: None,
+                    ..Outcome::failure(&e.for_api(API))
+                },
             }
         })
     }
@@ -236,5 +268,27 @@ impl ComponentEvents {
             )
             .for_api(API)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ComponentEventQuery;
+
+    #[test]
+    fn a_query_is_read_as_url_search_params_reads_it() {
+        let fields = |url: &str| {
+            let q = ComponentEventQuery::parse(url);
+            (q.timestamp, q.nonce, q.msg_signature)
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            fields("/wechat/component?timestamp=1&nonce=a+b%2B&msg_signature=x&timestamp=2"),
+            (some("1"), some("a b+"), some("x"))
+        );
+        assert_eq!(fields("nonce=n"), (None, some("n"), None));
+        assert_eq!(fields("/p??nonce=n&x"), (None, some("n"), None));
+        assert_eq!(fields("/p?a=1?nonce=n"), (None, None, None));
+        assert_eq!(fields(""), (None, None, None));
     }
 }

@@ -36,7 +36,8 @@ pub struct MediaInput {
 /// Options of one call, from `openapi({ appid, convertCase })`.
 #[napi(object)]
 pub struct CallOptions {
-    pub appid: Option<String>,
+    /// Read as UTF-16: one holding a lone surrogate is refused.
+    pub appid: Option<Utf16String>,
     pub convert_case: Option<bool>,
     /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
     /// media), chosen by the JavaScript layer so that no user string has it.
@@ -132,12 +133,14 @@ pub struct Client {
 
 /// Validate `init()` options (the JSON text of those that are not
 /// functions, and the names of those that are) and create a client, or
-/// explain which option is wrong. The managed third-party mode keeps its tokens in
-/// `store` (a [`store::TokenStoreHandle`]; without one, in this process's
-/// memory, one store per `default_store_key`, the API base URL). The
-/// `init()` callbacks `hook_names` are called through `hooks`: those of
-/// the managed third-party mode, or the token function (`accessToken` /
-/// `authorizerAccessToken` given as a function).
+/// explain which option is wrong. The managed third-party mode keeps its
+/// tokens in `store` (a [`store::TokenStoreHandle`]; a store given to a
+/// client of another mode is refused); without one, in this process's
+/// memory, one store per API base URL (as the clients share their app
+/// tokens), `WX_API_BASE_URL` read as JavaScript's `process.env` has it
+/// (`js_api_base_url`). The `init()` callbacks `hook_names` are called
+/// through `hooks`: those of the managed third-party mode, or the token
+/// function (`accessToken` / `authorizerAccessToken` given as a function).
 ///
 /// ```js
 /// const r = binding.createClient(JSON.stringify({ env: 'test-env-123', timeout: 5000 }), [])
@@ -149,7 +152,7 @@ pub fn create_client(
     store: Option<&store::TokenStoreHandle>,
     hooks: Option<Function<String, Promise<String>>>,
     hook_names: Option<Vec<String>>,
-    default_store_key: Option<String>,
+    js_api_base_url: Option<String>,
 ) -> Result<Either<Client, Outcome>> {
     install_panic_hook();
     let config = match Config::from_js(&options_json, &functions) {
@@ -158,11 +161,27 @@ pub fn create_client(
     };
     let mut inner = wx_cloud_core::Client::from_config(config);
     let hook_names = hook_names.unwrap_or_default();
-    match (bindings::token_function(inner.config()), hooks) {
+    let token_function = bindings::token_function(inner.config());
+    if store.is_some() && token_function != Some("component") {
+        return Ok(Either::B(Outcome::failure(
+            &ApiError::invalid_param(
+                "option `store` keeps the tokens of the SDK-managed third-party mode: it needs componentAppid and componentAppsecret \
+                 (and no other credentials, or option `mode: \"thirdparty\"`)",
+            )
+            .for_api("init"),
+        )));
+    }
+    match (token_function, hooks) {
         (Some("component"), hooks) => {
             let cached = match store {
                 Some(s) => s.inner.clone(),
-                None => crate::token::default_store(&default_store_key.unwrap_or_default()),
+                None => {
+                    let js_env = js_api_base_url
+                        .map(|b| HashMap::from([("WX_API_BASE_URL".to_string(), b)]));
+                    let base =
+                        bindings::base_url(inner.config(), &snapshot(inner.config(), js_env));
+                    crate::token::default_store(&base.unwrap_or_default())
+                }
             };
             inner = inner.with_tokens(cached, store::hooks(hooks, &hook_names)?);
         }
@@ -325,6 +344,13 @@ impl Client {
         bindings::token_function(self.inner.config()).map(str::to_string)
     }
 
+    /// Each call reads the environment JavaScript sends ([`CallOptions::env_json`]):
+    /// `init()` had no `processEnv`.
+    #[napi(getter, catch_unwind)]
+    pub fn reads_process_env(&self) -> bool {
+        self.inner.config().process_env.is_none()
+    }
+
     /// Call `openapi.{api}` with the params (JSON text, or undefined).
     ///
     /// The environment is read here, on the JavaScript thread, before the
@@ -341,6 +367,17 @@ impl Client {
         let config = self.inner.config();
         let ctx = self.context(config, options.env_json);
         let debug = crate::bindings::debug(config, &ctx).value;
+        let appid = match options.appid.map(|a| String::from_utf16(&a)) {
+            Some(Err(_)) => {
+                let e = ApiError::invalid_param(
+                    "option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent",
+                );
+                let display = format!("openapi.{api}");
+                let e = e.for_api(&display);
+                return settle(env, display, async move { Outcome::failure(&e) });
+            }
+            appid => appid.and_then(std::result::Result::ok),
+        };
         let input = CallInput {
             api,
             params_json,
@@ -352,7 +389,7 @@ impl Client {
                     data: m.value.to_vec(),
                 })
                 .collect(),
-            appid: options.appid,
+            appid,
             convert_case: options.convert_case.unwrap_or(true),
             marker: options.marker,
         };
@@ -439,14 +476,15 @@ pub fn api_route(api: String) -> Option<ApiRoute> {
 }
 
 /// The signature of a `cloud.signature({ type: 'midas' })` value in the
-/// params of the midas API `api` (`crate::https::midas`): `names` the
-/// signed params (sorted, snake_cased), `keys` the params' top-level keys,
-/// `value_of(key)` the text of a param's value, asked for the signed ones
-/// only. Fails as the reference does when a signed param is missing.
+/// params of the midas API `api` (`crate::https::midas`): `params` the
+/// value's param names (the signed ones are these sorted and snake_cased),
+/// `keys` the params' top-level keys, `value_of(key)` the text of a param's
+/// value, asked for the signed ones only. Fails as the reference does when
+/// a signed param is missing.
 #[napi(catch_unwind)]
 pub fn midas_signature(
     api: String,
-    names: Vec<String>,
+    params: Vec<String>,
     secret: String,
     keys: Vec<String>,
     convert_case: bool,
@@ -456,6 +494,7 @@ pub fn midas_signature(
     let (method, path) = midas::route(&api)
         .ok_or_else(|| Error::from_reason(format!("{api} is not a midas API")))?;
     let sent = midas::sent_keys(keys, convert_case);
+    let names = midas::signed_names(params);
     let mut fields = Vec::with_capacity(names.len());
     for name in names {
         let Some(key) = sent.get(&name).and_then(serde_json::Value::as_str) else {
@@ -502,8 +541,9 @@ pub struct ConfigExplanation {
     pub err_msg: String,
 }
 
-/// Explain, without sending anything, what a call made with these `init()`
-/// options (JSON text and function names, as `createClient` takes them) would use: the same
+/// Explain, without sending anything, what a call of `api` (by default
+/// `tcb.createenvandresource`) made with these `init()` options (JSON text
+/// and function names, as `createClient` takes them) would use: the same
 /// mode selection and credential lookup as a call, the environment read
 /// as a call reads it: `processEnv`, else `env` (what JavaScript's
 /// `process.env` holds, see [`CallOptions::env`]), else the process.
@@ -519,7 +559,9 @@ pub fn explain_config(
     api: Option<String>,
     env: Option<HashMap<String, String>>,
 ) -> ConfigExplanation {
-    let api = api.unwrap_or_else(|| "openapi.tcb.createenvandresource".to_string());
+    // `tcb.createenvandresource` or `openapi.tcb.createenvandresource`.
+    let api = api.as_deref().unwrap_or("tcb.createenvandresource");
+    let api = format!("openapi.{}", api.strip_prefix("openapi.").unwrap_or(api));
     let config = match Config::from_js(&options_json, &functions) {
         Ok(c) => c,
         Err(e) => {

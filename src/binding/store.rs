@@ -1,7 +1,9 @@
-//! The application's JavaScript token store (`cloud.memoryStore()`,
-//! `cloud.redisStore(client)`, or its own object) and its callbacks, as the
-//! core's [`TokenStore`] and [`ComponentHooks`]: every operation is a call
-//! into JavaScript through a threadsafe function, answered by a promise.
+//! The application's JavaScript token store (its own object) and its
+//! callbacks, as the core's [`TokenStore`] and [`ComponentHooks`]: every
+//! operation is a call into JavaScript through a threadsafe function,
+//! answered by a promise. `cloud.memoryStore()` is the core's
+//! [`MemoryStore`], and `cloud.redisStore(client)` the core's
+//! [`CommandStore`], its commands sent through the application's client.
 //!
 //! The JavaScript side (`lib/store.js` `bridge`) is one function per store
 //! that takes a request as JSON text (`["get", key]`, `["set", key, value,
@@ -9,16 +11,19 @@
 //! `{"ok":false,"error":"…"}`: it never throws and never rejects, so
 //! nothing a user's store does can reach the runtime as an exception.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
+use napi::{check_status, sys, ValueType};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::token::{
-    CachedStore, ComponentHooks, StoreError, StoreFuture, TokenFunction, TokenReply, TokenStore,
+    CachedStore, CommandStore, ComponentHooks, MemoryStore, RedisCommands, StoreError, StoreFuture,
+    TokenFunction, TokenReply, TokenStore,
 };
 
 /// A JavaScript function `(requestJson) => Promise<responseJson>`, callable
@@ -115,12 +120,100 @@ impl TokenStore for JsStore {
     }
 }
 
-/// A token store of the application, with this process's cache in front:
-/// made once per store object by `lib/store.js` and shared by every client
-/// and event handler that uses it.
+/// A token store with this process's cache in front: the application's
+/// JavaScript store (made once per store object by `lib/store.js`), or the
+/// core's [`MemoryStore`] (`cloud.memoryStore()`), which a client or event
+/// handler given it uses directly, without a bridge. Shared by every client
+/// and event handler that uses it. Its methods are the JavaScript store
+/// interface (`kind`, `get`, `set`, `compareAndDelete`, `lock`), acting on
+/// the store behind the cache.
 #[napi]
 pub struct TokenStoreHandle {
     pub(crate) inner: Arc<CachedStore>,
+}
+
+/// A lock taken through [`TokenStoreHandle::lock`].
+#[napi]
+pub struct StoreLock {
+    store: Arc<dyn TokenStore>,
+    key: String,
+    owner: String,
+}
+
+#[napi]
+impl StoreLock {
+    /// Release the lock (only while this holder still has it).
+    #[napi(catch_unwind)]
+    pub fn release<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (store, key, owner) = (self.store.clone(), self.key.clone(), self.owner.clone());
+        answer(env, Ok(async move { store.unlock(&key, &owner).await }))
+    }
+}
+
+/// A rejected promise's TypeError (without a `code`), as an `async`
+/// JavaScript method rejects when its arguments are wrong.
+struct TypeError(String);
+
+impl ToNapiValue for TypeError {
+    unsafe fn to_napi_value(env: sys::napi_env, e: Self) -> Result<sys::napi_value> {
+        let msg = String::to_napi_value(env, e.0)?;
+        let mut error = std::ptr::null_mut();
+        check_status!(sys::napi_create_type_error(
+            env,
+            std::ptr::null_mut(),
+            msg,
+            &mut error
+        ))?;
+        Ok(error)
+    }
+}
+
+/// A store operation for JavaScript: a promise of its answer, or rejected
+/// with a TypeError naming the argument at fault.
+fn answer<'env, T, F>(
+    env: &'env Env,
+    op: std::result::Result<F, String>,
+) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = std::result::Result<T, StoreError>> + Send + 'static,
+{
+    match op {
+        Ok(op) => env.spawn_future(async move { op.await.map_err(|e| Error::from_reason(e.0)) }),
+        Err(msg) => PromiseRaw::reject(env, TypeError(msg)),
+    }
+}
+
+/// A store key: a non-empty string.
+fn checked_key(key: &Unknown) -> std::result::Result<String, String> {
+    match key.get_type() {
+        Ok(ValueType::String) => Some(unsafe { key.cast::<String>() }),
+        _ => None,
+    }
+    .and_then(|k| k.ok())
+    .filter(|k| !k.is_empty())
+    .ok_or_else(|| "a store key must be a non-empty string".to_string())
+}
+
+/// A time to live: `undefined` (none), or milliseconds >= 1 (rounded up).
+fn ttl(ms: Unknown) -> Result<std::result::Result<Option<Duration>, String>> {
+    let number = match ms.get_type()? {
+        ValueType::Undefined => return Ok(Ok(None)),
+        ValueType::Number => Some(unsafe { ms.cast::<f64>() }?),
+        _ => None,
+    };
+    Ok(match number {
+        Some(n) if n.is_finite() && n >= 1.0 => Ok(Some(Duration::from_millis(n.ceil() as u64))),
+        _ => Err(format!(
+            "ttlMs must be a number of milliseconds >= 1, got {}",
+            text_of(ms)?
+        )),
+    })
+}
+
+/// A JavaScript value as `String(value)` shows it (what it throws, thrown).
+fn text_of(v: Unknown) -> Result<String> {
+    v.coerce_to_string()?.into_utf8()?.into_owned()
 }
 
 #[napi]
@@ -130,6 +223,119 @@ impl TokenStoreHandle {
     pub fn forget(&self, key: String) {
         self.inner.forget(&key, None);
     }
+
+    /// What the store is: `memory`, `redis (ioredis)`, `custom`, …
+    #[napi(getter, catch_unwind)]
+    pub fn kind(&self) -> String {
+        self.inner.store().kind()
+    }
+
+    /// `get(key)`: the value, or `null`.
+    #[napi(catch_unwind)]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        key: Unknown,
+    ) -> Result<PromiseRaw<'env, Option<String>>> {
+        let store = self.inner.store().clone();
+        answer(
+            env,
+            checked_key(&key).map(|key| async move { store.get(&key).await }),
+        )
+    }
+
+    /// `set(key, value, ttlMs?)`: `value` as a string; no `ttlMs`, no expiry.
+    #[napi(catch_unwind)]
+    pub fn set<'env>(
+        &self,
+        env: &'env Env,
+        key: Unknown,
+        value: Unknown,
+        ttl_ms: Unknown,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let store = self.inner.store().clone();
+        let ttl = ttl(ttl_ms)?;
+        let op = checked_key(&key).and_then(|key| Ok((key, ttl?)));
+        let value = text_of(value)?;
+        answer(
+            env,
+            op.map(|(key, ttl)| async move { store.set(&key, &value, ttl).await }),
+        )
+    }
+
+    /// `compareAndDelete(key, expected)`: delete `key` only while its value is `expected`.
+    #[napi(catch_unwind)]
+    pub fn compare_and_delete<'env>(
+        &self,
+        env: &'env Env,
+        key: Unknown,
+        expected: Unknown,
+    ) -> Result<PromiseRaw<'env, bool>> {
+        let store = self.inner.store().clone();
+        let expected = match expected.get_type() {
+            Ok(ValueType::String) => unsafe { expected.cast::<String>() }.ok(),
+            _ => None,
+        };
+        answer(
+            env,
+            checked_key(&key).map(|key| async move {
+                match expected {
+                    Some(expected) => store.compare_and_delete(&key, &expected).await,
+                    None => Ok(false),
+                }
+            }),
+        )
+    }
+
+    /// `lock(key, ttlMs)`: `{ release() }`, or `null` while another holds it.
+    #[napi(catch_unwind)]
+    pub fn lock<'env>(
+        &self,
+        env: &'env Env,
+        key: Unknown,
+        ttl_ms: Unknown,
+    ) -> Result<PromiseRaw<'env, Option<StoreLock>>> {
+        let store = self.inner.store().clone();
+        let ttl = ttl(ttl_ms)?;
+        let op = checked_key(&key).and_then(|key| Ok((key, ttl?)));
+        answer(
+            env,
+            op.map(|(key, ttl)| async move {
+                // Without a time to live, held until released.
+                let ttl = ttl.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
+                let owner = store.lock(&key, ttl).await?;
+                Ok(owner.map(|owner| StoreLock { store, key, owner }))
+            }),
+        )
+    }
+}
+
+/// The core's memory store, with the JavaScript store interface:
+/// `cloud.memoryStore()`.
+#[napi(catch_unwind)]
+pub fn create_memory_store() -> TokenStoreHandle {
+    TokenStoreHandle {
+        inner: CachedStore::new(Arc::new(MemoryStore::new())),
+    }
+}
+
+/// A key of the store layout ([`crate::token::keys`], without a store's
+/// prefix) by its JavaScript name (`keys` of `lib/store.js`): `ticket(component)`,
+/// `componentToken(component)`, `refreshToken(component, authorizer)`,
+/// `authorizerToken(…)`, `revoked(…)`, `lock(key)`.
+#[napi(catch_unwind)]
+pub fn store_key(kind: String, id: String, authorizer: Option<String>) -> Result<String> {
+    use crate::token::keys;
+    let authorizer = authorizer.unwrap_or_default();
+    Ok(match kind.as_str() {
+        "ticket" => keys::ticket(&id),
+        "componentToken" => keys::component_token(&id),
+        "refreshToken" => keys::refresh_token(&id, &authorizer),
+        "authorizerToken" => keys::authorizer_token(&id, &authorizer),
+        "revoked" => keys::revoked(&id, &authorizer),
+        "lock" => keys::lock(&id),
+        _ => return Err(Error::from_reason(format!("no store key {kind}"))),
+    })
 }
 
 /// Wrap a JavaScript token store's bridge (see the module's docs).
@@ -146,6 +352,37 @@ pub fn create_token_store(
         bridge: bridge(bridge_fn)?,
         kind,
     };
+    Ok(TokenStoreHandle {
+        inner: CachedStore::new(Arc::new(store)),
+    })
+}
+
+/// The application's Redis client (`redisStore(client)`), through a bridge
+/// that sends one command: `[key, words]` answers the reply as text or null.
+struct JsCommands(Arc<Bridge>);
+
+impl RedisCommands for JsCommands {
+    fn command<'a>(&'a self, key: &'a str, words: Vec<String>) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let reply = ask(&self.0, json!([key, words])).await;
+            reply.and_then(text).map_err(StoreError)
+        })
+    }
+}
+
+/// A token store in Redis (the core's [`CommandStore`]), its commands sent
+/// by the application's client through `command_fn`.
+///
+/// ```js
+/// const store = binding.createRedisStore(sendCommand, 'redis (ioredis)', 'wxcloud:')
+/// ```
+#[napi(catch_unwind)]
+pub fn create_redis_store(
+    command_fn: Function<String, Promise<String>>,
+    kind: String,
+    prefix: String,
+) -> Result<TokenStoreHandle> {
+    let store = CommandStore::through(JsCommands(bridge(command_fn)?), prefix, kind);
     Ok(TokenStoreHandle {
         inner: CachedStore::new(Arc::new(store)),
     })

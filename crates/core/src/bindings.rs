@@ -11,6 +11,7 @@ pub use crate::call::input::{CallInput, Media};
 pub use crate::codes::{description, INVALID_COMMON_PARAM, INVALID_PARAM};
 pub use crate::env::{Context, ProcessEnv, CONTEXT_VARS, OTHER_VARS};
 pub use crate::error::{ok_msg, ApiError, ErrorClass};
+pub use crate::https::base_url;
 pub use crate::json_text::js_trim;
 pub use crate::mode::{explain, token_function, Report};
 pub use crate::options::{js_json, Config, DEFAULT_TIMEOUT, MAX_TIMEOUT_MS};

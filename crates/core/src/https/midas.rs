@@ -18,6 +18,17 @@ pub fn route(api: &str) -> Option<(&'static str, &'static str)> {
     Some((route.method.as_str(), route.path.as_str()))
 }
 
+/// The names `cloud.signature({ params })` signs, as wx-server-sdk 4.0.2
+/// makes them: sorted (as JavaScript sorts strings, by UTF-16 code units),
+/// then snake_cased.
+pub fn signed_names(mut params: Vec<String>) -> Vec<String> {
+    params.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    params
+        .iter()
+        .map(|p| crate::case::camel_to_snake(p))
+        .collect()
+}
+
 /// For each name of the params as the call sends them (top-level keys
 /// converted as wx-server-sdk converts them, a later conversion overwriting
 /// an earlier key) the top-level key whose value it carries.
@@ -52,6 +63,16 @@ pub fn sign(method: &str, path: &str, secret: &str, fields: &[(String, String)])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_names_sort_then_snake_case() {
+        let params = ["zoneId", "openid", "appId", "\u{ff5e}", "\u{1f600}"];
+        assert_eq!(
+            signed_names(params.iter().map(|p| p.to_string()).collect()),
+            // JavaScript's sort puts the surrogate pair (U+D83D…) before U+FF5E.
+            ["app_id", "openid", "zone_id", "\u{1f600}", "\u{ff5e}"]
+        );
+    }
 
     #[test]
     fn signs_as_the_reference() {

@@ -493,6 +493,13 @@ impl ComponentTokens {
         let result = match tokio::time::timeout_at(deadline, self.acquire(key, inner, fetch)).await
         {
             Ok(Ok(entry)) => Ok(entry),
+            // A step's own timer past the call's deadline (the authorizer
+            // token request has a whole timeout of its own, started at most
+            // a moment after the call): it fired with the call's timer, in
+            // the same tick, and the call's ended it.
+            Ok(Err(Ok(e))) if e.kind == ErrorKind::Timeout && Instant::now() >= deadline => {
+                Err(self.late(key))
+            }
             Ok(Err(Ok(e))) => Err(e),
             Ok(Err(Err(Late))) | Err(_) => Err(self.late(key)),
         };

@@ -1,20 +1,22 @@
 //! The managed third-party mode's tokens: where they are kept
 //! ([`TokenStore`]: [`MemoryStore`] in one process, `RedisStore` with the
-//! `redis` feature for many) and how they are obtained and renewed
+//! `redis` feature for many, [`CommandStore`] through another's Redis client) and how they are obtained and renewed
 //! ([`ComponentTokens`]); and the application's own token function
 //! ([`TokenFunction`], asked by [`crate::Client`] for each call).
 
+mod command_store;
 mod component;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod store;
 
+pub use command_store::{CommandStore, RedisCommands};
 pub use component::{
     default_store, CachedStore, ComponentHooks, ComponentTokens, Entry, Hook, HookFuture, Wire,
     MAX_EVENT_AGE, REFRESH_TOKEN_INVALID,
 };
 #[cfg(feature = "redis")]
-pub use redis_store::RedisStore;
+pub use redis_store::{RedisConnection, RedisStore};
 pub use store::{keys, MemoryStore, StoreError, StoreFuture, TokenStore};
 
 /// What a token function gave: a token, or something else (described as

@@ -2,20 +2,17 @@
 //! server ([`RedisStore::connect`]) or a cluster ([`RedisStore::cluster`]).
 //! Every operation touches one key, so a cluster needs no hash tags.
 
-use std::time::Duration;
-
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster_async::ClusterConnection;
 
-use super::store::{StoreError, StoreFuture, TokenStore};
+use super::command_store::{CommandStore, RedisCommands};
+use super::store::{StoreError, StoreFuture};
 
-/// Compare-and-delete in one step on the server.
-const CAD_SCRIPT: &str =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-
-/// A token store in Redis. Tokens are shared by every process (Rust or
+/// A token store in Redis: a [`CommandStore`] whose commands a connection
+/// of the `redis` crate sends. Tokens are shared by every process (Rust or
 /// Node) using the same Redis and prefix (`wxcloud:` by default, as the
-/// Node package's `redisStore`). An environment created through the
+/// Node package's `redisStore`, the same store over the application's
+/// client; [`CommandStore::with_prefix`] for another). An environment created through the
 /// managed third-party mode, its tokens in Redis (against the emulator and
 /// a redis-server started here):
 ///
@@ -60,24 +57,33 @@ const CAD_SCRIPT: &str =
 /// # server.wait()?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
-pub struct RedisStore<C = ConnectionManager> {
-    conn: C,
-    prefix: String,
-}
+pub type RedisStore<C = ConnectionManager> = CommandStore<RedisConnection<C>>;
 
-impl<C> std::fmt::Debug for RedisStore<C> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+/// A connection of the `redis` crate (a `ConnectionManager`, a cluster
+/// connection, …) sending a [`RedisStore`]'s commands.
+#[derive(Clone)]
+pub struct RedisConnection<C>(C);
 
 fn failed(e: redis::RedisError) -> StoreError {
     // The crate's message names the command and the server's answer, never
     // the values sent.
     StoreError(e.to_string())
+}
+
+impl<C> RedisCommands for RedisConnection<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn command<'a>(&'a self, _key: &'a str, words: Vec<String>) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let mut conn = self.0.clone();
+            let mut cmd = redis::Cmd::new();
+            for word in &words {
+                cmd.arg(word);
+            }
+            cmd.query_async(&mut conn).await.map_err(failed)
+        })
+    }
 }
 
 impl RedisStore<ConnectionManager> {
@@ -104,94 +110,8 @@ where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
     /// A store over a connection of your own (a `ConnectionManager`, a
-    /// cluster connection, …).
+    /// cluster connection, …), its keys under `wxcloud:`.
     pub fn new(conn: C) -> Self {
-        RedisStore {
-            conn,
-            prefix: "wxcloud:".to_string(),
-        }
-    }
-
-    /// The same store with its keys under `prefix` instead of `wxcloud:`.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
-    }
-
-    async fn cad(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let n: i64 = redis::Script::new(CAD_SCRIPT)
-            .key(key)
-            .arg(expected)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        Ok(n == 1)
-    }
-}
-
-fn millis(ttl: Duration) -> u64 {
-    (ttl.as_millis() as u64).max(1)
-}
-
-impl<C> TokenStore for RedisStore<C>
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
-    fn kind(&self) -> String {
-        "redis".to_string()
-    }
-
-    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            redis::cmd("GET")
-                .arg(self.key(key))
-                .query_async(&mut conn)
-                .await
-                .map_err(failed)
-        })
-    }
-
-    fn set<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a str,
-        ttl: Option<Duration>,
-    ) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(key)).arg(value);
-            if let Some(ttl) = ttl {
-                cmd.arg("PX").arg(millis(ttl));
-            }
-            cmd.query_async::<()>(&mut conn).await.map_err(failed)
-        })
-    }
-
-    fn compare_and_delete<'a>(&'a self, key: &'a str, expected: &'a str) -> StoreFuture<'a, bool> {
-        Box::pin(async move { self.cad(&self.key(key), expected).await })
-    }
-
-    fn lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let owner = format!("{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
-            let mut conn = self.conn.clone();
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(self.key(key))
-                .arg(&owner)
-                .arg("PX")
-                .arg(millis(ttl))
-                .arg("NX")
-                .query_async(&mut conn)
-                .await
-                .map_err(failed)?;
-            Ok(taken.map(|_| owner))
-        })
+        CommandStore::through(RedisConnection(conn), "wxcloud:", "redis")
     }
 }

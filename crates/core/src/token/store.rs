@@ -96,6 +96,11 @@ pub mod keys {
     }
 }
 
+/// A new lock owner's secret: 96 random bits in hex.
+pub(super) fn lock_owner() -> String {
+    format!("{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..))
+}
+
 struct Held {
     value: String,
     expires_at: Option<Instant>,
@@ -169,7 +174,7 @@ impl TokenStore for MemoryStore {
     }
 
     fn lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<String>> {
-        let owner = format!("{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
+        let owner = lock_owner();
         let taken = self.with(|m| {
             if m.contains_key(key) {
                 return None;
