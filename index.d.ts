@@ -42,7 +42,7 @@ export interface BaseInitOptions {
   accessToken?: string | TokenFunction
   /** Third-party platform with your authorizer token: a string or a function, as `accessToken`. */
   authorizerAccessToken?: string | TokenFunction
-  /** The WeChat API host of the HTTPS modes (an emulator's `httpsBaseUrl`, a forwarding proxy). @default `https://api.weixin.qq.com` (`WX_API_BASE_URL`) */
+  /** The WeChat API host of the HTTPS modes (an emulator's `httpsBaseUrl`, a forwarding proxy); an ASCII host name (an internationalised one in its `xn--` form). @default `https://api.weixin.qq.com` (`WX_API_BASE_URL`) */
   apiBaseUrl?: string
   /** An `http://` or `https://` proxy for the HTTPS modes (environment proxy variables are not used). @default none */
   proxy?: string

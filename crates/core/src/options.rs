@@ -1026,6 +1026,11 @@ mod tests {
             (r#"{"mode":"http"}"#.to_string(), "`mode`"),
             (r#"{"tokenKind":"x"}"#.to_string(), "`tokenKind`"),
             (r#"{"apiBaseUrl":"ftp://x"}"#.to_string(), "`apiBaseUrl`"),
+            // Host names are ASCII only (Cargo.toml: idna_adapter 1.0).
+            (
+                "{\"apiBaseUrl\":\"https://\u{4f8b}\u{3048}.test\"}".to_string(),
+                "`apiBaseUrl`",
+            ),
             (r#"{"proxy":"socks5://x:1"}"#.to_string(), "`proxy`"),
             (r#"{"retry":{"onBusy":-1}}"#.to_string(), "`retry.onBusy`"),
             (r#"{"retry":{"onbusy":1}}"#.to_string(), "`retry.onbusy`"),
