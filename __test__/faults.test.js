@@ -372,6 +372,30 @@ describe('user callbacks that never settle: the call still ends within its timeo
   })
 })
 
+// V8 may collect a promise that never settles, and napi then drops the
+// addon's end of it: before the fix the call failed at once with
+// "getComponentVerifyTicket failed: oneshot canceled" (CI, with a busy
+// worker's GC); it must still end at its timeout, as a callback that never
+// answers does. A child process with --expose-gc forces the collection.
+test('a never-settling callback collected by the GC still ends the call at its timeout', () => {
+  const script = `
+    const sdk = require(${JSON.stringify(require.resolve('../index.js'))})
+    const cloud = new sdk.Cloud()
+    cloud.init({ ...${JSON.stringify(COMPONENT)}, timeout: ${TIMEOUT}, apiBaseUrl: 'http://127.0.0.1:9', processEnv: {},
+      getComponentVerifyTicket: () => new Promise(() => {}), onAuthorizerRefreshToken: async () => {} })
+    const collecting = setInterval(() => global.gc(), 5)
+    const started = Date.now()
+    cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'gc' }).then(
+      () => console.log(JSON.stringify({ ok: true })),
+      (e) => console.log(JSON.stringify({ errCode: e.errCode, errMsg: e.errMsg, ms: Date.now() - started })),
+    ).finally(() => clearInterval(collecting))`
+  const r = require('child_process').spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 30000 })
+  expect(r.stderr).toBe('')
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  expect(out.errMsg).toMatch(/getComponentVerifyTicket failed: it did not return within 500 ms$/)
+  expect(out.errCode).toBe(-501006)
+})
+
 // ---------------------------------------------------------------------------
 // The hostile server
 // ---------------------------------------------------------------------------

@@ -40,13 +40,26 @@ fn bridge(f: Function<String, Promise<String>>) -> Result<Arc<Bridge>> {
     Ok(Arc::new(tsfn))
 }
 
+/// What napi reports when a JavaScript promise it awaits was collected
+/// without settling (futures' `Canceled`).
+const ONESHOT_CANCELED: &str = "oneshot canceled";
+
 /// Ask JavaScript: its answer's `value`, or its `error` text.
 async fn ask(bridge: &Bridge, request: Value) -> std::result::Result<Value, String> {
     let promise = bridge
         .call_async_catch(request.to_string())
         .await
         .map_err(|e| e.reason.clone())?;
-    let text = promise.await.map_err(|e| e.reason.clone())?;
+    let text = match promise.await {
+        Ok(text) => text,
+        // The bridge's promise never rejects (lib/store.js `answer`). A
+        // promise that never settles (a callback or store that never
+        // answers) can be collected by V8's GC, and napi then drops our end
+        // of it: that is "no answer yet", not a failure, so wait on and let
+        // the caller's deadline say what happened.
+        Err(e) if e.reason == ONESHOT_CANCELED => std::future::pending().await,
+        Err(e) => return Err(e.reason.clone()),
+    };
     let mut answer: Value = serde_json::from_str(&text)
         .map_err(|_| "the store bridge answered something other than JSON".to_string())?;
     if answer["ok"] == Value::Bool(true) {
