@@ -440,30 +440,46 @@ mod tests {
             .is_err());
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn slow_headers_are_cut_off() {
+    /// An emulator on loopback with these limits, and a connection to it.
+    async fn connected(limits: server::Limits) -> (Emulator, tokio::net::TcpStream) {
         let emu = Emulator::start(EmulatorOptions {
             host: "localhost".into(),
-            limits: server::Limits {
-                header_read_timeout: std::time::Duration::from_millis(200),
-                ..Default::default()
-            },
+            limits,
             ..Default::default()
         })
         .await
         .unwrap();
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
+        let s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
             .await
             .unwrap();
+        (emu, s)
+    }
+
+    /// What the connection received until the emulator closed it; `None`
+    /// when it is still open after 5 s (a bound against a hang only).
+    async fn until_closed(s: &mut tokio::net::TcpStream) -> Option<String> {
+        let mut out = Vec::new();
+        // A reset counts as closed too, as it did for each test before.
+        let _read_or_reset =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out))
+                .await
+                .ok()?;
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_headers_are_cut_off() {
+        let (emu, mut s) = connected(server::Limits {
+            header_read_timeout: std::time::Duration::from_millis(200),
+            ..Default::default()
+        })
+        .await;
         s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
         let started = std::time::Instant::now();
-        let mut out = Vec::new();
-        let read =
-            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
-        assert!(read.is_ok(), "connection not closed");
+        let out = until_closed(&mut s).await.expect("connection not closed");
         assert!(started.elapsed() < std::time::Duration::from_secs(3));
         // hyper may answer 408 or just close; either way no 200.
-        assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+        assert!(!out.contains("200 OK"));
         emu.close().await;
     }
 
@@ -475,19 +491,11 @@ mod tests {
     /// connections after 10 s and our client kept them for 30 s.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_idle_connection_outlives_the_header_timeout() {
-        let emu = Emulator::start(EmulatorOptions {
-            host: "localhost".into(),
-            limits: server::Limits {
-                header_read_timeout: std::time::Duration::from_millis(100),
-                ..Default::default()
-            },
+        let (emu, mut s) = connected(server::Limits {
+            header_read_timeout: std::time::Duration::from_millis(100),
             ..Default::default()
         })
-        .await
-        .unwrap();
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
-            .await
-            .unwrap();
+        .await;
         let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         let mut buf = vec![0u8; 4096];
         s.write_all(get).await.unwrap();
@@ -508,40 +516,29 @@ mod tests {
         // minutes; the bound is only against a hang).
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
-        let mut out = Vec::new();
-        let read =
-            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
-        assert!(read.is_ok(), "a slow request's connection was not closed");
-        assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+        let out = until_closed(&mut s)
+            .await
+            .expect("a slow request's connection was not closed");
+        assert!(!out.contains("200 OK"));
         emu.close().await;
     }
 
     /// An idle connection is closed after the idle timeout, as servers do.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_idle_connection_is_closed_after_the_idle_timeout() {
-        let emu = Emulator::start(EmulatorOptions {
-            host: "localhost".into(),
-            limits: server::Limits {
-                idle_timeout: std::time::Duration::from_millis(200),
-                ..Default::default()
-            },
+        let (emu, mut s) = connected(server::Limits {
+            idle_timeout: std::time::Duration::from_millis(200),
             ..Default::default()
         })
-        .await
-        .unwrap();
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port()))
-            .await
-            .unwrap();
+        .await;
         s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             .await
             .unwrap();
-        let mut out = Vec::new();
-        // read_to_end returns when the emulator closes the connection; the
-        // bound is half the header timeout (10 s), so the idle timeout closed it.
-        let read =
-            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
-        assert!(read.is_ok(), "idle connection not closed");
-        assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+        // Closed within half the header timeout (10 s): by the idle timeout.
+        let out = until_closed(&mut s)
+            .await
+            .expect("idle connection not closed");
+        assert!(out.starts_with("HTTP/1.1 200"));
         emu.close().await;
     }
 
