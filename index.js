@@ -165,8 +165,12 @@ function processEnvVars() {
   if (envNames === null) envNames = loadBinding().envVarNames()
   const env = process.env
   const out = {}
+  // One read per name: each goes through node's environment interceptor (a
+  // lock and a getenv), ~0.2 µs, and a call makes 28 or more of them.
   const read = (name) => {
-    if (name && typeof env[name] === 'string') out[name] = env[name]
+    if (!name) return
+    const value = env[name]
+    if (typeof value === 'string') out[name] = value
   }
   for (const name of envNames) read(name)
   for (const list of [out.TCB_CONTEXT_KEYS, out.WX_CONTEXT_KEYS]) {
