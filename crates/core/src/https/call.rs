@@ -218,6 +218,9 @@ fn form_body<'m>(
     }
 }
 
+/// A URL at most this long is always sendable (see [`Request::unsendable`]).
+const SHORT_URL: usize = 8 * 1024;
+
 /// A prepared request, sent once per token.
 pub struct Request<'a> {
     pub client: &'a reqwest::Client,
@@ -254,6 +257,13 @@ impl Request<'_> {
     /// `http::Uri` takes: a token of tens of kilobytes), or `None`.
     pub fn unsendable(&self, token: &str) -> Option<String> {
         let url = self.url(token);
+        // Only the length can make it unsendable: the base was checked when
+        // it was read, the path comes from the table or a checked API name,
+        // and the query is percent-encoded. `http::Uri` takes up to 64 KB,
+        // so a URL of up to 8 KB is sent without parsing it twice more here.
+        if url.len() <= SHORT_URL {
+            return None;
+        }
         let ok = url::Url::parse(&url)
             .ok()
             .is_some_and(|u| ::http::Uri::try_from(u.as_str()).is_ok());
@@ -291,11 +301,12 @@ impl Request<'_> {
     /// here retries anything that may have reached the server.
     pub async fn send(&self, token: &str, secrets: &[&str]) -> Result<Success, ApiError> {
         let url = self.url(token);
-        let display_url = self.display_url();
+        // Built only for a message: most calls never need it.
+        let display_url = || self.display_url();
         let raw = http::within(self.timeout, self.transmit(&url))
             .await
             .map_err(|e| {
-                super::with_base_hint(e, self.base).into_api_error("", &display_url, secrets)
+                super::with_base_hint(e, self.base).into_api_error("", &display_url(), secrets)
             })?;
         if raw.status != 200 {
             let reason = ::http::StatusCode::from_u16(raw.status)
@@ -315,7 +326,7 @@ impl Request<'_> {
             };
             return Err(ApiError::sys_err(
                 ErrorKind::Http,
-                &format!("{} {reason}{hint} | [{display_url}]", raw.status),
+                &format!("{} {reason}{hint} | [{}]", raw.status, display_url()),
             ));
         }
         // As in the cloud call, an answer is text only when it says so: JSON
@@ -331,9 +342,10 @@ impl Request<'_> {
             matches!(self.prepared.route, Some(r) if r.answer == super::paths::Answer::Json);
         if !textual && json_row {
             return Err(ApiError::bad_answer(format!(
-                "wechat server internal error, the answer is not JSON ({} bytes of {}) | [{display_url}]",
+                "wechat server internal error, the answer is not JSON ({} bytes of {}) | [{}]",
                 raw.body.len(),
-                raw.content_type.trim()
+                raw.content_type.trim(),
+                display_url()
             )));
         }
         if !textual {
@@ -531,5 +543,33 @@ mod tests {
         );
         let e = prepare(&with_media("no.such", m, None)).unwrap_err();
         assert!(e.err_msg.contains("not in the path table"), "{}", e.err_msg);
+    }
+
+    #[test]
+    fn only_a_url_longer_than_http_takes_is_unsendable() {
+        let client = crate::http::client_for(None).unwrap();
+        let prepared = prepare(&input("tcb.createenvandresource", Some("{}"))).unwrap();
+        let req = Request {
+            client: &client,
+            base: "https://api.weixin.qq.com",
+            prepared: &prepared,
+            api: "openapi.tcb.createenvandresource",
+            convert_case: true,
+            timeout: Duration::from_secs(1),
+        };
+        // Below the short cut, at it, and above it (parsed): all sendable.
+        for len in [40, SHORT_URL - 120, SHORT_URL, 30_000] {
+            assert_eq!(req.unsendable(&"T".repeat(len)), None, "{len}");
+        }
+        // A URL past what `http::Uri` takes (64 KB) is named, with its size.
+        let why = req.unsendable(&"T".repeat(70_000)).unwrap();
+        assert!(
+            why.contains("a token of 70000 bytes makes a URL of"),
+            "{why}"
+        );
+        assert!(
+            !why.contains("TTTT"),
+            "the token itself is never shown: {why}"
+        );
     }
 }
