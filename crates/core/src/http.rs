@@ -238,8 +238,8 @@ fn connect_backoff(attempt: u32) -> Duration {
 
 /// POST a multipart form. Connection failures are retried (with a short
 /// backoff) because the request was never sent; nothing else is.
-pub async fn post_multipart(
-    url: &str,
+pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
+    url: U,
     headers: &[(&str, String)],
     fields: &[FormField<'_>],
 ) -> Result<RawAnswer, TransportError> {
@@ -248,7 +248,7 @@ pub async fn post_multipart(
     let (content_type, body) = encode_multipart(fields);
     send_safely(|| {
         let mut req = client
-            .post(url)
+            .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.clone());

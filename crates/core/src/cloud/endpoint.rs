@@ -14,6 +14,9 @@ use crate::settings::injected_url;
 pub struct Endpoint {
     /// Full URL, with `env` and `seqId` in the query.
     pub url: String,
+    /// `url` parsed, as the request is sent (`None`: it does not parse, and
+    /// sending it reports why): parsed here once, not again by reqwest.
+    pub parsed: Option<url::Url>,
     /// The URL without its query string, safe to show in messages.
     pub display_url: String,
     /// The `Host` header value (host and port as in the URL).
@@ -128,14 +131,15 @@ pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpo
         format!("{base}?{query}")
     };
     // What reqwest will send (it parses the text with `url::Url` too).
-    let url = match url::Url::parse(&url) {
-        Ok(u) => u.to_string(),
-        Err(_) => url,
+    let (url, parsed) = match url::Url::parse(&url) {
+        Ok(u) => (u.as_str().to_string(), Some(u)),
+        Err(_) => (url, None),
     };
     let display_url = redact_url_userinfo(base.split('?').next().unwrap_or(""));
     Endpoint {
         host: host_of(&url),
         url,
+        parsed,
         display_url,
         region,
         env_id: env_id.to_string(),
@@ -336,6 +340,8 @@ mod tests {
             let ep = resolve(&cfg(), &Context::default(), env, seq);
             let sent = url::Url::parse(&ep.url).unwrap();
             assert_eq!(sent.as_str(), ep.url, "{env:?} {seq:?}");
+            // What is handed to reqwest, parsed once.
+            assert_eq!(ep.parsed.as_ref(), Some(&sent), "{env:?} {seq:?}");
             let q: Vec<(String, String)> = sent.query_pairs().into_owned().collect();
             assert_eq!(
                 q,

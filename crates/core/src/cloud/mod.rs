@@ -85,11 +85,17 @@ async fn call_inner(
         .map(|f| (f.name, f.value.as_slice(), f.binary))
         .collect();
     let display_url = &prepared.endpoint.display_url;
-    let sent = http::within(
-        cfg.timeout(),
-        http::post_multipart(&prepared.endpoint.url, &prepared.headers, &fields),
-    )
-    .await;
+    let (headers, ep) = (&prepared.headers, &prepared.endpoint);
+    let sent = match &ep.parsed {
+        Some(url) => {
+            let post = http::post_multipart(url.clone(), headers, &fields);
+            http::within(cfg.timeout(), post).await
+        }
+        None => {
+            let post = http::post_multipart(ep.url.as_str(), headers, &fields);
+            http::within(cfg.timeout(), post).await
+        }
+    };
     match sent {
         Err(e) => Err(e.into_api_error("", display_url, &[])),
         Ok(raw) => answer::decode_gateway(
