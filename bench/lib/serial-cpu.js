@@ -13,20 +13,13 @@
 // pairs are above 1 are what to read (bench/NOTES.md, "Concurrency 1").
 
 const path = require('path')
-const { spawn } = require('child_process')
-const { ROOT, median } = require('./common')
+const { ROOT, median, runChild, report } = require('./common')
+const { APP, COMPONENT } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
 const CALLS = 3000
 const PARAMS = { type: 'CreatePostpayPackage', alias: 'serial' }
-const APP = { appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-const COMPONENT = {
-  componentAppid: 'wx0emulatorcomp001',
-  componentAppsecret: 'emulator-component-secret',
-  authorizerAppid: 'wx0emulatorauth001',
-  authorizerRefreshToken: 'emulator-refresh-token',
-  getComponentVerifyTicket: () => 'ticket@@@bench',
-}
+const TICKET = () => 'ticket@@@bench'
 
 /** One run in this process: the checkout's SDK in `mode`, CPU and wall time per call. */
 async function client(checkout, mode, httpsBaseUrl, redisPort) {
@@ -41,7 +34,12 @@ async function client(checkout, mode, httpsBaseUrl, redisPort) {
   } else if (mode === 'thirdparty-redis') {
     const Redis = require(require.resolve('ioredis', { paths: [ROOT] }))
     const redis = new Redis({ port: redisPort, host: '127.0.0.1' })
-    cloud.init({ ...COMPONENT, apiBaseUrl: httpsBaseUrl, store: cloud.redisStore(redis, { prefix: `serial${process.pid}:` }) })
+    cloud.init({
+      ...COMPONENT,
+      getComponentVerifyTicket: TICKET,
+      apiBaseUrl: httpsBaseUrl,
+      store: cloud.redisStore(redis, { prefix: `serial${process.pid}:` }),
+    })
     call = () => cloud.openapi({ appid: COMPONENT.authorizerAppid }).tcb.createenvandresource(PARAMS)
   } else {
     throw new Error(`unknown mode ${mode}`)
@@ -58,21 +56,8 @@ async function client(checkout, mode, httpsBaseUrl, redisPort) {
   await run(CALLS)
   const cpu = process.cpuUsage(start)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  process.stdout.write(`@@RESULT@@ ${JSON.stringify({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })}\n`)
+  report({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })
   process.exit(0)
-}
-
-function childResult(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (c) => (out += c))
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('@@RESULT@@ '))
-      if (code !== 0 || !line) reject(new Error(`client exited ${code}: ${out}`))
-      else resolve(JSON.parse(line.slice(11)))
-    })
-  })
 }
 
 async function main() {
@@ -82,7 +67,7 @@ async function main() {
   const cloud = require(ROOT)
   const emu = await cloud.startEmulator({ logPushFailures: false })
   const redis = mode === 'thirdparty-redis' ? await require('../../__test__/helpers/redis.js').startRedis() : null
-  const env = { PATH: process.env.PATH, ...emu.cloudEnv(), WX_API_BASE_URL: emu.url }
+  const env = { ...emu.cloudEnv(), WX_API_BASE_URL: emu.url }
   const args = [emu.httpsBaseUrl, String(redis ? redis.port : 0)]
   const ratios = []
   try {
@@ -91,7 +76,7 @@ async function main() {
       const order = i % 2 === 0 ? ['old', 'new'] : ['new', 'old']
       const got = {}
       for (const which of order) {
-        got[which] = await childResult(['client', which === 'old' ? baseline : ROOT, mode, ...args], env)
+        got[which] = await runChild(__filename, ['client', which === 'old' ? baseline : ROOT, mode, ...args], { env })
       }
       ratios.push(got.new.cpuUs / got.old.cpuUs)
       const show = (r) => `${r.cpuUs.toFixed(1)} µs CPU (${r.wallUs.toFixed(1)} µs wall)`
