@@ -73,6 +73,36 @@ function runChild(script, args, { env = {}, timeoutMs = 60000, nodeArgs = [], no
   })
 }
 
+/**
+ * `n` calls of `call` (each must answer errCode 0), `concurrency` at a time:
+ * each worker awaits one call after the other.
+ */
+async function callLoop(call, n, concurrency) {
+  let next = 0
+  const worker = async () => {
+    while (next < n) {
+      next++
+      const r = await call()
+      if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+/** The emulator of `checkout` (its release addon) in its own process (server-proc.js). */
+function startEmulatorProcess(checkout = ROOT) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(checkout, 'bench', 'lib', 'server-proc.js'), 'emulator'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (c) => {
+      out += c
+      const line = out.split('\n').find((l) => l.startsWith('@@READY@@ '))
+      if (line) resolve({ info: JSON.parse(line.slice(10)), stop: () => child.kill() })
+    })
+    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)))
+  })
+}
+
 /** Print the result line a child reports to the orchestrator. */
 function report(result) {
   process.stdout.write(`\n@@RESULT@@ ${JSON.stringify(result)}\n`)
@@ -90,4 +120,4 @@ function cpuSecondsOf(pid) {
   }
 }
 
-module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf }
+module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf, callLoop, startEmulatorProcess }

@@ -13,7 +13,7 @@
 
 const path = require('path')
 const { spawn } = require('child_process')
-const { ROOT, median } = require('./common')
+const { ROOT, median, callLoop, startEmulatorProcess } = require('./common')
 
 const CALLS = 20000
 const WARMUP = 2000
@@ -36,17 +36,7 @@ async function client(checkout, kind) {
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const make = PARAMS[kind]
   const call = () => cloud.openapi.tcb.createenvandresource(make())
-  const run = async (n) => {
-    let next = 0
-    const worker = async () => {
-      while (next < n) {
-        next++
-        const r = await call()
-        if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
-      }
-    }
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  }
+  const run = (n) => callLoop(call, n, CONCURRENCY)
   await run(WARMUP)
   const start = process.cpuUsage()
   const t0 = process.hrtime.bigint()
@@ -98,24 +88,10 @@ function childResult(args, env) {
   })
 }
 
-/** The emulator of `checkout` (its release addon) in its own process. */
-function startEmulator(checkout) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(checkout, 'bench', 'lib', 'server-proc.js'), 'emulator'], { stdio: ['pipe', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (c) => {
-      out += c
-      const line = out.split('\n').find((l) => l.startsWith('@@READY@@ '))
-      if (line) resolve({ info: JSON.parse(line.slice(10)), stop: () => child.kill() })
-    })
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)))
-  })
-}
-
 async function main() {
   const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
   const pairs = Number(process.argv[3] || 3)
-  const emu = await startEmulator(baseline)
+  const emu = await startEmulatorProcess(baseline)
   const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
   const rows = {}
   for (const kind of Object.keys(PARAMS)) {
