@@ -164,11 +164,11 @@ let envNames = null
 function processEnvVars() {
   if (envNames === null) envNames = loadBinding().envVarNames()
   const env = process.env
-  const out = {}
+  const out = Object.create(null)
   // One read per name: each goes through node's environment interceptor (a
   // lock and a getenv), ~0.2 µs, and a call makes 28 or more of them.
   const read = (name) => {
-    if (!name) return
+    if (!name || name in out) return
     const value = env[name]
     if (typeof value === 'string') out[name] = value
   }
@@ -185,12 +185,12 @@ const stores = lazy(() => require('./lib/store.js'))
 const badOption = (msg) => errors.invalidParam('init', msg)
 
 /**
- * init() options → `{ text, functions }`: the JSON text of those the core
- * validates and the names of those whose value is a function, each option
- * read once. The core decides which options take a function and names an
- * option holding a lone surrogate (JSON.stringify writes one as an escape,
- * which the core reads); `store` is checked here (lib/store.js) and handed
- * to the core apart.
+ * init() options → `{ text, functions, store }`: the JSON text of those the
+ * core validates, the names of those whose value is a function, and the
+ * `store` (checked here, lib/store.js, and handed to the core apart), each
+ * option read once. The core decides which options take a function and
+ * names an option holding a lone surrogate (JSON.stringify writes one as an
+ * escape, which the core reads).
  */
 function readOptions(config) {
   if (config === undefined || config === null) return { text: '{}', functions: [] }
@@ -200,6 +200,7 @@ function readOptions(config) {
   // `timeout` the core never sees) would make the two halves disagree.
   const out = Object.create(null)
   const functions = []
+  let store
   try {
     if (typeof config !== 'object' || Array.isArray(config)) {
       throw badOption(`options must be an object, got ${describeType(config)}`)
@@ -209,6 +210,7 @@ function readOptions(config) {
       if (key === 'store' && value !== undefined && value !== null) {
         const problem = stores().storeProblem(value)
         if (problem) throw badOption(`option \`store\` ${problem}`)
+        store = value
       } else if (typeof value === 'function') {
         functions.push(key)
       } else if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -224,7 +226,7 @@ function readOptions(config) {
     throw badOption(`options could not be read: ${errorText(e)}`)
   }
   try {
-    return { text: JSON.stringify(out, optionValue), functions }
+    return { text: JSON.stringify(out, optionValue), functions, store }
   } catch (e) {
     if (e instanceof CloudSDKError) throw e
     throw badOption(`options could not be serialised: ${errorText(e)}`)
@@ -294,14 +296,13 @@ class Cloud {
   /** Replace the configuration (wx-server-sdk's `updateConfig`). */
   updateConfig(config) {
     const b = loadBinding()
-    const { text, functions } = readOptions(config)
-    const store = config == null ? undefined : config.store
+    const { text, functions, store } = readOptions(config)
     // The core calls the callbacks it needs (those of the managed
     // third-party mode, or a token function), and refuses a store given to
     // a client of another mode. No function option, no callback:
     // lib/store.js is not loaded for them.
     const [hooks, hookNames] = config == null || functions.length === 0 ? [undefined, []] : stores().componentHooks(config)
-    const handle = store === undefined || store === null ? undefined : stores().storeHandle(store)
+    const handle = store === undefined ? undefined : stores().storeHandle(store)
     const created = b.createClient(text, functions, handle, hooks, hookNames, process.env.WX_API_BASE_URL)
     if (created.ok === false) throw toError(created)
     this._client = created
