@@ -7,6 +7,7 @@
 //! snapshot of the variables it may need, taken once when the call starts.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Where environment variables come from.
 pub trait EnvSource {
@@ -70,16 +71,34 @@ pub const OTHER_VARS: &[&str] = &[
 ];
 
 /// A snapshot of the environment one call works with.
-#[derive(Default, Clone, PartialEq, Eq)]
+///
+/// A client keeps its snapshot for the calls that follow while the
+/// environment is unchanged, and a call looks up some 40 names in it: the
+/// variables are a list sorted by name (a binary search, no hashing), and
+/// what is read out of a variable (`TCB_CONTEXT_CNFG`'s JSON and URL) is read
+/// once per snapshot.
+#[derive(Default, Clone)]
 pub struct Context {
-    vars: HashMap<String, String>,
+    /// Sorted by name, one entry per name.
+    vars: Vec<(String, String)>,
+    /// [`crate::settings::injected_url`] of these variables.
+    pub(crate) injected_url: OnceLock<Result<Option<String>, String>>,
 }
+
+/// Two snapshots are equal when their variables are (what was read out of
+/// them follows from those).
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.vars == other.vars
+    }
+}
+
+impl Eq for Context {}
 
 /// Shows the variable names only: values include secrets.
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
-        names.sort_unstable();
+        let names: Vec<&str> = self.vars.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("Context").field("vars", &names).finish()
     }
 }
@@ -89,26 +108,34 @@ impl Context {
     /// the fallbacks, and every name listed (comma separated) in
     /// `TCB_CONTEXT_KEYS` and `WX_CONTEXT_KEYS`.
     pub fn snapshot(source: &dyn EnvSource) -> Context {
-        let mut vars = HashMap::new();
+        let mut ctx = Context::default();
         for name in CONTEXT_VARS.iter().chain(OTHER_VARS) {
             if let Some(v) = source.get(name) {
-                vars.insert((*name).to_string(), v);
+                ctx.set(name, v);
             }
         }
         for list in ["TCB_CONTEXT_KEYS", "WX_CONTEXT_KEYS"] {
-            let Some(names) = vars.get(list).cloned() else {
+            let Some(names) = ctx.get(list).map(str::to_string) else {
                 continue;
             };
             for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                if vars.contains_key(name) {
+                if ctx.get(name).is_some() {
                     continue;
                 }
                 if let Some(v) = source.get(name) {
-                    vars.insert(name.to_string(), v);
+                    ctx.set(name, v);
                 }
             }
         }
-        Context { vars }
+        ctx
+    }
+
+    /// Set `name` (a later value replaces an earlier one).
+    fn set(&mut self, name: &str, value: String) {
+        match self.vars.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Ok(i) => self.vars[i].1 = value,
+            Err(i) => self.vars.insert(i, (name.to_string(), value)),
+        }
     }
 
     /// A context made of exactly these variables (for tests).
@@ -118,17 +145,19 @@ impl Context {
         K: Into<String>,
         V: Into<String>,
     {
-        Context {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+        let mut ctx = Context::default();
+        for (k, v) in pairs {
+            ctx.set(&k.into(), v.into());
         }
+        ctx
     }
 
     /// The value of `name`, if set (even when empty).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str)
+        self.vars
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .map(|i| self.vars[i].1.as_str())
     }
 
     /// The value of `name` if set and not empty.

@@ -89,7 +89,10 @@ pub fn service_url(cfg: &Config, ctx: &Context) -> Sourced<Option<String>> {
         return Sourced::new(Some(url.to_string()), Source::Init(&["serviceUrl"]));
     }
     match injected_url(ctx).ok().flatten() {
-        Some(url) => Sourced::new(Some(url), Source::Runtime("env TCB_CONTEXT_CNFG (URL)")),
+        Some(url) => Sourced::new(
+            Some(url.to_string()),
+            Source::Runtime("env TCB_CONTEXT_CNFG (URL)"),
+        ),
         None => Sourced::new(None, Source::Runtime("built from env, region and runtime")),
     }
 }
@@ -138,8 +141,16 @@ pub fn current_env(ctx: &Context) -> String {
 /// `Err(why)` when it cannot be read: not a JSON object (the shell's
 /// unquoted `{URL:http://…}`, a bare URL), a `url` key in another case, or
 /// a `URL` that is not an absolute http(s) URL. Never silently ignored: the
-/// call would go to the production gateway instead.
-pub fn injected_url(ctx: &Context) -> Result<Option<String>, String> {
+/// call would go to the production gateway instead. Read once per
+/// snapshot of the environment (every call of a client reads it).
+pub fn injected_url(ctx: &Context) -> Result<Option<&str>, &str> {
+    match ctx.injected_url.get_or_init(|| read_injected_url(ctx)) {
+        Ok(url) => Ok(url.as_deref()),
+        Err(why) => Err(why),
+    }
+}
+
+fn read_injected_url(ctx: &Context) -> Result<Option<String>, String> {
     let Some(raw) = ctx.non_empty("TCB_CONTEXT_CNFG") else {
         return Ok(None);
     };
