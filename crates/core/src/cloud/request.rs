@@ -368,6 +368,22 @@ fn headers(ctx: &Context, endpoint: &Endpoint, now_ms: u64) -> Vec<(&'static str
     headers
 }
 
+/// A field's name as the signature lower-cases it, spelled out for the
+/// body's fixed names: signing then lower-cases (allocates) nothing.
+fn signed_name(name: &'static str) -> &'static str {
+    match name {
+        "apiName" => "apiname",
+        "requestData" => "requestdata",
+        "envName" => "envname",
+        "wxCloudApiToken" => "wxcloudapitoken",
+        "wxCloudbaseAccesstoken" => "wxcloudbaseaccesstoken",
+        "tcb_sessionToken" => "tcb_sessiontoken",
+        "sessionToken" => "sessiontoken",
+        "crossAuthorizationToken" => "crossauthorizationtoken",
+        other => other,
+    }
+}
+
 /// Build the whole signed request. `now_ms` is the current time in ms.
 pub fn prepare(
     endpoint: Endpoint,
@@ -384,7 +400,7 @@ pub fn prepare(
     signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
     let params: Vec<(&str, &[u8])> = fields
         .iter()
-        .map(|f| (f.name, f.value.as_slice()))
+        .map(|f| (signed_name(f.name), f.value.as_slice()))
         .collect();
     let timestamp = (now_ms / 1000) as i64 - 1;
     let signed = sign(&SignRequest {
@@ -668,6 +684,50 @@ mod tests {
             .headers
             .contains(&("x-timestamp", "1795805473".to_string())));
         assert!(p.headers.contains(&("x-tcb-source", ",scf".to_string())));
+    }
+
+    #[test]
+    fn every_field_is_signed_under_its_lower_case_name() {
+        // Every field there is: a cloudbase token (no WX_API_TOKEN) and a
+        // session token.
+        let ctx = Context::from_pairs([("WX_CLOUDBASE_ACCESSTOKEN", "cb")]);
+        let secrets = SecretPair {
+            secret_id: "AKID".into(),
+            secret_key: "k".into(),
+            session_token: Some("st".into()),
+        };
+        let ep = endpoint::resolve(&Config::default(), &ctx, "e", "1_1");
+        let p = prepare(ep, &input("{}"), &ctx, &secrets, 1_795_805_474_134).unwrap();
+        assert_eq!(p.fields.len(), 9);
+        for f in &p.fields {
+            assert_eq!(signed_name(f.name), f.name.to_lowercase());
+        }
+        // Signing the names as sent gives the same signature.
+        let params: Vec<(&str, &[u8])> = p
+            .fields
+            .iter()
+            .map(|f| (f.name, f.value.as_slice()))
+            .collect();
+        let header = |name: &str| {
+            p.headers
+                .iter()
+                .find(|(k, _)| *k == name)
+                .unwrap()
+                .1
+                .clone()
+        };
+        let mut headers = vec![("content-type", "multipart/form-data".to_string())];
+        headers.extend(p.headers.iter().take(5).cloned());
+        let signed = sign(&SignRequest {
+            method: "post",
+            url: &p.endpoint.url,
+            headers: &headers,
+            params: &params,
+            secret_id: "AKID",
+            secret_key: "k",
+            timestamp: header("x-timestamp").parse().unwrap(),
+        });
+        assert_eq!(signed.authorization, header("authorization"));
     }
 
     #[test]

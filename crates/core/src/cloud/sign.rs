@@ -103,9 +103,9 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
         "{ALGORITHM}\n{}\n{date}/{SERVICE}/tc3_request\n",
         req.timestamp
     );
-    string_to_sign.push_str(&hex::encode(Sha256::digest(canonical_request.as_bytes())));
+    string_to_sign.push_str(&hex32(&Sha256::digest(canonical_request.as_bytes()).into()));
     let secret_signing = signing_key(req.secret_key, &date);
-    let signature = hex::encode(hmac_sha256(&secret_signing, string_to_sign.as_bytes()));
+    let signature = hex32(&hmac_sha256(&secret_signing, string_to_sign.as_bytes()));
 
     let mut authorization = String::with_capacity(
         120 + req.secret_id.len() + signed_params.len() + signed_headers.len(),
@@ -197,7 +197,7 @@ fn hashed_fields(req_params: &[(&str, &[u8])]) -> (String, String) {
         }
         signed_params.push_str(k);
     }
-    let hashed_payload = hex::encode(hasher.finalize());
+    let hashed_payload = hex32(&hasher.finalize().into());
     (hashed_payload, signed_params)
 }
 
@@ -317,6 +317,15 @@ fn key_chain(secret_key: &str, date: &str) -> [[u8; 32]; 3] {
     let secret_service = hmac_sha256(&secret_date, SERVICE.as_bytes());
     let secret_signing = hmac_sha256(&secret_service, b"tc3_request");
     [secret_date, secret_service, secret_signing]
+}
+
+/// Lower-case hex of a digest, written into a buffer (`hex::encode` builds
+/// its string one `char` at a time; a signature writes three of these).
+fn hex32(digest: &[u8; 32]) -> String {
+    let mut buf = [0u8; 64];
+    // 64 bytes for 32: the length is right, so this cannot fail.
+    let _ = hex::encode_to_slice(digest, &mut buf);
+    std::str::from_utf8(&buf).unwrap_or_default().to_string()
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -581,6 +590,15 @@ mod tests {
             v["secretKey"].as_str().unwrap(),
             &s.string_to_sign.split('\n').nth(2).unwrap()[..10]
         ))));
+    }
+
+    #[test]
+    fn hex_of_a_digest_is_hex_encode() {
+        for seed in [0u8, 1, 0x7f, 0xff] {
+            let d: [u8; 32] =
+                std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8 * 8));
+            assert_eq!(hex32(&d), hex::encode(d));
+        }
     }
 
     #[test]
