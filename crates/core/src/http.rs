@@ -10,6 +10,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::error::{ApiError, ErrorKind};
 use crate::redact::{redact, scrub};
@@ -249,13 +250,25 @@ pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
     send_safely(|| {
         let mut req = client
             .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-            .header(reqwest::header::CONTENT_LENGTH, body.len())
-            .body(body.clone());
+            .body(body.clone())
+            .build()
+            .map_err(classify)?;
+        // The header map sized once (adding the headers one by one to the
+        // builder's empty map grew it three times per call).
+        let map = req.headers_mut();
+        map.reserve(headers.len() + 2);
+        let not_sent = |e: &dyn std::fmt::Display| TransportError::NotSent(redact(&e.to_string()));
+        let content_type = HeaderValue::from_str(&content_type).map_err(|e| not_sent(&e))?;
+        map.insert(reqwest::header::CONTENT_TYPE, content_type);
+        map.insert(
+            reqwest::header::CONTENT_LENGTH,
+            HeaderValue::from(body.len()),
+        );
         for (k, v) in headers {
-            req = req.header(*k, v.as_str());
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| not_sent(&e))?;
+            map.append(name, HeaderValue::from_str(v).map_err(|e| not_sent(&e))?);
         }
-        Ok(req)
+        Ok(reqwest::RequestBuilder::from_parts(client.clone(), req))
     })
     .await
 }
