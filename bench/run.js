@@ -14,14 +14,17 @@
 //   --quick          fewer repetitions and shorter runs
 //   --no-build       do not (re)build the release addon
 //   --only=a,b       sections: cold, throughput, https, thirdparty, memory, footprint,
-//                    emucpu
+//                    emucpu, instructions
 //   --baseline=DIR   a second checkout (e.g. `git worktree add ../base main`),
 //                    built as published and measured side by side with this
 //                    one in every section but footprint: its SDK as a fourth
 //                    client (cold start, throughput, HTTPS, third-party,
 //                    memory; same servers, same rotation), its
 //                    `wx-cloud-emulator` binary in the emucpu section. An
-//                    extra table gives ours/baseline per measure
+//                    extra table gives ours/baseline per measure, and
+//                    the instructions section counts both clients'
+//                    instructions per cloud call (bench/lib/instructions.js,
+//                    valgrind; each checkout's release addon at its root)
 //   --emucpu-reps=N  repetitions of the emucpu section (default 5, quick 2)
 //
 // `--only=emucpu` (not quick) updates its row and its table in RESULTS.md in
@@ -567,6 +570,7 @@ function render(machine, R) {
   }
   if (R.emucpu) lines.push(emulatorCpuTable(R.emucpu), '')
   if (BASE) lines.push(baselineTable(R), '')
+  if (R.instructions) lines.push(R.instructions, '')
   const breakdown = (title, c) =>
     lines.push(
       `**${title}**, ms, median of ${CONFIG.coldProcesses} processes each: ours require ${fmt(c.ours.requireMs.median, 1)}, init ${fmt(c.ours.initMs.median, 1)}, call ${fmt(c.ours.callMs.median, 1)}; reference require ${fmt(c.ref.requireMs.median, 1)}, init ${fmt(c.ref.initMs.median, 1)}, call ${fmt(c.ref.callMs.median, 1)}.`,
@@ -639,6 +643,17 @@ function baselineTable(R) {
     )
   }
   return lines.join('\n')
+}
+
+/**
+ * Instructions per cloud call of this checkout's client and the baseline's
+ * (bench/lib/instructions.js): the side-by-side comparison that machine
+ * noise does not move. Its markdown table, or why there is none.
+ */
+function instructionsTable() {
+  const r = spawnSync(process.execPath, [path.join(LIB, 'instructions.js'), path.resolve(BASE), '64'], { encoding: 'utf8', timeout: 15 * 60 * 1000 })
+  if (r.status !== 0) return `Instructions per call: not measured (${(r.stderr || r.error || '').toString().trim().split('\n').pop()}).`
+  return r.stdout.trim()
 }
 
 /** The measure of the emucpu row (the key its in-place update finds it by). */
@@ -748,6 +763,10 @@ async function main() {
   if (want('emucpu')) {
     log(`emulator CPU per call (the wx-cloud-emulator binary${BASELINE ? `, against ${BASELINE}` : ''})…`)
     R.emucpu = await emulatorCpu()
+  }
+  if (want('instructions') && BASE) {
+    log(`instructions per cloud call (callgrind), against ${BASE}…`)
+    R.instructions = instructionsTable()
   }
   const emu = shared ? await startServer(['emulator']) : null
   const servers = emu ? [emu] : []

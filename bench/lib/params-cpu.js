@@ -91,7 +91,9 @@ function childResult(args, env) {
 async function main() {
   const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
   const pairs = Number(process.argv[3] || 3)
-  const emu = await startEmulatorProcess(baseline)
+  // One server for both clients: this checkout's emulator (the baseline
+  // needs no emulator build of its own; the figure is the client's CPU).
+  const emu = await startEmulatorProcess()
   const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
   const rows = {}
   for (const kind of Object.keys(PARAMS)) {

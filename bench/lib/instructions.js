@@ -1,0 +1,157 @@
+'use strict'
+// Instructions per cloud call, this checkout against a baseline checkout,
+// by where they run (our addon, node, libc, ...). valgrind's callgrind
+// counts instructions, not seconds: the same binary with the same inputs
+// gives nearly the same count whatever else the machine is doing, so a
+// difference of a few percent shows in one run, where CPU time needs ten
+// pairs and a quiet machine (bench/NOTES.md, "Instructions per call").
+//
+//   node bench/lib/instructions.js [BASELINE_DIR] [CONCURRENCY]
+//
+// Each checkout needs its release addon at its root (`npm run build`), as
+// for params-cpu.js; one emulator (this checkout's, in its own process)
+// answers both. Each client runs twice under callgrind, making 300 warm-up
+// calls then N0 or N1 calls with small params: the difference of the two
+// counts over N1 - N0 is what one call costs, without start-up and exit.
+// Caveats, printed with the table: valgrind hides the SHA extensions from
+// the CPU, so sha2 runs its portable code (about ten times what it costs
+// with them; shown on a line of its own), and node's share moves a little
+// with timing (how often its event loop wakes).
+
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const { spawnSync } = require('child_process')
+const { ROOT, report, callLoop, startEmulatorProcess } = require('./common')
+
+const WARMUP = 300
+const N0 = 1000
+const N1 = 3000
+
+async function client(dir, n, concurrency) {
+  const cloud = require(dir)
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  const call = () => cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'ab' })
+  await callLoop(call, WARMUP, concurrency)
+  await callLoop(call, n, concurrency)
+  report({ calls: n })
+  process.exit(0)
+}
+
+/**
+ * Self cost (instructions) by object file and by function of a callgrind
+ * output file. Names are compressed as `(id) name` the first time and
+ * `(id)` after; a `calls=` line is followed by the call's inclusive cost,
+ * which is not self cost.
+ */
+function selfCosts(file) {
+  const names = { ob: new Map(), fn: new Map() }
+  const byObject = new Map()
+  const byFunction = new Map()
+  let ob = '?'
+  let fn = '?'
+  let skipNext = false
+  const named = (kind, rest) => {
+    const m = /^\((\d+)\)(?: (.*))?$/.exec(rest.trim())
+    if (!m) return rest.trim()
+    if (m[2] !== undefined) names[kind].set(m[1], m[2])
+    return names[kind].get(m[1]) || '?'
+  }
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (skipNext) {
+      skipNext = false
+      continue
+    }
+    if (line.startsWith('ob=')) ob = named('ob', line.slice(3))
+    else if (line.startsWith('fn=')) fn = named('fn', line.slice(3))
+    else if (line.startsWith('cob=')) named('ob', line.slice(4))
+    else if (line.startsWith('cfn=')) named('fn', line.slice(4))
+    else if (line.startsWith('calls=')) skipNext = true
+    else if (/^[0-9+\-*]/.test(line)) {
+      const cost = Number(line.split(' ')[1])
+      if (!Number.isFinite(cost)) continue
+      byObject.set(ob, (byObject.get(ob) || 0) + cost)
+      const key = `${ob}\u0000${fn}`
+      byFunction.set(key, (byFunction.get(key) || 0) + cost)
+    }
+  }
+  return { byObject, byFunction }
+}
+
+/** Instructions per call of `dir`'s client: by object, and sha2's part. */
+function perCall(dir, env, concurrency, work) {
+  const counts = []
+  for (const n of [N0, N1]) {
+    const out = path.join(work, `${path.basename(dir)}-${n}.callgrind`)
+    const r = spawnSync(
+      'valgrind',
+      ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, __filename, 'client', dir, String(n), String(concurrency)],
+      {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    )
+    if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`callgrind run of ${dir} failed (${r.status}):\n${(r.stderr || '').slice(-2000)}`)
+    counts.push(selfCosts(out))
+  }
+  const byObject = new Map()
+  for (const ob of counts[1].byObject.keys()) byObject.set(shortObject(ob), ((counts[1].byObject.get(ob) || 0) - (counts[0].byObject.get(ob) || 0)) / (N1 - N0))
+  let sha = 0
+  for (const [key, cost] of counts[1].byFunction) {
+    if (key.includes('sha2::sha256::compress')) sha += (cost - (counts[0].byFunction.get(key) || 0)) / (N1 - N0)
+  }
+  return { byObject, sha }
+}
+
+/** The file name; an addon of ours is `the addon`. */
+function shortObject(ob) {
+  const base = path.basename(ob)
+  if (/^wx-cloud-openapi\..*\.node$/.test(base)) return 'the addon (wx-cloud-openapi)'
+  if (base === '???') return "code with no file (V8's compiled JavaScript)"
+  return base
+}
+
+async function main() {
+  const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
+  const concurrency = Number(process.argv[3] || 64)
+  const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' })
+  if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install -y valgrind)')
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-instructions-'))
+  const emu = await startEmulatorProcess()
+  const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
+  let old
+  let now
+  try {
+    old = perCall(baseline, env, concurrency, work)
+    now = perCall(ROOT, env, concurrency, work)
+  } finally {
+    emu.stop()
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+  const objects = [...new Set([...old.byObject.keys(), ...now.byObject.keys()])]
+    .map((ob) => ({ ob, old: old.byObject.get(ob) || 0, now: now.byObject.get(ob) || 0 }))
+    .filter((r) => Math.max(r.old, r.now) >= 100)
+    .sort((a, b) => b.now - a.now)
+  const total = (side) => [...side.byObject.values()].reduce((a, b) => a + b, 0)
+  const row = (name, a, b) => `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
+  console.log(`Instructions per cloud call at concurrency ${concurrency} (callgrind; ${N1 - N0} calls, small params)\n`)
+  console.log(`| where | baseline (${path.basename(baseline)}) | this checkout | ratio |`)
+  console.log('|---|---|---|---|')
+  for (const r of objects) console.log(row(r.ob, r.old, r.now))
+  console.log(row('of which sha2 (portable code under valgrind)', old.sha, now.sha))
+  console.log(row('**total**', total(old), total(now)))
+  console.log(row('**total without sha2**', total(old) - old.sha, total(now) - now.sha))
+}
+
+if (process.argv[2] === 'client') {
+  client(process.argv[3], Number(process.argv[4]), Number(process.argv[5])).catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
+} else {
+  main().catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
+}
