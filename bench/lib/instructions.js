@@ -6,12 +6,13 @@
 // difference of a few percent shows in one run, where CPU time needs ten
 // pairs and a quiet machine (bench/NOTES.md, "Instructions per call").
 //
-//   node bench/lib/instructions.js [BASELINE_DIR] [CONCURRENCY]
+//   node bench/lib/instructions.js [BASELINE_DIR] [CONCURRENCY] [cloud|https]
 //
 // Each checkout needs its release addon at its root (`npm run build`), as
 // for params-cpu.js; one emulator (this checkout's, in its own process)
 // answers both. Each client runs twice under callgrind, making 300 warm-up
-// calls then N0 or N1 calls with small params: the difference of the two
+// calls then N0 or N1 calls with small params (a cloud call, or an HTTPS
+// call with an app secret): the difference of the two
 // counts over N1 - N0 is what one call costs, without start-up and exit.
 // Caveats, printed with the table: valgrind hides the SHA extensions from
 // the CPU, so sha2 runs its portable code (about ten times what it costs
@@ -23,14 +24,16 @@ const os = require('os')
 const path = require('path')
 const { spawnSync } = require('child_process')
 const { ROOT, report, callLoop, startEmulatorProcess } = require('./common')
+const { APP } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
 const N0 = 1000
 const N1 = 3000
 
-async function client(dir, n, concurrency) {
+async function client(dir, n, concurrency, mode, httpsBaseUrl) {
   const cloud = require(dir)
-  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  if (mode === 'https') cloud.init({ mode: 'https', ...APP, apiBaseUrl: httpsBaseUrl })
+  else cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const call = () => cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'ab' })
   await callLoop(call, WARMUP, concurrency)
   await callLoop(call, n, concurrency)
@@ -79,13 +82,13 @@ function selfCosts(file) {
 }
 
 /** Instructions per call of `dir`'s client: by object, and sha2's part. */
-function perCall(dir, env, concurrency, work) {
+function perCall(dir, env, concurrency, mode, httpsBaseUrl, work) {
   const counts = []
   for (const n of [N0, N1]) {
     const out = path.join(work, `${path.basename(dir)}-${n}.callgrind`)
     const r = spawnSync(
       'valgrind',
-      ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, __filename, 'client', dir, String(n), String(concurrency)],
+      ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, __filename, 'client', dir, String(n), String(concurrency), mode, httpsBaseUrl],
       {
         env: { PATH: process.env.PATH, ...env },
         encoding: 'utf8',
@@ -115,6 +118,8 @@ function shortObject(ob) {
 async function main() {
   const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
   const concurrency = Number(process.argv[3] || 64)
+  const mode = process.argv[4] || 'cloud'
+  if (!['cloud', 'https'].includes(mode)) throw new Error(`mode ${mode}: cloud or https`)
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' })
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install -y valgrind)')
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-instructions-'))
@@ -123,8 +128,8 @@ async function main() {
   let old
   let now
   try {
-    old = perCall(baseline, env, concurrency, work)
-    now = perCall(ROOT, env, concurrency, work)
+    old = perCall(baseline, env, concurrency, mode, emu.info.httpsBaseUrl, work)
+    now = perCall(ROOT, env, concurrency, mode, emu.info.httpsBaseUrl, work)
   } finally {
     emu.stop()
     fs.rmSync(work, { recursive: true, force: true })
@@ -135,18 +140,19 @@ async function main() {
     .sort((a, b) => b.now - a.now)
   const total = (side) => [...side.byObject.values()].reduce((a, b) => a + b, 0)
   const row = (name, a, b) => `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
-  console.log(`Instructions per cloud call at concurrency ${concurrency} (callgrind; ${N1 - N0} calls, small params)\n`)
+  const what = mode === 'https' ? 'HTTPS call (app secret, cached token)' : 'cloud call'
+  console.log(`Instructions per ${what} at concurrency ${concurrency} (callgrind; ${N1 - N0} calls, small params)\n`)
   console.log(`| where | baseline (${path.basename(baseline)}) | this checkout | ratio |`)
   console.log('|---|---|---|---|')
   for (const r of objects) console.log(row(r.ob, r.old, r.now))
   if (old.sha > 0 && now.sha > 0) console.log(row('of which sha2 (portable code under valgrind)', old.sha, now.sha))
   console.log(row('**total**', total(old), total(now)))
   if (old.sha > 0 && now.sha > 0) console.log(row('**total without sha2**', total(old) - old.sha, total(now) - now.sha))
-  else console.log('\nsha2\'s part is not told apart: an addon has no symbols (build with CARGO_PROFILE_RELEASE_STRIP=none to see it).')
+  else console.log("\nsha2's part is not told apart: an addon has no symbols (build with CARGO_PROFILE_RELEASE_STRIP=none to see it).")
 }
 
 if (process.argv[2] === 'client') {
-  client(process.argv[3], Number(process.argv[4]), Number(process.argv[5])).catch((e) => {
+  client(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6], process.argv[7]).catch((e) => {
     console.error(e)
     process.exit(1)
   })

@@ -383,14 +383,14 @@ pub fn client_for(proxy: Option<&str>) -> Result<reqwest::Client, TransportError
 
 /// POST a JSON body (already serialised). Connection failures are retried,
 /// nothing else.
-pub async fn post_json(
+pub async fn post_json<U: reqwest::IntoUrl + Clone>(
     client: &reqwest::Client,
-    url: &str,
+    url: U,
     body: &str,
 ) -> Result<RawAnswer, TransportError> {
     send_safely(|| {
         Ok(client
-            .post(url)
+            .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string()))
     })
@@ -399,15 +399,15 @@ pub async fn post_json(
 
 /// Send `method` to `url` with a prepared body (`content_type` `None`: no
 /// body, no content type). Connection failures are retried, nothing else.
-pub async fn send_body(
+pub async fn send_body<U: reqwest::IntoUrl + Clone>(
     client: &reqwest::Client,
     method: reqwest::Method,
-    url: &str,
+    url: U,
     content_type: Option<&str>,
     body: Bytes,
 ) -> Result<RawAnswer, TransportError> {
     send_safely(|| {
-        let req = client.request(method.clone(), url);
+        let req = client.request(method.clone(), url.clone());
         Ok(match content_type {
             Some(ct) => req
                 .header(reqwest::header::CONTENT_TYPE, ct)
@@ -419,8 +419,11 @@ pub async fn send_body(
 }
 
 /// GET a URL. Connection failures are retried, nothing else.
-pub async fn get(client: &reqwest::Client, url: &str) -> Result<RawAnswer, TransportError> {
-    send_safely(|| Ok(client.get(url))).await
+pub async fn get<U: reqwest::IntoUrl + Clone>(
+    client: &reqwest::Client,
+    url: U,
+) -> Result<RawAnswer, TransportError> {
+    send_safely(|| Ok(client.get(url.clone()))).await
 }
 
 /// The pause before busy-retry number `attempt` (1-based) of `retry.onBusy`:
