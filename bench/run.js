@@ -23,7 +23,7 @@
 //                    `wx-cloud-emulator` binary in the emucpu section. An
 //                    extra table gives ours/baseline per measure, and
 //                    the instructions section counts both clients'
-//                    instructions per cloud call (bench/lib/instructions.js,
+//                    instructions per cloud and HTTPS call (bench/lib/instructions.js,
 //                    valgrind; each checkout's release addon at its root)
 //   --emucpu-reps=N  repetitions of the emucpu section (default 5, quick 2)
 //
@@ -651,9 +651,12 @@ function baselineTable(R) {
  * noise does not move. Its markdown table, or why there is none.
  */
 function instructionsTable() {
-  const r = spawnSync(process.execPath, [path.join(LIB, 'instructions.js'), path.resolve(BASE), '64'], { encoding: 'utf8', timeout: 15 * 60 * 1000 })
-  if (r.status !== 0) return `Instructions per call: not measured (${(r.stderr || r.error || '').toString().trim().split('\n').pop()}).`
-  return r.stdout.trim()
+  const tables = ['cloud', 'https'].map((mode) => {
+    const r = spawnSync(process.execPath, [path.join(LIB, 'instructions.js'), path.resolve(BASE), '64', mode], { encoding: 'utf8', timeout: 15 * 60 * 1000 })
+    if (r.status !== 0) return `Instructions per ${mode} call: not measured (${(r.stderr || r.error || '').toString().trim().split('\n').pop()}).`
+    return r.stdout.trim()
+  })
+  return tables.join('\n\n')
 }
 
 /** The measure of the emucpu row (the key its in-place update finds it by). */
