@@ -2,10 +2,10 @@
 //! and the request's `seqId` (wire contract, sections 1 and 2).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::env::Context;
 use crate::error::ApiError;
+use crate::http;
 use crate::options::{unsendable_token, Config};
 use crate::redact::redact_url_userinfo;
 use crate::settings::injected_url;
@@ -126,78 +126,26 @@ pub fn resolve(cfg: &Config, ctx: &Context, env_id: &str, seq_id: &str) -> Endpo
             format!("{scheme}://{host}/admin")
         });
     let query = format!("env={}&seqId={}", query_value(env_id), query_value(seq_id));
-    let (url, parsed, host, base) = with_query(base, &query);
+    let (url, parsed) = url_with(&base, &query);
     Endpoint {
-        host,
+        host: host_of(&url),
         url,
         parsed,
-        display_url: base.display_url.clone(),
+        display_url: redact_url_userinfo(base.split('?').next().unwrap_or("")),
         region,
         env_id: env_id.to_string(),
         seq_id: seq_id.to_string(),
     }
 }
 
-/// `base` with the call's `query`: the URL as sent, parsed, its
-/// `host[:port]`, and the base.
-fn with_query(base: String, query: &str) -> (String, Option<url::Url>, String, Arc<Base>) {
-    let base = parsed_base(base);
-    match &base.parsed {
-        // The base parsed once for every call to it; the query set here is
-        // what parsing the whole text would make of it (it is all
-        // `A-Z a-z 0-9 - _ . * % = &`, which a query keeps as it is).
-        Some(parsed) => {
-            let mut url = parsed.clone();
-            url.set_query(Some(query));
-            let host = base.host.clone();
-            (url.as_str().to_string(), Some(url), host, base)
-        }
-        None => {
-            let (url, parsed) = whole_url(&base.text, query);
-            let host = host_of(&url);
-            (url, parsed, host, base)
-        }
+/// `base` with the call's `query`: the URL as sent, and parsed (`None`: it
+/// does not parse); the base parsed once for the calls that follow
+/// ([`http::with_query`]), else the whole text.
+fn url_with(base: &str, query: &str) -> (String, Option<url::Url>) {
+    match http::with_query(base, query) {
+        Some(url) => (url.as_str().to_string(), Some(url)),
+        None => whole_url(base, query),
     }
-}
-
-/// The text of the gateway URL before the call's query, with what is
-/// derived from it.
-struct Base {
-    text: String,
-    /// The text parsed, when it has no query or fragment of its own (a
-    /// query is then added as it is); `None`: each call's whole URL is
-    /// parsed (or fails to).
-    parsed: Option<url::Url>,
-    /// Without query or user info, for messages.
-    display_url: String,
-    /// `host[:port]`, when `parsed` is set.
-    host: String,
-}
-
-/// [`Base`] of `text`, kept for the next call: a client's calls all go to
-/// one base, and parsing it was a fifth of what resolving a call costs.
-fn parsed_base(text: String) -> Arc<Base> {
-    static LAST: Mutex<Option<Arc<Base>>> = Mutex::new(None);
-    if let Some(last) = crate::lock::lock(&LAST).as_ref() {
-        if last.text == text {
-            return last.clone();
-        }
-    }
-    let parsed = match text.contains(['?', '#']) {
-        true => None,
-        false => url::Url::parse(&text).ok(),
-    };
-    let base = Arc::new(Base {
-        display_url: redact_url_userinfo(text.split('?').next().unwrap_or("")),
-        host: parsed
-            .as_ref()
-            .map(|u| host_of(u.as_str()))
-            .unwrap_or_default(),
-        parsed,
-        text,
-    });
-    *crate::lock::lock(&LAST) = Some(base.clone());
-    base
 }
 
 /// The whole URL (`base` with `query` after its own `?`, or after a new
@@ -427,6 +375,7 @@ mod tests {
 
     #[test]
     fn a_base_parsed_once_gives_what_parsing_the_whole_url_gives() {
+        let mut resolved = 0;
         for base in [
             "http://127.0.0.1:9/admin",
             "http://H.Example:80/a b/",
@@ -443,16 +392,23 @@ mod tests {
                 let query = format!("env={}&seqId={}", query_value(env), query_value(seq));
                 // Twice: the second finds the base kept by the first.
                 for _ in 0..2 {
-                    let (url, parsed, host, kept) = with_query(base.to_string(), &query);
-                    assert_eq!((url.clone(), parsed), whole_url(base, &query), "{base}");
-                    assert_eq!(host, host_of(&url), "{base}");
+                    assert_eq!(url_with(base, &query), whole_url(base, &query), "{base}");
+                }
+            }
+            // Through `resolve`, for a base `serviceUrl` takes.
+            if let Ok(c) = Config::from_json(&format!(r#"{{"serviceUrl":"{base}"}}"#)) {
+                resolved += 1;
+                for _ in 0..2 {
+                    let ep = resolve(&c, &Context::default(), "e", "s_1");
+                    assert_eq!(ep.host, host_of(&ep.url), "{base}");
                     assert_eq!(
-                        kept.display_url,
+                        ep.display_url,
                         redact_url_userinfo(base.split('?').next().unwrap())
                     );
                 }
             }
         }
+        assert!(resolved >= 4, "{resolved} bases went through resolve");
     }
 
     #[test]

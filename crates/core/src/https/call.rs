@@ -4,8 +4,6 @@
 //! error exactly as in the cloud call (`answer::wechat_json`, or
 //! `{contentType, buffer}` for bytes).
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -223,31 +221,6 @@ fn form_body<'m>(
 /// A URL at most this long is always sendable (see [`Request::unsendable`]).
 const SHORT_URL: usize = 8 * 1024;
 
-/// `base` + `path` parsed, kept for the calls that follow (a client calls
-/// a few APIs over and over: parsing was a tenth of an HTTPS call's work in
-/// the addon); `None` when it does not parse or has a query or fragment of
-/// its own (the whole URL is then parsed per call).
-fn parsed_prefix(base: &str, path: &str) -> Option<url::Url> {
-    /// At most this many kept (emptied when full).
-    const KEPT: usize = 64;
-    static PARSED: LazyLock<Mutex<HashMap<String, Option<url::Url>>>> =
-        LazyLock::new(Default::default);
-    let prefix = format!("{base}{path}");
-    if let Some(kept) = crate::lock::lock(&PARSED).get(&prefix) {
-        return kept.clone();
-    }
-    let parsed = match prefix.contains(['?', '#']) {
-        true => None,
-        false => url::Url::parse(&prefix).ok(),
-    };
-    let mut kept = crate::lock::lock(&PARSED);
-    if kept.len() >= KEPT {
-        kept.clear();
-    }
-    kept.insert(prefix, parsed.clone());
-    parsed
-}
-
 /// A prepared request, sent once per token.
 pub struct Request<'a> {
     pub client: &'a reqwest::Client,
@@ -271,7 +244,11 @@ impl Request<'_> {
 
     /// The URL sent with `token`.
     fn url(&self, token: &str) -> String {
-        format!("{}{}?{}", self.base, self.prepared.path, self.query(token))
+        self.url_with(&self.query(token))
+    }
+
+    fn url_with(&self, query: &str) -> String {
+        format!("{}{}?{query}", self.base, self.prepared.path)
     }
 
     /// The query sent with `token`: form-encoded, so every byte of it is
@@ -285,19 +262,17 @@ impl Request<'_> {
         q.finish()
     }
 
-    /// The URL sent with `token`, parsed as reqwest would parse its text:
-    /// the base and path parsed once (see [`parsed_prefix`]) and the query
-    /// set on a copy, which keeps it as it is. `Err(text)`: the text, which
-    /// does not parse (reqwest then says why and sends nothing).
+    /// The URL sent with `token`, parsed as reqwest would parse its text,
+    /// the base and path parsed once ([`http::with_query`]). `Err(text)`:
+    /// the text, which does not parse (reqwest then says why and sends
+    /// nothing).
     fn sent_url(&self, token: &str) -> Result<url::Url, String> {
         let query = self.query(token);
-        match parsed_prefix(self.base, &self.prepared.path) {
-            Some(mut url) => {
-                url.set_query(Some(&query));
-                Ok(url)
-            }
+        let prefix = format!("{}{}", self.base, self.prepared.path);
+        match http::with_query(&prefix, &query) {
+            Some(url) => Ok(url),
             None => {
-                let text = format!("{}{}?{query}", self.base, self.prepared.path);
+                let text = self.url_with(&query);
                 url::Url::parse(&text).map_err(|_| text)
             }
         }
