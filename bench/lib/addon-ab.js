@@ -12,12 +12,13 @@
 // how many are above 1 (bench/NOTES.md, "Against issue 20's starting point").
 
 const path = require('path')
-const { ROOT, median, runChild, report, callLoop, startEmulatorProcess } = require('./common')
+const { ROOT, median, runChild, report, callLoop, startEmulatorProcess, runScript } = require('./common')
 
 const WARMUP = 2000
 const CALLS = 20000
 
-async function client(concurrency) {
+async function client(concurrencyText) {
+  const concurrency = Number(concurrencyText)
   const cloud = require(ROOT)
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const call = () => cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'ab' })
@@ -57,14 +58,4 @@ async function main() {
   console.log(`c=${concurrency}: a/b CPU per call, median ${median(ratios).toFixed(3)} of ${pairs} pairs (${sorted.join(' ')}); ${above} above 1`)
 }
 
-if (process.argv[2] === 'client') {
-  client(Number(process.argv[3])).catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-} else {
-  main().catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-}
+runScript(main, { client })

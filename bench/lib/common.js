@@ -103,6 +103,21 @@ function startEmulatorProcess(checkout = ROOT) {
   })
 }
 
+/**
+ * A bench script's entry point: `node SCRIPT ROLE ...args` runs
+ * `roles[ROLE](...args)` (what a child process does; its arguments as
+ * text), anything else `main()`. A failure is printed and exits 1.
+ */
+function runScript(main, roles = {}) {
+  const role = Object.hasOwn(roles, process.argv[2]) ? roles[process.argv[2]] : null
+  Promise.resolve()
+    .then(() => (role ? role(...process.argv.slice(3)) : main()))
+    .catch((e) => {
+      console.error(e)
+      process.exit(1)
+    })
+}
+
 /** Print the result line a child reports to the orchestrator. */
 function report(result) {
   process.stdout.write(`\n@@RESULT@@ ${JSON.stringify(result)}\n`)
@@ -120,4 +135,4 @@ function cpuSecondsOf(pid) {
   }
 }
 
-module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf, callLoop, startEmulatorProcess }
+module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf, callLoop, startEmulatorProcess, runScript }

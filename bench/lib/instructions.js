@@ -23,14 +23,15 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { spawnSync } = require('child_process')
-const { ROOT, report, callLoop, startEmulatorProcess } = require('./common')
+const { ROOT, report, callLoop, startEmulatorProcess, runScript } = require('./common')
 const { APP } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
 const N0 = 1000
 const N1 = 3000
 
-async function client(dir, n, concurrency, mode, httpsBaseUrl) {
+async function client(dir, nText, concurrencyText, mode, httpsBaseUrl) {
+  const [n, concurrency] = [Number(nText), Number(concurrencyText)]
   const cloud = require(dir)
   if (mode === 'https') cloud.init({ mode: 'https', ...APP, apiBaseUrl: httpsBaseUrl })
   else cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
@@ -151,14 +152,4 @@ async function main() {
   else console.log("\nsha2's part is not told apart: an addon has no symbols (build with CARGO_PROFILE_RELEASE_STRIP=none to see it).")
 }
 
-if (process.argv[2] === 'client') {
-  client(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6], process.argv[7]).catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-} else {
-  main().catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-}
+runScript(main, { client })

@@ -13,7 +13,7 @@
 
 const path = require('path')
 const { spawn } = require('child_process')
-const { ROOT, median, callLoop, startEmulatorProcess } = require('./common')
+const { ROOT, median, callLoop, startEmulatorProcess, runScript } = require('./common')
 
 const CALLS = 20000
 const WARMUP = 2000
@@ -130,16 +130,4 @@ async function main() {
   }
 }
 
-if (process.argv[2] === 'micro') {
-  micro(process.argv[3], process.argv[4])
-} else if (process.argv[2] === 'client') {
-  client(process.argv[3], process.argv[4]).catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-} else {
-  main().catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-}
+runScript(main, { client, micro })

@@ -13,7 +13,7 @@
 // pairs are above 1 are what to read (bench/NOTES.md, "Concurrency 1").
 
 const path = require('path')
-const { ROOT, median, runChild, report } = require('./common')
+const { ROOT, median, runChild, report, runScript } = require('./common')
 const { APP, COMPONENT } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
@@ -22,7 +22,8 @@ const PARAMS = { type: 'CreatePostpayPackage', alias: 'serial' }
 const TICKET = () => 'ticket@@@bench'
 
 /** One run in this process: the checkout's SDK in `mode`, CPU and wall time per call. */
-async function client(checkout, mode, httpsBaseUrl, redisPort) {
+async function client(checkout, mode, httpsBaseUrl, redisPortText) {
+  const redisPort = Number(redisPortText)
   const cloud = require(checkout)
   let call
   if (mode === 'cloud') {
@@ -91,14 +92,4 @@ async function main() {
   console.log(`${mode} c=1: new/old CPU per call, median ${median(ratios).toFixed(3)} of ${pairs} pairs (${sorted.join(' ')}); ${above} above 1`)
 }
 
-if (process.argv[2] === 'client') {
-  client(process.argv[3], process.argv[4], process.argv[5], Number(process.argv[6])).catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-} else {
-  main().catch((e) => {
-    console.error(e)
-    process.exit(1)
-  })
-}
+runScript(main, { client })
