@@ -12,7 +12,7 @@
 // how many are above 1 (bench/NOTES.md, "Against issue 20's starting point").
 
 const path = require('path')
-const { ROOT, median, runChild, report, callLoop, startEmulatorProcess, runScript } = require('./common')
+const { ROOT, median, runChild, report, timeCalls, startEmulatorProcess, runScript } = require('./common')
 
 const WARMUP = 2000
 const CALLS = 20000
@@ -22,12 +22,8 @@ async function client(concurrencyText) {
   const cloud = require(ROOT)
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const call = () => cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'ab' })
-  const run = (n) => callLoop(call, n, concurrency)
-  await run(WARMUP)
-  const start = process.cpuUsage()
-  await run(CALLS)
-  const cpu = process.cpuUsage(start)
-  report({ cpuUs: (cpu.user + cpu.system) / CALLS })
+  const { cpuUs } = await timeCalls(call, { warmup: WARMUP, calls: CALLS, concurrency })
+  report({ cpuUs })
   process.exit(0)
 }
 

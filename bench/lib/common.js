@@ -89,6 +89,19 @@ async function callLoop(call, n, concurrency) {
   await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
+/**
+ * Client CPU and wall time per call (µs) of `calls` calls, `concurrency`
+ * at a time, after `warmup` calls not counted.
+ */
+async function timeCalls(call, { warmup, calls, concurrency }) {
+  await callLoop(call, warmup, concurrency)
+  const start = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  await callLoop(call, calls, concurrency)
+  const cpu = process.cpuUsage(start)
+  return { cpuUs: (cpu.user + cpu.system) / calls, wallUs: Number(process.hrtime.bigint() - t0) / 1e3 / calls }
+}
+
 /** The emulator of `checkout` (its release addon) in its own process (server-proc.js). */
 function startEmulatorProcess(checkout = ROOT) {
   return new Promise((resolve, reject) => {
@@ -135,4 +148,4 @@ function cpuSecondsOf(pid) {
   }
 }
 
-module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf, callLoop, startEmulatorProcess, runScript }
+module.exports = { ROOT, REFERENCE, quantile, median, summary, runChild, report, cpuSecondsOf, callLoop, timeCalls, startEmulatorProcess, runScript }

@@ -13,7 +13,7 @@
 
 const path = require('path')
 const { spawn } = require('child_process')
-const { ROOT, median, callLoop, startEmulatorProcess, runScript } = require('./common')
+const { ROOT, median, timeCalls, startEmulatorProcess, runScript } = require('./common')
 
 const CALLS = 20000
 const WARMUP = 2000
@@ -36,14 +36,8 @@ async function client(checkout, kind) {
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV })
   const make = PARAMS[kind]
   const call = () => cloud.openapi.tcb.createenvandresource(make())
-  const run = (n) => callLoop(call, n, CONCURRENCY)
-  await run(WARMUP)
-  const start = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  await run(CALLS)
-  const cpu = process.cpuUsage(start)
-  const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  process.stdout.write(`@@RESULT@@ ${JSON.stringify({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })}\n`)
+  const timed = await timeCalls(call, { warmup: WARMUP, calls: CALLS, concurrency: CONCURRENCY })
+  process.stdout.write(`@@RESULT@@ ${JSON.stringify(timed)}\n`)
 }
 
 /**

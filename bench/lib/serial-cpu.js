@@ -13,7 +13,7 @@
 // pairs are above 1 are what to read (bench/NOTES.md, "Concurrency 1").
 
 const path = require('path')
-const { ROOT, median, runChild, report, runScript } = require('./common')
+const { ROOT, median, runChild, report, timeCalls, runScript } = require('./common')
 const { APP, COMPONENT } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
@@ -45,19 +45,8 @@ async function client(checkout, mode, httpsBaseUrl, redisPortText) {
   } else {
     throw new Error(`unknown mode ${mode}`)
   }
-  const run = async (n) => {
-    for (let i = 0; i < n; i++) {
-      const r = await call()
-      if (r.errCode !== 0) throw new Error(`errCode ${r.errCode}`)
-    }
-  }
-  await run(WARMUP)
-  const start = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  await run(CALLS)
-  const cpu = process.cpuUsage(start)
-  const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  report({ cpuUs: (cpu.user + cpu.system) / CALLS, wallUs: wall / CALLS })
+  // Concurrency 1: one call after the other.
+  report(await timeCalls(call, { warmup: WARMUP, calls: CALLS, concurrency: 1 }))
   process.exit(0)
 }
 
