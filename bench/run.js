@@ -646,7 +646,7 @@ function baselineTable(R) {
 }
 
 /**
- * Instructions per cloud call of this checkout's client and the baseline's
+ * Instructions per cloud and HTTPS call of this checkout's client and the baseline's
  * (bench/lib/instructions.js): the side-by-side comparison that machine
  * noise does not move. Its markdown table, or why there is none.
  */
@@ -768,7 +768,7 @@ async function main() {
     R.emucpu = await emulatorCpu()
   }
   if (want('instructions') && BASE) {
-    log(`instructions per cloud call (callgrind), against ${BASE}…`)
+    log(`instructions per cloud and HTTPS call (callgrind), against ${BASE}…`)
     R.instructions = instructionsTable()
   }
   const emu = shared ? await startServer(['emulator']) : null

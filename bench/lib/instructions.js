@@ -43,15 +43,15 @@ async function client(dir, nText, concurrencyText, mode, httpsBaseUrl) {
 }
 
 /**
- * Self cost (instructions) by object file and by function of a callgrind
- * output file. Names are compressed as `(id) name` the first time and
+ * Self cost (instructions) by object file of a callgrind output file, and
+ * sha2's part. Names are compressed as `(id) name` the first time and
  * `(id)` after; a `calls=` line is followed by the call's inclusive cost,
  * which is not self cost.
  */
 function selfCosts(file) {
   const names = { ob: new Map(), fn: new Map() }
   const byObject = new Map()
-  const byFunction = new Map()
+  let sha = 0
   let ob = '?'
   let fn = '?'
   let skipNext = false
@@ -75,11 +75,10 @@ function selfCosts(file) {
       const cost = Number(line.split(' ')[1])
       if (!Number.isFinite(cost)) continue
       byObject.set(ob, (byObject.get(ob) || 0) + cost)
-      const key = `${ob}\u0000${fn}`
-      byFunction.set(key, (byFunction.get(key) || 0) + cost)
+      if (fn.includes('sha2::sha256::compress')) sha += cost
     }
   }
-  return { byObject, byFunction }
+  return { byObject, sha }
 }
 
 /** Instructions per call of `dir`'s client: by object, and sha2's part. */
@@ -99,13 +98,13 @@ function perCall(dir, env, concurrency, mode, httpsBaseUrl, work) {
     if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`callgrind run of ${dir} failed (${r.status}):\n${(r.stderr || '').slice(-2000)}`)
     counts.push(selfCosts(out))
   }
+  const perCallOf = (a, b) => (b - a) / (N1 - N0)
   const byObject = new Map()
-  for (const ob of counts[1].byObject.keys()) byObject.set(shortObject(ob), ((counts[1].byObject.get(ob) || 0) - (counts[0].byObject.get(ob) || 0)) / (N1 - N0))
-  let sha = 0
-  for (const [key, cost] of counts[1].byFunction) {
-    if (key.includes('sha2::sha256::compress')) sha += (cost - (counts[0].byFunction.get(key) || 0)) / (N1 - N0)
+  for (const [ob, cost] of counts[1].byObject) {
+    const name = shortObject(ob)
+    byObject.set(name, (byObject.get(name) || 0) + perCallOf(counts[0].byObject.get(ob) || 0, cost))
   }
-  return { byObject, sha }
+  return { byObject, sha: perCallOf(counts[0].sha, counts[1].sha) }
 }
 
 /** The file name; an addon of ours is `the addon`. */
