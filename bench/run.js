@@ -17,10 +17,11 @@
 //                    emucpu, instructions
 //   --baseline=DIR   a second checkout (e.g. `git worktree add ../base main`),
 //                    built as published and measured side by side with this
-//                    one in every section but footprint: its SDK as a fourth
-//                    client (cold start, throughput, HTTPS, third-party,
-//                    memory; same servers, same rotation), its
-//                    `wx-cloud-emulator` binary in the emucpu section. An
+//                    one in every section but footprint: its SDK as one more
+//                    client in the cold start and memory rotations, and in
+//                    nine neighbouring pairs of runs with ours per mode and
+//                    concurrency after each throughput matrix (same servers);
+//                    its `wx-cloud-emulator` binary in the emucpu section. An
 //                    extra table gives ours/baseline per measure, and
 //                    the instructions section counts both clients'
 //                    instructions per cloud and HTTPS call (bench/lib/instructions.js,
@@ -35,7 +36,7 @@ const os = require('os')
 const path = require('path')
 const http = require('http')
 const { spawn, spawnSync } = require('child_process')
-const { ROOT, summary, median, runChild, cpuSecondsOf } = require('./lib/common')
+const { ROOT, summary, median, medianInterval, runChild, cpuSecondsOf } = require('./lib/common')
 const { measureFootprint } = require('./lib/footprint')
 const { nodeOnGlibc217 } = require('../scripts/toolchain.js')
 
@@ -55,6 +56,8 @@ const BASE = BASELINE ? path.resolve(BASELINE) : null
 const BASE_MODES = { base: 'ours', 'https-base': 'https-ours', 'thirdparty-base': 'thirdparty-redis' }
 /** `modes` and, with --baseline, `baseMode` after them. */
 const withBase = (modes, baseMode) => (BASE ? [...modes, baseMode] : modes)
+/** The baseline's SDK in the mode of ours: the inverse of BASE_MODES. */
+const baseModeOf = (mode) => Object.keys(BASE_MODES).find((b) => BASE_MODES[b] === mode)
 const EMUCPU_REPS = Number((argv.find((a) => a.startsWith('--emucpu-reps=')) || '').slice(14)) || (QUICK ? 2 : 5)
 
 const CONFIG = {
@@ -66,6 +69,11 @@ const CONFIG = {
   // client CPU of one mode moves 20-30% between neighbouring runs here): at
   // c=64 it pairs this many neighbouring runs and takes the median ratio.
   cpuRatioReps: QUICK ? 2 : 9,
+  // With --baseline: neighbouring pairs of runs (ours, the baseline's SDK)
+  // per mode and concurrency. Nine pairs give the median ratio an interval
+  // of 96% confidence from the order statistics alone (the 2nd and 8th
+  // ratio); three could not tell a 10% change from a run's own swing.
+  baselinePairs: QUICK ? 2 : 9,
   warmupMs: QUICK ? 200 : 300,
   durationMs: QUICK ? 400 : 1000,
   memoryReps: QUICK ? 2 : 5,
@@ -243,27 +251,52 @@ async function throughputMatrix(label, server, modes, specFor, repsAt = () => CO
 
 /**
  * Ours against the baseline, runs paired by repetition: both summaries, the
- * paired ratios, and the noise: the larger relative spread (p10–p90 over the
- * median) of either series from one repetition to the next.
+ * paired ratios with the interval of their median (medianInterval), and the
+ * noise: the larger relative spread (p10–p90 over the median) of either
+ * series from one repetition to the next.
  */
 function versus(ours, base) {
   const spreadOf = (xs) => {
     const s = summary(xs)
     return (s.p90 - s.p10) / s.median
   }
+  const ratios = ours.map((x, i) => x / base[i])
   return {
     ours: summary(ours),
     base: summary(base),
-    ratio: summary(ours.map((x, i) => x / base[i])),
+    ratio: summary(ratios),
+    interval: medianInterval(ratios),
     noise: Math.max(spreadOf(ours), spreadOf(base)),
   }
 }
 
 /**
- * Summaries and paired ratios (per repetition) of a throughput matrix: a/b,
- * and `a` over `baseMode` (the baseline's SDK) when it ran.
+ * Ours against the baseline's SDK (--baseline) in `mode` at each
+ * concurrency: CONFIG.baselinePairs neighbouring pairs of runs, which of the
+ * two goes first alternating, so that a change in the machine's state hits
+ * both alike. `specFor(mode)` as in throughputMatrix.
  */
-function summarizeMatrix(matrix, a, b, baseMode) {
+async function baselinePairs(label, server, mode, specFor) {
+  const baseMode = baseModeOf(mode)
+  const out = {}
+  for (const c of CONFIG.concurrencies) {
+    const runs = { [mode]: [], [baseMode]: [] }
+    for (let i = 0; i < CONFIG.baselinePairs; i++) {
+      for (const m of i % 2 === 0 ? [mode, baseMode] : [baseMode, mode]) {
+        const r = await throughputRun(server, m, c, await specFor(m))
+        runs[m].push(r)
+        log(`${label} vs baseline, pair ${i + 1} c=${c} ${m}: ${fmtInt(r.callsPerSec)} calls/s (client ${fmt(r.clientCpuUsPerCall)} µs CPU/call)`)
+      }
+    }
+    const rate = (m) => runs[m].map((r) => r.callsPerSec)
+    const cpu = (m) => runs[m].map((r) => r.clientCpuUsPerCall)
+    out[c] = { concurrency: c, rate: versus(rate(mode), rate(baseMode)), cpu: versus(cpu(mode), cpu(baseMode)) }
+  }
+  return out
+}
+
+/** Summaries and paired ratios (per repetition) of a throughput matrix: a/b. */
+function summarizeMatrix(matrix, a, b) {
   const rows = {}
   for (const [c, runs] of Object.entries(matrix)) {
     const rate = (m) => runs[m].map((r) => r.callsPerSec)
@@ -277,11 +310,6 @@ function summarizeMatrix(matrix, a, b, baseMode) {
       const cpu = (m) => runs[m].map((r) => r.clientCpuUsPerCall)
       row.ratio = summary(rate(a).map((x, i) => x / rate(b)[i]))
       row.cpuRatio = summary(cpu(a).map((x, i) => x / cpu(b)[i]))
-    }
-    if (runs[baseMode]) {
-      const cpu = (m) => runs[m].map((r) => r.clientCpuUsPerCall)
-      row.vsBase = versus(rate(a), rate(baseMode))
-      row.vsBaseCpu = versus(cpu(a), cpu(baseMode))
     }
     rows[c] = row
   }
@@ -592,15 +620,16 @@ function render(machine, R) {
 }
 
 /**
- * Where ours/baseline stands: within noise when the paired ratios span 1 or
- * their median is within the runs' own spread of 1; otherwise better or
- * worse. One repetition has no spread to judge by.
+ * Where ours/baseline stands: within noise when the interval of the median
+ * paired ratio (≥ 95% confidence, medianInterval) holds 1, or the median is
+ * within the runs' own spread of 1; otherwise better or worse. Fewer than
+ * six pairs give no such interval to judge by.
  */
 function judge(v, higherIsBetter) {
-  if (v.ratio.n < 2) return 'n/a (one run)'
-  const r = v.ratio
-  if ((r.min <= 1 && r.max >= 1) || Math.abs(r.median - 1) <= v.noise) return 'within noise'
-  return r.median > 1 === higherIsBetter ? 'better' : '**worse**'
+  const i = v.interval
+  if (!i) return `n/a (${v.ratio.n} pairs)`
+  if ((i.low <= 1 && i.high >= 1) || Math.abs(v.ratio.median - 1) <= v.noise) return 'within noise'
+  return v.ratio.median > 1 === higherIsBetter ? 'better' : '**worse**'
 }
 
 /** With --baseline: each measure of this checkout against the baseline's, run side by side. */
@@ -608,7 +637,7 @@ function baselineTable(R) {
   const rows = []
   const row = (measure, v, digits, higherIsBetter) =>
     rows.push(
-      `| ${measure} | ${fmt(v.ours.median, digits)} | ${fmt(v.base.median, digits)} | ${fmt(v.ratio.median, 2)} (${fmt(v.ratio.min, 2)}–${fmt(v.ratio.max, 2)}) | ±${fmt(v.noise * 100)}% | ${judge(v, higherIsBetter)} |`,
+      `| ${measure} | ${fmt(v.ours.median, digits)} | ${fmt(v.base.median, digits)} | ${fmt(v.ratio.median, 2)} (${v.interval ? `${fmt(v.interval.low, 2)}–${fmt(v.interval.high, 2)}` : 'n/a'}) | ${v.ratio.n} | ±${fmt(v.noise * 100)}% | ${judge(v, higherIsBetter)} |`,
     )
   for (const [key, title] of [
     ['cold', 'Cold start, ms'],
@@ -617,22 +646,22 @@ function baselineTable(R) {
     const v = R[key]?.vsBase?.packageMs
     if (v) row(title, v, 1, false)
   }
-  const matrix = (title, rows_) => {
-    for (const r of Object.values(rows_ || {})) {
-      if (!r.vsBase) continue
-      row(`${title} c=${r.concurrency}, calls/s`, r.vsBase, 0, true)
-      row(`${title} c=${r.concurrency}, client CPU µs/call`, r.vsBaseCpu, 0, false)
+  for (const [key, title] of [
+    ['fixed', 'Cloud call, minimal gateway'],
+    ['emulator', 'Cloud call, emulator'],
+    ['https', 'HTTPS mode, emulator'],
+    ['thirdParty', 'Third-party, Redis store, emulator'],
+  ]) {
+    for (const r of Object.values(R.vsBase?.[key] || {})) {
+      row(`${title} c=${r.concurrency}, calls/s`, r.rate, 0, true)
+      row(`${title} c=${r.concurrency}, client CPU µs/call`, r.cpu, 0, false)
     }
   }
-  matrix('Cloud call, minimal gateway', R.fixed)
-  matrix('Cloud call, emulator', R.emulator)
-  matrix('HTTPS mode, emulator', R.https?.rows)
-  matrix('Third-party, Redis store, emulator', R.thirdParty?.rows)
   const lines = [
-    `**Against the baseline** ${baselineLabel(BASE)}, measured in the same run, alternating: medians; ours/baseline per neighbouring pair of runs, median (min–max); noise: the larger p10–p90 spread of either's own runs; "within noise" when the pairs span 1 or the median ratio is within the noise.`,
+    `**Against the baseline** ${baselineLabel(BASE)}, measured in the same run: medians; ours/baseline per neighbouring pair of runs (which goes first alternates), median and the interval that holds it with at least 95% confidence from the order statistics alone (of 9 pairs, the 2nd smallest to the 2nd largest; of 15, the 4th to the 12th); noise: the larger p10–p90 spread of either's own runs; "within noise" when that interval holds 1 or the median ratio is within the noise.`,
     '',
-    '| measure | ours | baseline | ours/baseline | noise | |',
-    '|---|---|---|---|---|---|',
+    '| measure | ours | baseline | ours/baseline (interval) | pairs | noise | |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ]
   const m = R.memory
@@ -763,6 +792,9 @@ async function main() {
   log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.rustc}`)
 
   const R = {}
+  // With --baseline: ours against the baseline's SDK, per section (baselinePairs).
+  const vsBase = {}
+  if (BASE) R.vsBase = vsBase
   if (want('emucpu')) {
     log(`emulator CPU per call (the wx-cloud-emulator binary${BASELINE ? `, against ${BASELINE}` : ''})…`)
     R.emucpu = await emulatorCpu()
@@ -808,17 +840,20 @@ async function main() {
       }
       if (want('throughput')) {
         log('throughput, minimal gateway…')
-        const cloudModes = withBase(['ours', 'ref', 'raw'], 'base')
-        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, cloudModes, rawSpec(fixed)), 'ours', 'ref', 'base')
+        const cloudModes = ['ours', 'ref', 'raw']
+        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, cloudModes, rawSpec(fixed)), 'ours', 'ref')
+        if (BASE) vsBase.fixed = await baselinePairs('fixed', fixed, 'ours', async () => ({}))
         log('throughput, emulator…')
-        R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, cloudModes, rawSpec(emu)), 'ours', 'ref', 'base')
+        R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, cloudModes, rawSpec(emu)), 'ours', 'ref')
+        if (BASE) vsBase.emulator = await baselinePairs('emulator', emu, 'ours', async () => ({}))
       }
       if (want('https')) {
         if (httpsModeAvailable(emu)) {
           log('HTTPS mode, emulator…')
           const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-          const m = await throughputMatrix('https', emu, withBase(['https-ours', 'https-raw'], 'https-base'), async () => ({ https }))
-          R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw', 'https-base') }
+          const m = await throughputMatrix('https', emu, ['https-ours', 'https-raw'], async () => ({ https }))
+          R.https = { rows: summarizeMatrix(m, 'https-ours', 'https-raw') }
+          if (BASE) vsBase.https = await baselinePairs('https', emu, 'https-ours', async () => ({ https }))
         } else {
           R.https = { note: 'not measured: HTTPS mode not merged yet' }
         }
@@ -832,10 +867,11 @@ async function main() {
         try {
           const thirdParty = { baseUrl: emu.info.httpsBaseUrl, redisPort: redis.port, prefix: `bench${process.pid}:` }
           const https = { baseUrl: emu.info.httpsBaseUrl, appid: 'wx0emulatorapp0001', secret: 'emulator-app-secret' }
-          const modes = withBase(['thirdparty-redis', 'https-ours'], 'thirdparty-base')
           const reps = (c) => (c === 64 ? CONFIG.cpuRatioReps : CONFIG.throughputReps)
-          const m = await throughputMatrix('thirdparty', emu, modes, async () => ({ thirdParty, https }), reps)
-          R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours', 'thirdparty-base') }
+          const spec = async () => ({ thirdParty, https })
+          const m = await throughputMatrix('thirdparty', emu, ['thirdparty-redis', 'https-ours'], spec, reps)
+          R.thirdParty = { rows: summarizeMatrix(m, 'thirdparty-redis', 'https-ours') }
+          if (BASE) vsBase.thirdParty = await baselinePairs('thirdparty', emu, 'thirdparty-redis', spec)
         } finally {
           await redis.stop()
         }
