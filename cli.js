@@ -2,11 +2,16 @@
 'use strict'
 // npx wx-cloud-openapi <command>
 
+// The Node.js version check is index.js's first statement. Any other failure
+// to load it (no addon for this platform) is reported by the command that
+// needs the library, not here: `--help` and `--version` work without one.
 try {
-  require('./lib/node-version.js').requireSupportedNode()
+  require('./index.js')
 } catch (e) {
-  process.stderr.write(`wx-cloud-openapi: ${e.message}\n`)
-  process.exit(3)
+  if (e && e.code === 'WX_CLOUD_OPENAPI_NODE_TOO_OLD') {
+    process.stderr.write(`wx-cloud-openapi: ${e.message}\n`)
+    process.exit(3)
+  }
 }
 
 const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, CONFIG: 3 }

@@ -6,9 +6,32 @@
 // Rust core through the generated binding, and turns the core's outcome
 // into a resolved value or a rejected Error.
 
-require('./lib/node-version.js').requireSupportedNode()
+const { version, engines } = require('./package.json')
 
-const { version } = require('./package.json')
+// The Node.js versions the package supports (package.json `engines`), checked
+// first, in syntax every Node parses (here rather than in a module of its own,
+// which would cost ~0.3 ms of a ~4 ms cold start, bench/NOTES.md): a runtime
+// older than that (a cloud function left on Nodejs10.15) gets an Error that
+// says what to change, never a crash further in. cli.js checks through this.
+;(function requireSupportedNode() {
+  var min = /(\d+)\.(\d+)/.exec(engines.node)
+  var have = process.versions.node.split('.')
+  var major = Number(have[0])
+  if (major > Number(min[1]) || (major === Number(min[1]) && Number(have[1]) >= Number(min[2]))) return
+  var err = new Error(
+    'wx-cloud-openapi needs Node.js ' +
+      min[1] +
+      '.' +
+      min[2] +
+      ' or later; this process runs Node.js ' +
+      process.version +
+      '. ' +
+      "In a WeChat cloud function, change its runtime (运行环境) to Nodejs12.16 or Nodejs16.13 in the function's configuration " +
+      '(WeChat DevTools or the CloudBase console) and deploy it again; see docs/cloud-function.md.',
+  )
+  err.code = 'WX_CLOUD_OPENAPI_NODE_TOO_OLD'
+  throw err
+})()
 const util = require('util')
 const path = require('path')
 const fs = require('fs')
@@ -16,29 +39,52 @@ const fs = require('fs')
 // A function uploaded with node_modules installed on another platform (a Mac,
 // Windows) has no addon for this one: say so at require, with the fixes, not
 // at the first call. Cheap: file names only, the addon is loaded on first use.
-;(function requireAddonForThisPlatform() {
+// Its value: the addon file beside this one when exactly one fits this
+// platform (what the published package holds), else null.
+const addonBesideThis = (function requireAddonForThisPlatform() {
   // The loader's documented override names the file itself (docs/building.md).
-  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return
+  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
   const prefix = `${process.platform}-${process.arch}`
   const parent = path.dirname(__dirname)
   const installed = path.basename(parent) === 'node_modules'
   // The platforms of the addons beside this file (wx-cloud-openapi.<platform>.node)
   // and, installed, of the platform packages beside this one (wx-cloud-openapi-<platform>).
   const addon = /^wx-cloud-openapi(?:\.(.+)\.node|-((?:linux|darwin|win32|freebsd|android)-.+))$/
-  const names = fs.readdirSync(__dirname).concat(installed ? fs.readdirSync(parent) : [])
+  const own = fs.readdirSync(__dirname)
+  const names = installed ? own.concat(fs.readdirSync(parent)) : own
   const found = new Set()
   for (const m of names.map((n) => addon.exec(n))) if (m) found.add(m[1] || m[2])
-  if ([...found].some((p) => p.startsWith(prefix))) return
+  const fitting = [...found].filter((p) => p.startsWith(prefix))
+  if (fitting.length > 0) {
+    const file = `wx-cloud-openapi.${fitting[0]}.node`
+    return fitting.length === 1 && own.includes(file) && fitsThisLibc(fitting[0]) ? path.join(__dirname, file) : null
+  }
   // A checkout: a platform package installed in its node_modules.
   for (const suffix of installed ? [] : ['-gnu', '-musl', '-msvc', '']) {
     try {
-      return void require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
+      require.resolve(`wx-cloud-openapi-${prefix}${suffix}/package.json`)
+      return null
     } catch (_) {
       // not this one
     }
   }
   throw require('./lib/load.js').wrongPlatformError(__dirname, [...found], installed)
 })()
+
+/**
+ * Whether an addon built for `platform` suits this process's C library: a
+ * `-gnu` one only where /usr/bin/ldd is glibc's, the generated loader's own
+ * test (without ldd, or for `-musl`, lib/load.js and the loader decide).
+ */
+function fitsThisLibc(platform) {
+  if (process.platform !== 'linux') return true
+  if (!platform.endsWith('-gnu')) return false
+  try {
+    return !fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
+  } catch (_) {
+    return false
+  }
+}
 
 /** A module (or the addon) loaded on first use: `require` stays cheap. `loaded()`: was it? */
 function lazy(load) {
@@ -64,7 +110,21 @@ const DYNAMIC_CURRENT_ENV = Symbol.for('SYMBOL_CURRENT_ENV')
 const NOT_INITED_MSG =
   "Cloud API isn't enabled, please call init first\n" + '请先调用 init 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。'
 
-const loadBinding = lazy(() => require('./lib/load.js').loadBinding())
+// The addon beside this file is the generated loader's first candidate on
+// its platform, and is loaded directly: compiling and running that loader
+// (and lib/load.js) took ~1.3 ms of a ~5 ms cold start (bench/NOTES.md).
+// Anything else, or that file failing to load, goes through them: they try
+// every candidate and report each one's error.
+const loadBinding = lazy(() => {
+  if (addonBesideThis !== null) {
+    try {
+      return require(addonBesideThis)
+    } catch (_) {
+      // lib/load.js tries it again and says why it failed.
+    }
+  }
+  return require('./lib/load.js').loadBinding()
+})
 
 const errors = require('./lib/errors.js')
 const { CloudSDKError, toError, settle, errorText, describeType } = errors

@@ -104,7 +104,6 @@ test('the tarball holds exactly what is needed', () => {
       'lib/errors.js',
       'lib/load.js',
       'lib/midas-signature.js',
-      'lib/node-version.js',
       'lib/openapi.d.ts',
       'lib/store.js',
       'lib/wx-context.js',

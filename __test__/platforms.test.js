@@ -67,6 +67,20 @@ test('this machine: its platform name matches the addon the build made', () => {
   expect(platformName('freebsd', 'x64', null)).toBe('freebsd-x64')
 })
 
+// On Linux with glibc's ldd (this machine, CI, a cloud function); a musl or
+// ldd-less system has no such file to read, and the report is then the answer.
+const glibcLdd = process.platform === 'linux' && fs.existsSync('/usr/bin/ldd') && !fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
+;(glibcLdd ? test : test.skip)('libc() answers from /usr/bin/ldd alone: the process report (milliseconds) is only for systems without it', () => {
+  const report = jest.spyOn(process.report, 'getReport')
+  try {
+    expect(libc()).toBe('glibc')
+    expect(platformName()).toBe(`linux-${process.arch}-gnu`)
+    expect(report).not.toHaveBeenCalled()
+  } finally {
+    report.mockRestore()
+  }
+})
+
 describe('no addon that fits', () => {
   let dir
   beforeAll(() => {
@@ -100,7 +114,7 @@ describe('no addon that fits', () => {
     const { execFileSync } = require('child_process')
     const copy = (into) => {
       fs.mkdirSync(path.join(into, 'lib'), { recursive: true })
-      for (const f of ['index.js', 'package.json', 'lib/node-version.js', 'lib/load.js']) fs.copyFileSync(path.join(ROOT, f), path.join(into, f))
+      for (const f of ['index.js', 'package.json', 'lib/load.js']) fs.copyFileSync(path.join(ROOT, f), path.join(into, f))
       return into
     }
     const requireError = (pkgDir) =>
@@ -124,6 +138,25 @@ describe('no addon that fits', () => {
     const installed = requireError(copy(path.join(dir, 'app', 'node_modules', 'wx-cloud-openapi')))
     expect(installed.code).toBe('WX_CLOUD_OPENAPI_NO_ADDON')
     expect(installed.message).toContain('npm install --os=linux --cpu=x64 --libc=glibc')
+  })
+
+  test('an addon beside index.js that does not load: init() goes on to the generated loader, whose error names every candidate and why', () => {
+    const { execFileSync } = require('child_process')
+    const pkgDir = path.join(dir, 'broken')
+    fs.mkdirSync(path.join(pkgDir, 'lib'), { recursive: true })
+    for (const f of ['index.js', 'package.json', 'binding.js', ...fs.readdirSync(path.join(ROOT, 'lib')).map((f) => `lib/${f}`)]) {
+      fs.copyFileSync(path.join(ROOT, f), path.join(pkgDir, f))
+    }
+    const file = path.join(pkgDir, `wx-cloud-openapi.${platformName()}.node`)
+    fs.writeFileSync(file, 'not an ELF file')
+    const script = `const sdk = require(${JSON.stringify(pkgDir)}); try { sdk.init({ accessToken: 't' }); console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } }))
+    expect(out.code).toBe('WX_CLOUD_OPENAPI_NO_ADDON')
+    expect(out.message).toContain(file)
+    // The loader's own attempt at the file, and at the platform package.
+    expect(out.message).toMatch(/\nErrors:\n/)
+    expect(out.message).toMatch(new RegExp(`\\n {2}- ${file.replace(/[.\\/]/g, '\\$&')}: (invalid ELF header|file too short)`))
+    expect(out.message).toContain(`Cannot find module 'wx-cloud-openapi-${platformName()}'`)
   })
 
   test('a directory without even the loader says so', () => {

@@ -18,9 +18,9 @@ const PUBLISHED = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'darwin
 function libc() {
   if (process.platform !== 'linux') return null
   try {
-    if (require('fs').readFileSync('/usr/bin/ldd', 'utf8').includes('musl')) return 'musl'
+    return require('fs').readFileSync('/usr/bin/ldd', 'utf8').includes('musl') ? 'musl' : 'glibc'
   } catch (_) {
-    // no ldd: ask the process report
+    // no ldd: ask the process report (a few milliseconds)
   }
   try {
     const report = process.report ? process.report.getReport() : null
@@ -117,8 +117,27 @@ function wrongPlatformError(root, found, installed = true) {
   return coded('WX_CLOUD_OPENAPI_NO_ADDON', lines.join('\n'))
 }
 
-/** Load the addon through the generated loader in `root` (the package directory). */
+/**
+ * Load the addon in `root` (the package directory). The addon of this
+ * platform beside the package's files (the published package carries the
+ * linux-x64-gnu one; a build writes this machine's) is the generated
+ * loader's first candidate, and is loaded directly: compiling and running
+ * that loader took ~1 ms of a ~5 ms cold start (bench/NOTES.md). Anything
+ * else (the loader's override NAPI_RS_NATIVE_LIBRARY_PATH, a platform
+ * package, a file that is there but does not load) goes through the
+ * generated loader, which tries every candidate and reports each error.
+ */
 function loadBinding(root = ROOT) {
+  if (!process.env.NAPI_RS_NATIVE_LIBRARY_PATH) {
+    const own = path.join(root, `wx-cloud-openapi.${platformName()}.node`)
+    if (require('fs').existsSync(own)) {
+      try {
+        return require(own)
+      } catch (_) {
+        // The generated loader tries it again and reports why it failed.
+      }
+    }
+  }
   try {
     return require(path.join(root, 'binding.js'))
   } catch (e) {
