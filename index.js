@@ -6,13 +6,20 @@
 // Rust core through the generated binding, and turns the core's outcome
 // into a resolved value or a rejected Error.
 
-const { version, engines } = require('./package.json')
+const util = require('util')
+const path = require('path')
+const fs = require('fs')
+
+// package.json read as a file, not `require`d: the module loader's resolving
+// and realpath cost ~0.1 ms of a ~4 ms cold start (bench/NOTES.md).
+const { version, engines } = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8'))
 
 // The Node.js versions the package supports (package.json `engines`), checked
-// first, in syntax every Node parses (here rather than in a module of its own,
-// which would cost ~0.3 ms of a ~4 ms cold start, bench/NOTES.md): a runtime
-// older than that (a cloud function left on Nodejs10.15) gets an Error that
-// says what to change, never a crash further in. cli.js checks through this.
+// before anything else is loaded, in syntax every Node parses (here, not in a
+// module of its own, which would cost ~0.3 ms of a ~4 ms cold start,
+// bench/NOTES.md): a runtime older than that (a cloud function left on
+// Nodejs10.15) gets an Error that says what to change, never a crash further
+// in. cli.js checks through this.
 ;(function requireSupportedNode() {
   var min = /(\d+)\.(\d+)/.exec(engines.node)
   var have = process.versions.node.split('.')
@@ -32,10 +39,6 @@ const { version, engines } = require('./package.json')
   err.code = 'WX_CLOUD_OPENAPI_NODE_TOO_OLD'
   throw err
 })()
-const util = require('util')
-const path = require('path')
-const fs = require('fs')
-
 // A function uploaded with node_modules installed on another platform (a Mac,
 // Windows) has no addon for this one: say so at require, with the fixes, not
 // at the first call. Cheap: file names only, the addon is loaded on first use.
@@ -45,6 +48,12 @@ const addonBesideThis = (function requireAddonForThisPlatform() {
   // The loader's documented override names the file itself (docs/building.md).
   if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
   const prefix = `${process.platform}-${process.arch}`
+  // What the published package holds and a cloud function runs: the
+  // generated loader's first candidate on glibc Linux, found with one stat.
+  if (process.platform === 'linux') {
+    const gnu = path.join(__dirname, `wx-cloud-openapi.${prefix}-gnu.node`)
+    if (fs.existsSync(gnu) && fitsThisLibc(`${prefix}-gnu`)) return gnu
+  }
   const parent = path.dirname(__dirname)
   const installed = path.basename(parent) === 'node_modules'
   // The platforms of the addons beside this file (wx-cloud-openapi.<platform>.node)

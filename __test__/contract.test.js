@@ -33,10 +33,10 @@ test('init() loads the addon beside index.js itself: neither the generated loade
   const env = { PATH: process.env.PATH }
   const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env }))
   const addon = require('../lib/load.js').platformName()
-  expect(loaded).toEqual(['index.js', 'lib/errors.js', 'package.json', `wx-cloud-openapi.${addon}.node`])
+  expect(loaded).toEqual(['index.js', 'lib/errors.js', `wx-cloud-openapi.${addon}.node`])
 })
 
-test('require() loads only index.js, the error class and package.json; getWXContext and signature load their modules on first use', () => {
+test('require() loads only index.js and the error class (package.json is read as a file); getWXContext and signature load their modules on first use', () => {
   // A child process: this file's module registry has every module loaded already.
   const script = `
     const loaded = () => Object.keys(require.cache).map((f) => require('path').relative(${JSON.stringify(ROOT)}, f)).sort()
@@ -50,8 +50,8 @@ test('require() loads only index.js, the error class and package.json; getWXCont
   const env = { ...process.env }
   delete env.WX_CONTEXT_KEYS
   const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env }))
-  expect(out.atRequire).toEqual(['index.js', 'lib/errors.js', 'package.json'])
-  expect(out.after).toEqual(['index.js', 'lib/errors.js', 'lib/midas-signature.js', 'lib/wx-context.js', 'package.json'])
+  expect(out.atRequire).toEqual(['index.js', 'lib/errors.js'])
+  expect(out.after).toEqual(['index.js', 'lib/errors.js', 'lib/midas-signature.js', 'lib/wx-context.js'])
   expect(out.context).toEqual({})
   // The secret is not enumerable: the value shows only its type and params.
   expect(out.sig).toEqual({ type: 'midas', params: ['openid'] })
