@@ -115,8 +115,8 @@ async function callLoop(call, n, concurrency) {
 }
 
 /**
- * Client CPU and wall time per call (µs) of `calls` calls, `concurrency`
- * at a time, after `warmup` calls not counted.
+ * Client CPU (user + system, and each) and wall time per call (µs) of
+ * `calls` calls, `concurrency` at a time, after `warmup` calls not counted.
  */
 async function timeCalls(call, { warmup, calls, concurrency }) {
   await callLoop(call, warmup, concurrency)
@@ -124,7 +124,12 @@ async function timeCalls(call, { warmup, calls, concurrency }) {
   const t0 = process.hrtime.bigint()
   await callLoop(call, calls, concurrency)
   const cpu = process.cpuUsage(start)
-  return { cpuUs: (cpu.user + cpu.system) / calls, wallUs: Number(process.hrtime.bigint() - t0) / 1e3 / calls }
+  return {
+    cpuUs: (cpu.user + cpu.system) / calls,
+    userUs: cpu.user / calls,
+    systemUs: cpu.system / calls,
+    wallUs: Number(process.hrtime.bigint() - t0) / 1e3 / calls,
+  }
 }
 
 /** The emulator of `checkout` (its release addon) in its own process (server-proc.js). */

@@ -69,7 +69,7 @@ async function main() {
         got[which] = await runChild(__filename, ['client', which === 'old' ? baseline : ROOT, mode, ...args], { env })
       }
       ratios.push(got.new.cpuUs / got.old.cpuUs)
-      const show = (r) => `${r.cpuUs.toFixed(1)} µs CPU (${r.wallUs.toFixed(1)} µs wall)`
+      const show = (r) => `${r.cpuUs.toFixed(1)} µs CPU (user ${r.userUs.toFixed(1)}, system ${r.systemUs.toFixed(1)}; ${r.wallUs.toFixed(1)} µs wall)`
       console.log(`pair ${i + 1} ${mode}: old ${show(got.old)}, new ${show(got.new)}, new/old ${ratios[i].toFixed(3)}`)
     }
   } finally {
