@@ -225,27 +225,52 @@ let envNames = null
 
 /**
  * The variables of `process.env` a call reads (the core's list, plus the
- * names listed in TCB_CONTEXT_KEYS / WX_CONTEXT_KEYS). Read here rather
- * than in the core so that the `process.env` JavaScript sees is the one
- * that counts, as in wx-server-sdk: jest, for one, gives each test file
- * its own copy, which the process's real environment does not reflect.
+ * names listed in TCB_CONTEXT_KEYS / WX_CONTEXT_KEYS), as a flat list
+ * `[name, value, …]` in reading order. Read here rather than in the core
+ * so that the `process.env` JavaScript sees is the one that counts, as in
+ * wx-server-sdk: jest, for one, gives each test file its own copy, which
+ * the process's real environment does not reflect.
  */
-function processEnvVars() {
+function processEnvList() {
   if (envNames === null) envNames = loadBinding().envVarNames()
   const env = process.env
-  const out = Object.create(null)
+  const out = []
   // One read per name: each goes through node's environment interceptor (a
   // lock and a getenv), ~0.2 µs, and a call makes 28 or more of them.
-  const read = (name) => {
-    if (!name || name in out) return
+  for (const name of envNames) {
     const value = env[name]
-    if (typeof value === 'string') out[name] = value
+    if (typeof value === 'string') out.push(name, value)
   }
-  for (const name of envNames) read(name)
-  for (const list of [out.TCB_CONTEXT_KEYS, out.WX_CONTEXT_KEYS]) {
-    if (list) for (const name of list.split(',')) read(name.trim())
+  for (const list of [valueIn(out, 'TCB_CONTEXT_KEYS'), valueIn(out, 'WX_CONTEXT_KEYS')]) {
+    if (!list) continue
+    for (const listed of list.split(',')) {
+      const name = listed.trim()
+      if (!name || valueIn(out, name) !== undefined) continue
+      const value = env[name]
+      if (typeof value === 'string') out.push(name, value)
+    }
   }
   return out
+}
+
+/** The value of `name` in a list of processEnvList(), or undefined. */
+function valueIn(list, name) {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1]
+  return undefined
+}
+
+/** processEnvList() as the object the core reads (its JSON text). */
+function envObject(list) {
+  const out = Object.create(null)
+  for (let i = 0; i < list.length; i += 2) out[list[i]] = list[i + 1]
+  return out
+}
+
+/** Whether two results of processEnvList() are the same variables with the same values, in the same order. */
+function sameEnvList(a, b) {
+  if (b === undefined || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 // The token stores and callbacks of the managed third-party mode (lib/store.js).
@@ -376,8 +401,8 @@ class Cloud {
     if (created.ok === false) throw toError(created)
     this._client = created
     // What this client's last call sent as the environment (see _call).
-    this._sent = { envJson: undefined }
-    // Without `processEnv`, each call reads `process.env` (see processEnvVars).
+    this._sent = { env: undefined }
+    // Without `processEnv`, each call reads `process.env` (see processEnvList).
     this._readsProcessEnv = created.readsProcessEnv
   }
 
@@ -414,10 +439,11 @@ class Cloud {
     }
     if (options.convertCase === false) callOptions.convertCase = false
     const sent = this._sent
-    const envJson = this._readsProcessEnv ? JSON.stringify(processEnvVars()) : undefined
+    const env = this._readsProcessEnv ? processEnvList() : undefined
     // The environment goes to the core only when it differs from what this
-    // client's previous call sent (the core keeps that one).
-    if (envJson !== undefined && envJson !== sent.envJson) callOptions.envJson = envJson
+    // client's previous call sent (the core keeps that one); its JSON text
+    // is built only then.
+    if (env !== undefined && !sameEnvList(env, sent.env)) callOptions.envJson = JSON.stringify(envObject(env))
     let pending
     try {
       pending = this._client.call(api, json, media, callOptions)
@@ -425,7 +451,7 @@ class Cloud {
       // The core refused its arguments before starting: still a rejection.
       return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))
     }
-    if (envJson !== undefined) sent.envJson = envJson
+    if (env !== undefined) sent.env = env
     return pending.then(settle)
   }
 }
@@ -445,7 +471,7 @@ function explainConfig(options, api) {
     return { ok: false, mode: 'none', reason: 'the options are invalid', settings: [], errCode: e.errCode, errMsg: e.errMsg }
   }
   // The core reads `processEnv` instead of this, when the options have it.
-  return loadBinding().explainConfig(read.text, read.functions, api === undefined || api === null ? undefined : String(api), processEnvVars())
+  return loadBinding().explainConfig(read.text, read.functions, api === undefined || api === null ? undefined : String(api), envObject(processEnvList()))
 }
 
 const cloud = new Cloud()
