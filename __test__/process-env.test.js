@@ -43,39 +43,38 @@ test('process.env assignments and deletions count, call by call', async () => {
   await expect(c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'pe' })).rejects.toMatchObject({ errCode: -501006 })
 })
 
-test('what process.env holds reaches the request itself (TCB_SEQID prefixes the seqId)', async () => {
-  Object.assign(process.env, emu.cloudEnv(), { TCB_CONTEXT_KEYS: 'TCB_ENV,TCB_SEQID', TCB_SEQID: 'seq-from-js' })
+/**
+ * The debug lines of calls one client makes one after the other, with
+ * `process.env.TCB_SEQID` set to each of `seqIds` before its call (the
+ * emulator's cloud environment, TCB_SEQID among the context keys).
+ */
+async function debugLinesWithSeqIds(seqIds) {
+  Object.assign(process.env, emu.cloudEnv(), { TCB_CONTEXT_KEYS: 'TCB_ENV,TCB_SEQID' })
   const lines = []
   const spy = jest.spyOn(console, 'error').mockImplementation((l) => lines.push(String(l)))
   try {
     const c = new cloud.Cloud()
     c.init({ debug: true })
-    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'seq' })
+    for (const seq of seqIds) {
+      process.env.TCB_SEQID = seq
+      await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'seq' })
+    }
   } finally {
     spy.mockRestore()
     delete process.env.TCB_SEQID
   }
+  return lines
+}
+
+test('what process.env holds reaches the request itself (TCB_SEQID prefixes the seqId)', async () => {
+  const lines = await debugLinesWithSeqIds(['seq-from-js'])
   expect(lines).toHaveLength(1)
   expect(lines[0]).toMatch(/ seqId=seq-from-js-[0-9a-f]+_[0-9a-f]+ /)
 })
 
 test('a new value of a variable that was already set counts on the next call (same variables, one value changed)', async () => {
-  Object.assign(process.env, emu.cloudEnv(), { TCB_CONTEXT_KEYS: 'TCB_ENV,TCB_SEQID', TCB_SEQID: 'seq-one' })
-  const lines = []
-  const spy = jest.spyOn(console, 'error').mockImplementation((l) => lines.push(String(l)))
-  try {
-    const c = new cloud.Cloud()
-    c.init({ debug: true })
-    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'seq' })
-    process.env.TCB_SEQID = 'seq-two'
-    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'seq' })
-    // Back to the first value: differs from the previous call's again.
-    process.env.TCB_SEQID = 'seq-one'
-    await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'seq' })
-  } finally {
-    spy.mockRestore()
-    delete process.env.TCB_SEQID
-  }
+  // Back to the first value at the end: it differs from the previous call's again.
+  const lines = await debugLinesWithSeqIds(['seq-one', 'seq-two', 'seq-one'])
   expect(lines).toHaveLength(3)
   expect(lines.map((l) => / seqId=(seq-[a-z]+)-/.exec(l)?.[1])).toEqual(['seq-one', 'seq-two', 'seq-one'])
 })
