@@ -39,35 +39,30 @@ const { version, engines } = JSON.parse(fs.readFileSync(path.join(__dirname, 'pa
   err.code = 'WX_CLOUD_OPENAPI_NODE_TOO_OLD'
   throw err
 })()
+
 // A function uploaded with node_modules installed on another platform (a Mac,
 // Windows) has no addon for this one: say so at require, with the fixes, not
 // at the first call. Cheap: file names only, the addon is loaded on first use.
-// Its value: the addon file beside this one when exactly one fits this
-// platform (what the published package holds), else null.
+// Its value: on glibc Linux, the `-gnu` addon beside this file (what the
+// published package holds and a cloud function runs, the generated loader's
+// first candidate there), found with one stat; else null.
 const addonBesideThis = (function requireAddonForThisPlatform() {
   // The loader's documented override names the file itself (docs/building.md).
   if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
   const prefix = `${process.platform}-${process.arch}`
-  // What the published package holds and a cloud function runs: the
-  // generated loader's first candidate on glibc Linux, found with one stat.
   if (process.platform === 'linux') {
     const gnu = path.join(__dirname, `wx-cloud-openapi.${prefix}-gnu.node`)
-    if (fs.existsSync(gnu) && fitsThisLibc(`${prefix}-gnu`)) return gnu
+    if (fs.existsSync(gnu) && glibcLdd()) return gnu
   }
   const parent = path.dirname(__dirname)
   const installed = path.basename(parent) === 'node_modules'
   // The platforms of the addons beside this file (wx-cloud-openapi.<platform>.node)
   // and, installed, of the platform packages beside this one (wx-cloud-openapi-<platform>).
   const addon = /^wx-cloud-openapi(?:\.(.+)\.node|-((?:linux|darwin|win32|freebsd|android)-.+))$/
-  const own = fs.readdirSync(__dirname)
-  const names = installed ? own.concat(fs.readdirSync(parent)) : own
+  const names = fs.readdirSync(__dirname).concat(installed ? fs.readdirSync(parent) : [])
   const found = new Set()
   for (const m of names.map((n) => addon.exec(n))) if (m) found.add(m[1] || m[2])
-  const fitting = [...found].filter((p) => p.startsWith(prefix))
-  if (fitting.length > 0) {
-    const file = `wx-cloud-openapi.${fitting[0]}.node`
-    return fitting.length === 1 && own.includes(file) && fitsThisLibc(fitting[0]) ? path.join(__dirname, file) : null
-  }
+  if ([...found].some((p) => p.startsWith(prefix))) return null
   // A checkout: a platform package installed in its node_modules.
   for (const suffix of installed ? [] : ['-gnu', '-musl', '-msvc', '']) {
     try {
@@ -81,13 +76,11 @@ const addonBesideThis = (function requireAddonForThisPlatform() {
 })()
 
 /**
- * Whether an addon built for `platform` suits this process's C library: a
- * `-gnu` one only where /usr/bin/ldd is glibc's, the generated loader's own
- * test (without ldd, or for `-musl`, lib/load.js and the loader decide).
+ * Whether /usr/bin/ldd is glibc's: the generated loader's test for a `-gnu`
+ * addon, and the first step of lib/load.js's libc() (without ldd, they
+ * decide).
  */
-function fitsThisLibc(platform) {
-  if (process.platform !== 'linux') return true
-  if (!platform.endsWith('-gnu')) return false
+function glibcLdd() {
   try {
     return !fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
   } catch (_) {

@@ -118,17 +118,17 @@ function wrongPlatformError(root, found, installed = true) {
 }
 
 /**
- * Load the addon in `root` (the package directory). The addon of this
- * platform beside the package's files (the published package carries the
- * linux-x64-gnu one; a build writes this machine's) is the generated
- * loader's first candidate, and is loaded directly: compiling and running
- * that loader took ~1 ms of a ~5 ms cold start (bench/NOTES.md). Anything
- * else (the loader's override NAPI_RS_NATIVE_LIBRARY_PATH, a platform
- * package, a file that is there but does not load) goes through the
- * generated loader, which tries every candidate and reports each error.
+ * Load the addon in `root` (the package directory). On glibc Linux the
+ * `-gnu` addon beside the package's files (the published package carries
+ * it; a build writes it) is the generated loader's first candidate, and is
+ * loaded directly, as index.js does: compiling and running that loader took
+ * ~1 ms (bench/NOTES.md). Anything else (the loader's override
+ * NAPI_RS_NATIVE_LIBRARY_PATH, another platform, a platform package, a file
+ * that is there but does not load) goes through the generated loader, which
+ * tries every candidate and reports each error.
  */
 function loadBinding(root = ROOT) {
-  if (!process.env.NAPI_RS_NATIVE_LIBRARY_PATH) {
+  if (!process.env.NAPI_RS_NATIVE_LIBRARY_PATH && libc() === 'glibc') {
     const own = path.join(root, `wx-cloud-openapi.${platformName()}.node`)
     if (require('fs').existsSync(own)) {
       try {
