@@ -4,6 +4,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::Stream;
+use memchr::memmem::Finder;
 
 use crate::constants;
 
@@ -69,12 +70,20 @@ impl<'r> StreamBuffer<'r> {
         self.buf.get(..size)
     }
 
-    pub fn read_until(&mut self, pattern: &[u8]) -> Option<Bytes> {
-        memchr::memmem::find(&self.buf, pattern).map(|idx| self.buf.split_to(idx + pattern.len()).freeze())
+    pub fn read_until(&mut self, pattern: &Finder<'_>) -> Option<Bytes> {
+        pattern
+            .find(&self.buf)
+            .map(|idx| self.buf.split_to(idx + pattern.needle().len()).freeze())
     }
 
     pub fn read_to(&mut self, pattern: &[u8]) -> Option<Bytes> {
-        memchr::memmem::find(&self.buf, pattern).map(|idx| self.buf.split_to(idx).freeze())
+        // A body usually starts with its first boundary: found without
+        // building a finder.
+        let idx = match self.buf.starts_with(pattern) {
+            true => Some(0),
+            false => memchr::memmem::find(&self.buf, pattern),
+        };
+        idx.map(|idx| self.buf.split_to(idx).freeze())
     }
 
     pub fn advance_past_transport_padding(&mut self) -> bool {
@@ -90,9 +99,10 @@ impl<'r> StreamBuffer<'r> {
         }
     }
 
+    /// `boundary_deriv` finds `\r\n--{boundary}`.
     pub fn read_field_data(
         &mut self,
-        boundary: &str,
+        boundary_deriv: &Finder<'_>,
         field_name: Option<&str>,
     ) -> crate::Result<Option<(bool, Bytes)>> {
         trace!("finding next field: {:?}", field_name);
@@ -105,10 +115,11 @@ impl<'r> StreamBuffer<'r> {
             return Ok(None);
         }
 
-        let boundary_deriv = format!("{}{}{}", constants::CRLF, constants::BOUNDARY_EXT, boundary);
+        let finder = boundary_deriv;
+        let boundary_deriv = finder.needle();
         let b_len = boundary_deriv.len();
 
-        match memchr::memmem::find(&self.buf, boundary_deriv.as_bytes()) {
+        match finder.find(&self.buf) {
             Some(idx) => {
                 trace!("new field found at {}", idx);
                 let bytes = self.buf.split_to(idx).freeze();
@@ -139,7 +150,7 @@ impl<'r> StreamBuffer<'r> {
                     Some(rel_idx) => {
                         let idx = rel_idx + rem_boundary_part_idx;
 
-                        match memchr::memmem::find(boundary_deriv.as_bytes(), &self.buf[idx..]) {
+                        match memchr::memmem::find(boundary_deriv, &self.buf[idx..]) {
                             Some(_) => {
                                 let bytes = self.buf.split_to(idx).freeze();
 

@@ -11,6 +11,13 @@ pub(crate) const LF: &str = "\n";
 pub(crate) const CRLF: &str = "\r\n";
 pub(crate) const CRLF_CRLF: &str = "\r\n\r\n";
 
+/// Finds [`CRLF_CRLF`]: built once (`memchr::memmem::find` builds a finder
+/// on every call).
+pub(crate) fn crlf_crlf() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(CRLF_CRLF.as_bytes()))
+}
+
 #[derive(PartialEq)]
 pub(crate) enum ContentDispositionAttr {
     Name,

@@ -336,7 +336,7 @@ impl Stream for Field<'_> {
 
         match state
             .buffer
-            .read_field_data(&state.boundary, state.curr_field_name.as_deref())
+            .read_field_data(&state.boundary_deriv, state.curr_field_name.as_deref())
         {
             Ok(Some((done, bytes))) => {
                 state.curr_field_size_counter += bytes.len() as u64;

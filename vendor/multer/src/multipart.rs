@@ -4,6 +4,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::future;
 use futures_util::stream::{Stream, TryStreamExt};
+use memchr::memmem::Finder;
 use spin::mutex::spin::SpinMutex as Mutex;
 #[cfg(feature = "tokio-io")]
 use {tokio::io::AsyncRead, tokio_util::io::ReaderStream};
@@ -79,7 +80,9 @@ pub struct Multipart<'r> {
 #[derive(Debug)]
 pub(crate) struct MultipartState<'r> {
     pub(crate) buffer: StreamBuffer<'r>,
-    pub(crate) boundary: String,
+    /// Finds `\r\n--{boundary}` (the delimiter); its needle without the
+    /// leading CRLF is the first boundary line.
+    pub(crate) boundary_deriv: Finder<'static>,
     pub(crate) stage: StreamingStage,
     pub(crate) next_field_idx: usize,
     pub(crate) curr_field_name: Option<String>,
@@ -125,10 +128,13 @@ impl<'r> Multipart<'r> {
             .map_ok(|b| b.into())
             .map_err(|err| Error::StreamReadFailed(err.into()));
 
+        let boundary_deriv = format!("{}{}{}", constants::CRLF, constants::BOUNDARY_EXT, boundary.into());
+        let boundary_deriv = Finder::new(boundary_deriv.as_bytes()).into_owned();
+
         Multipart {
             state: Arc::new(Mutex::new(MultipartState {
                 buffer: StreamBuffer::new(stream, constraints.size_limit.whole_stream),
-                boundary: boundary.into(),
+                boundary_deriv,
                 stage: StreamingStage::FindingFirstBoundary,
                 next_field_idx: 0,
                 curr_field_name: None,
@@ -254,9 +260,8 @@ impl<'r> Multipart<'r> {
         state.buffer.poll_stream(cx)?;
 
         if state.stage == StreamingStage::FindingFirstBoundary {
-            let boundary = &state.boundary;
-            let boundary_deriv = format!("{}{}", constants::BOUNDARY_EXT, boundary);
-            match state.buffer.read_to(boundary_deriv.as_bytes()) {
+            let boundary_deriv = &state.boundary_deriv.needle()[constants::CRLF.len()..];
+            match state.buffer.read_to(boundary_deriv) {
                 Some(_) => state.stage = StreamingStage::ReadingBoundary,
                 None => {
                     state.buffer.poll_stream(cx)?;
@@ -271,7 +276,7 @@ impl<'r> Multipart<'r> {
         if state.stage == StreamingStage::ReadingFieldData {
             match state
                 .buffer
-                .read_field_data(state.boundary.as_str(), state.curr_field_name.as_deref())?
+                .read_field_data(&state.boundary_deriv, state.curr_field_name.as_deref())?
             {
                 Some((done, bytes)) => {
                     state.curr_field_size_counter += bytes.len() as u64;
@@ -296,8 +301,8 @@ impl<'r> Multipart<'r> {
         }
 
         if state.stage == StreamingStage::ReadingBoundary {
-            let boundary = &state.boundary;
-            let boundary_deriv_len = constants::BOUNDARY_EXT.len() + boundary.len();
+            let boundary_deriv = &state.boundary_deriv.needle()[constants::CRLF.len()..];
+            let boundary_deriv_len = boundary_deriv.len();
 
             let boundary_bytes = match state.buffer.read_exact(boundary_deriv_len) {
                 Some(bytes) => bytes,
@@ -310,7 +315,7 @@ impl<'r> Multipart<'r> {
                 }
             };
 
-            if &boundary_bytes[..] == format!("{}{}", constants::BOUNDARY_EXT, boundary).as_bytes() {
+            if &boundary_bytes[..] == boundary_deriv {
                 state.stage = StreamingStage::DeterminingBoundaryType;
             } else {
                 return Poll::Ready(Err(Error::IncompleteStream));
@@ -367,7 +372,7 @@ impl<'r> Multipart<'r> {
         }
 
         if state.stage == StreamingStage::ReadingFieldHeaders {
-            let header_bytes = match state.buffer.read_until(constants::CRLF_CRLF.as_bytes()) {
+            let header_bytes = match state.buffer.read_until(constants::crlf_crlf()) {
                 Some(bytes) => bytes,
                 None => {
                     return if state.buffer.eof {
