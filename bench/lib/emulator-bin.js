@@ -35,10 +35,15 @@ function unquote(v) {
   return v.slice(1, -1).replace(/'\\''/g, "'")
 }
 
-/** Start the binary at `bin`; resolves {pid, info: {url, cloudEnv}, stop()}. */
-function startEmulatorBinary(bin) {
+/**
+ * Start the binary at `bin`; resolves {pid, info: {url, cloudEnv}, stop()}.
+ * `under`: a command line that runs it (e.g. valgrind and its options),
+ * whose process is then the binary's (valgrind runs it in its own process).
+ */
+function startEmulatorBinary(bin, under = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--secret-id', SECRET_ID, '--secret-key', SECRET_KEY], {
+    const argv = [...under, bin, '--secret-id', SECRET_ID, '--secret-key', SECRET_KEY]
+    const child = spawn(argv[0], argv.slice(1), {
       env: { PATH: process.env.PATH },
       stdio: ['ignore', 'pipe', 'inherit'],
     })

@@ -7,6 +7,14 @@
 // pairs and a quiet machine (bench/NOTES.md, "Instructions per call").
 //
 //   node bench/lib/instructions.js [BASELINE_DIR] [CONCURRENCY] [cloud|https]
+//   node bench/lib/instructions.js [BASELINE_DIR] [CONCURRENCY] emulator [--no-build]
+//
+// `emulator`: the instructions the `wx-cloud-emulator` binary of each
+// checkout spends per signed cloud call (the emucpu row's work, without the
+// machine's noise). Each binary runs under callgrind; this checkout's SDK,
+// natively in this process, makes 300 warm-up calls, the counts are zeroed
+// (callgrind_control), N1 calls follow and the counts are dumped. The
+// binaries are built with cargo (quick when up to date) unless --no-build.
 //
 // Each checkout needs its release addon at its root (`npm run build`), as
 // for params-cpu.js; one emulator (this checkout's, in its own process)
@@ -24,6 +32,7 @@ const os = require('os')
 const path = require('path')
 const { spawnSync } = require('child_process')
 const { ROOT, report, callLoop, startEmulatorProcess, runScript } = require('./common')
+const { buildEmulatorBinary, startEmulatorBinary } = require('./emulator-bin')
 const { APP } = require('../../__test__/helpers/emu-modes.js')
 
 const WARMUP = 300
@@ -115,13 +124,68 @@ function shortObject(ob) {
   return base
 }
 
+/**
+ * Instructions per signed cloud call of the emulator binary of `dir`
+ * (callgrind, counted between a zeroing and a dump, so without start-up),
+ * with this checkout's SDK as the client.
+ */
+async function emulatorPerCall(dir, concurrency, work, build) {
+  const bin = build ? buildEmulatorBinary(dir) : path.join(dir, 'target', 'release', 'wx-cloud-emulator')
+  if (!fs.existsSync(bin)) throw new Error(`no emulator binary at ${bin} (build it, or leave out --no-build)`)
+  const out = path.join(work, `emulator-${path.basename(dir)}.callgrind`)
+  const server = await startEmulatorBinary(bin, ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`])
+  const control = (flag) => {
+    const r = spawnSync('callgrind_control', [flag, String(server.pid)], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`callgrind_control ${flag} ${server.pid} failed: ${r.stderr}`)
+  }
+  try {
+    const { Cloud, DYNAMIC_CURRENT_ENV } = require(ROOT)
+    const cloud = new Cloud()
+    cloud.init({ env: DYNAMIC_CURRENT_ENV, processEnv: server.info.cloudEnv })
+    const call = () => cloud.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'ab' })
+    await callLoop(call, WARMUP, concurrency)
+    control('-z')
+    await callLoop(call, N1, concurrency)
+    control('-d')
+  } finally {
+    await server.stop()
+  }
+  // The dump of `-d` is the file's first part.
+  const { byObject, sha } = selfCosts(`${out}.1`)
+  const total = [...byObject.values()].reduce((a, b) => a + b, 0)
+  return { total: total / N1, sha: sha / N1 }
+}
+
+async function emulatorMain(baseline, concurrency) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-instructions-'))
+  const build = !process.argv.includes('--no-build')
+  let old
+  let now
+  try {
+    old = await emulatorPerCall(baseline, concurrency, work, build)
+    now = await emulatorPerCall(ROOT, concurrency, work, build)
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+  const row = (name, a, b) => `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
+  console.log(`Instructions per signed cloud call in the emulator binary at concurrency ${concurrency} (callgrind; ${N1} calls of this checkout's SDK)\n`)
+  console.log(`| | baseline (${path.basename(baseline)}) | this checkout | ratio |`)
+  console.log('|---|---|---|---|')
+  console.log(row('**total**', old.total, now.total))
+  if (old.sha > 0 && now.sha > 0) {
+    console.log(row('of which sha2 (portable code under valgrind)', old.sha, now.sha))
+    console.log(row('**total without sha2**', old.total - old.sha, now.total - now.sha))
+  } else console.log("\nsha2's part is not told apart: a binary has no symbols (build with CARGO_PROFILE_RELEASE_STRIP=none to see it).")
+}
+
 async function main() {
   const baseline = path.resolve(process.argv[2] || path.join(ROOT, '..', 'baseline'))
   const concurrency = Number(process.argv[3] || 64)
   const mode = process.argv[4] || 'cloud'
-  if (!['cloud', 'https'].includes(mode)) throw new Error(`mode ${mode}: cloud or https`)
+  if (!['cloud', 'https', 'emulator'].includes(mode)) throw new Error(`mode ${mode}: cloud, https or emulator`)
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' })
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install -y valgrind)')
+  if (mode === 'emulator') return emulatorMain(baseline, concurrency)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-instructions-'))
   const emu = await startEmulatorProcess()
   const env = { ...emu.info.cloudEnv, WX_API_BASE_URL: emu.info.url }
