@@ -44,7 +44,7 @@ export interface BaseInitOptions {
   authorizerAccessToken?: string | TokenFunction
   /** The WeChat API host of the HTTPS modes (an emulator's `httpsBaseUrl`, a forwarding proxy); an ASCII host name (an internationalised one in its `xn--` form). @default `https://api.weixin.qq.com` (`WX_API_BASE_URL`) */
   apiBaseUrl?: string
-  /** An `http://` or `https://` proxy for the HTTPS modes (environment proxy variables are not used). @default none */
+  /** An `http://` or `https://` proxy for the HTTPS modes. Environment proxy variables (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are not used by any mode, as by the reference: a cloud call to an emulator on loopback never goes through a proxy set for other tools. @default none */
   proxy?: string
   /** Retry -1 / -1000 (system busy) answers up to `onBusy` times (0–10), exponential backoff with jitter (a busy call may have executed). @default `{ onBusy: 0 }` */
   retry?: { onBusy?: number }

@@ -383,6 +383,59 @@ describe('proxy', () => {
       proxy.close()
     }
   })
+
+  test('proxy variables in the environment are not used, by any mode (as the reference)', async () => {
+    // A cloud call to an emulator on loopback went through HTTP_PROXY (read
+    // once by the HTTP client), failing with "could not connect" to the
+    // emulator's URL. The variables are set in a child process (this one's
+    // environment stays as it is); a listening "proxy" must see nothing.
+    const net = require('net')
+    const { spawn } = require('child_process')
+    const emu = await emulator()
+    let hits = 0
+    const proxy = net.createServer((socket) => {
+      hits++
+      socket.destroy()
+    })
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxyUrl = `http://127.0.0.1:${proxy.address().port}`
+    const script = `
+      const sdk = require(${JSON.stringify(require.resolve('../index.js'))})
+      const [cloudEnv, httpsBaseUrl, app] = JSON.parse(process.argv[1])
+      const call = async (options) => {
+        const c = new sdk.Cloud()
+        c.init(options)
+        try {
+          return (await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'env-proxy' })).errCode
+        } catch (e) {
+          return e.errMsg
+        }
+      }
+      ;(async () => {
+        const cloud = await call({ env: sdk.DYNAMIC_CURRENT_ENV, processEnv: cloudEnv })
+        const https = await call({ ...app, apiBaseUrl: httpsBaseUrl, processEnv: {} })
+        process.stdout.write(JSON.stringify({ cloud, https }))
+      })()`
+    const vars = { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, https_proxy: proxyUrl, ALL_PROXY: proxyUrl, all_proxy: proxyUrl }
+    try {
+      const out = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script, JSON.stringify([emu.cloudEnv(), emu.httpsBaseUrl, APP])], {
+          env: { PATH: process.env.PATH, ...vars },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+        let text = ''
+        child.stdout.on('data', (c) => {
+          text += c
+        })
+        child.on('error', reject)
+        child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`child exited ${code}: ${text}`))))
+      })
+      expect(JSON.parse(out)).toEqual({ cloud: 0, https: 0 })
+      expect(hits).toBe(0)
+    } finally {
+      proxy.close()
+    }
+  })
 })
 
 describe('choosing the mode', () => {

@@ -124,7 +124,12 @@ static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
 });
 
 /// What every client shares: TLS (src/tls.rs), the keep-alive pool,
-/// timeouts, no redirects.
+/// timeouts, no redirects, and no proxy from the environment: proxy
+/// variables (`HTTP_PROXY`, `ALL_PROXY`, ...) would otherwise send every
+/// cloud call, even one to an emulator on loopback, through the proxy
+/// reqwest read when the client was built. The reference does not use
+/// them either (its requests take only an explicit proxy); the HTTPS modes'
+/// `proxy` option is the one way ([`client_for`]).
 fn builder() -> reqwest::ClientBuilder {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -140,6 +145,7 @@ fn builder() -> reqwest::ClientBuilder {
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         // reqwest retries nothing over HTTP/1.1 by default, but its retry
         // layer still copied every request (headers and all) in case it
         // would; with no retry allowed it copies nothing. Our own only retry
@@ -385,8 +391,8 @@ static PROXIED: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
 static DIRECT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| build_client(None));
 
 fn build_client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
-    // Only the `proxy` option decides: no proxy from the environment.
-    let mut builder = builder().no_proxy();
+    // Only the `proxy` option decides (no proxy from the environment: builder()).
+    let mut builder = builder();
     if let Some(url) = proxy {
         let p = reqwest::Proxy::all(url).map_err(|_| "invalid proxy URL".to_string())?;
         builder = builder.proxy(p);
