@@ -124,6 +124,11 @@ function shortObject(ob) {
   return base
 }
 
+/** A table row: per-call counts of the baseline and this checkout, and their ratio. */
+function row(name, a, b) {
+  return `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
+}
+
 /**
  * Instructions per signed cloud call of the emulator binary of `dir`
  * (callgrind, counted between a zeroing and a dump, so without start-up),
@@ -167,7 +172,6 @@ async function emulatorMain(baseline, concurrency) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }
-  const row = (name, a, b) => `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
   console.log(`Instructions per signed cloud call in the emulator binary at concurrency ${concurrency} (callgrind; ${N1} calls of this checkout's SDK)\n`)
   console.log(`| | baseline (${path.basename(baseline)}) | this checkout | ratio |`)
   console.log('|---|---|---|---|')
@@ -203,7 +207,6 @@ async function main() {
     .filter((r) => Math.max(r.old, r.now) >= 100)
     .sort((a, b) => b.now - a.now)
   const total = (side) => [...side.byObject.values()].reduce((a, b) => a + b, 0)
-  const row = (name, a, b) => `| ${name} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(3)} |`
   const what = mode === 'https' ? 'HTTPS call (app secret, cached token)' : 'cloud call'
   console.log(`Instructions per ${what} at concurrency ${concurrency} (callgrind; ${N1 - N0} calls, small params)\n`)
   console.log(`| where | baseline (${path.basename(baseline)}) | this checkout | ratio |`)
