@@ -99,10 +99,10 @@ impl<'r> StreamBuffer<'r> {
         }
     }
 
-    /// `boundary_deriv` finds `\r\n--{boundary}`.
+    /// `delimiter` finds `\r\n--{boundary}`.
     pub fn read_field_data(
         &mut self,
-        boundary_deriv: &Finder<'_>,
+        delimiter: &Finder<'_>,
         field_name: Option<&str>,
     ) -> crate::Result<Option<(bool, Bytes)>> {
         trace!("finding next field: {:?}", field_name);
@@ -115,11 +115,10 @@ impl<'r> StreamBuffer<'r> {
             return Ok(None);
         }
 
-        let finder = boundary_deriv;
-        let boundary_deriv = finder.needle();
+        let boundary_deriv = delimiter.needle();
         let b_len = boundary_deriv.len();
 
-        match finder.find(&self.buf) {
+        match delimiter.find(&self.buf) {
             Some(idx) => {
                 trace!("new field found at {}", idx);
                 let bytes = self.buf.split_to(idx).freeze();
