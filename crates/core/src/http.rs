@@ -324,13 +324,13 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
             && n.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
     };
-    let boundary = format!(
-        "{:016x}-{:016x}-{:016x}-{:016x}",
-        fastrand::u64(..),
-        fastrand::u64(..),
-        fastrand::u64(..),
-        fastrand::u64(..)
-    );
+    // Four random 64-bit words in hex, `-` between them (as reqwest's Form
+    // writes its boundary), written without `core::fmt`.
+    let mut text = [b'-'; 67];
+    for word in text.chunks_mut(17) {
+        let _ = hex::encode_to_slice(fastrand::u64(..).to_be_bytes(), &mut word[..16]);
+    }
+    let boundary = String::from_utf8_lossy(&text);
     const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; ";
     const OCTET_STREAM: &[u8] = b"\r\nContent-Type: application/octet-stream";
     let len: usize = fields
@@ -380,7 +380,7 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
         body.extend_from_slice(b"--\r\n");
     }
     (
-        format!("multipart/form-data; boundary={boundary}"),
+        ["multipart/form-data; boundary=", &boundary].concat(),
         Bytes::from(body),
     )
 }
@@ -565,6 +565,16 @@ mod tests {
             .strip_prefix("multipart/form-data; boundary=")
             .unwrap();
         assert_eq!(boundary.len(), 4 * 16 + 3);
+        // reqwest's shape: four 64-bit words in lower-case hex, `-` between.
+        let words: Vec<&str> = boundary.split('-').collect();
+        let hex_word =
+            |w: &&str| w.len() == 16 && w.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        assert!(words.len() == 4 && words.iter().all(hex_word), "{boundary}");
+        assert_ne!(
+            encode_multipart(&fields).0,
+            content_type,
+            "a new boundary per body"
+        );
         let mut expected = Vec::new();
         expected.extend_from_slice(
             b"--B\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nwx.openApi\r\n",
