@@ -6,6 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::Stream;
 use memchr::memmem::Finder;
 
+use crate::delimiter::Delimiter;
+
 use crate::constants;
 
 pub(crate) struct StreamBuffer<'r> {
@@ -102,7 +104,7 @@ impl<'r> StreamBuffer<'r> {
     /// `delimiter` finds `\r\n--{boundary}`.
     pub fn read_field_data(
         &mut self,
-        delimiter: &Finder<'_>,
+        delimiter: &Delimiter,
         field_name: Option<&str>,
     ) -> crate::Result<Option<(bool, Bytes)>> {
         trace!("finding next field: {:?}", field_name);

@@ -46,12 +46,16 @@ impl ContentDispositionAttr {
     /// decoding, and there are characters that need to be decoded.
     pub fn extract_from<'h>(&self, mut header: &'h [u8]) -> Option<Cow<'h, str>> {
         // TODO: The prefix should be matched case-insensitively.
-        let prefix = match self {
-            ContentDispositionAttr::Name => &b"name"[..],
-            ContentDispositionAttr::FileName => &b"filename"[..],
+        // Each prefix's finder is built once, as crlf_crlf()'s (PATCH.md).
+        static NAME: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+        static FILE_NAME: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+        let (finder, prefix) = match self {
+            ContentDispositionAttr::Name => (&NAME, &b"name"[..]),
+            ContentDispositionAttr::FileName => (&FILE_NAME, &b"filename"[..]),
         };
+        let finder = finder.get_or_init(|| memchr::memmem::Finder::new(prefix));
 
-        while let Some(i) = memchr::memmem::find(header, prefix) {
+        while let Some(i) = finder.find(header) {
             // Check if we found a superstring of `prefix`; continue if so.
             let suffix = &header[(i + prefix.len())..];
             if i > 0 && !(header[i - 1].is_ascii_whitespace() || header[i - 1] == b';') {

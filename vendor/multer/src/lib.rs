@@ -141,6 +141,7 @@ mod buffer;
 mod constants;
 mod constraints;
 mod content_disposition;
+mod delimiter;
 mod error;
 mod field;
 mod helpers;

@@ -4,7 +4,6 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::future;
 use futures_util::stream::{Stream, TryStreamExt};
-use memchr::memmem::Finder;
 use spin::mutex::spin::SpinMutex as Mutex;
 #[cfg(feature = "tokio-io")]
 use {tokio::io::AsyncRead, tokio_util::io::ReaderStream};
@@ -12,6 +11,7 @@ use {tokio::io::AsyncRead, tokio_util::io::ReaderStream};
 use crate::buffer::StreamBuffer;
 use crate::constraints::Constraints;
 use crate::content_disposition::ContentDisposition;
+use crate::delimiter::Delimiter;
 use crate::error::Error;
 use crate::field::Field;
 use crate::{constants, helpers, Result};
@@ -82,7 +82,7 @@ pub(crate) struct MultipartState<'r> {
     pub(crate) buffer: StreamBuffer<'r>,
     /// Finds `\r\n--{boundary}` (the delimiter); its needle without the
     /// leading CRLF is the first boundary line.
-    pub(crate) boundary_deriv: Finder<'static>,
+    pub(crate) boundary_deriv: Delimiter,
     pub(crate) stage: StreamingStage,
     pub(crate) next_field_idx: usize,
     pub(crate) curr_field_name: Option<String>,
@@ -128,8 +128,7 @@ impl<'r> Multipart<'r> {
             .map_ok(|b| b.into())
             .map_err(|err| Error::StreamReadFailed(err.into()));
 
-        let boundary_deriv = format!("{}{}{}", constants::CRLF, constants::BOUNDARY_EXT, boundary.into());
-        let boundary_deriv = Finder::new(boundary_deriv.as_bytes()).into_owned();
+        let boundary_deriv = Delimiter::new(&boundary.into());
 
         Multipart {
             state: Arc::new(Mutex::new(MultipartState {
