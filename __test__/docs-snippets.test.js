@@ -15,6 +15,9 @@
 //   `wx-cloud-emulator` the crate's binary. A line that starts an emulator
 //   ("leave it running") runs in the background and its `export` lines are
 //   pasted into the shell once it prints them, as the docs tell a reader.
+//   A port an emulator line listens on (`--port 8080`) is replaced by a free
+//   one, there and where the block addresses it (`127.0.0.1:8080`): the
+//   port the docs name may be taken here.
 // Both get the environment a reader gets from an emulator's export lines
 // (a cloud function's variables, WX_API_BASE_URL, the emulator's app as
 // WX_APPID / WX_APPSECRET): nothing goes to WeChat. A run passes when it
@@ -25,6 +28,7 @@
 // module: a reader can paste any of them into a file.
 
 const fs = require('fs')
+const net = require('net')
 const os = require('os')
 const path = require('path')
 const { spawn, spawnSync } = require('child_process')
@@ -166,6 +170,16 @@ describe('every js, sh and rust block is run, or says why not', () => {
     const fences = blocksOf('README.md').filter((b) => b.lang === 'js')
     expect(fences.length).toBeGreaterThan(3)
   })
+
+  test("an emulator line's fixed port is replaced by the free one, where it listens and where the block addresses it", () => {
+    const code = 'wx-cloud-emulator --port 8787 &\nE=http://127.0.0.1:8787/__emulator\ncurl -s $E/x -d 18787\nnpx wx-cloud-openapi emulator --port 0\n'
+    expect(fixedPorts(code)).toEqual(['8787'])
+    const script = shellScript(code, { 8787: '40001' })
+    expect(script).toContain('wx-cloud-emulator --port 40001 >')
+    expect(script).toContain('E=http://127.0.0.1:40001/__emulator')
+    expect(script).toContain('-d 18787')
+    expect(script).not.toMatch(/[^1]8787/)
+  })
 })
 
 // ---------------------------------------------------------------- running
@@ -219,8 +233,42 @@ function disallowed(code) {
     .filter((l) => l && !l.startsWith('#') && !SH_ALLOWED.test(l))
 }
 
-/** The shell text run for an sh block: emulator lines in the background, their exports pasted. */
-function shellScript(code) {
+/**
+ * The fixed ports an sh block's emulator lines listen on (`--port 8080`).
+ * The block runs with a free port in each one's place (shellScript): a port
+ * the docs name may be taken on the machine that runs this suite, and a
+ * test must not depend on that.
+ */
+function fixedPorts(code) {
+  const ports = new Set()
+  for (const line of code.split('\n')) {
+    if (!EMULATOR_LINE.test(line.trim())) continue
+    for (const m of line.matchAll(/--port\s+(\d+)/g)) if (m[1] !== '0') ports.add(m[1])
+  }
+  return [...ports]
+}
+
+/** A port nothing listens on now (the OS's pick for port 0). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(String(port)))
+    })
+  })
+}
+
+/**
+ * The shell text run for an sh block: emulator lines in the background, their
+ * exports pasted, and each port of `ports` (fixed → free) replaced where an
+ * emulator line listens on it and where the block addresses it.
+ */
+function shellScript(code, ports = {}) {
+  for (const [fixed, free] of Object.entries(ports)) {
+    code = code.replace(new RegExp(`(--port\\s+|//(?:127\\.0\\.0\\.1|localhost):)${fixed}\\b`, 'g'), `$1${free}`)
+  }
   const out = ['set -e', 'export EMU_LOG="$PWD/emulator.log"']
   for (const line of code.split('\n')) {
     const t = line.trim()
@@ -300,7 +348,9 @@ describe('the blocks without a marker run against the emulator', () => {
         // Outside the checkout: nothing in it can act on this repository.
         expect(disallowed(b.code)).toEqual([])
         const shDir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-snippet-'))
-        fs.writeFileSync(path.join(shDir, 'snippet.sh'), shellScript(b.code))
+        const ports = {}
+        for (const fixed of fixedPorts(b.code)) ports[fixed] = await freePort()
+        fs.writeFileSync(path.join(shDir, 'snippet.sh'), shellScript(b.code, ports))
         r = await run('bash', [path.join(shDir, 'snippet.sh')], { cwd: shDir, env })
         fs.rmSync(shDir, { recursive: true, force: true })
       } else {
