@@ -420,26 +420,25 @@ class Cloud {
     } catch (e) {
       return Promise.reject(e)
     }
-    const callOptions = { marker: usedMarker }
+    let appid
     if (options.appid !== undefined && options.appid !== null) {
       // Never String() it: an object would go out as "[object Object]", an array as "wxA,wxB".
       // (The core refuses one holding a lone surrogate.)
-      const appid = options.appid
+      appid = options.appid
       if (typeof appid !== 'string') {
         return Promise.reject(invalidParam(api, `option \`appid\` of openapi({ appid }) must be a string, got ${describeType(appid)}`))
       }
-      callOptions.appid = appid
     }
-    if (options.convertCase === false) callOptions.convertCase = false
     const sent = this._sent
     const env = this._readsProcessEnv ? processEnvList() : undefined
     // The environment goes to the core only when it differs from what this
     // client's previous call sent (the core keeps that one); its JSON text
     // is built only then.
-    if (env !== undefined && !sameEnvList(env, sent.env)) callOptions.envJson = JSON.stringify(envObject(env))
+    const envJson = env !== undefined && !sameEnvList(env, sent.env) ? JSON.stringify(envObject(env)) : undefined
     let pending
     try {
-      pending = this._client.call(api, json, media, callOptions)
+      // The options one argument each (the core reads no object: see Client::call).
+      pending = this._client.call(api, json, media, usedMarker, appid, options.convertCase === false ? false : undefined, envJson)
     } catch (e) {
       // The core refused its arguments before starting: still a rejection.
       return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))

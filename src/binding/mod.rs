@@ -33,24 +33,6 @@ pub struct MediaInput {
     pub value: Buffer,
 }
 
-/// Options of one call, from `openapi({ appid, convertCase })`.
-#[napi(object)]
-pub struct CallOptions {
-    /// Read as UTF-16: one holding a lone surrogate is refused.
-    pub appid: Option<Utf16String>,
-    pub convert_case: Option<bool>,
-    /// The prefix of the params' out-of-band markers (`undefined`, BigInt,
-    /// media), chosen by the JavaScript layer so that no user string has it.
-    pub marker: Option<String>,
-    /// The variables of JavaScript's `process.env` the core reads (see
-    /// [`env_var_names`]), as the JSON text of an object, when `init()` had
-    /// no `processEnv`: read in JavaScript, so that a sandbox's
-    /// `process.env` (jest gives each test file its own copy) is the one
-    /// that counts, as in wx-server-sdk. Omitted when the text is the same
-    /// as on this client's previous call: that call's snapshot is reused.
-    pub env_json: Option<String>,
-}
-
 /// How a call ended. `index.js` turns it into a value or an `Error`.
 #[napi(object)]
 pub struct Outcome {
@@ -344,7 +326,7 @@ impl Client {
         bindings::token_function(self.inner.config()).map(str::to_string)
     }
 
-    /// Each call reads the environment JavaScript sends ([`CallOptions::env_json`]):
+    /// Each call reads the environment JavaScript sends (`env_json` of [`Client::call`]):
     /// `init()` had no `processEnv`.
     #[napi(getter, catch_unwind)]
     pub fn reads_process_env(&self) -> bool {
@@ -355,19 +337,39 @@ impl Client {
     ///
     /// The environment is read here, on the JavaScript thread, before the
     /// call goes to the background.
+    ///
+    /// The call's options come one argument each, not as an object: napi
+    /// reads an object's fields one property lookup at a time (~1,200
+    /// instructions each, on every call, on the JavaScript thread).
+    /// - `marker`: the prefix of the params' out-of-band markers
+    ///   (`undefined`, BigInt, media), chosen by the JavaScript layer so that
+    ///   no user string has it;
+    /// - `appid`, `convert_case`: `openapi({ appid, convertCase })`; `appid`
+    ///   is read as UTF-16, so one holding a lone surrogate is refused;
+    /// - `env_json`: the variables of JavaScript's `process.env` the core
+    ///   reads (see [`env_var_names`]), as the JSON text of an object, when
+    ///   `init()` had no `processEnv`: read in JavaScript, so that a
+    ///   sandbox's `process.env` (jest gives each test file its own copy) is
+    ///   the one that counts, as in wx-server-sdk. Omitted when the text is
+    ///   the same as on this client's previous call: that call's snapshot is
+    ///   reused.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn call<'env>(
         &self,
         env: &'env Env,
         api: String,
         params_json: Option<String>,
         media: Vec<MediaInput>,
-        options: CallOptions,
+        marker: Option<String>,
+        appid: Option<Utf16String>,
+        convert_case: Option<bool>,
+        env_json: Option<String>,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = self.inner.config();
-        let ctx = self.context(config, options.env_json);
+        let ctx = self.context(config, env_json);
         let debug = crate::bindings::debug(config, &ctx).value;
-        let appid = match options.appid.map(|a| String::from_utf16(&a)) {
+        let appid = match appid.map(|a| String::from_utf16(&a)) {
             Some(Err(_)) => {
                 let e = ApiError::invalid_param(
                     "option `appid` of openapi({ appid }) contains a lone surrogate, which cannot be sent",
@@ -390,8 +392,8 @@ impl Client {
                 })
                 .collect(),
             appid,
-            convert_case: options.convert_case.unwrap_or(true),
-            marker: options.marker,
+            convert_case: convert_case.unwrap_or(true),
+            marker,
         };
         let display = input.display_api();
         let request = wx_cloud_core::Request {
@@ -546,7 +548,7 @@ pub struct ConfigExplanation {
 /// and function names, as `createClient` takes them) would use: the same
 /// mode selection and credential lookup as a call, the environment read
 /// as a call reads it: `processEnv`, else `env` (what JavaScript's
-/// `process.env` holds, see [`CallOptions::env`]), else the process.
+/// `process.env` holds, as `env_json` of [`Client::call`]), else the process.
 ///
 /// ```js
 /// binding.explainConfig(JSON.stringify({ appid: 'wx…', secret: '…' }), [], 'openapi.tcb.createenvandresource')
