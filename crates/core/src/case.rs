@@ -102,6 +102,21 @@ fn convert_object(
     f: &dyn Fn(&str) -> String,
     values_too: bool,
 ) -> Map<String, Value> {
+    let mut converted: Vec<String> = m.keys().map(|k| f(k)).collect();
+    // Most objects (an answer's `errcode`, `errmsg`, ...) have no key that
+    // converts: then every assignment of the loop keeps its key's place and
+    // nothing is deleted, so the object stays as it is but for its values.
+    if m.keys().zip(&converted).all(|(k, c)| k == c) {
+        let mut m = m;
+        if values_too {
+            for v in m.values_mut() {
+                if matches!(v, Value::Object(_) | Value::Array(_)) {
+                    *v = convert(std::mem::take(v), f);
+                }
+            }
+        }
+        return m;
+    }
     let original = m.len();
     let mut slots: Vec<Option<(String, Value)>> = Vec::with_capacity(original);
     let mut index: HashMap<String, usize> = HashMap::with_capacity(original);
@@ -117,7 +132,8 @@ fn convert_object(
             Value::Object(_) | Value::Array(_) if values_too => convert(val, f),
             other => other,
         };
-        let converted = f(&key);
+        // Slot `i` (`i` < `original`) holds the `i`-th original key.
+        let converted = std::mem::take(&mut converted[i]);
         if converted == key {
             if let Some(slot) = slots.get_mut(i) {
                 *slot = Some((key, val));

@@ -45,9 +45,9 @@ pub async fn call(
     let mut report = CallReport::default();
     let result = call_inner(cfg, ctx, input, &mut report).await;
     report.elapsed_ms = started.elapsed().as_millis();
-    // The `{api}:fail ` prefix of the failures below is added here, once.
-    let api = input.display_api();
-    let result = result.map_err(|e| scrub_secrets(cfg, ctx, e.for_api(&api)));
+    // The `{api}:fail ` prefix of the failures below is added here, once
+    // (the name formatted only for a failure).
+    let result = result.map_err(|e| scrub_secrets(cfg, ctx, e.for_api(&input.display_api())));
     (result, report)
 }
 

@@ -128,12 +128,11 @@ pub async fn run<'t>(
 ) -> (Result<Success, ApiError>, Report) {
     let token = token.into();
     let started = Instant::now();
-    let api = input.display_api();
     let mut report = Report {
         mode: "none",
         ..Report::default()
     };
-    let route = match select(cfg, ctx).map_err(|e| e.for_api(&api)) {
+    let route = match select(cfg, ctx).map_err(|e| e.for_api(&input.display_api())) {
         Ok(r) => r,
         Err(e) => {
             report.elapsed_ms = started.elapsed().as_millis();
