@@ -24,7 +24,8 @@
 //                    its `wx-cloud-emulator` binary in the emucpu section. An
 //                    extra table gives ours/baseline per measure, and
 //                    the instructions section counts both clients'
-//                    instructions per cloud and HTTPS call (bench/lib/instructions.js,
+//                    instructions per cloud and HTTPS call, and both
+//                    emulator binaries' per signed call (bench/lib/instructions.js,
 //                    valgrind; each checkout's release addon at its root)
 //   --emucpu-reps=N  repetitions of the emucpu section (default 5, quick 2)
 //
@@ -675,13 +676,17 @@ function baselineTable(R) {
 }
 
 /**
- * Instructions per cloud and HTTPS call of this checkout's client and the baseline's
+ * Instructions per cloud and HTTPS call of this checkout's client and the
+ * baseline's, and per signed call of each checkout's emulator binary
  * (bench/lib/instructions.js): the side-by-side comparison that machine
- * noise does not move. Its markdown table, or why there is none.
+ * noise does not move (the emucpu row's CPU time moves ±10% with it). Its
+ * markdown tables, or why there is none.
  */
 function instructionsTable() {
-  const tables = ['cloud', 'https'].map((mode) => {
-    const r = spawnSync(process.execPath, [path.join(LIB, 'instructions.js'), path.resolve(BASE), '64', mode], { encoding: 'utf8', timeout: 15 * 60 * 1000 })
+  const tables = ['cloud', 'https', 'emulator'].map((mode) => {
+    const args = [path.join(LIB, 'instructions.js'), path.resolve(BASE), '64', mode]
+    if (mode === 'emulator' && argv.includes('--no-build')) args.push('--no-build')
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 15 * 60 * 1000 })
     if (r.status !== 0) return `Instructions per ${mode} call: not measured (${(r.stderr || r.error || '').toString().trim().split('\n').pop()}).`
     return r.stdout.trim()
   })
@@ -800,7 +805,7 @@ async function main() {
     R.emucpu = await emulatorCpu()
   }
   if (want('instructions') && BASE) {
-    log(`instructions per cloud and HTTPS call (callgrind), against ${BASE}…`)
+    log(`instructions per cloud and HTTPS call and per emulator call (callgrind), against ${BASE}…`)
     R.instructions = instructionsTable()
   }
   const emu = shared ? await startServer(['emulator']) : null
