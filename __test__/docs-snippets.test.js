@@ -28,12 +28,13 @@
 // module: a reader can paste any of them into a file.
 
 const fs = require('fs')
-const net = require('net')
 const os = require('os')
 const path = require('path')
 const { spawn, spawnSync } = require('child_process')
 const ts = require('typescript')
 const sdk = require('..')
+// A port nothing listens on now (the OS's pick for port 0).
+const { freePort } = require('./helpers/redis')
 
 const ROOT = path.join(__dirname, '..')
 const DOCS = [
@@ -248,18 +249,6 @@ function fixedPorts(code) {
   return [...ports]
 }
 
-/** A port nothing listens on now (the OS's pick for port 0). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(String(port)))
-    })
-  })
-}
-
 /**
  * The shell text run for an sh block: emulator lines in the background, their
  * exports pasted, and each port of `ports` (fixed → free) replaced where an
@@ -349,7 +338,7 @@ describe('the blocks without a marker run against the emulator', () => {
         expect(disallowed(b.code)).toEqual([])
         const shDir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-snippet-'))
         const ports = {}
-        for (const fixed of fixedPorts(b.code)) ports[fixed] = await freePort()
+        for (const fixed of fixedPorts(b.code)) ports[fixed] = String(await freePort())
         fs.writeFileSync(path.join(shDir, 'snippet.sh'), shellScript(b.code, ports))
         r = await run('bash', [path.join(shDir, 'snippet.sh')], { cwd: shDir, env })
         fs.rmSync(shDir, { recursive: true, force: true })
