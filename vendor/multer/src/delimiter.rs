@@ -9,9 +9,9 @@ use crate::constants;
 
 /// Up to this many bytes, a search checks each `\r` in turn instead of
 /// using a substring finder: building the finder of a 70-byte needle cost
-/// more than searching a small body this way. At most this many bytes
-/// are compared per `\r`, so a search stays bounded on any input; longer
-/// haystacks use the finder, built on the first of them.
+/// more than searching a small body this way. Each `\r` costs at most one
+/// comparison with the needle, so such a search is bounded on any input;
+/// longer haystacks use the finder (linear), built on the first of them.
 const SCAN_LIMIT: usize = 16 * 1024;
 
 #[derive(Debug)]
@@ -32,6 +32,12 @@ impl Delimiter {
     /// `\r\n--{boundary}`.
     pub(crate) fn needle(&self) -> &[u8] {
         &self.needle
+    }
+
+    /// `--{boundary}`: the needle without its CRLF, the line that opens
+    /// the body and each part.
+    pub(crate) fn boundary_line(&self) -> &[u8] {
+        &self.needle[constants::CRLF.len()..]
     }
 
     /// Where the delimiter first occurs in `haystack`.

@@ -80,8 +80,8 @@ pub struct Multipart<'r> {
 #[derive(Debug)]
 pub(crate) struct MultipartState<'r> {
     pub(crate) buffer: StreamBuffer<'r>,
-    /// Finds `\r\n--{boundary}` (the delimiter); its needle without the
-    /// leading CRLF is the first boundary line.
+    /// Finds `\r\n--{boundary}` (the delimiter); `boundary_line()` is
+    /// `--{boundary}`.
     pub(crate) boundary_deriv: Delimiter,
     pub(crate) stage: StreamingStage,
     pub(crate) next_field_idx: usize,
@@ -259,8 +259,7 @@ impl<'r> Multipart<'r> {
         state.buffer.poll_stream(cx)?;
 
         if state.stage == StreamingStage::FindingFirstBoundary {
-            let boundary_deriv = &state.boundary_deriv.needle()[constants::CRLF.len()..];
-            match state.buffer.read_to(boundary_deriv) {
+            match state.buffer.read_to(state.boundary_deriv.boundary_line()) {
                 Some(_) => state.stage = StreamingStage::ReadingBoundary,
                 None => {
                     state.buffer.poll_stream(cx)?;
@@ -300,7 +299,7 @@ impl<'r> Multipart<'r> {
         }
 
         if state.stage == StreamingStage::ReadingBoundary {
-            let boundary_deriv = &state.boundary_deriv.needle()[constants::CRLF.len()..];
+            let boundary_deriv = state.boundary_deriv.boundary_line();
             let boundary_deriv_len = boundary_deriv.len();
 
             let boundary_bytes = match state.buffer.read_exact(boundary_deriv_len) {
