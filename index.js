@@ -219,10 +219,11 @@ let envNames = null
 /**
  * The variables of `process.env` a call reads (the core's list, plus the
  * names listed in TCB_CONTEXT_KEYS / WX_CONTEXT_KEYS), as a flat list
- * `[name, value, …]` in reading order. Read here rather than in the core
- * so that the `process.env` JavaScript sees is the one that counts, as in
- * wx-server-sdk: jest, for one, gives each test file its own copy, which
- * the process's real environment does not reflect.
+ * `[name, value, …]` in reading order. Read here, unless `process.env` is
+ * Node's own object (nodesOwnEnv), so that the `process.env` JavaScript
+ * sees is the one that counts, as in wx-server-sdk: jest, for one, gives
+ * each test file its own copy, which the process's real environment does
+ * not reflect.
  */
 function processEnvList() {
   if (envNames === null) envNames = loadBinding().envVarNames()
@@ -244,6 +245,46 @@ function processEnvList() {
     }
   }
   return out
+}
+
+// A property that Node's own `process.env` refuses to take: see nodesOwnEnv().
+const ENV_PROBE = Symbol("wx-cloud-openapi: is this Node's own process.env?")
+let probedEnv = { env: undefined, own: false }
+
+/**
+ * Whether `process.env` is Node's own object on the main thread, whose
+ * every read is a `getenv` of the process's environment: then the core
+ * reads that environment itself (`readEnviron` of Client::call), which
+ * costs a fraction of 28 reads through node's environment interceptor
+ * (~1,500 instructions each, the largest single cost of a call on this
+ * thread: bench/NOTES.md). Anything else is read here, as JavaScript sees
+ * it: a copy (jest gives each test file one; `process.env = { ...env }`), a
+ * Proxy, a worker thread's own variables, Windows (whose names ignore case).
+ * Asked once per object that `process.env` holds.
+ */
+function nodesOwnEnv() {
+  const env = process.env
+  if (env !== probedEnv.env) probedEnv = { env, own: probeEnv(env) }
+  return probedEnv.own
+}
+
+/**
+ * Node's environment object (12.16, 16.13, 18.15 and 20 tried) throws when a
+ * property is defined on it with a Symbol key (12-16: its setter converts
+ * the key to a string; 18 on: it refuses any descriptor that is not a
+ * plain writable, enumerable, configurable value), and changes nothing. An
+ * ordinary extensible object takes it: the probe is deleted at once.
+ */
+function probeEnv(env) {
+  if (process.platform === 'win32' || env === null || typeof env !== 'object') return false
+  if (util.types.isProxy(env) || !Object.isExtensible(env) || !loadBinding().onMainThread()) return false
+  try {
+    Object.defineProperty(env, ENV_PROBE, { value: true, configurable: true })
+  } catch (_) {
+    return true
+  }
+  delete env[ENV_PROBE]
+  return false
 }
 
 /** The value of `name` in a list of processEnvList(), or undefined. */
@@ -394,7 +435,7 @@ class Cloud {
     if (created.ok === false) throw toError(created)
     this._client = created
     // What this client's last call sent as the environment (see _call).
-    this._sent = { env: undefined }
+    this._sent = { env: undefined, readEnviron: false }
     // Without `processEnv`, each call reads `process.env` (see processEnvList).
     this._readsProcessEnv = created.readsProcessEnv
   }
@@ -430,7 +471,9 @@ class Cloud {
       }
     }
     const sent = this._sent
-    const env = this._readsProcessEnv ? processEnvList() : undefined
+    // Node's own process.env: the core reads the process's environment.
+    const readEnviron = this._readsProcessEnv && nodesOwnEnv()
+    const env = this._readsProcessEnv && !readEnviron ? processEnvList() : undefined
     // The environment goes to the core only when it differs from what this
     // client's previous call sent (the core keeps that one); its JSON text
     // is built only then.
@@ -438,12 +481,15 @@ class Cloud {
     let pending
     try {
       // The options one argument each (the core reads no object: see Client::call).
-      pending = this._client.call(api, json, media, usedMarker, appid, options.convertCase === false ? false : undefined, envJson)
+      pending = this._client.call(api, json, media, usedMarker, appid, options.convertCase === false ? false : undefined, envJson, readEnviron || undefined)
     } catch (e) {
       // The core refused its arguments before starting: still a rejection.
       return Promise.reject(invalidParam(api, `the call could not start: ${errorText(e)}`))
     }
-    if (env !== undefined) sent.env = env
+    // After a read of the environment, a call through process.env sends its text again.
+    if (this._readsProcessEnv) sent.env = env
+    // Which way this call read the environment (__test__/process-env.test.js asks).
+    sent.readEnviron = readEnviron
     return pending.then(settle)
   }
 }

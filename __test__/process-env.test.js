@@ -78,3 +78,19 @@ test('a new value of a variable that was already set counts on the next call (sa
   expect(lines).toHaveLength(3)
   expect(lines.map((l) => / seqId=(seq-[a-z]+)-/.exec(l)?.[1])).toEqual(['seq-one', 'seq-two', 'seq-one'])
 })
+
+test('inside jest, process.env is a copy: the call reads it in JavaScript, and asking leaves nothing on it', async () => {
+  Object.assign(process.env, emu.cloudEnv())
+  const symbols = Object.getOwnPropertySymbols(process.env)
+  const c = new cloud.Cloud()
+  c.init({ env: cloud.DYNAMIC_CURRENT_ENV })
+  await c.openapi.tcb.createenvandresource({ type: 'CreatePostpayPackage', alias: 'pe' })
+  expect(c._sent.readEnviron).toBe(false)
+  // The probe defined on the copy (index.js, probeEnv) is gone again.
+  expect(Object.getOwnPropertySymbols(process.env)).toEqual(symbols)
+})
+
+test("in a plain Node process the core reads Node's own process.env itself: writes and deletions count call by call, a replaced process.env and a worker thread's own are read as JavaScript sees them", async () => {
+  const { expected, runChild } = require('./helpers/env-child.js')
+  expect(await runChild([process.execPath], emu.cloudEnv())).toEqual(expected)
+})

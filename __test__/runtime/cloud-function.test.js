@@ -138,6 +138,13 @@ describe.each(['16.13.2', '12.16.3'])('Node %s on glibc 2.17', (version) => {
     if (emu) await emu.close()
   })
 
+  test("Node's own process.env, which the core reads itself: writes, deletions, a replaced process.env and a worker thread's", async () => {
+    // Node 12 and 16 refuse the probe (index.js, probeEnv) otherwise than 18
+    // does. The child runs this checkout (its release addon) on the old Node.
+    const { expected, runChild } = require('../helpers/env-child.js')
+    expect(await runChild(nodeOnGlibc217(version), emu.cloudEnv())).toEqual(expected)
+  })
+
   test('require, the seed call in the three modes, the event handler and the Redis store', async () => {
     const authorizer = `wxrt${version.replace(/\./g, '')}shop01`.slice(0, 18)
     const setup = {

@@ -254,6 +254,29 @@ pub fn env_var_names() -> Vec<String> {
         .collect()
 }
 
+/// Whether this is the process's main thread, where Node's `process.env`
+/// is the process's environment (a worker thread's is its own copy,
+/// unless it was created with `SHARE_ENV`). `false` where it cannot tell.
+#[napi(catch_unwind)]
+pub fn on_main_thread() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // The main thread's id is the process id. (`gettid()` itself needs
+        // glibc 2.30; the system call is there on every kernel.)
+        // SAFETY: gettid and getpid take no arguments and cannot fail.
+        unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long }
+    }
+    #[cfg(target_os = "macos")]
+    {
+        // SAFETY: takes no arguments and cannot fail.
+        unsafe { libc::pthread_main_np() == 1 }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        false
+    }
+}
+
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
 fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Either<String, Outcome>>>
 where
@@ -297,11 +320,32 @@ impl Client {
     /// The environment of a call: fixed by `processEnv`; else the one
     /// JavaScript sent (kept for the next calls); else, when it sent none
     /// because nothing changed, the one kept.
-    fn context(&self, config: &Config, env_json: Option<String>) -> Arc<Context> {
+    ///
+    /// `read_environ`: JavaScript's `process.env` is Node's own object, on
+    /// the main thread, so each of its reads would be a `getenv`: the
+    /// variables are read here, from the process's environment, and the
+    /// snapshot kept is reused while they are the same.
+    fn context(
+        &self,
+        config: &Config,
+        env_json: Option<String>,
+        read_environ: bool,
+    ) -> Arc<Context> {
         if config.process_env.is_some() {
             return self.inner.context().clone();
         }
         let mut last = crate::wire::lock(&self.last_context);
+        if read_environ {
+            // On node's thread, which is where `process.env` changes it.
+            return match (Context::from_environ(last.as_deref()), last.as_ref()) {
+                (None, Some(kept)) => kept.clone(),
+                (now, _) => {
+                    let ctx = Arc::new(now.unwrap_or_default());
+                    *last = Some(ctx.clone());
+                    ctx
+                }
+            };
+        }
         match (env_json, last.as_ref()) {
             (None, Some(kept)) => kept.clone(),
             (text, _) => {
@@ -353,6 +397,9 @@ impl Client {
     ///   the one that counts, as in wx-server-sdk. Omitted when the text is
     ///   the same as on this client's previous call: that call's snapshot is
     ///   reused.
+    /// - `read_environ`: instead of `env_json`, read the process's
+    ///   environment here (JavaScript's `process.env` is Node's own object,
+    ///   on the main thread: see `nodesOwnEnv` in index.js).
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn call<'env>(
@@ -365,9 +412,10 @@ impl Client {
         appid: Option<Utf16String>,
         convert_case: Option<bool>,
         env_json: Option<String>,
+        read_environ: Option<bool>,
     ) -> Result<PromiseRaw<'env, Either<String, Outcome>>> {
         let config = self.inner.config();
-        let ctx = self.context(config, env_json);
+        let ctx = self.context(config, env_json, read_environ == Some(true));
         let debug = crate::bindings::debug(config, &ctx).value;
         let appid = match appid.map(|a| String::from_utf16(&a)) {
             Some(Err(_)) => {

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::json_text::js_trim;
+
 /// Where environment variables come from.
 pub trait EnvSource {
     /// The value of `name`, if set.
@@ -118,7 +120,7 @@ impl Context {
             let Some(names) = ctx.get(list).map(str::to_string) else {
                 continue;
             };
-            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            for name in names.split(',').map(js_trim).filter(|n| !n.is_empty()) {
                 if ctx.get(name).is_some() {
                     continue;
                 }
@@ -128,6 +130,89 @@ impl Context {
             }
         }
         ctx
+    }
+
+    /// [`Context::snapshot`] of [`ProcessEnv`], read in one pass over the
+    /// process's environment; `None` when it holds exactly the variables of
+    /// `kept` (which a caller then keeps using: nothing is copied).
+    ///
+    /// `Context::snapshot` asks for each of ~30 names, a `getenv` each
+    /// (a scan of the whole environment) and a copy of each value found:
+    /// ~25,000 instructions per call, where this takes a few thousand. A
+    /// name's first entry counts, as for `getenv`; the names listed in
+    /// `TCB_CONTEXT_KEYS` / `WX_CONTEXT_KEYS` are trimmed as JavaScript's
+    /// `trim()` does, as `process.env` is read in JavaScript (index.js).
+    ///
+    /// The environment must not change meanwhile: call it on the thread
+    /// that changes it (Node's main thread, for `process.env`).
+    pub fn from_environ(kept: Option<&Context>) -> Option<Context> {
+        let mut found: Vec<(&str, &[u8])> = Vec::with_capacity(32);
+        // SAFETY: the caller's thread is the one that changes the
+        // environment (see above), so its entries stay in place until
+        // `found` is dropped, at the end of this function.
+        let entries = unsafe { environ::entries() };
+        let Some(entries) = entries else {
+            let now = Context::snapshot(&ProcessEnv);
+            return (kept != Some(&now)).then_some(now);
+        };
+        let fixed = fixed_names();
+        for entry in entries.clone() {
+            let name = entry.name();
+            // Most entries are not one of ours: told by their length alone.
+            let candidates = fixed.get(name.len()).map_or(&[][..], Vec::as_slice);
+            if let Some(n) = candidates.iter().find(|n| n.as_bytes() == name) {
+                if !found.iter().any(|(f, _)| f == n) {
+                    found.push((n, entry.value()));
+                }
+            }
+        }
+        // The names the two lists add (their values decoded as `process.env` does).
+        let lists: Vec<_> = ["TCB_CONTEXT_KEYS", "WX_CONTEXT_KEYS"]
+            .into_iter()
+            .filter_map(|list| found.iter().find(|(n, _)| *n == list))
+            .map(|(_, v)| String::from_utf8_lossy(v))
+            .collect();
+        let mut listed: Vec<&str> = Vec::new();
+        for name in lists.iter().flat_map(|l| l.split(',')).map(js_trim) {
+            let is_fixed = fixed.get(name.len()).is_some_and(|f| f.contains(&name));
+            if !name.is_empty() && !is_fixed && !listed.contains(&name) {
+                listed.push(name);
+            }
+        }
+        if !listed.is_empty() {
+            let mut values: Vec<Option<&[u8]>> = vec![None; listed.len()];
+            for entry in entries {
+                let name = entry.name();
+                if let Some(i) = listed.iter().position(|n| n.as_bytes() == name) {
+                    values[i].get_or_insert_with(|| entry.value());
+                }
+            }
+            found.extend(
+                listed
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(n, v)| Some((*n, v?))),
+            );
+        }
+        // A value that is not UTF-8 is kept as `process.env` decodes it.
+        let same = |kept: &str, v: &[u8]| {
+            kept.as_bytes() == v
+                || (std::str::from_utf8(v).is_err() && String::from_utf8_lossy(v) == kept)
+        };
+        let unchanged = kept.is_some_and(|kept| {
+            kept.vars.len() == found.len()
+                && found
+                    .iter()
+                    .all(|(n, v)| kept.get(n).is_some_and(|k| same(k, v)))
+        });
+        if unchanged {
+            return None;
+        }
+        let mut ctx = Context::default();
+        for (name, value) in found {
+            ctx.set(name, String::from_utf8_lossy(value).into_owned());
+        }
+        Some(ctx)
     }
 
     /// Set `name` (a later value replaces an earlier one).
@@ -226,6 +311,114 @@ impl Context {
     }
 }
 
+/// [`CONTEXT_VARS`] and [`OTHER_VARS`] by length: those of `n` bytes at `n`.
+fn fixed_names() -> &'static [Vec<&'static str>] {
+    static BY_LENGTH: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+    BY_LENGTH.get_or_init(|| {
+        let mut by_length: Vec<Vec<&'static str>> = Vec::new();
+        for name in CONTEXT_VARS.iter().chain(OTHER_VARS) {
+            if by_length.len() <= name.len() {
+                by_length.resize(name.len() + 1, Vec::new());
+            }
+            if !by_length[name.len()].contains(name) {
+                by_length[name.len()].push(name);
+            }
+        }
+        by_length
+    })
+}
+
+/// The process's environment block, read without copying it.
+mod environ {
+    use std::ffi::{c_char, CStr};
+
+    /// Each `NAME=value` entry, in order; `None` where the block is not
+    /// read directly (then [`super::ProcessEnv`] is).
+    ///
+    /// # Safety
+    /// No thread may change the environment while the entries are used.
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    pub(super) unsafe fn entries() -> Option<Entries> {
+        #[cfg(target_os = "linux")]
+        let block = {
+            extern "C" {
+                static environ: *const *const c_char;
+            }
+            environ
+        };
+        #[cfg(target_os = "macos")]
+        let block = {
+            extern "C" {
+                fn _NSGetEnviron() -> *const *const *const c_char;
+            }
+            *_NSGetEnviron()
+        };
+        Some(Entries(block))
+    }
+
+    /// See the other `entries`.
+    ///
+    /// # Safety
+    /// None needed: nothing is read.
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    pub(super) unsafe fn entries() -> Option<Entries> {
+        None
+    }
+
+    /// An iterator over the variables of an environment block (its
+    /// entries with a `=`: `getenv` never matches one without).
+    #[derive(Clone)]
+    pub(super) struct Entries(*const *const c_char);
+
+    /// One `NAME=value` entry, its name found and its value not yet measured.
+    pub(super) struct Entry {
+        name: &'static [u8],
+        value: *const c_char,
+    }
+
+    impl Entry {
+        pub(super) fn name(&self) -> &'static [u8] {
+            self.name
+        }
+
+        pub(super) fn value(&self) -> &'static [u8] {
+            // SAFETY: the rest of the entry, null-terminated, unchanged
+            // while the entries are used (the contract of `entries`).
+            unsafe { CStr::from_ptr(self.value).to_bytes() }
+        }
+    }
+
+    impl Iterator for Entries {
+        type Item = Entry;
+
+        fn next(&mut self) -> Option<Entry> {
+            // SAFETY: the block is a null-terminated array of
+            // null-terminated strings (or a null pointer), unchanged while
+            // the entries are used (the contract of `entries`). The name is
+            // read up to its `=`, or to the end of an entry without one.
+            unsafe {
+                loop {
+                    if self.0.is_null() || (*self.0).is_null() {
+                        return None;
+                    }
+                    let entry = (*self.0).cast::<u8>();
+                    self.0 = self.0.add(1);
+                    let mut at = 0;
+                    while *entry.add(at) != b'=' && *entry.add(at) != 0 {
+                        at += 1;
+                    }
+                    if *entry.add(at) == b'=' {
+                        return Some(Entry {
+                            name: std::slice::from_raw_parts(entry, at),
+                            value: entry.add(at + 1).cast(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `pattern` (where `*` matches any run of characters) matches all of `text`.
 fn glob_matches(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
@@ -268,6 +461,86 @@ mod tests {
         assert_eq!(ctx.get("CUSTOM_X"), Some("x"));
         assert_eq!(ctx.get("WX_ONLY"), Some("w"));
         assert_eq!(ctx.get("UNRELATED"), None);
+    }
+
+    /// The variables of the child run of `from_environ_in_a_child`: listed
+    /// names with spaces (and a BOM, which JavaScript's `trim` removes),
+    /// listed twice, listed but unset, a fixed name listed; a value that is
+    /// not UTF-8; an empty value; an unrelated variable.
+    #[cfg(unix)]
+    fn child_environment() -> Vec<(&'static str, std::ffi::OsString)> {
+        use std::os::unix::ffi::OsStringExt;
+        vec![
+            (
+                "TCB_CONTEXT_KEYS",
+                " CUSTOM_X ,,\u{feff}WX_ONLY, TCB_ENV ,MISSING".into(),
+            ),
+            ("WX_CONTEXT_KEYS", "CUSTOM_X,NOT_UTF8".into()),
+            ("TCB_ENV", "e1".into()),
+            ("CUSTOM_X", "x".into()),
+            ("WX_ONLY", "w".into()),
+            ("NOT_UTF8", std::ffi::OsString::from_vec(vec![b'f', 0xff])),
+            ("DEBUG", "".into()),
+            ("UNRELATED", "u".into()),
+        ]
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn from_environ_reads_as_getenv_does() {
+        // A child run of this test binary with only these variables (the
+        // test process's own environment is left alone).
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "env::tests::from_environ_in_a_child",
+                "--ignored",
+            ])
+            .env_clear()
+            .envs(child_environment())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    #[ignore = "the child half of from_environ_reads_as_getenv_does, which runs it with its own environment"]
+    fn from_environ_in_a_child() {
+        let read = Context::from_environ(None).expect("a first read is a snapshot");
+        // What asking getenv name by name gives.
+        assert_eq!(read, Context::snapshot(&ProcessEnv));
+        let expected = Context::from_pairs([
+            (
+                "TCB_CONTEXT_KEYS",
+                " CUSTOM_X ,,\u{feff}WX_ONLY, TCB_ENV ,MISSING",
+            ),
+            ("WX_CONTEXT_KEYS", "CUSTOM_X,NOT_UTF8"),
+            ("TCB_ENV", "e1"),
+            ("CUSTOM_X", "x"),
+            ("WX_ONLY", "w"),
+            ("NOT_UTF8", "f\u{fffd}"),
+            ("DEBUG", ""),
+        ]);
+        assert_eq!(read, expected);
+        // The same variables: nothing new.
+        assert_eq!(Context::from_environ(Some(&read)), None);
+        // A kept snapshot with one value changed, one variable more or one
+        // less is not the same.
+        let mut changed = read.clone();
+        changed.set("TCB_ENV", "e2".to_string());
+        let mut more = read.clone();
+        more.set("MISSING", "m".to_string());
+        let fewer = Context::from_pairs(read.vars.iter().skip(1).cloned());
+        for kept in [changed, more, fewer] {
+            assert_eq!(Context::from_environ(Some(&kept)), Some(read.clone()));
+        }
     }
 
     #[test]
