@@ -139,7 +139,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
 fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
     let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req_headers.len());
     for (name, value) in req_headers {
-        let key = uri_component(lower(js_trim(name)));
+        let key = canonical_name(name);
         if key.is_empty() {
             continue;
         }
@@ -150,7 +150,7 @@ fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
                 Cow::Borrowed(value.as_str())
             }
         } else {
-            lower(js_trim(value))
+            lower(trim(value))
         };
         upsert(&mut headers, key, value);
     }
@@ -175,17 +175,14 @@ fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
 fn hashed_fields(req_params: &[(&str, &[u8])]) -> (String, String) {
     let mut params: Vec<(Cow<'_, str>, &[u8])> = Vec::with_capacity(req_params.len());
     for (name, value) in req_params {
-        let key = uri_component(lower(js_trim(name)));
+        let key = canonical_name(name);
         if key.is_empty() {
             continue;
         }
         let value: &[u8] = if key == "requestdata" {
             value
         } else {
-            match std::str::from_utf8(value) {
-                Ok(s) => js_trim(s).as_bytes(),
-                Err(_) => value,
-            }
+            trim_bytes(value)
         };
         upsert(&mut params, key, value);
     }
@@ -208,6 +205,38 @@ fn hashed_fields(req_params: &[(&str, &[u8])]) -> (String, String) {
     }
     let hashed_payload = hex::encode(hasher.finalize());
     (hashed_payload, signed_params)
+}
+
+/// A header or field name as it is signed: trimmed as JavaScript trims,
+/// lower-cased, URI-component encoded. A name of `[a-z0-9._~-]` (nearly
+/// every one) is left as it is after one look at its bytes.
+fn canonical_name(name: &str) -> Cow<'_, str> {
+    let plain = |b: u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~');
+    if name.bytes().all(plain) {
+        return Cow::Borrowed(name);
+    }
+    uri_component(lower(js_trim(name)))
+}
+
+/// `js_trim(s)`; `s` at once when both its ends are printable ASCII.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => js_trim(s),
+    }
+}
+
+/// A field's value trimmed as JavaScript trims its string; raw bytes that
+/// are not UTF-8 as they are. Both ends printable ASCII: as it is, without
+/// reading the rest.
+fn trim_bytes(value: &[u8]) -> &[u8] {
+    match (value.first(), value.last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => value,
+        _ => match std::str::from_utf8(value) {
+            Ok(s) => js_trim(s).as_bytes(),
+            Err(_) => value,
+        },
+    }
 }
 
 /// `s.to_lowercase()`, borrowing `s` when it has no upper-case letter.
@@ -622,6 +651,43 @@ mod tests {
     /// Every pair of names up to three characters long over an alphabet of
     /// plain characters and others (upper case, punctuation, space, non-ASCII)
     /// orders the same with the shortcut as by the weights alone.
+    #[test]
+    fn shortcuts_give_what_the_full_rules_give() {
+        let texts: &[&[u8]] = &[
+            b"",
+            b"x",
+            b"content-type",
+            b"x-tcb-source",
+            b"requestData",
+            b" x-sdk-version",
+            b"x-sdk-version\t",
+            b"a b",
+            b"a.b~c_d-e",
+            b"Mixed",
+            b"wx:x",
+            b"a%b",
+            "\u{feff}bom".as_bytes(),
+            "nbsp\u{a0}".as_bytes(),
+            "\u{85}nel".as_bytes(),
+            "\u{3000}\u{6587}".as_bytes(),
+            b"tab\tinside",
+            b"\xffnot utf-8",
+            b"not utf-8\xfe",
+            b"x\xff ",
+        ];
+        for &t in texts {
+            if let Ok(s) = std::str::from_utf8(t) {
+                assert_eq!(canonical_name(s), uri_component(lower(js_trim(s))), "{s:?}");
+                assert_eq!(trim(s), js_trim(s), "{s:?}");
+            }
+            let full = match std::str::from_utf8(t) {
+                Ok(s) => js_trim(s).as_bytes(),
+                Err(_) => t,
+            };
+            assert_eq!(trim_bytes(t), full, "{t:?}");
+        }
+    }
+
     #[test]
     fn plain_order_is_the_full_comparison() {
         let alphabet = ['_', '-', '0', '9', 'a', 'z', 'A', '.', ' ', '%', 'é'];
