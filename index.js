@@ -260,7 +260,11 @@ let probedEnv = { env: undefined, own: false }
  * thread: bench/NOTES.md). Anything else is read here, as JavaScript sees
  * it: a copy (jest gives each test file one; `process.env = { ...env }`), a
  * Proxy, a worker thread's own variables, Windows (whose names ignore case).
- * Asked once per object that `process.env` holds.
+ * Asked once per object that `process.env` holds. (Node guards its own
+ * reads with a lock the core cannot take: a worker created with
+ * `SHARE_ENV` that writes `process.env` during a call races with the
+ * core's read, as with any native `getenv`; pass `processEnv` to `init()`
+ * there. bench/NOTES.md, "Reading the environment in the core".)
  */
 function nodesOwnEnv() {
   const env = process.env

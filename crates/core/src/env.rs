@@ -144,7 +144,9 @@ impl Context {
     /// `trim()` does, as `process.env` is read in JavaScript (index.js).
     ///
     /// The environment must not change meanwhile: call it on the thread
-    /// that changes it (Node's main thread, for `process.env`).
+    /// that changes it (Node's main thread, for `process.env`; a worker
+    /// created with `SHARE_ENV` that writes it at the same time races with
+    /// this read, as with any `getenv`).
     pub fn from_environ(kept: Option<&Context>) -> Option<Context> {
         let mut found: Vec<(&str, &[u8])> = Vec::with_capacity(32);
         // SAFETY: the caller's thread is the one that changes the
