@@ -138,7 +138,8 @@ impl Context {
     ///
     /// `Context::snapshot` asks for each of ~30 names, a `getenv` each
     /// (a scan of the whole environment) and a copy of each value found:
-    /// ~25,000 instructions per call, where this takes a few thousand. A
+    /// ~25,000 instructions per call with 45 variables, where this takes
+    /// about half (bench/NOTES.md, "Reading the environment in the core"). A
     /// name's first entry counts, as for `getenv`; the names listed in
     /// `TCB_CONTEXT_KEYS` / `WX_CONTEXT_KEYS` are trimmed as JavaScript's
     /// `trim()` does, as `process.env` is read in JavaScript (index.js).

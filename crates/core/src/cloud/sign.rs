@@ -218,24 +218,31 @@ fn canonical_name(name: &str) -> Cow<'_, str> {
     uri_component(lower(js_trim(name)))
 }
 
-/// `js_trim(s)`; `s` at once when both its ends are printable ASCII.
+/// Both ends of `b` are printable ASCII: JavaScript's `trim` leaves it as
+/// it is, whatever lies between.
+fn untrimmable(b: &[u8]) -> bool {
+    matches!((b.first(), b.last()), (Some(x), Some(y)) if x.is_ascii_graphic() && y.is_ascii_graphic())
+}
+
+/// `js_trim(s)`, without reading `s` when it is [`untrimmable`].
 fn trim(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
-        _ => js_trim(s),
+    if untrimmable(s.as_bytes()) {
+        s
+    } else {
+        js_trim(s)
     }
 }
 
 /// A field's value trimmed as JavaScript trims its string; raw bytes that
-/// are not UTF-8 as they are. Both ends printable ASCII: as it is, without
-/// reading the rest.
+/// are not UTF-8 as they are. Checked for UTF-8 only when not
+/// [`untrimmable`].
 fn trim_bytes(value: &[u8]) -> &[u8] {
-    match (value.first(), value.last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => value,
-        _ => match std::str::from_utf8(value) {
-            Ok(s) => js_trim(s).as_bytes(),
-            Err(_) => value,
-        },
+    if untrimmable(value) {
+        return value;
+    }
+    match std::str::from_utf8(value) {
+        Ok(s) => js_trim(s).as_bytes(),
+        Err(_) => value,
     }
 }
 
