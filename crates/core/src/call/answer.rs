@@ -15,6 +15,8 @@
 #![warn(missing_docs)]
 
 use crate::lone_surrogates::{mask_lone_surrogates, unmask};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::codes::WX_SYSTEM_ERROR;
@@ -75,6 +77,9 @@ pub fn wechat_text(
     convert_case: bool,
     text_plain: bool,
 ) -> Result<Success, ApiError> {
+    if let Some(json) = flat_success(api, text, convert_case) {
+        return Ok(Success::Json(json));
+    }
     // JSON.parse accepts an escaped lone surrogate (`"\ud83d"`), serde_json
     // does not: without this, a successful answer quoting half an emoji
     // would be reported as a failure (and the call perhaps repeated).
@@ -90,6 +95,101 @@ pub fn wechat_text(
             Err(e)
         }
     }
+}
+
+/// The usual successful answer (`{"errcode":0,"errmsg":"ok","envid":"…"}`)
+/// without building a tree: one object whose values are numbers (without
+/// `E`, which serde_json writes `e`), booleans, null or strings without
+/// escapes, whose keys are plain text (no escapes),
+/// unique, not array indices, not `errMsg` or `errCode`, and unchanged by
+/// the case conversion, with an `errcode` that is absent or `0`. Its members
+/// are written out as they came, `errcode` and `errmsg` left out, `errMsg`
+/// and `errCode` appended: the same text [`wechat_value`] writes (serde_json
+/// writes such a string, and a number with `arbitrary_precision`, as its
+/// text). `None`: anything else, which [`wechat_value`] reads in full.
+fn flat_success(api: &str, text: &str, convert_case: bool) -> Option<String> {
+    /// A small object's members, in order, each value as its JSON text;
+    /// fails on a key that is not plain text (an escape), and on anything
+    /// but an object.
+    struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
+    impl<'de> Deserialize<'de> for Members<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> Visitor<'de> for Visit {
+                type Value = Members<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    let mut members = Vec::with_capacity(8);
+                    while let Some(member) = map.next_entry::<&'de str, &'de RawValue>()? {
+                        if members.len() == FLAT_MEMBERS {
+                            return Err(serde::de::Error::custom("not small"));
+                        }
+                        members.push(member);
+                    }
+                    Ok(Members(members))
+                }
+            }
+            d.deserialize_map(Visit)
+        }
+    }
+    /// More members than this: the general path (the duplicate check is quadratic).
+    const FLAT_MEMBERS: usize = 32;
+    let Members(members) = serde_json::from_str(text).ok()?;
+    for (i, (key, value)) in members.iter().enumerate() {
+        let plain = match key.as_bytes() {
+            [b'e', b'r', b'r', b'M' | b'C', ..] => !matches!(*key, "errMsg" | "errCode"),
+            b"errcode" => value.get() == "0",
+            _ => true,
+        };
+        let converts = convert_case
+            && key
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'_' && w[1].is_ascii_lowercase());
+        let raw = value.get().as_bytes();
+        if !plain
+            || converts
+            || matches!(raw.first(), Some(b'{' | b'['))
+            || raw.contains(
+                &(if raw.first() == Some(&b'"') {
+                    b'\\'
+                } else {
+                    b'E'
+                }),
+            )
+            || is_array_index(key).is_some()
+            || members[..i].iter().any(|(k, _)| k == key)
+        {
+            return None;
+        }
+    }
+    // No longer than the answer, less `errcode` and `errmsg`, plus the two keys.
+    let mut out = String::with_capacity(text.len() + api.len() + 32);
+    out.push('{');
+    for (key, value) in members {
+        if key == "errcode" || key == "errmsg" {
+            continue;
+        }
+        out.push('"');
+        out.push_str(key);
+        out.push_str("\":");
+        out.push_str(value.get());
+        out.push(',');
+    }
+    out.push_str("\"errMsg\":");
+    let msg = ok_msg(api);
+    if msg.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // As serde_json writes it: nothing to escape.
+        out.push('"');
+        out.push_str(&msg);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(&msg).unwrap_or_default());
+    }
+    out.push_str(",\"errCode\":0}");
+    Some(out)
 }
 
 fn wechat_value(
@@ -322,6 +422,81 @@ mod tests {
         assert_eq!(e.err_msg, "openapi.a.b:fail bad \u{fffd}");
         // still invalid: an escape that is not hex
         assert!(wechat_json("openapi.a.b", r#"{"a":"\ud8zz"}"#, true).is_err());
+    }
+
+    #[test]
+    fn flat_answers_take_the_short_path_and_give_the_same_text() {
+        use super::{flat_success, wechat_value};
+        let api = "openapi.tcb.createenvandresource";
+        let full =
+            |text: &str, convert_case: bool| match wechat_value(api, text, convert_case, false) {
+                Ok(Success::Json(json)) => Some(json),
+                _ => None,
+            };
+        // Taken: the usual answers, numbers spelled in every way JSON allows
+        // (serde_json keeps each as its text), strings with any character
+        // that needs no escape, an empty object.
+        let flat = [
+            r#"{"errcode":0,"errmsg":"ok","envid":"test-env-1a2b3c"}"#,
+            r#"{"errmsg":"ok","envid":"e","errcode":0}"#,
+            r#"{"envid":"e"}"#,
+            "{}",
+            " { \"errcode\" : 0 , \"a\" : 1.50 , \"b\" : -0 , \"c\" : 1e+2 , \"d\" : 12345678901234567890123 } ",
+            "{\"t\":true,\"f\":false,\"n\":null,\"s\":\"\",\"u\":\"中文 😀 \u{2028}\u{7f}\",\"x_1\":1,\"_\":2,\"a_\":3,\"A_B\":4}",
+        ];
+        for text in flat {
+            for convert_case in [true, false] {
+                let short = flat_success(api, text, convert_case);
+                assert!(
+                    short.is_some(),
+                    "{text} (convert_case {convert_case}) took the long path"
+                );
+                assert_eq!(short, full(text, convert_case), "{text}");
+            }
+        }
+        // Declined, each for one reason; the long path answers them.
+        let declined = [
+            (r#"{"errcode":1,"errmsg":"bad"}"#, "an error"),
+            (r#"{"errcode":"0","a":1}"#, "a truthy errcode"),
+            (r#"{"errcode":0.0,"a":1}"#, "errcode not spelled 0"),
+            (r#"{"a":1E2}"#, "an upper-case exponent"),
+            (r#"{"a":{"b":1}}"#, "a nested object"),
+            (r#"{"errcode":0,"errmsg":{"b":1}}"#, "a nested errmsg"),
+            (r#"{"a":[1]}"#, "an array"),
+            (r#"{"a":"x\ny"}"#, "an escape in a value"),
+            (r#"{"a\u0062":1}"#, "an escape in a key"),
+            (r#"{"a":1,"a":2}"#, "a repeated key"),
+            (r#"{"b":1,"7":2}"#, "an array index"),
+            (r#"{"errMsg":"x"}"#, "errMsg"),
+            (r#"{"errCode":5}"#, "errCode"),
+            (r#"[1]"#, "not an object"),
+            (r#"{"a":1} x"#, "trailing text"),
+        ];
+        for (text, why) in declined {
+            assert_eq!(flat_success(api, text, false), None, "{why}: {text}");
+        }
+        // The case conversion: a key it changes goes the long way.
+        assert_eq!(flat_success(api, r#"{"env_id":"e"}"#, true), None);
+        assert_eq!(
+            flat_success(api, r#"{"env_id":"e"}"#, false),
+            full(r#"{"env_id":"e"}"#, false)
+        );
+        // Past the member limit: the long path.
+        let many: Vec<String> = (0..33).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        assert_eq!(
+            flat_success(api, &format!("{{{}}}", many.join(",")), true),
+            None
+        );
+        let fewer = format!("{{{}}}", many[..32].join(","));
+        assert_eq!(flat_success(api, &fewer, true), full(&fewer, true));
+        // An API name that serde_json escapes is escaped the same way.
+        let odd = "openapi.a\"b";
+        let got = flat_success(odd, "{}", true);
+        let want = match wechat_value(odd, "{}", true, false) {
+            Ok(Success::Json(json)) => Some(json),
+            _ => None,
+        };
+        assert_eq!(got, want);
     }
 
     #[test]
