@@ -50,7 +50,7 @@ use super::reply::{after_processing, before_processing, Reply};
 use super::state::{now_secs, State};
 use super::wechat::{wx_error, WeChat};
 use crate::wire::gateway::proto::CommApiData;
-use crate::wire::gateway::sign::{parse_authorization, sign, SignRequest};
+use crate::wire::gateway::sign::{lowered_field_name, parse_authorization, sign, SignRequest};
 use crate::wire::gateway::GatewayCode;
 use subtle::ConstantTimeEq;
 
@@ -172,9 +172,12 @@ fn signed_fields<'a>(
     Ok(out)
 }
 
-/// `s.to_lowercase()`, without a copy when `s` is lower-case ASCII already.
+/// `s.to_lowercase()`, without a copy when `s` is lower-case ASCII already
+/// or one of the body's fixed names.
 fn lower(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+    if let Some(lowered) = lowered_field_name(s) {
+        Cow::Borrowed(lowered)
+    } else if s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
         Cow::Owned(s.to_lowercase())
     } else {
         Cow::Borrowed(s)
@@ -325,10 +328,10 @@ fn verify_tc3(
         ));
     }
     let secret_key = secret_of(secret_pairs, &auth.secret_id)?;
-    let mut signed_headers: Vec<(&str, String)> = Vec::with_capacity(auth.signed_headers.len());
+    let mut signed_headers: Vec<(&str, &str)> = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         match headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
-            Some(v) => signed_headers.push((name.as_str(), v.to_string())),
+            Some(v) => signed_headers.push((name.as_str(), v)),
             None => {
                 return Err((
                     GatewayCode::InvalidRequestSource,
@@ -676,10 +679,10 @@ mod tests {
         ];
         let body = multipart(&fields);
         let ct = format!("multipart/form-data; boundary={BOUNDARY}");
-        let hs: Vec<(&str, String)> = vec![
-            ("content-type", ct.clone()),
-            ("host", "127.0.0.1:9".to_string()),
-            ("user-agent", "test".to_string()),
+        let hs: Vec<(&str, &str)> = vec![
+            ("content-type", &ct),
+            ("host", "127.0.0.1:9"),
+            ("user-agent", "test"),
         ];
         let url = format!("http://127.0.0.1:9{pq}");
         let s = sign(&SignRequest {
@@ -1031,9 +1034,9 @@ mod tests {
                 "action": action, "apiName": "tcb.createenvandresource", "requestData": rd,
             })
             .to_string();
-            let hs: Vec<(&str, String)> = vec![
-                ("content-type", "application/json".into()),
-                ("host", "127.0.0.1:9".into()),
+            let hs: Vec<(&str, &str)> = vec![
+                ("content-type", "application/json"),
+                ("host", "127.0.0.1:9"),
             ];
             let params: Vec<(&str, &[u8])> = vec![
                 ("action", action.as_bytes()),

@@ -368,20 +368,10 @@ fn headers(ctx: &Context, endpoint: &Endpoint, now_ms: u64) -> Vec<(&'static str
     headers
 }
 
-/// A field's name as the signature lower-cases it, spelled out for the
-/// body's fixed names: signing then lower-cases (allocates) nothing.
+/// A field's name as the signature lower-cases it: signing then
+/// lower-cases (allocates) nothing for the body's fixed names.
 fn signed_name(name: &'static str) -> &'static str {
-    match name {
-        "apiName" => "apiname",
-        "requestData" => "requestdata",
-        "envName" => "envname",
-        "wxCloudApiToken" => "wxcloudapitoken",
-        "wxCloudbaseAccesstoken" => "wxcloudbaseaccesstoken",
-        "tcb_sessionToken" => "tcb_sessiontoken",
-        "sessionToken" => "sessiontoken",
-        "crossAuthorizationToken" => "crossauthorizationtoken",
-        other => other,
-    }
+    crate::cloud::sign::lowered_field_name(name).unwrap_or(name)
 }
 
 /// Build the whole signed request. `now_ms` is the current time in ms.
@@ -395,9 +385,9 @@ pub fn prepare(
     check_header_vars(ctx)?;
     let fields = fields(input, ctx, secrets, &endpoint)?;
     let mut headers = headers(ctx, &endpoint, now_ms);
-    let mut signed_headers: Vec<(&str, String)> =
-        vec![("content-type", "multipart/form-data".to_string())];
-    signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
+    let mut signed_headers: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 1);
+    signed_headers.push(("content-type", "multipart/form-data"));
+    signed_headers.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
     let params: Vec<(&str, &[u8])> = fields
         .iter()
         .map(|f| (signed_name(f.name), f.value.as_slice()))
@@ -716,8 +706,8 @@ mod tests {
                 .1
                 .clone()
         };
-        let mut headers = vec![("content-type", "multipart/form-data".to_string())];
-        headers.extend(p.headers.iter().take(5).cloned());
+        let mut headers = vec![("content-type", "multipart/form-data")];
+        headers.extend(p.headers.iter().take(5).map(|(k, v)| (*k, v.as_str())));
         let signed = sign(&SignRequest {
             method: "post",
             url: &p.endpoint.url,

@@ -33,7 +33,7 @@ pub struct SignRequest<'a> {
     pub url: &'a str,
     /// The headers to sign: name in any case, value already stringified
     /// (numbers as their JavaScript text).
-    pub headers: &'a [(&'a str, String)],
+    pub headers: &'a [(&'a str, &'a str)],
     /// The body fields that are present, as `(name as sent, raw value bytes)`, in any order.
     pub params: &'a [(&'a str, &'a [u8])],
     /// Tencent Cloud secret id (appears in the `Credential=` part).
@@ -136,7 +136,7 @@ pub fn sign(req: &SignRequest<'_>) -> Signed {
 
 /// The headers' canonical text (`name:value\n` each, sorted) and the
 /// `SignedHeaders` list.
-fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
+fn canonical_headers<'a>(req_headers: &[(&'a str, &'a str)]) -> (String, String) {
     let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(req_headers.len());
     for (name, value) in req_headers {
         let key = canonical_name(name);
@@ -147,7 +147,7 @@ fn canonical_headers(req_headers: &[(&str, String)]) -> (String, String) {
             if value.starts_with("multipart/form-data") {
                 Cow::Borrowed("multipart/form-data")
             } else {
-                Cow::Borrowed(value.as_str())
+                Cow::Borrowed(*value)
             }
         } else {
             lower(trim(value))
@@ -331,6 +331,23 @@ pub fn parse_authorization(header: &str) -> Option<ParsedAuthorization> {
         signed_params: signed_params.map(list).unwrap_or_default(),
         signed_headers: list(signed_headers?),
         signature: signature.to_string(),
+    })
+}
+
+/// The body's fixed field names that have upper-case letters, lower-cased
+/// as the signature lists them (`apiName` → `apiname`), spelled out so that
+/// neither side allocates to lower-case them on every call.
+pub fn lowered_field_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "apiName" => "apiname",
+        "requestData" => "requestdata",
+        "envName" => "envname",
+        "wxCloudApiToken" => "wxcloudapitoken",
+        "wxCloudbaseAccesstoken" => "wxcloudbaseaccesstoken",
+        "tcb_sessionToken" => "tcb_sessiontoken",
+        "sessionToken" => "sessiontoken",
+        "crossAuthorizationToken" => "crossauthorizationtoken",
+        _ => return None,
     })
 }
 
@@ -541,6 +558,7 @@ mod tests {
             .iter()
             .map(|(k, b)| (*k, b.as_slice()))
             .collect();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         sign(&SignRequest {
             method: v["method"].as_str().unwrap(),
             url: v["url"].as_str().unwrap(),
