@@ -81,7 +81,7 @@ pub const OTHER_VARS: &[&str] = &[
 /// once per snapshot.
 #[derive(Default, Clone)]
 pub struct Context {
-    /// Sorted by name, one entry per name.
+    /// Sorted by [`by_name`], one entry per name.
     vars: Vec<(String, String)>,
     /// [`crate::settings::injected_url`] of these variables.
     pub(crate) injected_url: OnceLock<Result<Option<String>, String>>,
@@ -96,6 +96,13 @@ impl PartialEq for Context {
 }
 
 impl Eq for Context {}
+
+/// The order of a context's variables: by the name's length, then its
+/// bytes. A lookup (a call makes about a hundred) then compares the bytes of
+/// only the names as long as the one it looks for.
+fn by_name(k: &str, name: &str) -> std::cmp::Ordering {
+    k.len().cmp(&name.len()).then_with(|| k.cmp(name))
+}
 
 /// Shows the variable names only: values include secrets.
 impl std::fmt::Debug for Context {
@@ -220,7 +227,7 @@ impl Context {
 
     /// Set `name` (a later value replaces an earlier one).
     fn set(&mut self, name: &str, value: String) {
-        match self.vars.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+        match self.vars.binary_search_by(|(k, _)| by_name(k, name)) {
             Ok(i) => self.vars[i].1 = value,
             Err(i) => self.vars.insert(i, (name.to_string(), value)),
         }
@@ -243,7 +250,7 @@ impl Context {
     /// The value of `name`, if set (even when empty).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
-            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .binary_search_by(|(k, _)| by_name(k, name))
             .ok()
             .map(|i| self.vars[i].1.as_str())
     }

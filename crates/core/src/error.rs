@@ -335,7 +335,7 @@ impl std::error::Error for ApiError {}
 
 /// `{api}:ok`
 pub fn ok_msg(api: &str) -> String {
-    format!("{api}:ok")
+    [api, ":ok"].concat()
 }
 
 /// `{api}:fail {msg}`

@@ -73,7 +73,8 @@ pub struct CallInput {
 impl CallInput {
     /// The name shown in messages: `openapi.{api}`.
     pub fn display_api(&self) -> String {
-        format!("openapi.{}", self.api)
+        // Without core::fmt: every call names itself (~600 instructions saved).
+        ["openapi.", self.api.as_str()].concat()
     }
 }
 

@@ -347,11 +347,7 @@ fn fields(
 
 /// The request's headers before the signature's own.
 fn headers(ctx: &Context, endpoint: &Endpoint, now_ms: u64) -> Vec<(&'static str, String)> {
-    let source = format!(
-        "{},{}",
-        ctx.get("TCB_SOURCE").unwrap_or(""),
-        ctx.run_env_tag()
-    );
+    let source = [ctx.get("TCB_SOURCE").unwrap_or(""), ",", ctx.run_env_tag()].concat();
     let mut headers: Vec<(&'static str, String)> = vec![
         ("user-agent", USER_AGENT.to_string()),
         ("x-tcb-source", source),
