@@ -596,6 +596,27 @@ describe('params on the wire (scripted gateway)', () => {
     expect(reads).toEqual({ param: 1, value: 1, type: 1 })
     expect(sentPairs()).toEqual([['img', png.toString('hex'), 'img.png']])
   })
+
+  test('getters of plain params (strings, numbers) are read once too, whether or not another value needs marking', async () => {
+    for (const extra of [{}, { gone: undefined }]) {
+      let reads = 0
+      const params = {
+        get type() {
+          reads++
+          return reads === 1 ? 'CreatePostpayPackage' : { changed: true }
+        },
+        alias: 'once',
+      }
+      Object.assign(params, extra)
+      const r = await cloud.openapi.tcb.createenvandresource(params)
+      expect(r.errCode).toBe(0)
+      expect(reads).toBe(1)
+      expect(sentPairs().slice(0, 2)).toEqual([
+        ['type', '"CreatePostpayPackage"', null],
+        ['alias', '"once"', null],
+      ])
+    }
+  })
 })
 
 test('an answer nested deeper than 128 levels (JSON.parse reads any depth): the created environment resolves, not -601001', async () => {
