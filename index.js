@@ -150,13 +150,6 @@ const newMarker = () => `\u0000${randomHex()}${randomHex()}`
 let marker = newMarker()
 
 /**
- * Params → [JSON text, media list, marker (undefined: none inserted)]. The
- * JSON text keeps JavaScript's key order; case conversion and serialisation
- * happen in the core. JSON.stringify reads each value once (a getter may
- * change between reads), and the replacer each property of a top-level
- * media value (`{ contentType | content_type, value: Buffer, fileName? }`).
- */
-/**
  * The top level of `params`, each value read once into a copy that is
  * serialised instead: `[copy, flat]`, `flat` when every value is a string,
  * a number, a boolean or null (nothing for marshalParams' replacer to mark).
@@ -179,6 +172,14 @@ function readTopLevel(params) {
   return [copy, flat]
 }
 
+/**
+ * Params → [JSON text, media list, marker (undefined: none inserted)]. The
+ * JSON text keeps JavaScript's key order; case conversion and serialisation
+ * happen in the core. Each value is read once (a getter may change between
+ * reads): the top level into a copy (readTopLevel) or by JSON.stringify,
+ * and the replacer reads each property of a top-level media value
+ * (`{ contentType | content_type, value: Buffer, fileName? }`).
+ */
 function marshalParams(api, data, convertCase) {
   if (data === undefined || data === null) return [undefined, [], undefined]
   let top

@@ -280,7 +280,7 @@ pub fn with_query(prefix: &str, query: &str) -> Option<url::Url> {
 /// backoff) because the request was never sent; nothing else is.
 pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
     url: U,
-    headers: &[(&'static str, String)],
+    headers: &[(&str, String)],
     fields: &[FormField<'_>],
 ) -> Result<RawAnswer, TransportError> {
     let client = client()?;
@@ -304,9 +304,7 @@ pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
             HeaderValue::from(body.len()),
         );
         for (k, v) in headers {
-            // Our own lower-case names: borrowed, where `from_bytes` copied
-            // each one not among the standard headers.
-            let name = HeaderName::from_static(k);
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| not_sent(&e))?;
             map.append(name, HeaderValue::from_str(v).map_err(|e| not_sent(&e))?);
         }
         Ok(reqwest::RequestBuilder::from_parts(client.clone(), req))

@@ -100,9 +100,9 @@ pub fn wechat_text(
 /// The usual successful answer (`{"errcode":0,"errmsg":"ok","envid":"…"}`)
 /// without building a tree: one object whose values are numbers (without
 /// `E`, which serde_json writes `e`), booleans, null or strings without
-/// escapes, whose keys are plain text (no escapes),
-/// unique, not array indices, not `errMsg` or `errCode`, and unchanged by
-/// the case conversion, with an `errcode` that is absent or `0`. Its members
+/// escapes, whose keys are plain text (no escapes), unique, not array
+/// indices, not `errMsg` or `errCode`, and unchanged by the case
+/// conversion, with an `errcode` that is absent or `0`. Its members
 /// are written out as they came, `errcode` and `errmsg` left out, `errMsg`
 /// and `errCode` appended: the same text [`wechat_value`] writes (serde_json
 /// writes such a string, and a number with `arbitrary_precision`, as its
@@ -149,16 +149,14 @@ fn flat_success(api: &str, text: &str, convert_case: bool) -> Option<String> {
                 .windows(2)
                 .any(|w| w[0] == b'_' && w[1].is_ascii_lowercase());
         let raw = value.get().as_bytes();
+        let respelled = match raw.first() {
+            Some(b'{' | b'[') => true,
+            Some(b'"') => raw.contains(&b'\\'),
+            _ => raw.contains(&b'E'),
+        };
         if !plain
             || converts
-            || matches!(raw.first(), Some(b'{' | b'['))
-            || raw.contains(
-                &(if raw.first() == Some(&b'"') {
-                    b'\\'
-                } else {
-                    b'E'
-                }),
-            )
+            || respelled
             || is_array_index(key).is_some()
             || members[..i].iter().any(|(k, _)| k == key)
         {
@@ -179,15 +177,8 @@ fn flat_success(api: &str, text: &str, convert_case: bool) -> Option<String> {
         out.push(',');
     }
     out.push_str("\"errMsg\":");
-    let msg = ok_msg(api);
-    if msg.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        // As serde_json writes it: nothing to escape.
-        out.push('"');
-        out.push_str(&msg);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::to_string(&msg).unwrap_or_default());
-    }
+    // Written by serde_json, as the full path writes it (a string cannot fail).
+    out.push_str(&serde_json::to_string(&ok_msg(api)).unwrap_or_default());
     out.push_str(",\"errCode\":0}");
     Some(out)
 }
