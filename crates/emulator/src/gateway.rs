@@ -87,6 +87,10 @@ type Failure = (GatewayCode, &'static str);
 /// Turns WeChat's JSON answer into the action's answer.
 type Wrap = fn(&Value) -> Reply;
 
+/// The TC3 signature's time header, named once (a name looked up by `&str`
+/// is parsed on every lookup).
+const X_TIMESTAMP: http::HeaderName = http::HeaderName::from_static("x-timestamp");
+
 /// Body fields a client may leave out of its signature.
 const MAY_BE_UNSIGNED: &[&str] = &["requestdata", "sessiontoken", "sdk_version"];
 
@@ -299,14 +303,14 @@ fn verify_tc3(
     secret_pairs: &[(String, String)],
     now_secs: i64,
 ) -> Result<(), Failure> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let auth = header("authorization")
+    let header = |name: &http::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let auth = header(&http::header::AUTHORIZATION)
         .and_then(parse_authorization)
         .ok_or((
             GatewayCode::InvalidCommonParam,
             "missing or malformed authorization",
         ))?;
-    let timestamp: i64 = header("x-timestamp")
+    let timestamp: i64 = header(&X_TIMESTAMP)
         .and_then(|t| t.trim().parse().ok())
         .ok_or((
             GatewayCode::InvalidCommonParam,
@@ -319,7 +323,8 @@ fn verify_tc3(
             "signature expired (x-timestamp too far from now)",
         ));
     }
-    let host = header("host").ok_or((GatewayCode::InvalidCommonParam, "missing host"))?;
+    let host =
+        header(&http::header::HOST).ok_or((GatewayCode::InvalidCommonParam, "missing host"))?;
     let signed = |n: &str| auth.signed_headers.iter().any(|h| h == n);
     if !signed("content-type") || !signed("host") {
         return Err((

@@ -123,9 +123,18 @@ impl<'r> Field<'r> {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(run());
     /// ```
     pub async fn bytes(self) -> crate::Result<Bytes> {
-        let mut buf = BytesMut::new();
-
         let mut this = self;
+        // Vendored change (PATCH.md): data that arrives as one chunk, as a
+        // field of a body received whole does, is that chunk, not a copy.
+        let Some(first) = this.chunk().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = this.chunk().await? else {
+            return Ok(first);
+        };
+        let mut buf = BytesMut::with_capacity(first.len() + second.len());
+        buf.extend_from_slice(&first);
+        buf.extend_from_slice(&second);
         while let Some(bytes) = this.chunk().await? {
             buf.extend_from_slice(&bytes);
         }
