@@ -6,11 +6,17 @@
 //! environment, and doing that twice costs money.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::connector::Connector;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::redact::{redact, scrub};
@@ -23,8 +29,11 @@ pub const CONNECT_RETRIES: u32 = 2;
 /// What came back over HTTP.
 #[derive(Debug, Clone)]
 pub struct RawAnswer {
+    /// The HTTP status.
     pub status: u16,
+    /// The `Content-Type` header ("" when there is none).
     pub content_type: String,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -113,58 +122,51 @@ where
 /// we ship (the emulator) keep them longer.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-// Redirects are never followed (reqwest's default follows up to 10): a 307
-// would send the POST again, possibly creating an environment twice, and a
-// redirected token request would carry the app secret to wherever the
-// Location points. A 3xx is reported like any other HTTP status ≠ 200.
-static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
-    builder()
-        .build()
-        .map_err(|e| format!("could not create the HTTP client: {e}"))
-});
-
-/// What every client shares: TLS (src/tls.rs), the keep-alive pool,
-/// timeouts, no redirects, and no proxy from the environment: proxy
-/// variables (`HTTP_PROXY`, `ALL_PROXY`, ...) would otherwise send every
-/// cloud call, even one to an emulator on loopback, through the proxy
-/// reqwest read when the client was built. The reference does not use
-/// them either (its requests take only an explicit proxy); the HTTPS modes'
-/// `proxy` option is the one way ([`client_for`]).
-fn builder() -> reqwest::ClientBuilder {
-    // rustls needs a process-wide crypto provider; installing twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let builder = reqwest::Client::builder();
-    let builder = match crate::tls::client_config() {
-        Ok(tls) => builder.tls_backend_preconfigured(tls),
-        // Not expected (the configuration is fixed); reqwest's own then.
-        Err(_) => builder,
-    };
-    builder
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(256)
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        // reqwest retries nothing over HTTP/1.1 by default, but its retry
-        // layer still copied every request (headers and all) in case it
-        // would; with no retry allowed it copies nothing. Our own only retry
-        // is `send_safely`'s, for connections that could not be made.
-        .retry(reqwest::retry::never().max_retries_per_request(0))
+/// An HTTP/1.1 client: hyper-util's keep-alive pool over our connector
+/// (src/connector.rs: TCP, the `proxy` option's proxy, TLS from src/tls.rs).
+/// Clones share the pool.
+///
+/// What it does not do, on purpose:
+/// - follow redirects: a 307 would send the POST again, possibly creating
+///   an environment twice, and a redirected token request would carry the
+///   app secret to wherever the Location points. A 3xx is reported like
+///   any other HTTP status other than 200;
+/// - use proxy variables from the environment (`HTTP_PROXY`, `ALL_PROXY`,
+///   ...): they would send every cloud call, even one to an emulator on
+///   loopback, through the proxy. The reference does not use them either
+///   (its requests take only an explicit proxy); the HTTPS modes' `proxy`
+///   option is the one way ([`client_for`]);
+/// - retry a request that may have reached the server (its
+///   `send_safely`).
+#[derive(Clone)]
+pub struct Client {
+    pool: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    /// `Proxy-Authorization` of requests to `http` URLs through the proxy
+    /// (to `https` URLs, the tunnel carries it: src/connector.rs).
+    proxy_auth: Option<HeaderValue>,
 }
 
-/// The shared client.
-pub fn client() -> Result<&'static reqwest::Client, TransportError> {
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("proxied", &self.proxy_auth.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+static CLIENT: LazyLock<Result<Client, String>> = LazyLock::new(|| build_client(None));
+
+/// The shared client of cloud calls (direct).
+pub fn client() -> Result<&'static Client, TransportError> {
     CLIENT
         .as_ref()
         .map_err(|e| TransportError::Connect(e.clone()))
 }
 
-/// A human-readable cause chain of a reqwest error, without its URL.
-fn cause(e: reqwest::Error) -> String {
-    let e = e.without_url();
+/// A human-readable cause chain of an error.
+fn cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut msg = e.to_string();
-    let mut src = std::error::Error::source(&e);
+    let mut src = e.source();
     while let Some(s) = src {
         msg.push_str(": ");
         msg.push_str(&s.to_string());
@@ -173,37 +175,40 @@ fn cause(e: reqwest::Error) -> String {
     redact(&msg)
 }
 
-fn classify(e: reqwest::Error) -> TransportError {
-    if e.is_builder() {
-        TransportError::NotSent(cause(e))
-    } else if e.is_connect() {
-        TransportError::Connect(cause(e))
+fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
+    if e.is_connect() {
+        TransportError::Connect(cause(&e))
     } else {
-        TransportError::Io(cause(e))
+        TransportError::Io(cause(&e))
     }
 }
 
 /// Read a response fully, within the size limit.
-async fn read(mut resp: reqwest::Response) -> Result<RawAnswer, TransportError> {
+async fn read(resp: http::Response<Incoming>) -> Result<RawAnswer, TransportError> {
     let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
+    let headers = resp.headers();
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
+    let length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(TransportError::TooLarge);
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(TransportError::TooLarge);
+    let mut incoming = resp.into_body();
+    let mut body = Vec::with_capacity(length.map_or(0, |n| n as usize));
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| TransportError::Io(cause(&e)))?;
+        if let Ok(chunk) = frame.into_data() {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(TransportError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
     }
     Ok(RawAnswer {
         status,
@@ -212,31 +217,147 @@ async fn read(mut resp: reqwest::Response) -> Result<RawAnswer, TransportError> 
     })
 }
 
-/// One multipart field: name, value, sent as `application/octet-stream`?
-pub type FormField<'a> = (&'a str, &'a [u8], bool);
+/// A URL to send to: a parsed `url::Url`, or text parsed as one.
+pub trait IntoUrl {
+    /// The URL, or why it cannot be sent to.
+    fn into_url(self) -> Result<url::Url, TransportError>;
+}
 
-/// Send a request built by `build`, retrying (with a short backoff) only
-/// when the connection could not be made: then the request was never
-/// written, so sending it again cannot execute it twice. Anything else
-/// (an answer, a timeout, a connection dropped after the request was
-/// written) is returned as is.
-pub async fn send_safely<B>(build: B) -> Result<RawAnswer, TransportError>
-where
-    B: Fn() -> Result<reqwest::RequestBuilder, TransportError>,
-{
-    let mut attempt = 0;
-    loop {
-        let failed = match build()?.send().await {
-            Ok(resp) => return read(resp).await,
-            Err(e) => classify(e),
-        };
-        if failed.kind() != ErrorKind::Connect || attempt >= CONNECT_RETRIES {
-            return Err(failed);
-        }
-        attempt += 1;
-        tokio::time::sleep(connect_backoff(attempt)).await;
+impl IntoUrl for url::Url {
+    fn into_url(self) -> Result<url::Url, TransportError> {
+        Ok(self)
     }
 }
+
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<url::Url, TransportError> {
+        url::Url::parse(self).map_err(|e| TransportError::NotSent(format!("builder error: {e}")))
+    }
+}
+
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<url::Url, TransportError> {
+        self.as_str().into_url()
+    }
+}
+
+/// `url` as the request's target: an `http` or `https` URL with a host
+/// that `http::Uri` takes, with the `Authorization` of a user and password
+/// it carries (taken out of the URL, as reqwest did), and whether it is
+/// `http`.
+fn target(url: impl IntoUrl) -> Result<(Uri, Option<HeaderValue>, bool), TransportError> {
+    let mut url = url.into_url()?;
+    let plain = match url.scheme() {
+        "http" => true,
+        "https" => false,
+        _ => return Err(TransportError::NotSent("URL scheme is not allowed".into())),
+    };
+    if !url.has_host() {
+        return Err(TransportError::NotSent("URL scheme is not allowed".into()));
+    }
+    let auth = match basic_auth(url.username(), url.password()) {
+        Some(auth) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            Some(auth)
+        }
+        None => None,
+    };
+    let uri = Uri::try_from(url.as_str())
+        .map_err(|e| TransportError::NotSent(format!("builder error: {e}")))?;
+    Ok((uri, auth, plain))
+}
+
+/// `Basic` credentials of a URL's user and password (percent-decoded),
+/// marked sensitive; `None` when it has neither, or when either is not
+/// UTF-8 once decoded.
+fn basic_auth(user: &str, password: Option<&str>) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|s| s.into_owned())
+    };
+    let user = decode(user)?;
+    let password = match password {
+        Some(p) => Some(decode(p)?),
+        None => None,
+    };
+    if user.is_empty() && password.is_none() {
+        return None;
+    }
+    let pair = [user.as_str(), ":", password.as_deref().unwrap_or("")].concat();
+    let text = [
+        "Basic ",
+        &base64::engine::general_purpose::STANDARD.encode(pair),
+    ]
+    .concat();
+    let mut value = HeaderValue::from_str(&text).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// Every request's first header, as reqwest (which this client replaced)
+/// sent it.
+const ACCEPT_ANY: HeaderValue = HeaderValue::from_static("*/*");
+
+impl Client {
+    /// A request to `url` with `body`: `Accept: */*`, `Authorization` of
+    /// a user and password in the URL, then the headers `add` puts in, then `Proxy-Authorization` when an `http` URL goes
+    /// through a proxy that has a user. hyper adds `Host` (and a
+    /// `Content-Length` that is not there).
+    fn request(
+        &self,
+        method: Method,
+        url: impl IntoUrl,
+        body: Bytes,
+        extra: usize,
+        add: impl FnOnce(&mut HeaderMap) -> Result<(), TransportError>,
+    ) -> Result<http::Request<Full<Bytes>>, TransportError> {
+        let (uri, auth, plain) = target(url)?;
+        let mut req = http::Request::new(Full::new(body));
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        let headers = req.headers_mut();
+        headers.reserve(extra + 3);
+        headers.insert(http::header::ACCEPT, ACCEPT_ANY);
+        if let Some(auth) = auth {
+            headers.insert(http::header::AUTHORIZATION, auth);
+        }
+        add(headers)?;
+        if let (true, Some(auth)) = (plain, &self.proxy_auth) {
+            headers.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+        }
+        Ok(req)
+    }
+
+    /// Send a request built by `build`, retrying (with a short backoff)
+    /// only when the connection could not be made: then the request was
+    /// never written, so sending it again cannot execute it twice.
+    /// Anything else (an answer, a timeout, a connection dropped after the
+    /// request was written) is returned as is.
+    async fn send_safely<B>(&self, build: B) -> Result<RawAnswer, TransportError>
+    where
+        B: Fn() -> Result<http::Request<Full<Bytes>>, TransportError>,
+    {
+        let mut attempt = 0;
+        loop {
+            let failed = match self.pool.request(build()?).await {
+                Ok(resp) => return read(resp).await,
+                Err(e) => classify(e),
+            };
+            if failed.kind() != ErrorKind::Connect || attempt >= CONNECT_RETRIES {
+                return Err(failed);
+            }
+            attempt += 1;
+            tokio::time::sleep(connect_backoff(attempt)).await;
+        }
+    }
+}
+
+/// One multipart field: name, value, sent as `application/octet-stream`?
+pub type FormField<'a> = (&'a str, &'a [u8], bool);
 
 /// Pause before connection attempt `attempt` (1-based): 50 ms, 100 ms, ...
 fn connect_backoff(attempt: u32) -> Duration {
@@ -278,7 +399,7 @@ pub fn with_query(prefix: &str, query: &str) -> Option<url::Url> {
 
 /// POST a multipart form. Connection failures are retried (with a short
 /// backoff) because the request was never sent; nothing else is.
-pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
+pub async fn post_multipart<U: IntoUrl + Clone>(
     url: U,
     headers: &[(&str, String)],
     fields: &[FormField<'_>],
@@ -286,30 +407,28 @@ pub async fn post_multipart<U: reqwest::IntoUrl + Clone>(
     let client = client()?;
     // The body is encoded once, in one buffer (a retry sends the same bytes).
     let (content_type, body) = encode_multipart(fields);
-    send_safely(|| {
-        let mut req = client
-            .post(url.clone())
-            .body(body.clone())
-            .build()
-            .map_err(classify)?;
-        // The header map sized once (adding the headers one by one to the
-        // builder's empty map grew it three times per call).
-        let map = req.headers_mut();
-        map.reserve(headers.len() + 2);
-        let not_sent = |e: &dyn std::fmt::Display| TransportError::NotSent(redact(&e.to_string()));
-        let content_type = HeaderValue::from_str(&content_type).map_err(|e| not_sent(&e))?;
-        map.insert(reqwest::header::CONTENT_TYPE, content_type);
-        map.insert(
-            reqwest::header::CONTENT_LENGTH,
-            HeaderValue::from(body.len()),
-        );
-        for (k, v) in headers {
-            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| not_sent(&e))?;
-            map.append(name, HeaderValue::from_str(v).map_err(|e| not_sent(&e))?);
-        }
-        Ok(reqwest::RequestBuilder::from_parts(client.clone(), req))
-    })
-    .await
+    let not_sent = |e: &dyn std::fmt::Display| TransportError::NotSent(redact(&e.to_string()));
+    let content_type = HeaderValue::from_str(&content_type).map_err(|e| not_sent(&e))?;
+    client
+        .send_safely(|| {
+            client.request(
+                Method::POST,
+                url.clone(),
+                body.clone(),
+                headers.len() + 2,
+                |map| {
+                    map.insert(http::header::CONTENT_TYPE, content_type.clone());
+                    map.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+                    for (k, v) in headers {
+                        let name =
+                            HeaderName::from_bytes(k.as_bytes()).map_err(|e| not_sent(&e))?;
+                        map.append(name, HeaderValue::from_str(v).map_err(|e| not_sent(&e))?);
+                    }
+                    Ok(())
+                },
+            )
+        })
+        .await
 }
 
 /// The multipart body exactly as reqwest's `Form` writes it (same boundary
@@ -385,26 +504,54 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
     )
 }
 
-static PROXIED: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
+static PROXIED: LazyLock<Mutex<HashMap<String, Client>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-static DIRECT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| build_client(None));
+static DIRECT: LazyLock<Result<Client, String>> = LazyLock::new(|| build_client(None));
 
-fn build_client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
-    // Only the `proxy` option decides (no proxy from the environment: builder()).
-    let mut builder = builder();
-    if let Some(url) = proxy {
-        let p = reqwest::Proxy::all(url).map_err(|_| "invalid proxy URL".to_string())?;
-        builder = builder.proxy(p);
+/// A client with its own pool: direct, or through `proxy` (only the
+/// `proxy` option decides: [`Client`]).
+fn build_client(proxy: Option<&str>) -> Result<Client, String> {
+    // rustls needs a process-wide crypto provider; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = crate::tls::client_config()
+        .map_err(|e| redact(&format!("could not create the HTTP client: {e}")))?;
+    let (route, proxy_auth) = match proxy {
+        None => (None, None),
+        Some(url) => {
+            let (uri, auth) = proxy_route(url).ok_or_else(|| "invalid proxy URL".to_string())?;
+            (Some((uri, auth.clone())), auth)
+        }
+    };
+    let mut pool = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+    pool.timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(256);
+    Ok(Client {
+        pool: pool.build(Connector::new(Arc::new(tls), route)),
+        proxy_auth,
+    })
+}
+
+/// A proxy URL (`http` or `https`, with a host) as the proxy's own URL,
+/// and the `Proxy-Authorization` of its user and password (Basic,
+/// percent-decoded), if it has a user.
+fn proxy_route(text: &str) -> Option<(Uri, Option<HeaderValue>)> {
+    let url = url::Url::parse(text).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
     }
-    builder
-        .build()
-        .map_err(|e| redact(&format!("could not create the HTTP client: {e}")))
+    let host = url.host_str()?;
+    let port = url.port_or_known_default()?;
+    let uri = Uri::try_from(format!("{}://{host}:{port}", url.scheme())).ok()?;
+    let auth = basic_auth(url.username(), url.password());
+    Some((uri, auth))
 }
 
 /// The client of the HTTPS modes: direct, or through `proxy` (one client,
 /// with its own connection pool, per distinct proxy, kept for the process).
-pub fn client_for(proxy: Option<&str>) -> Result<reqwest::Client, TransportError> {
+pub fn client_for(proxy: Option<&str>) -> Result<Client, TransportError> {
     let Some(url) = proxy else {
         return DIRECT
             .as_ref()
@@ -422,47 +569,57 @@ pub fn client_for(proxy: Option<&str>) -> Result<reqwest::Client, TransportError
 
 /// POST a JSON body (already serialised). Connection failures are retried,
 /// nothing else.
-pub async fn post_json<U: reqwest::IntoUrl + Clone>(
-    client: &reqwest::Client,
+pub async fn post_json<U: IntoUrl + Clone>(
+    client: &Client,
     url: U,
     body: &str,
 ) -> Result<RawAnswer, TransportError> {
-    send_safely(|| {
-        Ok(client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string()))
-    })
+    send_body(
+        client,
+        Method::POST,
+        url,
+        Some("application/json"),
+        Bytes::copy_from_slice(body.as_bytes()),
+    )
     .await
 }
 
 /// Send `method` to `url` with a prepared body (`content_type` `None`: no
 /// body, no content type). Connection failures are retried, nothing else.
-pub async fn send_body<U: reqwest::IntoUrl + Clone>(
-    client: &reqwest::Client,
-    method: reqwest::Method,
+pub async fn send_body<U: IntoUrl + Clone>(
+    client: &Client,
+    method: Method,
     url: U,
     content_type: Option<&str>,
     body: Bytes,
 ) -> Result<RawAnswer, TransportError> {
-    send_safely(|| {
-        let req = client.request(method.clone(), url.clone());
-        Ok(match content_type {
-            Some(ct) => req
-                .header(reqwest::header::CONTENT_TYPE, ct)
-                .body(body.clone()),
-            None => req,
+    let content_type = match content_type {
+        None => None,
+        Some(ct) => Some(
+            HeaderValue::from_str(ct)
+                .map_err(|e| TransportError::NotSent(format!("builder error: {e}")))?,
+        ),
+    };
+    let body = if content_type.is_some() {
+        body
+    } else {
+        Bytes::new()
+    };
+    client
+        .send_safely(|| {
+            client.request(method.clone(), url.clone(), body.clone(), 1, |map| {
+                if let Some(ct) = &content_type {
+                    map.insert(http::header::CONTENT_TYPE, ct.clone());
+                }
+                Ok(())
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// GET a URL. Connection failures are retried, nothing else.
-pub async fn get<U: reqwest::IntoUrl + Clone>(
-    client: &reqwest::Client,
-    url: U,
-) -> Result<RawAnswer, TransportError> {
-    send_safely(|| Ok(client.get(url.clone()))).await
+pub async fn get<U: IntoUrl + Clone>(client: &Client, url: U) -> Result<RawAnswer, TransportError> {
+    send_body(client, Method::GET, url, None, Bytes::new()).await
 }
 
 /// The pause before busy-retry number `attempt` (1-based) of `retry.onBusy`:
@@ -593,6 +750,128 @@ mod tests {
             "--B\r\nContent-Disposition: form-data; name*=utf-8''a%20b\r\n\r\n1\r\n--B--\r\n"
         );
         assert!(encode_multipart(&[]).1.is_empty());
+    }
+
+    /// A one-connection-at-a-time proxy on loopback that answers each
+    /// request head with `answer` and records the heads it read.
+    async fn recording_proxy(answer: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let _ = sock.write_all(answer.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        (format!("http://us%40er:p%3Ass@127.0.0.1:{port}"), heads)
+    }
+
+    #[tokio::test]
+    async fn an_http_url_through_a_proxy_goes_whole_with_the_proxys_credentials() {
+        let (proxy, heads) = recording_proxy(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+        )
+        .await;
+        let client = client_for(Some(&proxy)).unwrap();
+        let answer = post_json(&client, "http://wechat.invalid:8080/cgi-bin/x?a=1", "{}")
+            .await
+            .unwrap();
+        assert_eq!((answer.status, &answer.body[..]), (200, &b"{}"[..]));
+        let heads = heads.lock().unwrap();
+        assert_eq!(heads.len(), 1);
+        let head = heads[0].to_ascii_lowercase();
+        assert!(
+            head.starts_with("post http://wechat.invalid:8080/cgi-bin/x?a=1 http/1.1\r\n"),
+            "{head}"
+        );
+        // "us@er:p:ss", percent-decoded from the URL, in Base64.
+        assert!(
+            head.contains("\r\nproxy-authorization: basic dxnazxi6cdpzcw==\r\n"),
+            "{head}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_https_url_through_a_proxy_goes_through_a_tunnel_with_the_proxys_credentials() {
+        // The tunnel is granted, then closed: TLS cannot start, so the
+        // connection was never made (and is tried again, as any such).
+        let (proxy, heads) = recording_proxy("HTTP/1.1 200 Connection established\r\n\r\n").await;
+        let client = client_for(Some(&proxy)).unwrap();
+        let err = post_json(
+            &client,
+            "https://wechat.invalid/cgi-bin/x?access_token=T",
+            "{}",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, TransportError::Connect(_)), "{err:?}");
+        let heads = heads.lock().unwrap();
+        assert_eq!(heads.len(), 1 + CONNECT_RETRIES as usize);
+        for head in heads.iter() {
+            let head = head.to_ascii_lowercase();
+            // Only the host and port go to the proxy, never the path or its token.
+            assert!(
+                head.starts_with("connect wechat.invalid:443 http/1.1\r\n"),
+                "{head}"
+            );
+            assert!(!head.contains("access_token"), "{head}");
+            assert!(
+                head.contains("\r\nproxy-authorization: basic dxnazxi6cdpzcw==\r\n"),
+                "{head}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_and_password_in_the_url_go_as_basic_authorization_not_in_the_url() {
+        let (server, heads) =
+            recording_proxy("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                .await;
+        let answer = post_json(&client_for(None).unwrap(), &format!("{server}/x?y=1"), "{}")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+        let head = heads.lock().unwrap()[0].to_ascii_lowercase();
+        let port = server.rsplit(':').next().unwrap();
+        assert!(head.starts_with("post /x?y=1 http/1.1\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
+            "{head}"
+        );
+        assert!(
+            head.contains("\r\nauthorization: basic dxnazxi6cdpzcw==\r\n"),
+            "{head}"
+        );
+        assert!(
+            !head.contains("us%40er") && !head.contains("p%3ass"),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn a_proxy_url_that_is_not_http_is_refused() {
+        for bad in ["socks5://127.0.0.1:1", "not a url", "http://"] {
+            assert!(proxy_route(bad).is_none(), "{bad}");
+        }
+        let (uri, auth) = proxy_route("https://proxy.example").unwrap();
+        assert_eq!(
+            (uri.to_string().as_str(), auth),
+            ("https://proxy.example:443/", None)
+        );
     }
 
     #[tokio::test]

@@ -50,6 +50,7 @@ mod call;
 mod case;
 mod cloud;
 mod codes;
+mod connector;
 mod env;
 mod error;
 mod http;

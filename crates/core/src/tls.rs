@@ -1,5 +1,5 @@
 //! TLS of the HTTP client: rustls with ring, server certificates checked by
-//! the platform's verifier (rustls-platform-verifier, what reqwest itself
+//! the platform's verifier (rustls-platform-verifier, what reqwest
 //! would use), created on the first TLS handshake instead of with the client.
 //!
 //! On Linux the platform verifier reads every system root certificate when
@@ -27,7 +27,7 @@ static VERIFIER: LazyLock<Arc<LazyVerifier>> = LazyLock::new(|| {
     )))
 });
 
-/// The client configuration reqwest would build for us (TLS 1.2 and 1.3,
+/// The client configuration reqwest would build (TLS 1.2 and 1.3,
 /// ALPN `http/1.1`, SNI on, no client certificate), with the shared verifier
 /// created on first use.
 pub fn client_config() -> Result<rustls::ClientConfig, String> {

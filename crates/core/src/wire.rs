@@ -43,6 +43,6 @@ pub mod json_deep {
     pub use crate::json_deep::{drop_value, parse, to_string};
 }
 pub use crate::call::answer::wechat_rid;
-pub use crate::http::{client_for, POOL_IDLE_TIMEOUT};
+pub use crate::http::{client_for, send_body, Client, RawAnswer, POOL_IDLE_TIMEOUT};
 pub use crate::lock::lock;
 pub use crate::redact::redact_url_userinfo;

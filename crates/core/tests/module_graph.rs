@@ -526,6 +526,7 @@ const LAYERS: &[&[&str]] = &[
     &["settings"],
     &["options", "env"],
     &["http"],
+    &["connector"],
     &["error", "redact", "case", "json_text", "lock", "tls"],
     &["codes", "json_deep", "lone_surrogates", "utc"],
 ];

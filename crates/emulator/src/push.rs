@@ -140,15 +140,17 @@ impl Pusher {
     async fn send(&self, target: &str, body: String) -> Result<(), String> {
         let client = crate::wire::client_for(None).map_err(|e| e.describe())?;
         let send = async {
-            let resp = client
-                .post(target)
-                .header(reqwest::header::CONTENT_TYPE, "text/xml")
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach {}: {}", self.shown, e.without_url()))?;
-            let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap_or_default();
+            let resp = crate::wire::send_body(
+                &client,
+                http::Method::POST,
+                target,
+                Some("text/xml"),
+                bytes::Bytes::from(body),
+            )
+            .await
+            .map_err(|e| format!("cannot reach {}: {}", self.shown, e.describe()))?;
+            let status = resp.status;
+            let text = String::from_utf8_lossy(&resp.body);
             if status == 200 && text.trim() == "success" {
                 Ok(())
             } else {

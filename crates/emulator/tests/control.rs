@@ -11,7 +11,7 @@ const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const URL_PASSWORD: &str = "HUSH-url-password";
 
 struct Client {
-    http: reqwest::Client,
+    http: wx_cloud_core::wire::Client,
     base: String,
 }
 
@@ -27,22 +27,18 @@ impl Client {
 
     /// `method path body` → (status, JSON answer).
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = resp.text().await.unwrap();
+        let method = http::Method::from_bytes(method.as_bytes()).unwrap();
+        let (ct, body) = match body {
+            Some(b) => (Some("application/json"), bytes::Bytes::from(b.to_string())),
+            None => (None, bytes::Bytes::new()),
+        };
+        let url = format!("{}{path}", self.base);
+        let resp = wx_cloud_core::wire::send_body(&self.http, method, &url, ct, body)
+            .await
+            .unwrap();
+        let status = resp.status;
+        let ct = resp.content_type;
+        let text = String::from_utf8(resp.body.to_vec()).unwrap();
         assert!(ct.starts_with("application/json"), "{ct}: {text}");
         (status, serde_json::from_str(&text).unwrap())
     }

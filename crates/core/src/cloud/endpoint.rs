@@ -16,7 +16,7 @@ pub struct Endpoint {
     /// Full URL, with `env` and `seqId` in the query.
     pub url: String,
     /// `url` parsed, as the request is sent (`None`: it does not parse, and
-    /// sending it reports why): parsed here once, not again by reqwest.
+    /// sending it reports why): parsed here once, not again by the client.
     pub parsed: Option<url::Url>,
     /// The URL without its query string, safe to show in messages.
     pub display_url: String,
@@ -86,7 +86,7 @@ pub fn check_environment(cfg: &Config, ctx: &Context) -> Result<(), ApiError> {
 
 /// A query value as sent: everything but `A-Z a-z 0-9 - _ . *`
 /// percent-encoded, so that the URL signed is byte for byte the URL sent
-/// (`url::Url`, which reqwest sends through, would drop a tab and encode a
+/// (`url::Url`, which our client sends through, would drop a tab and encode a
 /// space or non-ASCII character after the signature was computed).
 fn query_value(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes())
@@ -149,7 +149,7 @@ fn url_with(base: &str, query: &str) -> (String, Option<url::Url>) {
 }
 
 /// The whole URL (`base` with `query` after its own `?`, or after a new
-/// one) as reqwest will send it (it parses the text with `url::Url` too).
+/// one) as the client will send it (it parses the text with `url::Url` too).
 fn whole_url(base: &str, query: &str) -> (String, Option<url::Url>) {
     let url = if base.contains('?') {
         format!("{base}{query}")
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_url_signed_is_the_url_sent() {
-        // reqwest sends what `url::Url` makes of the text; the signature
+        // The client sends what `url::Url` makes of the text; the signature
         // covers the text: they must be the same bytes.
         for (env, seq) in [
             ("测试-env", "s_1"),
@@ -355,7 +355,7 @@ mod tests {
             let ep = resolve(&cfg(), &Context::default(), env, seq);
             let sent = url::Url::parse(&ep.url).unwrap();
             assert_eq!(sent.as_str(), ep.url, "{env:?} {seq:?}");
-            // What is handed to reqwest, parsed once.
+            // What is handed to the client, parsed once.
             assert_eq!(ep.parsed.as_ref(), Some(&sent), "{env:?} {seq:?}");
             let q: Vec<(String, String)> = sent.query_pairs().into_owned().collect();
             assert_eq!(

@@ -99,7 +99,7 @@ mod tests {
     const COMP: &str = "wx0emulatorcomp001";
     const COMP_SECRET: &str = "emulator-component-secret";
 
-    fn endpoint<'a>(client: &'a reqwest::Client, base: &'a str) -> Endpoint<'a> {
+    fn endpoint<'a>(client: &'a crate::http::Client, base: &'a str) -> Endpoint<'a> {
         Endpoint {
             client,
             base,

@@ -223,7 +223,7 @@ const SHORT_URL: usize = 8 * 1024;
 
 /// A prepared request, sent once per token.
 pub struct Request<'a> {
-    pub client: &'a reqwest::Client,
+    pub client: &'a crate::http::Client,
     pub base: &'a str,
     pub prepared: &'a Prepared,
     /// The display name, e.g. `openapi.tcb.createenvandresource`.
@@ -262,9 +262,9 @@ impl Request<'_> {
         q.finish()
     }
 
-    /// The URL sent with `token`, parsed as reqwest would parse its text,
+    /// The URL sent with `token`, parsed as the client parses its text,
     /// the base and path parsed once ([`http::with_query`]). `Err(text)`:
-    /// the text, which does not parse (reqwest then says why and sends
+    /// the text, which does not parse (the client then says why and sends
     /// nothing).
     fn sent_url(&self, token: &str) -> Result<url::Url, String> {
         let query = self.query(token);
@@ -302,7 +302,7 @@ impl Request<'_> {
     }
 
     /// The request on the wire: its method and body to `url`.
-    async fn transmit<U: reqwest::IntoUrl + Clone>(
+    async fn transmit<U: http::IntoUrl + Clone>(
         &self,
         url: U,
     ) -> Result<RawAnswer, TransportError> {
@@ -311,7 +311,7 @@ impl Request<'_> {
             (Method::Post, Body::Form(ct, bytes)) => {
                 http::send_body(
                     self.client,
-                    reqwest::Method::POST,
+                    ::http::Method::POST,
                     url,
                     Some(ct),
                     bytes.clone(),
@@ -319,7 +319,7 @@ impl Request<'_> {
                 .await
             }
             (Method::Post, Body::None) => {
-                http::send_body(self.client, reqwest::Method::POST, url, None, Bytes::new()).await
+                http::send_body(self.client, ::http::Method::POST, url, None, Bytes::new()).await
             }
             (Method::Get, _) => http::get(self.client, url).await,
         }

@@ -104,8 +104,8 @@ pub fn sourced_base_url(cfg: &Config, ctx: &Context) -> Result<Sourced<String>, 
     }
 }
 
-/// The reqwest client of the configured proxy (or the shared direct one).
-fn http_client(cfg: &Config) -> Result<reqwest::Client, ApiError> {
+/// The HTTP client of the configured proxy (or the shared direct one).
+fn http_client(cfg: &Config) -> Result<crate::http::Client, ApiError> {
     http::client_for(cfg.proxy.as_deref()).map_err(|e| {
         let e_kind = e.kind();
         let msg = match e {
@@ -265,7 +265,7 @@ pub enum TokenRequest<'a> {
 fn platform<'c>(
     cfg: &'c Config,
     ctx: &Context,
-) -> Result<(&'c ComponentSettings, String, reqwest::Client), ApiError> {
+) -> Result<(&'c ComponentSettings, String, crate::http::Client), ApiError> {
     let Some(settings) = cfg.component.as_ref() else {
         return Err(ApiError::invalid_config(
             "componentAppid and componentAppsecret are not configured",

@@ -234,7 +234,7 @@ pub fn lifetime(obj: &serde_json::Map<String, Value>) -> Duration {
 
 /// Everything a token request needs besides its endpoint's own fields.
 pub struct Endpoint<'a> {
-    pub client: &'a reqwest::Client,
+    pub client: &'a crate::http::Client,
     pub base: &'a str,
     pub timeout: Duration,
     /// Secrets that must not appear in any message.
