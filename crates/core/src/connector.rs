@@ -144,38 +144,29 @@ impl Service<Uri> for FirstHop {
 
     fn call(&mut self, dst: Uri) -> Self::Future {
         match &mut self.route {
-            Route::Direct(tcp) => {
-                let connecting = tcp.call(dst);
-                Box::pin(async move {
-                    let io = connecting.await?;
-                    Ok(Hop {
-                        io: MaybeHttpsStream::Http(io),
-                        forwarding: false,
-                    })
-                })
-            }
+            Route::Direct(tcp) => hop(tcp.call(dst), false),
             Route::Proxy(via) if dst.scheme() == Some(&http::uri::Scheme::HTTPS) => {
-                let connecting = via.tunnel.call(dst);
-                Box::pin(async move {
-                    let io = connecting.await?;
-                    Ok(Hop {
-                        io,
-                        forwarding: false,
-                    })
-                })
+                hop(via.tunnel.call(dst), false)
             }
-            Route::Proxy(via) => {
-                let connecting = via.to_proxy.call(via.uri.clone());
-                Box::pin(async move {
-                    let io = connecting.await?;
-                    Ok(Hop {
-                        io,
-                        forwarding: true,
-                    })
-                })
-            }
+            Route::Proxy(via) => hop(via.to_proxy.call(via.uri.clone()), true),
         }
     }
+}
+
+/// The [`Hop`] a first hop's connection attempt makes: TCP (direct), or a
+/// connection that may be TLS (to the proxy, or a tunnel through it).
+fn hop<T, E>(
+    connecting: impl Future<Output = Result<T, E>> + Send + 'static,
+    forwarding: bool,
+) -> Connecting<Hop>
+where
+    T: Into<ToHost>,
+    E: Into<BoxError>,
+{
+    Box::pin(async move {
+        let io = connecting.await.map_err(Into::into)?.into();
+        Ok(Hop { io, forwarding })
+    })
 }
 
 /// A first hop's connection. `forwarding`: to a proxy that forwards each

@@ -241,31 +241,24 @@ impl IntoUrl for &String {
     }
 }
 
-/// `url` as the request's target: an `http` or `https` URL with a host
-/// that `http::Uri` takes, with the `Authorization` of a user and password
-/// it carries (taken out of the URL, as reqwest did), and whether it is
-/// `http`.
-fn target(url: impl IntoUrl) -> Result<(Uri, Option<HeaderValue>, bool), TransportError> {
+/// `url` as the request's target: an `http` or `https` URL that
+/// `http::Uri` takes, and the `Authorization` of a user and password it
+/// carries (taken out of the URL, as reqwest did).
+fn target(url: impl IntoUrl) -> Result<(Uri, Option<HeaderValue>), TransportError> {
     let mut url = url.into_url()?;
-    let plain = match url.scheme() {
-        "http" => true,
-        "https" => false,
-        _ => return Err(TransportError::NotSent("URL scheme is not allowed".into())),
-    };
-    if !url.has_host() {
+    // Both schemes require a host: `url::Url` parses none without one.
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(TransportError::NotSent("URL scheme is not allowed".into()));
     }
-    let auth = match basic_auth(url.username(), url.password()) {
-        Some(auth) => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            Some(auth)
-        }
-        None => None,
-    };
-    let uri = Uri::try_from(url.as_str())
+    let auth = basic_auth(url.username(), url.password());
+    if auth.is_some() {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    // The URL's own text becomes the Uri's (no copy).
+    let uri = Uri::try_from(String::from(url))
         .map_err(|e| TransportError::NotSent(format!("builder error: {e}")))?;
-    Ok((uri, auth, plain))
+    Ok((uri, auth))
 }
 
 /// `Basic` credentials of a URL's user and password (percent-decoded),
@@ -304,9 +297,10 @@ const ACCEPT_ANY: HeaderValue = HeaderValue::from_static("*/*");
 
 impl Client {
     /// A request to `url` with `body`: `Accept: */*`, `Authorization` of
-    /// a user and password in the URL, then the headers `add` puts in, then `Proxy-Authorization` when an `http` URL goes
-    /// through a proxy that has a user. hyper adds `Host` (and a
-    /// `Content-Length` that is not there).
+    /// a user and password in the URL, then the headers `add` puts in,
+    /// then `Proxy-Authorization` when an `http` URL goes through a proxy
+    /// that has a user. hyper adds `Host` (and a `Content-Length` that is
+    /// not there).
     fn request(
         &self,
         method: Method,
@@ -315,7 +309,8 @@ impl Client {
         extra: usize,
         add: impl FnOnce(&mut HeaderMap) -> Result<(), TransportError>,
     ) -> Result<http::Request<Full<Bytes>>, TransportError> {
-        let (uri, auth, plain) = target(url)?;
+        let (uri, auth) = target(url)?;
+        let plain = uri.scheme() == Some(&http::uri::Scheme::HTTP);
         let mut req = http::Request::new(Full::new(body));
         *req.method_mut() = method;
         *req.uri_mut() = uri;
