@@ -1,10 +1,11 @@
 'use strict'
 // How call promises are settled (src/binding/promise.rs): one threadsafe
-// function per JavaScript thread, referenced only while calls are pending.
-// These prove what that must not break: a pending call keeps the process
-// alive and an idle one lets it exit; worker threads get their own; a worker
-// ending with calls in flight neither crashes the process nor disturbs the
-// main thread's calls.
+// function per JavaScript thread, referenced only while calls are pending,
+// and outcomes that a runtime worker finishes before it parks cross in one
+// batch. These prove what that must not break: a pending call keeps the
+// process alive and an idle one lets it exit; worker threads get their own; a
+// worker ending with calls in flight neither crashes the process nor disturbs
+// the main thread's calls; batches are formed and capped.
 
 const { spawn } = require('child_process')
 const path = require('path')
@@ -48,6 +49,47 @@ test('a call in flight keeps the process alive; once settled, the process exits 
   expect(r.code).toBe(0)
   expect(r.stdout).toMatch(/^settled 0 promise-[a-z0-9]{6}\n$/)
   expect(r.ms).toBeGreaterThanOrEqual(400)
+})
+
+test('outcomes finished together cross in one batch each of at most 64, and every promise gets its own', async () => {
+  // The hook finishes n outcomes in one task on the runtime, so the worker
+  // parks (and sends) only after all of them: n outcomes must cross in
+  // exactly ceil(n / 64) batches (64 = BATCH_MAX, the cap that keeps a worker
+  // that never parks settling as it goes). Own process: nothing else settles.
+  const r = await node(
+    `const b = require('./binding.js')
+     const before = b.__settleStatsForTest()
+     Promise.all(b.__finishedTogetherForTest(150)).then((values) => {
+       const after = b.__settleStatsForTest()
+       console.log(JSON.stringify({ values, batches: after[0] - before[0], settled: after[1] - before[1] }))
+     })`,
+  )
+  expect(r.stderr).toBe('')
+  const out = JSON.parse(r.stdout)
+  expect(out.values).toEqual(Array.from({ length: 150 }, (_, i) => String(i)))
+  expect(out.settled).toBe(150)
+  expect(out.batches).toBe(3)
+})
+
+test('a lone call is sent when its worker parks, without waiting for others', async () => {
+  // Three calls one after another: each is the only one in flight, so its
+  // worker has nothing else to do and must send it on parking. Were outcomes
+  // held for a fuller batch, the first call would never settle (the child is
+  // killed after 10 s and prints nothing).
+  const r = await node(
+    `const cloud = require('./index.js')
+     const b = require('./binding.js')
+     cloud.init(${JSON.stringify(modeOptions('cloud', emu))})
+     ;(async () => {
+       const before = b.__settleStatsForTest()
+       const codes = []
+       for (let i = 0; i < 3; i++) codes.push((await cloud.openapi.tcb.createenvandresource(${JSON.stringify(PARAMS)})).errCode)
+       const after = b.__settleStatsForTest()
+       console.log(JSON.stringify({ codes, batches: after[0] - before[0], settled: after[1] - before[1] }))
+     })()`,
+  )
+  expect(r.stderr).toBe('')
+  expect(JSON.parse(r.stdout)).toEqual({ codes: [0, 0, 0], batches: 3, settled: 3 })
 })
 
 test('calls from worker threads resolve in each worker, alongside the main thread', async () => {

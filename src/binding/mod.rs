@@ -278,7 +278,7 @@ pub fn on_main_thread() -> bool {
 }
 
 /// Run `fut` on the runtime; a panic inside becomes a failed [`Outcome`].
-fn settle<F>(env: &Env, api: String, fut: F) -> Result<PromiseRaw<'_, Either<String, Outcome>>>
+fn settle<F>(env: &Env, api: String, fut: F) -> Result<promise::CallPromise<'_>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
@@ -487,6 +487,23 @@ pub fn panic_for_test(env: &Env) -> Result<PromiseRaw<'_, Either<String, Outcome
 pub fn sync_panic_for_test() -> Result<()> {
     install_panic_hook();
     panic!("deliberate synchronous test panic");
+}
+
+/// Test hook: `n` promises settled together, as calls answered in one
+/// wake-up of a runtime worker are; each resolves to its index.
+#[napi(js_name = "__finishedTogetherForTest", catch_unwind)]
+pub fn finished_together_for_test(
+    env: &Env,
+    n: u32,
+) -> Result<Vec<PromiseRaw<'_, Either<String, Outcome>>>> {
+    promise::finished_together(env, n)
+}
+
+/// Test hook: `[batches, outcomes]` settled on JavaScript threads so far in
+/// this process (src/binding/promise.rs).
+#[napi(js_name = "__settleStatsForTest", catch_unwind)]
+pub fn settle_stats_for_test() -> Vec<f64> {
+    promise::settle_stats().map(|n| n as f64).to_vec()
 }
 
 /// The reference SDK's description of an errCode, or `""`.

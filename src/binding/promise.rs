@@ -12,19 +12,30 @@
 //! the event loop alive) only while promises are pending, so an idle
 //! process exits as usual and a pending call keeps it alive.
 //!
+//! Outcomes cross in batches. A runtime worker thread holds the outcomes of
+//! the calls it finished until it runs out of work and is about to park
+//! ([`flush`], the runtime's park hook), or until it holds [`BATCH_MAX`], and
+//! then sends each JavaScript thread's share as one threadsafe-function call:
+//! one wake-up of that thread, one callback scope and one microtask drain for
+//! the whole batch, where each call used to have its own. A lone call is not
+//! delayed: the worker that finished it has nothing else to do and parks at
+//! once. A thread outside the runtime's workers (none today) sends at once.
+//!
 //! When the JavaScript environment goes away (a worker ends) with calls in
 //! flight, their outcomes are dropped: there is no one left to resolve.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::future::Future;
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{spawn, Either, PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, Result};
 
 use super::Outcome;
+use crate::wire::answer::Success;
 
 /// A threadsafe function handle; Node allows calling it from any thread.
 #[derive(Clone, Copy)]
@@ -46,10 +57,10 @@ struct Door {
 }
 
 impl Door {
-    fn send(&self, job: Job) {
+    fn send(&self, batch: Vec<Job>) {
         let guard = crate::wire::lock(&self.tsfn);
         let Some(tsfn) = *guard else { return };
-        let data = Box::into_raw(Box::new(job));
+        let data = Box::into_raw(Box::new(batch));
         // Unbounded queue: non-blocking never answers `queue_full`; any
         // other failure (closing) means nobody is left to resolve.
         let status = unsafe {
@@ -69,6 +80,64 @@ impl Door {
 struct Job {
     deferred: Deferred,
     outcome: Outcome,
+}
+
+/// The most outcomes a worker holds before sending them without waiting to
+/// park: a worker that never runs out of work (calls arriving faster than it
+/// finishes them) still settles promises as it goes.
+const BATCH_MAX: usize = 64;
+
+thread_local! {
+    /// Set on the runtime's worker threads, whose park hook calls [`flush`].
+    static BATCHING: Cell<bool> = const { Cell::new(false) };
+    /// Outcomes this worker finished and has not sent, by destination
+    /// (almost always one: the main thread).
+    static HELD: RefCell<Held> = const { RefCell::new(Held { count: 0, batches: Vec::new() }) };
+}
+
+struct Held {
+    count: usize,
+    batches: Vec<(Arc<Door>, Vec<Job>)>,
+}
+
+/// The runtime's thread-start hook: outcomes finished on this thread wait
+/// for [`flush`].
+pub(super) fn hold_outcomes_on_this_thread() {
+    BATCHING.with(|b| b.set(true));
+}
+
+/// The runtime's park hook: send what this worker holds.
+pub(super) fn flush() {
+    let taken = HELD
+        .try_with(|h| {
+            let mut h = h.borrow_mut();
+            h.count = 0;
+            std::mem::take(&mut h.batches)
+        })
+        .unwrap_or_default();
+    for (door, batch) in taken {
+        door.send(batch);
+    }
+}
+
+/// Hold `job` for `door` until this worker parks, or send it now (a thread
+/// that does not batch, or a full batch).
+fn deliver(door: Arc<Door>, job: Job) {
+    if !BATCHING.with(Cell::get) {
+        return door.send(vec![job]);
+    }
+    let full = HELD.with(|h| {
+        let mut h = h.borrow_mut();
+        match h.batches.iter_mut().find(|(d, _)| Arc::ptr_eq(d, &door)) {
+            Some((_, batch)) => batch.push(job),
+            None => h.batches.push((door, vec![job])),
+        }
+        h.count += 1;
+        h.count >= BATCH_MAX
+    });
+    if full {
+        flush();
+    }
 }
 
 /// The JavaScript thread's side.
@@ -155,8 +224,9 @@ unsafe extern "C" fn close_door(arg: *mut c_void) {
     });
 }
 
-/// Runs on the JavaScript thread (or with a null `env` when the function is
-/// torn down with jobs queued: they are dropped).
+/// Runs on the JavaScript thread with a batch of finished calls (or with a
+/// null `env` when the function is torn down with batches queued: they are
+/// dropped).
 unsafe extern "C" fn settle_on_js_thread(
     env: sys::napi_env,
     _js_callback: sys::napi_value,
@@ -166,28 +236,32 @@ unsafe extern "C" fn settle_on_js_thread(
     if data.is_null() {
         return;
     }
-    let job = unsafe { Box::from_raw(data as *mut Job) };
+    let batch = unsafe { Box::from_raw(data as *mut Vec<Job>) };
     if env.is_null() {
         return;
     }
-    // Never unwind into Node.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Job { deferred, outcome } = *job;
-        match unsafe { outcome_to_js(env, outcome) } {
-            Ok(value) => unsafe {
-                sys::napi_resolve_deferred(env, deferred.0, value);
-            },
-            Err(e) => reject(env, deferred, &e.reason),
-        }
-        LOCAL.with(|l| {
-            if let Some(local) = l.borrow_mut().as_mut().filter(|l| l.env == env) {
-                local.pending = local.pending.saturating_sub(1);
-                if local.pending == 0 {
-                    unsafe { sys::napi_unref_threadsafe_function(env, local.tsfn.0) };
-                }
+    let settled = batch.len();
+    BATCHES.fetch_add(1, Ordering::Relaxed);
+    SETTLED.fetch_add(settled as u64, Ordering::Relaxed);
+    for Job { deferred, outcome } in *batch {
+        // Never unwind into Node; one failure does not keep the rest.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match unsafe { outcome_to_js(env, outcome) } {
+                Ok(value) => unsafe {
+                    sys::napi_resolve_deferred(env, deferred.0, value);
+                },
+                Err(e) => reject(env, deferred, &e.reason),
             }
-        });
-    }));
+        }));
+    }
+    let _ = LOCAL.try_with(|l| {
+        if let Some(local) = l.borrow_mut().as_mut().filter(|l| l.env == env) {
+            local.pending = local.pending.saturating_sub(settled);
+            if local.pending == 0 {
+                unsafe { sys::napi_unref_threadsafe_function(env, local.tsfn.0) };
+            }
+        }
+    });
 }
 
 /// The common success (a JSON result, no debug line) crosses as its JSON
@@ -230,13 +304,24 @@ fn reject(env: sys::napi_env, deferred: Deferred, message: &str) {
 
 /// A promise for the [`Outcome`] that `fut` produces on the runtime: its
 /// JSON text for a plain success (see [`outcome_to_js`]), else the object.
-pub(super) fn outcome_promise<F>(
-    env: &Env,
-    fut: F,
-) -> Result<PromiseRaw<'_, Either<String, Outcome>>>
+pub(super) fn outcome_promise<F>(env: &Env, fut: F) -> Result<CallPromise<'_>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
+    let (promise, deferred, door) = new_promise(env)?;
+    spawn(async move {
+        let outcome = fut.await;
+        deliver(door, Job { deferred, outcome });
+    });
+    Ok(promise)
+}
+
+/// The promise of a call, as JavaScript gets it (see [`outcome_to_js`]).
+pub(super) type CallPromise<'env> = PromiseRaw<'env, Either<String, Outcome>>;
+
+/// A pending promise of this JavaScript thread, its deferred, and where its
+/// outcome is to be sent.
+fn new_promise(env: &Env) -> Result<(CallPromise<'_>, Deferred, Arc<Door>)> {
     let raw_env = env.raw();
     let mut deferred = ptr::null_mut();
     let mut promise = ptr::null_mut();
@@ -255,10 +340,38 @@ where
         local.pending += 1;
         Ok(local.door.clone())
     })?;
-    let deferred = Deferred(deferred);
+    Ok((PromiseRaw::new(raw_env, promise), Deferred(deferred), door))
+}
+
+/// Batches (threadsafe-function calls) and outcomes settled so far in this
+/// process, for [`settle_stats`].
+static BATCHES: AtomicU64 = AtomicU64::new(0);
+static SETTLED: AtomicU64 = AtomicU64::new(0);
+
+/// `[batches, outcomes]` settled so far in this process.
+pub(super) fn settle_stats() -> [u64; 2] {
+    [
+        BATCHES.load(Ordering::Relaxed),
+        SETTLED.load(Ordering::Relaxed),
+    ]
+}
+
+/// Test hook: `n` promises whose outcomes (each its own index, as JSON text)
+/// one task on the runtime finishes together, as calls answered in one
+/// wake-up of a worker are.
+pub(super) fn finished_together(env: &Env, n: u32) -> Result<Vec<CallPromise<'_>>> {
+    let mut promises = Vec::new();
+    let mut jobs = Vec::new();
+    for i in 0..n {
+        let (promise, deferred, door) = new_promise(env)?;
+        promises.push(promise);
+        jobs.push((door, deferred, i));
+    }
     spawn(async move {
-        let outcome = fut.await;
-        door.send(Job { deferred, outcome });
+        for (door, deferred, i) in jobs {
+            let outcome = Outcome::from_result("test.batch", Ok(Success::Json(i.to_string())));
+            deliver(door, Job { deferred, outcome });
+        }
     });
-    Ok(PromiseRaw::new(raw_env, promise))
+    Ok(promises)
 }

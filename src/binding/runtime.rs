@@ -25,6 +25,10 @@ fn init_runtime() {
         let built = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads(cores))
             .thread_name("wx-cloud-openapi")
+            // Outcomes cross to JavaScript in batches, sent when a worker
+            // runs out of work (promise.rs).
+            .on_thread_start(super::promise::hold_outcomes_on_this_thread)
+            .on_thread_park(super::promise::flush)
             .enable_all()
             .build();
         // If the runtime cannot be built here, napi-rs builds its default one
