@@ -106,8 +106,9 @@ pub(super) fn hold_outcomes_on_this_thread() {
     BATCHING.with(|b| b.set(true));
 }
 
-/// The runtime's park hook: send what this worker holds.
-pub(super) fn flush() {
+/// The runtime's park hook (set by [`Local::open`], before any outcome can
+/// be held): send what this worker holds.
+fn flush() {
     let taken = HELD
         .try_with(|h| {
             let mut h = h.borrow_mut();
@@ -157,6 +158,7 @@ impl Local {
     /// Create this environment's threadsafe function (unreferenced) and the
     /// cleanup hook that closes it when the environment goes away.
     fn open(env: sys::napi_env) -> Result<Local> {
+        super::runtime::set_before_park(flush);
         let mut name = ptr::null_mut();
         let label = "wx-cloud-openapi call";
         check_status!(unsafe {

@@ -10,6 +10,18 @@
 //! two workers give headroom (TLS, large bodies) next to the JavaScript
 //! thread: `available cores − 1`, at least 1 and at most 2.
 
+/// What a worker runs just before it parks: set by the first call
+/// (promise.rs: send the outcomes the worker holds). A function pointer
+/// looked up at park time, so that the runtime's set-up, which runs when the
+/// addon loads and is linked into the Rust unit tests (where there is no
+/// Node to provide Node-API's symbols), names no Node-API function.
+static BEFORE_PARK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Have every worker run `f` before it parks (the first setting stays).
+pub(super) fn set_before_park(f: fn()) {
+    let _ = BEFORE_PARK.set(f);
+}
+
 /// The number of runtime worker threads for `cores` available cores.
 pub(crate) fn worker_threads(cores: usize) -> usize {
     cores.saturating_sub(1).clamp(1, 2)
@@ -28,7 +40,11 @@ fn init_runtime() {
             // Outcomes cross to JavaScript in batches, sent when a worker
             // runs out of work (promise.rs).
             .on_thread_start(super::promise::hold_outcomes_on_this_thread)
-            .on_thread_park(super::promise::flush)
+            .on_thread_park(|| {
+                if let Some(f) = BEFORE_PARK.get() {
+                    f()
+                }
+            })
             .enable_all()
             .build();
         // If the runtime cannot be built here, napi-rs builds its default one
