@@ -88,7 +88,9 @@ struct Job {
 const BATCH_MAX: usize = 64;
 
 thread_local! {
-    /// Set on the runtime's worker threads, whose park hook calls [`flush`].
+    /// Set on every thread the runtime starts (its workers, whose park hook
+    /// calls [`flush`], and its blocking pool, which never runs the tasks
+    /// that deliver outcomes: nothing here uses `spawn_blocking`).
     static BATCHING: Cell<bool> = const { Cell::new(false) };
     /// Outcomes this worker finished and has not sent, by destination
     /// (almost always one: the main thread).
