@@ -156,7 +156,8 @@ impl std::fmt::Debug for Client {
 
 static CLIENT: LazyLock<Result<Client, String>> = LazyLock::new(|| build_client(None));
 
-/// The shared client of cloud calls (direct).
+/// The shared direct client: cloud calls, and the HTTPS modes without a
+/// `proxy` ([`client_for`]).
 pub fn client() -> Result<&'static Client, TransportError> {
     CLIENT
         .as_ref()
@@ -217,6 +218,12 @@ async fn read(resp: http::Response<Incoming>) -> Result<RawAnswer, TransportErro
     })
 }
 
+/// A request that cannot be built (a URL or header value refused): nothing
+/// was sent. Worded as reqwest, which this client replaced, worded it.
+fn builder_error(e: impl std::fmt::Display) -> TransportError {
+    TransportError::NotSent(format!("builder error: {e}"))
+}
+
 /// A URL to send to: a parsed `url::Url`, or text parsed as one.
 pub trait IntoUrl {
     /// The URL, or why it cannot be sent to.
@@ -231,7 +238,7 @@ impl IntoUrl for url::Url {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<url::Url, TransportError> {
-        url::Url::parse(self).map_err(|e| TransportError::NotSent(format!("builder error: {e}")))
+        url::Url::parse(self).map_err(builder_error)
     }
 }
 
@@ -256,8 +263,7 @@ fn target(url: impl IntoUrl) -> Result<(Uri, Option<HeaderValue>), TransportErro
         let _ = url.set_password(None);
     }
     // The URL's own text becomes the Uri's (no copy).
-    let uri = Uri::try_from(String::from(url))
-        .map_err(|e| TransportError::NotSent(format!("builder error: {e}")))?;
+    let uri = Uri::try_from(String::from(url)).map_err(builder_error)?;
     Ok((uri, auth))
 }
 
@@ -502,8 +508,6 @@ pub fn encode_multipart(fields: &[FormField<'_>]) -> (String, Bytes) {
 static PROXIED: LazyLock<Mutex<HashMap<String, Client>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-static DIRECT: LazyLock<Result<Client, String>> = LazyLock::new(|| build_client(None));
-
 /// A client with its own pool: direct, or through `proxy` (only the
 /// `proxy` option decides: [`Client`]).
 fn build_client(proxy: Option<&str>) -> Result<Client, String> {
@@ -544,14 +548,12 @@ fn proxy_route(text: &str) -> Option<(Uri, Option<HeaderValue>)> {
     Some((uri, auth))
 }
 
-/// The client of the HTTPS modes: direct, or through `proxy` (one client,
-/// with its own connection pool, per distinct proxy, kept for the process).
+/// The client of the HTTPS modes: the direct one cloud calls share, or
+/// one through `proxy` (one client, with its own connection pool, per
+/// distinct proxy, kept for the process).
 pub fn client_for(proxy: Option<&str>) -> Result<Client, TransportError> {
     let Some(url) = proxy else {
-        return DIRECT
-            .as_ref()
-            .cloned()
-            .map_err(|e| TransportError::Connect(e.clone()));
+        return client().cloned();
     };
     let mut map = crate::lock::lock(&PROXIED);
     if let Some(c) = map.get(url) {
@@ -590,10 +592,7 @@ pub async fn send_body<U: IntoUrl + Clone>(
 ) -> Result<RawAnswer, TransportError> {
     let content_type = match content_type {
         None => None,
-        Some(ct) => Some(
-            HeaderValue::from_str(ct)
-                .map_err(|e| TransportError::NotSent(format!("builder error: {e}")))?,
-        ),
+        Some(ct) => Some(HeaderValue::from_str(ct).map_err(builder_error)?),
     };
     let body = if content_type.is_some() {
         body
