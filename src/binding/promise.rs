@@ -94,12 +94,7 @@ thread_local! {
     static BATCHING: Cell<bool> = const { Cell::new(false) };
     /// Outcomes this worker finished and has not sent, by destination
     /// (almost always one: the main thread).
-    static HELD: RefCell<Held> = const { RefCell::new(Held { count: 0, batches: Vec::new() }) };
-}
-
-struct Held {
-    count: usize,
-    batches: Vec<(Arc<Door>, Vec<Job>)>,
+    static HELD: RefCell<Vec<(Arc<Door>, Vec<Job>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The runtime's thread-start hook: outcomes finished on this thread wait
@@ -112,11 +107,7 @@ pub(super) fn hold_outcomes_on_this_thread() {
 /// be held): send what this worker holds.
 fn flush() {
     let taken = HELD
-        .try_with(|h| {
-            let mut h = h.borrow_mut();
-            h.count = 0;
-            std::mem::take(&mut h.batches)
-        })
+        .try_with(|h| std::mem::take(&mut *h.borrow_mut()))
         .unwrap_or_default();
     for (door, batch) in taken {
         door.send(batch);
@@ -131,12 +122,11 @@ fn deliver(door: Arc<Door>, job: Job) {
     }
     let full = HELD.with(|h| {
         let mut h = h.borrow_mut();
-        match h.batches.iter_mut().find(|(d, _)| Arc::ptr_eq(d, &door)) {
+        match h.iter_mut().find(|(d, _)| Arc::ptr_eq(d, &door)) {
             Some((_, batch)) => batch.push(job),
-            None => h.batches.push((door, vec![job])),
+            None => h.push((door, vec![job])),
         }
-        h.count += 1;
-        h.count >= BATCH_MAX
+        h.iter().map(|(_, batch)| batch.len()).sum::<usize>() >= BATCH_MAX
     });
     if full {
         flush();
