@@ -44,7 +44,7 @@ const { nodeOnGlibc217 } = require('../scripts/toolchain.js')
 /** The Node of a WeChat cloud function whose official build runs on glibc 2.17. */
 const CLOUD_FUNCTION_NODE = '16.13.2'
 const { recordRequest } = require('./lib/record')
-const { buildEmulatorBinary, startEmulatorBinary, cpuNsOf } = require('./lib/emulator-bin')
+const { buildEmulatorBinary, startEmulatorBinary, buildBareServer, startBareServer, cpuNsOf } = require('./lib/emulator-bin')
 
 const argv = process.argv.slice(2)
 const QUICK = argv.includes('--quick')
@@ -363,33 +363,55 @@ function httpsModeAvailable(emu) {
 
 /**
  * The emulator's CPU per signed call: the `wx-cloud-emulator` binary of this
- * checkout (and of `--baseline`, side by side: the order alternates on each
- * repetition) under the raw Node POST client at c=64, replaying one signed
- * cloud call recorded from our SDK (every one verified: signature, multipart,
- * protobuf, an environment created). CPU is the emulator process's task
- * clock (all its threads, /proc/PID/task/TID/schedstat) over the client's
- * whole run, divided by the calls the client made.
+ * checkout (and of `--baseline`, side by side) under the raw Node POST
+ * client at c=64, replaying one signed cloud call recorded from our SDK
+ * (every one verified: signature, multipart, protobuf, an environment
+ * created). CPU is the emulator process's task clock (all its threads,
+ * /proc/PID/task/TID/schedstat) over the client's whole run, divided by the
+ * calls the client made.
+ *
+ * The floor, in the same rotation: this checkout's bare server
+ * (crates/emulator/examples/bare_server.rs), the emulator's server stack
+ * doing none of its work, answering the same request with the emulator's
+ * recorded answer. What it spends per call is what the machine charges any
+ * server on that stack in that state (the loopback send and read, the
+ * wake-ups, hyper); the emulator's own work is the difference, taken per
+ * neighbouring pair of runs. The order of the builds rotates on each
+ * repetition.
  */
 async function emulatorCpu() {
   const builds = [['ours', ROOT]]
   if (BASELINE) builds.push(['baseline', path.resolve(BASELINE)])
-  const bins = builds.map(([which, dir]) => [
-    which,
-    argv.includes('--no-build') ? path.join(dir, 'target/release/wx-cloud-emulator') : buildEmulatorBinary(dir, log),
-  ])
+  const noBuild = argv.includes('--no-build')
+  const bins = builds.map(([which, dir]) => [which, noBuild ? path.join(dir, 'target/release/wx-cloud-emulator') : buildEmulatorBinary(dir, log)])
+  const bareBin = noBuild ? path.join(ROOT, 'target/release/examples/bare_server') : buildBareServer(ROOT, log)
   const servers = {}
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxco-bench-emucpu-'))
   try {
     for (const [which, bin] of bins) servers[which] = await startEmulatorBinary(bin)
-    const runs = Object.fromEntries(bins.map(([w]) => [w, []]))
+    // The bare server answers with the emulator's own answer to the call.
+    const probe = await recordRequest(servers.ours.info.cloudEnv, servers.ours.info.url)
+    const answer = await sendOnce(probe)
+    if (answer.status !== 200 || answer.body[0] === 0x7b) throw new Error(`the emulator rejected the recorded request: ${answer.body}`)
+    const answerFile = path.join(tmp, 'answer.bin')
+    fs.writeFileSync(answerFile, answer.body)
+    const bare = await startBareServer(bareBin, answerFile, answer.contentType)
+    servers.floor = { pid: bare.pid, stop: bare.stop, bareUrl: bare.url, info: servers.ours.info }
+    const whichs = Object.keys(servers)
+    const runs = Object.fromEntries(whichs.map((w) => [w, []]))
     const { concurrency, warmupMs, durationMs } = CONFIG.emucpu
     for (let rep = 0; rep < EMUCPU_REPS; rep++) {
-      const order = rep % 2 === 0 ? Object.keys(servers) : Object.keys(servers).reverse()
+      const order = whichs.map((_, k) => whichs[(k + rep) % whichs.length])
       for (const which of order) {
         const server = servers[which]
         // The same secret pair for every binary: one recording serves all.
+        let request = await recordRequest(server.info.cloudEnv, server.info.url)
+        if (server.bareUrl) {
+          const u = new URL(request.url)
+          request = { ...request, url: `${server.bareUrl}${u.pathname}${u.search}` }
+        }
         const file = path.join(tmp, `request-${rep}-${which}.json`)
-        fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
+        fs.writeFileSync(file, JSON.stringify(request))
         const spec = { mode: 'raw', concurrency, warmupMs, durationMs, request: file }
         const ns0 = cpuNsOf(server.pid)
         const r = await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], { env: server.info.cloudEnv, timeoutMs: 60000 })
@@ -397,14 +419,18 @@ async function emulatorCpu() {
         if (r.error || r.failures > 0) throw new Error(`emucpu ${which}: ${r.error || `${r.failures} failed calls, first: ${r.firstFailure}`}`)
         r.serverCpuUsPerCall = (ns1 - ns0) / 1e3 / r.started
         runs[which].push(r)
-        log(`emucpu ${which}: ${fmtInt(r.callsPerSec)} calls/s, emulator ${fmt(r.serverCpuUsPerCall, 1)} µs CPU/call (client ${fmt(r.clientCpuUsPerCall)} µs)`)
+        log(`emucpu ${which}: ${fmtInt(r.callsPerSec)} calls/s, server ${fmt(r.serverCpuUsPerCall, 1)} µs CPU/call (client ${fmt(r.clientCpuUsPerCall)} µs)`)
       }
     }
     const out = { reps: EMUCPU_REPS, label: BASELINE ? baselineLabel(BASELINE) : null }
     for (const [which, rs] of Object.entries(runs)) {
       out[which] = { cpu: summary(rs.map((r) => r.serverCpuUsPerCall)), rate: summary(rs.map((r) => r.callsPerSec)) }
     }
-    if (runs.baseline) out.ratio = summary(runs.ours.map((r, i) => r.serverCpuUsPerCall / runs.baseline[i].serverCpuUsPerCall))
+    const cpuOf = (which, i) => runs[which][i].serverCpuUsPerCall
+    if (runs.baseline) out.ratio = summary(runs.ours.map((_, i) => cpuOf('ours', i) / cpuOf('baseline', i)))
+    // The emulator's own work: its CPU per call above the floor's, per repetition.
+    out.ownOurs = summary(runs.ours.map((_, i) => cpuOf('ours', i) - cpuOf('floor', i)))
+    if (runs.baseline) out.ownBaseline = summary(runs.baseline.map((_, i) => cpuOf('baseline', i) - cpuOf('floor', i)))
     return out
   } finally {
     for (const s of Object.values(servers)) await s.stop()
@@ -528,7 +554,7 @@ function render(machine, R) {
     const e = R.emucpu
     add(
       EMUCPU_ROW,
-      spread(e.ours.cpu, 1),
+      `${spread(e.ours.cpu, 1)} [the floor, a bare server on the same stack: ${fmt(e.floor.cpu.median, 1)}; the emulator's own work: ${fmt(e.ownOurs.median, 1)}]`,
       e.baseline ? `${spread(e.baseline.cpu, 1)} (baseline: ${e.label})` : 'n/a (no --baseline)',
       e.ratio ? `${fmt(e.ratio.median, 2)} (${fmt(e.ratio.min, 2)}–${fmt(e.ratio.max, 2)}) of the baseline` : '',
       '≤ 15 µs',
@@ -707,14 +733,15 @@ function emulatorCpuTable(e) {
   const { concurrency, durationMs } = CONFIG.emucpu
   const rows = [
     EMUCPU_START,
-    `**Emulator CPU per signed call** (the \`wx-cloud-emulator\` binary; raw Node POST of a recorded signed call, c=${concurrency}, ${e.reps} runs of ${durationMs} ms per build, the builds alternating) — emulator process CPU (all threads' task clock) per call, µs, and calls/s, median (min–max)`,
+    `**Emulator CPU per signed call** (the \`wx-cloud-emulator\` binary; raw Node POST of a recorded signed call, c=${concurrency}, ${e.reps} runs of ${durationMs} ms per build, the builds in rotation) — server process CPU (all threads' task clock) per call, µs, and calls/s, median (min–max). The floor: the bare server (crates/emulator/examples/bare_server.rs), the emulator's server stack doing none of its work, answering the same request with the emulator's recorded answer`,
     '',
-    '| build | emulator CPU µs/call | calls/s |',
+    '| build | server CPU µs/call | calls/s |',
     '|---|---|---|',
   ]
   for (const [which, label] of [
     ['ours', 'this checkout'],
     ['baseline', `baseline: ${e.label}`],
+    ['floor', 'the floor: bare server (this checkout)'],
   ]) {
     if (!e[which]) continue
     const r = e[which]
@@ -723,6 +750,11 @@ function emulatorCpuTable(e) {
     )
   }
   if (e.ratio) rows.push('', `ours/baseline CPU per call, per neighbouring pair: ${fmt(e.ratio.median, 2)} (${fmt(e.ratio.min, 2)}–${fmt(e.ratio.max, 2)})`)
+  const own = (o) => `${fmt(o.median, 1)} (${fmt(o.min, 1)}–${fmt(o.max, 1)})`
+  rows.push(
+    '',
+    `The emulator's own work (its CPU per call minus the floor's, per repetition), µs: this checkout ${own(e.ownOurs)}${e.ownBaseline ? `; baseline ${own(e.ownBaseline)}` : ''}`,
+  )
   rows.push(EMUCPU_END)
   return rows.join('\n')
 }

@@ -98,4 +98,50 @@ function cpuNsOf(pid) {
   return ns
 }
 
-module.exports = { buildEmulatorBinary, startEmulatorBinary, cpuNsOf, SECRET_ID, SECRET_KEY }
+/**
+ * `cargo build --release` of the bare server (crates/emulator/examples/bare_server.rs:
+ * the emulator's server stack doing none of its work) in `checkout`; returns its path.
+ */
+function buildBareServer(checkout, log = () => {}) {
+  log('building the bare server (crates/emulator/examples/bare_server.rs; quick when up to date)…')
+  const r = spawnSync('cargo', ['build', '--release', '-p', 'wx-cloud-emulator', '--example', 'bare_server'], {
+    cwd: checkout,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
+  })
+  if (r.status !== 0) throw new Error(`cargo build of the bare server in ${checkout} failed`)
+  return path.join(checkout, 'target', 'release', 'examples', 'bare_server')
+}
+
+/**
+ * Start the bare server at `bin`, answering every request with the bytes of
+ * `answerFile` as `contentType`; resolves {pid, url, stop()}.
+ */
+function startBareServer(bin, answerFile, contentType) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [answerFile, contentType], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    const onData = (c) => {
+      out += c
+      const m = out.match(/^listening on (\S+)\n/m)
+      if (!m) return
+      child.stdout.off('data', onData)
+      child.stdout.resume()
+      resolve({
+        pid: child.pid,
+        url: m[1],
+        stop: () =>
+          new Promise((res) => {
+            if (child.exitCode !== null) return res()
+            child.on('close', res)
+            child.kill('SIGKILL')
+          }),
+      })
+    }
+    child.stdout.on('data', onData)
+    child.on('error', reject)
+    child.on('close', (code) => reject(new Error(`${bin} exited (${code}) before it was ready`)))
+  })
+}
+
+module.exports = { buildEmulatorBinary, startEmulatorBinary, buildBareServer, startBareServer, cpuNsOf, SECRET_ID, SECRET_KEY }
