@@ -44,6 +44,7 @@ const { nodeOnGlibc217 } = require('../scripts/toolchain.js')
 /** The Node of a WeChat cloud function whose official build runs on glibc 2.17. */
 const CLOUD_FUNCTION_NODE = '16.13.2'
 const { recordRequest } = require('./lib/record')
+const { buildBareClient, runBareClient } = require('./lib/bare-client')
 const { buildEmulatorBinary, startEmulatorBinary, buildBareServer, startBareServer, cpuNsOf } = require('./lib/emulator-bin')
 
 const argv = process.argv.slice(2)
@@ -215,15 +216,25 @@ async function throughputRun(server, mode, concurrency, extra) {
   const spec = { mode, concurrency, warmupMs: CONFIG.warmupMs, durationMs: CONFIG.durationMs, ...extra }
   if (BASE_MODES[mode]) Object.assign(spec, { mode: BASE_MODES[mode], root: BASE })
   const cpu0 = cpuSecondsOf(server.pid)
-  const r = await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], {
-    env: server.info.cloudEnv || extra.cloudEnv,
-    timeoutMs: 60000,
-  })
+  const r =
+    mode === 'bare'
+      ? await runBareClient(bareClientBin(), spec)
+      : await runChild(path.join(LIB, 'client.js'), [JSON.stringify(spec)], {
+          env: server.info.cloudEnv || extra.cloudEnv,
+          timeoutMs: 60000,
+        })
   const cpu1 = cpuSecondsOf(server.pid)
   if (r.error) throw new Error(`${mode} c=${concurrency}: ${r.error}`)
   if (r.failures > 0) throw new Error(`${mode} c=${concurrency}: ${r.failures} failed calls, first: ${r.firstFailure}`)
   r.serverCpuUsPerCall = r.started ? ((cpu1 - cpu0) * 1e6) / r.started : NaN
   return r
+}
+
+/** This checkout's bare client (bench/lib/bare-client.js), built on first use unless --no-build. */
+let bareClient = null
+function bareClientBin() {
+  if (!bareClient) bareClient = argv.includes('--no-build') ? path.join(ROOT, 'target/release/examples/bare_client') : buildBareClient(ROOT, log)
+  return bareClient
 }
 
 /**
@@ -588,10 +599,17 @@ function render(machine, R) {
     ['raw', 'raw Node POST (floor)'],
   ]
   if (R.fixed) {
-    matrixTable('Cloud call, minimal gateway (node `http`, own process)', R.fixed, cloudCols, 'ours/reference')
+    const bareCol = ['bare', 'bare client (our transport; no Node, no call work)']
+    matrixTable('Cloud call, minimal gateway (node `http`, own process)', R.fixed, [...cloudCols, bareCol], 'ours/reference')
     lines.push(
       `ours / raw Node POST: ${Object.values(R.fixed)
         .map((r) => `c=${r.concurrency} ${fmt(r.ours.median / r.raw.median, 2)}×`)
+        .join(', ')}`,
+    )
+    lines.push('')
+    lines.push(
+      `ours' client CPU per call above the bare client's (Node, the binding and the call's own work), µs: ${Object.values(R.fixed)
+        .map((r) => `c=${r.concurrency} ${fmt(r.oursClientCpu - r.bareClientCpu)}`)
         .join(', ')}`,
     )
     lines.push('')
@@ -865,7 +883,7 @@ async function main() {
 
       let recIndex = 0
       const rawSpec = (server) => async (mode) => {
-        if (mode !== 'raw') return {}
+        if (mode !== 'raw' && mode !== 'bare') return {}
         const file = path.join(tmp, `request-${recIndex++}.json`)
         fs.writeFileSync(file, JSON.stringify(await recordRequest(server.info.cloudEnv, server.info.url)))
         return { request: file }
@@ -882,7 +900,9 @@ async function main() {
       if (want('throughput')) {
         log('throughput, minimal gateway…')
         const cloudModes = ['ours', 'ref', 'raw']
-        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, cloudModes, rawSpec(fixed)), 'ours', 'ref')
+        // The bare client posts without a signature: against the minimal
+        // gateway only, which answers whatever it gets.
+        R.fixed = summarizeMatrix(await throughputMatrix('fixed', fixed, [...cloudModes, 'bare'], rawSpec(fixed)), 'ours', 'ref')
         if (BASE) vsBase.fixed = await baselinePairs('fixed', fixed, 'ours', async () => ({}))
         log('throughput, emulator…')
         R.emulator = summarizeMatrix(await throughputMatrix('emulator', emu, cloudModes, rawSpec(emu)), 'ours', 'ref')
