@@ -13,18 +13,12 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { spawn, spawnSync } = require('child_process')
+const { spawn } = require('child_process')
+const { cargoBuildRelease } = require('./common')
 
 /** `cargo build --release` of the bare client in `checkout`; returns its path. */
 function buildBareClient(checkout, log = () => {}) {
-  log('building the bare client (crates/core/examples/bare_client.rs; quick when up to date)…')
-  const r = spawnSync('cargo', ['build', '--release', '-p', 'wx-cloud-core', '--example', 'bare_client'], {
-    cwd: checkout,
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
-  })
-  if (r.status !== 0) throw new Error(`cargo build of the bare client in ${checkout} failed`)
-  return path.join(checkout, 'target', 'release', 'examples', 'bare_client')
+  return cargoBuildRelease(checkout, 'wx-cloud-core', ['--example', 'bare_client'], log)
 }
 
 /**

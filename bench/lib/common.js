@@ -3,7 +3,7 @@
 
 const path = require('path')
 const fs = require('fs')
-const { spawn } = require('child_process')
+const { spawn, spawnSync } = require('child_process')
 
 const ROOT = path.join(__dirname, '..', '..')
 const REFERENCE = require.resolve('wx-server-sdk', { paths: [ROOT] })
@@ -178,8 +178,28 @@ function cpuSecondsOf(pid) {
   }
 }
 
+/**
+ * `cargo build --release -p PACKAGE TARGET...` in `checkout` (one job unless
+ * CARGO_BUILD_JOBS says otherwise; quick when up to date): `target` is e.g.
+ * ['--bin', 'wx-cloud-emulator'] or ['--example', 'bare_server']. Returns the
+ * built file's path under target/release.
+ */
+function cargoBuildRelease(checkout, pkg, target, log = () => {}) {
+  const [kind, name] = target
+  const built = path.join(checkout, 'target', 'release', ...(kind === '--example' ? ['examples', name] : [name]))
+  log(`building ${built} (cargo build --release; quick when up to date)…`)
+  const r = spawnSync('cargo', ['build', '--release', '-p', pkg, ...target], {
+    cwd: checkout,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
+  })
+  if (r.status !== 0) throw new Error(`cargo build of ${name} in ${checkout} failed`)
+  return built
+}
+
 module.exports = {
   ROOT,
+  cargoBuildRelease,
   REFERENCE,
   quantile,
   median,

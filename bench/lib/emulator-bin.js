@@ -11,22 +11,15 @@
 // recorded request (bench/run.js recordRequest) is valid for all of them.
 
 const fs = require('fs')
-const path = require('path')
-const { spawn, spawnSync } = require('child_process')
+const { spawn } = require('child_process')
+const { cargoBuildRelease } = require('./common')
 
 const SECRET_ID = 'AKIDbenchemulator'
 const SECRET_KEY = 'bench-emulator-secret-key'
 
 /** `cargo build --release` of the binary in `checkout`; returns its path. */
 function buildEmulatorBinary(checkout, log = () => {}) {
-  log(`building ${path.join(checkout, 'target/release/wx-cloud-emulator')} (cargo build --release; quick when up to date)…`)
-  const r = spawnSync('cargo', ['build', '--release', '-p', 'wx-cloud-emulator', '--bin', 'wx-cloud-emulator'], {
-    cwd: checkout,
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
-  })
-  if (r.status !== 0) throw new Error(`cargo build of the emulator binary in ${checkout} failed`)
-  return path.join(checkout, 'target', 'release', 'wx-cloud-emulator')
+  return cargoBuildRelease(checkout, 'wx-cloud-emulator', ['--bin', 'wx-cloud-emulator'], log)
 }
 
 /** Undo the banner's shell quoting ('…' with '\'' for a quote). */
@@ -103,14 +96,7 @@ function cpuNsOf(pid) {
  * the emulator's server stack doing none of its work) in `checkout`; returns its path.
  */
 function buildBareServer(checkout, log = () => {}) {
-  log('building the bare server (crates/emulator/examples/bare_server.rs; quick when up to date)…')
-  const r = spawnSync('cargo', ['build', '--release', '-p', 'wx-cloud-emulator', '--example', 'bare_server'], {
-    cwd: checkout,
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, CARGO_BUILD_JOBS: process.env.CARGO_BUILD_JOBS || '1' },
-  })
-  if (r.status !== 0) throw new Error(`cargo build of the bare server in ${checkout} failed`)
-  return path.join(checkout, 'target', 'release', 'examples', 'bare_server')
+  return cargoBuildRelease(checkout, 'wx-cloud-emulator', ['--example', 'bare_server'], log)
 }
 
 /**
