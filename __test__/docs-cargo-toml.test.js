@@ -17,28 +17,7 @@ const fs = require('fs')
 const path = require('path')
 
 const ROOT = path.join(__dirname, '..')
-const DOCS = [
-  'README.md',
-  ...fs
-    .readdirSync(path.join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-]
-
-/** Fenced blocks of a markdown file, in order: {lang, code, line}. */
-function blocksOf(file) {
-  const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n')
-  const out = []
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*$/.exec(lines[i])
-    if (!open) continue
-    let end = i + 1
-    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++
-    out.push({ lang: open[1], code: lines.slice(i + 1, end).join('\n'), line: i + 1 })
-    i = end
-  }
-  return out
-}
+const { DOCS, blocksOf } = require('./helpers/doc-blocks')
 
 /** The `[dependencies]`-style lines of a toml block: {name, spec, comment}. */
 function dependenciesOf(code) {
@@ -91,7 +70,7 @@ function cratesUsedBy(code) {
 const TOML = DOCS.flatMap((file) => {
   const blocks = blocksOf(file)
   return blocks
-    .map((b, i) => ({ ...b, file, after: blocks.slice(i + 1).filter((n) => n.lang === 'rust') }))
+    .map((b, i) => ({ ...b, after: blocks.slice(i + 1).filter((n) => n.lang === 'rust') }))
     .filter((b) => b.lang === 'toml' && dependenciesOf(b.code).length > 0)
 })
 

@@ -35,36 +35,12 @@ const ts = require('typescript')
 const sdk = require('..')
 // A port nothing listens on now (the OS's pick for port 0).
 const { freePort } = require('./helpers/redis')
+const { DOCS, blocksOf } = require('./helpers/doc-blocks')
 
 const ROOT = path.join(__dirname, '..')
-const DOCS = [
-  'README.md',
-  ...fs
-    .readdirSync(path.join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-]
 const RUN_LANGS = ['js', 'sh', 'rust']
 const WORK = path.join(ROOT, 'target', 'doc-snippets')
 const RUN_TIMEOUT_MS = 120_000
-
-/** Every fenced block of a markdown text: lang, code, 1-based line, and the marker before it. */
-function blocksOf(file) {
-  const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n')
-  const out = []
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*$/.exec(lines[i])
-    if (!open) continue
-    let end = i + 1
-    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++
-    let before = i - 1
-    while (before >= 0 && lines[before].trim() === '') before--
-    const marker = before >= 0 ? /^<!--\s*(.*?)\s*-->$/.exec(lines[before].trim()) : null
-    out.push({ file, line: i + 1, lang: open[1], code: `${lines.slice(i + 1, end).join('\n')}\n`, marker: marker ? marker[1] : null })
-    i = end
-  }
-  return out
-}
 
 const ALL = DOCS.flatMap(blocksOf)
 const BLOCKS = ALL.filter((b) => RUN_LANGS.includes(b.lang))

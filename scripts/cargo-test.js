@@ -6,6 +6,7 @@
 // the whole graph a second time (about a minute of CI on two cores, and
 // half the disk). Extra arguments go to cargo.
 
+const path = require('path')
 const { execFileSync, spawnSync } = require('child_process')
 
 const host = /^host: (.+)$/m.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))
@@ -31,7 +32,6 @@ if (r.status !== 0) process.exit(r.status === null ? 1 : r.status)
 // `--workspace` does not run its tests: upstream's, and those of our patch
 // (the delimiter's searches against a plain one). Its own lock file, its
 // own target directory under ours.
-const path = require('path')
 const root = path.join(__dirname, '..')
 const vendored = spawnSync(
   'cargo',
